@@ -1,0 +1,25 @@
+# Each target sets itself up: a virtual environment in .venv with Loyalist installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: tui demo test bench clean
+
+tui demo: $(STAMP)  ## open the app on the bundled sample workspace
+	$(BIN)/loyalist tui
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## benchmarks (not part of the tests)
+	$(BIN)/python -m bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

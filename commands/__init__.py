@@ -1,0 +1,1 @@
+"""The `loyalist` command line: one Typer sub-app per command group."""

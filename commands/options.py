@@ -1,0 +1,46 @@
+"""Options every analysis command shares, declared once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum, IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ANALYSIS_FAILED = 1  # the analysis could not be done (too little data, no convergence)
+    BAD_INPUT = 2  # usage error or bad input data
+
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace folder or loyalist.toml "
+                 "[default: the current folder if it holds one, else the bundled sample]"),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print the result")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Also write the result: .csv/.tsv/.parquet/.ndjson (main table), "
+                 ".json (everything), .xlsx (a sheet per table)"),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists")]
+AsOfOpt = Annotated[
+    dt.datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"],
+                 help="Use data dated on or before this day (YYYY-MM-DD) [default: last transaction date]"),
+]
+
+
+def as_date(value: dt.datetime | None) -> dt.date | None:
+    """Typer parses dates as datetimes; analyses take dates."""
+    return value.date() if value is not None else None

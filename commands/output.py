@@ -1,0 +1,85 @@
+"""The one place that prints results: Rich tables on a terminal, JSON or CSV for scripts.
+
+Results go to stdout; notes and diagnostics go to stderr so pipes stay clean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from commands.options import OutputFormat
+from core.export import write_result
+from core.result import Result
+
+MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def emit(result: Result, fmt: OutputFormat, output: Path | None = None, force: bool = False) -> None:
+    """Print a result in the chosen format and, with --output, write it to a file."""
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif fmt is OutputFormat.csv:
+        sys.stdout.write(result.main_table.write_csv())
+    else:
+        print_result(result)
+    if output is not None:
+        path = write_result(result, output, force=force)
+        stderr.print(f"wrote {path}")
+
+
+def print_result(result: Result, console: Console = stdout) -> None:
+    console.print(f"[bold]{result.title}[/bold]")
+    if result.headline:
+        head = Table(show_header=False, box=None, pad_edge=False)
+        head.add_column(style="dim")
+        head.add_column(justify="right")
+        for key, value in result.headline.items():
+            head.add_row(key.replace("_", " "), format_value(value))
+        console.print(head)
+    for name, df in result.tables.items():
+        console.print(rich_table(df, title=name.replace("_", " ")))
+        if df.height > MAX_ROWS:
+            console.print(f"[dim]… {df.height - MAX_ROWS} more rows (use --output FILE for all)[/dim]")
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/dim]")
+
+
+def rich_table(df: pl.DataFrame, title: str | None = None, max_rows: int = MAX_ROWS) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold cyan")
+    rows = [[format_value(v) for v in row] for row in df.head(max_rows).iter_rows()]
+    for i, (name, dtype) in enumerate(df.schema.items()):
+        # Short columns keep their width; long text wraps instead of squeezing them away.
+        widest = max([len(name)] + [len(r[i]) for r in rows])
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left",
+                         min_width=min(widest, 14), overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def format_value(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:
+            return "—"
+        return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,5 @@
+"""Placeholder: the 'report' command group is being written."""
+
+import typer
+
+app = typer.Typer(help="(coming soon)", no_args_is_help=True)

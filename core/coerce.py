@@ -1,0 +1,144 @@
+"""Turn source columns into the contract's dtypes, as Polars expressions.
+
+Every rule is an expression, so coercion stays lazy and vectorised. A value that does
+not parse becomes null here; validation (core/validate.py) compares source and result
+to report such values with their rows instead of dropping them silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from core import contract as c
+from core.errors import InputError
+
+# Formats tried on a sample of a text date column, most common first. Day/month orders
+# that the sample cannot tell apart are refused (see detect_date_format).
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日",
+    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+)
+TIME_SUFFIXES = ("", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", "T%H:%M:%S%.f", " %H:%M:%S%.f")
+DAY_FIRST_TWINS = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}
+
+TRUE_WORDS = ("1", "true", "t", "yes", "y", "member", "是", "会员", "真")
+FALSE_WORDS = ("0", "false", "f", "no", "n", "non-member", "否", "非会员", "假")
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    decimal: str = "."  # "," for 1 234,50
+    date_format: str | None = None  # forces one strptime format for every date column
+
+
+def detect_date_format(values: Sequence[str], *, file: str, column: str) -> str:
+    """Pick the strptime format that parses the most of a sample of date strings."""
+    sample = pl.Series([v.strip() for v in values if v and v.strip()], dtype=pl.String)
+    if sample.is_empty():
+        return "%Y-%m-%d"
+    scores: dict[str, int] = {}
+    for date_part in DATE_FORMATS:
+        for suffix in TIME_SUFFIXES:
+            fmt = date_part + suffix
+            parsed = sample.str.strptime(pl.Datetime("us"), fmt, strict=False)
+            scores[fmt] = len(sample) - parsed.null_count()
+    best = max(scores, key=lambda f: scores[f])
+    if scores[best] == 0:
+        return "%Y-%m-%d"  # nothing parses: validation reports every row with the fix
+    for day_first, month_first in DAY_FIRST_TWINS.items():
+        for suffix in TIME_SUFFIXES:
+            a, b = day_first + suffix, month_first + suffix
+            if best in (a, b) and scores[a] == scores[b]:
+                raise InputError(
+                    f"dates such as {sample[0]!r} could be day/month or month/day",
+                    file=file, column=column,
+                    fix=f'set date_format = "{a}" (day first) or "{b}" (month first) '
+                    "for this table in loyalist.toml",
+                )
+    return best
+
+
+def _clean_number(expr: pl.Expr, decimal: str) -> pl.Expr:
+    """Parse `¥1,234.50`, `$1,234`, `1 234,50` (decimal=","), `(12.00)` as numbers."""
+    text = expr.cast(pl.String).str.strip_chars()
+    negative = text.str.starts_with("(") & text.str.ends_with(")")
+    thousands = "." if decimal == "," else ","
+    digits = text.str.replace_all(r"[^0-9.,\-]", "").str.replace_all(thousands, "", literal=True)
+    if decimal == ",":
+        digits = digits.str.replace_all(",", ".", literal=True)
+    value = digits.cast(pl.Float64, strict=False)
+    plain = text.cast(pl.Float64, strict=False)  # 1e3, -5, 12.5 as they are
+    parsed = value if decimal == "," else pl.coalesce(plain, value)
+    # An empty result (e.g. "N/A" stripped to "") must stay null, not become 0.
+    return pl.when(negative).then(-parsed).otherwise(parsed)
+
+
+def _is_numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric()
+
+
+def coerce(
+    name: str,
+    kind: str,
+    source_dtype: pl.DataType,
+    options: ParseOptions,
+    date_format: str | None = None,
+) -> pl.Expr:
+    """An expression reading source column `name` as the contract's `kind`."""
+    col = pl.col(name)
+    target = c.DTYPES[kind]
+    if kind in (c.ID, c.TEXT):
+        if source_dtype.is_float():
+            # 1001.0 from a spreadsheet is the id "1001"
+            col = col.cast(pl.Int64, strict=False)
+        expr = col.cast(pl.String).str.strip_chars()
+        return pl.when(expr == "").then(None).otherwise(expr)
+    if kind in (c.DATE, c.DATETIME):
+        if isinstance(source_dtype, pl.Datetime):
+            parsed = col
+        elif isinstance(source_dtype, pl.Date):
+            parsed = col.cast(pl.Datetime("us"))
+        else:
+            fmt = options.date_format or date_format or "%Y-%m-%d"
+            text = col.cast(pl.String).str.strip_chars()
+            parsed = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
+        return parsed.dt.date() if kind == c.DATE else parsed.cast(target)
+    if kind in (c.MONEY, c.NUMBER):
+        if _is_numeric(source_dtype):
+            return col.cast(pl.Float64)
+        return _clean_number(col, options.decimal)
+    if kind == c.INTEGER:
+        number = col.cast(pl.Float64) if _is_numeric(source_dtype) else _clean_number(col, options.decimal)
+        # 7.0 is 7; 7.5 is not an integer answer and stays unparsed (null).
+        return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64)
+    if kind == c.FLAG:
+        if source_dtype == pl.Boolean:
+            return col
+        if _is_numeric(source_dtype):
+            return col != 0
+        text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
+        return (
+            pl.when(text.is_in(TRUE_WORDS)).then(True)
+            .when(text.is_in(FALSE_WORDS)).then(False)
+            .otherwise(None)
+        )
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def extra_is_numeric(name: str, source_dtype: pl.DataType, sample: Sequence[str | None]) -> bool:
+    """Columns outside the contract are numeric when a sample of them is all numbers."""
+    if _is_numeric(source_dtype):
+        return True
+    if source_dtype != pl.String or name.lower().endswith(("id", "_no", "code")):
+        return False
+    present = pl.Series([v for v in sample if v is not None and str(v).strip()], dtype=pl.String)
+    return not present.is_empty() and present.str.strip_chars().cast(pl.Float64, strict=False).null_count() == 0
+
+
+def coerce_extra(name: str, source_dtype: pl.DataType, numeric: bool, options: ParseOptions) -> pl.Expr:
+    if not numeric or _is_numeric(source_dtype):
+        return pl.col(name) if (numeric or source_dtype != pl.String) else pl.col(name).cast(pl.String)
+    return _clean_number(pl.col(name), options.decimal)

@@ -1,0 +1,54 @@
+"""What a workspace holds: tables, files, row counts, date ranges and the column mapping."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from core import contract as c
+from core.result import Result
+from core.workspace import Workspace
+
+DATE_COLUMN = {"transactions": "order_date", "touchpoints": "timestamp", "survey": "response_date",
+               "customers": "signup_date", "campaigns": "start_date", "experiments": "exposure_date"}
+
+
+def inspect_workspace(ws: Workspace) -> Result:
+    tables = list(ws.sources)
+    queries = []
+    for table in tables:
+        source = ws.sources[table]
+        date_col = DATE_COLUMN[table]
+        if source.missing_required or date_col not in {m.canonical for m in source.columns}:
+            queries.append(ws.scan_raw(table).select(
+                pl.len().alias("rows"), pl.lit(None, pl.Date).alias("first_date"),
+                pl.lit(None, pl.Date).alias("last_date")))
+        else:
+            day = pl.col(date_col).dt.date() if date_col == "timestamp" else pl.col(date_col)
+            queries.append(ws.scan(table).select(
+                pl.len().alias("rows"), day.min().alias("first_date"), day.max().alias("last_date")))
+    counts = pl.collect_all(queries)
+    overview = pl.DataFrame([
+        {"table": t, "file": ws.sources[t].path.name, "format": ws.sources[t].format,
+         "rows": counted["rows"][0], "columns": len(ws.sources[t].columns),
+         "first_date": counted["first_date"][0], "last_date": counted["last_date"][0],
+         "missing_required": ", ".join(ws.sources[t].missing_required),
+         "notes": "; ".join(ws.sources[t].notes)}
+        for t, counted in zip(tables, counts)
+    ], schema_overrides={"first_date": pl.Date, "last_date": pl.Date})
+    columns = pl.DataFrame(
+        [{"table": t, "column": m.canonical, "source_header": m.source, "dtype": m.dtype,
+          "mapped_by": m.how, "required": m.canonical in c.TABLES[t].required,
+          "date_format": m.detail if m.kind in (c.DATE, c.DATETIME) else ""}
+         for t in tables for m in ws.sources[t].columns],
+        schema={"table": pl.String, "column": pl.String, "source_header": pl.String, "dtype": pl.String,
+                "mapped_by": pl.String, "required": pl.Boolean, "date_format": pl.String},
+    )
+    absent = [t for t in c.TABLE_NAMES if t not in ws.sources]
+    return Result(
+        name="data.inspect",
+        title=f"Workspace {ws.name}",
+        tables={"tables": overview, "columns": columns},
+        headline={"workspace": str(ws.root), "tables_found": len(tables),
+                  "tables_absent": ", ".join(absent) or "none"},
+        params={"workspace": str(ws.root), "config": str(ws.config_path) if ws.config_path else None},
+    )

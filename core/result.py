@@ -1,0 +1,80 @@
+"""The result object every analysis returns and every renderer takes.
+
+Renderers (Rich in the CLI, Textual widgets, exporters) only read a Result; they never
+recompute. Tables are eager Polars DataFrames: the collect happened in the analysis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart described as data: which table, which columns, what kind."""
+
+    kind: str  # "bar" | "line" | "histogram" | "heatmap"
+    title: str
+    table: str  # key into Result.tables
+    x: str
+    y: str | tuple[str, ...] = ()
+    series: str | None = None  # column splitting the data into series (line/bar)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Named tables, headline figures, chart specs, the parameters used and notes."""
+
+    name: str  # stable id, e.g. "segment.rfm"
+    title: str
+    tables: Mapping[str, pl.DataFrame]
+    headline: Mapping[str, Any] = field(default_factory=dict)
+    charts: tuple[Chart, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def main_table(self) -> pl.DataFrame:
+        """The first table: what `--format csv` prints and `--output x.csv` writes."""
+        return next(iter(self.tables.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with stable keys: name, title, params, headline, tables, notes."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "params": {k: jsonable(v) for k, v in self.params.items()},
+            "headline": {k: jsonable(v) for k, v in self.headline.items()},
+            "tables": {k: [jsonable_row(r) for r in df.iter_rows(named=True)]
+                       for k, df in self.tables.items()},
+            "notes": list(self.notes),
+        }
+
+
+def jsonable(value: Any) -> Any:
+    """Convert a value to something json.dumps accepts; NaN and inf become None."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return jsonable(value.item())
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    return value
+
+
+def jsonable_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: jsonable(v) for k, v in row.items()}

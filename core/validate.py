@@ -1,0 +1,253 @@
+"""Data quality findings: what is wrong, where (table, column, rows), and how to fix it.
+
+All rules for one table run as one lazy query (one pass over the file). Errors stop
+analyses (Workspace.require); warnings are reported and counted, and no row is dropped
+because of them: negative amounts stay in as returns, orphans stay in their table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from core import contract as c
+from core.errors import InputError
+from core.result import Result
+from core.workspace import TableSource, Workspace, coercions
+
+ERROR, WARNING = "error", "warning"
+ROW = "__row"
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    table: str
+    column: str
+    rule: str
+    count: int
+    rows: tuple[int, ...]  # first offending rows as a spreadsheet numbers them (header = 1)
+    message: str
+    fix: str
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class _Rule:
+    severity: str
+    column: str
+    rule: str
+    flag: pl.Expr
+    message: str
+    fix: str
+
+
+def validate(
+    ws: Workspace,
+    tables: Iterable[str] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    errors_only: bool = False,
+) -> list[Finding]:
+    """Check the workspace's tables against the data contract and common data faults."""
+    names = [t for t in (tables or ws.sources) if t in ws.sources]
+    findings: list[Finding] = []
+    queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]] = []
+    for table in names:
+        source = ws.sources[table]
+        for column in source.missing_required:
+            findings.append(Finding(
+                ERROR, table, column, "missing_required_column", 1, (),
+                f"the {table} table has no {column!r} column",
+                f"rename a column to {column}, or map it in loyalist.toml under [tables.{table}.columns]",
+                str(source.path)))
+        if source.missing_required:
+            continue
+        raw = ws.scan_raw(table)
+        frame = _checked_frame(source, raw)
+        rules = [r for r in _rules(source, raw.collect_schema(), as_of) if not errors_only or r.severity == ERROR]
+        queries.append((source, rules, frame))
+    orphan_query = _orphan_query(ws, names) if not errors_only else None
+    collected = pl.collect_all(
+        [_summarise(frame, rules) for _, rules, frame in queries]
+        + ([orphan_query[1]] if orphan_query else [])
+    )
+    for (source, rules, _), summary in zip(queries, collected):
+        row = summary.row(0, named=True)
+        if row["__n"] == 0:
+            findings.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
+                                    f"the {source.table} table has a header but no rows",
+                                    "export the table again with its data", str(source.path)))
+            continue
+        offset = 2 if source.header_row else 1
+        for i, rule in enumerate(rules):
+            count = row[f"n{i}"]
+            if count:
+                rows = tuple(r + offset for r in row[f"rows{i}"])
+                findings.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
+                                        rule.message, rule.fix, str(source.path)))
+    if orphan_query:
+        source, _ = orphan_query
+        summary = collected[-1].row(0, named=True)
+        if summary["n"]:
+            offset = 2 if source.header_row else 1
+            findings.append(Finding(
+                WARNING, source.table, "customer_id", "orphan_customer", summary["n"],
+                tuple(r + offset for r in summary["rows"]),
+                "customer ids not found in the customers table (kept in the analysis)",
+                "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
+                str(source.path)))
+    order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
+    return sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table]))
+
+
+def raise_for_errors(findings: list[Finding]) -> None:
+    errors = [f for f in findings if f.severity == ERROR]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more errors: run `loyalist data validate`)" if len(errors) > 1 else ""
+        raise InputError(
+            f"{first.message}: {first.count} rows{more}",
+            file=first.file, column=first.column or None, rows=first.rows, fix=first.fix,
+        )
+
+
+def findings_table(findings: list[Finding]) -> pl.DataFrame:
+    schema = {"severity": pl.String, "table": pl.String, "column": pl.String, "rule": pl.String,
+              "count": pl.Int64, "rows": pl.String, "message": pl.String, "fix": pl.String}
+    return pl.DataFrame(
+        [{"severity": f.severity, "table": f.table, "column": f.column, "rule": f.rule, "count": f.count,
+          "rows": ", ".join(map(str, f.rows)), "message": f.message, "fix": f.fix} for f in findings],
+        schema=schema,
+    )
+
+
+def validation_result(ws: Workspace, as_of: dt.date | None = None) -> Result:
+    findings = validate(ws, as_of=as_of)
+    errors = sum(f.severity == ERROR for f in findings)
+    return Result(
+        name="data.validate",
+        title=f"Validation of {ws.name}",
+        tables={"findings": findings_table(findings)},
+        headline={"errors": errors, "warnings": len(findings) - errors, "tables": len(ws.sources)},
+        params={"workspace": str(ws.root), "as_of": as_of},
+    )
+
+
+# -- rules ---------------------------------------------------------------------
+
+
+def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
+    """Row number, each mapped column as read (prefixed) and as coerced."""
+    mapped = [m for m in source.columns if m.kind != "extra"]
+    return raw.with_row_index(ROW).select(
+        pl.col(ROW),
+        *[pl.col(m.source).alias(f"src:{m.canonical}") for m in mapped],
+        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns) if m.kind != "extra"],
+    )
+
+
+def _present(source_col: str) -> pl.Expr:
+    raw = pl.col(source_col)
+    return raw.is_not_null() & (raw.cast(pl.String).str.strip_chars() != "")
+
+
+def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> list[_Rule]:
+    table = c.TABLES[source.table]
+    rules: list[_Rule] = []
+    for m in source.columns:
+        if m.kind == "extra":
+            continue
+        required = m.canonical in table.required
+        src = f"src:{m.canonical}"
+        if required:
+            rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src),
+                               f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
+        if schema[m.source] != c.DTYPES[m.kind]:
+            hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
+                    c.DATETIME: "a date-time format", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
+                    c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
+            rules.append(_Rule(
+                ERROR if required else WARNING, m.canonical, "unparsable",
+                _present(src) & pl.col(m.canonical).is_null(),
+                f"values in {m.source!r} that do not parse as {m.kind}"
+                + ("" if required else " (treated as missing)"),
+                f"correct them to {hint.get(m.kind, 'text')}"))
+    cols = {m.canonical for m in source.columns}
+    rules += _table_rules(source.table, cols, as_of)
+    return rules
+
+
+def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rule]:
+    rules: list[_Rule] = []
+    limit = as_of or dt.date.today()
+    after = "the as-of date " + as_of.isoformat() if as_of else "today"
+    date_col = {"transactions": "order_date", "touchpoints": "timestamp", "survey": "response_date"}.get(table)
+    if date_col in cols:
+        value = pl.col(date_col).dt.date() if date_col == "timestamp" else pl.col(date_col)
+        rules.append(_Rule(WARNING, date_col, "date_after_as_of", value > limit,
+                           f"dates after {after} (left out of analyses as of that date)",
+                           "check the dates, or pass a later --as-of"))
+    if table == "transactions":
+        rules.append(_Rule(WARNING, "amount", "negative_amount", pl.col("amount") < 0,
+                           "negative amounts (kept as returns)",
+                           "nothing to do if these are returns; otherwise correct the sign"))
+        if "order_id" in cols:
+            key = ["order_id", "product_id"] if "product_id" in cols else ["order_id"]
+            rules.append(_Rule(WARNING, "order_id", "duplicate_order",
+                               pl.col("order_id").is_not_null() & pl.struct(key).is_duplicated(),
+                               "order ids that appear more than once" + (" for the same product" if len(key) > 1 else ""),
+                               "remove duplicated rows, or add product_id if rows are order lines"))
+    if table == "customers":
+        rules.append(_Rule(ERROR, "customer_id", "duplicate_customer",
+                           pl.col("customer_id").is_not_null() & pl.col("customer_id").is_duplicated(),
+                           "customer ids that appear more than once",
+                           "keep one row per customer in the customers table"))
+    if table == "campaigns":
+        rules.append(_Rule(ERROR, "campaign_id", "duplicate_campaign",
+                           pl.col("campaign_id").is_not_null() & pl.col("campaign_id").is_duplicated(),
+                           "campaign ids that appear more than once", "keep one row per campaign"))
+        if {"start_date", "end_date"} <= cols:
+            rules.append(_Rule(WARNING, "end_date", "end_before_start", pl.col("end_date") < pl.col("start_date"),
+                               "campaigns that end before they start", "swap or correct the dates"))
+    if table == "survey":
+        if "nps" in cols:
+            rules.append(_Rule(ERROR, "nps", "out_of_range", ~pl.col("nps").is_between(0, 10),
+                               "NPS answers outside 0–10", "NPS is the 0–10 likelihood to recommend; correct the scale"))
+        if "csat" in cols:
+            rules.append(_Rule(WARNING, "csat", "out_of_range", ~pl.col("csat").is_between(1, 5),
+                               "CSAT answers outside 1–5", "rescale CSAT to 1–5"))
+    if table == "experiments":
+        rules.append(_Rule(WARNING, "customer_id", "duplicate_assignment",
+                           pl.struct("customer_id", "experiment").is_duplicated(),
+                           "customers assigned more than once to the same experiment",
+                           "keep one assignment per customer and experiment"))
+    return rules
+
+
+def _summarise(frame: pl.LazyFrame, rules: list[_Rule]) -> pl.LazyFrame:
+    aggs = [pl.len().alias("__n")]
+    for i, rule in enumerate(rules):
+        flag = rule.flag.fill_null(False)
+        aggs += [flag.sum().alias(f"n{i}"),
+                 pl.col(ROW).filter(flag).head(MAX_ROWS_SHOWN).implode().alias(f"rows{i}")]
+    return frame.select(aggs)
+
+
+def _orphan_query(ws: Workspace, names: list[str]) -> tuple[TableSource, pl.LazyFrame] | None:
+    if "transactions" not in names or "customers" not in ws.sources:
+        return None
+    if ws.sources["transactions"].missing_required or ws.sources["customers"].missing_required:
+        return None
+    known = ws.scan("customers").select("customer_id").unique()
+    orphans = (
+        ws.scan("transactions").with_row_index(ROW)
+        .join(known, on="customer_id", how="anti")
+        .filter(pl.col("customer_id").is_not_null())
+    )
+    return ws.sources["transactions"], orphans.select(
+        pl.len().alias("n"), pl.col(ROW).head(MAX_ROWS_SHOWN).implode().alias("rows"))

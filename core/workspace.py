@@ -1,0 +1,262 @@
+"""A workspace: the analyst's tables, how their columns map, and options.
+
+A workspace is a folder whose files are named after the contract's tables
+(`transactions.csv`, `customers.parquet`, ...), or a `loyalist.toml` that names files,
+column mappings and read options:
+
+    [tables.transactions]
+    file = "sales 2024.csv"
+    encoding = "gb18030"          # detected when absent: UTF-8, UTF-8 with BOM, GB18030
+    delimiter = ";"               # detected when absent
+    decimal = ","                 # for amounts written 1 234,50
+    date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous
+    [tables.transactions.columns]
+    customer_id = "CustID"        # canonical name = source header
+
+Opening reads only headers and a small sample (to infer the mapping and date formats);
+`scan(table)` returns a LazyFrame with canonical names and dtypes, collected later.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from core import contract as c
+from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
+from core.errors import InputError, MissingTableError
+from core.mapping import infer_mapping
+from core.readers import ReadOptions, file_format, scan_file
+
+CONFIG_NAME = "loyalist.toml"
+SAMPLE_ROWS = 1000
+# Parquet first: a converted copy beside its CSV is the fast one.
+FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
+TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "date_format", "sheet", "columns"}
+
+
+def bundled_sample() -> Path:
+    """The sample workspace shipped in fixtures/sample (override with LOYALIST_SAMPLE)."""
+    override = os.environ.get("LOYALIST_SAMPLE")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "fixtures" / "sample"
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    canonical: str  # contract name, or the source header for extra columns
+    source: str  # header in the file
+    kind: str  # contract kind (core.contract), "extra" for columns outside the contract
+    dtype: str  # dtype after coercion
+    how: str  # "loyalist.toml" | "synonym" | "extra"
+    detail: str = ""  # e.g. the date format used
+
+
+@dataclass(frozen=True)
+class TableSource:
+    table: str
+    path: Path
+    format: str
+    read: ReadOptions
+    parse: ParseOptions
+    columns: tuple[ColumnMapping, ...]
+    notes: tuple[str, ...] = ()
+    missing_required: tuple[str, ...] = ()
+
+    @property
+    def header_row(self) -> bool:
+        """Files whose first row is a header: row numbers then match a spreadsheet's."""
+        return self.format in ("csv", "xlsx")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    sources: dict[str, TableSource]
+    options: dict[str, Any] = field(default_factory=dict)
+    config_path: Path | None = None
+    _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> Workspace:
+        """Open a folder or a loyalist.toml; None means the current folder or the sample."""
+        root = resolve_root(path)
+        config_path = root / CONFIG_NAME if root.is_dir() else root
+        if root.is_file():
+            root = root.parent
+        config = _read_config(config_path) if config_path.is_file() else {}
+        tables_cfg = config.get("tables", {})
+        unknown = set(tables_cfg) - set(c.TABLE_NAMES)
+        if unknown:
+            raise InputError(
+                f"unknown table {sorted(unknown)[0]!r} in [tables]", file=str(config_path),
+                fix=f"use one of {', '.join(c.TABLE_NAMES)}",
+            )
+        files = _discover(root)
+        ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
+                 config_path=config_path if config_path.is_file() else None)
+        for table in c.TABLE_NAMES:
+            cfg = tables_cfg.get(table, {})
+            bad = set(cfg) - TABLE_OPTION_KEYS
+            if bad:
+                raise InputError(
+                    f"unknown option {sorted(bad)[0]!r} in [tables.{table}]", file=str(config_path),
+                    fix=f"use {', '.join(sorted(TABLE_OPTION_KEYS))}",
+                )
+            path_for_table = root / cfg["file"] if "file" in cfg else files.get(table)
+            if path_for_table is None:
+                continue
+            ws._add_source(table, path_for_table, cfg, notes=_notes_for(table, files, cfg))
+        if not ws.sources:
+            raise InputError(
+                "no tables found", file=str(root),
+                fix="name files after the tables (transactions.csv, customers.parquet, ...) "
+                "or list them in loyalist.toml",
+            )
+        return ws
+
+    # -- reading -----------------------------------------------------------------
+
+    def has(self, table: str) -> bool:
+        return table in self.sources
+
+    def scan_raw(self, table: str) -> pl.LazyFrame:
+        """The file as read, with its own headers (cached per workspace, not collected)."""
+        if table not in self._raw:
+            source = self.sources[table]
+            self._raw[table] = scan_file(source.path, source.read)
+        return self._raw[table]
+
+    def scan(self, table: str) -> pl.LazyFrame:
+        """Canonical column names and dtypes; values that do not parse are null."""
+        if table not in self.sources:
+            raise MissingTableError(table, "this analysis", str(self.root))
+        source = self.sources[table]
+        if source.missing_required:
+            raise InputError(
+                f"required column {source.missing_required[0]!r} is missing",
+                file=str(source.path), column=source.missing_required[0],
+                fix=f"rename the column, or map it in {CONFIG_NAME} under [tables.{table}.columns]",
+            )
+        return self.scan_raw(table).select(coercions(source, self.scan_raw(table).collect_schema()))
+
+    def scan_if(self, table: str) -> pl.LazyFrame | None:
+        return self.scan(table) if self.has(table) else None
+
+    def require(self, *tables: str, analysis: str) -> None:
+        """Stop before an analysis starts if a table is missing or has errors."""
+        for table in tables:
+            if table not in self.sources:
+                raise MissingTableError(table, analysis, str(self.root))
+        from core.validate import raise_for_errors, validate
+
+        raise_for_errors(validate(self, tables=tables, errors_only=True))
+
+    # -- building ----------------------------------------------------------------
+
+    def _add_source(self, table: str, path: Path, cfg: dict[str, Any], notes: tuple[str, ...]) -> None:
+        fmt = file_format(path)
+        if fmt is None:
+            raise InputError(f"unsupported file type {path.suffix!r}", file=str(path),
+                             fix="use CSV, TSV, Parquet, JSON, NDJSON or XLSX")
+        read = ReadOptions(encoding=cfg.get("encoding"), delimiter=cfg.get("delimiter"), sheet=cfg.get("sheet"))
+        decimal = cfg.get("decimal", ".")
+        if decimal not in (".", ","):
+            raise InputError(f"decimal must be \".\" or \",\", not {decimal!r}", file=str(self.config_path),
+                             fix=f'set decimal = "," or "." in [tables.{table}]')
+        parse = ParseOptions(decimal=decimal, date_format=cfg.get("date_format"))
+        self._raw[table] = scan_file(path, read)
+        schema = self._raw[table].collect_schema()
+        headers = list(schema.names())
+        explicit = dict(cfg.get("columns", {}))
+        for canonical, header in explicit.items():
+            if c.TABLES[table].column(canonical) is None:
+                raise InputError(f"{canonical!r} is not a column of the {table} table",
+                                 file=str(self.config_path),
+                                 fix=f"use one of {', '.join(col.name for col in c.TABLES[table].columns)}")
+            if header not in headers:
+                raise InputError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
+                                 file=str(path), column=header,
+                                 fix=f"the file's columns are: {', '.join(headers)}")
+        matches, extras = infer_mapping(table, headers, explicit)
+        sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
+        columns = []
+        for match in matches:
+            kind = c.TABLES[table].column(match.canonical).kind
+            detail = ""
+            if kind in (c.DATE, c.DATETIME) and schema[match.source] == pl.String:
+                detail = parse.date_format or detect_date_format(
+                    sample[match.source].to_list(), file=str(path), column=match.source)
+            columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
+                                         match.how, detail))
+        for header in extras:
+            numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
+            dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
+            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else ""))
+        mapped = {m.canonical for m in matches}
+        missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing)
+
+
+def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
+    exprs = []
+    for m in source.columns:
+        if m.kind == "extra":
+            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", source.parse)
+        else:
+            expr = coerce(m.source, m.kind, schema[m.source], source.parse, m.detail or None)
+        exprs.append(expr.alias(m.canonical))
+    return exprs
+
+
+def resolve_root(path: str | Path | None) -> Path:
+    if path is not None:
+        root = Path(path).expanduser()
+        if not root.exists():
+            raise InputError("workspace not found", file=str(root),
+                             fix="give a folder of data files or a loyalist.toml")
+        return root
+    cwd = Path.cwd()
+    if (cwd / CONFIG_NAME).is_file() or any(_discover(cwd)):
+        return cwd
+    return bundled_sample()
+
+
+def _discover(root: Path) -> dict[str, Path]:
+    """Top-level files named after a table; Parquet preferred when there are several."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(root.iterdir()) if root.is_dir() else ():
+        fmt = file_format(path)
+        if fmt and path.is_file() and path.stem.lower() in c.TABLES:
+            found.setdefault(path.stem.lower(), []).append(path)
+    return {
+        table: min(paths, key=lambda p: FORMAT_PREFERENCE.index(file_format(p)))
+        for table, paths in found.items()
+    }
+
+
+def _notes_for(table: str, files: dict[str, Path], cfg: dict[str, Any]) -> tuple[str, ...]:
+    chosen = files.get(table)
+    if chosen is None or "file" in cfg:
+        return ()
+    others = sorted(p.name for p in chosen.parent.glob(f"{chosen.stem}.*")
+                    if p != chosen and file_format(p))
+    return (f"using {chosen.name}; also found {', '.join(others)}",) if others else ()
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path),
+                         fix="correct the line named above") from None

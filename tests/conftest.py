@@ -1,0 +1,37 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "fixtures" / "sample"
+
+
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def make_workspace(tmp_path):
+    """Write small files into a fresh folder and return the folder."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        return write_files(tmp_path / f"ws{next(counter)}", files)
+
+    return make
+
+
+@pytest.fixture
+def sample_copy(tmp_path):
+    """A private copy of the bundled sample workspace (tests may write into it)."""
+    if not SAMPLE.is_dir():
+        pytest.skip("the sample workspace has not been generated")
+    return Path(shutil.copytree(SAMPLE, tmp_path / "sample"))

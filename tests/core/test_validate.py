@@ -1,0 +1,90 @@
+"""Every validation rule, each with its own small bad-input file."""
+
+import datetime as dt
+
+import pytest
+
+from core.errors import InputError, MissingTableError
+from core.validate import validate
+from core.workspace import Workspace
+
+GOOD_TX = "customer_id,order_date,amount,order_id\nC1,2024-01-05,10,O1\nC2,2024-01-06,20,O2\n"
+
+
+def findings(folder, **kwargs):
+    return {(f.table, f.column, f.rule): f for f in validate(Workspace.open(folder), **kwargs)}
+
+
+def test_clean_workspace_has_no_findings(make_workspace):
+    folder = make_workspace({"transactions.csv": GOOD_TX, "customers.csv": "customer_id\nC1\nC2\n"})
+    assert findings(folder, as_of=dt.date(2024, 12, 31)) == {}
+
+
+@pytest.mark.parametrize("files, key, severity, count, rows", [
+    ({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1\nC2,2024-01-05,-4\nC3,2024-01-05,-1\n"},
+     ("transactions", "amount", "negative_amount"), "warning", 2, (3, 4)),
+    ({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1\nC2,not a date,2\n"},
+     ("transactions", "order_date", "unparsable"), "error", 1, (3,)),
+    ({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,abc\n"},
+     ("transactions", "amount", "unparsable"), "error", 1, (2,)),
+    ({"transactions.csv": "customer_id,order_date,amount\n,2024-01-05,1\n"},
+     ("transactions", "customer_id", "missing_value"), "error", 1, (2,)),
+    ({"transactions.csv": "customer_id,order_date,amount,order_id\nC1,2024-01-05,1,O1\nC1,2024-01-05,1,O1\nC2,2024-01-06,1,O2\n"},
+     ("transactions", "order_id", "duplicate_order"), "warning", 2, (2, 3)),
+    ({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1\nC1,2025-03-01,1\n"},
+     ("transactions", "order_date", "date_after_as_of"), "warning", 1, (3,)),
+    ({"transactions.csv": GOOD_TX, "customers.csv": "customer_id\nC1\nC1\n"},
+     ("customers", "customer_id", "duplicate_customer"), "error", 2, (2, 3)),
+    ({"transactions.csv": GOOD_TX, "customers.csv": "customer_id\nC1\n"},
+     ("transactions", "customer_id", "orphan_customer"), "warning", 1, (3,)),
+    ({"transactions.csv": GOOD_TX, "survey.csv": "customer_id,nps\nC1,9\nC2,11\n"},
+     ("survey", "nps", "out_of_range"), "error", 1, (3,)),
+    ({"transactions.csv": GOOD_TX, "survey.csv": "customer_id,csat\nC1,4\nC2,7\n"},
+     ("survey", "csat", "out_of_range"), "warning", 1, (3,)),
+    ({"transactions.csv": GOOD_TX, "customers.csv": "customer_id,age\nC1,40\nC2,forty\n"},
+     ("customers", "age", "unparsable"), "warning", 1, (3,)),
+])
+def test_rule(make_workspace, files, key, severity, count, rows):
+    found = findings(make_workspace(files), as_of=dt.date(2024, 12, 31))
+    assert key in found, sorted(found)
+    finding = found[key]
+    assert (finding.severity, finding.count, finding.rows) == (severity, count, rows)
+    assert finding.fix  # every finding says how to fix it
+
+
+def test_missing_required_column(make_workspace):
+    found = findings(make_workspace({"transactions.csv": "customer_id,amount\nC1,1\n"}))
+    finding = found[("transactions", "order_date", "missing_required_column")]
+    assert finding.severity == "error" and "loyalist.toml" in finding.fix
+
+
+def test_header_only_file_is_an_empty_table(make_workspace):
+    found = findings(make_workspace({"transactions.csv": "customer_id,order_date,amount\n"}))
+    assert found[("transactions", "", "empty_table")].severity == "error"
+
+
+def test_rows_in_parquet_are_record_numbers(make_workspace):
+    import polars as pl
+
+    folder = make_workspace({})
+    pl.DataFrame({"customer_id": ["C1", "C2"], "order_date": [dt.date(2024, 1, 1)] * 2,
+                  "amount": [1.0, -2.0]}).write_parquet(folder / "transactions.parquet")
+    assert findings(folder)[("transactions", "amount", "negative_amount")].rows == (2,)
+
+
+def test_errors_stop_an_analysis_and_warnings_drop_nothing(make_workspace):
+    bad = make_workspace({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1\nC2,yesterday,2\n"})
+    with pytest.raises(InputError) as err:
+        Workspace.open(bad).require("transactions", analysis="RFM")
+    assert "transactions.csv" in str(err.value) and "rows 3" in str(err.value)
+
+    warned = make_workspace({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1\nC2,2024-01-05,-2\n"})
+    ws = Workspace.open(warned)
+    ws.require("transactions", analysis="RFM")  # warnings only: goes ahead
+    assert ws.scan("transactions").collect().height == 2
+
+
+def test_missing_table_names_the_analysis(make_workspace):
+    ws = Workspace.open(make_workspace({"transactions.csv": GOOD_TX}))
+    with pytest.raises(MissingTableError, match="NPS report needs the 'survey' table"):
+        ws.require("survey", analysis="NPS report")
