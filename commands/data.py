@@ -6,10 +6,14 @@ one function in core that returns a Result, and hand it to commands.output.emit.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from commands.options import AsOfOpt, ExitCode, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
 from commands.output import emit
+from core.convert import convert_to_parquet
 from core.inspect import inspect_workspace
 from core.validate import validation_result
 from core.workspace import Workspace
@@ -41,3 +45,14 @@ def validate(
     emit(result, fmt, output, force)
     if result.headline["errors"]:
         raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+@app.command("convert")
+def convert(
+    workspace: WorkspaceOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the Parquet files [default: beside the sources]")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    force: ForceOpt = False,
+) -> None:
+    """Write each table once as Parquet (canonical names and dtypes) so later runs load fast."""
+    emit(convert_to_parquet(Workspace.open(workspace), out, force=force), fmt)

@@ -34,31 +34,46 @@ class ParseOptions:
     date_format: str | None = None  # forces one strptime format for every date column
 
 
+FORMAT_SEPARATOR = " | "
+
+
 def detect_date_format(values: Sequence[str], *, file: str, column: str) -> str:
-    """Pick the strptime format that parses the most of a sample of date strings."""
+    """The strptime format(s) that parse a sample of date strings, best first.
+
+    A column mixing formats (say ISO and YYYYMMDD) gets the few formats that cover the
+    sample, joined by FORMAT_SEPARATOR; values in none of them are left to validation.
+    """
     sample = pl.Series([v.strip() for v in values if v and v.strip()], dtype=pl.String)
     if sample.is_empty():
         return "%Y-%m-%d"
-    scores: dict[str, int] = {}
+    parsed_by: dict[str, pl.Series] = {}
     for date_part in DATE_FORMATS:
         for suffix in TIME_SUFFIXES:
             fmt = date_part + suffix
-            parsed = sample.str.strptime(pl.Datetime("us"), fmt, strict=False)
-            scores[fmt] = len(sample) - parsed.null_count()
-    best = max(scores, key=lambda f: scores[f])
-    if scores[best] == 0:
-        return "%Y-%m-%d"  # nothing parses: validation reports every row with the fix
+            parsed_by[fmt] = sample.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null()
+    chosen: list[str] = []
+    left = pl.Series([True] * len(sample))
+    while left.any():
+        best = max(parsed_by, key=lambda f: (parsed_by[f] & left).sum())
+        if not (parsed_by[best] & left).any():
+            break  # the rest parse in no known format: validation reports them
+        _refuse_ambiguous(best, parsed_by, left, sample, file, column)
+        chosen.append(best)
+        left = left & ~parsed_by[best]
+    return FORMAT_SEPARATOR.join(chosen) or "%Y-%m-%d"
+
+
+def _refuse_ambiguous(best, parsed_by, left, sample, file, column) -> None:
     for day_first, month_first in DAY_FIRST_TWINS.items():
         for suffix in TIME_SUFFIXES:
             a, b = day_first + suffix, month_first + suffix
-            if best in (a, b) and scores[a] == scores[b]:
+            if best in (a, b) and (parsed_by[a] & left).sum() == (parsed_by[b] & left).sum():
                 raise InputError(
                     f"dates such as {sample[0]!r} could be day/month or month/day",
                     file=file, column=column,
                     fix=f'set date_format = "{a}" (day first) or "{b}" (month first) '
                     "for this table in loyalist.toml",
                 )
-    return best
 
 
 def _clean_number(expr: pl.Expr, decimal: str) -> pl.Expr:
@@ -102,9 +117,9 @@ def coerce(
         elif isinstance(source_dtype, pl.Date):
             parsed = col.cast(pl.Datetime("us"))
         else:
-            fmt = options.date_format or date_format or "%Y-%m-%d"
+            formats = (options.date_format or date_format or "%Y-%m-%d").split(FORMAT_SEPARATOR)
             text = col.cast(pl.String).str.strip_chars()
-            parsed = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
+            parsed = pl.coalesce([text.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats])
         return parsed.dt.date() if kind == c.DATE else parsed.cast(target)
     if kind in (c.MONEY, c.NUMBER):
         if _is_numeric(source_dtype):

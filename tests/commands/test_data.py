@@ -60,3 +60,17 @@ def test_output_writes_and_refuses_to_overwrite(make_workspace, tmp_path):
     assert again.exit_code == 2 and "already exists" in again.stderr and "--force" in again.stderr
     assert out.read_bytes() == first  # untouched
     assert runner.invoke(app, args + ["--force"]).exit_code == 0
+
+
+def test_convert_writes_parquet_that_loads_the_same(make_workspace):
+    from core.workspace import Workspace
+
+    folder = make_workspace({"transactions.csv": TX + "C3,20240107,\"¥1,000\"\n"})
+    before = Workspace.open(folder).scan("transactions").collect()
+    result = runner.invoke(app, ["data", "convert", "-w", str(folder)])
+    assert result.exit_code == 0, result.output
+    ws = Workspace.open(folder)
+    assert ws.sources["transactions"].format == "parquet"
+    assert ws.scan("transactions").collect().equals(before)
+    again = runner.invoke(app, ["data", "convert", "-w", str(folder)])
+    assert again.exit_code == 0  # already Parquet: nothing to overwrite

@@ -180,3 +180,9 @@ def test_parquet_is_preferred_over_its_csv_twin(make_workspace):
     ws = Workspace.open(folder)
     assert ws.sources["transactions"].format == "parquet"
     assert "transactions.csv" in ws.sources["transactions"].notes[0]
+
+
+def test_a_column_mixing_iso_and_compact_dates_parses(make_workspace):
+    text = "customer_id,order_date,amount\nC1,2024-03-07,1\nC2,20240308,1\nC3,2024/03/09,1\n"
+    df = load(make_workspace({"transactions.csv": text}))
+    assert df["order_date"].to_list() == [dt.date(2024, 3, 7), dt.date(2024, 3, 8), dt.date(2024, 3, 9)]
