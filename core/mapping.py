@@ -112,7 +112,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
 class ColumnMatch:
     canonical: str
     source: str
-    how: str  # "loyalist.toml" | "synonym"
+    how: str  # "loyalist.toml" | "name" (the canonical name itself) | "synonym"
 
 
 def infer_mapping(
@@ -135,6 +135,7 @@ def infer_mapping(
         candidates = [(keys.index(k), h) for h, k in keyed.items() if k in keys]
         if candidates:
             _, header = min(candidates)
-            matches.append(ColumnMatch(column.name, header, "synonym"))
+            how = "name" if keyed[header] == normalise_header(column.name) else "synonym"
+            matches.append(ColumnMatch(column.name, header, how))
             del keyed[header]
     return matches, list(keyed)

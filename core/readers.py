@@ -123,3 +123,31 @@ def _scan_csv(path: Path, options: ReadOptions) -> pl.LazyFrame:
     if utf8:
         return pl.scan_csv(path, separator=sep, infer_schema=False, encoding="utf8")
     return pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=sep, infer_schema=False).lazy()
+
+
+def explain_read_error(exc: Exception, path: Path, options: ReadOptions = ReadOptions()) -> InputError:
+    """Turn a Polars read failure into an error naming the file, the rows and a fix."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if file_format(path) == "csv" and "fields" in first_line:
+        rows = ragged_rows(path, options)
+        return InputError(
+            "rows with a different number of fields than the header", file=str(path), rows=rows,
+            fix="quote values that contain the delimiter, or remove the extra fields on these rows",
+        )
+    return InputError(f"cannot be read: {first_line}", file=str(path),
+                      fix="check that the file is complete and of the type its extension says")
+
+
+def ragged_rows(path: Path, options: ReadOptions, limit: int = 5) -> tuple[int, ...]:
+    """Row numbers (header = 1) whose field count differs from the header's. Error path only."""
+    import csv
+
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    encoding = options.encoding or detect_encoding(head, path)
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=options.delimiter or detect_delimiter(handle.readline(), path))
+        handle.seek(0)
+        width = len(next(reader, []))
+        bad = [reader.line_num for row in reader if row and len(row) != width]
+    return tuple(bad[:limit])

@@ -15,6 +15,7 @@ import polars as pl
 
 from core import contract as c
 from core.errors import InputError
+from core.readers import explain_read_error
 from core.result import Result
 from core.workspace import TableSource, Workspace, coercions
 
@@ -72,10 +73,11 @@ def validate(
         rules = [r for r in _rules(source, raw.collect_schema(), as_of) if not errors_only or r.severity == ERROR]
         queries.append((source, rules, frame))
     orphan_query = _orphan_query(ws, names) if not errors_only else None
-    collected = pl.collect_all(
-        [_summarise(frame, rules) for _, rules, frame in queries]
-        + ([orphan_query[1]] if orphan_query else [])
-    )
+    summaries = [_summarise(frame, rules) for _, rules, frame in queries]
+    try:
+        collected = pl.collect_all(summaries + ([orphan_query[1]] if orphan_query else []))
+    except pl.exceptions.PolarsError as exc:
+        raise _unreadable_table(exc, queries, summaries) from None
     for (source, rules, _), summary in zip(queries, collected):
         row = summary.row(0, named=True)
         if row["__n"] == 0:
@@ -103,6 +105,16 @@ def validate(
                 str(source.path)))
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
     return sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table]))
+
+
+def _unreadable_table(exc: Exception, queries, summaries) -> InputError:
+    """Find which table could not be read and say where."""
+    for (source, _, _), summary in zip(queries, summaries):
+        try:
+            summary.collect()
+        except pl.exceptions.PolarsError as table_exc:
+            return explain_read_error(table_exc, source.path, source.read)
+    return InputError(f"a table could not be read: {exc}")
 
 
 def raise_for_errors(findings: list[Finding]) -> None:

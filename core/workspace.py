@@ -31,7 +31,7 @@ from core import contract as c
 from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
-from core.readers import ReadOptions, file_format, scan_file
+from core.readers import ReadOptions, explain_read_error, file_format, scan_file
 
 CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
@@ -54,7 +54,7 @@ class ColumnMapping:
     source: str  # header in the file
     kind: str  # contract kind (core.contract), "extra" for columns outside the contract
     dtype: str  # dtype after coercion
-    how: str  # "loyalist.toml" | "synonym" | "extra"
+    how: str  # "loyalist.toml" | "name" | "synonym" | "extra"
     detail: str = ""  # e.g. the date format used
 
 
@@ -189,7 +189,10 @@ class Workspace:
                                  file=str(path), column=header,
                                  fix=f"the file's columns are: {', '.join(headers)}")
         matches, extras = infer_mapping(table, headers, explicit)
-        sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
+        try:
+            sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
+        except pl.exceptions.PolarsError as exc:
+            raise explain_read_error(exc, path, read) from None
         columns = []
         for match in matches:
             kind = c.TABLES[table].column(match.canonical).kind

@@ -88,3 +88,14 @@ def test_missing_table_names_the_analysis(make_workspace):
     ws = Workspace.open(make_workspace({"transactions.csv": GOOD_TX}))
     with pytest.raises(MissingTableError, match="NPS report needs the 'survey' table"):
         ws.require("survey", analysis="NPS report")
+
+
+def test_ragged_rows_are_named_not_a_crash(make_workspace):
+    head = "customer_id,order_date,amount\n" + "C1,2024-01-05,1\n" * 1500
+    folder = make_workspace({"transactions.csv": head + "C2,2024-01-05,1,surplus\n"})
+    with pytest.raises(InputError) as err:  # at open or at the check before an analysis
+        Workspace.open(folder).require("transactions", analysis="RFM")
+    assert "transactions.csv" in str(err.value) and "rows 1502" in str(err.value)
+    early = make_workspace({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1,2\n"})
+    with pytest.raises(InputError, match="rows 2"):
+        Workspace.open(early)
