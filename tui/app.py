@@ -1,0 +1,103 @@
+"""LoyalistApp: the shell that opens the workspace and hosts the registered screens.
+
+The shell draws at once; the workspace is opened in a thread worker and published as
+`workspace_state`, which every screen watches. Screens, their keys and the command
+palette all come from the registry in tui/screens/__init__.py and each screen's ACTIONS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from core.workspace import Workspace
+from tui.actions import Action, bindings
+from tui.screens import SCREENS
+from tui.state import WorkspaceState, describe_error
+
+
+@dataclass(eq=False)
+class WorkspaceOpened(Message):
+    state: WorkspaceState
+
+
+class LoyalistApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "Loyalist"
+    MODES: ClassVar = {spec.name: spec.screen for spec in SCREENS}
+    DEFAULT_MODE: ClassVar[str] = SCREENS[0].name
+    ACTIONS: ClassVar[tuple[Action, ...]] = (
+        *(Action(s.key, f"show_screen('{s.name}')", s.title, s.help) for s in SCREENS),
+        Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
+        Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
+               key_display="?"),
+        Action("q", "quit", "Quit", "Leave Loyalist"),
+    )
+    BINDINGS = bindings(ACTIONS)
+
+    # None until on_mount; then opening, open or failed. Identity compare (always_update):
+    # a Workspace holds LazyFrames, which do not compare with ==.
+    workspace_state: var[WorkspaceState | None] = var(None, always_update=True)
+
+    def __init__(self, workspace: str | Path | None = None) -> None:
+        super().__init__()
+        self.workspace_path = Path(workspace) if workspace is not None else None
+
+    def on_mount(self) -> None:
+        self.open_workspace()
+
+    def open_workspace(self) -> None:
+        self.workspace_state = WorkspaceState(self.workspace_path)
+        self._open(self.workspace_path)
+
+    @work(thread=True, exclusive=True, group="workspace", exit_on_error=False)
+    def _open(self, path: Path | None) -> None:
+        try:
+            state = WorkspaceState(path, workspace=Workspace.open(path))
+        except Exception as exc:  # a bad workspace is shown on screen, never a crash
+            state = WorkspaceState(path, error=describe_error(exc))
+        if not get_current_worker().is_cancelled:
+            self.post_message(WorkspaceOpened(state))
+
+    @on(WorkspaceOpened)
+    def publish(self, message: WorkspaceOpened) -> None:
+        self.workspace_state = message.state
+        if message.state.error:
+            self.notify(message.state.error, title="Could not open the workspace",
+                        severity="error", timeout=10, markup=False)
+        else:
+            self.sub_title = message.state.label
+
+    # -- actions --------------------------------------------------------------------
+
+    def action_show_screen(self, name: str) -> None:
+        self.switch_mode(name)
+
+    def action_reopen(self) -> None:
+        self.open_workspace()
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette lists the same actions as the keys: the app's, then the screen's."""
+        ours = [(a, self) for a in self.ACTIONS] + [(a, screen) for a in getattr(screen, "ACTIONS", ())]
+        for action, target in ours:
+            yield SystemCommand(action.title, action.help, partial(self.run_action, action.action, target))
+        titles = {a.title for a, _ in ours} | {"Keys"}  # Textual's "Keys" is our "Help"
+        for command in super().get_system_commands(screen):
+            if command.title not in titles:
+                yield command

@@ -1,0 +1,49 @@
+"""Shape core Results into the frames the Data screen shows (selection and labels only).
+
+No analysis happens here: these pick rows and columns out of `data.inspect` and
+`data.validate` Results so the widgets can render them as they are.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from core.result import Result
+
+# The file goes last: at 80 columns it is the one cut off (the browser caption names it).
+TABLE_LABELS = {"table": "table", "rows": "rows", "first_date": "from", "last_date": "to",
+                "issues": "issues", "file": "file"}
+MAPPING_LABELS = {"column": "column", "source_header": "source header", "dtype": "dtype",
+                  "mapped_by": "mapped by", "required": "required", "date_format": "date format"}
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def issue_text(errors: int, warnings: int) -> str:
+    parts = [plural(errors, "error")] if errors else []
+    parts += [plural(warnings, "warning")] if warnings else []
+    return ", ".join(parts) or "ok"
+
+
+def tables_overview(inspected: Result, findings: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per table; `issues` reads "checking…" until validation has run."""
+    tables = inspected.tables["tables"]
+    if findings is None:
+        issues = ["checking…"] * tables.height
+    else:
+        errors = dict(findings.filter(pl.col("severity") == "error")["table"].value_counts().iter_rows())
+        warnings = dict(findings.filter(pl.col("severity") == "warning")["table"].value_counts().iter_rows())
+        issues = [issue_text(errors.get(t, 0), warnings.get(t, 0)) for t in tables["table"]]
+    return tables.with_columns(pl.Series("issues", issues, dtype=pl.String)).select(list(TABLE_LABELS))
+
+
+def mapping_for(inspected: Result, table: str) -> pl.DataFrame:
+    columns = inspected.tables["columns"]
+    return columns.filter(pl.col("table") == table).select(list(MAPPING_LABELS))
+
+
+def table_row(inspected: Result, table: str) -> dict:
+    rows = inspected.tables["tables"].filter(pl.col("table") == table)
+    return rows.row(0, named=True) if rows.height else {}

@@ -1,0 +1,33 @@
+"""What the app knows about its workspace: still opening, open, or failed to open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import LoyalistError
+from core.workspace import Workspace
+
+
+@dataclass(frozen=True, eq=False)  # identity equality: a Workspace holds LazyFrames
+class WorkspaceState:
+    path: Path | None  # as given on the command line; None means the default workspace
+    workspace: Workspace | None = None
+    error: str | None = None
+
+    @property
+    def opening(self) -> bool:
+        return self.workspace is None and self.error is None
+
+    @property
+    def label(self) -> str:
+        if self.workspace is not None:
+            return self.workspace.name
+        return str(self.path) if self.path is not None else "the default workspace"
+
+
+def describe_error(exc: BaseException) -> str:
+    """One readable line: our own errors already say what, where and how to fix."""
+    if isinstance(exc, LoyalistError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

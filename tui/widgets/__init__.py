@@ -1,0 +1,1 @@
+"""Widgets that render core Results and Polars frames; they never compute."""

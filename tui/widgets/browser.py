@@ -1,0 +1,61 @@
+"""A virtualised browser for a whole table: the Polars frame goes to fastdatatable's
+Polars backend, which renders only the rows on screen (no million-row Python lists).
+
+fastdatatable tables cannot be refilled in place, so each table shown gets a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_fastdatatable import DataTable
+from textual_fastdatatable.backend import PolarsBackend
+
+MAX_COLUMN_WIDTH = 40  # long comments should not push every other column off screen
+
+
+def browsable(frame: pl.DataFrame, money: Sequence[str] = ()) -> PolarsBackend:
+    """The backend for `frame`, built in a worker thread with its column widths measured,
+    so the UI thread only draws the rows in view. `money` columns show two decimals
+    (as Decimals: the table prints floats to six significant digits, 1.23457e+06)."""
+    if money:
+        frame = frame.with_columns(pl.col(money).round(2).cast(pl.Decimal(38, 2), strict=False))
+    backend = PolarsBackend.from_dataframe(frame)
+    backend.render_markup = False  # cell values are user data, never markup
+    _ = backend.column_content_widths  # measured (and cached) here, off the UI thread
+    return backend
+
+
+class TableBrowser(Vertical):
+    """A caption line over a virtualised table."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="browser-caption", markup=False)
+        yield Static("No table selected.", classes="placeholder")
+
+    @property
+    def table(self) -> DataTable | None:
+        found = self.query(DataTable)
+        return found.first() if found else None
+
+    def set_caption(self, text: str) -> None:
+        self.query_one("#browser-caption", Static).update(Text(text))
+
+    async def show(self, backend: PolarsBackend, caption: str) -> None:
+        had_focus = self.table is not None and self.table.has_focus
+        await self.query("DataTable, .placeholder").remove()
+        table = DataTable(backend=backend, render_markup=False, null_rep="[dim]null[/]",
+                          max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell")
+        await self.mount(table)
+        self.set_caption(caption)
+        if had_focus:
+            table.focus()
+
+    async def show_message(self, text: str) -> None:
+        await self.query("DataTable, .placeholder").remove()
+        await self.mount(Static(Text(text), classes="placeholder"))
