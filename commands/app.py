@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from commands import data, demo, predict, report, scale, segment
+from commands import data, demo, export, predict, report, scale, segment
 from commands.options import ExitCode
 from commands.output import stderr
 from core.errors import LoyalistError
@@ -53,6 +53,7 @@ app.add_typer(segment.app, name="segment", help="RFM, clusters, loyalty quadrant
 app.add_typer(scale.app, name="scale", help="Build, check and score loyalty scales.")
 app.add_typer(report.app, name="report", help="Evaluation reports: channels, attribution, experiments, ...")
 app.add_typer(predict.app, name="predict", help="CLV, churn risk and key drivers.")
+app.add_typer(export.app, name="export", help="Write several reports into one HTML report or workbook, from a recipe.")
 app.command("demo")(demo.demo)
 
 

@@ -1,0 +1,99 @@
+"""What a column holds, read from its name and dtype, so every format shows it the same way.
+
+The naming rule (documented for analysts and for the authors of analyses):
+
+- percent: a numeric column named `share`, `rate`, `pct`, `percent`, or ending in
+  `_share`, `_rate`, `_pct` or `_percent`, or with the word `retention` anywhere, holds
+  fractions: 0.125 is shown as 12.5% (as pandas' pct_change and Excel's 0.0% do).
+- points: a numeric column ending in `_points` or `_pp` already holds percent points:
+  12.5 is shown as 12.5% (not multiplied again).
+- money: a numeric column whose name has one of the words revenue, amount, monetary,
+  spend, clv, aov, value, cost, price, sales, profit, ltv, cac (words are split on `_`,
+  spaces and `-`), except statistics such as `p_value`; shown with two decimals and
+  thousands separators.
+- id: an integer column named `id`, `year`, `cohort` or ending in `_id`/`_year`/`_code`
+  is a label, shown without thousands separators.
+- count: any other integer column, shown with thousands separators.
+- number: any other float column.
+The rules apply to headline figures too, by their key.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+MONEY = "money"
+PERCENT = "percent"  # fractions, 0.125 -> 12.5%
+POINTS = "points"  # percent points, 12.5 -> 12.5%
+COUNT = "count"
+ID = "id"
+NUMBER = "number"
+TEXT = "text"
+DATE = "date"
+DATETIME = "datetime"
+BOOLEAN = "boolean"
+OTHER = "other"  # lists, structs, durations: shown as text
+
+MONEY_WORDS = frozenset({"revenue", "amount", "monetary", "spend", "clv", "aov", "value", "cost", "price",
+                         "sales", "profit", "ltv", "cac"})
+# Words that make a "value" a statistic rather than money (p_value, t_value, log_value...).
+NOT_MONEY_WORDS = frozenset({"p", "t", "z", "f", "chi2", "log", "ln", "eigen", "test", "se"})
+PERCENT_WORDS = frozenset({"share", "rate", "pct", "percent", "percentage"})
+POINTS_WORDS = frozenset({"points", "pp"})
+ID_WORDS = frozenset({"id", "year", "cohort", "code"})
+
+_WORD_SPLIT = re.compile(r"[_\s\-]+")
+
+
+def words(name: str) -> list[str]:
+    return [w for w in _WORD_SPLIT.split(name.strip().lower()) if w]
+
+
+def name_kind(name: str, numeric: bool = True, integer: bool = False) -> str:
+    """The kind a numeric value takes from its column name (or headline key) alone."""
+    if not numeric:
+        return TEXT
+    parts = words(name)
+    last = parts[-1] if parts else ""
+    if last in PERCENT_WORDS or "retention" in parts:
+        return PERCENT
+    if last in POINTS_WORDS:
+        return POINTS
+    if integer and last in ID_WORDS:
+        return ID
+    if MONEY_WORDS.intersection(parts) and not NOT_MONEY_WORDS.intersection(parts):
+        return MONEY
+    return COUNT if integer else NUMBER
+
+
+def column_kind(name: str, dtype: pl.DataType) -> str:
+    if dtype == pl.Boolean:
+        return BOOLEAN
+    if dtype == pl.Date:
+        return DATE
+    if isinstance(dtype, pl.Datetime):
+        return DATETIME
+    if dtype.is_integer():
+        return name_kind(name, integer=True)
+    if dtype.is_float() or dtype.is_decimal():
+        return name_kind(name)
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return TEXT
+    return OTHER
+
+
+def value_kind(name: str, value: object) -> str:
+    """The kind of a single headline figure or parameter."""
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, int):
+        return name_kind(name, integer=True)
+    if isinstance(value, float):
+        return name_kind(name)
+    return OTHER
+
+
+def kinds(df: pl.DataFrame) -> dict[str, str]:
+    return {name: column_kind(name, dtype) for name, dtype in df.schema.items()}

@@ -1,0 +1,88 @@
+"""Write a file safely: into a temporary file beside it, then rename into place.
+
+A reader never sees half a file, an existing file is never replaced without `force`,
+and the usual failures (no such folder, no permission, disk full) become one clear
+InputError instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import InputError
+
+# errno values where a hard link cannot be made, so the no-clobber rename falls back.
+_NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool = False) -> Path:
+    """Write through `write(tmp_path)` and rename into place; returns the final path."""
+    path = Path(path).expanduser()
+    check_target(path, force=force)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        _move_into_place(tmp, path, force=force)
+    except OSError as exc:
+        raise _explain(exc, path) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def check_target(path: Path, *, force: bool) -> None:
+    """Fail early, before any work, when the file could not be written anyway."""
+    if path.is_dir():
+        raise InputError("is a folder, not a file name", file=str(path), fix="give a file name such as result.csv")
+    if path.exists() and not force:
+        raise InputError("already exists", file=str(path), fix="pass --force to overwrite it, or choose another name")
+    parent = path.parent
+    if not parent.exists():
+        raise InputError("the folder does not exist", file=str(parent),
+                         fix="create the folder first, or check the path")
+    if not parent.is_dir():
+        raise InputError("is a file, not a folder", file=str(parent), fix="choose an output path inside a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("the folder cannot be written (permission denied)", file=str(parent),
+                         fix="choose a folder you can write to")
+
+
+def _move_into_place(tmp: Path, path: Path, *, force: bool) -> None:
+    if force:
+        os.replace(tmp, path)
+        return
+    # A hard link fails if the name exists, so a file that appeared since the check is kept.
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise InputError("already exists", file=str(path),
+                         fix="pass --force to overwrite it, or choose another name") from None
+    except OSError as exc:
+        if exc.errno not in _NO_HARDLINKS:
+            raise
+        if path.exists():
+            raise InputError("already exists", file=str(path),
+                             fix="pass --force to overwrite it, or choose another name") from None
+        os.replace(tmp, path)
+
+
+def _explain(exc: OSError, path: Path) -> InputError:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return InputError("cannot be written here (permission denied)", file=str(path),
+                          fix="choose a folder you can write to")
+    if exc.errno == errno.EROFS:
+        return InputError("is on a read-only file system", file=str(path), fix="choose a writable folder")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InputError("could not be written: the disk is full", file=str(path),
+                          fix="free some space or write elsewhere")
+    if exc.errno == errno.ENAMETOOLONG:
+        return InputError("the file name is too long", file=str(path), fix="choose a shorter name")
+    if exc.errno == errno.ENOENT:
+        return InputError("the folder disappeared while writing", file=str(path.parent),
+                          fix="check the path and try again")
+    return InputError(f"could not be written ({exc.strerror or exc})", file=str(path),
+                      fix="check the path and try again")

@@ -1,0 +1,67 @@
+"""Flat files (CSV, TSV, Parquet, NDJSON) for one table, and JSON for whole results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from core import __version__
+from core.export.cells import for_spreadsheet
+from core.export.document import Document
+from core.result import Result, jsonable_row
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # what Excel and LibreOffice read as a date-time
+
+
+def write_delimited(df: pl.DataFrame, path: Path, *, separator: str = ",", bom: bool = False) -> None:
+    for_spreadsheet(df).write_csv(path, separator=separator, include_bom=bom, datetime_format=DATETIME_FORMAT)
+
+
+def write_parquet(df: pl.DataFrame, path: Path, result: Result | None = None, table: str | None = None) -> None:
+    # Parquet keeps dtypes, so nothing is flattened; where the table came from rides along as metadata.
+    meta = None
+    if result is not None:
+        about = {k: v for k, v in result_document(result).items() if k not in ("tables", "schemas")}
+        meta = {"loyalist": json.dumps({**about, "table": table}, ensure_ascii=False)}
+    df.write_parquet(path, metadata=meta)
+
+
+def write_ndjson(df: pl.DataFrame, path: Path) -> None:
+    df.write_ndjson(path)
+
+
+def result_document(result: Result) -> dict[str, Any]:
+    """Result.to_dict() plus dtypes (so tables load back exactly), chart specs and the version.
+
+    Keys: name, title, params, headline, tables ({table: [row records]}), notes,
+    schemas ({table: {column: Polars dtype}}), charts ([{kind, title, table, x, y, series}]),
+    loyalist_version.
+    """
+    doc = result.to_dict()
+    doc["schemas"] = {name: {col: str(dtype) for col, dtype in df.schema.items()}
+                      for name, df in result.tables.items()}
+    doc["charts"] = [{"kind": c.kind, "title": c.title, "table": c.table, "x": c.x,
+                      "y": [c.y] if isinstance(c.y, str) else list(c.y), "series": c.series}
+                     for c in result.charts]
+    doc["loyalist_version"] = __version__
+    return doc
+
+
+def write_json(document: Document, path: Path) -> None:
+    """One result: its document. A bundle: {title, source, created, loyalist_version, reports: [...]}."""
+    if document.is_bundle:
+        body: dict[str, Any] = {"title": document.title, "source": document.source, "created": document.created,
+                                "loyalist_version": __version__,
+                                "reports": [result_document(r) for r in document.results]}
+    else:
+        body = result_document(document.results[0])
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def records_json(df: pl.DataFrame) -> str:
+    """A bare table as a JSON list of row records (dates as ISO text, NaN as null)."""
+    rows = [jsonable_row(r) for r in df.iter_rows(named=True)]
+    return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"

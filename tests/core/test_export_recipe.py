@@ -1,0 +1,156 @@
+"""Recipes: TOML listing reports, checked in full before anything runs, run into one bundle."""
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from core.errors import AnalysisError, InputError, LoyalistError
+from core.export import kinds as registry
+from core.export.recipe import load_recipe, run_recipe
+from core.result import Result
+from core.workspace import Workspace
+
+TX = "customer_id,order_date,amount\nC1,2024-01-05,10\nC2,2024-02-06,-3\nC1,2024-03-01,12\n"
+
+
+@pytest.fixture
+def fake_kinds(monkeypatch):
+    """Two made-up report kinds that record the options they were given."""
+    kinds = dict(registry.REPORT_KINDS)
+    monkeypatch.setattr(registry, "REPORT_KINDS", kinds)
+    monkeypatch.setattr("core.export.recipe.REPORT_KINDS", kinds)
+    calls = []
+
+    def echo(ws, options):
+        calls.append(options)
+        table = pl.DataFrame({"k": list(options), "v": list(map(str, options.values()))})
+        return Result("test.echo", "Echo", {"options": table}, params=dict(options))
+
+    def broken(ws, options):
+        raise AnalysisError("too little data for this")
+
+    registry.register_report("test.echo", echo, options={"as_of": dt.date, "bins": int, "weight": float,
+                                                         "label": str, "items": list})
+    registry.register_report("test.broken", broken)
+    return calls
+
+
+def write(tmp_path, text, name="recipe.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_own_options_and_overrides_in_that_order(tmp_path, fake_kinds):
+    path = write(tmp_path, """
+title = "Monthly"
+workspace = "shop"
+output = "out/monthly.html"
+[defaults]
+as_of = 2024-06-30
+bins = 4
+[[report]]
+kind = "test.echo"
+[[report]]
+kind = "test.echo"
+title = "Five bins"
+bins = 5
+weight = 2
+as-of = "2024-05-31"
+[[report]]
+kind = "data.inspect"
+""")
+    recipe = load_recipe(path)
+    assert recipe.title == "Monthly"
+    assert recipe.workspace == tmp_path / "shop" and recipe.output == tmp_path / "out" / "monthly.html"
+    first, second, third = recipe.reports
+    assert first.options == {"as_of": dt.date(2024, 6, 30), "bins": 4}
+    assert second.options == {"as_of": dt.date(2024, 5, 31), "bins": 5, "weight": 2.0}
+    assert second.title == "Five bins"
+    assert third.options == {}  # defaults go only to reports that take them
+    forced = load_recipe(path, overrides={"as_of": dt.date(2024, 7, 31)})
+    assert [r.options.get("as_of") for r in forced.reports] == [dt.date(2024, 7, 31)] * 2 + [None]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "lists no reports"),
+    ('tilte = "x"\n[[report]]\nkind = "data.inspect"', "unknown setting tilte"),
+    ('[[report]]\nkind = "data.inspekt"', "unknown kind 'data.inspekt'"),
+    ("[[report]]\nbins = 3", "has no kind"),
+    ('[[report]]\nkind = "test.echo"\nbinz = 3', r"report 1 \(test.echo\): unknown option binz"),
+    ('[[report]]\nkind = "test.echo"\nbins = "three"', "bins must be a whole number"),
+    ('[[report]]\nkind = "test.echo"\nbins = true', "bins must be a whole number"),
+    ('[[report]]\nkind = "test.echo"\nas_of = "June"', "as_of must be a date"),
+    ('[[report]]\nkind = "data.inspect"\n[[report]]\nkind = "test.echo"\nlabel = 3', "report 2 .*label must be text"),
+    ('[defaults]\nbins = [1\n', "not valid TOML"),
+    ('title = 3\n[[report]]\nkind = "data.inspect"', "title must be text"),
+])
+def test_mistakes_are_named_with_a_fix(tmp_path, fake_kinds, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError, match=message) as err:
+        load_recipe(path)
+    assert str(path) in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_missing_recipe_file(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_recipe(tmp_path / "nope.toml")
+
+
+def test_a_recipe_is_data_never_code(tmp_path, fake_kinds):
+    # TOML has no way to run code; a string that looks like Python is just a string.
+    path = write(tmp_path, '[[report]]\nkind = "test.echo"\nlabel = "__import__(\'os\').system(\'false\')"\n')
+    recipe = load_recipe(path)
+    assert recipe.reports[0].options["label"] == "__import__('os').system('false')"
+
+
+def test_runs_reports_on_one_workspace(tmp_path, fake_kinds, make_workspace):
+    folder = make_workspace({"transactions.csv": TX})
+    path = write(tmp_path, """
+[defaults]
+as_of = 2024-02-29
+[[report]]
+kind = "data.inspect"
+[[report]]
+kind = "data.validate"
+title = "Quality"
+[[report]]
+kind = "test.echo"
+items = ["a", "b"]
+""")
+    recipe = load_recipe(path)
+    seen = []
+    results, failures = run_recipe(recipe, Workspace.open(folder), on_report=lambda i, s: seen.append((i, s.kind)))
+    assert failures == []
+    assert seen == [(1, "data.inspect"), (2, "data.validate"), (3, "test.echo")]
+    inspect, validate, echo = results
+    assert inspect.name == "data.inspect" and inspect.main_table["rows"].to_list() == [3]
+    assert validate.title == "Quality" and validate.params["as_of"] == dt.date(2024, 2, 29)
+    # the 2024-03-01 order is after the as-of date: the validator must have been given it
+    assert "date_after_as_of" in validate.main_table["rule"].to_list()
+    assert fake_kinds == [{"as_of": dt.date(2024, 2, 29), "items": ["a", "b"]}]
+    assert Path(echo.params["workspace"]) == Path(folder)
+
+
+def test_a_failing_report_stops_the_run_and_is_named(tmp_path, fake_kinds, make_workspace):
+    folder = make_workspace({"transactions.csv": TX})
+    recipe = load_recipe(write(tmp_path, '[[report]]\nkind = "test.echo"\n[[report]]\nkind = "test.broken"\n'))
+    with pytest.raises(LoyalistError, match=r"report 2 \(test.broken\): too little data") as err:
+        run_recipe(recipe, Workspace.open(folder))
+    assert err.value.exit_code == 1
+
+
+def test_keep_going_turns_a_failure_into_a_section(tmp_path, fake_kinds, make_workspace):
+    folder = make_workspace({"transactions.csv": TX})
+    recipe = load_recipe(write(tmp_path, '[[report]]\nkind = "test.broken"\n[[report]]\nkind = "test.echo"\n'))
+    results, failures = run_recipe(recipe, Workspace.open(folder), keep_going=True)
+    assert failures == ["report 1 (test.broken): too little data for this"]
+    assert [r.name for r in results] == ["test.broken", "test.echo"]
+    assert results[0].tables == {} and "could not be produced" in results[0].notes[0]
+
+
+def test_register_report_checks_option_types():
+    with pytest.raises(ValueError, match="option types"):
+        registry.register_report("x.y", lambda ws, o: None, options={"when": dt.datetime})
