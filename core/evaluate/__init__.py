@@ -1,0 +1,137 @@
+"""Evaluation reports: each a function taking LazyFrames and returning one Result.
+
+REPORTS says which tables each report needs and which it uses when present, so the CLI
+and the TUI run any report the same way (`run_report`) and a missing table is named
+before any work starts. Empty cells mean "does not apply" or "cannot be known", never 0.
+
+Result names, headline figures and tables (columns) - the stable keys of `--format json`,
+which puts headline figures and tables at the top level (see commands/report.py):
+
+report.channels - headline: customers, purchase_channels, multi_channel_share,
+  top_channel_by_revenue, multi_vs_single_{customers_retained,clv}_{diff,relative}
+  channels: channel, customers, orders, revenue, aov, repeat_rate, touches, reached, reach,
+    touches_per_customer, converted, conversion_rate, cost, attributed_revenue, roi,
+    new_customers, cac, acquisition_roi
+  single_vs_multi: metric (customers_retained, active, purchase_frequency, monetary_value,
+    aov, clv, nps), single, multi, n_single, n_multi, diff, diff_ci_low, diff_ci_high,
+    relative_diff, p_value
+  overlap: channel, then one column per channel (customers who bought in both)
+  radar: channel, reach, engagement, conversion, *_score (0-100, best = 100)
+report.attribution - headline: conversions, total_value, journeys, unique_paths,
+  conversion_probability, top_channel, purchases, purchases_without_touchpoints
+  channels: channel, touches, journeys, first_touch, last_touch, linear, time_decay,
+    position_based, markov (attributed conversions), removal_effect, markov_per_journey
+  value: channel and the same models in value; paths: path, conversions, nulls, value,
+    conversion_rate (top 100)
+report.experiment - headline: experiments, units, significant, sample_ratio_mismatch, alpha
+  comparisons: experiment, variant, baseline, rate, baseline_rate, diff, diff_ci_low,
+    diff_ci_high, relative_lift, relative_lift_ci_low/high, z, p_value, p_value_holm,
+    revenue_diff, revenue_diff_ci_low/high, revenue_p_value, revenue_p_value_holm,
+    srm_p_value, significant
+  variants: experiment, variant, is_control, units, share, planned_share, conversions,
+    rate, revenue, revenue_per_unit; srm: experiment, units, chi2, df, p_value, mismatch
+report.experiment.plan - headline: baseline, target_rate, absolute_lift, relative_lift,
+  alpha, power, ratio, effect_size_h, units_control, units_variant, units_total and, with
+  units: units_given, power_at_units, mde_rate, mde_absolute, mde_relative
+  sample_sizes: relative_lift, target_rate, units_control, units_variant
+  power_curve: units_control, power
+report.campaign - headline: campaigns_read, incremental_revenue, spend, best_roi_campaign
+  campaigns: campaign_id, name, channel, start_date, end_date, spend, revenue_before,
+    revenue_during, revenue_after, tagged_revenue, method (holdout, matched, pre-post),
+    treated, comparison, revenue_per_treated, revenue_per_comparison, incremental_revenue,
+    incremental_ci_low, incremental_ci_high, p_value, roi, new_members_before,
+    new_members_during
+  windows: campaign_id, window (before, during, after), start, end, revenue, orders,
+    new_customers, new_members, days, revenue_per_day
+report.program - headline: customers, members, participation_rate, matched_members,
+  raw_spend_lift_relative, matched_spend_lift_relative, matched_spend_lift_relative_ci and,
+  with a cost, program_cost, incremental_revenue_per_year, roi
+  members_vs_non_members: metric (spend, purchase_frequency, aov, customers_retained,
+    active, clv, nps), non_members, members, n_*, diff, diff_ci_low/high, relative_diff,
+    p_value
+  lift: outcome (spend, purchase_days), window_days, members_mean, non_members_mean,
+    raw_lift, raw_relative_lift, matched_members_mean, matched_mean, matched_lift,
+    matched_lift_ci_low/high, matched_relative_lift, p_value, n_members, n_controls
+  balance: feature, treated_mean, control_mean, std_mean_diff, matched_mean,
+    std_mean_diff_matched; tiers: tier, members, spend, purchase_frequency, active
+report.nps - headline: responses, nps, nps_ci [low, high], promoters, passives, detractors
+  (shares in %), csat, ces, csat_top2
+  segments: dimension, group, responses, promoters, passives, detractors, nps, nps_ci_low,
+    nps_ci_high, mean of every other score, small_sample; monthly: month and the same
+  distribution: score (0-10), responses, share, category
+  scores: score, responses, mean, sd, ci_low, ci_high, min, max, top2_share (csat)
+report.cohorts - headline: cohort_count, customers, last_date, retention_{m|w}{1,3,6,12}
+  customer_retention, revenue_retention: cohort, customers, m0, m1, ... (w0... by week)
+  cohorts: cohort, period, customers, active, retention, revenue, revenue_retention
+report.kpi - headline: every KPI's current value
+  kpis: level (brand, customer, sales), kpi, current, previous, change, change_pct, unit,
+    definition
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import polars as pl
+
+from core.evaluate.attribution import attribution
+from core.evaluate.campaign import campaign
+from core.evaluate.channels import channels
+from core.evaluate.cohorts import cohorts
+from core.evaluate.experiment import experiment
+from core.evaluate.kpi import kpi
+from core.evaluate.nps import nps
+from core.evaluate.plan import plan
+from core.evaluate.program import program
+from core.result import Result
+
+__all__ = ["REPORTS", "Report", "attribution", "campaign", "channels", "cohorts", "experiment", "kpi",
+           "nps", "plan", "program", "run_report"]
+
+
+class Tables(Protocol):
+    """What run_report needs from a workspace (core.workspace.Workspace has it)."""
+
+    root: Any
+
+    def has(self, table: str) -> bool: ...
+    def scan(self, table: str) -> pl.LazyFrame: ...
+    def require(self, *tables: str, analysis: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    run: Callable[..., Result]
+    needs: tuple[str, ...]  # tables the report cannot do without
+    uses: tuple[str, ...] = ()  # tables it uses when the workspace has them
+    replaced_by: str | None = None  # an option that stands in for the needed tables
+
+    @property
+    def analysis(self) -> str:
+        return f"{self.name} report"
+
+
+REPORTS: dict[str, Report] = {r.name: r for r in (
+    Report("channels", channels, ("transactions",), ("customers", "touchpoints", "survey", "campaigns")),
+    Report("attribution", attribution, ("touchpoints", "transactions"), replaced_by="paths"),
+    Report("experiment", experiment, ("experiments",), ("transactions", "campaigns")),
+    Report("campaign", campaign, ("campaigns", "transactions"), ("experiments", "touchpoints", "customers")),
+    Report("program", program, ("transactions", "customers"), ("survey",)),
+    Report("nps", nps, ("survey",), ("customers", "transactions")),
+    Report("cohorts", cohorts, ("transactions",)),
+    Report("kpi", kpi, ("transactions",), ("customers", "touchpoints", "survey")),
+)}
+
+
+def run_report(name: str, workspace: Tables, **options: Any) -> Result:
+    """Check the tables a report needs (MissingTableError names the first one missing), then
+    run it on the workspace's tables with the given options."""
+    spec = REPORTS[name]
+    needs = () if spec.replaced_by and options.get(spec.replaced_by) is not None else spec.needs
+    present = tuple(t for t in spec.uses if workspace.has(t))
+    workspace.require(*needs, *present, analysis=spec.analysis)
+    frames = {t: workspace.scan(t) for t in (*needs, *present)}
+    return spec.run(**frames, **options, workspace=str(workspace.root))

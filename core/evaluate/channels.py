@@ -1,0 +1,282 @@
+"""Channels: what each channel brings, and single- against multi-channel customers.
+
+One row per channel name, whichever table it comes from: purchase channels
+(transactions.channel), marketing channels (touchpoints.channel) and acquisition
+channels (customers.acquisition_channel). A measure that does not apply to a channel is
+left empty, never zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from core.errors import AnalysisError
+from core.evaluate.compare import MEAN, NPS, SHARE, Metric, compare_groups
+from core.evaluate.inputs import UNNAMED, names, require, require_columns
+from core.evaluate.value import (
+    DISCOUNT_RATE, RETENTION_DAYS, customer_table, data_span_note, with_clv,
+)
+from core.features import default_as_of
+from core.result import Chart, Result
+
+ANALYSIS = "channels report"
+COLUMNS = (
+    "channel", "customers", "orders", "revenue", "aov", "repeat_rate",
+    "touches", "reached", "reach", "touches_per_customer", "converted", "conversion_rate",
+    "cost", "attributed_revenue", "roi", "new_customers", "cac", "acquisition_roi",
+)
+COMPARISON = [
+    Metric("customers_retained", "retained", SHARE),
+    Metric("active", "active", SHARE),
+    Metric("purchase_frequency", "frequency", MEAN),
+    Metric("monetary_value", "monetary", MEAN),
+    Metric("aov", "aov", MEAN),
+    Metric("clv", "clv", MEAN),
+    Metric("nps", "nps", NPS),
+]
+
+
+def channels(
+    transactions: pl.LazyFrame | None,
+    customers: pl.LazyFrame | None = None,
+    touchpoints: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
+    campaigns: pl.LazyFrame | None = None,
+    *,
+    as_of: dt.date | None = None,
+    window_days: int = 30,
+    retention_days: int = RETENTION_DAYS,
+    discount_rate: float = DISCOUNT_RATE,
+    confidence: float = 0.95,
+    workspace: str = UNNAMED,
+) -> Result:
+    """Per channel performance, single vs multi-channel customers, overlap and a radar table."""
+    require(transactions, "transactions", ANALYSIS, workspace)
+    require_columns(transactions, "transactions", ("channel",), ANALYSIS,
+                    "add the channel of each order (store, web, app...) as 'channel'")
+    as_of = as_of or default_as_of(transactions)
+    tx = transactions.filter(pl.col("order_date") <= as_of)
+    buys = tx.filter(pl.col("amount") > 0, pl.col("channel").is_not_null())
+    queries = {
+        "purchase": purchase_channels(tx, buys, "order_id" in names(transactions)),
+        "overlap": buys.select("customer_id", "channel").unique()
+        .pipe(lambda pairs: pairs.join(pairs, on="customer_id", suffix="_b"))
+        .group_by("channel", "channel_b").agg(pl.len().alias("customers")),
+        "customers": customer_table(transactions, as_of, customers=customers, survey=survey,
+                                    retention_days=retention_days),
+        "first_date": tx.select(pl.col("order_date").min()),
+    }
+    if touchpoints is not None:
+        queries["marketing"] = marketing_channels(touchpoints, buys, campaigns, as_of, window_days)
+    acquisition = acquisition_channels(customers, buys)
+    if acquisition is not None:
+        queries["acquisition"] = acquisition
+    frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
+    people = frames["customers"]
+    if people.height < 2 or frames["purchase"].is_empty():
+        raise AnalysisError(f"{ANALYSIS}: fewer than two customers with a purchase on or before {as_of}. "
+                            "Fix: check --as-of and the transactions")
+    table = frames["purchase"]
+    if "marketing" in frames:
+        table = table.join(frames["marketing"], on="channel", how="full", coalesce=True)
+        total = people.height
+        table = table.with_columns((pl.col("reached") / total).alias("reach"))
+    if "acquisition" in frames:
+        table = table.join(acquisition_value(frames["acquisition"], people), on="channel",
+                           how="full", coalesce=True)
+    table = table.select([c for c in COLUMNS if c in table.columns]).sort(
+        "revenue", "channel", descending=[True, False], nulls_last=True)
+    people = with_clv(people, "multi_channel", discount_rate)
+    comparison = compare_groups(people, "multi_channel", ("single", "multi"), COMPARISON, confidence)
+    overlap = overlap_matrix(frames["overlap"], frames["purchase"]["channel"].to_list())
+    radar = radar_table(table, "marketing" in frames, people.height)
+    notes = [
+        f"Conversion rate: share of customers touched in a channel who bought within {window_days} "
+        "days after such a touch. Attributed revenue (for ROI): purchases credited to the last "
+        f"touch within {window_days} days before them. Cost: touchpoint costs plus the spend of "
+        "campaigns whose touches carry no cost.",
+        f"Single vs multi-channel: customers who bought in one channel against two or more. "
+        f"Retained: bought in the year before last and again in the last {retention_days} days; "
+        f"CLV = annual net spend x r / (1 + {discount_rate:g} - r) with r the group's retention "
+        "(its interval treats r as known).",
+    ]
+    span = data_span_note(frames["first_date"].item(), as_of, retention_days)
+    if span:
+        notes.append(span)
+    multi = people["multi_channel"]
+    headline = {
+        "customers": people.height,
+        "purchase_channels": frames["purchase"].height,
+        "multi_channel_share": float(multi.mean()),
+        "top_channel_by_revenue": frames["purchase"].sort("revenue", descending=True)["channel"][0],
+    }
+    for metric in ("customers_retained", "clv"):
+        row = comparison.filter(pl.col("metric") == metric)
+        if row.height:
+            headline[f"multi_vs_single_{metric}_diff"] = row["diff"][0]
+            headline[f"multi_vs_single_{metric}_relative"] = row["relative_diff"][0]
+    return Result(
+        name="report.channels",
+        title="Channels: performance, multi-channel customers and overlap",
+        tables={"channels": table, "single_vs_multi": comparison, "overlap": overlap, "radar": radar},
+        headline=headline,
+        charts=(
+            Chart("bar", "Revenue by channel", "channels", "channel", ("revenue",)),
+            Chart("bar", "Single vs multi-channel customers", "single_vs_multi", "metric",
+                  ("single", "multi")),
+            Chart("heatmap", "Customers shared between channels", "overlap", "channel",
+                  tuple(c for c in overlap.columns if c != "channel")),
+            Chart("bar", "Reach, engagement and conversion (0-100)", "radar", "channel",
+                  ("reach_score", "engagement_score", "conversion_score")),
+        ),
+        params={"as_of": as_of, "window_days": window_days, "retention_days": retention_days,
+                "discount_rate": discount_rate, "confidence": confidence},
+        notes=tuple(notes),
+    )
+
+
+def purchase_channels(tx: pl.LazyFrame, buys: pl.LazyFrame, has_order_id: bool) -> pl.LazyFrame:
+    """customers, orders, revenue (net), AOV and repeat rate per purchase channel."""
+    orders = pl.col("order_id").n_unique() if has_order_id else pl.len()
+    per_channel = (
+        tx.filter(pl.col("channel").is_not_null())
+        .group_by("channel")
+        .agg(pl.sum("amount").alias("revenue"),
+             pl.col("amount").clip(lower_bound=0).sum().alias("_gross"))
+    )
+    counts = buys.group_by("channel").agg(
+        pl.col("customer_id").n_unique().alias("customers"), orders.cast(pl.Int64).alias("orders"),
+    )
+    repeat = (
+        buys.group_by("channel", "customer_id").agg(pl.col("order_date").n_unique().alias("_days"))
+        .group_by("channel").agg((pl.col("_days") >= 2).mean().alias("repeat_rate"))
+    )
+    return (
+        counts.join(per_channel, on="channel", how="left").join(repeat, on="channel", how="left")
+        .with_columns((pl.col("_gross") / pl.col("orders")).alias("aov"))
+        .select("channel", "customers", "orders", "revenue", "aov", "repeat_rate")
+    )
+
+
+def marketing_channels(
+    touchpoints: pl.LazyFrame, buys: pl.LazyFrame, campaigns: pl.LazyFrame | None, as_of: dt.date,
+    window_days: int,
+) -> pl.LazyFrame:
+    """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI."""
+    has_cost = "cost" in names(touchpoints)
+    tp = (
+        touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
+        .with_columns(pl.col("timestamp").dt.date().alias("day"))
+    )
+    purchases = (
+        buys.group_by("customer_id", "order_date").agg(pl.sum("amount").alias("value"))
+        .with_columns(pl.col("order_date").alias("bought")).sort("order_date")
+    )
+    reach = tp.group_by("channel").agg(
+        pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
+        *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
+    )
+    converted = (
+        tp.select("customer_id", "channel", "day").sort("day")
+        .join_asof(purchases.select("customer_id", "order_date", "bought"), left_on="day",
+                   right_on="order_date", by="customer_id", strategy="forward", check_sortedness=False)
+        .with_columns(((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days)
+                      .fill_null(False).alias("_converted"))
+        .group_by("channel", "customer_id").agg(pl.col("_converted").any())
+        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
+    )
+    attributed = (
+        purchases.join_asof(
+            tp.select("customer_id", "day", "timestamp", "channel").sort("day", "timestamp"),
+            left_on="order_date", right_on="day", by="customer_id", strategy="backward",
+            tolerance=dt.timedelta(days=window_days), check_sortedness=False,
+        )
+        .filter(pl.col("channel").is_not_null())
+        .group_by("channel").agg(pl.sum("value").alias("attributed_revenue"))
+    )
+    table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+    cost_parts = [pl.col("_touch_cost")] if has_cost else []
+    if campaigns is not None and {"spend", "channel"} <= set(names(campaigns)):
+        costed = (tp.filter(pl.col("cost").is_not_null() & (pl.col("cost") > 0)) if has_cost
+                  else tp.filter(pl.lit(False)))
+        extra = (
+            campaigns.join(costed.select(pl.col("campaign_id")).unique(), on="campaign_id", how="anti")
+            .group_by("channel").agg(pl.col("spend").sum().alias("_campaign_spend"))
+        )
+        table = table.join(extra, on="channel", how="left")
+        cost_parts.append(pl.col("_campaign_spend"))
+    if cost_parts:
+        cost = pl.sum_horizontal(cost_parts)
+        table = table.with_columns(cost.alias("cost")).with_columns(
+            pl.when(pl.col("cost") > 0)
+            .then((pl.col("attributed_revenue").fill_null(0) - pl.col("cost")) / pl.col("cost"))
+            .alias("roi")
+        )
+    return table.with_columns(
+        (pl.col("touches") / pl.col("reached")).alias("touches_per_customer"),
+        (pl.col("converted").fill_null(0) / pl.col("reached")).alias("conversion_rate"),
+    ).drop("_touch_cost", "_campaign_spend", strict=False)
+
+
+def acquisition_channels(customers: pl.LazyFrame | None, buys: pl.LazyFrame) -> pl.LazyFrame | None:
+    """customer_id and the channel that acquired them: customers.acquisition_channel, else the
+    channel of the first purchase; with acquisition_cost when the customers table has it."""
+    cols = names(customers)
+    if "acquisition_channel" in cols:
+        extra = ["acquisition_cost"] if "acquisition_cost" in cols else []
+        return customers.select("customer_id", pl.col("acquisition_channel").alias("channel"), *extra)
+    return (
+        buys.sort("order_date")
+        .group_by("customer_id").agg(pl.col("channel").first())
+    )
+
+
+def acquisition_value(acquired: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """Per acquisition channel: new customers, CAC and the return on it."""
+    joined = acquired.join(people.select("customer_id", "monetary"), on="customer_id", how="inner")
+    has_cost = "acquisition_cost" in acquired.columns
+    aggs = [pl.len().alias("new_customers")]
+    if has_cost:
+        aggs += [pl.col("acquisition_cost").mean().alias("cac"),
+                 ((pl.col("monetary").sum() - pl.col("acquisition_cost").sum())
+                  / pl.col("acquisition_cost").sum()).alias("acquisition_roi")]
+    out = joined.filter(pl.col("channel").is_not_null()).group_by("channel").agg(aggs)
+    if has_cost:
+        out = out.with_columns(pl.when(pl.col("cac") > 0).then(pl.col("acquisition_roi")).alias("acquisition_roi"))
+    return out
+
+
+def overlap_matrix(pairs: pl.DataFrame, channels: list[str]) -> pl.DataFrame:
+    """Customers who bought in both channels; the diagonal is each channel's customers."""
+    order = sorted(channels)
+    wide = pairs.pivot(on="channel_b", index="channel", values="customers")
+    missing = [c for c in order if c not in wide.columns]
+    return (
+        wide.with_columns(pl.lit(0).alias(c) for c in missing)
+        .select("channel", *order)
+        .with_columns(pl.col(order).fill_null(0).cast(pl.Int64))
+        .sort("channel")
+    )
+
+
+def radar_table(table: pl.DataFrame, marketing: bool, customers: int) -> pl.DataFrame:
+    """Reach, engagement and conversion per channel, raw and scaled to 0-100 (best = 100).
+
+    With touchpoints: reach = share of customers touched, engagement = touches per touched
+    customer, conversion = conversion rate. Without: share of customers buying in the
+    channel, orders per customer and repeat rate.
+    """
+    if marketing:
+        base = table.filter(pl.col("touches").is_not_null()).select(
+            "channel", pl.col("reach"), pl.col("touches_per_customer").alias("engagement"),
+            pl.col("conversion_rate").alias("conversion"))
+    else:
+        base = table.filter(pl.col("customers").is_not_null()).select(
+            "channel", (pl.col("customers") / customers).alias("reach"),
+            (pl.col("orders") / pl.col("customers")).alias("engagement"),
+            pl.col("repeat_rate").alias("conversion"))
+    return base.with_columns(
+        (100 * pl.col(c) / pl.col(c).max()).alias(f"{c}_score") for c in ("reach", "engagement", "conversion")
+    ).sort("channel")

@@ -1,0 +1,87 @@
+"""Small, vectorised test statistics the evaluation reports share.
+
+Every function takes numbers or numpy arrays (one entry per comparison) and returns
+arrays, so a report with several variants or groups calls each function once.
+Definitions follow /work/shared/DOMAIN.md; tests check them against statsmodels/scipy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as st
+
+
+def z_critical(confidence: float) -> float:
+    """Two-sided normal critical value, e.g. 1.96 for 0.95."""
+    return float(st.norm.ppf(0.5 + confidence / 2))
+
+
+def two_proportion_ztest(x1, n1, x2, n2):
+    """Pooled two-proportion z-test of p1 == p2: (z, two-sided p-value)."""
+    x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (x1, n1, x2, n2))
+    pooled = (x1 + x2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (x1 / n1 - x2 / n2) / se
+    return z, 2 * st.norm.sf(np.abs(z))
+
+
+def diff_ci_wald(x1, n1, x2, n2, confidence: float):
+    """Unpooled (Wald) interval for p1 - p2: (low, high)."""
+    x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (x1, n1, x2, n2))
+    p1, p2 = x1 / n1, x2 / n2
+    half = z_critical(confidence) * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return p1 - p2 - half, p1 - p2 + half
+
+
+def ratio_ci_log(x1, n1, x2, n2, confidence: float):
+    """Interval for p1 / p2 from the log ratio (Katz); relative lift is the ratio - 1."""
+    x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (x1, n1, x2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero counts give inf/nan: unknown
+        log_ratio = np.log((x1 / n1) / (x2 / n2))
+        half = z_critical(confidence) * np.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
+        return np.exp(log_ratio - half), np.exp(log_ratio + half)
+
+
+def welch(mean1, var1, n1, mean2, var2, n2, confidence: float):
+    """Welch's t-test of mean1 == mean2 from summary statistics (sample variances, ddof=1).
+
+    Returns (diff, ci_low, ci_high, t, df, two-sided p-value).
+    """
+    m1, v1, n1, m2, v2, n2 = (np.asarray(a, dtype=float) for a in (mean1, var1, n1, mean2, var2, n2))
+    a, b = v1 / n1, v2 / n2
+    se = np.sqrt(a + b)
+    diff = m1 - m2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+        t = diff / se
+    half = st.t.ppf(0.5 + confidence / 2, df) * se
+    return diff, diff - half, diff + half, t, df, 2 * st.t.sf(np.abs(t), df)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm step-down adjusted p-values (family-wise error control)."""
+    p = np.asarray(p_values, dtype=float)
+    m = p.size
+    if m == 0:
+        return p
+    order = np.argsort(p)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def chisquare_gof(observed, expected_shares):
+    """Chi-square goodness of fit of counts against planned shares: (statistic, p-value)."""
+    obs = np.asarray(observed, dtype=float)
+    shares = np.asarray(expected_shares, dtype=float)
+    expected = obs.sum() * shares / shares.sum()
+    stat = float(((obs - expected) ** 2 / expected).sum())
+    return stat, float(st.chi2.sf(stat, obs.size - 1))
+
+
+def nps_se(promoter_share, detractor_share, n):
+    """Standard error of NPS in points: 100 * sqrt((p + d - (p - d)^2) / n)."""
+    p, d, n = (np.asarray(a, dtype=float) for a in (promoter_share, detractor_share, n))
+    return 100 * np.sqrt((p + d - (p - d) ** 2) / n)

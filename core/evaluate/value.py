@@ -1,0 +1,79 @@
+"""The per-customer table the channel, program and KPI reports share, and simple CLV.
+
+Built on core.features.customer_features (one row per customer) plus:
+- in_base / retained: bought in the year before last (as_of - 2·days, as_of - days] and,
+  for retained, again in the last (as_of - days, as_of]; retention = retained / in_base.
+- annual_value: net spend per year of the relationship; customers known for less than a
+  year count their spend so far (so new customers are not inflated).
+- clv: annual_value · r / (1 + d - r), the retention-based customer value of Gupta &
+  Lehmann ("Customers as Assets", 2003), with r the group's retention rate and d the
+  yearly discount rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from core.features import customer_features
+
+RETENTION_DAYS = 365
+DISCOUNT_RATE = 0.10
+
+
+def retention_flags(transactions: pl.LazyFrame, as_of: dt.date, days: int = RETENTION_DAYS) -> pl.LazyFrame:
+    """customer_id, in_base (bought in the earlier window), retained (and in the later one)."""
+    later = as_of - dt.timedelta(days=days)
+    earlier = as_of - dt.timedelta(days=2 * days)
+    buys = transactions.filter(pl.col("amount") > 0, pl.col("order_date") <= as_of,
+                               pl.col("order_date") > earlier)
+    return buys.group_by("customer_id").agg(
+        (pl.col("order_date") <= later).any().alias("in_base"),
+        (pl.col("order_date") > later).any().alias("_later"),
+    ).select("customer_id", "in_base", (pl.col("in_base") & pl.col("_later")).alias("retained"))
+
+
+def customer_table(
+    transactions: pl.LazyFrame,
+    as_of: dt.date,
+    *,
+    customers: pl.LazyFrame | None = None,
+    touchpoints: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
+    retention_days: int = RETENTION_DAYS,
+) -> pl.LazyFrame:
+    """customer_features plus in_base, retained and annual_value (lazy; collect once)."""
+    features = customer_features(transactions, as_of=as_of, customers=customers,
+                                 touchpoints=touchpoints, survey=survey)
+    return (
+        features.join(retention_flags(transactions, as_of, retention_days), on="customer_id", how="left")
+        .with_columns(
+            pl.col("in_base").fill_null(False),
+            # Retention is only defined for customers who bought in the earlier window.
+            pl.when(pl.col("in_base").fill_null(False)).then(pl.col("retained").fill_null(False))
+            .alias("retained"),
+            (pl.col("monetary") * 365.0 / pl.max_horizontal(pl.col("t_days") + 1, pl.lit(365)))
+            .alias("annual_value"),
+        )
+    )
+
+
+def with_clv(table: pl.DataFrame, group: str | None, discount_rate: float = DISCOUNT_RATE) -> pl.DataFrame:
+    """Add clv = annual_value x the multiplier of the customer's group retention rate."""
+    keys = [group] if group else []
+    base = pl.col("in_base").sum()
+    rate = pl.when(base > 0).then(pl.col("retained").sum() / base)
+    multiplier = rate / (1 + discount_rate - rate)
+    mult = multiplier.over(keys) if keys else multiplier
+    return table.with_columns((pl.col("annual_value") * mult).alias("clv"))
+
+
+def data_span_note(first_date: dt.date | None, as_of: dt.date, days: int = RETENTION_DAYS) -> str | None:
+    """A warning when the data do not reach back over both retention windows."""
+    if first_date is None or first_date <= as_of - dt.timedelta(days=2 * days - 1):
+        return None
+    return (
+        f"Retention compares buyers of the year before last with the last year ({2 * days} days); "
+        f"the data start on {first_date}, so the earlier window is incomplete."
+    )

@@ -1,0 +1,158 @@
+"""Channels report: hand-worked tables, pandas/numpy references and statsmodels intervals."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
+
+from core.errors import AnalysisError, MissingTableError
+from core.evaluate.channels import channels
+
+D, T = dt.date, dt.datetime
+
+
+def small():
+    transactions = pl.LazyFrame({
+        "order_id": ["o1", "o2", "o3", "o4", "o5", "o6", "o7"],
+        "customer_id": ["a", "a", "a", "b", "b", "c", "c"],
+        "order_date": [D(2024, 1, 1), D(2024, 1, 5), D(2024, 2, 1), D(2024, 1, 3), D(2024, 1, 20),
+                       D(2024, 1, 10), D(2024, 1, 12)],
+        "amount": [100.0, 50.0, 30.0, 80.0, -20.0, 40.0, 60.0],
+        "channel": ["web", "web", "store", "store", "store", "web", "app"],
+    })
+    touchpoints = pl.LazyFrame({
+        "customer_id": ["a", "b", "b", "c", "d"],
+        "timestamp": [T(2024, 1, 4, 9), T(2023, 11, 1), T(2024, 1, 2), T(2024, 1, 25), T(2024, 1, 1)],
+        "channel": ["email", "email", "social", "email", "social"],
+        "campaign_id": [None, None, "C1", None, "C1"],
+        "cost": [0.5, 0.5, None, 0.5, None],
+    })
+    campaigns = pl.LazyFrame({"campaign_id": ["C1"], "channel": ["social"], "spend": [10.0]})
+    return transactions, touchpoints, campaigns
+
+
+def test_per_channel_table_worked_by_hand():
+    transactions, touchpoints, campaigns = small()
+    result = channels(transactions, touchpoints=touchpoints, campaigns=campaigns, window_days=30)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["web"]["customers"] == 2 and rows["web"]["orders"] == 3
+    assert rows["web"]["revenue"] == 190 and rows["web"]["aov"] == pytest.approx(190 / 3)
+    assert rows["web"]["repeat_rate"] == 0.5  # a bought twice on web, c once
+    assert rows["store"]["revenue"] == 90  # 30 + 80 - 20 (a return)
+    assert rows["store"]["aov"] == pytest.approx(110 / 2)
+    # email: a (bought Jan 5, a day after), b (Nov 1: no purchase within 30 days), c (after the
+    # last purchase): 1 of 3 converts. social: b (Jan 3, next day) and d (never buys).
+    assert rows["email"]["touches"] == 3 and rows["email"]["reached"] == 3
+    assert rows["email"]["conversion_rate"] == pytest.approx(1 / 3)
+    assert rows["social"]["conversion_rate"] == pytest.approx(1 / 2)
+    # The last touch within 30 days before each purchase day gets its value (returns are
+    # not purchases, so b's -20 on Jan 20 is credited to nobody).
+    assert rows["email"]["attributed_revenue"] == pytest.approx(50 + 30)  # a on Jan 5 and Feb 1
+    assert rows["social"]["attributed_revenue"] == pytest.approx(80)  # b on Jan 3
+    # Costs: email touches cost 0.5 each; C1's touches carry no cost, so its spend counts.
+    assert rows["email"]["cost"] == pytest.approx(1.5)
+    assert rows["social"]["cost"] == pytest.approx(10.0)
+    assert rows["social"]["roi"] == pytest.approx((80 - 10) / 10)
+    assert rows["web"]["touches"] is None  # not a marketing channel: empty, not zero
+    # Acquisition channel without a customers table: the channel of the first purchase.
+    assert rows["web"]["new_customers"] == 2 and rows["store"]["new_customers"] == 1  # a, c; b
+    assert rows["app"]["new_customers"] is None
+    overlap = result.tables["overlap"]
+    assert overlap.columns == ["channel", "app", "store", "web"]
+    assert overlap.rows() == [("app", 1, 0, 1), ("store", 0, 2, 1), ("web", 1, 1, 2)]
+
+
+def random_shop(seed=0, n=600):
+    rng = np.random.default_rng(seed)
+    customers = np.arange(n)
+    multi = rng.random(n) < 0.4
+    rows = []
+    for c in customers:
+        k = rng.integers(1, 10) + (4 if multi[c] else 0)
+        chans = ["web", "store", "app"] if multi[c] else [rng.choice(["web", "store", "app"])]
+        days = rng.integers(0, 900 if multi[c] else 500, k)
+        for d in days:
+            rows.append((f"c{c}", D(2022, 1, 1) + dt.timedelta(days=int(d)), float(rng.gamma(2, 30)),
+                         str(rng.choice(chans))))
+    df = pl.DataFrame(rows, schema=["customer_id", "order_date", "amount", "channel"], orient="row")
+    return df.with_row_index("order_id").with_columns(pl.col("order_id").cast(pl.String))
+
+
+def test_random_shop_matches_pandas_and_numpy():
+    df = random_shop()
+    result = channels(df.lazy(), as_of=D(2024, 6, 30))
+    table = result.tables["channels"].sort("channel")
+    pdf = df.to_pandas()
+    grouped = pdf.groupby("channel")
+    assert table["customers"].to_list() == grouped["customer_id"].nunique().sort_index().tolist()
+    assert table["revenue"].to_numpy() == pytest.approx(grouped["amount"].sum().sort_index().to_numpy())
+    days = pdf.groupby(["channel", "customer_id"])["order_date"].nunique()
+    repeat = (days >= 2).groupby(level="channel").mean().sort_index()
+    assert table["repeat_rate"].to_numpy() == pytest.approx(repeat.to_numpy())
+    # Overlap = X'X for the customer x channel indicator matrix.
+    x = pd.crosstab(pdf["customer_id"], pdf["channel"]).clip(upper=1)
+    expected = x.T.to_numpy() @ x.to_numpy()
+    overlap = result.tables["overlap"]
+    assert overlap.drop("channel").to_numpy() == pytest.approx(expected)
+    # Radar without touchpoints: customers share, orders per customer, repeat rate; best = 100.
+    radar = result.tables["radar"]
+    assert radar["reach_score"].max() == 100
+    assert radar["reach"].to_numpy() == pytest.approx(table["customers"].to_numpy() / df["customer_id"].n_unique())
+
+
+def test_multi_channel_comparison_matches_statsmodels():
+    df = random_shop(seed=4)
+    as_of = D(2024, 6, 30)
+    result = channels(df.lazy(), as_of=as_of)
+    comp = {r["metric"]: r for r in result.tables["single_vs_multi"].iter_rows(named=True)}
+    per = df.filter(pl.col("order_date") <= as_of).group_by("customer_id").agg(
+        pl.col("channel").n_unique().alias("n"), pl.col("order_date").n_unique().alias("frequency"),
+        ((pl.col("order_date") > D(2022, 6, 30)) & (pl.col("order_date") <= D(2023, 6, 30))).any().alias("base"),
+        (pl.col("order_date") > D(2023, 6, 30)).any().alias("later"),
+    )
+    multi = per.filter(pl.col("n") >= 2)
+    single = per.filter(pl.col("n") == 1)
+    a, b = multi["frequency"].to_numpy().astype(float), single["frequency"].to_numpy().astype(float)
+    _, p, _ = ttest_ind(a, b, usevar="unequal")
+    lo, hi = CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(usevar="unequal")
+    row = comp["purchase_frequency"]
+    assert (row["multi"], row["single"]) == pytest.approx((a.mean(), b.mean()))
+    assert row["p_value"] == pytest.approx(p, rel=1e-9)
+    assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+    # Retained: bought in the year before last and again in the last year.
+    kept = [(g.filter(pl.col("base"))["later"].sum(), g["base"].sum()) for g in (multi, single)]
+    (xm, nm), (xs, ns) = kept
+    lo, hi = confint_proportions_2indep(xm, nm, xs, ns, compare="diff", method="wald")
+    row = comp["customers_retained"]
+    assert (row["multi"], row["single"]) == pytest.approx((xm / nm, xs / ns))
+    assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx((lo, hi))
+    assert row["diff"] > 0  # multi-channel customers here buy over a longer span
+    assert result.headline["multi_vs_single_customers_retained_diff"] == pytest.approx(xm / nm - xs / ns)
+
+
+def test_clv_uses_each_groups_retention():
+    df = random_shop(seed=5)
+    as_of = D(2024, 6, 30)
+    result = channels(df.lazy(), as_of=as_of, discount_rate=0.1)
+    comp = {r["metric"]: r for r in result.tables["single_vs_multi"].iter_rows(named=True)}
+    r = comp["customers_retained"]["multi"]
+    per = df.group_by("customer_id").agg(pl.col("channel").n_unique().alias("n"), pl.sum("amount"),
+                                         pl.col("order_date").min().alias("first"))
+    per = per.with_columns(t=(pl.lit(as_of) - pl.col("first")).dt.total_days())
+    multi = per.filter(pl.col("n") >= 2)
+    annual = multi["amount"].to_numpy() * 365 / np.maximum(multi["t"].to_numpy() + 1, 365)
+    assert comp["clv"]["multi"] == pytest.approx(annual.mean() * r / (1.1 - r))
+
+
+def test_clear_errors():
+    transactions, _, _ = small()
+    with pytest.raises(MissingTableError, match="transactions"):
+        channels(None, workspace="shop")
+    with pytest.raises(AnalysisError, match="'channel'"):
+        channels(transactions.drop("channel"))
+    with pytest.raises(AnalysisError, match="fewer than two customers"):
+        channels(transactions, as_of=D(2023, 1, 1))

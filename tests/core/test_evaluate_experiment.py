@@ -1,0 +1,175 @@
+"""Experiment readout and plan calculator, checked against statsmodels and scipy."""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats as st
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_effectsize,
+    proportions_ztest,
+)
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
+
+from core.errors import AnalysisError, InputError, MissingTableError
+from core.evaluate.experiment import experiment
+from core.evaluate.plan import plan
+
+
+def units(counts: dict[str, tuple[int, int]], name="e1", seed=0):
+    """Units with exactly the given (units, conversions) per variant and random revenue."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for variant, (n, x) in counts.items():
+        converted = np.zeros(n, dtype=bool)
+        converted[:x] = True
+        revenue = np.where(converted, rng.gamma(2.0, 25.0 + 5 * len(frames), n), 0.0)
+        frames.append(pl.DataFrame({
+            "customer_id": [f"{variant}{i}" for i in range(n)], "experiment": name,
+            "variant": variant, "converted": converted, "revenue": revenue,
+        }))
+    return pl.concat(frames)
+
+
+def row(result, variant, table="comparisons"):
+    return result.tables[table].filter(pl.col("variant") == variant).row(0, named=True)
+
+
+def test_conversion_comparison_matches_statsmodels():
+    data = units({"control": (2000, 200), "treatment": (2100, 252)})
+    result = experiment(data.lazy())
+    r = row(result, "treatment")
+    _, p = proportions_ztest([252, 200], [2100, 2000])  # pooled by default
+    lo, hi = confint_proportions_2indep(252, 2100, 200, 2000, compare="diff", method="wald")
+    rlo, rhi = confint_proportions_2indep(252, 2100, 200, 2000, compare="ratio", method="log")
+    assert r["baseline"] == "control"
+    assert r["diff"] == pytest.approx(252 / 2100 - 0.1)
+    assert r["p_value"] == pytest.approx(p, rel=1e-10)
+    assert (r["diff_ci_low"], r["diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-10)
+    assert r["relative_lift"] == pytest.approx((252 / 2100) / 0.1 - 1)
+    assert (r["relative_lift_ci_low"], r["relative_lift_ci_high"]) == pytest.approx((rlo - 1, rhi - 1), rel=1e-9)
+
+
+def test_revenue_comparison_is_welch_as_statsmodels_computes_it():
+    data = units({"control": (300, 60), "treatment": (250, 70)}, seed=3)
+    result = experiment(data.lazy(), confidence=0.9)
+    a = data.filter(pl.col("variant") == "treatment")["revenue"].to_numpy()
+    b = data.filter(pl.col("variant") == "control")["revenue"].to_numpy()
+    _, p, _ = ttest_ind(a, b, usevar="unequal")
+    lo, hi = CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(alpha=0.1, usevar="unequal")
+    r = row(result, "treatment")
+    assert r["revenue_diff"] == pytest.approx(a.mean() - b.mean())
+    assert r["revenue_p_value"] == pytest.approx(p, rel=1e-9)
+    assert (r["revenue_diff_ci_low"], r["revenue_diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+
+
+def test_several_variants_get_holm_adjusted_p_values():
+    data = units({"A": (1000, 100), "B": (1000, 130), "C": (1000, 118), "D": (1000, 104)})
+    result = experiment(data.lazy())
+    comparisons = result.tables["comparisons"].sort("variant")
+    assert comparisons["baseline"].unique().to_list() == ["A"]  # "A" names the control
+    expected = multipletests(comparisons["p_value"].to_numpy(), method="holm")[1]
+    assert comparisons["p_value_holm"].to_numpy() == pytest.approx(expected, rel=1e-12)
+    assert comparisons["significant"].to_list() == list(expected < 0.05)
+
+
+def test_sample_ratio_mismatch_against_the_planned_split():
+    data = units({"control": (5300, 500), "treatment": (4700, 470)})
+    even = experiment(data.lazy())
+    _, p_even = st.chisquare([5300, 4700])
+    assert even.tables["srm"]["p_value"][0] == pytest.approx(p_even, rel=1e-10)
+    assert row(even, "treatment")["srm_p_value"] == pytest.approx(p_even, rel=1e-10)
+    assert even.headline["sample_ratio_mismatch"] == ["e1"]
+    assert any("SAMPLE RATIO MISMATCH" in n for n in even.notes)
+    planned = experiment(data.lazy(), split={"control": 53, "treatment": 47})
+    _, p_planned = st.chisquare([5300, 4700], [5300, 4700])
+    assert planned.tables["srm"]["p_value"][0] == pytest.approx(p_planned)
+    assert planned.headline["sample_ratio_mismatch"] == []
+
+
+def test_real_lift_is_significant_and_a_a_test_is_not():
+    rng = np.random.default_rng(11)
+    n = 8000
+    frames = []
+    for name, lift in (("real", 0.03), ("aa", 0.0)):
+        variant = rng.choice(["control", "treatment"], n)
+        converted = rng.random(n) < np.where(variant == "treatment", 0.10 + lift, 0.10)
+        frames.append(pl.DataFrame({"customer_id": [f"{name}{i}" for i in range(n)], "experiment": name,
+                                    "variant": variant, "converted": converted}))
+    result = experiment(pl.concat(frames).lazy())
+    verdict = dict(zip(result.tables["comparisons"]["experiment"], result.tables["comparisons"]["significant"]))
+    assert verdict == {"real": True, "aa": False}
+    assert "revenue_p_value" not in result.tables["comparisons"].columns  # no revenue measured
+    assert result.headline["significant"] == 1
+
+
+def test_outcomes_from_transactions_after_exposure():
+    d = dt.date
+    assignments = pl.LazyFrame({
+        "customer_id": ["1", "2", "3", "4"], "experiment": "promo",
+        "variant": ["control", "control", "treatment", "treatment"],
+        "exposure_date": [d(2024, 3, 1)] * 4,
+    })
+    transactions = pl.LazyFrame({
+        "customer_id": ["1", "2", "3", "3", "4"],
+        "order_date": [d(2024, 2, 20), d(2024, 3, 5), d(2024, 3, 1), d(2024, 3, 20), d(2024, 4, 15)],
+        "amount": [10.0, 20.0, 30.0, 5.0, 40.0],
+    })
+    result = experiment(assignments, transactions, window_days=30)
+    variants = {r["variant"]: r for r in result.tables["variants"].iter_rows(named=True)}
+    # 1 bought before exposure, 4 after the 30-day window: neither counts.
+    assert variants["control"]["conversions"] == 1 and variants["control"]["revenue"] == 20
+    assert variants["treatment"]["conversions"] == 1 and variants["treatment"]["revenue"] == 35
+
+
+def test_clear_errors():
+    with pytest.raises(MissingTableError, match="experiments"):
+        experiment(None, workspace="shop")
+    data = units({"control": (10, 1), "treatment": (10, 2)})
+    with pytest.raises(InputError, match="no variant 'B'"):
+        experiment(data.lazy(), control="B")
+    with pytest.raises(AnalysisError, match="only one variant"):
+        experiment(data.filter(pl.col("variant") == "control").lazy())
+    with pytest.raises(AnalysisError, match="converted"):
+        experiment(data.drop("converted").lazy())
+    with pytest.raises(AnalysisError, match="no units"):
+        experiment(data.lazy(), experiment="nope")
+
+
+def test_zero_baseline_gives_unknown_lift_not_a_number():
+    result = experiment(units({"control": (50, 0), "treatment": (50, 5)}).lazy())
+    r = row(result, "treatment")
+    assert r["relative_lift"] is None and r["relative_lift_ci_low"] is None
+    assert r["p_value"] is not None
+
+
+def test_plan_matches_statsmodels_power():
+    result = plan(0.10, 0.10, alpha=0.05, power_target=0.8, units=5000)
+    h = proportion_effectsize(0.11, 0.10)
+    n = NormalIndPower().solve_power(effect_size=h, alpha=0.05, power=0.8, ratio=1)
+    assert result.headline["units_control"] == int(np.ceil(n))
+    assert result.headline["units_total"] == 2 * int(np.ceil(n))
+    assert result.headline["power_at_units"] == pytest.approx(
+        NormalIndPower().power(effect_size=h, nobs1=5000, alpha=0.05), rel=1e-9)
+    mde_h = proportion_effectsize(result.headline["mde_rate"], 0.10)
+    assert NormalIndPower().power(effect_size=mde_h, nobs1=5000, alpha=0.05) == pytest.approx(0.8, rel=1e-9)
+    # statsmodels' own solver stops at a looser tolerance.
+    assert mde_h == pytest.approx(NormalIndPower().solve_power(nobs1=5000, alpha=0.05, power=0.8), rel=1e-4)
+    uneven = plan(0.05, 0.01, relative=False, power_target=0.9, alpha=0.01, ratio=2)
+    h2 = proportion_effectsize(0.06, 0.05)
+    n2 = NormalIndPower().solve_power(effect_size=h2, alpha=0.01, power=0.9, ratio=2)
+    assert uneven.headline["units_control"] == int(np.ceil(n2))
+    assert uneven.headline["units_variant"] == int(np.ceil(2 * np.ceil(n2) - 1e-9))
+    sizes = result.tables["sample_sizes"]
+    assert sizes["units_control"].is_sorted(descending=True)  # bigger lifts need fewer units
+
+
+def test_plan_rejects_impossible_inputs():
+    with pytest.raises(InputError, match="baseline"):
+        plan(1.5, 0.1)
+    with pytest.raises(InputError, match="target rate"):
+        plan(0.6, 1.0)
