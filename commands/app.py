@@ -66,7 +66,7 @@ def main_callback(
 
 @app.command("tui")
 def tui(
-    workspace: Annotated[Path | None, typer.Argument(help="Workspace folder [default: the bundled sample]")] = None,
+    workspace: Annotated[Path | None, typer.Argument(help="Workspace folder (default: the bundled sample)")] = None,
 ) -> None:
     """Open the interactive app."""
     from tui.app import LoyalistApp  # imported here so the rest of the CLI starts fast

@@ -50,7 +50,7 @@ def validate(
 @app.command("convert")
 def convert(
     workspace: WorkspaceOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for the Parquet files [default: beside the sources]")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the Parquet files (default: beside the sources)")] = None,
     fmt: FormatOpt = OutputFormat.table,
     force: ForceOpt = False,
 ) -> None:

@@ -36,9 +36,9 @@ def run(
     recipe: Annotated[Path, typer.Argument(help="Recipe file (TOML) listing the reports")],
     workspace: WorkspaceOpt = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="File to write [default: the recipe's output]: .html, .xlsx, .json or .md")] = None,
+        "--output", "-o", help="File to write (default: the recipe's output): .html, .xlsx, .json or .md")] = None,
     fmt: Annotated[BundleFormat | None, typer.Option(
-        "--format", "-f", help="File format [default: from the output's extension]")] = None,
+        "--format", "-f", help="File format (default: from the output's extension)")] = None,
     as_of: AsOfOpt = None,
     force: ForceOpt = False,
     keep_going: Annotated[bool, typer.Option(

@@ -25,7 +25,7 @@ class ExitCode(IntEnum):
 WorkspaceOpt = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", help="Workspace folder or loyalist.toml "
-                 "[default: the current folder if it holds one, else the bundled sample]"),
+                 "(default: the current folder if it holds one, else the bundled sample)"),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print the result")]
 OutputOpt = Annotated[
@@ -37,7 +37,7 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite --output if i
 AsOfOpt = Annotated[
     dt.datetime | None,
     typer.Option("--as-of", formats=["%Y-%m-%d"],
-                 help="Use data dated on or before this day (YYYY-MM-DD) [default: last transaction date]"),
+                 help="Use data dated on or before this day (YYYY-MM-DD) (default: the last transaction date)"),
 ]
 
 

@@ -81,9 +81,9 @@ def check(
     data: Annotated[Path | None, typer.Option("--data", "-d", help="Check the columns of this table "
                     "(CSV, Parquet, JSON, XLSX) instead of a workspace")] = None,
     items: Annotated[str | None, typer.Option(help="Comma-separated item columns for --data "
-                     "[default: every numeric column]")] = None,
+                     "(default: every numeric column)")] = None,
     missing: Annotated[Missing | None, typer.Option(help="Missing-data policy "
-                       "[default: the spec's, else pairwise]")] = None,
+                       "(default: the spec's, else pairwise)")] = None,
     ci: Annotated[Interval, typer.Option(help="Confidence interval for alpha")] = Interval.feldt,
     level: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level")] = 0.95,
     n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples (with --ci bootstrap)")] = 1000,
@@ -185,7 +185,7 @@ def score(
 def validate(
     spec: SpecOpt,
     factors: Annotated[int | None, typer.Option(min=1, help="Number of factors "
-                       "[default: eigenvalues above 1]")] = None,
+                       "(default: eigenvalues above 1)")] = None,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = OutputFormat.table,

@@ -1,0 +1,431 @@
+"""Churn risk: will a customer make no purchase in the next N days?
+
+Three dates, each N days apart by default, keep the future out of the past:
+
+    train_as_of ----N----> test_as_of ----N----> as_of
+    features      labels   features     labels   features (scored, no labels yet)
+
+- the model is trained on features as of ``train_as_of`` and labels from
+  (train_as_of, train_as_of + N], which must end on or before ``test_as_of``;
+- it is tested on features as of ``test_as_of`` and labels from (test_as_of, test_as_of + N],
+  so every test outcome happens strictly after everything the model was trained on;
+- the at-risk list scores customers as of ``as_of`` (the last day of data by default).
+
+A feature snapshot as of a date is produced by ``features(date)`` (default:
+core.features.customer_features), which sees only data dated on or before that date.
+Two models: logistic regression (baseline) and gradient boosting; the one with the
+higher test AUC ranks the at-risk list. Each listed customer's strongest risk factors
+are the features whose change to a typical (training median) value would lower their
+churn probability most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.stats import rankdata
+from threadpoolctl import threadpool_limits
+
+from core.errors import AnalysisError, InputError
+from core.result import Chart, Result
+
+Features = Callable[[dt.date], "pl.LazyFrame | pl.DataFrame"]
+MODELS = ("logistic", "boosting")
+MIN_CLASS = 10  # churners and stayers needed in each of train and test
+MAX_TRAIN_ROWS = 200_000
+# Below this many training rows, thread start-up costs more than it saves (and on a
+# busy machine many times more), so model work runs on one thread.
+SINGLE_THREAD_ROWS = 50_000
+NOT_FEATURES = ("customer_id",)
+TOP_FACTORS = 3
+MIN_EFFECT = 0.005  # a factor must move the probability by half a point to be named
+
+
+@dataclass(frozen=True)
+class ChurnDates:
+    train_as_of: dt.date
+    test_as_of: dt.date
+    as_of: dt.date
+    horizon_days: int
+
+    @property
+    def train_label_end(self) -> dt.date:
+        return self.train_as_of + dt.timedelta(days=self.horizon_days)
+
+    @property
+    def test_label_end(self) -> dt.date:
+        return self.test_as_of + dt.timedelta(days=self.horizon_days)
+
+    def check(self, last_date: dt.date) -> None:
+        if self.horizon_days < 1:
+            raise InputError("the churn horizon must be at least one day", fix="e.g. --horizon 90")
+        if self.train_label_end > self.test_as_of:
+            raise InputError(
+                f"training labels run to {self.train_label_end}, after the test date "
+                f"{self.test_as_of}: the test would overlap the training data",
+                fix=f"choose a training date at least {self.horizon_days} days before "
+                    "the test date",
+            )
+        if self.test_label_end > last_date:
+            raise InputError(
+                f"test labels need purchases up to {self.test_label_end}, but the data end on "
+                f"{last_date}", fix="choose an earlier test date or a shorter horizon",
+            )
+        if self.as_of < self.test_as_of:
+            raise InputError("the scoring date is before the test date",
+                             fix="score on the latest date (the default)")
+
+
+def churn_dates(
+    last_date: dt.date,
+    horizon_days: int,
+    *,
+    as_of: dt.date | None = None,
+    test_as_of: dt.date | None = None,
+    train_as_of: dt.date | None = None,
+) -> ChurnDates:
+    """Fill in the defaults: as_of = the last day of data, each earlier date N days back."""
+    step = dt.timedelta(days=horizon_days)
+    as_of = as_of or last_date
+    test_as_of = test_as_of or min(as_of, last_date) - step
+    train_as_of = train_as_of or test_as_of - step
+    dates = ChurnDates(train_as_of, test_as_of, as_of, horizon_days)
+    dates.check(last_date)
+    return dates
+
+
+def churn_labels(
+    transactions: pl.LazyFrame, as_of: dt.date, horizon_days: int
+) -> pl.LazyFrame:
+    """customer_id of everyone with a purchase (positive amount) in (as_of, as_of + N]."""
+    end = as_of + dt.timedelta(days=horizon_days)
+    return (
+        transactions.filter(
+            pl.col("order_date") > as_of, pl.col("order_date") <= end, pl.col("amount") > 0
+        )
+        .select("customer_id")
+        .unique()
+        .with_columns(_bought=pl.lit(True))
+    )
+
+
+def snapshot(
+    transactions: pl.LazyFrame,
+    features: Features,
+    as_of: dt.date,
+    horizon_days: int | None,
+    max_recency_days: int | None = None,
+) -> pl.DataFrame:
+    """Features of customers with a purchase on or before ``as_of``, plus ``churned``
+    (1 = no purchase in the next ``horizon_days``) unless the horizon is None."""
+    frame = features(as_of)
+    frame = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    schema = frame.collect_schema()
+    if "frequency" in schema:  # only customers who have bought (not only returned)
+        frame = frame.filter(pl.col("frequency") > 0)
+    if max_recency_days is not None and "recency_days" in schema:
+        frame = frame.filter(pl.col("recency_days") <= max_recency_days)
+    if horizon_days is not None:
+        frame = frame.join(
+            churn_labels(transactions, as_of, horizon_days), on="customer_id", how="left"
+        ).with_columns(churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
+    # sorted, so models that sample rows (early-stopping splits) are reproducible
+    return frame.sort("customer_id").collect()
+
+
+def feature_columns(frame: pl.DataFrame) -> list[str]:
+    return [
+        c for c, t in frame.schema.items()
+        if c not in NOT_FEATURES and c != "churned" and (t.is_numeric() or t == pl.Boolean)
+    ]
+
+
+def _matrix(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
+    present = [pl.col(c).cast(pl.Float64) if c in frame.columns
+               else pl.lit(None, dtype=pl.Float64).alias(c) for c in columns]
+    return frame.select(present).to_numpy().astype(float)
+
+
+def make_model(kind: str, random_state: int = 0):
+    # scikit-learn is imported here: its submodules load rich, which core must not pull
+    # in at import time (tests/test_layers.py)
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "logistic":
+        return make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(max_iter=2000),
+        )
+    if kind == "boosting":
+        # early stopping on a 10% validation split keeps small data fast and unfitted
+        return HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.1, early_stopping=True, validation_fraction=0.1,
+            n_iter_no_change=10, random_state=random_state,
+        )
+    raise InputError(f"unknown churn model {kind!r}", fix=f"use one of {', '.join(MODELS)}")
+
+
+def auc(y: np.ndarray, p: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a churner outranks a stayer (ties count half)."""
+    positives = y == 1
+    n1, n0 = int(positives.sum()), int((~positives).sum())
+    ranks = rankdata(p)
+    return float((ranks[positives].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def classification_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+    flagged = p >= threshold
+    tp = float((flagged & (y == 1)).sum())
+    return {
+        "auc": auc(y, p),
+        "precision": tp / flagged.sum() if flagged.any() else float("nan"),
+        "recall": tp / (y == 1).sum(),
+        "flagged_share": float(flagged.mean()),
+        "brier": float(np.mean((p - y) ** 2)),
+        "base_rate": float(y.mean()),
+    }
+
+
+def gains_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pl.DataFrame:
+    """Customers sorted by risk and cut into equal groups: decile 1 is the riskiest."""
+    order = np.argsort(-p, kind="stable")
+    decile = np.empty(len(p), dtype=np.int64)
+    decile[order] = np.arange(len(p)) * groups // len(p) + 1
+    base = y.mean()
+    return (
+        pl.DataFrame({"decile": decile, "churned": y, "p": p})
+        .group_by("decile")
+        .agg(customers=pl.len(), churners=pl.col("churned").sum().cast(pl.Int64),
+             mean_probability=pl.col("p").mean())
+        .sort("decile")
+        .with_columns(churn_rate=pl.col("churners") / pl.col("customers"))
+        .with_columns(
+            lift=pl.col("churn_rate") / base,
+            cumulative_gain=pl.col("churners").cum_sum() / y.sum(),
+            cumulative_lift=(pl.col("churners").cum_sum() / pl.col("customers").cum_sum()) / base,
+        )
+    )
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pl.DataFrame:
+    """Mean predicted probability against the observed churn rate, by predicted decile."""
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, groups + 1)))
+    bin_ = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0)) + 1
+    return (
+        pl.DataFrame({"bin": bin_, "churned": y, "p": p})
+        .group_by("bin")
+        .agg(customers=pl.len(), mean_predicted=pl.col("p").mean(),
+             observed_rate=pl.col("churned").mean())
+        .sort("bin")
+    )
+
+
+def risk_factors(model, x: np.ndarray, typical: np.ndarray, names: list[str], top: int):
+    """Per row, the features whose move to the typical value lowers risk most.
+
+    Returns (indices, effects): the top features' column indices and the drop in churn
+    probability each would bring, (rows, top) arrays; effect <= MIN_EFFECT means none.
+    """
+    base = model.predict_proba(x)[:, 1]
+    effects = np.empty_like(x)
+    for j in range(x.shape[1]):  # one batch prediction per feature, over all rows
+        moved = x.copy()
+        moved[:, j] = typical[j]
+        effects[:, j] = base - model.predict_proba(moved)[:, 1]
+    idx = np.argsort(-effects, axis=1, kind="stable")[:, :top]
+    return idx, np.take_along_axis(effects, idx, axis=1)
+
+
+def _format_factor(name: str, value: float, effect: float) -> str | None:
+    if not effect > MIN_EFFECT:
+        return None
+    shown = "missing" if np.isnan(value) else f"{value:.3g}"
+    return f"{name} = {shown} (+{100 * effect:.0f} pts)"
+
+
+def _check_classes(y: np.ndarray, what: str, date: dt.date) -> None:
+    churners, stayers = int(y.sum()), int(len(y) - y.sum())
+    if min(churners, stayers) < MIN_CLASS:
+        raise AnalysisError(
+            f"the {what} snapshot as of {date} has {churners} churners and {stayers} "
+            f"customers who bought again; each needs at least {MIN_CLASS} (more data, another "
+            "date or another horizon)"
+        )
+
+
+def _fit_and_test(x_train, y_train, x_test, y_test, threshold, model, random_state):
+    """Fit both models, test both; return the comparison table and the chosen model."""
+    fitted, rows = {}, []
+    for kind in MODELS:
+        estimator = make_model(kind, random_state).fit(x_train, y_train)
+        p_test = estimator.predict_proba(x_test)[:, 1]
+        fitted[kind] = (estimator, p_test)
+        rows.append({"model": kind, **classification_metrics(y_test, p_test, threshold)})
+    chosen = model if model != "best" else max(rows, key=lambda r: r["auc"])["model"]
+    metrics = next(r for r in rows if r["model"] == chosen)
+    return pl.DataFrame(rows), chosen, *fitted[chosen], metrics
+
+
+def _at_risk_list(scored, x_scored, estimator, names, typical, clv, top):
+    """Ranked list (by value at risk with a CLV, else by probability) with risk factors."""
+    p_scored = estimator.predict_proba(x_scored)[:, 1]
+    keep = [c for c in ("recency_days", "frequency", "monetary") if c in scored.columns]
+    # _row ties each row to x_scored, whatever order joins and sorts leave the rows in
+    table = scored.select("customer_id", *keep).insert_column(
+        1, pl.Series("churn_probability", p_scored)
+    ).with_row_index("_row")
+    rank_by, notes = "churn_probability", []
+    if clv is not None:
+        table = table.join(clv.select("customer_id", "clv"), on="customer_id", how="left")
+        table = table.with_columns(value_at_risk=pl.col("clv") * pl.col("churn_probability"))
+        rank_by = "value_at_risk"
+        if missing := table["clv"].null_count():
+            notes.append(f"{missing} scored customers have no CLV; their value at risk is empty.")
+    else:
+        notes.append("No CLV given: the at-risk list is ranked by churn probability alone.")
+    table = table.sort(rank_by, "churn_probability", "customer_id",
+                       descending=[True, True, False], nulls_last=True)
+    total = float(table["value_at_risk"].sum()) if clv is not None else None
+    if top is not None:
+        table = table.head(top)
+    listed = table["_row"].to_numpy()
+    idx, effects = risk_factors(estimator, x_scored[listed], typical, names, TOP_FACTORS)
+    factors = {
+        f"risk_factor_{k + 1}": pl.Series([
+            _format_factor(names[j], x_scored[r, j], e)
+            for r, j, e in zip(listed, idx[:, k], effects[:, k])
+        ], dtype=pl.String)
+        for k in range(TOP_FACTORS)
+    }
+    table = table.drop("_row").with_columns(**factors).with_row_index("rank", offset=1)
+    return table, p_scored, total, notes
+
+
+def churn_analysis(
+    transactions: pl.LazyFrame,
+    *,
+    features: Features | None = None,
+    horizon_days: int = 90,
+    as_of: dt.date | None = None,
+    test_as_of: dt.date | None = None,
+    train_as_of: dt.date | None = None,
+    threshold: float = 0.5,
+    clv: pl.DataFrame | None = None,
+    top: int | None = 100,
+    max_recency_days: int | None = None,
+    model: str = "best",
+    random_state: int = 0,
+) -> Result:
+    """Train, test and score churn models; see the module docstring for the dates.
+
+    ``features(date)`` returns one row per customer as of the date (default
+    core.features.customer_features); ``clv`` (customer_id, clv) adds value at risk.
+    """
+    if not 0 < threshold < 1:
+        raise InputError(f"the threshold must be between 0 and 1, got {threshold}",
+                         fix="e.g. --threshold 0.5")
+    if model not in (*MODELS, "best"):
+        raise InputError(f"unknown churn model {model!r}", fix="use logistic, boosting or best")
+    if features is None:
+        from core.features import customer_features
+
+        def features(d: dt.date) -> pl.LazyFrame:
+            return customer_features(transactions, as_of=d)
+
+    last = transactions.select(pl.col("order_date").max()).collect().item()
+    if last is None:
+        raise AnalysisError("the transactions hold no dated rows")
+    dates = churn_dates(last, horizon_days, as_of=as_of, test_as_of=test_as_of,
+                        train_as_of=train_as_of)
+    train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days)
+    test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days)
+    scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
+    names = feature_columns(train)
+    if not names:
+        raise AnalysisError("the feature snapshot has no numeric feature columns")
+    y_train = train["churned"].to_numpy().astype(int)
+    y_test = test["churned"].to_numpy().astype(int)
+    _check_classes(y_train, "training", dates.train_as_of)
+    _check_classes(y_test, "test", dates.test_as_of)
+    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
+
+    notes = []
+    fit_rows = np.arange(len(y_train))
+    if len(fit_rows) > MAX_TRAIN_ROWS:
+        fit_rows = np.random.default_rng(random_state).choice(fit_rows, MAX_TRAIN_ROWS,
+                                                              replace=False)
+        notes.append(f"Models were fitted on a random {MAX_TRAIN_ROWS:,} of the "
+                     f"{len(y_train):,} training customers.")
+    typical = np.nanmedian(x_train, axis=0)
+    typical = np.where(np.isnan(typical), 0.0, typical)
+    # load scikit-learn's OpenMP runtime first: threadpool_limits caps only loaded ones
+    import sklearn.ensemble  # noqa: F401
+
+    with threadpool_limits(limits=1 if len(fit_rows) < SINGLE_THREAD_ROWS else None):
+        models, chosen, estimator, p_test, metrics = _fit_and_test(
+            x_train[fit_rows], y_train[fit_rows], x_test, y_test, threshold, model, random_state
+        )
+        at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
+            scored, x_scored, estimator, names, typical, clv, top
+        )
+    gains = gains_table(y_test, p_test)
+    headline = {
+        "model": chosen,
+        "horizon_days": horizon_days,
+        "train_as_of": dates.train_as_of,
+        "train_label_end": dates.train_label_end,
+        "test_as_of": dates.test_as_of,
+        "test_label_end": dates.test_label_end,
+        "as_of": dates.as_of,
+        "n_train": len(y_train),
+        "n_test": len(y_test),
+        "n_scored": len(p_scored),
+        "train_churn_rate": float(y_train.mean()),
+        **{f"test_{k}": v for k, v in metrics.items() if k != "model"},
+        **{f"auc_{kind}": auc for kind, auc in zip(models["model"], models["auc"])},
+        "threshold": threshold,
+        "top_decile_lift": float(gains["lift"][0]),
+        "customers_flagged": int((p_scored >= threshold).sum()),
+    }
+    if value_at_risk is not None:
+        headline["value_at_risk_total"] = value_at_risk
+    notes = [
+        f"Trained on features as of {dates.train_as_of} with purchases up to "
+        f"{dates.train_label_end}; tested on features as of {dates.test_as_of} against "
+        f"purchases from {dates.test_as_of + dt.timedelta(days=1)} to {dates.test_label_end}, "
+        "all strictly after the training data.",
+        f"Churn = no purchase in the {horizon_days} days after the as-of date. The {chosen} "
+        f"model (test AUC {metrics['auc']:.3f}) scores customers as of {dates.as_of}.",
+        f"At the threshold {threshold:g} it flags {metrics['flagged_share']:.0%} of test "
+        f"customers with precision {metrics['precision']:.0%} and recall "
+        f"{metrics['recall']:.0%}; the riskiest tenth churned at {gains['lift'][0]:.1f}x the "
+        "average rate.",
+        "Risk factors: the features whose move to a typical value (the training median) "
+        "would cut the customer's churn probability most, in percentage points.",
+        *notes,
+        *list_notes,
+    ]
+    return Result(
+        name="predict.churn",
+        title=f"Churn risk: no purchase in the next {horizon_days} days",
+        tables={"at_risk": at_risk, "models": models, "gains": gains,
+                "calibration": calibration_table(y_test, p_test)},
+        headline=headline,
+        charts=(
+            Chart("line", "Cumulative gains", "gains", "decile", "cumulative_gain"),
+            Chart("line", "Calibration", "calibration", "mean_predicted", "observed_rate"),
+        ),
+        params={"horizon_days": horizon_days, "threshold": threshold, "top": top,
+                "model": model, "max_recency_days": max_recency_days,
+                "features": names, "random_state": random_state},
+        notes=tuple(notes),
+    )

@@ -1,0 +1,261 @@
+"""Churn risk: dates without leakage, metrics against references, planted risk factors.
+
+References: scipy's Mann-Whitney U for AUC, scikit-learn's precision/recall, pandas for
+the gains and calibration tables, and simulated customers whose churn is planted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from scipy.stats import mannwhitneyu
+from sklearn.metrics import precision_score, recall_score
+
+from core.errors import AnalysisError, InputError
+from core.features import customer_features
+from core.predict.churn import (
+    calibration_table,
+    churn_analysis,
+    churn_dates,
+    classification_metrics,
+    gains_table,
+    snapshot,
+)
+
+BASE = dt.date(2022, 1, 1)
+
+
+def simulate(n: int = 1500, days: int = 730, seed: int = 0):
+    """Transactions of customers who buy at their own rate until they leave, and the
+    dates of their complaints.
+
+    Planted: a third of the customers complain once, on a random day, and stop buying a
+    few days later; so a complaint in the last 30 days predicts churn even while the
+    customer's purchase history still looks healthy.
+    """
+    rng = np.random.default_rng(seed)
+    start = rng.integers(0, days // 2, n)
+    rate = rng.gamma(2.0, 1 / 40, n)
+    complained = rng.random(n) < 1 / 3
+    complaint_day = np.where(complained, rng.integers(0, days, n), days + 1000)
+    life = rng.exponential(1500, n)
+    end = np.minimum(np.minimum(start + life, days), np.maximum(complaint_day + 5, start))
+    counts = rng.poisson(rate * (end - start))
+    cid = np.concatenate([np.arange(n), np.repeat(np.arange(n), counts)])
+    day = np.concatenate([
+        start,
+        np.repeat(start, counts) + (rng.random(counts.sum()) * np.repeat(end - start, counts)),
+    ]).astype(int)
+    ids = np.array([f"c{i:05d}" for i in range(n)])
+    tx = pl.DataFrame({
+        "customer_id": ids[cid],
+        "order_date": np.datetime64(BASE) + day.astype("timedelta64[D]"),
+        "amount": rng.gamma(2, 25, len(cid)),
+    }).with_columns(pl.col("order_date").cast(pl.Date)).lazy()
+    complaints = pl.DataFrame({
+        "customer_id": ids[complained],
+        "complaint_date": np.datetime64(BASE) + complaint_day[complained].astype("timedelta64[D]"),
+    }).with_columns(pl.col("complaint_date").cast(pl.Date))
+    return tx, complaints
+
+
+def with_complaints(tx: pl.LazyFrame, complaints: pl.DataFrame):
+    """A features callable: transaction features plus 'recent_complaint' as of the date."""
+
+    def features(d: dt.date) -> pl.LazyFrame:
+        recent = complaints.filter(
+            pl.col("complaint_date") <= d, pl.col("complaint_date") > d - dt.timedelta(days=30)
+        ).select("customer_id", recent_complaint=pl.lit(1))
+        return customer_features(tx, as_of=d).join(
+            recent.lazy(), on="customer_id", how="left"
+        ).with_columns(pl.col("recent_complaint").fill_null(0))
+
+    return features
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate()
+
+
+@pytest.fixture(scope="module")
+def result(sim):
+    tx, complaints = sim
+    return churn_analysis(tx, features=with_complaints(tx, complaints), horizon_days=90,
+                          top=None)
+
+
+# --- dates and leakage ------------------------------------------------------------------
+
+
+def test_test_set_is_strictly_after_the_training_data(result):
+    h = result.headline
+    assert h["train_label_end"] == h["train_as_of"] + dt.timedelta(days=90)
+    assert h["train_label_end"] <= h["test_as_of"]  # training labels end by the test date
+    assert h["test_as_of"] < h["test_label_end"] <= h["as_of"]
+
+
+def test_training_and_test_features_ignore_everything_after_the_test_date(sim):
+    """Leakage check: cut the data at the test date (and poison what comes after):
+    the training snapshot, labels included, and the test features do not change."""
+    tx, _ = sim
+    dates = churn_dates(BASE + dt.timedelta(days=729), 90)
+    cut = tx.filter(pl.col("order_date") <= dates.test_as_of)
+    poison = pl.DataFrame({
+        "customer_id": ["c00000", "c00001", "zz-new"],
+        "order_date": [dates.test_as_of + dt.timedelta(days=1)] * 3,
+        "amount": [1e6, -50.0, 10.0],
+    }).lazy()
+    poisoned = pl.concat([cut, poison])
+
+    def feats(data):
+        return lambda d: customer_features(data, as_of=d)
+
+    for data in (cut, poisoned):
+        train_full = snapshot(tx, feats(tx), dates.train_as_of, 90)
+        train_cut = snapshot(data, feats(data), dates.train_as_of, 90)
+        assert_frame_equal(train_full.sort("customer_id"), train_cut.sort("customer_id"))
+        test_full = snapshot(tx, feats(tx), dates.test_as_of, None)
+        test_cut = snapshot(data, feats(data), dates.test_as_of, None)
+        assert_frame_equal(test_full.sort("customer_id"), test_cut.sort("customer_id"))
+
+
+def test_test_metrics_do_not_depend_on_data_after_the_test_window(sim):
+    tx, _ = sim
+    as_of = BASE + dt.timedelta(days=729)
+    dates = churn_dates(as_of, 90)
+    full = churn_analysis(tx, as_of=as_of)
+    trimmed = churn_analysis(tx.filter(pl.col("order_date") <= dates.test_label_end),
+                             as_of=dates.test_label_end, test_as_of=dates.test_as_of,
+                             train_as_of=dates.train_as_of)
+    assert_frame_equal(full.tables["models"], trimmed.tables["models"])
+
+
+def test_overlapping_or_unobservable_dates_are_refused(sim):
+    tx, _ = sim
+    with pytest.raises(InputError, match="overlap"):
+        churn_analysis(tx, test_as_of=dt.date(2023, 6, 1), train_as_of=dt.date(2023, 4, 1))
+    with pytest.raises(InputError, match="data end"):
+        churn_analysis(tx, test_as_of=dt.date(2023, 12, 1))
+    with pytest.raises(InputError, match="threshold"):
+        churn_analysis(tx, threshold=1.5)
+
+
+# --- the models find the planted signal ---------------------------------------------------
+
+
+def test_models_separate_churners_and_lift_the_top_decile(result):
+    models = result.tables["models"]
+    assert models["model"].to_list() == ["logistic", "boosting"]
+    assert (models["auc"] > 0.8).all()
+    gains = result.tables["gains"]
+    assert gains["lift"][0] > 1.2 and gains["lift"][-1] < 0.8
+    assert gains["cumulative_gain"][-1] == pytest.approx(1.0)
+    calibration = result.tables["calibration"]
+    # a decently calibrated model: predicted and observed rates agree within 15 points
+    assert (calibration["mean_predicted"] - calibration["observed_rate"]).abs().max() < 0.15
+
+
+def test_planted_complaints_show_up_as_risk_factors(sim, result):
+    tx, complaints = sim
+    at_risk = result.main_table
+    assert at_risk["churn_probability"].is_sorted(descending=True)
+    assert at_risk["rank"].to_list() == list(range(1, at_risk.height + 1))
+    now = with_complaints(tx, complaints)(result.headline["as_of"]).select(
+        "customer_id", "recent_complaint").collect()
+    recent_buyers = at_risk.join(now, on="customer_id").filter(pl.col("recency_days") <= 60)
+    # their purchase history looks healthy; the complaint gives them away
+    complainers = recent_buyers.filter(pl.col("recent_complaint") == 1)
+    assert complainers.height >= 5
+    assert (complainers["churn_probability"] > 0.8).all()
+    assert complainers["risk_factor_1"].str.starts_with("recent_complaint = 1").all()
+    others = recent_buyers.filter(pl.col("recent_complaint") == 0)
+    assert others["churn_probability"].median() < 0.3
+
+
+def test_value_at_risk_is_clv_times_probability_and_ranks_the_list(sim):
+    tx, _ = sim
+    ids = tx.select("customer_id").unique().collect()["customer_id"]
+    clv = pl.DataFrame({"customer_id": ids,
+                        "clv": np.random.default_rng(1).gamma(2, 100, len(ids))})
+    result = churn_analysis(tx, clv=clv, top=50)
+    at_risk = result.main_table
+    np.testing.assert_allclose(
+        at_risk["value_at_risk"].to_numpy(),
+        (at_risk["clv"] * at_risk["churn_probability"]).to_numpy(),
+    )
+    assert at_risk["value_at_risk"].is_sorted(descending=True)
+    assert at_risk.height == 50
+    assert result.headline["value_at_risk_total"] >= at_risk["value_at_risk"].sum()
+    # re-ranking by value keeps each customer's own probability and risk factors
+    plain = churn_analysis(tx, top=None).main_table
+    both = at_risk.join(plain, on="customer_id", suffix="_plain")
+    assert both.height == 50
+    np.testing.assert_allclose(both["churn_probability"], both["churn_probability_plain"])
+    assert (both["risk_factor_1"] == both["risk_factor_1_plain"]).all()
+
+
+def test_too_few_churners_is_an_analysis_error():
+    days = pd.date_range("2022-01-01", "2023-12-31", freq="D").date
+    tx = pl.DataFrame({  # everyone buys every day: nobody churns
+        "customer_id": [f"c{i}" for i in range(20) for _ in days],
+        "order_date": list(days) * 20,
+        "amount": 10.0,
+    }).lazy()
+    with pytest.raises(AnalysisError, match="churners"):
+        churn_analysis(tx)
+
+
+# --- metric helpers against references ------------------------------------------------
+
+
+def test_metrics_match_scipy_and_sklearn():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 500)
+    p = np.clip(0.3 * y + rng.random(500) * 0.7, 0, 1)
+    m = classification_metrics(y, p, 0.5)
+    u = mannwhitneyu(p[y == 1], p[y == 0]).statistic
+    assert m["auc"] == pytest.approx(u / ((y == 1).sum() * (y == 0).sum()))
+    assert m["precision"] == pytest.approx(precision_score(y, p >= 0.5))
+    assert m["recall"] == pytest.approx(recall_score(y, p >= 0.5))
+
+
+def test_gains_and_calibration_tables_match_pandas():
+    rng = np.random.default_rng(5)
+    p = rng.random(1000)
+    y = (rng.random(1000) < p).astype(int)
+    frame = pd.DataFrame({"y": y, "p": p}).sort_values("p", ascending=False)
+    frame["decile"] = np.arange(1000) // 100 + 1
+    reference = frame.groupby("decile")["y"].agg(["sum", "mean"])
+    gains = gains_table(y, p)
+    np.testing.assert_array_equal(gains["churners"].to_numpy(), reference["sum"].to_numpy())
+    np.testing.assert_allclose(gains["lift"].to_numpy(), reference["mean"] / y.mean())
+    np.testing.assert_allclose(gains["cumulative_gain"].to_numpy(),
+                               reference["sum"].cumsum() / y.sum())
+    bins = pd.qcut(p, 10, labels=False) + 1
+    ref = pd.DataFrame({"y": y, "p": p, "bin": bins}).groupby("bin").mean()
+    calibration = calibration_table(y, p)
+    np.testing.assert_allclose(calibration["mean_predicted"].to_numpy(), ref["p"].to_numpy())
+    np.testing.assert_allclose(calibration["observed_rate"].to_numpy(), ref["y"].to_numpy())
+
+
+def test_churn_risk_tracks_the_sample_workspaces_planted_dropouts():
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
+    if not (sample / "truth" / "customer_types.csv").exists():
+        pytest.skip("the sample workspace has not been generated")
+    from core.workspace import Workspace
+
+    result = churn_analysis(Workspace.open(sample).scan("transactions"), top=None)
+    truth = pl.read_csv(sample / "truth" / "customer_types.csv")
+    joined = result.main_table.join(truth, on="customer_id")
+    gone = ~joined["alive"].to_numpy()
+    p = joined["churn_probability"].to_numpy()
+    auc = mannwhitneyu(p[gone], p[~gone]).statistic / (gone.sum() * (~gone).sum())
+    assert auc > 0.85  # customers the generator let drop out score as high risk
