@@ -1,0 +1,175 @@
+"""A deterministic sample workspace with planted truths (`loyalist demo`).
+
+`generate` returns the six contract tables plus the Delphi panel; `build` also returns
+the ground truth; `write_workspace` writes everything to a folder. fixtures/README.md
+documents every planted parameter (they live in core/demo/params.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from core.demo import params, tables
+from core.demo.calendar import Calendar
+from core.demo.marketing import (
+    CampaignRun,
+    Touches,
+    always_on_touches,
+    run_campaigns,
+    run_experiments,
+    tag_campaign_orders,
+)
+from core.demo.names import demographics
+from core.demo.people import Population, draw_population
+from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
+from core.demo.survey import delphi_ratings, survey_answers
+from core.errors import InputError
+
+__all__ = ["Demo", "build", "generate", "write_workspace", "DEFAULT_END", "MIN_CUSTOMERS"]
+
+DEFAULT_END = date(2025, 12, 31)
+MIN_CUSTOMERS = 10
+FORMATS = ("csv", "parquet")
+WORKSPACE_TABLES = ("transactions", "customers", "touchpoints", "survey", "campaigns", "experiments")
+GENERATOR_VERSION = 1
+
+# One random stream per component, so changing one part leaves the others' draws alone.
+_STREAMS = ("people", "btyd", "touches", "campaigns", "lines", "returns", "customers",
+            "names", "survey", "experiments", "delphi")
+
+
+def _stream(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, _STREAMS.index(name)])
+
+
+@dataclass(frozen=True)
+class Demo:
+    tables: dict[str, pl.DataFrame]  # the six contract tables and "delphi"
+    customer_types: pl.DataFrame  # per-customer truth
+    truth: dict[str, Any]  # planted parameters and realised counts (truth.json)
+
+
+def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo:
+    """Simulate the workspace and keep the ground truth alongside it."""
+    _check(customers, seed)
+    cal = Calendar.ending(end)
+    pop = draw_population(_stream(seed, "people"), customers, cal)
+    orders, life = btyd_orders(_stream(seed, "btyd"), cal, pop)
+    touches, triggered = always_on_touches(_stream(seed, "touches"), cal, pop, life)
+    orders = Orders.concat([orders, triggered])
+    runs, campaign_touches, campaign_orders = run_campaigns(
+        _stream(seed, "campaigns"), cal, pop, life, orders)
+    orders = Orders.concat([orders, campaign_orders])
+    touches = Touches.concat([touches, campaign_touches])
+
+    lines = order_lines(_stream(seed, "lines"), cal, pop, life, orders)
+    lines.campaign = tag_campaign_orders(runs, customers, lines.cust, lines.day, lines.campaign)
+    returns = draw_returns(_stream(seed, "returns"), cal, lines)
+
+    ids = tables.customer_ids(customers)
+    tx = tables.transactions(cal, ids, lines, returns)
+    units = run_experiments(_stream(seed, "experiments"), cal, pop)
+    out = {
+        "transactions": tx,
+        "customers": tables.customers(_stream(seed, "customers"), cal, ids, pop, life,
+                                      demographics(_stream(seed, "names"), customers), lines),
+        "touchpoints": tables.touchpoints(cal, ids, touches),
+        "survey": tables.survey(cal, ids, survey_answers(_stream(seed, "survey"), cal, pop)),
+        "campaigns": tables.campaigns(cal, runs),
+        "experiments": tables.experiments(cal, ids, units, runs, lines),
+        "delphi": delphi_ratings(_stream(seed, "delphi")),
+    }
+    out = {name: tables.conform(name, frame) if name in WORKSPACE_TABLES else frame
+           for name, frame in out.items()}
+    truth = {
+        "generator": {"version": GENERATOR_VERSION, "customers": customers, "seed": seed,
+                      "start": cal.start.isoformat(), "end": cal.end.isoformat()},
+        "planted": params.planted(),
+        "realised": _realised(out, pop, lines, runs),
+    }
+    return Demo(out, tables.customer_truth(cal, ids, pop, life), truth)
+
+
+def generate(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> dict[str, pl.DataFrame]:
+    """The six contract tables (canonical column names and dtypes) plus "delphi"."""
+    return build(customers, seed, end).tables
+
+
+def write_workspace(out_dir: str | Path, customers: int = 2000, seed: int = 7, fmt: str = "csv",
+                    end: date = DEFAULT_END) -> list[Path]:
+    """Write <table>.csv|.parquet, delphi.csv and truth/ into out_dir; return the paths written.
+
+    Same arguments, same bytes. Existing files of the same names are replaced; nothing
+    else in the folder is touched.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", fix="use csv or parquet")
+    demo = build(customers, seed, end)
+    root = Path(out_dir)
+    (root / "truth").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in WORKSPACE_TABLES:
+        path = root / f"{name}.{fmt}"
+        _write(demo.tables[name], path, fmt)
+        written.append(path)
+    _write(demo.tables["delphi"], root / "delphi.csv", "csv")
+    # The truth keeps its 4 decimals (a dropout of 0.0067 must not print as 0.01).
+    _write(demo.customer_types, root / "truth" / "customer_types.csv", "csv", decimals=None)
+    written += [root / "delphi.csv", root / "truth" / "customer_types.csv"]
+    truth_path = root / "truth" / "truth.json"
+    truth_path.write_text(json.dumps(demo.truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(truth_path)
+    return written
+
+
+def _write(frame: pl.DataFrame, path: Path, fmt: str, decimals: int | None = 2) -> None:
+    if fmt == "parquet":
+        frame.write_parquet(path, compression="zstd", statistics=False)
+    else:
+        # Money gets two decimals; whole-number quantities print without them.
+        if "quantity" in frame.columns:
+            frame = frame.with_columns(pl.col("quantity").cast(pl.Int64))
+        frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", float_precision=decimals)
+
+
+def _check(customers: int, seed: int) -> None:
+    if not isinstance(customers, (int, np.integer)) or customers < MIN_CUSTOMERS:
+        raise InputError(f"--customers must be a whole number of at least {MIN_CUSTOMERS}, "
+                         f"got {customers!r}",
+                         fix=f"pass --customers {MIN_CUSTOMERS} or more (the default is 2000)")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"--seed must be a non-negative whole number, got {seed!r}",
+                         fix="pass e.g. --seed 7")
+
+
+def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
+              runs: list[CampaignRun]) -> dict[str, Any]:
+    """Counts of what this particular draw produced (exact, not estimates)."""
+    type_counts = np.bincount(pop.type_idx, minlength=len(params.TYPES))
+    campaign_rows = []
+    for run in runs:
+        mine = (lines.source == CAMPAIGN) & (lines.campaign == run.index)
+        campaign_rows.append({
+            "campaign_id": run.spec.campaign_id,
+            "targeted": int(len(run.targeted)),
+            "treated": int(run.treated.sum()),
+            "holdout": int((~run.treated).sum()),
+            "incremental_orders": run.incremental_orders,
+            "incremental_revenue": round(float(lines.amount[mine].sum()), 2),
+        })
+    return {
+        "rows": {name: frame.height for name, frame in out.items()},
+        "customers_by_type": dict(zip(params.TYPE_NAMES, map(int, type_counts))),
+        "multichannel_customers": int(pop.multichannel.sum()),
+        "members": int(out["customers"]["is_member"].sum()),
+        "orders": int(len(lines.cust)),
+        "returns": int((out["transactions"]["amount"] < 0).sum()),
+        "campaigns": campaign_rows,
+    }
