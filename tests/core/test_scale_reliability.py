@@ -1,6 +1,6 @@
 """Reliability checked against published psych::alpha output and independent libraries.
 
-Reference data and the published values are described in tests/data/README_scale.md.
+Reference data and the published values are described in tests/data/README.md.
 """
 
 from pathlib import Path
