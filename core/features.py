@@ -1,0 +1,334 @@
+"""Per-customer features: transactions (and optional tables) reduced to one row per customer.
+
+One lazy Polars pipeline, one `group_by` over the transactions, no Python loops over rows.
+`customer_features` returns a LazyFrame; the caller collects it once. Every column is
+documented in FEATURES (used by the docs and by the CLI's help).
+
+Dates follow DESIGN.md: `as_of` is inclusive (the analysis sees everything dated on or
+before it) and recency and T are measured to it (a purchase on `as_of` has recency 0).
+A purchase is a transaction with a positive amount; negative amounts are returns.
+Money is summed exactly (in units of 1/MONEY_UNITS), so features do not change from run
+to run, and rows come sorted by customer_id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+from core.errors import AnalysisError, InputError
+
+ENGAGEMENT_DAYS = 90
+INACTIVITY_MULTIPLE = 3.0
+# Threshold when nobody has bought twice, so no inter-purchase time exists to scale.
+NO_REPEAT_FALLBACK_DAYS = 365
+# A channel column with more values than this is almost surely mis-mapped (e.g. store names).
+MAX_CHANNELS = 30
+SHARE_PREFIX = "share_"
+# Money is summed exactly as integers in these units per currency unit: float sums depend
+# on the (parallel) summation order, and results must not change from run to run.
+MONEY_UNITS = 10_000
+
+FEATURES: dict[str, str] = {
+    "customer_id": "customer identifier (one row per customer with a transaction on or before as_of)",
+    "first_purchase": "date of the first purchase (positive amount); null if the customer only returned",
+    "last_purchase": "date of the last purchase on or before as_of; null if the customer only returned",
+    "recency_days": "days from the last purchase to as_of (a purchase on as_of is 0); null with no purchase",
+    "frequency": "number of distinct days with a purchase (same-day orders count once)",
+    "orders": "number of distinct orders with a positive amount (order_id if present, else purchase rows)",
+    "monetary": "net spend: purchases minus returns (sum of all amounts)",
+    "gross_spend": "sum of positive amounts (purchases before returns)",
+    "returns_value": "sum of returned value, as a positive number",
+    "aov": "average order value: gross_spend / orders; null with no orders",
+    "tenure_days": "days from the start of the relationship (the earlier of signup_date and "
+                   "first_purchase) to as_of; null with neither",
+    "t_days": "T: days from the first purchase to as_of; null with no purchase",
+    "mean_ipt_days": "mean inter-purchase time in days: (last_purchase - first_purchase) / "
+                     "(frequency - 1); null with fewer than two purchase days",
+    "n_channels": "number of distinct channels the customer bought in (needs a channel column)",
+    "multi_channel": "true if the customer bought in two or more channels",
+    "last_channel": "channel of the last purchase (same-day purchases in several channels: the "
+                    "first by name)",
+    SHARE_PREFIX + "<channel>": "share of the customer's gross spend made in <channel> (0-1); "
+                                "one column per channel",
+    "return_rate": "returns_value / gross_spend; null with no purchase",
+    "engagement": f"touchpoints in the last {ENGAGEMENT_DAYS} days (engagement_days) up to "
+                  "as_of inclusive (needs the touchpoints table; 0 for customers without any)",
+    "nps": "latest NPS answer (0-10) on or before as_of (needs the survey table)",
+    "csat": "latest CSAT answer (1-5) on or before as_of (needs the survey table)",
+    "inactivity_threshold_days": "days without a purchase after which the customer counts as lapsed: "
+                                 "a fixed number if given, else inactivity_multiple x the "
+                                 "customer's own mean_ipt_days (customers with one purchase day "
+                                 "use the median mean_ipt_days of repeat buyers)",
+    "active": "true if recency_days <= inactivity_threshold_days (false with no purchase)",
+}
+
+
+def feature_description(column: str) -> str:
+    """The documented meaning of a feature column (channel share columns included)."""
+    if column in FEATURES:
+        return FEATURES[column]
+    if column.startswith(SHARE_PREFIX):
+        channel = column[len(SHARE_PREFIX):]
+        return f"share of the customer's gross spend made in {channel} (0-1)"
+    raise KeyError(column)
+
+
+def default_as_of(transactions: pl.LazyFrame) -> dt.date:
+    """The default as-of date: the date of the last transaction (reads one column)."""
+    last = transactions.select(pl.col("order_date").max()).collect().item()
+    if last is None:
+        raise AnalysisError("transactions has no dated rows, so there is no default as-of date")
+    return last
+
+
+def channel_values(transactions: pl.LazyFrame) -> list[str]:
+    """Distinct non-null channels in the transactions, sorted (reads one column)."""
+    values = (
+        transactions.select(pl.col("channel").drop_nulls().unique().sort())
+        .collect().to_series().to_list()
+    )
+    if len(values) > MAX_CHANNELS:
+        raise InputError(
+            f"{len(values)} distinct channels; channel mix needs at most {MAX_CHANNELS}",
+            file="transactions", column="channel",
+            fix="map the column to a handful of channels (web, store, app...) or map another "
+                "column as channel in loyalist.toml",
+        )
+    return values
+
+
+def customer_features(
+    transactions: pl.LazyFrame,
+    *,
+    as_of: dt.date | None = None,
+    customers: pl.LazyFrame | None = None,
+    touchpoints: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
+    inactivity_days: int | None = None,
+    inactivity_multiple: float = INACTIVITY_MULTIPLE,
+    channels: Sequence[str] | None = None,
+    engagement_days: int = ENGAGEMENT_DAYS,
+) -> pl.LazyFrame:
+    """One row per customer with a transaction on or before `as_of`; columns in FEATURES.
+
+    `as_of` defaults to the last transaction date and `channels` to the distinct channels
+    (each found with a cheap one-column read; channels=() means no channel features).
+    Channel columns appear only when the transactions have a channel column; engagement,
+    nps and csat only when the matching table (and column) is given; engagement counts
+    the last `engagement_days` days. Select only the columns you need before collecting:
+    projection pushdown then skips the other aggregations (RFM needs four columns and
+    runs several times faster than the full table).
+    """
+    schema = transactions.collect_schema()
+    missing = [c for c in ("customer_id", "order_date", "amount") if c not in schema]
+    if missing:
+        raise InputError(
+            f"transactions lacks required column(s) {', '.join(missing)}",
+            file="transactions", fix="map them in loyalist.toml, table tables.transactions.columns",
+        )
+    if inactivity_days is not None and inactivity_days <= 0:
+        raise InputError("inactivity days must be a positive number of days",
+                         fix="pass e.g. --inactivity-days 180")
+    if inactivity_multiple <= 0:
+        raise InputError("inactivity multiple must be positive", fix="pass e.g. 3")
+    if as_of is None:
+        as_of = default_as_of(transactions)
+    has_channel = "channel" in schema
+    if has_channel and channels is None:
+        channels = channel_values(transactions.filter(pl.col("order_date") <= as_of))
+    channels = list(channels or []) if has_channel else []
+
+    features = (
+        # Rows without a customer id belong to nobody (data validation counts them).
+        transactions.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
+        .pipe(_row_columns, channels, "order_id" in schema)
+        .group_by("customer_id")
+        .agg(_aggregations(channels, "order_id" in schema))
+        .pipe(_counts, channels)
+        .pipe(_derived, as_of, channels, customers)
+        .pipe(_with_activity, inactivity_days, inactivity_multiple)
+    )
+    if touchpoints is not None:
+        features = _with_engagement(features, touchpoints, as_of, engagement_days)
+    if survey is not None:
+        features = _with_survey(features, survey, as_of)
+    # Sorted by customer_id: row order (and so K-Means initialisation and output files)
+    # must not depend on the hash order of the group_by.
+    return features.select(_column_order(features.collect_schema().names(), channels)) \
+        .sort("customer_id")
+
+
+def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> pl.LazyFrame:
+    buy = pl.col("amount") > 0
+    units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
+    gross = units.clip(lower_bound=0)
+    columns = {
+        "_buy_date": pl.when(buy).then(pl.col("order_date")),  # null: not a purchase
+        "_units": units,
+        "_gross": gross,
+    }
+    if has_order_id:
+        # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
+        # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
+        # Purchase rows without an order_id count as one order per day.
+        key = pl.when(pl.col("order_id").is_not_null()).then(pl.col("order_id").hash()) \
+            .otherwise(pl.col("order_date").cast(pl.UInt64))
+        columns["_order_key"] = pl.when(buy).then(key)
+    lf = lf.with_columns(**columns)
+    if not channels:
+        return lf
+    # Channel as a small code. The last purchase day and its channel are packed into one
+    # integer, so one max() finds the last channel (same-day ties: the first by name).
+    code = pl.lit(None, dtype=pl.Int64)
+    for i, channel in reversed(list(enumerate(channels))):
+        code = pl.when(pl.col("channel") == channel).then(pl.lit(i, pl.Int64)).otherwise(code)
+    width = len(channels) + 1  # code len(channels) stands for "no channel"
+    lf = lf.with_columns(_channel=code)
+    return lf.with_columns(
+        _last_key=pl.when(buy).then(
+            pl.col("order_date").cast(pl.Int64) * width
+            + (len(channels) - pl.col("_channel").fill_null(len(channels)))),
+        **{f"_cg{i}": pl.when(pl.col("_channel") == i).then(pl.col("_gross")).otherwise(0)
+           for i in range(len(channels))},
+    )
+
+
+def _aggregations(channels: list[str], has_order_id: bool) -> list[pl.Expr]:
+    # Plain reductions only: the streaming engine runs them in one pass (compound
+    # expressions inside agg() fall back to a much slower grouped evaluation), and
+    # projection pushdown drops the ones a caller does not select.
+    aggs = [
+        pl.len().alias("_rows"),
+        pl.col("_buy_date").null_count().alias("_non_buys"),
+        pl.col("_buy_date").min().alias("first_purchase"),
+        pl.col("_buy_date").max().alias("last_purchase"),
+        pl.col("_buy_date").n_unique().alias("_days"),
+        pl.col("_units").sum().alias("monetary"),
+        pl.col("_gross").sum().alias("gross_spend"),
+    ]
+    if channels:
+        aggs.append(pl.col("_last_key").max())
+        aggs += [pl.col(f"_cg{i}").sum() for i in range(len(channels))]
+    if has_order_id:
+        aggs.append(pl.col("_order_key").n_unique().alias("_keys"))
+    return aggs
+
+
+def _counts(lf: pl.LazyFrame, channels: list[str]) -> pl.LazyFrame:
+    # n_unique counts null as one value; a null (not a purchase) is present exactly when
+    # the customer has a non-purchase row.
+    has_null = (pl.col("_non_buys") > 0).cast(pl.Int64)
+    if "_keys" in lf.collect_schema():
+        orders = pl.col("_keys").cast(pl.Int64) - has_null
+    else:
+        orders = (pl.col("_rows") - pl.col("_non_buys")).cast(pl.Int64)
+    lf = lf.with_columns(frequency=pl.col("_days").cast(pl.Int64) - has_null, orders=orders)
+    if not channels:
+        return lf
+    code = len(channels) - pl.col("_last_key") % (len(channels) + 1)
+    last_channel = pl.lit(None, dtype=pl.String)
+    for i in reversed(range(len(channels))):
+        last_channel = pl.when(code == i).then(pl.lit(channels[i])).otherwise(last_channel)
+    return lf.with_columns(last_channel=last_channel)
+
+
+def _days_to(as_of: dt.date, col: str) -> pl.Expr:
+    return (pl.lit(as_of) - pl.col(col)).dt.total_days()
+
+
+def _derived(
+    lf: pl.LazyFrame, as_of: dt.date, channels: list[str], customers: pl.LazyFrame | None,
+) -> pl.LazyFrame:
+    lf = lf.with_columns(
+        _gross_units=pl.col("gross_spend"),
+        monetary=pl.col("monetary") / MONEY_UNITS, gross_spend=pl.col("gross_spend") / MONEY_UNITS,
+        returns_value=(pl.col("gross_spend") - pl.col("monetary")) / MONEY_UNITS,
+    )
+    gross = pl.col("gross_spend")
+    has_purchase = pl.col("frequency") > 0
+    lf = lf.with_columns(
+        recency_days=_days_to(as_of, "last_purchase"),
+        t_days=_days_to(as_of, "first_purchase"),
+        aov=pl.when(pl.col("orders") > 0).then(gross / pl.col("orders")),
+        mean_ipt_days=pl.when(pl.col("frequency") > 1).then(
+            (pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days()
+            / (pl.col("frequency") - 1)),
+        return_rate=pl.when(has_purchase).then(pl.col("returns_value") / gross),
+    )
+    lf = _with_tenure(lf, as_of, customers)
+    if not channels:
+        return lf
+    lf = lf.with_columns(
+        n_channels=pl.sum_horizontal(
+            [pl.col(f"_cg{i}") > 0 for i in range(len(channels))]).cast(pl.Int64),
+        **{f"{SHARE_PREFIX}{c}": pl.when(gross > 0).then(pl.col(f"_cg{i}") / pl.col("_gross_units"))
+           for i, c in enumerate(channels)},
+    )
+    return lf.with_columns(multi_channel=pl.col("n_channels") >= 2)
+
+
+def _with_tenure(lf: pl.LazyFrame, as_of: dt.date, customers: pl.LazyFrame | None) -> pl.LazyFrame:
+    start = pl.col("first_purchase")
+    if customers is not None and "signup_date" in customers.collect_schema():
+        signups = (
+            customers.select("customer_id", "signup_date")
+            .filter(pl.col("signup_date") <= as_of)
+            .group_by("customer_id").agg(pl.col("signup_date").min())
+        )
+        lf = lf.join(signups, on="customer_id", how="left")
+        start = pl.min_horizontal(start, pl.col("signup_date"))
+    return lf.with_columns(tenure_days=(pl.lit(as_of) - start).dt.total_days())
+
+
+def _with_activity(lf: pl.LazyFrame, days: int | None, multiple: float) -> pl.LazyFrame:
+    if days is not None:
+        threshold = pl.lit(float(days))
+    else:
+        typical = pl.col("mean_ipt_days").median().fill_null(NO_REPEAT_FALLBACK_DAYS / multiple)
+        threshold = multiple * pl.col("mean_ipt_days").fill_null(typical)
+    lf = lf.with_columns(inactivity_threshold_days=threshold)
+    return lf.with_columns(
+        active=(pl.col("recency_days") <= pl.col("inactivity_threshold_days")).fill_null(False))
+
+
+def _with_engagement(
+    lf: pl.LazyFrame, touchpoints: pl.LazyFrame, as_of: dt.date, days: int,
+) -> pl.LazyFrame:
+    start = as_of - dt.timedelta(days=days - 1)
+    counts = (
+        touchpoints.select("customer_id", day=pl.col("timestamp").dt.date())
+        .filter(pl.col("day").is_between(start, as_of))
+        .group_by("customer_id").agg(engagement=pl.len().cast(pl.Int64))
+    )
+    return lf.join(counts, on="customer_id", how="left").with_columns(
+        pl.col("engagement").fill_null(0))
+
+
+def _with_survey(lf: pl.LazyFrame, survey: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    schema = survey.collect_schema()
+    answers = [c for c in ("nps", "csat") if c in schema]
+    if not answers:
+        return lf
+    survey = survey.with_row_index("_row")
+    if "response_date" in schema:
+        survey = survey.filter(pl.col("response_date") <= as_of)
+        order = [pl.col("response_date"), pl.col("_row")]
+    else:  # undated answers: the last one in file order counts as the latest
+        order = [pl.col("_row")]
+    latest = survey.group_by("customer_id").agg(
+        pl.col(c).filter(pl.col(c).is_not_null()).sort_by(
+            [o.filter(pl.col(c).is_not_null()) for o in order]).last()
+        for c in answers
+    )
+    return lf.join(latest, on="customer_id", how="left")
+
+
+def _column_order(present: list[str], channels: list[str]) -> list[str]:
+    documented = [c for c in FEATURES if c in present]
+    shares = [f"{SHARE_PREFIX}{c}" for c in channels]
+    # Keep the documented order, with channel shares right after last_channel.
+    at = documented.index("last_channel") + 1 if "last_channel" in documented else len(documented)
+    return documented[:at] + shares + documented[at:]
