@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from commands import data, demo, export, predict, report, scale, segment
@@ -26,12 +27,12 @@ class LoyalistGroup(TyperGroup):
         except LoyalistError as exc:
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False)
+            stderr.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # a bug: say so briefly, traceback on request
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc} "
+            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
                          "(run with --debug for the traceback)", highlight=False)
             raise typer.Exit(ExitCode.ANALYSIS_FAILED) from None
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -24,17 +26,36 @@ stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def emit(result: Result, fmt: OutputFormat, output: Path | None = None, force: bool = False) -> None:
-    """Print a result in the chosen format and, with --output, write it to a file."""
+def emit(
+    result: Result,
+    fmt: OutputFormat,
+    output: Path | None = None,
+    force: bool = False,
+    *,
+    hide: Collection[str] = (),
+    hide_on_terminal: Collection[str] = (),
+) -> None:
+    """Print a result in the chosen format and, with --output, write all of it to a file.
+
+    `hide` names big tables (one row per customer) left out of the table and JSON
+    printouts; `hide_on_terminal` only out of the table printout. `--format csv` prints
+    the main table and `--output` writes everything, hidden or not.
+    """
+    hidden = set(hide) | (set(hide_on_terminal) if fmt is OutputFormat.table else set())
+    shown = replace(result, tables={k: v for k, v in result.tables.items() if k not in hidden})
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(shown.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt is OutputFormat.csv:
         sys.stdout.write(result.main_table.write_csv())
     else:
-        print_result(result)
+        print_result(shown)
     if output is not None:
         path = write_result(result, output, force=force)
         stderr.print(f"wrote {path}")
+    elif fmt is not OutputFormat.csv and hidden & set(result.tables):
+        left_out = ", ".join(t for t in result.tables if t in hidden)
+        stderr.print(f"[dim]not shown: {left_out} (--format csv prints the first table; --output FILE "
+                     "writes it: .csv/.parquet the first table, .xlsx/.json/.html every table)[/dim]")
 
 
 def print_result(result: Result, console: Console = stdout) -> None:

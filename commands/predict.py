@@ -69,20 +69,7 @@ def _precheck(output: Path | None, force: bool) -> None:
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
           hidden: tuple[str, ...] = ()) -> None:
-    """CSV prints the main table; table and JSON leave out `hidden` tables (--output keeps them)."""
-    if fmt is OutputFormat.csv or not hidden:
-        emit(result, fmt, output, force)
-        return
-    shown = dataclasses.replace(
-        result, tables={k: v for k, v in result.tables.items() if k not in hidden})
-    emit(shown, fmt)
-    if output is not None:
-        from core.export import write_result
-
-        stderr.print(f"wrote {write_result(result, output, force=force)}")
-    else:
-        stderr.print("[dim]more: " + ", ".join(hidden) + " (--format csv, or --output FILE: "
-                     ".csv/.parquet for the per-customer table, .xlsx/.json for every table)[/dim]")
+    emit(result, fmt, output, force, hide=hidden)
 
 
 def _workspace(workspace: Path | None, *tables: str, analysis: str):

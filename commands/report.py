@@ -15,8 +15,6 @@ Tables and their columns per report are listed in core/evaluate/__init__.py.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,9 +22,9 @@ from typing import Annotated, Any
 import typer
 
 from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
-from commands.output import emit, stderr
+from commands.output import emit
 from core.errors import InputError
-from core.result import Result, jsonable, jsonable_row
+from core.result import Result
 
 app = typer.Typer(no_args_is_help=True, help="Evaluation reports: channels, attribution, experiments, "
                   "campaigns, loyalty program, NPS, cohorts and a KPI overview.")
@@ -61,35 +59,7 @@ def run(name: str, workspace: Path | None, fmt: OutputFormat, output: Path | Non
 
 
 def show(result: Result, fmt: OutputFormat, output: Path | None, force: bool) -> None:
-    if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(report_json(result), ensure_ascii=False, indent=2) + "\n")
-        if output is not None:
-            from core.export import write_result
-
-            stderr.print(f"wrote {write_result(result, output, force=force)}")
-    else:
-        emit(result, fmt, output, force)
-
-
-def report_json(result: Result) -> dict[str, Any]:
-    """Headline figures and one list per table at the top level (see the module docstring)."""
-    clash = set(result.headline) & set(result.tables)
-    if clash:  # a programming error in a report, caught by the tests
-        raise ValueError(f"{result.name}: headline and table share the names {sorted(clash)}")
-    return {
-        "name": result.name, "title": result.title,
-        **{k: jsonable(v) for k, v in result.headline.items()},
-        **{k: [with_ci_pairs(jsonable_row(r)) for r in df.iter_rows(named=True)]
-           for k, df in result.tables.items()},
-        "notes": list(result.notes),
-        "params": {k: jsonable(v) for k, v in result.params.items()},
-    }
-
-
-def with_ci_pairs(row: dict[str, Any]) -> dict[str, Any]:
-    pairs = {key[: -len("_low")]: [row[key], row[key[: -len("_low")] + "_high"]]
-             for key in row if key.endswith("ci_low") and key[: -len("_low")] + "_high" in row}
-    return {**row, **pairs}
+    emit(result, fmt, output, force)
 
 
 def csv_list(text: str | None) -> tuple[str, ...] | None:

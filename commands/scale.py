@@ -12,18 +12,15 @@ and sensitivity), notes and params.
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
-from commands.output import emit, print_result, stderr
+from commands.output import emit, stderr
 from core.errors import InputError
-from core.result import Result, jsonable, jsonable_row
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -120,12 +117,7 @@ def check(
 
         result = run_check(_workspace(workspace), _spec(spec, missing), as_of=as_date(as_of),
                            ci=ci.value, level=level, n_boot=n_boot, seed=seed)
-    if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(flat_json(result), ensure_ascii=False, indent=2) + "\n")
-        if output is not None:
-            emit_file(result, output, force)
-    else:
-        emit(result, fmt, output, force)
+    emit(result, fmt, output, force)
 
 
 def _item_list(items: str | None) -> list[str] | None:
@@ -135,23 +127,6 @@ def _item_list(items: str | None) -> list[str] | None:
     if not names:
         raise InputError("--items names no columns", fix="e.g. --items q1,q2,q3")
     return names
-
-
-def flat_json(result: Result) -> dict[str, Any]:
-    """Headline figures at the top level, then one list of rows per table."""
-    return {
-        "name": result.name, "title": result.title,
-        **{k: jsonable(v) for k, v in result.headline.items()},
-        **{k: [jsonable_row(r) for r in df.iter_rows(named=True)] for k, df in result.tables.items()},
-        "notes": list(result.notes),
-        "params": {k: jsonable(v) for k, v in result.params.items()},
-    }
-
-
-def emit_file(result: Result, output: Path, force: bool) -> None:
-    from core.export import write_result
-
-    stderr.print(f"wrote {write_result(result, output, force=force)}")
 
 
 @app.command("score")
@@ -168,17 +143,8 @@ def score(
     from core.scale.run import run_score
 
     result = run_score(_workspace(workspace), _spec(spec), as_of=as_date(as_of))
-    if fmt is OutputFormat.table:
-        # On a terminal the summary matters; the per-customer table goes to --output.
-        summary = dataclasses.replace(
-            result, tables={k: v for k, v in result.tables.items() if k != "scores"})
-        print_result(summary)
-        if output is not None:
-            emit_file(result, output, force)
-        else:
-            stderr.print("per-customer scores: add --output scores.csv (or --format csv)")
-    else:
-        emit(result, fmt, output, force)
+    # On a terminal the summary matters; the per-customer scores go to --output or csv.
+    emit(result, fmt, output, force, hide_on_terminal=("scores",))
 
 
 @app.command("validate")

@@ -26,7 +26,7 @@ import polars as pl
 import typer
 
 from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
-from commands.output import emit, stderr
+from commands.output import emit
 from core.errors import InputError
 from core.features import FEATURES
 from core.result import Result
@@ -104,23 +104,7 @@ def _precheck(output: Path | None, force: bool) -> None:
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
           long_tables: tuple[str, ...] = ()) -> None:
-    """CSV prints the main (per-customer) table; table and JSON leave the per-customer table
-    out, and the terminal table also leaves out `long_tables` (JSON and --output keep them)."""
-    if fmt is OutputFormat.csv:
-        emit(result, fmt, output, force)
-        return
-    hidden = {PER_CUSTOMER, *(long_tables if fmt is OutputFormat.table else ())}
-    shown = dataclasses.replace(result, tables={k: v for k, v in result.tables.items() if k not in hidden})
-    emit(shown, fmt)
-    if output is not None:
-        from core.export import write_result
-
-        stderr.print(f"wrote {write_result(result, output, force=force)}")
-    elif fmt is OutputFormat.table and hidden & set(result.tables):
-        how = ("--output FILE.csv or .parquet, or --format csv" if PER_CUSTOMER in result.tables
-               else "--format json, or --output FILE.xlsx or .json")
-        stderr.print(f"[dim]not shown: {', '.join(t for t in result.tables if t in hidden)} "
-                     f"({how})[/dim]")
+    emit(result, fmt, output, force, hide=(PER_CUSTOMER,), hide_on_terminal=long_tables)
 
 
 @app.command("rfm")

@@ -32,6 +32,9 @@ FALSE_WORDS = ("0", "false", "f", "no", "n", "non-member", "否", "非会员", "
 class ParseOptions:
     decimal: str = "."  # "," for 1 234,50
     date_format: str | None = None  # forces one strptime format for every date column
+    # Text from typed files (Parquet) is taken as written: trimming every string of a
+    # ten-million-row table costs more than the stray space it would catch.
+    clean_text: bool = True
 
 
 FORMAT_SEPARATOR = " | "
@@ -106,6 +109,8 @@ def coerce(
     col = pl.col(name)
     target = c.DTYPES[kind]
     if kind in (c.ID, c.TEXT):
+        if source_dtype == pl.String and not options.clean_text:
+            return col
         if source_dtype.is_float():
             # 1001.0 from a spreadsheet is the id "1001"
             col = col.cast(pl.Int64, strict=False)

@@ -45,16 +45,34 @@ class Result:
         return next(iter(self.tables.values()))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with stable keys: name, title, params, headline, tables, notes."""
+        """The JSON layout every command prints with `--format json`.
+
+        name and title, then every headline figure and every table (a list of row
+        records) at the top level, then notes and params. In a row, a pair
+        `x_ci_low`/`x_ci_high` (or `x_low`/`x_high` of an interval) also appears as
+        `x_ci: [low, high]`, so scripts read one key for an interval.
+        """
+        clash = (set(self.headline) & set(self.tables)) | ((set(self.headline) | set(self.tables)) & RESERVED_KEYS)
+        if clash:  # a programming error in an analysis, caught by its tests
+            raise ValueError(f"{self.name}: keys used twice in its JSON: {sorted(clash)}")
         return {
             "name": self.name,
             "title": self.title,
-            "params": {k: jsonable(v) for k, v in self.params.items()},
-            "headline": {k: jsonable(v) for k, v in self.headline.items()},
-            "tables": {k: [jsonable_row(r) for r in df.iter_rows(named=True)]
-                       for k, df in self.tables.items()},
+            **{k: jsonable(v) for k, v in self.headline.items()},
+            **{k: [with_ci_pairs(jsonable_row(r)) for r in df.iter_rows(named=True)]
+               for k, df in self.tables.items()},
             "notes": list(self.notes),
+            "params": {k: jsonable(v) for k, v in self.params.items()},
         }
+
+
+RESERVED_KEYS = frozenset({"name", "title", "notes", "params", "schemas", "charts", "loyalist_version"})
+
+
+def with_ci_pairs(row: dict[str, Any]) -> dict[str, Any]:
+    pairs = {key[: -len("_low")]: [row[key], row[key[: -len("_low")] + "_high"]]
+             for key in row if key.endswith("ci_low") and key[: -len("_low")] + "_high" in row}
+    return {**row, **pairs}
 
 
 def jsonable(value: Any) -> Any:

@@ -174,7 +174,7 @@ class Workspace:
         if decimal not in (".", ","):
             raise InputError(f"decimal must be \".\" or \",\", not {decimal!r}", file=str(self.config_path),
                              fix=f'set decimal = "," or "." in [tables.{table}]')
-        parse = ParseOptions(decimal=decimal, date_format=cfg.get("date_format"))
+        parse = ParseOptions(decimal=decimal, date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
         self._raw[table] = scan_file(path, read)
         schema = self._raw[table].collect_schema()
         headers = list(schema.names())

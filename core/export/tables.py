@@ -24,7 +24,7 @@ def write_parquet(df: pl.DataFrame, path: Path, result: Result | None = None, ta
     # Parquet keeps dtypes, so nothing is flattened; where the table came from rides along as metadata.
     meta = None
     if result is not None:
-        about = {k: v for k, v in result_document(result).items() if k not in ("tables", "schemas")}
+        about = {k: v for k, v in result_document(result).items() if k not in result.tables and k != "schemas"}
         meta = {"loyalist": json.dumps({**about, "table": table}, ensure_ascii=False)}
     df.write_parquet(path, metadata=meta)
 
@@ -36,8 +36,8 @@ def write_ndjson(df: pl.DataFrame, path: Path) -> None:
 def result_document(result: Result) -> dict[str, Any]:
     """Result.to_dict() plus dtypes (so tables load back exactly), chart specs and the version.
 
-    Keys: name, title, params, headline, tables ({table: [row records]}), notes,
-    schemas ({table: {column: Polars dtype}}), charts ([{kind, title, table, x, y, series}]),
+    Keys: those of Result.to_dict() (name, title, each headline figure and each table as
+    a list of row records, notes, params), plus schemas ({table: {column: Polars dtype}}), charts ([{kind, title, table, x, y, series}]),
     loyalist_version.
     """
     doc = result.to_dict()

@@ -166,7 +166,7 @@ def clv_analysis(
     tables: dict[str, pl.DataFrame] = {}
     headline: dict[str, object] = {
         "unit": unit,
-        "customers": summary.height,
+        "customer_count": summary.height,
         "repeat_customers": int((x > 0).sum()),
         **bg.params_,
         "log_likelihood": bg.log_likelihood_,

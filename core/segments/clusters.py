@@ -288,7 +288,7 @@ def kmeans_segments(
               + (f", as of {as_of.isoformat()})" if as_of else ")"),
         tables={"customers": assigned, "segments": summary, "centers": centers,
                 "k_scores": model.k_scores_},
-        headline={"customers": assigned.height, "k": model.k_,
+        headline={"customer_count": assigned.height, "k": model.k_,
                   "silhouette": (model.k_scores_.filter(pl.col("chosen"))["silhouette"].item()
                                  if model.k_scores_.height else None),
                   "algorithm": model.algorithm_},

@@ -14,7 +14,7 @@ import datetime as dt
 import polars as pl
 
 from core.errors import AnalysisError, InputError
-from core.result import Chart, Result
+from core.result import Result
 from core.segments.profile import segment_summary, summary_charts
 
 QUADRANTS = ("Active loyal", "Passive loyal", "Chasers", "Lapsed")
@@ -79,7 +79,7 @@ def quadrant_segments(
         title=f"Loyalty quadrants ({assigned.height:,} customers"
               + (f", as of {as_of.isoformat()})" if as_of else ")"),
         tables={"customers": assigned, "segments": summary, "splits": split_table},
-        headline={"customers": assigned.height,
+        headline={"customer_count": assigned.height,
                   "frequency_split": splits["frequency"],
                   "engagement_split": splits["engagement"],
                   **{q.lower().replace(" ", "_") + "_share": s

@@ -262,9 +262,9 @@ def rfm_segments(
             "score_ranges": _score_ranges(scored, bins),
         },
         headline={
-            "customers": scored.height,
+            "customer_count": scored.height,
             "revenue": float(scored["monetary"].sum()),
-            "segments": int((summary["customers"] > 0).sum()),
+            "segment_count": int((summary["customers"] > 0).sum()),
             "largest_segment": largest["segment"],
             "largest_segment_share": largest["customer_share"],
         },

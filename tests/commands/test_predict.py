@@ -41,8 +41,8 @@ def test_clv_json_reproduces_cdnow_under_the_usual_names(cdnow_ws):
                  "--holdout-end", "1998-06-30", "--unit", "week", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"name", "title", "params", "headline", "tables", "notes"}
-    h = data["headline"]
+    assert {"name", "title", "params", "notes", "parameters"} <= set(data)
+    h = data
     # Fader, Hardie & Lee (2005); Fader & Hardie's Gamma-Gamma note
     for name, value in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
         assert h[name] == pytest.approx(value, abs=1e-3), name
@@ -50,10 +50,10 @@ def test_clv_json_reproduces_cdnow_under_the_usual_names(cdnow_ws):
         assert h[name] == pytest.approx(value, abs=0.01), name
     assert h["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
     assert h["unit"] == "week" and h["holdout_length"] == 39
-    assert "customers" not in data["tables"]  # per-customer rows go to csv / --output
-    assert [r["parameter"] for r in data["tables"]["parameters"]] == [
+    assert "customers" not in data  # per-customer rows go to csv / --output
+    assert [r["parameter"] for r in data["parameters"]] == [
         "r", "alpha", "a", "b", "p", "q", "gamma"]
-    assert data["tables"]["holdout"][-1]["calibration_frequency"] == "7+"
+    assert data["holdout"][-1]["calibration_frequency"] == "7+"
 
 
 def test_clv_csv_is_one_row_per_customer_and_output_writes_it(cdnow_ws, tmp_path):
@@ -90,16 +90,16 @@ def test_churn_json_reports_dates_models_and_the_at_risk_list(demo_ws):
                  "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    h = data["headline"]
+    h = data
     assert h["train_label_end"] <= h["test_as_of"] < h["test_label_end"] <= h["as_of"]
-    assert {m["model"] for m in data["tables"]["models"]} == {"logistic", "boosting"}
+    assert {m["model"] for m in data["models"]} == {"logistic", "boosting"}
     assert h["auc_logistic"] > 0.7
-    at_risk = data["tables"]["at_risk"]
+    at_risk = data["at_risk"]
     assert len(at_risk) == 25 and at_risk[0]["rank"] == 1
     values = [row["value_at_risk"] for row in at_risk]
     assert values == sorted(values, reverse=True)
     assert {"risk_factor_1", "clv", "churn_probability"} <= set(at_risk[0])
-    assert len(data["tables"]["gains"]) == 10
+    assert len(data["gains"]) == 10
 
 
 def test_churn_refuses_a_test_date_that_overlaps_training(demo_ws):
@@ -114,11 +114,11 @@ def test_drivers_json_finds_the_planted_drivers(demo_ws):
                  "--bootstrap", "100", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    drivers = [row["driver"] for row in data["tables"]["drivers"]]
+    drivers = [row["driver"] for row in data["drivers"]]
     assert set(drivers) == {"sat_product", "sat_service", "sat_price", "sat_delivery"}
     assert drivers[0] in {"sat_product", "sat_service"}
-    assert data["headline"]["summary"].startswith("Together the 4 drivers explain")
-    shares = [row["share"] for row in data["tables"]["drivers"]]
+    assert data["summary"].startswith("Together the 4 drivers explain")
+    shares = [row["share"] for row in data["drivers"]]
     assert sum(shares) == pytest.approx(100.0)
 
 

@@ -40,12 +40,12 @@ def test_rfm_json_has_documented_keys(demo_ws):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["name"] == "segment.rfm"
-    assert set(data) == {"name", "title", "params", "headline", "tables", "notes"}
-    assert "customers" not in data["tables"]  # the per-customer table goes to --output
-    segments = data["tables"]["segments"]
+    assert {"name", "title", "params", "notes", "segments", "customer_count"} <= set(data)
+    assert "customers" not in data  # the per-customer table goes to --output
+    segments = data["segments"]
     assert [s["segment"] for s in segments] == list(DEFAULT_RFM_MAP)
     assert set(segments[0]) == {*SUMMARY_COLUMNS, "rule"}
-    assert sum(s["customers"] for s in segments) == data["headline"]["customers"]
+    assert sum(s["customers"] for s in segments) == data["customer_count"]
     assert sum(s["revenue_share"] for s in segments) == pytest.approx(1.0)
     assert data["params"]["as_of"] == "2025-12-31"
 
@@ -57,8 +57,8 @@ def test_output_file_round_trips(demo_ws, tmp_path, suffix):
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.stderr.replace("\n", "")
     written = pl.read_csv(out) if suffix == "csv" else pl.read_parquet(out)
-    summary = json.loads(result.stdout)["tables"]["segments"]
-    assert written.height == json.loads(result.stdout)["headline"]["customers"]
+    summary = json.loads(result.stdout)["segments"]
+    assert written.height == json.loads(result.stdout)["customer_count"]
     assert written["customer_id"].n_unique() == written.height
     assert {"customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score",
             "m_score", "segment"} <= set(written.columns)
@@ -95,7 +95,7 @@ def test_as_of_excludes_later_transactions(make_workspace):
     assert sorted(table["customer_id"]) == ["C1", "C2", "C5"]
     c1 = table.filter(pl.col("customer_id") == "C1").row(0, named=True)
     assert (c1["recency_days"], c1["frequency"], c1["monetary"]) == (1, 2, 150.0)
-    assert full["headline"]["customers"] == 6 and full["params"]["as_of"] == "2024-04-15"
+    assert full["customer_count"] == 6 and full["params"]["as_of"] == "2024-04-15"
 
 
 def test_rfm_map_from_loyalist_toml(make_workspace):
@@ -108,7 +108,7 @@ def test_rfm_map_from_loyalist_toml(make_workspace):
     folder = make_workspace({"transactions.csv": TX, "loyalist.toml": toml})
     result = run("rfm", "-w", str(folder), "--format", "json")
     assert result.exit_code == 0, result.output
-    names = [s["segment"] for s in json.loads(result.stdout)["tables"]["segments"]]
+    names = [s["segment"] for s in json.loads(result.stdout)["segments"]]
     assert names == ["Best", "Rest", "Fading"]
     bad = make_workspace({"transactions.csv": TX, "loyalist.toml":
                           '[segments.rfm_map]\nAll = { r = [1, 5], f = [1, 4] }\n'})
@@ -122,11 +122,11 @@ def test_kmeans_is_deterministic_and_lists_scores(demo_ws):
     assert first.exit_code == 0, first.output
     assert first.stdout == second.stdout
     data = json.loads(run("kmeans", "-w", str(demo_ws), "--format", "json", "--k-max", "5").stdout)
-    assert [r["k"] for r in data["tables"]["k_scores"]] == [2, 3, 4, 5]
-    assert [s["cluster"] for s in data["tables"]["segments"]] == list(range(1, data["headline"]["k"] + 1))
+    assert [r["k"] for r in data["k_scores"]] == [2, 3, 4, 5]
+    assert [s["cluster"] for s in data["segments"]] == list(range(1, data["k"] + 1))
     given = json.loads(run("kmeans", "-w", str(demo_ws), "--format", "json", "--k", "4",
                            "--features", "log:monetary,log:frequency").stdout)
-    assert given["headline"]["k"] == 4 and given["params"]["features"] == ["log:monetary", "log:frequency"]
+    assert given["k"] == 4 and given["params"]["features"] == ["log:monetary", "log:frequency"]
 
 
 def test_quadrant_needs_touchpoints(make_workspace, demo_ws):
@@ -136,8 +136,8 @@ def test_quadrant_needs_touchpoints(make_workspace, demo_ws):
     ok = run("quadrant", "-w", str(demo_ws), "--format", "json", "--frequency-split", "3")
     assert ok.exit_code == 0, ok.output
     data = json.loads(ok.stdout)
-    assert data["headline"]["frequency_split"] == 3
-    assert [s["segment"] for s in data["tables"]["segments"]] == [
+    assert data["frequency_split"] == 3
+    assert [s["segment"] for s in data["segments"]] == [
         "Active loyal", "Passive loyal", "Chasers", "Lapsed"]
 
 
@@ -146,12 +146,12 @@ def test_profile_and_compare(demo_ws, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["name"] == "segment.profile"
-    assert {"segments", "features", "index"} <= set(data["tables"])
-    assert "top_channels" in data["tables"]["segments"][0]
+    assert {"segments", "features", "index"} <= set(data)
+    assert "top_channels" in data["segments"][0]
     compare = run("profile", "-w", str(demo_ws), "--compare", "Champions", "--compare",
                   "Hibernating", "--format", "json")
     assert compare.exit_code == 0, compare.output
-    rows = json.loads(compare.stdout)["tables"]["differences"]
+    rows = json.loads(compare.stdout)["differences"]
     d = [abs(r["std_difference"]) for r in rows if r["std_difference"] is not None]
     assert d == sorted(d, reverse=True)
     one = run("profile", "-w", str(demo_ws), "--compare", "Champions")
@@ -163,7 +163,7 @@ def test_profile_of_segments_file(demo_ws, tmp_path):
     assert run("quadrant", "-w", str(demo_ws), "--output", str(out)).exit_code == 0
     result = run("profile", "-w", str(demo_ws), "--segments", str(out), "--format", "json")
     assert result.exit_code == 0, result.output
-    sizes = {s["segment"]: s["customers"] for s in json.loads(result.stdout)["tables"]["segments"]}
+    sizes = {s["segment"]: s["customers"] for s in json.loads(result.stdout)["segments"]}
     assert sizes == dict(pl.read_csv(out).group_by("segment").len().iter_rows())
 
 
@@ -171,8 +171,8 @@ def test_migrate_counts_add_up(demo_ws):
     result = run("migrate", "-w", str(demo_ws), "--from", "2025-06-30", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    head = data["headline"]
-    counts = data["tables"]["counts"]
+    head = data
+    counts = data["counts"]
     assert sum(r["total"] for r in counts) == head["customers_after"]
     assert head["stayed"] + head["moved"] + head["new"] == head["customers_after"]
     assert sum(r["total"] for r in counts if r["from_segment"] != "(new)") == head["customers_before"]

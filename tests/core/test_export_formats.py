@@ -48,7 +48,7 @@ def sample_result(**changes):
     fields = dict(
         name="segment.sample", title="Sample segments 示例",
         tables=sample_tables(),
-        headline={"customers": 4, "total_revenue": 1214.25, "repeat_rate": 0.75, "best_segment": "Champions"},
+        headline={"customer_count": 4, "total_revenue": 1214.25, "repeat_rate": 0.75, "best_segment": "Champions"},
         charts=(Chart("bar", "Revenue by segment", "segments", "segment", ("revenue",)),
                 Chart("histogram", "Orders per customer", "customers", "orders")),
         params={"workspace": "/data/shop", "as_of": dt.date(2024, 3, 31), "bins": 5},
@@ -168,11 +168,11 @@ def test_ndjson_round_trips(tmp_path):
 def test_json_keeps_every_table_with_dtypes(tmp_path):
     path = write_result(sample_result(), tmp_path / "out.json")
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert {"name", "title", "params", "headline", "tables", "notes", "schemas", "charts",
-            "loyalist_version"} <= set(doc)
+    assert {"name", "title", "params", "notes", "schemas", "charts", "loyalist_version",
+            "customer_count", "customers", "segments"} <= set(doc)
     for name, df in sample_tables().items():
         schema = {c: getattr(pl, t.split("(")[0]) for c, t in doc["schemas"][name].items()}
-        back = pl.DataFrame(doc["tables"][name], schema={c: pl.String if t in (pl.Date, pl.Datetime) else t
+        back = pl.DataFrame(doc[name], schema={c: pl.String if t in (pl.Date, pl.Datetime) else t
                                                          for c, t in schema.items()}, orient="row")
         back = back.with_columns(pl.col(c).str.to_date() for c, t in schema.items() if t is pl.Date)
         back = back.with_columns(pl.col(c).str.to_datetime(time_unit="us") for c, t in schema.items()
@@ -217,7 +217,7 @@ def test_markdown_round_trips_the_tables_as_shown(tmp_path):
         assert rows[0] == df.columns
         assert rows[1:] == shown_rows(df)
     assert tables["Customers"][1][:6] == ["101", "王小明", "Champions", "1,234.50", "25.0%", "1.5%"]
-    assert tables["Headline figures"][1:] == [["Customers", "4"], ["Total revenue", "1,214.25"],
+    assert tables["Headline figures"][1:] == [["Customer count", "4"], ["Total revenue", "1,214.25"],
                                               ["Repeat rate", "75.0%"], ["Best segment", "Champions"]]
     assert "**As of:** 2024-03-31" in text and "**Workspace:** /data/shop" in text
 

@@ -89,7 +89,7 @@ def test_report_states_provenance(report):
 def test_report_shows_headline_figures(report):
     _, root, _ = report
     figures = {f.get("data-key"): f[1].text for f in root.iterfind(".//div[@class='figures']/div")}
-    assert figures == {"customers": "4", "total_revenue": "1,214.25", "repeat_rate": "75.0%",
+    assert figures == {"customer_count": "4", "total_revenue": "1,214.25", "repeat_rate": "75.0%",
                        "best_segment": "Champions"}
 
 

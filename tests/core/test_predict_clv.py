@@ -365,7 +365,7 @@ def test_clv_analysis_reproduces_cdnow_from_raw_transactions(cdnow_result):
     # CLVTools' Gamma-Gamma log-likelihood on the unrounded spends
     assert h["gamma_gamma_log_likelihood"] == pytest.approx(-4055.9177, abs=1e-3)
     assert h["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
-    assert h["unit"] == "week" and h["customers"] == 2357 and h["repeat_customers"] == 946
+    assert h["unit"] == "week" and h["customer_count"] == 2357 and h["repeat_customers"] == 946
     params = cdnow_result.tables["parameters"]
     assert params["parameter"].to_list() == ["r", "alpha", "a", "b", "p", "q", "gamma"]
     assert (params["ci_lower"] < params["estimate"]).all()
@@ -437,7 +437,7 @@ def test_clv_result_is_json_ready(cdnow_result):
 
     payload = json.loads(json.dumps(cdnow_result.to_dict()))
     assert payload["name"] == "predict.clv"
-    assert set(payload["headline"]) >= {
+    assert set(payload) >= {
         "r", "alpha", "a", "b", "p", "q", "gamma", "log_likelihood", "unit"
     }
 

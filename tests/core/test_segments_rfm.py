@@ -136,7 +136,7 @@ def test_map_segments_by_hand_with_empty_segments() -> None:
     assert summary["Hibernating"]["recency_mean"] is None  # c10 has no purchase
     assert result.tables["segments"]["customers"].sum() == 10
     assert result.tables["grid"]["customers"].sum() == 10
-    assert result.headline["segments"] == 7
+    assert result.headline["segment_count"] == 7
 
 
 def test_every_default_pair_has_one_segment() -> None:
