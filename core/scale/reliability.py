@@ -204,9 +204,15 @@ def _item_notes(table: pl.DataFrame, alpha: float, directions: Mapping[str, str]
                 f"(r.drop = {row['r_drop']:.2f}): it looks reverse-keyed. Fix: {fix}, "
                 "and check again."
             )
-        elif (row["alpha_if_deleted"] or -np.inf) > alpha + 0.01 or (row["r_drop"] or 0) < 0:
+        elif row["alpha_if_deleted"] is not None and row["alpha_if_deleted"] > alpha + 0.01:
             yield (
                 f"Dropping item {row['item']!r} would raise alpha from {alpha:.3f} to "
                 f"{row['alpha_if_deleted']:.3f}: it measures something else."
+            )
+        elif (row["r_drop"] or 0) < 0:
+            # With two items there is no alpha once one is dropped; say what is known.
+            yield (
+                f"Item {row['item']!r} barely relates to the rest of the scale "
+                f"(r.drop = {row['r_drop']:.2f}): it measures something else."
             )
 

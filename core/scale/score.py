@@ -34,6 +34,9 @@ def tier_thresholds(scores: pl.Series, spec: ScaleSpec) -> list[float]:
     return [float(observed.quantile(q, "linear")) for q in spec.tiers.cuts]
 
 
+CUT_TOLERANCE = 1e-9
+
+
 def assign_tiers(scores: pl.Series, thresholds: list[float], names: tuple[str, ...]) -> pl.Series:
     """A score equal to a cut point goes to the higher tier."""
     if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
@@ -43,7 +46,10 @@ def assign_tiers(scores: pl.Series, thresholds: list[float], names: tuple[str, .
             "(many customers share a score); use fixed cut points or fewer tiers"
         )
     values = scores.to_numpy(allow_copy=True).astype(float)
-    index = np.searchsorted(np.asarray(thresholds, float), values, side="right")
+    # Weighted means land a hair below a cut they equal (49.99999999999999 for 50):
+    # compare at a tolerance far below any score difference that matters.
+    cuts = np.asarray(thresholds, float) - CUT_TOLERANCE
+    index = np.searchsorted(cuts, values, side="right")
     labels = np.asarray(names, dtype=object)[np.minimum(index, len(names) - 1)]
     return pl.Series("tier", labels, dtype=pl.String).set(pl.Series(np.isnan(values)), None)
 

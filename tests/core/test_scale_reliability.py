@@ -208,3 +208,17 @@ def test_constant_item_is_an_analysis_error():
     data = _survey(missing_rate=0.0).with_columns(q3=pl.lit(4.0))
     with pytest.raises(AnalysisError, match="'q3'"):
         reliability(data)
+
+
+def test_two_items_one_slightly_negative_is_reported_not_a_crash():
+    import numpy as np
+    import polars as pl
+
+    from core.scale.reliability import reliability
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(1, 8, 400).astype(float)
+    b = np.clip(8 - a + rng.integers(-3, 4, 400), 1, 7)  # weakly opposite
+    result = reliability(pl.DataFrame({"customer_id": [str(i) for i in range(400)], "a": a, "b": b}), ["a", "b"])
+    assert result.headline["k"] == 2
+    assert any("'a'" in note or "'b'" in note for note in result.notes)

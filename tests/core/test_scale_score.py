@@ -198,3 +198,13 @@ def test_delphi_weights_come_from_the_file_named_next_to_the_spec(tmp_path):
                                                          result.tables["weights"]["weight"])))
     # a: nps 100, recency 100 -> 100; b: 50 and 50 -> 50.
     assert scored.tables["scores"]["score"].to_list()[:2] == pytest.approx([100.0, 50.0])
+
+
+def test_a_score_a_float_hair_below_a_cut_goes_to_the_higher_tier():
+    import polars as pl
+
+    from core.scale.score import assign_tiers
+
+    scores = pl.Series([49.99999999999999, 50.0, 49.9, 80.0])
+    tiers = assign_tiers(scores, [30.0, 50.0, 80.0], ("low", "mid", "high", "top"))
+    assert tiers.to_list() == ["high", "high", "mid", "top"]
