@@ -17,7 +17,16 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart described as data: which table, which columns, what kind."""
+    """A chart described as data: which table, which columns, what kind.
+
+    - bar: one bar per value of `x`, heights from `y` (one or more columns: grouped bars).
+    - line: `y` against `x`; `series` splits the rows into lines.
+    - histogram: the raw values of `x` are binned by the renderer (pre-binned counts are
+      a bar chart).
+    - heatmap: a long table with `series` as rows, `x` as columns and `y` the value; or
+      `y=(row column, value column)` with `x` the columns; or a wide table whose first
+      column names the rows (e.g. a channel overlap or migration matrix).
+    """
 
     kind: str  # "bar" | "line" | "histogram" | "heatmap"
     title: str

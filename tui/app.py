@@ -22,6 +22,8 @@ from textual.worker import get_current_worker
 
 from core.workspace import Workspace
 from tui.actions import Action, bindings
+from tui.export import start_export
+from tui.messages import OpenCustomer
 from tui.screens import SCREENS
 from tui.state import WorkspaceState, describe_error
 
@@ -38,6 +40,7 @@ class LoyalistApp(App):
     DEFAULT_MODE: ClassVar[str] = SCREENS[0].name
     ACTIONS: ClassVar[tuple[Action, ...]] = (
         *(Action(s.key, f"show_screen('{s.name}')", s.title, s.help) for s in SCREENS),
+        Action("e", "export", "Export", "Export what this screen shows (csv, xlsx, html, parquet, ...)"),
         Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
         Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
                key_display="?"),
@@ -85,6 +88,20 @@ class LoyalistApp(App):
 
     def action_reopen(self) -> None:
         self.open_workspace()
+
+    def action_export(self) -> None:
+        start_export(self)
+
+    @on(OpenCustomer)
+    def open_customer(self, message: OpenCustomer) -> None:
+        from tui.screens.customer import CustomerScreen
+
+        ws = self.workspace_state.workspace if self.workspace_state else None
+        if ws is None:
+            self.notify("No workspace is open.", severity="warning")
+            return
+        self.push_screen(CustomerScreen(ws, message.customer_id, scores=message.scores,
+                                        segmentation=message.segmentation, as_of=message.as_of))
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

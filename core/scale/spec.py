@@ -393,10 +393,10 @@ def _show(path: tuple) -> str:
 # --- a commented starting spec ------------------------------------------------------
 
 # Features where a smaller value means a more loyal customer.
-_LOWER_IS_LOYAL = ("recency", "churn", "days_since", "inter_purchase", "ces", "effort",
+LOWER_IS_LOYAL = ("recency", "churn", "days_since", "inter_purchase", "ces", "effort",
                    "complaint", "return")
 # Skewed money and count features are better logged before they are normalised.
-_SKEWED = ("monetary", "frequency", "clv", "spend", "revenue", "orders", "aov", "value")
+SKEWED = ("monetary", "frequency", "clv", "spend", "revenue", "orders", "aov", "value")
 _NOT_ITEMS = ("customer_id", "response_date", "first_purchase", "last_purchase", "age",
               "signup_date", "member_since")
 
@@ -434,8 +434,8 @@ def init_spec(columns: Iterable[str], *, name: str = "Loyalty index",
         columns = ["nps", "csat"]
     for column in columns:
         low = column.lower()
-        direction = "lower" if any(w in low for w in _LOWER_IS_LOYAL) else "higher"
-        transform = "log" if any(w in low for w in _SKEWED) else "none"
+        direction = "lower" if any(w in low for w in LOWER_IS_LOYAL) else "higher"
+        transform = "log" if any(w in low for w in SKEWED) else "none"
         lines += ["", "[[items]]", f"column = {_quote(column)}",
                   f'direction = "{direction}"', f'transform = "{transform}"']
         if low == "nps":

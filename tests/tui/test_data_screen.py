@@ -1,12 +1,13 @@
 """The Data screen driven as a user would: open a workspace, read the tables, move between
-them, read the findings, browse rows; bad workspaces and bad files never end the app."""
+them, read the findings, browse rows (sorted, filtered, searched, counted, jumped through);
+bad workspaces, bad files and bad filters never end the app."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import polars as pl
-from textual.widgets import Label, Static, TabbedContent
+from textual.widgets import Input, Label, Static, TabbedContent
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.contract import TABLE_NAMES
@@ -14,6 +15,7 @@ from tui.app import LoyalistApp
 from tui.widgets.browser import TableBrowser
 from tui.widgets.findings import FindingsList
 from tui.widgets.frame_table import FrameTable
+from tui.widgets.query_bar import QueryBar
 
 SIZE = (100, 30)
 
@@ -226,7 +228,7 @@ async def test_every_key_action_is_in_the_command_palette(workspace: Path, settl
         await settle(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Data", "Next table", "Validate", "Browse", "Mapping", "Findings", "Help", "Quit",
-                "Reload"} <= titles
+                "Reload", "Search", "Filter", "Sort", "Counts", "Go to row", "Clear", "Export"} <= titles
         bound = {binding.action for _, binding, *_ in app.screen.active_bindings.values()}
         assert {"next_table", "validate", "show_tab('mapping')", "show_screen('data')", "quit"} <= bound
 
@@ -235,3 +237,150 @@ async def test_every_key_action_is_in_the_command_palette(workspace: Path, settl
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.query("HelpPanel")
+
+
+# -- browsing tools: sort, filter, search, counts, go to row ------------------------------
+
+
+def rows_workspace(folder: Path) -> Path:
+    """300 orders with known values: amounts i * 1.25, four channels in turn, 30 customers."""
+    folder.mkdir()
+    channels = ["web", "store", "app", "门店"]
+    write_csv(folder / "transactions.csv", "customer_id,order_date,amount,channel",
+              [f"C{i % 30:02d},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i * 1.25:.2f},{channels[i % 4]}"
+               for i in range(1, 301)])
+    return folder
+
+
+def csv_rows(folder: Path) -> list[dict[str, str]]:
+    import csv
+
+    with (folder / "transactions.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def browser_of(app: LoyalistApp) -> TableBrowser:
+    return app.screen.query_one("#browser", TableBrowser)
+
+
+def caption_of(browser: TableBrowser) -> str:
+    return browser.query_one("#browser-caption", Static).render().plain
+
+
+async def test_sort_by_the_cursor_column(tmp_path: Path, settle) -> None:
+    folder = rows_workspace(tmp_path / "ws")
+    amounts = sorted(float(r["amount"]) for r in csv_rows(folder))
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "right", "right", "o")  # into the rows, to amount, sort
+        await settle(pilot)
+        table = browser_of(app).table
+        assert [float(a) for a in table.get_column_at(2)] == amounts
+        assert table.cursor_column == 2, "the cursor stays on the sorted column"
+        assert "sorted by amount ↑" in caption_of(browser_of(app))
+        await pilot.press("o")  # again: descending
+        await settle(pilot)
+        assert [float(a) for a in browser_of(app).table.get_column_at(2)] == amounts[::-1]
+        await pilot.press("o")  # a third time: the file's order
+        await settle(pilot)
+        assert [float(a) for a in browser_of(app).table.get_column_at(2)][:3] == [1.25, 2.5, 3.75]
+        assert "sorted" not in caption_of(browser_of(app))
+
+
+async def test_filter_with_an_expression_and_fix_a_bad_one(tmp_path: Path, settle) -> None:
+    folder = rows_workspace(tmp_path / "ws")
+    expected = [r for r in csv_rows(folder) if float(r["amount"]) > 300 and r["channel"] == "门店"]
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        query_input = app.screen.query_one("#query-input", Input)
+        assert query_input.has_focus
+        query_input.value = "amount > 300 AND channel = '门店'"
+        await pilot.press("enter")
+        await settle(pilot)
+        table = browser_of(app).table
+        assert table.row_count == len(expected) > 0
+        assert [str(c) for c in table.get_column_at(0)] == [r["customer_id"] for r in expected]
+        assert f"{len(expected)} of 300 rows match" in caption_of(browser_of(app))
+        assert table.has_focus
+
+        await pilot.press("w")  # a broken condition: rows stay, the text comes back to be fixed
+        query_input.value = "amount >> 3"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and browser_of(app).table.row_count == len(expected)
+        assert any("Could not filter the rows" in t for t in toasts(app))
+        assert app.screen.query_one(QueryBar).is_open and query_input.value == "amount >> 3"
+        assert "not a valid expression" in app.screen.query_one(".query-help", Static).render().plain
+
+        query_input.value = "nosuch > 1"  # an unknown column is explained too
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "nosuch" in app.screen.query_one(".query-help", Static).render().plain
+
+        await pilot.press("escape", "x")  # close the bar, clear the filter
+        await settle(pilot)
+        assert browser_of(app).table.row_count == 300
+
+
+async def test_search_and_go_to_row(tmp_path: Path, settle) -> None:
+    folder = rows_workspace(tmp_path / "ws")
+    expected = [r for r in csv_rows(folder) if any("c07" in v.lower() for v in r.values())]
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        app.screen.query_one("#query-input", Input).value = "c07"  # any case, any column
+        await pilot.press("enter")
+        await settle(pilot)
+        assert browser_of(app).table.row_count == len(expected) == 10
+        assert "containing 'c07'" in caption_of(browser_of(app))
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("g", *"250", "enter")
+        await settle(pilot)
+        table = browser_of(app).table
+        assert table.cursor_row == 249 and table.has_focus
+        assert str(table.get_row_at(249)[0]) == csv_rows(folder)[249]["customer_id"]
+
+
+async def test_counts_of_a_column(tmp_path: Path, settle) -> None:
+    from collections import Counter
+
+    folder = rows_workspace(tmp_path / "ws")
+    expected = Counter(r["channel"] for r in csv_rows(folder) if float(r["amount"]) > 100)
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        app.screen.query_one("#query-input", Input).value = "amount > 100"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("right", "right", "right", "c")  # the channel column
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "counts"
+        counts = app.screen.query_one("#frequency-browser", TableBrowser)
+        shown = {str(v): int(n) for v, n in zip(counts.table.get_column_at(0), counts.table.get_column_at(1))}
+        assert shown == dict(expected)  # counted over the filtered rows
+        caption = caption_of(counts)
+        assert "transactions.channel: 4 distinct values" in caption and "where amount > 100" in caption
+
+
+async def test_counts_of_many_values_are_capped(tmp_path: Path, settle) -> None:
+    from tui.query import FREQUENCY_ROWS, OTHER
+
+    n = FREQUENCY_ROWS + 500
+    write_csv(tmp_path / "transactions.csv", "customer_id,order_date,amount",
+              [f"C{i:05d},2024-01-01,{1 + (i == 0)}" for i in range(n)] + ["C00000,2024-01-02,1"])
+    app = LoyalistApp(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")  # customer_id: every value once, C00000 twice
+        await settle(pilot)
+        table = app.screen.query_one("#frequency-browser", TableBrowser).table
+        assert table.row_count == FREQUENCY_ROWS + 1
+        assert (str(table.get_row_at(0)[0]), int(table.get_row_at(0)[1])) == ("C00000", 2)
+        last = table.get_row_at(FREQUENCY_ROWS)
+        assert (str(last[0]), int(last[1])) == (OTHER, n - FREQUENCY_ROWS)

@@ -3,11 +3,10 @@ bindings and the command palette. Add a screen by adding a module and a line her
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from textual.screen import Screen
-
-from tui.screens.data import DataScreen
 
 
 @dataclass(frozen=True)
@@ -15,11 +14,25 @@ class ScreenSpec:
     name: str  # mode name, used in actions: show_screen('data')
     title: str
     key: str
-    screen: type[Screen]
+    screen_path: str  # "module:Class", imported when the screen is first shown
     help: str
+
+    def screen(self) -> Screen:
+        # Importing a screen loads its analyses (scipy, scikit-learn): only the first
+        # screen's cost is paid at start-up.
+        module, cls = self.screen_path.split(":")
+        return getattr(importlib.import_module(module), cls)()
 
 
 SCREENS: tuple[ScreenSpec, ...] = (
-    ScreenSpec("data", "Data", "d", DataScreen,
+    ScreenSpec("data", "Data", "d", "tui.screens.data:DataScreen",
                "Tables found, column mapping, validation findings and a row browser"),
+    ScreenSpec("segments", "Segments", "s", "tui.screens.segments:SegmentsScreen",
+               "RFM segments, clusters or loyalty quadrants: profiles, customers, compare, migration"),
+    ScreenSpec("scale", "Scale", "l", "tui.screens.scale:ScaleScreen",
+               "Scale builder: loyalty scale items, directions, transforms and weights; reliability, "
+               "score histogram and tiers; open and save the spec"),
+    ScreenSpec("reports", "Reports", "p", "tui.screens.reports:ReportsScreen",
+               "Evaluation reports (channels, attribution, experiments, campaigns, program, NPS, "
+               "cohorts, KPIs) and predictions (CLV, churn, key drivers)"),
 )

@@ -1,16 +1,18 @@
 """The Data screen: the workspace's tables, each table's column mapping, validation
-findings, and a virtualised browser over the selected table's rows.
+findings, and a virtualised browser over the selected table's rows, which can be sorted,
+filtered (a SQL condition or a search text), counted by column and jumped through.
 
-Every Polars step (inspect, validate, collecting rows) runs in a thread worker that
-posts a message back; the handlers, on the UI thread, only hand results to widgets.
-A message about a workspace that is no longer current is dropped.
+Every Polars step (inspect, validate, collecting rows, counting values) runs in a thread
+worker that posts a message back; the handlers, on the UI thread, only hand results to
+widgets. A message about a workspace, table or query that is no longer current is dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
+import polars as pl
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,17 +30,24 @@ from core.validate import validation_result
 from core.workspace import Workspace
 from tui import present
 from tui.actions import Action, bindings
+from tui.export import Exportable, file_stem
+from tui.query import BrowseQuery, collect_query, frequency
 from tui.state import WorkspaceState, describe_error
+from tui.widgets.bars import bar_cells
 from tui.widgets.browser import TableBrowser, browsable
 from tui.widgets.findings import FindingsList
 from tui.widgets.frame_table import FrameTable
+from tui.widgets.query_bar import QueryBar
 
 # Rows handed to the browser. The Polars backend keeps them columnar and draws only the
 # rows in view; the cap bounds memory for a 10-million-row transactions file.
 BROWSE_ROWS = 1_000_000
 FINDINGS_LABEL = "Findings{} [dim](f)[/]"
 FAILURE_TITLES = {"inspect": "Could not read the tables", "validate": "Could not validate the data",
-                  "rows": "Could not read the rows"}
+                  "rows": "Could not read the rows", "query": "Could not filter the rows",
+                  "frequency": "Could not count the values"}
+FREQUENCY_BAR = 20  # cells of the share bar in the counts table
+NO_COUNTS = "Press c on a column of the browser to count its values."
 
 
 @dataclass(eq=False)
@@ -59,24 +68,67 @@ class RowsLoaded(Message):
     table: str
     backend: PolarsBackend
     note: str  # why the columns are not the canonical ones, if they are not
+    frame: pl.DataFrame  # the rows shown, with their own dtypes (the backend's money is Decimal)
+    query: BrowseQuery
+    complete: bool  # the frame holds every row the query matches
+
+
+@dataclass(eq=False)
+class FrequencyLoaded(Message):
+    workspace: Workspace
+    table: str
+    result: Result
+    backend: PolarsBackend
 
 
 @dataclass(eq=False)
 class TaskFailed(Message):
     workspace: Workspace
-    task: str  # "inspect" | "validate" | "rows"
+    task: str  # "inspect" | "validate" | "rows" | "query" | "frequency"
     error: str
+
+
+def source_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, str, list[str]]:
+    """The table's rows (lazy), a note when they are the file as read, and its money columns."""
+    source = ws.sources[table]
+    if source.missing_required:  # still worth seeing: it shows what to map
+        return (ws.scan_raw(table),
+                f"the file as read: required column {source.missing_required[0]!r} is not mapped", [])
+    return ws.scan(table), "", [m.canonical for m in source.columns if m.kind == MONEY]
+
+
+def frequency_rows(result: Result) -> pl.DataFrame:
+    """The frequency table as shown: value, count, percent and a bar of the share."""
+    table = result.tables["frequency"]
+    top = table["share"].max() or 1.0
+    return table.select(
+        "value", "count",
+        percent=(pl.col("share") * 100).round(2),
+        # at most FREQUENCY_ROWS + 1 rows: drawing their bars in Python is cheap
+        share=pl.Series([bar_cells(s / top, FREQUENCY_BAR).rstrip() if s is not None else ""
+                         for s in table["share"]], dtype=pl.String),
+    )
 
 
 class DataScreen(Screen):
     ACTIONS: ClassVar[tuple[Action, ...]] = (
         Action("t", "next_table", "Next table", "Show the next table's mapping and rows"),
-        Action("v", "validate", "Validate", "Check the workspace's data again and show the findings"),
+        Action("v", "validate", "Validate", "Check the workspace's data again and show the findings",
+               show=False),
+        Action("slash", "search", "Search", "Show only rows containing some text", key_display="/"),
+        Action("w", "filter", "Filter", "Show only rows matching a condition, e.g. amount > 100"),
+        Action("o", "sort", "Sort", "Sort by the column under the cursor (again: descending, then off)"),
+        Action("c", "counts", "Counts", "Frequency table of the column under the cursor"),
+        Action("g", "goto", "Go to row", "Move the cursor to a row number", show=False),
+        Action("x", "clear_query", "Clear", "Clear the sort, filter and search", show=False),
+        Action("escape", "cancel", "Cancel", "Stop reading, sorting or counting rows; else back to the "
+               "tables list", show=False),
         # the tab keys are shown in the tab labels rather than in a crowded footer
         Action("b", "show_tab('browse')", "Browse", "Browse the selected table's rows", show=False),
         Action("m", "show_tab('mapping')", "Mapping", "Show how the selected table's columns were mapped",
                show=False),
         Action("f", "show_tab('findings')", "Findings", "Show validation errors and warnings", show=False),
+        Action("n", "show_tab('counts')", "Counts tab", "Show the last frequency table", show=False),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -86,6 +138,11 @@ class DataScreen(Screen):
         self.inspected: Result | None = None
         self.findings: Result | None = None
         self.current_table: str | None = None
+        self.query_state = BrowseQuery()
+        self.rows: pl.DataFrame | None = None  # the rows shown (after the query)
+        self.all_rows: pl.DataFrame | None = None  # every row of the table, when it fits the cap
+        self.counts: Result | None = None
+        self.retry: tuple[str, str] | None = None  # (mode, text) to reopen the bar with on failure
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,10 +152,13 @@ class DataScreen(Screen):
             with TabbedContent(id="detail", initial="browse"):
                 with TabPane("Browse [dim](b)[/]", id="browse"):
                     yield TableBrowser(id="browser")
+                    yield QueryBar(id="query-bar")
                 with TabPane("Mapping [dim](m)[/]", id="mapping"):
                     yield FrameTable(id="mapping-table", cursor_type="cell")
                 with TabPane(FINDINGS_LABEL.format(""), id="findings"):
                     yield FindingsList(id="findings-list")
+                with TabPane("Counts [dim](c)[/]", id="counts"):
+                    yield TableBrowser(id="frequency-browser")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -106,11 +166,13 @@ class DataScreen(Screen):
         self.query_one("#tables").border_title = "Tables"
         self.query_one("#tables", FrameTable).focus()
         self.watch(self.app, "workspace_state", self.workspace_changed, init=True)
+        self.call_later(self.query_one("#frequency-browser", TableBrowser).show_message, NO_COUNTS)
 
     # -- the workspace --------------------------------------------------------------
 
     async def workspace_changed(self, state: WorkspaceState | None) -> None:
         self.workspace, self.inspected, self.findings, self.current_table = None, None, None, None
+        self.forget_rows()
         tables = self.query_one("#tables", FrameTable)
         if state is None or state.opening:
             label = state.label if state else "the workspace"
@@ -133,6 +195,17 @@ class DataScreen(Screen):
         self.query_one("#findings-list", FindingsList).loading = True
         self.inspect(self.workspace)
         self.validate(self.workspace)
+
+    def forget_rows(self) -> None:
+        had_counts = self.counts is not None
+        self.query_state, self.rows, self.all_rows, self.counts = BrowseQuery(), None, None, None
+        if had_counts:
+            self.call_later(self.clear_counts)
+
+    async def clear_counts(self) -> None:
+        browser = self.query_one("#frequency-browser", TableBrowser)
+        browser.set_caption("")
+        await browser.show_message(NO_COUNTS)
 
     def set_status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#status", Static)
@@ -174,24 +247,34 @@ class DataScreen(Screen):
             self.post_message(Validated(ws, result))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
-    def load_rows(self, ws: Workspace, table: str) -> None:
-        source = ws.sources[table]
-        note, money = "", []
+    def load_rows(self, ws: Workspace, table: str, query: BrowseQuery, base: pl.DataFrame | None) -> None:
+        """The table's rows under `query`; from `base` (every row, already read) when given."""
+        task = "query" if query.active else "rows"
         try:
-            if source.missing_required:  # still worth seeing: it shows what to map
-                frame = ws.scan_raw(table).head(BROWSE_ROWS).collect()
-                note = f"the file as read: required column {source.missing_required[0]!r} is not mapped"
-            else:
-                frame = ws.scan(table).head(BROWSE_ROWS).collect()
-                money = [m.canonical for m in source.columns if m.kind == MONEY]
+            rows, note, money = source_rows(ws, table)
+            frame = collect_query(base.lazy() if base is not None else rows, query, BROWSE_ROWS)
             if get_current_worker().is_cancelled:
                 return
             backend = browsable(frame, money=money)
         except Exception as exc:
-            self.post_message(TaskFailed(ws, "rows", f"{table}: {describe_error(exc)}"))
+            error = describe_error(exc)
+            self.post_message(TaskFailed(ws, task, f"{table}: {error}" if task == "rows" else error))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(RowsLoaded(ws, table, backend, note))
+            self.post_message(RowsLoaded(ws, table, backend, note, frame, query, frame.height < BROWSE_ROWS))
+
+    @work(thread=True, exclusive=True, group="frequency", exit_on_error=False)
+    def count_values(self, ws: Workspace, table: str, column: str, query: BrowseQuery,
+                     base: pl.DataFrame | None) -> None:
+        try:
+            rows = base.lazy() if base is not None else source_rows(ws, table)[0]
+            result = frequency(rows, column, table=table, query=query)
+            backend = browsable(frequency_rows(result))
+        except Exception as exc:
+            self.post_message(TaskFailed(ws, "frequency", describe_error(exc)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(FrequencyLoaded(ws, table, result, backend))
 
     # -- results (UI thread) --------------------------------------------------------
 
@@ -225,9 +308,28 @@ class DataScreen(Screen):
     async def show_rows(self, message: RowsLoaded) -> None:
         if message.workspace is not self.workspace or message.table != self.current_table:
             return
+        column = self.cursor_column()  # None for a new table; a requery keeps the cursor's column
+        self.query_state, self.rows, self.retry = message.query, message.frame, None
+        if not message.query.active and message.complete:
+            self.all_rows = message.frame  # later queries run on it instead of re-reading the file
         browser = self.query_one(TableBrowser)
-        await browser.show(message.backend, self.caption(message.table, message.backend, message.note))
+        await browser.show(message.backend, self.caption(message))
         browser.loading = False
+        if column in message.frame.columns and browser.table is not None:
+            browser.table.move_cursor(column=message.frame.columns.index(column))
+
+    @on(FrequencyLoaded)
+    async def show_counts(self, message: FrequencyLoaded) -> None:
+        if message.workspace is not self.workspace or message.table != self.current_table:
+            return
+        self.counts = message.result
+        browser = self.query_one("#frequency-browser", TableBrowser)
+        browser.loading = False
+        h, params = message.result.headline, message.result.params
+        parts = [message.result.title, f"{present.plural(h['rows'], 'row')}"]
+        parts += [f"{h['nulls']:,} empty"] if h["nulls"] else []
+        parts += [params["rows"]] if params.get("rows") else []
+        await browser.show(message.backend, " · ".join(parts))
 
     @on(TaskFailed)
     async def show_failure(self, message: TaskFailed) -> None:
@@ -242,6 +344,15 @@ class DataScreen(Screen):
             findings_list = self.query_one("#findings-list", FindingsList)
             findings_list.loading = False
             await findings_list.show_message(f"Validation could not run: {message.error}")
+        elif message.task == "query":  # the previous rows stay; the text comes back to be fixed
+            self.query_one(TableBrowser).loading = False
+            if self.retry is not None:
+                self.query_one(QueryBar).open(*self.retry, note=message.error)
+            self.retry = None
+        elif message.task == "frequency":
+            browser = self.query_one("#frequency-browser", TableBrowser)
+            browser.loading = False
+            await browser.show_message(f"Could not count the values: {message.error}")
         else:
             browser = self.query_one(TableBrowser)
             browser.loading = False
@@ -255,13 +366,19 @@ class DataScreen(Screen):
         overview = present.tables_overview(self.inspected, findings)
         self.query_one("#tables", FrameTable).show_frame(overview, present.TABLE_LABELS)
 
-    def caption(self, table: str, backend: PolarsBackend, note: str) -> str:
-        info = present.table_row(self.inspected, table) if self.inspected else {}
-        total = info.get("rows") or backend.source_row_count
-        shown = backend.row_count
-        rows = (f"first {shown:,} of {total:,} rows" if shown < total
-                else present.plural(total, "row"))
-        parts = [table, info.get("file", ""), rows, present.plural(backend.column_count, "column"), note]
+    def caption(self, message: RowsLoaded) -> str:
+        info = present.table_row(self.inspected, message.table) if self.inspected else {}
+        total = info.get("rows") or message.backend.source_row_count
+        shown = message.backend.row_count
+        if message.query.filter or message.query.search:
+            matched = f"{shown:,}" if message.complete else f"first {shown:,}"
+            rows = f"{matched} of {total:,} rows match"
+        else:
+            rows = (f"first {shown:,} of {total:,} rows" if shown < total
+                    else present.plural(total, "row"))
+        # the query goes first: at 80 columns the end of the caption is cut off
+        parts = [message.table, rows, message.query.describe(), info.get("file", ""),
+                 present.plural(message.backend.column_count, "column"), message.note]
         return " · ".join(p for p in parts if p)
 
     # -- selection ------------------------------------------------------------------
@@ -272,12 +389,40 @@ class DataScreen(Screen):
         if table == self.current_table:
             return
         self.current_table = table
+        self.forget_rows()
         self.query_one("#mapping-table", FrameTable).show_frame(
             present.mapping_for(self.inspected, table), present.MAPPING_LABELS)
         browser = self.query_one(TableBrowser)
         browser.set_caption(f"{table} · loading rows…")
         browser.loading = True
-        self.load_rows(self.workspace, table)
+        self.load_rows(self.workspace, table, BrowseQuery(), None)
+
+    def requery(self, query: BrowseQuery) -> None:
+        """Show the current table's rows under `query` (the change is kept once it worked)."""
+        if self.workspace is None or self.current_table is None:
+            self.notify("No table is shown.", severity="warning")
+            return
+        self.action_show_tab("browse")
+        browser = self.query_one(TableBrowser)
+        browser.set_caption(f"{self.current_table} · {query.describe() or 'all rows'}… (Esc cancels)")
+        browser.loading = True
+        self.load_rows(self.workspace, self.current_table, query, self.all_rows)
+
+    def cursor_column(self) -> str | None:
+        table = self.query_one(TableBrowser).table
+        if table is None or not table.column_count or self.rows is None:
+            return None
+        return self.rows.columns[table.cursor_column]
+
+    def on_descendant_focus(self) -> None:
+        # at 24 rows the tables list leaves little room: it shrinks while the rows have the focus
+        focused = self.focused
+        browsing = focused is not None and focused.id != "tables" and self.query_one(TabbedContent) in focused.ancestors
+        body = self.query_one("#data-body")
+        if browsing != body.has_class("-browsing"):
+            body.set_class(browsing, "-browsing")
+            tables = self.query_one("#tables", FrameTable)  # keep the selected table in view
+            self.call_after_refresh(tables.scroll_to, y=tables.cursor_row if browsing else 0, animate=False)
 
     @on(DataTable.RowHighlighted, "#tables")
     def table_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -290,6 +435,39 @@ class DataScreen(Screen):
         table = self.query_one(TableBrowser).table
         if table is not None:
             table.focus()
+
+    @on(QueryBar.Submitted)
+    def query_submitted(self, event: QueryBar.Submitted) -> None:
+        self.focus_rows()
+        if event.mode == "goto":
+            self.goto(event.value)
+            return
+        self.retry = (event.mode, event.value)
+        self.requery(replace(self.query_state, **{event.mode: event.value}))
+
+    @on(QueryBar.Closed)
+    def query_closed(self) -> None:
+        self.focus_rows()
+
+    def focus_rows(self) -> None:
+        table = self.query_one(TableBrowser).table
+        if table is not None:
+            table.focus()
+
+    def goto(self, text: str) -> None:
+        table = self.query_one(TableBrowser).table
+        if table is None:
+            return
+        try:
+            row = int(text)
+        except ValueError:
+            self.notify(f"{text!r} is not a row number.", severity="warning")
+            return
+        if not 1 <= row <= table.row_count:
+            self.notify(f"Row {row:,} is outside 1–{table.row_count:,}; moved to the nearest row.",
+                        severity="warning")
+        table.move_cursor(row=min(max(row, 1), table.row_count) - 1)
+        table.focus()
 
     # -- actions --------------------------------------------------------------------
 
@@ -310,3 +488,79 @@ class DataScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def open_bar(self, mode: str, value: str = "") -> None:
+        if self.rows is None:
+            self.notify("No rows are shown yet.", severity="warning")
+            return
+        self.action_show_tab("browse")
+        self.query_one(QueryBar).open(mode, value)
+
+    def action_search(self) -> None:
+        self.open_bar("search", self.query_state.search)
+
+    def action_filter(self) -> None:
+        self.open_bar("filter", self.query_state.filter)
+
+    def action_goto(self) -> None:
+        self.open_bar("goto")
+
+    def action_sort(self) -> None:
+        column = self.cursor_column()
+        if column is None:
+            self.notify("No rows are shown yet.", severity="warning")
+            return
+        self.requery(self.query_state.next_sort(column))
+
+    def action_clear_query(self) -> None:
+        if self.query_state.active:
+            self.requery(BrowseQuery())
+
+    def action_counts(self) -> None:
+        column = self.cursor_column()
+        if column is None or self.workspace is None or self.current_table is None:
+            self.notify("No rows are shown yet: choose a table first.", severity="warning")
+            return
+        self.action_show_tab("counts")
+        browser = self.query_one("#frequency-browser", TableBrowser)
+        browser.set_caption(f"{self.current_table}.{column} · counting… (Esc cancels)")
+        browser.loading = True
+        self.count_values(self.workspace, self.current_table, column, self.query_state, self.all_rows)
+
+    def action_cancel(self) -> None:
+        running = [w for w in self.workers if w.node is self and w.is_running and w.group in ("rows", "frequency")]
+        if not running:  # nothing to stop: back to the tables list
+            self.query_one("#tables", FrameTable).focus()
+            return
+        for worker in running:
+            worker.cancel()
+        self.query_one(TableBrowser).loading = False
+        frequency_browser = self.query_one("#frequency-browser", TableBrowser)
+        frequency_browser.loading = False
+        if self.rows is not None:
+            self.query_one(TableBrowser).set_caption(f"{self.current_table} · cancelled; the rows shown are "
+                                                     f"{self.query_state.describe() or 'all rows'}")
+        self.notify("Cancelled.", timeout=3)
+
+    # -- export ---------------------------------------------------------------------
+
+    def exportable(self) -> Exportable | None:
+        tab = self.query_one(TabbedContent).active
+        if tab == "mapping" and self.inspected is not None:
+            return Exportable(self.inspected, file_stem(self.workspace.name if self.workspace else "", "tables"),
+                              table="columns", fmt="xlsx")
+        if tab == "findings" and self.findings is not None:
+            return Exportable(self.findings, file_stem(self.workspace.name if self.workspace else "", "findings"),
+                              table="findings", fmt="csv")
+        if tab == "counts" and self.counts is not None:
+            p = self.counts.params
+            return Exportable(self.counts, file_stem(p["table"], p["column"], "counts"))
+        if self.rows is None or self.current_table is None:
+            return None
+        query = self.query_state
+        result = Result("data.rows", f"{self.current_table}: {self.rows.height:,} rows",
+                        {self.current_table: self.rows},
+                        params={"table": self.current_table, "filter": query.filter or None,
+                                "search": query.search or None, "sort": query.sort,
+                                "descending": query.descending if query.sort else None})
+        return Exportable(result, file_stem(self.current_table, "filtered" if query.active else ""), fmt="csv")

@@ -16,7 +16,7 @@ from core.result import Chart
 
 
 def heatmap(chart: Chart, table: pl.DataFrame) -> str:
-    rows, cols, matrix, kind = _matrix(chart, table)
+    rows, cols, matrix, kind = heatmap_matrix(chart, table)
     notes = [n for n in (limit_note(MAX_CELLS_SIDE, len(rows), "rows"),
                          limit_note(MAX_CELLS_SIDE, len(cols), "columns")) if n]
     rows, cols = rows[:MAX_CELLS_SIDE], cols[:MAX_CELLS_SIDE]
@@ -100,7 +100,7 @@ def _heatmap_titles(chart: Chart, table: pl.DataFrame) -> tuple[str, str]:
     return (label(long[0]), label(chart.x)) if long else (label(chart.x), "")
 
 
-def _matrix(chart: Chart, table: pl.DataFrame) -> tuple[list[str], list[str], np.ndarray, str]:
+def heatmap_matrix(chart: Chart, table: pl.DataFrame) -> tuple[list[str], list[str], np.ndarray, str]:
     long = _long_form(chart, table)
     if long:
         row, y = long

@@ -23,7 +23,7 @@ def histogram(chart: Chart, table: pl.DataFrame) -> str:
     if values.size == 0:
         raise ChartError("no values to plot")
     kind = k.column_kind(chart.x, table.schema[chart.x])
-    edges, counts, clipped, cut = _bins(values)
+    edges, counts, clipped, cut = histogram_bins(values)
     ticks_y = nice_ticks(0, float(counts.max()))
     left, right, top = axis_width(ticks_y, k.COUNT) + 18, WIDTH - 24, 20
     bottom = top + 260
@@ -49,7 +49,7 @@ def histogram(chart: Chart, table: pl.DataFrame) -> str:
     return svg_root("histogram", chart.title, WIDTH, bottom + 50, body)
 
 
-def _bins(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, float]:
+def histogram_bins(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, float]:
     """Bin edges and counts; a long upper tail beyond the 99th percentile joins the last bin."""
     lo, hi = float(values.min()), float(values.max())
     cut = float(np.quantile(values, 0.99)) if values.size >= 200 else hi

@@ -1,0 +1,104 @@
+"""Export what a screen shows: the protocol screens implement, and the app's export action.
+
+A screen (or modal) that has something to export defines
+
+    def exportable(self) -> Exportable | None
+
+returning the Result on screen (None while nothing is ready). The app's Export action
+(key e, in the palette) asks the active screen, then opens the Export dialog
+(tui/screens/export.py), which writes through core.export.write_result, shows the path,
+and never replaces a file without asking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from core.result import Result
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+# every format core.export writes (checked in tests), as the dialog offers them
+EXTENSIONS = {"csv": ".csv", "tsv": ".tsv", "parquet": ".parquet", "ndjson": ".ndjson",
+              "xlsx": ".xlsx", "html": ".html", "json": ".json", "md": ".md"}
+DESCRIPTIONS = {
+    "csv": "CSV · one table", "tsv": "TSV · one table", "parquet": "Parquet · one table",
+    "ndjson": "NDJSON · one table", "xlsx": "Excel · every table", "html": "HTML report · every table",
+    "json": "JSON · every table", "md": "Markdown · every table",
+}
+
+
+@dataclass(frozen=True)
+class Exportable:
+    """What a screen offers for export."""
+
+    result: Result
+    stem: str  # suggested file name without extension, e.g. "rfm-champions"
+    table: str | None = None  # the table one-table formats write (default: the result's first)
+    fmt: str | None = None  # suggested format (default: csv if there is one table or `table` names
+    #                          one, else xlsx)
+
+    @property
+    def default_format(self) -> str:
+        if self.fmt:
+            return self.fmt
+        return "csv" if len(self.result.tables) == 1 or self.table else "xlsx"
+
+
+@runtime_checkable
+class ExportSource(Protocol):
+    def exportable(self) -> Exportable | None: ...
+
+
+def file_stem(*parts: str) -> str:
+    """A file-name-safe stem: "RFM", "Can't Lose Them" -> "rfm-cant-lose-them" (CJK kept)."""
+    text = "-".join(p for p in parts if p).lower()
+    text = re.sub(r"[^\w]+", "-", text.replace("'", ""))
+    return text.strip("-") or "export"
+
+
+def format_of(path: Path) -> str | None:
+    """The format a path's extension names, or None."""
+    from core.export import FORMATS  # imported on first export: the app starts without it
+
+    return FORMATS.get(path.suffix.lower())
+
+
+def with_format(path: Path, fmt: str) -> Path:
+    """`path` ending in `fmt`'s extension (a known other extension is replaced)."""
+    if format_of(path) == fmt:
+        return path
+    base = path.with_suffix("") if format_of(path) else path
+    return base.with_name(base.name + EXTENSIONS[fmt])
+
+
+def free_path(path: Path) -> Path:
+    """`path`, or the first of name-2.ext, name-3.ext... that does not exist."""
+    if not path.exists():
+        return path
+    for n in range(2, 10_000):
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    return path
+
+
+def start_export(app: App) -> None:
+    """The Export action: open the dialog for what the active screen shows."""
+    from tui.screens.export import ExportDialog
+
+    screen = app.screen
+    if isinstance(screen, ExportDialog):
+        return
+    if not isinstance(screen, ExportSource):
+        app.notify("This screen has nothing to export.", severity="warning")
+        return
+    item = screen.exportable()
+    if item is None:
+        app.notify("Nothing to export yet: wait until the results are shown.", severity="warning")
+        return
+    app.push_screen(ExportDialog(item, folder=Path.cwd()))

@@ -1,0 +1,284 @@
+"""The Reports screen: pick an evaluation report or a predict analysis, set its options,
+run it, read its figures, charts and tables; rerun with other options.
+
+The list holds tui.screens.report_entries.ENTRIES (core.evaluate.REPORTS plus CLV, churn
+and key drivers). A run happens in a thread worker that calls core and formats the Result
+for display (tui.widgets.result_view.prepare); the handler only mounts it. A failed run,
+a missing table included, becomes a notice in the result panel and a notification.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from core.result import Result
+from core.workspace import Workspace
+from tui.actions import Action, bindings
+from tui.export import Exportable, file_stem
+from tui.messages import ResultPrepared, WorkFailed
+from tui.screens.report_entries import BY_KEY, ENTRIES, ReportEntry
+from tui.state import WorkspaceState, describe_error
+from tui.widgets.options_form import FieldError, OptionsForm
+from tui.widgets.result_view import ResultView, prepare
+
+
+class RunKey:
+    """Identifies one run; a message from any other run is stale and dropped."""
+
+    def __init__(self, workspace: Workspace, entry: str) -> None:
+        self.workspace, self.entry = workspace, entry
+
+
+class ReportsScreen(Screen):
+    HELP = """\
+## Reports
+
+Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
+
+- **o** edits the options; **enter** in an option runs the report with them, **u** puts
+  the defaults back.
+- **[** and **]** move between the result's tabs: Summary, Charts and one per table.
+- **escape** stops a report that is still running.
+
+A report that needs a table the workspace lacks says which one and how to add it.
+"""
+
+    ACTIONS: ClassVar[tuple[Action, ...]] = (
+        Action("g", "run", "Run", "Run the highlighted report with the options in the form"),
+        Action("o", "focus_options", "Options", "Edit the options of the highlighted report"),
+        Action("left_square_bracket", "cycle_view(-1)", "Prev tab", "Show the result's previous tab",
+               key_display="["),
+        Action("right_square_bracket", "cycle_view(1)", "Next tab", "Show the result's next tab",
+               key_display="]"),
+        Action("u", "reset_options", "Defaults", "Put the report's options back to their defaults", show=False),
+        Action("escape", "cancel", "Cancel", "Stop the report that is running", show=False),
+    )
+    BINDINGS = bindings(ACTIONS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.workspace: Workspace | None = None
+        self.entry: ReportEntry = ENTRIES[0]
+        self.pending: RunKey | None = None
+        self.shown: dict[str, Any] = {}  # entry key -> Prepared, the last result of each report
+        self.typed: dict[str, dict[str, Any]] = {}  # entry key -> the form as the analyst left it
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="status")
+        with Horizontal(id="reports-body"):
+            yield OptionList(*self.list_options(None), id="report-list")
+            with Vertical(id="reports-main"):
+                yield OptionsForm(self.entry.fields, id="report-form")
+                yield Static("", id="option-help")
+                yield ResultView(id="report-view")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = "Loyalist · Reports"
+        self.query_one("#report-list").border_title = "Reports"
+        self.query_one("#report-form").border_title = "Options"
+        report_list = self.query_one("#report-list", OptionList)
+        report_list.highlighted = self.option_index(self.entry.key)
+        report_list.focus()
+        self.watch(self.app, "workspace_state", self.workspace_changed, init=True)
+
+    def list_options(self, ws: Workspace | None) -> list[Option | None]:
+        options: list[Option | None] = []
+        group = None
+        for entry in ENTRIES:
+            if entry.group != group:
+                if group is not None:
+                    options.append(None)
+                group = entry.group
+            text = Text(entry.title)
+            missing = [t for t in entry.needs if ws is not None and not ws.has(t)]
+            if missing:
+                text.stylize("dim")
+                text.append(f"\n  needs {', '.join(missing)}", "dim italic")
+            options.append(Option(text, id=entry.key))
+        return options
+
+    def option_index(self, key: str) -> int:
+        report_list = self.query_one("#report-list", OptionList)
+        return report_list.get_option_index(key)
+
+    # -- the workspace ------------------------------------------------------------------------
+
+    async def workspace_changed(self, state: WorkspaceState | None) -> None:
+        self.workers.cancel_group(self, "report")
+        self.pending = None
+        self.shown.clear()
+        self.workspace = state.workspace if state else None
+        report_list = self.query_one("#report-list", OptionList)
+        highlighted = report_list.highlighted
+        report_list.clear_options()
+        report_list.add_options(self.list_options(self.workspace))
+        report_list.highlighted = highlighted
+        view = self.query_one(ResultView)
+        view.loading = False
+        if state is None or state.opening:
+            self.set_status(f"Opening {state.label if state else 'the workspace'}…", "-busy")
+        elif state.error:
+            self.set_status(f"Could not open {state.label}: {state.error} (press r to reload)", "-error")
+            await view.show_notice("No workspace is open.", severity="error")
+            return
+        else:
+            self.set_status(f"{self.workspace.root} · choose a report and press enter", "")
+        await self.show_entry(self.entry)
+
+    def set_status(self, text: str, kind: str = "") -> None:
+        status = self.query_one("#status", Static)
+        status.update(Text(text))
+        status.set_classes(kind)
+
+    # -- choosing a report ----------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#report-list")
+    async def report_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        entry = BY_KEY[event.option.id]
+        if entry is not self.entry:
+            self.typed[self.entry.key] = self.query_one(OptionsForm).raw()
+            self.entry = entry
+            await self.query_one(OptionsForm).set_fields(entry.fields, self.typed.get(entry.key))
+            await self.show_entry(entry)
+
+    @on(OptionList.OptionSelected, "#report-list")
+    def report_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.action_run()
+
+    async def show_entry(self, entry: ReportEntry) -> None:
+        """The entry's last result, or what it does and needs."""
+        view = self.query_one(ResultView)
+        if self.pending is not None and self.pending.entry == entry.key:
+            return  # running: the busy view stays
+        view.loading = False
+        if entry.key in self.shown:
+            await view.show(self.shown[entry.key])
+            return
+        lines = [entry.about, "", f"Needs: {', '.join(entry.needs)}."]
+        if entry.uses:
+            lines.append(f"Uses when present: {', '.join(entry.uses)}.")
+        if self.workspace is not None:
+            missing = [t for t in entry.needs if not self.workspace.has(t)]
+            if missing:
+                lines.append(f"This workspace has no {' or '.join(missing)} table.")
+        lines += ["", "Press enter (or g) to run it; o edits the options."]
+        await view.show_notice("\n".join(lines), title=entry.title)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if self.workspace is None:
+            self.notify("No workspace is open yet.", severity="warning")
+            return
+        form = self.query_one(OptionsForm)
+        try:
+            options = form.values()
+        except FieldError as exc:
+            self.notify(str(exc), title="Check the options", severity="error", markup=False)
+            widget = form.query_one(f"#option-{exc.field.name}")
+            widget.add_class("-invalid")
+            widget.focus()
+            return
+        entry = self.entry
+        self.typed[entry.key] = form.raw()
+        self.pending = RunKey(self.workspace, entry.key)
+        self.query_one(ResultView).loading = True
+        self.set_status(f"Running {entry.title}… (escape stops it)", "-busy")
+        self.run_entry(self.pending, entry, self.workspace, options)
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def run_entry(self, key: RunKey, entry: ReportEntry, ws: Workspace, options: dict[str, Any]) -> None:
+        try:
+            prepared = prepare(entry.run(ws, options))
+        except Exception as exc:  # a failed analysis is a message in the panel, never a dead app
+            if not get_current_worker().is_cancelled:
+                self.post_message(WorkFailed(key, "report", describe_error(exc)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(ResultPrepared(key, "report", prepared))
+
+    @on(ResultPrepared)
+    async def report_ready(self, message: ResultPrepared) -> None:
+        if message.key is not self.pending:
+            return
+        message.stop()
+        self.pending = None
+        key = message.key.entry
+        self.shown[key] = message.prepared
+        view = self.query_one(ResultView)
+        view.loading = False
+        result: Result = message.prepared.result
+        self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''}", "-ok")
+        if key == self.entry.key:
+            await view.show(message.prepared)
+
+    @on(WorkFailed)
+    async def report_failed(self, message: WorkFailed) -> None:
+        if message.key is not self.pending:
+            return
+        message.stop()
+        self.pending = None
+        entry = BY_KEY[message.key.entry]
+        self.shown.pop(entry.key, None)
+        view = self.query_one(ResultView)
+        view.loading = False
+        self.set_status(f"{entry.title} could not run", "-error")
+        self.notify(message.error, title=f"{entry.title} could not run", severity="error", timeout=10,
+                    markup=False)
+        if entry is self.entry:
+            await view.show_notice(message.error, title=f"{entry.title} could not run", severity="error")
+
+    async def action_cancel(self) -> None:
+        if self.pending is None:
+            return
+        entry = BY_KEY[self.pending.entry]
+        self.workers.cancel_group(self, "report")
+        self.pending = None
+        view = self.query_one(ResultView)
+        view.loading = False
+        self.set_status(f"{entry.title} stopped", "-warning")
+        await view.show_notice(f"{entry.title} was stopped before it finished. Press enter to run it again.",
+                               title=entry.title, severity="warning")
+
+    # -- other actions ------------------------------------------------------------------------------
+
+    def action_focus_options(self) -> None:
+        self.query_one(OptionsForm).focus_first()
+
+    def action_reset_options(self) -> None:
+        self.query_one(OptionsForm).reset()
+        self.notify(f"{self.entry.title}: options back to their defaults.")
+
+    def action_cycle_view(self, step: int) -> None:
+        self.query_one(ResultView).cycle_tab(step)
+
+    @on(Input.Submitted, "#report-form Input")
+    def option_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_run()
+
+    def on_descendant_focus(self, event) -> None:
+        widget: Widget = event.widget
+        text = self.query_one(OptionsForm).help_for(widget)
+        line = self.query_one("#option-help", Static)
+        line.update(Text(text))
+        line.display = bool(text)  # a blank line would only take a row from the result
+
+    def exportable(self) -> Exportable | None:
+        """The report on screen, for the app's Export action."""
+        result = self.query_one(ResultView).result
+        return Exportable(result, file_stem(self.entry.key, "report")) if result is not None else None
