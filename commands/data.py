@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from commands.options import AsOfOpt, ExitCode, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
+from commands.options import FileFormatOpt, AsOfOpt, ExitCode, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
 from commands.output import emit
 from core.convert import convert_to_parquet
 from core.inspect import inspect_workspace
@@ -27,9 +27,10 @@ def inspect(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Tables found, files, row counts, date ranges, and each column's mapping and dtype."""
-    emit(inspect_workspace(Workspace.open(workspace)), fmt, output, force)
+    emit(inspect_workspace(Workspace.open(workspace)), fmt, output, force, file_format=file_format)
 
 
 @app.command("validate")
@@ -39,10 +40,11 @@ def validate(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Errors and warnings with table, column, rule, count, first rows and a fix (exit 2 on errors)."""
     result = validation_result(Workspace.open(workspace), as_of=as_date(as_of))
-    emit(result, fmt, output, force)
+    emit(result, fmt, output, force, file_format=file_format)
     if result.headline["errors"]:
         raise typer.Exit(ExitCode.BAD_INPUT)
 

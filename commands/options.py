@@ -34,6 +34,23 @@ OutputOpt = Annotated[
                  ".json (everything), .xlsx (a sheet per table)"),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists")]
+
+
+class FileFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    ndjson = "ndjson"
+    json = "json"
+    md = "md"
+    xlsx = "xlsx"
+    html = "html"
+
+
+FileFormatOpt = Annotated[
+    FileFormat | None,
+    typer.Option("--output-format", help="Format of --output (default: from its extension)"),
+]
 AsOfOpt = Annotated[
     dt.datetime | None,
     typer.Option("--as-of", formats=["%Y-%m-%d"],

@@ -16,7 +16,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from commands.options import OutputFormat
+from commands.options import FileFormat, OutputFormat
 from core.export import write_result
 from core.result import Result
 
@@ -34,6 +34,7 @@ def emit(
     *,
     hide: Collection[str] = (),
     hide_on_terminal: Collection[str] = (),
+    file_format: FileFormat | None = None,
 ) -> None:
     """Print a result in the chosen format and, with --output, write all of it to a file.
 
@@ -50,7 +51,7 @@ def emit(
     else:
         print_result(shown)
     if output is not None:
-        path = write_result(result, output, force=force)
+        path = write_result(result, output, force=force, fmt=file_format.value if file_format else None)
         stderr.print(f"wrote {path}")
     elif fmt is not OutputFormat.csv and hidden & set(result.tables):
         left_out = ", ".join(t for t in result.tables if t in hidden)

@@ -37,7 +37,7 @@ from typing import Annotated
 
 import typer
 
-from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
+from commands.options import FileFormat, FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
 from commands.output import emit, stderr
 from core.result import Result
 
@@ -68,8 +68,8 @@ def _precheck(output: Path | None, force: bool) -> None:
 
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
-          hidden: tuple[str, ...] = ()) -> None:
-    emit(result, fmt, output, force, hide=hidden)
+          file_format: FileFormat | None = None, hidden: tuple[str, ...] = ()) -> None:
+    emit(result, fmt, output, force, file_format=file_format, hide=hidden)
 
 
 def _workspace(workspace: Path | None, *tables: str, analysis: str):
@@ -97,6 +97,7 @@ def clv(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """BG/NBD + Gamma-Gamma: P(alive), expected purchases and CLV per customer."""
     from core.predict.clv import clv_analysis
@@ -108,7 +109,7 @@ def clv(
         holdout_end=as_date(holdout_end), unit=unit.value, horizon=horizon,
         discount_rate=discount_rate,
     )
-    _show(result, fmt, output, force, hidden=("customers",))
+    _show(result, fmt, output, force, file_format, hidden=("customers",))
 
 
 @app.command("churn")
@@ -135,6 +136,7 @@ def churn(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Churn risk: models trained on an earlier date, tested on a later one, a ranked at-risk list."""
     from core.errors import AnalysisError
@@ -163,7 +165,7 @@ def churn(
         test_as_of=as_date(test_date), train_as_of=as_date(train_date), threshold=threshold,
         clv=clv_table, top=top or None, max_recency_days=max_recency, model=model.value,
     )
-    _show(result, fmt, output, force)
+    _show(result, fmt, output, force, file_format)
 
 
 @app.command("drivers")
@@ -186,6 +188,7 @@ def drivers(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Key drivers: which survey measures explain an outcome, with intervals and stability."""
     from core.predict.driver_data import RETENTION, driver_frame
@@ -202,4 +205,4 @@ def drivers(
                          holdout=holdout, n_folds=folds, random_state=seed)
     if notes:
         result = dataclasses.replace(result, notes=(*result.notes, *notes))
-    _show(result, fmt, output, force)
+    _show(result, fmt, output, force, file_format)

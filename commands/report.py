@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
+from commands.options import FileFormat, FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
 from commands.output import emit
 from core.errors import InputError
 from core.result import Result
@@ -51,15 +51,16 @@ class Comparison(str, Enum):
 
 
 def run(name: str, workspace: Path | None, fmt: OutputFormat, output: Path | None, force: bool,
-        **options: Any) -> None:
+        file_format: FileFormat | None, **options: Any) -> None:
     from core.evaluate import run_report
     from core.workspace import Workspace
 
-    show(run_report(name, Workspace.open(workspace), **options), fmt, output, force)
+    show(run_report(name, Workspace.open(workspace), **options), fmt, output, force, file_format)
 
 
-def show(result: Result, fmt: OutputFormat, output: Path | None, force: bool) -> None:
-    emit(result, fmt, output, force)
+def show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
+         file_format: FileFormat | None = None) -> None:
+    emit(result, fmt, output, force, file_format=file_format)
 
 
 def csv_list(text: str | None) -> tuple[str, ...] | None:
@@ -93,12 +94,13 @@ def channels(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Per channel customers, orders, revenue, AOV, repeat and conversion rates, CAC and ROI;
     single- against multi-channel customers; channel overlap; reach/engagement/conversion.
 
     Needs transactions (with channel); uses customers, touchpoints, survey and campaigns."""
-    run("channels", workspace, fmt, output, force, as_of=as_date(as_of), window_days=window,
+    run("channels", workspace, fmt, output, force, file_format, as_of=as_date(as_of), window_days=window,
         confidence=confidence)
 
 
@@ -114,6 +116,7 @@ def attribution(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Conversions and value credited to channels by first touch, last touch, linear, time
     decay, position based (40/20/40) and Markov chain (removal effects, solved exactly).
@@ -124,7 +127,7 @@ def attribution(
         from core.readers import scan_file
 
         frame = scan_file(paths)
-    run("attribution", workspace, fmt, output, force, paths=frame, lookback_days=lookback,
+    run("attribution", workspace, fmt, output, force, file_format, paths=frame, lookback_days=lookback,
         half_life_days=half_life, markov_order=order, as_of=as_date(as_of))
 
 
@@ -153,6 +156,7 @@ def experiment(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Per variant units, conversions, rate and revenue per unit; each variant against the
     control with intervals, z-test, Welch t-test, Holm correction and a sample-ratio check.
@@ -165,9 +169,9 @@ def experiment(
         from core.evaluate.plan import plan as make_plan
 
         show(make_plan(baseline, lift, relative=not absolute, alpha=alpha, power_target=power, ratio=ratio,
-                       units=units), fmt, output, force)
+                       units=units), fmt, output, force, file_format)
         return
-    run("experiment", workspace, fmt, output, force, experiment=name, control=control,
+    run("experiment", workspace, fmt, output, force, file_format, experiment=name, control=control,
         split=parse_split(split), confidence=confidence, window_days=window, as_of=as_date(as_of))
 
 
@@ -180,12 +184,13 @@ def campaign(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Revenue and orders before, during and after each campaign; incremental revenue against
     the holdout (or matched untouched customers), ROI against spend, new members.
 
     Needs campaigns and transactions; uses experiments, touchpoints and customers."""
-    run("campaign", workspace, fmt, output, force, campaign_id=campaign_id, as_of=as_date(as_of),
+    run("campaign", workspace, fmt, output, force, file_format, campaign_id=campaign_id, as_of=as_date(as_of),
         confidence=confidence)
 
 
@@ -200,12 +205,13 @@ def program(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Loyalty-program members against non-members: participation, spend, frequency, retention,
     CLV; lift raw and after matching on behaviour before joining; ROI with --cost.
 
     Needs transactions and customers (is_member, member_since); uses survey."""
-    run("program", workspace, fmt, output, force, program_cost=cost, post_days=post_days,
+    run("program", workspace, fmt, output, force, file_format, program_cost=cost, post_days=post_days,
         comparison=comparison.value, as_of=as_date(as_of), confidence=confidence)
 
 
@@ -223,12 +229,13 @@ def nps(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """NPS with its interval, promoters/passives/detractors, CSAT and other scores, by
     segment, channel and month.
 
     Needs survey (nps); uses customers and transactions for the breakdowns."""
-    run("nps", workspace, fmt, output, force, by=csv_list(by), method=method.value,
+    run("nps", workspace, fmt, output, force, file_format, by=csv_list(by), method=method.value,
         min_responses=min_responses, since=as_date(since), as_of=as_date(as_of), confidence=confidence)
 
 
@@ -242,11 +249,12 @@ def cohorts(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Acquisition cohorts x periods since first purchase: customer and revenue retention.
 
     Needs transactions."""
-    run("cohorts", workspace, fmt, output, force, period=period.value, max_periods=periods,
+    run("cohorts", workspace, fmt, output, force, file_format, period=period.value, max_periods=periods,
         since=as_date(since), as_of=as_date(as_of))
 
 
@@ -259,9 +267,10 @@ def kpi(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Brand, customer and sales KPIs for a period (--from .. --as-of, or the last --days)
     against the period before: customers, CAC, CLV, retention, churn, AOV, revenue, growth.
 
     Needs transactions; uses customers, touchpoints and survey."""
-    run("kpi", workspace, fmt, output, force, start=as_date(since), end=as_date(as_of), days=days)
+    run("kpi", workspace, fmt, output, force, file_format, start=as_date(since), end=as_date(as_of), days=days)

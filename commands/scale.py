@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
+from commands.options import FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
 from commands.output import emit, stderr
 from core.errors import InputError
 
@@ -58,6 +58,7 @@ def init(
     spec: Annotated[Path, typer.Option("--spec", "-s", help="Where to write the spec")] = Path("scale.toml"),
     name: Annotated[str, typer.Option(help="The scale's name")] = "Loyalty index",
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Write a commented starting spec from the workspace's survey columns and features."""
     from core.scale.run import init_text
@@ -90,6 +91,7 @@ def check(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Reliability (alpha with CI, item-total, alpha if deleted, omega), weights and sensitivity."""
     if spec is None and data is None:
@@ -117,7 +119,7 @@ def check(
 
         result = run_check(_workspace(workspace), _spec(spec, missing), as_of=as_date(as_of),
                            ci=ci.value, level=level, n_boot=n_boot, seed=seed)
-    emit(result, fmt, output, force)
+    emit(result, fmt, output, force, file_format=file_format)
 
 
 def _item_list(items: str | None) -> list[str] | None:
@@ -137,6 +139,7 @@ def score(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """0–100 score and tier per customer; --output scores.csv writes customer_id, each
     normalised item, score and tier."""
@@ -144,7 +147,7 @@ def score(
 
     result = run_score(_workspace(workspace), _spec(spec), as_of=as_date(as_of))
     # On a terminal the summary matters; the per-customer scores go to --output or csv.
-    emit(result, fmt, output, force, hide_on_terminal=("scores",))
+    emit(result, fmt, output, force, file_format=file_format, hide_on_terminal=("scores",))
 
 
 @app.command("validate")
@@ -157,10 +160,11 @@ def validate(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Item correlations, factor analysis (KMO, Bartlett, varimax loadings) and criterion
     validity: AUC and buying rate by score decile over the spec's outcome_days."""
     from core.scale.run import run_validate
 
     result = run_validate(_workspace(workspace), _spec(spec), as_of=as_date(as_of), n_factors=factors)
-    emit(result, fmt, output, force)
+    emit(result, fmt, output, force, file_format=file_format)

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from commands.options import AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
+from commands.options import FileFormat, FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
 from commands.output import emit
 from core.errors import InputError
 from core.features import FEATURES
@@ -103,8 +103,8 @@ def _precheck(output: Path | None, force: bool) -> None:
 
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
-          long_tables: tuple[str, ...] = ()) -> None:
-    emit(result, fmt, output, force, hide=(PER_CUSTOMER,), hide_on_terminal=long_tables)
+          file_format: FileFormat | None = None, long_tables: tuple[str, ...] = ()) -> None:
+    emit(result, fmt, output, force, file_format=file_format, hide=(PER_CUSTOMER,), hide_on_terminal=long_tables)
 
 
 @app.command("rfm")
@@ -118,6 +118,7 @@ def rfm(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """RFM scores by quantile and named segments (Champions, Loyal, ... Hibernating)."""
     _precheck(output, force)
@@ -127,7 +128,7 @@ def rfm(
     ws, features, day = _features(workspace, as_date(as_of), tables=(), columns=RFM_FEATURES,
                                   channels=())
     _show(rfm_segments(features, bins=bins, method=method.value, scheme=scheme.value,
-                       rfm_map=_rfm_map(ws), as_of=day), fmt, output, force)
+                       rfm_map=_rfm_map(ws), as_of=day), fmt, output, force, file_format)
 
 
 @app.command("kmeans")
@@ -148,6 +149,7 @@ def kmeans(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """K-Means clusters on standardised features, numbered by value and named from their profiles."""
     _precheck(output, force)
@@ -159,7 +161,7 @@ def kmeans(
     _, table, day = _features(workspace, as_date(as_of))
     result = kmeans_segments(table, use=use, k=k, k_range=(2, k_max), sample_size=sample_size,
                              seed=seed, minibatch_threshold=minibatch_threshold, as_of=day)
-    _show(result, fmt, output, force)
+    _show(result, fmt, output, force, file_format)
 
 
 @app.command("quadrant")
@@ -173,6 +175,7 @@ def quadrant(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Loyalty quadrants: purchase frequency x engagement (active loyal, passive loyal, chasers, lapsed)."""
     _precheck(output, force)
@@ -181,7 +184,7 @@ def quadrant(
     _require_touchpoints(workspace)
     _, table, day = _features(workspace, as_date(as_of))
     _show(quadrant_segments(table, frequency_split=frequency_split,
-                            engagement_split=engagement_split, as_of=day), fmt, output, force)
+                            engagement_split=engagement_split, as_of=day), fmt, output, force, file_format)
 
 
 def _require_touchpoints(workspace: Path | None) -> None:
@@ -222,6 +225,7 @@ def profile(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Each segment's size, revenue share, feature means and medians, index (100 = average), channels."""
     _precheck(output, force)
@@ -244,7 +248,7 @@ def profile(
         result = compare_segments(features, assigned, compare[0], compare[1], as_of=day)
     else:
         result = segment_profile(features, assigned, order=order, as_of=day)
-    _show(result, fmt, output, force, long_tables=("features", "channels"))
+    _show(result, fmt, output, force, file_format, long_tables=("features", "channels"))
 
 
 def _read_segments(path: Path) -> pl.DataFrame:
@@ -281,6 +285,7 @@ def migrate(
     fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    file_format: FileFormatOpt = None,
 ) -> None:
     """Segments at two dates and the transition matrix (counts and row shares) between them."""
     _precheck(output, force)
@@ -309,4 +314,4 @@ def migrate(
         result = dataclasses.replace(result, notes=(
             *result.notes, "clusters are fitted separately at each date; names describe each "
             "date's centres"))
-    _show(result, fmt, output, force, long_tables=("transitions",))
+    _show(result, fmt, output, force, file_format, long_tables=("transitions",))

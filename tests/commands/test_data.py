@@ -75,3 +75,11 @@ def test_convert_writes_parquet_that_loads_the_same(make_workspace):
     assert ws.scan("transactions").collect().equals(before)
     again = runner.invoke(app, ["data", "convert", "-w", str(folder)])
     assert again.exit_code == 0  # already Parquet: nothing to overwrite
+
+
+def test_output_format_flag_overrides_the_extension(make_workspace, tmp_path):
+    folder = make_workspace({"transactions.csv": TX})
+    out = tmp_path / "findings.txt"
+    result = runner.invoke(app, ["data", "validate", "-w", str(folder), "-o", str(out), "--output-format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["warnings"] == 1
