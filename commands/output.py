@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from commands.options import FileFormat, OutputFormat
-from core.export import write_result
+from core.export import check_target, write_result
 from core.result import Result
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
@@ -57,6 +57,12 @@ def emit(
         left_out = ", ".join(t for t in result.tables if t in hidden)
         stderr.print(f"[dim]not shown: {left_out} (--format csv prints the first table; --output FILE "
                      "writes it: .csv/.parquet the first table, .xlsx/.json/.html every table)[/dim]")
+
+
+def check_output(output: Path | None, force: bool) -> None:
+    """Fail on an unwritable --output before any work, not after it."""
+    if output is not None:
+        check_target(output, force=force)
 
 
 def print_result(result: Result, console: Console = stdout) -> None:

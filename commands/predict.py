@@ -38,7 +38,7 @@ from typing import Annotated
 import typer
 
 from commands.options import FileFormat, FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
-from commands.output import emit, stderr
+from commands.output import check_output, emit, stderr
 from core.result import Result
 
 app = typer.Typer(no_args_is_help=True)
@@ -57,14 +57,6 @@ class ChurnModel(str, Enum):
 class Importance(str, Enum):
     relative_weights = "relative_weights"
     shapley = "shapley"
-
-
-def _precheck(output: Path | None, force: bool) -> None:
-    """Fail on an unwritable --output before any work, not after it."""
-    if output is not None:
-        from core.export import check_target
-
-        check_target(output, force=force)
 
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
@@ -102,7 +94,7 @@ def clv(
     """BG/NBD + Gamma-Gamma: P(alive), expected purchases and CLV per customer."""
     from core.predict.clv import clv_analysis
 
-    _precheck(output, force)
+    check_output(output, force)
     ws = _workspace(workspace, "transactions", analysis="CLV")
     result = clv_analysis(
         ws.scan("transactions"), calibration_end=as_date(calibration_end),
@@ -144,7 +136,7 @@ def churn(
     from core.predict.churn import churn_analysis
     from core.predict.clv import clv_analysis
 
-    _precheck(output, force)
+    check_output(output, force)
     ws = _workspace(workspace, "transactions", analysis="churn risk")
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in ("customers", "touchpoints", "survey"))
@@ -194,7 +186,7 @@ def drivers(
     from core.predict.driver_data import RETENTION, driver_frame
     from core.predict.drivers import key_drivers
 
-    _precheck(output, force)
+    check_output(output, force)
     needs = ("survey", "transactions") if outcome == RETENTION else ("survey",)
     ws = _workspace(workspace, *needs, analysis="key-driver analysis")
     frame, names, notes = driver_frame(

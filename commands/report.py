@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from commands.options import FileFormat, FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
-from commands.output import emit
+from commands.output import check_output, emit
 from core.errors import InputError
 from core.result import Result
 
@@ -55,6 +55,7 @@ def run(name: str, workspace: Path | None, fmt: OutputFormat, output: Path | Non
     from core.evaluate import run_report
     from core.workspace import Workspace
 
+    check_output(output, force)
     show(run_report(name, Workspace.open(workspace), **options), fmt, output, force, file_format)
 
 

@@ -26,7 +26,7 @@ import polars as pl
 import typer
 
 from commands.options import FileFormat, FileFormatOpt, AsOfOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt, as_date
-from commands.output import emit
+from commands.output import check_output, emit
 from core.errors import InputError
 from core.features import FEATURES
 from core.result import Result
@@ -94,14 +94,6 @@ def _rfm_map(ws) -> dict[str, Any] | None:
     return section.get("rfm_map") if isinstance(section, dict) else None
 
 
-def _precheck(output: Path | None, force: bool) -> None:
-    """Fail on an unwritable --output before any work, not after it."""
-    if output is not None:
-        from core.export import check_target
-
-        check_target(output, force=force)
-
-
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
           file_format: FileFormat | None = None, long_tables: tuple[str, ...] = ()) -> None:
     emit(result, fmt, output, force, file_format=file_format, hide=(PER_CUSTOMER,), hide_on_terminal=long_tables)
@@ -121,7 +113,7 @@ def rfm(
     file_format: FileFormatOpt = None,
 ) -> None:
     """RFM scores by quantile and named segments (Champions, Loyal, ... Hibernating)."""
-    _precheck(output, force)
+    check_output(output, force)
     from core.segments.rfm import RFM_FEATURES, rfm_segments
 
     # Only R, F and M: no optional tables and no channel pass, so nothing else is computed.
@@ -152,7 +144,7 @@ def kmeans(
     file_format: FileFormatOpt = None,
 ) -> None:
     """K-Means clusters on standardised features, numbered by value and named from their profiles."""
-    _precheck(output, force)
+    check_output(output, force)
     from core.segments.clusters import DEFAULT_FEATURES, kmeans_segments
 
     use = [f.strip() for f in features.split(",") if f.strip()] if features else DEFAULT_FEATURES
@@ -178,7 +170,7 @@ def quadrant(
     file_format: FileFormatOpt = None,
 ) -> None:
     """Loyalty quadrants: purchase frequency x engagement (active loyal, passive loyal, chasers, lapsed)."""
-    _precheck(output, force)
+    check_output(output, force)
     from core.segments.quadrants import quadrant_segments
 
     _require_touchpoints(workspace)
@@ -228,7 +220,7 @@ def profile(
     file_format: FileFormatOpt = None,
 ) -> None:
     """Each segment's size, revenue share, feature means and medians, index (100 = average), channels."""
-    _precheck(output, force)
+    check_output(output, force)
     from core.segments.profile import compare_segments, segment_profile
 
     if compare is not None and len(compare) != 2:
@@ -288,7 +280,7 @@ def migrate(
     file_format: FileFormatOpt = None,
 ) -> None:
     """Segments at two dates and the transition matrix (counts and row shares) between them."""
-    _precheck(output, force)
+    check_output(output, force)
     from core.features import default_as_of
     from core.segments.migration import migration_between
     from core.workspace import Workspace

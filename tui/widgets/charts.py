@@ -28,7 +28,7 @@ from core.export import columns as k
 from core.export.charts.base import (PALETTE, ChartError, Series, compact, limit_note, need_columns, value_columns,
                                      value_range, wide, y_columns)
 from core.export.charts.heatmap import heatmap_matrix  # the exporter's reading of long/wide tables
-from core.export.charts.histogram import histogram_bins  # the exporter's bins (tail folded in)
+from core.export.charts.histogram import histogram_bins, histogram_values  # the exporter's bins (tail folded in)
 from core.export.display import format_value, label
 from core.result import Chart
 
@@ -182,10 +182,7 @@ def _histogram(chart: Chart, table: pl.DataFrame) -> Histogram:
         counts = [int(round(c)) for c in frame[ys[0]].to_list()]
         return Histogram(chart.title, edges, counts, k.column_kind(chart.x, table.schema[chart.x]),
                          f"n = {sum(counts):,}")
-    values = table[chart.x].cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        raise ChartError("no values to plot")
+    values = histogram_values(table, chart.x)
     kind = k.column_kind(chart.x, table.schema[chart.x])
     edges, counts, clipped, cut = histogram_bins(values)
     caption = f"n = {values.size:,}"

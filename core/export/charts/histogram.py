@@ -18,10 +18,7 @@ from core.result import Chart
 def histogram(chart: Chart, table: pl.DataFrame) -> str:
     if not table.schema[chart.x].is_numeric():
         raise ChartError(f"column {chart.x!r} is not numeric")
-    values = table[chart.x].cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        raise ChartError("no values to plot")
+    values = histogram_values(table, chart.x)
     kind = k.column_kind(chart.x, table.schema[chart.x])
     edges, counts, clipped, cut = histogram_bins(values)
     ticks_y = nice_ticks(0, float(counts.max()))
@@ -47,6 +44,15 @@ def histogram(chart: Chart, table: pl.DataFrame) -> str:
         caption += f"; {clipped:,} values above {format_value(cut, kind)} are counted in the last bin"
     body.append(svg_text(left, bottom + 38, caption, extra=' font-style="italic"'))
     return svg_root("histogram", chart.title, WIDTH, bottom + 50, body)
+
+
+def histogram_values(table: pl.DataFrame, column: str) -> np.ndarray:
+    """The finite values of a column, as the histogram bins them."""
+    values = table[column].cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ChartError("no values to plot")
+    return values
 
 
 def histogram_bins(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, float]:
