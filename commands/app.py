@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from commands import data, demo, export, predict, report, scale, segment
 from commands.options import ExitCode
-from commands.output import stderr
+from commands.output import start_busy, stderr, stop_busy
 from core.errors import LoyalistError
 
 
@@ -25,11 +25,13 @@ class LoyalistGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer's own message
             raise
         except LoyalistError as exc:
+            stop_busy()
             if _debug(ctx):
                 raise
             stderr.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # a bug: say so briefly, traceback on request
+            stop_busy()
             if _debug(ctx):
                 raise
             stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
@@ -60,9 +62,13 @@ app.command("demo")(demo.demo)
 
 @app.callback()
 def main_callback(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
 ) -> None:
     """Loyalist: customer segments, loyalty scales and evaluation reports."""
+    if ctx.invoked_subcommand not in (None, "tui"):
+        start_busy(f"loyalist {ctx.invoked_subcommand}: working…")
+        ctx.call_on_close(stop_busy)
 
 
 @app.command("tui")

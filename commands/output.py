@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.status import Status
 from rich.table import Table
 
 from commands.options import FileFormat, OutputFormat
@@ -24,6 +25,23 @@ MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
 
 stdout = Console(highlight=False, soft_wrap=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+_busy: Status | None = None  # the spinner of the running command, if on a terminal
+
+
+def start_busy(text: str) -> None:
+    """A spinner on stderr while a command works; nothing when stderr is piped."""
+    global _busy
+    if stderr.is_terminal and _busy is None:
+        _busy = stderr.status(text)
+        _busy.start()
+
+
+def stop_busy() -> None:
+    """Stop the spinner before anything is printed."""
+    global _busy
+    if _busy is not None:
+        _busy.stop()
+        _busy = None
 
 
 def emit(
@@ -42,6 +60,7 @@ def emit(
     printouts; `hide_on_terminal` only out of the table printout. `--format csv` prints
     the main table and `--output` writes everything, hidden or not.
     """
+    stop_busy()
     hidden = set(hide) | (set(hide_on_terminal) if fmt is OutputFormat.table else set())
     shown = replace(result, tables={k: v for k, v in result.tables.items() if k not in hidden})
     if fmt is OutputFormat.json:
