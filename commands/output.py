@@ -20,6 +20,7 @@ from rich.table import Table
 from commands.options import FileFormat, OutputFormat
 from core.export import check_target, write_result
 from core.result import Result
+from core.workspace import Workspace
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
 
@@ -53,6 +54,7 @@ def emit(
     hide: Collection[str] = (),
     hide_on_terminal: Collection[str] = (),
     file_format: FileFormat | None = None,
+    workspace: Workspace | None = None,
 ) -> None:
     """Print a result in the chosen format and, with --output, write all of it to a file.
 
@@ -61,6 +63,8 @@ def emit(
     the main table and `--output` writes everything, hidden or not.
     """
     stop_busy()
+    if workspace is not None:  # so an exported report says where its numbers came from
+        result = result.with_params(workspace=str(workspace.root))
     hidden = set(hide) | (set(hide_on_terminal) if fmt is OutputFormat.table else set())
     shown = replace(result, tables={k: v for k, v in result.tables.items() if k not in hidden})
     if fmt is OutputFormat.json:

@@ -60,8 +60,8 @@ class Importance(str, Enum):
 
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
-          file_format: FileFormat | None = None, hidden: tuple[str, ...] = ()) -> None:
-    emit(result, fmt, output, force, file_format=file_format, hide=hidden)
+          file_format: FileFormat | None = None, hidden: tuple[str, ...] = (), ws=None) -> None:
+    emit(result, fmt, output, force, file_format=file_format, hide=hidden, workspace=ws)
 
 
 def _workspace(workspace: Path | None, *tables: str, analysis: str):
@@ -101,7 +101,7 @@ def clv(
         holdout_end=as_date(holdout_end), unit=unit.value, horizon=horizon,
         discount_rate=discount_rate,
     )
-    _show(result, fmt, output, force, file_format, hidden=("customers",))
+    _show(result, fmt, output, force, file_format, ws=ws, hidden=("customers",))
 
 
 @app.command("churn")
@@ -157,7 +157,7 @@ def churn(
         test_as_of=as_date(test_date), train_as_of=as_date(train_date), threshold=threshold,
         clv=clv_table, top=top or None, max_recency_days=max_recency, model=model.value,
     )
-    _show(result, fmt, output, force, file_format)
+    _show(result, fmt, output, force, file_format, ws=ws)
 
 
 @app.command("drivers")
@@ -197,4 +197,4 @@ def drivers(
                          holdout=holdout, n_folds=folds, random_state=seed)
     if notes:
         result = dataclasses.replace(result, notes=(*result.notes, *notes))
-    _show(result, fmt, output, force, file_format)
+    _show(result, fmt, output, force, file_format, ws=ws)

@@ -111,14 +111,16 @@ def check(
 
             result = reliability(table, _item_list(items), missing=(missing or Missing.pairwise).value,
                                  ci=ci.value, level=level, n_boot=n_boot, seed=seed)
-            result = dataclasses.replace(result, params={**result.params, "data": str(data)})
+            result = result.with_params(data=str(data))
     else:
         if items is not None:
             raise InputError("--items goes with --data", fix="list the items in the spec instead")
         from core.scale.run import run_check
 
-        result = run_check(_workspace(workspace), _spec(spec, missing), as_of=as_date(as_of),
+        ws = _workspace(workspace)
+        result = run_check(ws, _spec(spec, missing), as_of=as_date(as_of),
                            ci=ci.value, level=level, n_boot=n_boot, seed=seed)
+        result = result.with_params(workspace=str(ws.root))
     emit(result, fmt, output, force, file_format=file_format)
 
 
@@ -145,7 +147,8 @@ def score(
     normalised item, score and tier."""
     from core.scale.run import run_score
 
-    result = run_score(_workspace(workspace), _spec(spec), as_of=as_date(as_of))
+    ws = _workspace(workspace)
+    result = run_score(ws, _spec(spec), as_of=as_date(as_of)).with_params(workspace=str(ws.root))
     # On a terminal the summary matters; the per-customer scores go to --output or csv.
     emit(result, fmt, output, force, file_format=file_format, hide_on_terminal=("scores",))
 
@@ -166,5 +169,6 @@ def validate(
     validity: AUC and buying rate by score decile over the spec's outcome_days."""
     from core.scale.run import run_validate
 
-    result = run_validate(_workspace(workspace), _spec(spec), as_of=as_date(as_of), n_factors=factors)
+    ws = _workspace(workspace)
+    result = run_validate(ws, _spec(spec), as_of=as_date(as_of), n_factors=factors).with_params(workspace=str(ws.root))
     emit(result, fmt, output, force, file_format=file_format)

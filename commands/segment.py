@@ -95,8 +95,9 @@ def _rfm_map(ws) -> dict[str, Any] | None:
 
 
 def _show(result: Result, fmt: OutputFormat, output: Path | None, force: bool,
-          file_format: FileFormat | None = None, long_tables: tuple[str, ...] = ()) -> None:
-    emit(result, fmt, output, force, file_format=file_format, hide=(PER_CUSTOMER,), hide_on_terminal=long_tables)
+          file_format: FileFormat | None = None, long_tables: tuple[str, ...] = (), ws=None) -> None:
+    emit(result, fmt, output, force, file_format=file_format, hide=(PER_CUSTOMER,),
+         hide_on_terminal=long_tables, workspace=ws)
 
 
 @app.command("rfm")
@@ -120,7 +121,7 @@ def rfm(
     ws, features, day = _features(workspace, as_date(as_of), tables=(), columns=RFM_FEATURES,
                                   channels=())
     _show(rfm_segments(features, bins=bins, method=method.value, scheme=scheme.value,
-                       rfm_map=_rfm_map(ws), as_of=day), fmt, output, force, file_format)
+                       rfm_map=_rfm_map(ws), as_of=day), fmt, output, force, file_format, ws=ws)
 
 
 @app.command("kmeans")
@@ -150,10 +151,10 @@ def kmeans(
     use = [f.strip() for f in features.split(",") if f.strip()] if features else DEFAULT_FEATURES
     if not use:
         raise InputError("--features is empty", fix="list features, e.g. log:monetary,n_channels")
-    _, table, day = _features(workspace, as_date(as_of))
+    ws, table, day = _features(workspace, as_date(as_of))
     result = kmeans_segments(table, use=use, k=k, k_range=(2, k_max), sample_size=sample_size,
                              seed=seed, minibatch_threshold=minibatch_threshold, as_of=day)
-    _show(result, fmt, output, force, file_format)
+    _show(result, fmt, output, force, file_format, ws=ws)
 
 
 @app.command("quadrant")
@@ -174,9 +175,9 @@ def quadrant(
     from core.segments.quadrants import quadrant_segments
 
     _require_touchpoints(workspace)
-    _, table, day = _features(workspace, as_date(as_of))
+    ws, table, day = _features(workspace, as_date(as_of))
     _show(quadrant_segments(table, frequency_split=frequency_split,
-                            engagement_split=engagement_split, as_of=day), fmt, output, force, file_format)
+                            engagement_split=engagement_split, as_of=day), fmt, output, force, file_format, ws=ws)
 
 
 def _require_touchpoints(workspace: Path | None) -> None:
@@ -240,7 +241,7 @@ def profile(
         result = compare_segments(features, assigned, compare[0], compare[1], as_of=day)
     else:
         result = segment_profile(features, assigned, order=order, as_of=day)
-    _show(result, fmt, output, force, file_format, long_tables=("features", "channels"))
+    _show(result, fmt, output, force, file_format, ws=ws, long_tables=("features", "channels"))
 
 
 def _read_segments(path: Path) -> pl.DataFrame:
@@ -306,4 +307,4 @@ def migrate(
         result = dataclasses.replace(result, notes=(
             *result.notes, "clusters are fitted separately at each date; names describe each "
             "date's centres"))
-    _show(result, fmt, output, force, file_format, long_tables=("transitions",))
+    _show(result, fmt, output, force, file_format, ws=ws, long_tables=("transitions",))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -47,6 +47,10 @@ class Result:
     charts: tuple[Chart, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    def with_params(self, **params: Any) -> Result:
+        """The same result with more parameters recorded (existing ones win)."""
+        return replace(self, params={**params, **self.params})
 
     @property
     def main_table(self) -> pl.DataFrame:

@@ -134,4 +134,5 @@ def run_report(name: str, workspace: Tables, **options: Any) -> Result:
     present = tuple(t for t in spec.uses if workspace.has(t))
     workspace.require(*needs, *present, analysis=spec.analysis)
     frames = {t: workspace.scan(t) for t in (*needs, *present)}
-    return spec.run(**frames, **options, workspace=str(workspace.root))
+    result = spec.run(**frames, **options, workspace=str(workspace.root))
+    return result.with_params(workspace=str(workspace.root))

@@ -132,3 +132,12 @@ def test_every_report_on_the_sample_as_json(sample, name, keys):
     data = as_json(invoke(name, "-w", str(sample), "-f", "json"))
     assert keys <= set(data)
     assert data["name"] == f"report.{name}" and isinstance(data["notes"], list)
+
+
+def test_an_exported_report_names_its_workspace(tmp_path):
+    from core.workspace import bundled_sample
+
+    out = tmp_path / "nps.json"
+    result = runner.invoke(app, ["report", "nps", "-w", str(bundled_sample()), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["params"]["workspace"] == str(bundled_sample())
