@@ -120,6 +120,8 @@ def coerce(
         if isinstance(source_dtype, pl.Datetime):
             parsed = col
         elif isinstance(source_dtype, pl.Date):
+            if kind == c.DATE:
+                return col  # already a date (Parquet): no round trip through Datetime
             parsed = col.cast(pl.Datetime("us"))
         else:
             formats = (options.date_format or date_format or "%Y-%m-%d").split(FORMAT_SEPARATOR)

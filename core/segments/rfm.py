@@ -154,16 +154,20 @@ def rfm_scores(features: pl.DataFrame, *, bins: int = 5, method: str = "rank") -
 def _rank_scores(good: pl.DataFrame, keys: dict[str, list[str]], bins: int) -> list[pl.Series]:
     n = good.height
     # Each metric as a 0-based dense code; three codes pack into one int64 sort key, and a
-    # stable sort of one integer column is several times faster than a three-column sort
-    # with heavy ties. Full ties keep row order, which is customer_id order.
-    codes = good.select((pl.col(c).rank("dense").cast(pl.Int64) - 1) for c in ("r", "f", "m"))
-    sizes = {c: int(codes[c].max()) + 1 for c in codes.columns}
+    # sort of one integer column is several times faster than a three-column sort with
+    # heavy ties. Full ties keep row order, which is customer_id order: the row number is
+    # packed in last when it fits (an unstable sort is then ~4x faster than a stable one).
+    codes = {c: np.unique(good[c].to_numpy(), return_inverse=True)[1].astype(np.int64)
+             for c in ("r", "f", "m")}
+    sizes = {c: int(codes[c].max()) + 1 for c in codes}
+    rows = np.arange(n, dtype=np.int64)
     out = []
     for name, (a, b, c) in keys.items():
-        if sizes[a] * sizes[b] * sizes[c] < _PACK_LIMIT:
-            packed = (codes[a].to_numpy() * sizes[b] + codes[b].to_numpy()) * sizes[c] \
-                + codes[c].to_numpy()
-            order = np.argsort(packed, kind="stable")
+        combos = sizes[a] * sizes[b] * sizes[c]
+        if combos < _PACK_LIMIT:
+            packed = (codes[a] * sizes[b] + codes[b]) * sizes[c] + codes[c]
+            order = (np.argsort(packed * n + rows) if combos * n < _PACK_LIMIT
+                     else np.argsort(packed, kind="stable"))
         else:  # too many distinct values to pack
             order = good.with_row_index("_row").select(
                 pl.arg_sort_by([a, b, c, "_row"])).to_series().to_numpy()

@@ -242,3 +242,20 @@ def test_matches_pandas_reference() -> None:
                                ref["ipt"].astype(float), equal_nan=True)
     np.testing.assert_allclose(ours.loc[buyers, "share_web"], ref["share_web"])
     assert (ours.loc[buyers, "last_channel"] == ref["last_channel"]).all()
+
+
+def test_aggregating_in_passes_gives_the_same_features(monkeypatch) -> None:
+    """Big histories are aggregated in several passes over disjoint customers (bounded
+    memory); the features must not depend on how many passes were made."""
+    import core.features as features
+    from core.workspace import Workspace, bundled_sample
+
+    ws = Workspace.open(bundled_sample())
+    tables = {t: ws.scan(t) for t in ("customers", "touchpoints", "survey")}
+    one_pass = features.customer_features(ws.scan("transactions"), **tables).collect()
+    monkeypatch.setattr(features, "ROWS_PER_PASS", 5_000)
+    assert features.aggregation_passes(ws.scan("transactions")) > 1
+    in_passes = features.customer_features(ws.scan("transactions"), **tables).collect()
+    from polars.testing import assert_frame_equal
+
+    assert_frame_equal(in_passes.sort("customer_id"), one_pass.sort("customer_id"))
