@@ -24,8 +24,13 @@ NO_CHANNEL = "(no channel)"
 
 
 def customer_history(ws: Workspace, customer_id: str, *, scores: Mapping[str, Any] | None = None,
-                     segmentation: str | None = None, as_of: dt.date | None = None) -> Result:
-    """Result "customer.history": tables orders, channels, survey, profile and scores."""
+                     segmentation: str | None = None, as_of: dt.date | None = None,
+                     loyalty: pl.DataFrame | None = None) -> Result:
+    """Result "customer.history": tables orders, channels, survey, profile and scores.
+
+    `loyalty` is a scale's per-customer table (customer_id, score, tier) when one has been
+    computed; the customer's loyalty score and tier join their other scores.
+    """
     tx = ws.scan("transactions").filter(pl.col("customer_id") == customer_id)
     if as_of is not None:
         tx = tx.filter(pl.col("order_date") <= as_of)
@@ -46,7 +51,12 @@ def customer_history(ws: Workspace, customer_id: str, *, scores: Mapping[str, An
     channels = by_channel(orders)
     profile = _facts(customer.row(0, named=True) if customer is not None and customer.height else {},
                      skip={"customer_id"})
-    score_facts = _facts(dict(scores or {}), skip={"customer_id"})
+    scores = dict(scores or {})
+    if loyalty is not None:
+        mine = loyalty.filter(pl.col("customer_id") == customer_id)
+        if mine.height:
+            scores |= {"loyalty_score": mine["score"][0], "loyalty_tier": mine["tier"][0]}
+    score_facts = _facts(scores, skip={"customer_id"})
     survey = _survey_long(frames["survey"]) if "survey" in frames else _survey_long(pl.DataFrame())
     name = customer["name"][0] if customer is not None and customer.height and "name" in customer.columns else None
     purchases = orders.filter(pl.col("amount") > 0)

@@ -13,6 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+import polars as pl
+
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.message import Message
@@ -55,11 +57,15 @@ class LoyalistApp(App):
     def __init__(self, workspace: str | Path | None = None) -> None:
         super().__init__()
         self.workspace_path = Path(workspace) if workspace is not None else None
+        # The Scale builder's latest per-customer scores (customer_id, score, tier), shown in
+        # a customer's history; None until a scale has been computed on this workspace.
+        self.loyalty_scores: pl.DataFrame | None = None
 
     def on_mount(self) -> None:
         self.open_workspace()
 
     def open_workspace(self) -> None:
+        self.loyalty_scores = None
         self.workspace_state = WorkspaceState(self.workspace_path)
         self._open(self.workspace_path)
 

@@ -353,3 +353,20 @@ async def test_palette_lists_every_scale_action(sample: Path, settle) -> None:
         assert {"scores", "tiers", "items", "sensitivity"} <= set(exported.result.tables)
         await pilot.press("escape")
         assert app.screen.exportable().table == "scores"
+
+
+async def test_a_customers_history_shows_the_scale_score(sample: Path, settle) -> None:
+    from tui.messages import OpenCustomer
+    from tui.screens.customer import CustomerScreen
+
+    async with LoyalistApp(sample).run_test(size=SIZE) as pilot:
+        app = await open_scale(pilot, settle)
+        scores = app.screen.outcome.scores.tables["scores"]
+        someone = scores.drop_nulls("score").row(0, named=True)
+        app.post_message(OpenCustomer(someone["customer_id"]))
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen)
+        facts = dict(app.screen.result.tables["scores"].iter_rows())
+        shown = {str(k).lower(): v for k, v in facts.items()}
+        assert any("loyalty" in k and "score" in k for k in shown), facts
+        assert someone["tier"] in {str(v) for v in facts.values()}

@@ -111,7 +111,7 @@ class CustomerScreen(ModalScreen[None]):
     def load(self, ws: Workspace, customer_id: str) -> None:
         try:
             result = customer_history(ws, customer_id, scores=self.scores, segmentation=self.segmentation,
-                                      as_of=self.as_of)
+                                      as_of=self.as_of, loyalty=getattr(self.app, "loyalty_scores", None))
         except Exception as exc:  # a readable panel message, never a crash
             self.post_message(WorkFailed(customer_id, "history", describe_error(exc)))
             return

@@ -351,6 +351,7 @@ usually means the item needs reversing.
         self.pending = None
         outcome: ScaleOutcome = message.prepared
         self.outcome = outcome
+        self.app.loyalty_scores = outcome.scores.tables["scores"].select("customer_id", "score", "tier")
         self.data[outcome.spec.as_of] = outcome.data
         self.items_table.show_rows(outcome.rows)
         self.set_summary(summary_text(outcome))
