@@ -119,6 +119,12 @@ def attribution(
                 f"{purchases - int(conversions)} of {purchases} purchases had no touchpoint in "
                 "their window and are not attributed to any channel."
             )
+    notes.append(
+        "Every model shares out conversions among the channels on converting paths: credit "
+        "follows exposure, not proven effect. A channel on many journeys of customers who "
+        "would have bought anyway still earns credit; compare markov_per_journey, and use a "
+        "holdout (report campaign, report experiment) to measure incremental lift."
+    )
     tables = {"channels": channels}
     if has_value:
         tables["value"] = table.select(
