@@ -184,3 +184,13 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     """Sum of a * b without BLAS: a threaded BLAS dot on a busy machine (or beside other
     threads in the app) costs far more than the multiply-and-add itself."""
     return float(np.add.reduce(a * b))
+
+
+def store_fit(model: object, fit: MLEFit, *, n_customers: int) -> None:
+    """Set the learned attributes every maximum-likelihood model here shares."""
+    model.fit_ = fit
+    model.params_ = dict(zip(fit.names, fit.estimates.tolist()))
+    model.se_ = dict(zip(fit.names, fit.se.tolist()))
+    model.cov_ = fit.cov
+    model.log_likelihood_ = fit.log_likelihood
+    model.n_customers_ = n_customers

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from core.errors import AnalysisError, InputError
-from core.predict._mle import MLEFit, compress, dot, exploration_sample, fit_log_space
+from core.predict._mle import compress, dot, exploration_sample, fit_log_space, store_fit
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -118,12 +118,7 @@ class BetaGeoModel:
             explore=self._explore(x, tx, big_t),
             hint="e.g. nobody seems to drop out, or purchase rates barely differ",
         )
-        self.fit_: MLEFit = fit
-        self.params_ = dict(zip(NAMES, fit.estimates.tolist()))
-        self.se_ = dict(zip(NAMES, fit.se.tolist()))
-        self.cov_ = fit.cov
-        self.log_likelihood_ = fit.log_likelihood
-        self.n_customers_ = len(x)
+        store_fit(self, fit, n_customers=len(x))
         return self
 
     def _explore(self, x, tx, big_t):

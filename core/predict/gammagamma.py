@@ -20,7 +20,7 @@ from scipy.special import digamma, gammaln
 from scipy.stats import pearsonr
 
 from core.errors import AnalysisError, InputError
-from core.predict._mle import MLEFit, dot, exploration_sample, fit_log_space
+from core.predict._mle import dot, exploration_sample, fit_log_space, store_fit
 
 NAMES = ("p", "q", "gamma")
 
@@ -92,12 +92,7 @@ class GammaGammaModel:
             ),
             hint="e.g. mean spend barely differs between customers",
         )
-        self.fit_: MLEFit = fit
-        self.params_ = dict(zip(NAMES, fit.estimates.tolist()))
-        self.se_ = dict(zip(NAMES, fit.se.tolist()))
-        self.cov_ = fit.cov
-        self.log_likelihood_ = fit.log_likelihood
-        self.n_customers_ = len(x)
+        store_fit(self, fit, n_customers=len(x))
         if self.params_["q"] <= 1:
             raise AnalysisError(
                 f"the Gamma-Gamma fit gives q = {self.params_['q']:.3f} <= 1, so expected spend "
