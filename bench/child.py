@@ -181,12 +181,12 @@ def scale(folder: Path, args: dict) -> Work:
 def _report_stage(name: str) -> None:
     @stage(f"report.{name}")
     def report(folder: Path, args: dict) -> Work:
-        from core.evaluate import run_report
+        from core.registry import run_analysis
         from core.workspace import Workspace
 
         def work() -> dict:
             ws = Workspace.open(folder)
-            result = run_report(name, ws)
+            result = run_analysis(f"report.{name}", ws)
             return _rows(None, "transactions",
                          tables={k: v.height for k, v in result.tables.items()})
         return work

@@ -11,9 +11,13 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from commands import data, demo, export, predict, report, scale, segment
+from commands.analysis import add_analysis_commands
 from commands.options import ExitCode
-from commands.output import start_busy, stderr, stop_busy
 from core.errors import LoyalistError
+from core.registry import groups
+
+# Commands printing goes through commands.output, imported when a command runs: it loads
+# Polars and the exporters, which `loyalist --help` must not pay for.
 
 
 class LoyalistGroup(TyperGroup):
@@ -25,12 +29,16 @@ class LoyalistGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer's own message
             raise
         except LoyalistError as exc:
+            from commands.output import stderr, stop_busy
+
             stop_busy()
             if _debug(ctx):
                 raise
             stderr.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # a bug: say so briefly, traceback on request
+            from commands.output import stderr, stop_busy
+
             stop_busy()
             if _debug(ctx):
                 raise
@@ -51,11 +59,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(data.app, name="data", help="Inspect and validate a workspace's tables.")
-app.add_typer(segment.app, name="segment", help="RFM, clusters, loyalty quadrants, profiles, migration.")
-app.add_typer(scale.app, name="scale", help="Build, check and score loyalty scales.")
-app.add_typer(report.app, name="report", help="Evaluation reports: channels, attribution, experiments, ...")
-app.add_typer(predict.app, name="predict", help="CLV, churn risk and key drivers.")
+# One command group per registry group: its module adds what the registry cannot say (data
+# convert, scale init, report experiment --plan); a group without a module is all registry.
+MODULES = {"data": data.app, "segment": segment.app, "scale": scale.app, "report": report.app,
+           "predict": predict.app}
+for _group in groups():
+    _sub = MODULES.get(_group.name)
+    if _sub is None:
+        _sub = typer.Typer(no_args_is_help=True)
+        add_analysis_commands(_sub, _group.name)
+    app.add_typer(_sub, name=_group.name, help=_group.help)
 app.add_typer(export.app, name="export", help="Write several reports into one HTML report or workbook, from a recipe.")
 app.command("demo")(demo.demo)
 
@@ -66,9 +79,8 @@ def main_callback(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
 ) -> None:
     """Loyalist: customer segments, loyalty scales and evaluation reports."""
-    if ctx.invoked_subcommand not in (None, "tui"):
-        start_busy(f"loyalist {ctx.invoked_subcommand}: working…")
-        ctx.call_on_close(stop_busy)
+    # Each command starts its spinner once its options are parsed (commands.analysis.working),
+    # so `--help` and usage errors load nothing.
 
 
 @app.command("tui")

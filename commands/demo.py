@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from commands.output import stderr
 from core.errors import InputError
 
 
@@ -19,6 +18,7 @@ def demo(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that already has files")] = False,
 ) -> None:
     """Write a realistic, deterministic sample workspace (all six tables)."""
+    from commands.output import stderr
     from core.demo import write_workspace
 
     if file_format not in ("csv", "parquet"):

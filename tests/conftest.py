@@ -35,3 +35,17 @@ def sample_copy(tmp_path):
     if not SAMPLE.is_dir():
         pytest.skip("the sample workspace has not been generated")
     return Path(shutil.copytree(SAMPLE, tmp_path / "sample"))
+
+
+@pytest.fixture
+def add_analysis(monkeypatch):
+    """Register made-up analyses (group "test") for one test; they are gone after it."""
+    from core.registry import model
+
+    monkeypatch.setitem(model.GROUPS, "test", model.Group("test", "Tests", "Made-up analyses for tests"))
+
+    def add(analysis):
+        monkeypatch.setitem(model.ANALYSES, analysis.kind, analysis)
+        return model.register(analysis)
+
+    return add

@@ -1,7 +1,8 @@
 """Evaluation reports: each a function taking LazyFrames and returning one Result.
 
-REPORTS says which tables each report needs and which it uses when present, so the CLI
-and the TUI run any report the same way (`run_report`) and a missing table is named
+Each is declared in the registry (core/registry/catalog/report.py: the tables it needs and
+uses, its options), so the CLI, recipes and the app run any report the same way,
+`core.registry.run_analysis("report.nps", ws, options)`, and a missing table is named
 before any work starts. Empty cells mean "does not apply" or "cannot be known", never 0.
 
 Result names, headline figures and tables (columns) - the stable keys of `--format json`,
@@ -70,12 +71,6 @@ report.kpi - headline: every KPI's current value
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
-
-import polars as pl
-
 from core.evaluate.attribution import attribution
 from core.evaluate.campaign import campaign
 from core.evaluate.channels import channels
@@ -85,54 +80,5 @@ from core.evaluate.kpi import kpi
 from core.evaluate.nps import nps
 from core.evaluate.plan import plan
 from core.evaluate.program import program
-from core.result import Result
 
-__all__ = ["REPORTS", "Report", "attribution", "campaign", "channels", "cohorts", "experiment", "kpi",
-           "nps", "plan", "program", "run_report"]
-
-
-class Tables(Protocol):
-    """What run_report needs from a workspace (core.workspace.Workspace has it)."""
-
-    root: Any
-
-    def has(self, table: str) -> bool: ...
-    def scan(self, table: str) -> pl.LazyFrame: ...
-    def require(self, *tables: str, analysis: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Report:
-    name: str
-    run: Callable[..., Result]
-    needs: tuple[str, ...]  # tables the report cannot do without
-    uses: tuple[str, ...] = ()  # tables it uses when the workspace has them
-    replaced_by: str | None = None  # an option that stands in for the needed tables
-
-    @property
-    def analysis(self) -> str:
-        return f"{self.name} report"
-
-
-REPORTS: dict[str, Report] = {r.name: r for r in (
-    Report("channels", channels, ("transactions",), ("customers", "touchpoints", "survey", "campaigns")),
-    Report("attribution", attribution, ("touchpoints", "transactions"), replaced_by="paths"),
-    Report("experiment", experiment, ("experiments",), ("transactions", "campaigns")),
-    Report("campaign", campaign, ("campaigns", "transactions"), ("experiments", "touchpoints", "customers")),
-    Report("program", program, ("transactions", "customers"), ("survey",)),
-    Report("nps", nps, ("survey",), ("customers", "transactions")),
-    Report("cohorts", cohorts, ("transactions",)),
-    Report("kpi", kpi, ("transactions",), ("customers", "touchpoints", "survey")),
-)}
-
-
-def run_report(name: str, workspace: Tables, **options: Any) -> Result:
-    """Check the tables a report needs (MissingTableError names the first one missing), then
-    run it on the workspace's tables with the given options."""
-    spec = REPORTS[name]
-    needs = () if spec.replaced_by and options.get(spec.replaced_by) is not None else spec.needs
-    present = tuple(t for t in spec.uses if workspace.has(t))
-    workspace.require(*needs, *present, analysis=spec.analysis)
-    frames = {t: workspace.scan(t) for t in (*needs, *present)}
-    result = spec.run(**frames, **options, workspace=str(workspace.root))
-    return result.with_params(workspace=str(workspace.root))
+__all__ = ["attribution", "campaign", "channels", "cohorts", "experiment", "kpi", "nps", "plan", "program"]

@@ -116,6 +116,12 @@ def plan(
     )
 
 
+def plan_experiment(*, baseline: float, lift: float, absolute: bool = False, alpha: float = 0.05,
+                    power: float = 0.8, ratio: float = 1.0, units: int | None = None) -> Result:
+    """`plan` under the options `report experiment --plan` and recipes use (core.registry)."""
+    return plan(baseline, lift, relative=not absolute, alpha=alpha, power_target=power, ratio=ratio, units=units)
+
+
 def check(ok: bool, message: str, example: str) -> None:
     if not ok:
         raise InputError(message, fix=f"pass e.g. {example}")

@@ -89,3 +89,28 @@ def run_validate(ws, spec: ScaleSpec, *, as_of: dt.date | None = None,
                    "outcome_days": spec.outcome_days},
                   result.charts, {**result.params, "as_of": data.as_of},
                   (*result.notes, *notes))
+
+
+# -- from a spec file: what core.registry runs (`loyalist scale check|score|validate`) -------
+
+
+def spec_from_file(path, missing: str | None = None) -> ScaleSpec:
+    import dataclasses
+
+    from core.scale.spec import load_spec
+
+    spec = load_spec(path)
+    return dataclasses.replace(spec, missing=missing) if missing else spec
+
+
+def check_spec_file(ws, *, spec, missing: str | None = None, ci: str = "feldt", level: float = 0.95,
+                    n_boot: int = 1000, seed: int = 0, as_of: dt.date | None = None) -> Result:
+    return run_check(ws, spec_from_file(spec, missing), as_of=as_of, ci=ci, level=level, n_boot=n_boot, seed=seed)
+
+
+def score_spec_file(ws, *, spec, as_of: dt.date | None = None) -> Result:
+    return run_score(ws, spec_from_file(spec), as_of=as_of)
+
+
+def validate_spec_file(ws, *, spec, factors: int | None = None, as_of: dt.date | None = None) -> Result:
+    return run_validate(ws, spec_from_file(spec), as_of=as_of, n_factors=factors)

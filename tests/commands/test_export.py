@@ -105,14 +105,14 @@ def test_a_bad_recipe_is_one_clear_line(tmp_path):
     assert len(lines) == 1 and "unknown kind 'segment.nope'" in lines[0]
 
 
-def test_keep_going_writes_the_rest_and_exits_one(tmp_path, make_workspace, monkeypatch):
+def test_keep_going_writes_the_rest_and_exits_one(tmp_path, make_workspace, add_analysis):
     from core.errors import AnalysisError
-    from core.export import kinds as registry
+    from core.registry import Analysis
 
-    kinds = dict(registry.REPORT_KINDS)
-    monkeypatch.setattr("core.export.recipe.REPORT_KINDS", kinds)
-    kinds["test.broken"] = registry.ReportKind("test.broken", lambda ws, o: (_ for _ in ()).throw(
-        AnalysisError("too few customers")))
+    def broken(ws):
+        raise AnalysisError("too few customers")
+
+    add_analysis(Analysis("test.broken", "Broken", "always fails", run=broken, needs=()))
     folder = make_workspace({"transactions.csv": TX})
     path = recipe(tmp_path, '[[report]]\nkind = "test.broken"\n' + REPORTS, folder)
     out = tmp_path / "m.html"
@@ -125,19 +125,27 @@ def test_keep_going_writes_the_rest_and_exits_one(tmp_path, make_workspace, monk
     assert "could not be produced: too few customers" in text and "Quality" in text
 
 
-def test_kinds_lists_what_a_recipe_can_name():
-    result = runner.invoke(app, ["export", "kinds"], env={"COLUMNS": "160"})
+def test_kinds_lists_every_analysis_with_its_defaults():
+    from core.registry import analyses
+
+    result = runner.invoke(app, ["export", "kinds"], env={"COLUMNS": "250"})
     assert result.exit_code == 0
-    assert "data.inspect" in result.stdout and "data.validate" in result.stdout and "as_of" in result.stdout
+    for analysis in analyses():
+        assert analysis.kind in result.stdout
+    assert "bins = 5" in result.stdout and "spec (required)" in result.stdout
 
 
-def test_init_writes_a_recipe_that_runs(tmp_path, make_workspace):
+def test_a_recipe_output_outside_its_folder_is_refused_unless_given(tmp_path, make_workspace):
     folder = make_workspace({"transactions.csv": TX})
-    path = tmp_path / "starter.toml"
-    assert runner.invoke(app, ["export", "init", str(path)]).exit_code == 0
-    text = path.read_text(encoding="utf-8")
-    assert 'kind = "data.inspect"' in text and 'kind = "data.validate"' in text
-    assert runner.invoke(app, ["export", "init", str(path)]).exit_code == 2  # no silent overwrite
-    result = runner.invoke(app, ["export", "run", str(path), "-w", str(folder)])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "monthly-report.html").exists()
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    victim = tmp_path / "victim.html"
+    victim.write_text("keep me", encoding="utf-8")
+    path = recipes / "monthly.toml"
+    path.write_text(f'output = "../victim.html"\nworkspace = "{folder}"\n' + REPORTS, encoding="utf-8")
+    refused = runner.invoke(app, ["export", "run", str(path), "--force"])
+    assert refused.exit_code == 2 and "outside the recipe's folder" in refused.stderr
+    assert "--output" in refused.stderr and victim.read_text(encoding="utf-8") == "keep me"
+    given = runner.invoke(app, ["export", "run", str(path), "--output", str(victim), "--force"])
+    assert given.exit_code == 0, given.output
+    assert victim.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

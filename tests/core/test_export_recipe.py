@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from core.errors import AnalysisError, InputError, LoyalistError
-from core.export import kinds as registry
-from core.export.recipe import load_recipe, run_recipe
+from core.export.recipe import load_recipe, output_path, recipe_text, run_recipe
+from core.registry import DATE, FLOAT, INT, LIST, TEXT, Analysis, Option
 from core.result import Result
 from core.workspace import Workspace
 
@@ -16,24 +16,23 @@ TX = "customer_id,order_date,amount\nC1,2024-01-05,10\nC2,2024-02-06,-3\nC1,2024
 
 
 @pytest.fixture
-def fake_kinds(monkeypatch):
-    """Two made-up report kinds that record the options they were given."""
-    kinds = dict(registry.REPORT_KINDS)
-    monkeypatch.setattr(registry, "REPORT_KINDS", kinds)
-    monkeypatch.setattr("core.export.recipe.REPORT_KINDS", kinds)
+def fake_kinds(add_analysis):
+    """Two made-up analyses; echo records the options it was given (those with a value)."""
     calls = []
 
-    def echo(ws, options):
-        calls.append(options)
-        table = pl.DataFrame({"k": list(options), "v": list(map(str, options.values()))})
-        return Result("test.echo", "Echo", {"options": table}, params=dict(options))
+    def echo(ws, **options):
+        given = {k: v for k, v in options.items() if v is not None}
+        calls.append(given)
+        table = pl.DataFrame({"k": list(given), "v": list(map(str, given.values()))})
+        return Result("test.echo", "Echo", {"options": table}, params=given)
 
-    def broken(ws, options):
+    def broken(ws):
         raise AnalysisError("too little data for this")
 
-    registry.register_report("test.echo", echo, options={"as_of": dt.date, "bins": int, "weight": float,
-                                                         "label": str, "items": list})
-    registry.register_report("test.broken", broken)
+    add_analysis(Analysis("test.echo", "Echo", "says what it was given", run=echo, needs=(), options=(
+        Option("as_of", DATE), Option("bins", INT, low=2), Option("weight", FLOAT), Option("label", TEXT),
+        Option("items", LIST), Option("window_days", INT, flags=("--window",)))))
+    add_analysis(Analysis("test.broken", "Broken", "always fails", run=broken, needs=()))
     return calls
 
 
@@ -82,6 +81,9 @@ kind = "data.inspect"
     ('[[report]]\nkind = "test.echo"\nbinz = 3', r"report 1 \(test.echo\): unknown option binz"),
     ('[[report]]\nkind = "test.echo"\nbins = "three"', "bins must be a whole number"),
     ('[[report]]\nkind = "test.echo"\nbins = true', "bins must be a whole number"),
+    ('[[report]]\nkind = "test.echo"\nbins = 1', "bins must be at least 2"),
+    ('[[report]]\nkind = "segment.rfm"\nmethod = "mean"', "method must be one of rank, midrank"),
+    ('[[report]]\nkind = "test.echo"\nwindow = 3\nwindow_days = 4', "given twice|window"),
     ('[[report]]\nkind = "test.echo"\nas_of = "June"', "as_of must be a date"),
     ('[[report]]\nkind = "data.inspect"\n[[report]]\nkind = "test.echo"\nlabel = 3', "report 2 .*label must be text"),
     ('[defaults]\nbins = [1\n', "not valid TOML"),
@@ -130,7 +132,7 @@ items = ["a", "b"]
     assert validate.title == "Quality" and validate.params["as_of"] == dt.date(2024, 2, 29)
     # the 2024-03-01 order is after the as-of date: the validator must have been given it
     assert "date_after_as_of" in validate.main_table["rule"].to_list()
-    assert fake_kinds == [{"as_of": dt.date(2024, 2, 29), "items": ["a", "b"]}]
+    assert fake_kinds == [{"as_of": dt.date(2024, 2, 29), "items": ("a", "b")}]
     assert Path(echo.params["workspace"]) == Path(folder)
 
 
@@ -151,6 +153,65 @@ def test_keep_going_turns_a_failure_into_a_section(tmp_path, fake_kinds, make_wo
     assert results[0].tables == {} and "could not be produced" in results[0].notes[0]
 
 
-def test_register_report_checks_option_types():
-    with pytest.raises(ValueError, match="option types"):
-        registry.register_report("x.y", lambda ws, o: None, options={"when": dt.datetime})
+def test_a_flag_spelling_and_defaults_reach_the_option_they_name(tmp_path, fake_kinds):
+    # --window is window_days; [defaults] as_of reaches kpi's period end (--as-of) and clv's
+    # calibration end (--calibration-end/--as-of), so `export run --as-of` moves them all.
+    path = write(tmp_path, """
+[defaults]
+as_of = 2024-06-30
+[[report]]
+kind = "test.echo"
+window = 14
+[[report]]
+kind = "report.kpi"
+[[report]]
+kind = "predict.clv"
+""")
+    echo, kpi, clv = load_recipe(path).reports
+    assert echo.options == {"as_of": dt.date(2024, 6, 30), "window_days": 14}
+    assert kpi.options == {"end": dt.date(2024, 6, 30)}
+    assert clv.options == {"calibration_end": dt.date(2024, 6, 30)}
+    moved = load_recipe(path, overrides={"as_of": dt.date(2024, 7, 31)}).reports
+    assert {r.options.get("end") or r.options.get("calibration_end") for r in moved[1:]} == {dt.date(2024, 7, 31)}
+
+
+def test_files_named_in_a_recipe_are_found_beside_it(tmp_path):
+    path = write(tmp_path, '[[report]]\nkind = "scale.score"\nspec = "specs/loyalty.toml"\n')
+    assert load_recipe(path).reports[0].options["spec"] == tmp_path / "specs" / "loyalty.toml"
+
+
+@pytest.mark.parametrize("output", ["../escape.html", "sub/../../escape.html", "/tmp/loyalist-escape.html"])
+def test_a_recipe_cannot_write_outside_its_folder(tmp_path, output):
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    recipe = load_recipe(write(folder, f'output = "{output}"\n[[report]]\nkind = "data.inspect"\n'))
+    with pytest.raises(InputError, match="outside the recipe's folder") as err:
+        output_path(recipe)
+    assert err.value.exit_code == 2 and "--output" in str(err.value)
+    given = tmp_path / "elsewhere.html"
+    assert output_path(recipe, given) == given  # the user's own path goes anywhere
+
+
+def test_a_symbolic_link_out_of_the_folder_is_outside_too(tmp_path):
+    folder, outside = tmp_path / "recipes", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (folder / "reports").symlink_to(outside, target_is_directory=True)
+    recipe = load_recipe(write(folder, 'output = "reports/monthly.html"\n[[report]]\nkind = "data.inspect"\n'))
+    with pytest.raises(InputError, match="outside"):
+        output_path(recipe)
+    inside = load_recipe(write(folder, 'output = "out/monthly.html"\n[[report]]\nkind = "data.inspect"\n'))
+    assert output_path(inside) == (folder / "out" / "monthly.html").resolve()
+
+
+def test_a_saved_recipe_reads_back_as_the_same_steps(tmp_path, fake_kinds):
+    from core.export.recipe import ReportStep
+
+    steps = [ReportStep("test.echo", {"as_of": dt.date(2024, 1, 31), "label": 'say "hi"\n', "items": ("a", "b"),
+                                      "weight": 0.5}, title="Échos 回声"),
+             ReportStep("report.experiment", {"split": {"control": 50.0, "treatment": 50.0}}),
+             ReportStep("data.inspect", {})]
+    text = recipe_text("Monthly", steps, output="monthly.html")
+    recipe = load_recipe(write(tmp_path, text))
+    assert recipe.title == "Monthly" and recipe.output == tmp_path / "monthly.html"
+    assert list(recipe.reports) == steps

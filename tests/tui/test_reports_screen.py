@@ -105,7 +105,7 @@ async def test_rerun_with_changed_options(settle) -> None:
     survey = pd.read_csv(SAMPLE / "survey.csv", parse_dates=["response_date"])
     async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
         app = await open_reports(pilot, settle)
-        await pick(pilot, "nps")
+        await pick(pilot, "report.nps")
         await pilot.press("g")
         await settle(pilot)
         nps = survey["nps"]
@@ -123,8 +123,8 @@ async def test_rerun_with_changed_options(settle) -> None:
         assert "since 2025-06-15" in view(app).prepared.params
 
         # another report and back: each keeps its own options and last result
-        await pick(pilot, "cohorts")
-        await pick(pilot, "nps")
+        await pick(pilot, "report.cohorts")
+        await pick(pilot, "report.nps")
         assert app.screen.query_one("#option-since", Input).value == "2025-06-15"
         assert figures(app)["Responses"] == f"{len(later):,}"
 
@@ -134,9 +134,9 @@ async def test_missing_table_is_a_notice(workspace: Path, settle) -> None:
     async with ReportsApp(workspace).run_test(size=SIZE, notifications=True) as pilot:
         app = await open_reports(pilot, settle)
         reports = app.screen.query_one("#report-list", OptionList)
-        nps_prompt = reports.get_option("nps").prompt
+        nps_prompt = reports.get_option("report.nps").prompt
         assert "needs survey" in nps_prompt.plain
-        await pick(pilot, "nps")
+        await pick(pilot, "report.nps")
         assert "no survey table" in notice(app)
         await pilot.press("g")
         await settle(pilot)
@@ -145,7 +145,7 @@ async def test_missing_table_is_a_notice(workspace: Path, settle) -> None:
         assert any("NPS & CSAT could not run" in t for t in toasts(app))
         assert app.screen.exportable() is None
 
-        await pick(pilot, "cohorts")  # and the app goes on
+        await pick(pilot, "report.cohorts")  # and the app goes on
         await pilot.press("g")
         await settle(pilot)
         assert "Customers" in figures(app)
@@ -165,7 +165,7 @@ async def test_bad_option_is_named_and_nothing_runs(settle) -> None:
 async def test_clv_shows_customers_in_a_virtual_table(settle) -> None:
     async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
         app = await open_reports(pilot, settle)
-        await pick(pilot, "clv")
+        await pick(pilot, "predict.clv")
         await pilot.press("g")
         await settle(pilot)
         prepared = view(app).prepared
@@ -186,12 +186,12 @@ async def test_escape_stops_a_running_report(monkeypatch, settle) -> None:
         release.wait(5)
         return Result("slow", "Slow", {"t": pl.DataFrame({"a": [1]})})
 
-    entry = report_entries.BY_KEY["kpi"]
-    monkeypatch.setitem(report_entries.BY_KEY, "kpi", type(entry)(**{**entry.__dict__, "run": slow}))
+    entry = report_entries.BY_KEY["report.kpi"]
+    monkeypatch.setitem(report_entries.BY_KEY, "report.kpi", type(entry)(**{**entry.__dict__, "run": slow}))
     monkeypatch.setattr("tui.screens.reports.BY_KEY", report_entries.BY_KEY)
     async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
         app = await open_reports(pilot, settle)
-        await pick(pilot, "kpi")
+        await pick(pilot, "report.kpi")
         await pilot.press("g")
         await pilot.pause()
         assert view(app).loading
@@ -286,7 +286,7 @@ def test_prepare_formats_figures_and_keeps_long_text_apart() -> None:
 
 
 def test_option_fields_parse_and_refuse_bad_values() -> None:
-    entry = report_entries.BY_KEY["experiment"]
+    entry = report_entries.BY_KEY["report.experiment"]
     split = next(f for f in entry.fields if f.name == "split")
     assert parse(split, "control=50, treatment=50") == {"control": 50.0, "treatment": 50.0}
     confidence = next(f for f in entry.fields if f.name == "confidence")

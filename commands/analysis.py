@@ -1,0 +1,183 @@
+"""The analysis commands, made from the registry (core.registry): one command per analysis,
+one flag per option, and the options every analysis command shares.
+
+A group module (commands/segment.py, ...) calls `add_analysis_commands(app, "segment")`;
+behaviour only the CLI has (`report experiment --plan`, `scale check --data`, the exit
+code of `data validate`) is an `Extra` for that kind: more flags, and a run that replaces
+or follows the usual one. Nothing here imports Polars or the analyses: building `--help`
+stays light; the work is imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from commands.options import FileFormatOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt
+from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option,
+                           analyses, get)
+
+if TYPE_CHECKING:
+    from core.result import Result
+    from core.workspace import Workspace
+
+KEYWORD = inspect.Parameter.KEYWORD_ONLY
+# The options every analysis command takes, as (name, annotation, default); the flags are in commands.options.
+SHARED_BEFORE = (("workspace", WorkspaceOpt, None),)
+SHARED_AFTER = (("fmt", FormatOpt, OutputFormat.table), ("output", OutputOpt, None), ("force", ForceOpt, False),
+                ("file_format", FileFormatOpt, None))
+SHARED = tuple(name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER))
+
+
+@dataclass
+class Call:
+    """One command as given: the registry options, the Extra's own flags and the workspace."""
+
+    analysis: Analysis
+    options: dict[str, Any]  # registry options by name; None = not given
+    extra: dict[str, Any]
+    workspace_path: Path | None
+    ran: Analysis | None = None  # the analysis that produced the result
+    _workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            from core.workspace import Workspace
+
+            self._workspace = Workspace.open(self.workspace_path)
+        return self._workspace
+
+    def run(self, kind: str | None = None, options: Mapping[str, Any] | None = None) -> Result:
+        from core.registry import run_analysis
+
+        self.ran = get(kind) if kind else self.analysis
+        ws = self.workspace if self.ran.needs or self.ran.uses or self.ran.takes != "nothing" else None
+        return run_analysis(self.ran.kind, ws, self.options if options is None else options)
+
+
+@dataclass(frozen=True)
+class Extra:
+    """What one analysis command has beyond its registry options."""
+
+    params: tuple[inspect.Parameter, ...] = ()  # more flags (keyword-only parameters with typer.Option)
+    optional: tuple[str, ...] = ()  # required registry options another flag can stand in for
+    run: Callable[[Call], Result | None] | None = None  # a Result replaces the usual run; None: run as usual
+    after: Callable[[Result], None] | None = None  # e.g. exit 2 when validation found errors
+    borrow: str | None = None  # another kind whose options become flags here too (all optional)
+    borrow_prefix: str = ""  # put before their help, e.g. "--plan: "
+
+
+def add_analysis_commands(app: typer.Typer, group: str, extras: Mapping[str, Extra] | None = None) -> None:
+    """One command per analysis of the group that has one (Analysis.cli_name)."""
+    extras = extras or {}
+    for analysis in analyses(group):
+        if analysis.cli_name:
+            command = make_command(analysis, extras.get(analysis.kind, Extra()))
+            app.command(analysis.cli_name, help=command_help(analysis), short_help=analysis.description)(command)
+
+
+def make_command(analysis: Analysis, extra: Extra) -> Callable[..., None]:
+    params = [inspect.Parameter("ctx", KEYWORD, annotation=typer.Context)]
+    params += [inspect.Parameter(n, KEYWORD, annotation=a, default=d) for n, a, d in SHARED_BEFORE]
+    params += [option_parameter(o, relaxed=o.name in extra.optional) for o in analysis.options if o.cli]
+    params += list(extra.params)
+    if extra.borrow:
+        params += [option_parameter(o, relaxed=True, prefix=extra.borrow_prefix) for o in get(extra.borrow).options
+                   if o.cli]
+    params += [inspect.Parameter(n, KEYWORD, annotation=a, default=d) for n, a, d in SHARED_AFTER]
+
+    def command(**values: Any) -> None:
+        invoke(analysis, extra, values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__name__ = analysis.cli_name
+    command.__doc__ = command_help(analysis)
+    return command
+
+
+def command_help(analysis: Analysis) -> str:
+    text = analysis.description + "."
+    if analysis.details:
+        text += "\n\n" + analysis.details
+    return text
+
+
+def cli_help(option: Option, prefix: str = "") -> str:
+    """The registry's help for the command line (after `prefix`, e.g. "--plan: ")."""
+    text = option.described()
+    return prefix + (text[:1].lower() + text[1:] if prefix else text)
+
+
+def option_parameter(option: Option, *, relaxed: bool = False, prefix: str = "") -> inspect.Parameter:
+    """The Typer parameter of a registry option: its type, flags, bounds, default and help."""
+    base: Any = {INT: int, FLOAT: float, BOOL: bool, TEXT: str, DATE: dt.datetime, PAIRS: str, PATH: Path,
+                 TABLE: Path}.get(option.type)
+    if option.type == CHOICE:
+        base = Literal[option.choices]  # type: ignore[valid-type]
+    elif option.type == LIST:
+        base = list[str] if option.repeat else str
+    kwargs: dict[str, Any] = {"help": cli_help(option, prefix)}
+    if option.low is not None:
+        kwargs["min"] = option.low
+    if option.high is not None:
+        kwargs["max"] = option.high
+    if option.type == DATE:
+        kwargs["formats"] = ["%Y-%m-%d"]
+    decls = option.flags or (() if option.type == BOOL else (option.flag,))
+    required = option.required and not relaxed
+    nullable = option.default is None and not required
+    annotation = Annotated[base | None if nullable else base, typer.Option(*decls, **kwargs)]
+    default = inspect.Parameter.empty if required else option.default
+    return inspect.Parameter(option.name, KEYWORD, annotation=annotation, default=default)
+
+
+def cli_value(option: Option, value: Any) -> Any:
+    """Typer's value as the registry takes it (it checks and converts the rest)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if option.type == LIST and isinstance(value, list) and not value:
+        return None
+    return value
+
+
+def working(ctx: typer.Context) -> None:
+    """A spinner on stderr (on a terminal) until the command ends: call it once the options are parsed."""
+    from commands.output import start_busy, stop_busy
+
+    names = [c.info_name for c in _chain(ctx)]
+    start_busy(f"{' '.join(n for n in names if n) or 'loyalist'}: working…")
+    ctx.call_on_close(stop_busy)
+
+
+def _chain(ctx: Any) -> list[Any]:
+    out = []
+    while ctx is not None:
+        out.insert(0, ctx)
+        ctx = ctx.parent
+    return out
+
+
+def invoke(analysis: Analysis, extra: Extra, values: dict[str, Any]) -> None:
+    from commands.output import check_output, emit
+
+    working(values.pop("ctx"))
+    shared = {name: values.pop(name) for name in SHARED if name in values}
+    output, force = shared.get("output"), bool(shared.get("force"))
+    check_output(output, force)  # an unwritable --output fails before any work
+    options = {o.name: cli_value(o, values.pop(o.name)) for o in analysis.options if o.cli}
+    call = Call(analysis, options, values, shared.get("workspace"))
+    result = extra.run(call) if extra.run else None
+    if result is None:
+        result = call.run()
+    ran = call.ran or analysis
+    emit(result, shared.get("fmt", OutputFormat.table), output=output, force=force, hide=ran.per_customer,
+         hide_on_terminal=ran.long, file_format=shared.get("file_format"))
+    if extra.after:
+        extra.after(result)

@@ -1,0 +1,66 @@
+"""The predict analyses run on a workspace: what `loyalist predict ...`, recipes and the
+app's registry run (core/registry/catalog/predict.py declares their options); the
+tables were checked before the call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+from core.errors import AnalysisError
+from core.result import Result
+
+FEATURE_TABLES = ("customers", "touchpoints", "survey")
+
+
+def clv(ws, *, calibration_end: dt.date | None = None, holdout_end: dt.date | None = None, unit: str = "week",
+        horizon: float | None = None, discount_rate: float = 0.10) -> Result:
+    from core.predict.clv import clv_analysis
+
+    return clv_analysis(ws.scan("transactions"), calibration_end=calibration_end, holdout_end=holdout_end,
+                        unit=unit, horizon=horizon, discount_rate=discount_rate)
+
+
+def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_of: dt.date | None = None,
+          train_as_of: dt.date | None = None, threshold: float = 0.5, model: str = "best", top: int = 100,
+          max_recency_days: int | None = None, with_clv: bool = True) -> Result:
+    """Churn models on per-customer features; value at risk from a one-year CLV when it can be fitted."""
+    from core.features import customer_features, default_as_of
+    from core.predict.churn import churn_analysis
+    from core.predict.clv import clv_analysis
+
+    tx = ws.scan("transactions")
+    customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
+
+    def features(day: dt.date):
+        return customer_features(tx, as_of=day, customers=customers, touchpoints=touchpoints, survey=survey)
+
+    score_date = as_of or default_as_of(tx)
+    notes: list[str] = []
+    clv_table = None
+    if with_clv:
+        try:
+            clv_table = clv_analysis(tx, calibration_end=score_date, unit="day").main_table
+        except AnalysisError as exc:
+            notes.append(f"No CLV, so no value at risk: {exc}")
+    result = churn_analysis(tx, features=features, horizon_days=horizon_days, as_of=score_date,
+                            test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold, clv=clv_table,
+                            top=top or None, max_recency_days=max_recency_days, model=model)
+    return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
+
+
+def drivers(ws, *, outcome: str = "nps", predictors: Sequence[str] | None = None,
+            method: str = "relative_weights", retention_days: int = 180, n_boot: int = 500,
+            holdout: float = 0.25, n_folds: int = 5, confidence: float = 0.95, random_state: int = 0,
+            as_of: dt.date | None = None) -> Result:
+    from core.predict.driver_data import driver_frame
+    from core.predict.drivers import key_drivers
+
+    frame, names, notes = driver_frame(ws.scan("survey"), outcome, list(predictors) if predictors else None,
+                                       transactions=ws.scan_if("transactions"), retention_days=retention_days,
+                                       as_of=as_of)
+    result = key_drivers(frame, outcome, names, method=method, n_boot=n_boot, holdout=holdout, n_folds=n_folds,
+                         confidence=confidence, random_state=random_state)
+    return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result

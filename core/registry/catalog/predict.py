@@ -1,0 +1,71 @@
+"""`loyalist predict ...`: lifetime value, churn risk and key drivers (core.predict.run)."""
+
+from __future__ import annotations
+
+from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE
+from core.registry.model import Analysis, Group, When, register, register_group
+from core.registry.options import BOOL, CHOICE, DATE, FLOAT, INT, LIST, TEXT, Option
+
+register_group(Group("predict", "Predict", "CLV, churn risk and key drivers.", screen="reports"))
+
+register(Analysis(
+    "predict.clv", "CLV", "BG/NBD and Gamma-Gamma models: probability alive, expected purchases and lifetime "
+    "value per customer", run="core.predict.run:clv", per_customer=("customers",),
+    options=(
+        Option("calibration_end", DATE, flags=("--calibration-end", "--as-of"), title="As of",
+               help="Last day of the calibration period (inclusive); empty: the last transaction date"),
+        Option("holdout_end", DATE, help="Compare predictions with purchases after the calibration end up to "
+               "this day"),
+        Option("unit", CHOICE, "week", choices=("week", "day"), help="Time unit of recency, T, alpha and the horizon"),
+        Option("horizon", FLOAT, low=0.001, help="CLV and expected purchases over this many units; empty: one year"),
+        DISCOUNT_RATE,
+    ),
+))
+register(Analysis(
+    "predict.churn", "Churn risk", "Churn risk models trained on an earlier date and tested on a later one; a "
+    "ranked list of customers at risk with their value at risk", run="core.predict.run:churn",
+    uses=("customers", "touchpoints", "survey"),
+    options=(
+        Option("as_of", DATE, title="Score as of", help="Score customers as of this day (inclusive); empty: the "
+               "last transaction date"),
+        Option("horizon_days", INT, 90, low=1, flags=("--horizon",), title="Horizon days",
+               help="Churn = no purchase in this many days after the as-of date"),
+        Option("test_as_of", DATE, flags=("--test-date",), title="Test date",
+               help="Features date of the test set; empty: as of minus the horizon"),
+        Option("train_as_of", DATE, flags=("--train-date",), title="Train date",
+               help="Features date of the training set; empty: the test date minus the horizon"),
+        Option("threshold", FLOAT, 0.5, low=0.001, high=0.999, help="Churn probability from which a customer "
+               "is flagged"),
+        Option("model", CHOICE, "best", choices=("best", "logistic", "boosting"),
+               help="Model for the at-risk list (best: the higher test AUC)"),
+        Option("top", INT, 100, low=0, title="At-risk list", help="Customers in the at-risk list (0 = all)"),
+        Option("max_recency_days", INT, low=0, flags=("--max-recency",),
+               help="Only customers who bought within this many days; empty: all"),
+        Option("with_clv", BOOL, True, flags=("--clv/--no-clv",), title="Value at risk",
+               help="Value at risk = one-year CLV (BG/NBD + Gamma-Gamma) x churn probability"),
+    ),
+))
+register(Analysis(
+    "predict.drivers", "Key drivers", "Key drivers: which survey measures explain an outcome (NPS, CSAT, "
+    "retention), with intervals and stability", run="core.predict.run:drivers", needs=("survey",),
+    uses=("transactions",), when=(When("outcome", "retention", needs=("transactions",)),),
+    noun="key-driver analysis",
+    options=(
+        AS_OF,
+        Option("outcome", TEXT, "nps", help="Survey column to explain (nps, csat, a loyalty score...) or "
+               "'retention'"),
+        Option("predictors", LIST, flags=("--predictor", "-p"), repeat=True, sample='["sat_*"]',
+               help="Driver columns or patterns such as 'sat_*'; empty: every numeric survey column except "
+               "outcomes"),
+        Option("method", CHOICE, "relative_weights", choices=("relative_weights", "shapley"),
+               help="Share of explained variance by relative weights or Shapley R²"),
+        Option("retention_days", INT, 180, low=1, help="With outcome retention: bought again within this many days"),
+        Option("n_boot", INT, 500, low=20, flags=("--bootstrap",), title="Bootstrap",
+               help="Bootstrap samples for the intervals"),
+        Option("holdout", FLOAT, 0.25, low=0.05, high=0.5, help="Share of rows held out"),
+        Option("n_folds", INT, 5, low=2, high=20, flags=("--folds",), title="Folds", help="Cross-validation folds"),
+        CONFIDENCE,
+        Option("random_state", INT, 0, flags=("--seed",), title="Seed",
+               help="Random seed (bootstrap, holdout, folds)"),
+    ),
+))

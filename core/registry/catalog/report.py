@@ -1,0 +1,144 @@
+"""`loyalist report ...`: the evaluation reports of core.evaluate, each a function of LazyFrames."""
+
+from __future__ import annotations
+
+from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, SINCE
+from core.registry.model import Analysis, Group, When, register, register_group
+from core.registry.options import BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, TABLE, TEXT, Option
+
+register_group(Group("report", "Reports", "Evaluation reports: channels, attribution, experiments, campaigns, "
+                     "loyalty program, NPS, cohorts and a KPI overview.", screen="reports"))
+
+RETENTION_DAYS = Option("retention_days", INT, 365, low=1,
+                        help="A customer counts as retained with a purchase within this many days")
+MAX_CONTROLS = Option("max_controls", INT, 5000, low=100,
+                      help="Comparison customers drawn at most (matching is quadratic)")
+
+
+def report(name: str, title: str, description: str, *, details: str = "", **fields) -> None:
+    register(Analysis(f"report.{name}", title, description, run=f"core.evaluate.{name}:{name}", takes="tables",
+                      noun=f"{name} report", details=details, **fields))
+
+
+report(
+    "channels", "Channels", "Per channel customers, orders, revenue, AOV, repeat and conversion rates, CAC and ROI; "
+    "single- against multi-channel customers; channel overlap; reach, engagement and conversion",
+    details="Needs transactions (with channel).",
+    uses=("customers", "touchpoints", "survey", "campaigns"),
+    options=(
+        AS_OF,
+        Option("window_days", INT, 30, low=1, flags=("--window",),
+               help="Days after a touch in which a purchase counts as its conversion"),
+        CONFIDENCE, RETENTION_DAYS, DISCOUNT_RATE,
+    ),
+)
+report(
+    "attribution", "Attribution", "Conversions and value credited to channels by first touch, last touch, linear, "
+    "time decay, position based (40/20/40) and Markov chain (removal effects, solved exactly)",
+    details="Needs touchpoints and transactions, or a paths file.",
+    needs=("touchpoints", "transactions"), when=(When("paths", drops=("touchpoints", "transactions")),),
+    options=(
+        Option("paths", TABLE, flags=("--paths",), sample='"paths.csv"', title="Paths file",
+               help="Aggregated paths instead of touchpoints: columns path ('a > b'), conversions, optional "
+               "nulls, value"),
+        Option("lookback_days", INT, 30, low=1, flags=("--lookback",),
+               help="Days before a purchase whose touchpoints are on its path"),
+        Option("half_life_days", FLOAT, 7.0, low=0.01, flags=("--half-life",),
+               help="Time decay: days for a touch's weight to halve"),
+        Option("markov_order", INT, 1, low=1, high=4, flags=("--order",),
+               help="Markov chain order (touches remembered)"),
+        AS_OF,
+    ),
+)
+report(
+    "experiment", "Experiments", "A/B tests: per variant units, conversions, rate and revenue per unit; each "
+    "variant against the control with intervals, z-test, Welch t-test, Holm correction and a sample-ratio check",
+    details="Needs experiments; uses transactions (outcomes after exposure) and campaigns (to leave campaign "
+    "holdouts to the campaign report).",
+    needs=("experiments",), uses=("transactions", "campaigns"),
+    options=(
+        Option("experiment", TEXT, flags=("--experiment", "-e"), help="Experiment to read; empty: all of them"),
+        Option("control", TEXT, help="The control variant; empty: control, A, A1 or holdout, else the first"),
+        Option("split", PAIRS, title="Planned split", help="Planned shares for the sample-ratio check, e.g. "
+               "control=50,treatment=50; empty: equal"),
+        Option("window_days", INT, 30, low=1, flags=("--window",),
+               help="Days after exposure in which purchases count, when outcomes come from transactions"),
+        CONFIDENCE, AS_OF,
+    ),
+)
+register(Analysis(
+    "report.experiment.plan", "Experiment plan", "Plan an experiment: units needed, power and the minimum "
+    "detectable effect (no workspace needed)", run="core.evaluate.plan:plan_experiment", takes="nothing",
+    needs=(), command="", noun="experiment plan",
+    options=(
+        Option("baseline", FLOAT, required=True, help="The control's conversion rate, e.g. 0.05"),
+        Option("lift", FLOAT, required=True, help="Lift to detect, relative (0.1 = +10%)"),
+        Option("absolute", BOOL, False, help="The lift is in rate points (0.01 = +1 point)"),
+        Option("alpha", FLOAT, 0.05, help="Significance level (two-sided)"),
+        Option("power", FLOAT, 0.8, help="Chance of detecting the lift"),
+        Option("ratio", FLOAT, 1.0, help="Variant units per control unit"),
+        Option("units", INT, help="Control units you can get (gives power and the minimum detectable effect)"),
+    ),
+))
+report(
+    "campaign", "Campaigns", "Revenue and orders before, during and after each campaign; incremental revenue "
+    "against the holdout (or matched untouched customers), ROI against spend, new members",
+    details="Needs campaigns and transactions; uses experiments, touchpoints and customers.",
+    needs=("campaigns", "transactions"), uses=("experiments", "touchpoints", "customers"),
+    options=(
+        Option("campaign_id", TEXT, flags=("--campaign", "-c"), title="Campaign",
+               help="One campaign_id; empty: every campaign"),
+        AS_OF, MAX_CONTROLS, CONFIDENCE,
+    ),
+)
+report(
+    "program", "Loyalty program", "Loyalty-program members against non-members: participation, spend, frequency, "
+    "retention, CLV; lift raw and after matching on behaviour before joining; ROI with a cost",
+    details="Needs transactions and customers (is_member, member_since); uses survey.",
+    needs=("transactions", "customers"), uses=("survey",),
+    options=(
+        Option("program_cost", FLOAT, low=0, flags=("--cost",), help="Yearly program cost, for the ROI; empty: no ROI"),
+        Option("post_days", INT, 60, low=7, help="Days after joining in which spend is compared"),
+        Option("pre_days", INT, 365, low=30, help="Days before joining whose behaviour members are matched on"),
+        Option("comparison", CHOICE, "future_members", choices=("future_members", "non_members"),
+               help="Who members are matched with"),
+        AS_OF, MAX_CONTROLS, RETENTION_DAYS, DISCOUNT_RATE, CONFIDENCE,
+    ),
+)
+report(
+    "nps", "NPS & CSAT", "NPS with its interval, promoters, passives and detractors, CSAT and other scores, by "
+    "segment, channel and month",
+    details="Needs survey (nps); uses customers and transactions for the breakdowns.",
+    needs=("survey",), uses=("customers", "transactions"),
+    options=(
+        Option("by", LIST, title="Break down by", sample='["region", "month"]', help="Survey or customer columns, 'channel' or 'month', "
+               "comma-separated; empty: the segment-like columns present"),
+        Option("method", CHOICE, "wald", choices=("wald", "adjusted-wald"), help="NPS interval method"),
+        Option("min_responses", INT, 30, low=1, help="Groups with fewer answers are flagged small_sample"),
+        SINCE, AS_OF, CONFIDENCE,
+    ),
+)
+report(
+    "cohorts", "Cohorts", "Acquisition cohorts by period since first purchase: customer and revenue retention",
+    options=(
+        Option("period", CHOICE, "month", choices=("month", "week"), help="Cohort and period length"),
+        Option("max_periods", INT, low=1, flags=("--periods",),
+               help="Show at most this many periods after the first; empty: all"),
+        SINCE, AS_OF,
+    ),
+)
+report(
+    "kpi", "KPI overview", "Brand, customer and sales KPIs for a period against the period before: customers, "
+    "CAC, CLV, retention, churn, AOV, revenue, growth",
+    details="The period is from .. as of, or the last `days` days. Needs transactions; uses customers, "
+    "touchpoints and survey.",
+    uses=("customers", "touchpoints", "survey"),
+    options=(
+        Option("start", DATE, flags=("--from",), title="From", help="First day of the period; empty: the last "
+               "`days` days"),
+        Option("end", DATE, flags=("--as-of",), title="To (as of)",
+               help="Last day of the period (inclusive); empty: the last transaction date"),
+        Option("days", INT, 30, low=1, help="Period length when the start (--from) is not given"),
+        DISCOUNT_RATE,
+    ),
+)

@@ -1,0 +1,135 @@
+"""Running a registered analysis on a workspace: one path for the CLI, recipes and the app."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.errors import InputError
+from core.registry.model import Analysis, get
+from core.registry.options import TABLE, OptionError, key_of
+
+if TYPE_CHECKING:
+    from core.result import Result
+    from core.workspace import Workspace
+
+
+def resolve_options(analysis: Analysis, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every option of the analysis, checked: names (or their flag spellings, `as_of` for
+    --as-of) resolved, types, bounds and choices checked, defaults filled in.
+
+    None means "not given" (the default). InputError names the option and the fix.
+    """
+    keys = analysis.keys()
+    values: dict[str, Any] = {}
+    for key, value in (given or {}).items():
+        option = keys.get(key_of(str(key)))
+        if option is None:
+            takes = ", ".join(o.name for o in analysis.options) or "no options"
+            raise InputError(f"{analysis.kind} has no option {key!r}", fix=f"{analysis.kind} takes {takes}")
+        if value is None:
+            continue
+        if option.name in values:
+            raise InputError(f"{analysis.kind}: option {option.name} is given twice (as {key!r} too)",
+                             fix=f"give {option.name} once")
+        values[option.name] = _checked(analysis, option.name, value)
+    for option in analysis.options:
+        if values.get(option.name) is None:
+            if option.required:
+                raise InputError(f"{analysis.kind} needs option {option.name} ({option.flag})",
+                                 fix=f"give {option.name} as {option.what()}, e.g. {option.name} = {option.example()}")
+            values[option.name] = option.default
+    return values
+
+
+def _checked(analysis: Analysis, name: str, value: Any) -> Any:
+    option = analysis.option(name)
+    try:
+        return option.convert(value)
+    except OptionError as exc:
+        raise OptionError(option, f"{analysis.kind}: option {name} ({option.flag}): {exc.message}",
+                          exc.fix or "") from None
+
+
+def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | None = None) -> Result:
+    """Run one analysis: check its options and tables, run it, record what it was run with.
+
+    The Result is named after the kind; its params gain every option's value (the
+    analysis's own records win), the workspace folder and the file each table was read from.
+    """
+    analysis = get(kind)
+    values = resolve_options(analysis, options)
+    needs, uses = analysis.tables(values)
+    if ws is None:
+        if needs:
+            raise InputError(f"{analysis.what} needs a workspace", fix="give --workspace DIR")
+        read: tuple[str, ...] = ()
+    else:
+        read = (*needs, *(t for t in uses if ws.has(t)))
+        check_tables(ws, analysis, read)
+    result = _call(analysis, ws, read, values)
+    if result.name != kind:  # a result is named after its kind, wherever it is read
+        result = dataclasses.replace(result, name=kind)
+    provenance: dict[str, Any] = {}
+    if ws is not None:
+        provenance = {"workspace": str(ws.root), **({"tables": sources(ws, read)} if read else {})}
+    result = result.with_params(**{k: _recorded(v) for k, v in values.items()}, **provenance)
+    dated = analysis.keys().get("as_of")  # kpi's end, clv's calibration end: the as-of date of provenance
+    if dated is not None and dated.name != "as_of" and result.params.get(dated.name) is not None:
+        result = dataclasses.replace(result, params={**result.params, "as_of": result.params[dated.name]})
+    return result
+
+
+def check_tables(ws: Workspace, analysis: Analysis, tables: tuple[str, ...]) -> None:
+    """The one place an analysis's tables are checked before it runs (missing tables,
+    validation errors), so the policy for invalid rows applies to every analysis alike."""
+    if tables:
+        ws.require(*tables, analysis=analysis.what)
+
+
+def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], values: dict[str, Any]) -> Result:
+    function = analysis.runner()
+    arguments = {k: _read_table(v) if analysis.option(k).type == TABLE else v for k, v in values.items()}
+    if analysis.takes == "nothing":
+        return function(**arguments)
+    if analysis.takes == "tables":
+        frames = {t: ws.scan(t) for t in tables} if ws is not None else {}
+        if ws is not None and "workspace" in inspect.signature(function).parameters:
+            arguments["workspace"] = str(ws.root)
+        return function(**frames, **arguments)
+    return function(ws, **arguments)
+
+
+def _read_table(value: Any) -> Any:
+    if isinstance(value, Path):
+        from core.readers import scan_file
+
+        return scan_file(value)
+    return value
+
+
+def _recorded(value: Any) -> Any:
+    """What the params keep of an option's value: a path as text, never a table."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "collect"):
+        return "(a table given in memory)"
+    return value
+
+
+def sources(ws: Workspace, tables: tuple[str, ...]) -> str:
+    """The files the tables were read from, relative to the workspace folder where they are in it."""
+    files = []
+    for table in tables:
+        source = ws.sources.get(table)
+        if source is None:
+            continue
+        try:
+            files.append(str(Path(source.path).resolve().relative_to(Path(ws.root).resolve())))
+        except ValueError:
+            files.append(str(source.path))
+    return ", ".join(files)
