@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.export.display import generated_at
+from core.registry import detail_tables
 from core.result import Result
 
 
@@ -27,3 +28,12 @@ class Document:
     @classmethod
     def of(cls, result: Result) -> Document:
         return cls(result.title, (result,))
+
+
+def section_tables(result: Result) -> tuple[list[str], list[str]]:
+    """(summary tables, detail tables) of a result in the order a report shows them: the
+    tables its kind declares per-customer or long (core.registry) come last, collapsed in
+    HTML, so a reader meets the segment summary before 2,000 customer rows."""
+    detail = set(detail_tables(result.name))
+    names = list(result.tables)
+    return [n for n in names if n not in detail], [n for n in names if n in detail]

@@ -17,7 +17,7 @@ from core import __version__
 from core.export import columns as k
 from core.export.charts import ChartError, chart_svg
 from core.export.display import MISSING, column_formatter, format_value, label, parameter_rows, provenance
-from core.export.document import Document
+from core.export.document import Document, section_tables
 from core.result import Result
 
 MAX_ROWS = 500  # per table; a longer one is cut with a note (CSV/XLSX/Parquet hold every row)
@@ -81,6 +81,8 @@ table.data td { white-space: nowrap; }
 table.data td.wrap { white-space: normal; min-width: 18em; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 td.missing { color: #9AA5B1; }
+details.detail { margin-top: 26px; }
+details.detail > summary { cursor: pointer; font-weight: 600; font-size: 15px; }
 .cut { color: var(--muted); font-size: 12px; font-style: italic; margin: 6px 0 0; }
 .notes { margin: 0; padding-left: 20px; }
 .notes li { margin-bottom: 4px; }
@@ -172,8 +174,10 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
         parts.append(_figures(result))
     if result.charts:
         parts.append(_charts(result))
-    for n, (name, df) in enumerate(result.tables.items(), 1):
-        parts.append(_table_block(name, df, f"{anchor}-table-{n}", max_rows))
+    anchors = {name: f"{anchor}-table-{n}" for n, name in enumerate(result.tables, 1)}
+    summary, detail = section_tables(result)
+    for name in summary:
+        parts.append(_table_block(name, result.tables[name], anchors[name], max_rows))
     if result.notes:
         notes = "".join(f"<li>{escape(note)}</li>" for note in result.notes)
         parts.append(f'<h3>Notes</h3>\n<ul class="notes">{notes}</ul>\n')
@@ -181,6 +185,10 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
         rows = "".join(f'<tr><th scope="row">{escape(key)}</th><td>{escape(value)}</td></tr>'
                        for key, value in parameter_rows(result))
         parts.append(f'<h3>Parameters</h3>\n<table class="params"><tbody>{rows}</tbody></table>\n')
+    for name in detail:  # one row per customer: last, and folded until the reader opens it
+        df = result.tables[name]
+        parts.append(f'<details class="detail"><summary>{escape(label(name))} ({df.height:,} rows)</summary>\n'
+                     f"{_table_block(name, df, anchors[name], max_rows)}</details>\n")
     parts.append("</section>\n")
     return "".join(parts)
 

@@ -15,7 +15,7 @@ import polars as pl
 from core import __version__
 from core.export import columns as k
 from core.export.display import column_formatter, format_value, label, parameter_rows, provenance
-from core.export.document import Document
+from core.export.document import Document, section_tables
 from core.result import Result
 
 MAX_ROWS = 1000  # a longer table is cut, with a line saying so; CSV/XLSX/Parquet hold all rows
@@ -53,13 +53,16 @@ def result_markdown(result: Result, level: int = 1, max_rows: int = MAX_ROWS) ->
         parts += ["", f"{h}# Headline figures", "", "| Figure | Value |", "|---|---:|"]
         parts += [f"| {escape(label(key))} | {escape(format_value(value, k.value_kind(key, value)))} |"
                   for key, value in result.headline.items()]
-    for name, df in result.tables.items():
-        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(df, max_rows)]
+    summary, detail = section_tables(result)
+    for name in summary:
+        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(result.tables[name], max_rows)]
     if result.notes:
         parts += ["", f"{h}# Notes", ""] + [f"- {escape(note)}" for note in result.notes]
     if result.params:
         parts += ["", f"{h}# Parameters", "", "| Parameter | Value |", "|---|---|"]
         parts += [f"| {escape(key)} | {escape(value)} |" for key, value in parameter_rows(result)]
+    for name in detail:  # one row per customer: after everything else
+        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(result.tables[name], max_rows)]
     return "\n".join(parts)
 
 

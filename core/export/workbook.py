@@ -50,10 +50,14 @@ def write_workbook(document: Document, path: Path) -> None:
         book.set_properties({"title": document.title, "comments": f"Made with Loyalist {__version__}"})
         styles = _Styles(book)
         sheets = sheet_names(document)
+        contents = book.add_worksheet(sheets.pop(0)) if document.is_bundle else None
         summary = book.add_worksheet(sheets.pop(0))
         for (i, table), name in zip(_tables(document), sheets):
             _write_table(book.add_worksheet(name), document.results[i].tables[table], styles)
-        _write_summary(summary, document, styles, dict(zip(_tables(document), sheets)))
+        sheet_of = dict(zip(_tables(document), sheets))
+        _write_summary(summary, document, styles, sheet_of)
+        if contents is not None:
+            _write_contents(contents, document, styles, sheet_of, summary.name)
 
 
 def _tables(document: Document) -> list[tuple[int, str]]:
@@ -62,8 +66,9 @@ def _tables(document: Document) -> list[tuple[int, str]]:
 
 
 def sheet_names(document: Document) -> list[str]:
-    """"Summary" then one name per table: valid in Excel (31 characters, no []:*?/\\), unique."""
-    wanted = ["Summary"]
+    """"Summary" (a bundle: "Contents", "Summary") then one name per table: valid in Excel
+    (31 characters, no []:*?/\\), unique."""
+    wanted = ["Contents", "Summary"] if document.is_bundle else ["Summary"]
     for i, table in _tables(document):
         short = document.results[i].name.rsplit(".", 1)[-1]
         wanted.append(f"{short} {table}" if document.is_bundle else table)
@@ -209,6 +214,38 @@ def _write_summary(ws: Any, document: Document, styles: _Styles, sheet_of: dict[
             ws.write_string(row, 1, f"{result.tables[table].height:,} rows", styles.key)
             row += 1
         row += 2
+
+
+def _write_contents(ws: Any, document: Document, styles: _Styles, sheet_of: dict[tuple[int, str], str],
+                    summary: str) -> None:
+    """A bundle's first sheet: each section with its analysis, as-of date and workspace, and a
+    link to every sheet of its tables."""
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 4, 24)
+    ws.set_column(5, 5, 34)
+    ws.write_string(0, 0, neutralise_text(document.title), styles.title)
+    ws.write_url(1, 0, f"internal:'{summary}'!A1", styles.link, string="Headline figures, notes and parameters "
+                 "of every section: the Summary sheet")
+    for col, head in enumerate(("#", "Section", "Analysis", "As of", "Workspace", "Sheets")):
+        ws.write_string(3, col, head, styles.header)
+    row = 4
+    for i, result in enumerate(document.results):
+        facts = provenance(result)
+        ws.write_number(row, 0, i + 1)
+        ws.write_string(row, 1, neutralise_text(result.title), styles.wrap)
+        ws.write_string(row, 2, neutralise_text(result.name))
+        ws.write_string(row, 3, neutralise_text(facts["As of"]), styles.wrap)
+        ws.write_string(row, 4, neutralise_text(facts["Workspace"]), styles.wrap)
+        tables = list(result.tables) or [None]
+        for table in tables:
+            if table is None:
+                ws.write_string(row, 5, "no tables", styles.muted)
+            else:
+                sheet = sheet_of[(i, table)]
+                ws.write_url(row, 5, f"internal:'{sheet}'!A1", styles.link, string=sheet)
+            row += 1
+    ws.freeze_panes(4, 0)
 
 
 def _block(ws: Any, row: int, title: str, styles: _Styles) -> int:

@@ -53,7 +53,7 @@ def test_run_writes_one_workbook_and_as_of_reaches_the_reports(tmp_path, make_wo
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Summary", "inspect tables", "inspect columns", "validate findings"]
+    assert book.sheetnames == ["Contents", "Summary", "inspect tables", "inspect columns", "validate findings"]
     rules = [r[3] for r in book["validate findings"].iter_rows(min_row=2, values_only=True)]
     assert "date_after_as_of" in rules
 
