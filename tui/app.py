@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from core.workspace import Workspace
 from tui.actions import Action, bindings
-from tui.export import start_export
+from tui.export import Pack, add_to_pack, start_export, start_pack_export
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
 from tui.state import WorkspaceState, describe_error
@@ -43,6 +43,10 @@ class LoyalistApp(App):
     ACTIONS: ClassVar[tuple[Action, ...]] = (
         *(Action(s.key, f"show_screen('{s.name}')", s.title, s.help) for s in SCREENS),
         Action("e", "export", "Export", "Export what this screen shows (csv, xlsx, html, parquet, ...)"),
+        Action("plus", "add_to_pack", "Add to report", "Add what this screen shows to the report being "
+               "collected (written with E)", key_display="+"),
+        Action("E", "export_pack", "Export report", "Write the collected results into one HTML report, "
+               "workbook or Markdown file, or save them as a recipe", key_display="E"),
         Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
         Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
                key_display="?"),
@@ -60,6 +64,7 @@ class LoyalistApp(App):
         # The Scale builder's latest per-customer scores (customer_id, score, tier), shown in
         # a customer's history; None until a scale has been computed on this workspace.
         self.loyalty_scores: pl.DataFrame | None = None
+        self.pack = Pack()  # the results collected with "Add to report"
 
     def on_mount(self) -> None:
         self.open_workspace()
@@ -98,6 +103,20 @@ class LoyalistApp(App):
     def action_export(self) -> None:
         start_export(self)
 
+    def action_add_to_pack(self) -> None:
+        add_to_pack(self, self.pack)
+
+    def action_export_pack(self) -> None:
+        ws = self.workspace_state.workspace if self.workspace_state else None
+        start_pack_export(self, self.pack, workspace=ws)
+
+    async def action_open_report(self, kind: str) -> None:
+        """From the palette: the Reports screen with this analysis chosen."""
+        await self.switch_mode("reports")
+        choose = getattr(self.screen, "choose_report", None)
+        if choose is not None:
+            await choose(kind)
+
     @on(OpenCustomer)
     def open_customer(self, message: OpenCustomer) -> None:
         from tui.screens.customer import CustomerScreen
@@ -120,6 +139,11 @@ class LoyalistApp(App):
         ours = [(a, self) for a in self.ACTIONS] + [(a, screen) for a in getattr(screen, "ACTIONS", ())]
         for action, target in ours:
             yield SystemCommand(action.title, action.help, partial(self.run_action, action.action, target))
+        from tui.screens.report_entries import ENTRIES  # the registry's analyses, cheap to list
+
+        for entry in ENTRIES:
+            yield SystemCommand(f"{entry.group}: {entry.title}", entry.about,
+                                partial(self.run_action, f"open_report('{entry.key}')", self))
         titles = {a.title for a, _ in ours} | {"Keys"}  # Textual's "Keys" is our "Help"
         for command in super().get_system_commands(screen):
             if command.title not in titles:

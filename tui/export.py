@@ -1,4 +1,5 @@
-"""Export what a screen shows: the protocol screens implement, and the app's export action.
+"""Export what a screen shows: the protocol screens implement, the app's export action, and
+the report being collected ("Add to report", key +; written by the Report dialog, key E).
 
 A screen (or modal) that has something to export defines
 
@@ -7,15 +8,17 @@ A screen (or modal) that has something to export defines
 returning the Result on screen (None while nothing is ready). The app's Export action
 (key e, in the palette) asks the active screen, then opens the Export dialog
 (tui/screens/export.py), which writes through core.export.write_result, shows the path,
-and never replaces a file without asking.
+and never replaces a file without asking. "Add to report" puts the same Result into the app's
+Pack; the Report dialog (tui/screens/pack.py) writes the pack as one HTML report, workbook or
+Markdown file (core.export.write_bundle) and can save it as a recipe to rerun next month.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from core.result import Result
 
@@ -41,6 +44,7 @@ class Exportable:
     table: str | None = None  # the table one-table formats write (default: the result's first)
     fmt: str | None = None  # suggested format (default: csv if there is one table or `table` names
     #                          one, else xlsx)
+    step: Any = None  # core.export.recipe.ReportStep that reruns it (default: read from the result)
 
     @property
     def default_format(self) -> str:
@@ -91,14 +95,70 @@ def start_export(app: App) -> None:
     """The Export action: open the dialog for what the active screen shows."""
     from tui.screens.export import ExportDialog
 
-    screen = app.screen
-    if isinstance(screen, ExportDialog):
+    if isinstance(app.screen, ExportDialog):
         return
+    item = _offered(app)
+    if item is not None:
+        app.push_screen(ExportDialog(item, folder=Path.cwd()))
+
+
+@dataclass(frozen=True, eq=False)
+class PackItem:
+    result: Result
+    step: Any  # core.export.recipe.ReportStep, or None: a recipe cannot rerun it (e.g. one customer)
+
+
+@dataclass(eq=False)
+class Pack:
+    """The report being collected in the app: results in the order they were added."""
+
+    title: str = "Loyalist report"
+    items: list[PackItem] = field(default_factory=list)
+
+    def add(self, item: Exportable) -> PackItem | None:
+        """Add what a screen offers; None if that very result is already in."""
+        if any(i.result is item.result for i in self.items):
+            return None
+        from core.export.recipe import step_of
+
+        added = PackItem(item.result, item.step if item.step is not None else step_of(item.result))
+        self.items.append(added)
+        return added
+
+
+def _offered(app: App) -> Exportable | None:
+    screen = app.screen
     if not isinstance(screen, ExportSource):
         app.notify("This screen has nothing to export.", severity="warning")
-        return
+        return None
     item = screen.exportable()
     if item is None:
         app.notify("Nothing to export yet: wait until the results are shown.", severity="warning")
+    return item
+
+
+def add_to_pack(app: App, pack: Pack) -> None:
+    """The "Add to report" action: what the active screen shows joins the report."""
+    item = _offered(app)
+    if item is None:
         return
-    app.push_screen(ExportDialog(item, folder=Path.cwd()))
+    added = pack.add(item)
+    n = len(pack.items)
+    if added is None:
+        app.notify(f"{item.result.title} is already in the report ({n} section{'s' if n != 1 else ''}).",
+                   markup=False)
+        return
+    app.notify(f"Added {item.result.title} to the report: {n} section{'s' if n != 1 else ''}. "
+               "Press E to write it or save it as a recipe.", title="Add to report", markup=False)
+
+
+def start_pack_export(app: App, pack: Pack, workspace: Any = None) -> None:
+    """The "Export report" action: the Report dialog for the collected results."""
+    from tui.screens.pack import PackDialog
+
+    if isinstance(app.screen, PackDialog):
+        return
+    if not pack.items:
+        app.notify("The report is empty: press + on a result to add it.", severity="warning")
+        return
+    app.push_screen(PackDialog(pack, folder=Path.cwd(), workspace=workspace))

@@ -1,10 +1,13 @@
 """The Reports screen: pick an evaluation report or a predict analysis, set its options,
-run it, read its figures, charts and tables; rerun with other options.
+run it, read its figures, charts and tables; rerun with other options; add it to the
+report being collected (+) and write them all at once (E).
 
-The list holds tui.screens.report_entries.ENTRIES (core.evaluate.REPORTS plus CLV, churn
-and key drivers). A run happens in a thread worker that calls core and formats the Result
-for display (tui.widgets.result_view.prepare); the handler only mounts it. A failed run,
-a missing table included, becomes a notice in the result panel and a notification.
+The list holds tui.screens.report_entries.ENTRIES: the registry's report and predict
+analyses (core.registry), their forms made from the same declarations as the CLI's flags.
+A run happens in a thread worker that calls core.registry.run_analysis and formats the
+Result for display (tui.widgets.result_view.prepare); the handler only mounts it. A
+failed run, a missing table included, becomes a notice in the result panel and a
+notification.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from tui.widgets.result_view import ResultView, prepare
 class RunKey:
     """Identifies one run; a message from any other run is stale and dropped."""
 
-    def __init__(self, workspace: Workspace, entry: str) -> None:
-        self.workspace, self.entry = workspace, entry
+    def __init__(self, workspace: Workspace, entry: str, options: dict[str, Any] | None = None) -> None:
+        self.workspace, self.entry, self.options = workspace, entry, options or {}
 
 
 class ReportsScreen(Screen):
@@ -49,6 +52,8 @@ Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
   the defaults back.
 - **[** and **]** move between the result's tabs: Summary, Charts and one per table.
 - **escape** stops a report that is still running.
+- **+** adds the result to the report being collected; **E** writes that report (HTML,
+  XLSX or Markdown) or saves it as a recipe to rerun next month.
 
 A report that needs a table the workspace lacks says which one and how to add it.
 """
@@ -72,6 +77,7 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.pending: RunKey | None = None
         self.shown: dict[str, Any] = {}  # entry key -> Prepared, the last result of each report
         self.typed: dict[str, dict[str, Any]] = {}  # entry key -> the form as the analyst left it
+        self.ran_with: dict[str, dict[str, Any]] = {}  # entry key -> the options of its shown result
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -121,6 +127,7 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.workers.cancel_group(self, "report")
         self.pending = None
         self.shown.clear()
+        self.ran_with.clear()
         self.workspace = state.workspace if state else None
         report_list = self.query_one("#report-list", OptionList)
         highlighted = report_list.highlighted
@@ -195,7 +202,7 @@ A report that needs a table the workspace lacks says which one and how to add it
             return
         entry = self.entry
         self.typed[entry.key] = form.raw()
-        self.pending = RunKey(self.workspace, entry.key)
+        self.pending = RunKey(self.workspace, entry.key, options)
         self.query_one(ResultView).loading = True
         self.set_status(f"Running {entry.title}… (escape stops it)", "-busy")
         self.run_entry(self.pending, entry, self.workspace, options)
@@ -219,10 +226,12 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.pending = None
         key = message.key.entry
         self.shown[key] = message.prepared
+        self.ran_with[key] = message.key.options
         view = self.query_one(ResultView)
         view.loading = False
         result: Result = message.prepared.result
-        self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''}", "-ok")
+        self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''} · + adds it to the "
+                        "report", "-ok")
         if key == self.entry.key:
             await view.show(message.prepared)
 
@@ -278,7 +287,21 @@ A report that needs a table the workspace lacks says which one and how to add it
         line.update(Text(text))
         line.display = bool(text)  # a blank line would only take a row from the result
 
+    async def choose_report(self, key: str) -> None:
+        """Show one analysis of the list (the palette's "Reports: NPS & CSAT" and the like)."""
+        report_list = self.query_one("#report-list", OptionList)
+        report_list.highlighted = self.option_index(key)
+        report_list.focus()
+
     def exportable(self) -> Exportable | None:
-        """The report on screen, for the app's Export action."""
+        """The report on screen, for the app's Export and Add to report actions; its step is
+        the kind and the options it ran with that differ from the defaults (a recipe reruns it)."""
+        from core.export.recipe import ReportStep
+
         result = self.query_one(ResultView).result
-        return Exportable(result, file_stem(self.entry.key, "report")) if result is not None else None
+        if result is None:
+            return None
+        key = self.entry.key
+        defaults = self.entry.defaults()
+        options = {k: v for k, v in self.ran_with.get(key, {}).items() if v is not None and v != defaults.get(k)}
+        return Exportable(result, file_stem(key.replace(".", " ")), step=ReportStep(key, options))

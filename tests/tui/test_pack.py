@@ -1,0 +1,103 @@
+"""Add to report: results from two screens collected with +, written with E into one HTML
+report (read back with html.parser) and saved as a recipe that the CLI reruns next month."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+from textual.widgets import Input, OptionList
+from typer.testing import CliRunner
+
+from commands.app import app as cli
+from core.export.recipe import load_recipe
+from tests.tui.test_reports_screen import SAMPLE, ReportsApp, open_reports, pick, set_option, toasts
+from tui.screens.pack import PackDialog
+
+
+class Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: list[str] = []
+        self.contents: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.kinds.append(attrs["data-result"])
+        if tag == "a" and attrs.get("href", "").startswith("#report-"):
+            self.contents.append(attrs["href"])
+
+
+def sections(path: Path) -> Sections:
+    parser = Sections()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+async def test_three_results_become_one_report_and_a_recipe(settle, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the dialog proposes files in the current folder
+    async with ReportsApp(SAMPLE).run_test(size=(120, 40), notifications=True) as pilot:
+        app = await open_reports(pilot, settle)
+        await pilot.press("plus")  # nothing has run yet: nothing to add
+        assert app.pack.items == [] and any("Nothing to export yet" in t for t in toasts(app))
+
+        await pilot.press("g")  # Channels, the first report, with its defaults
+        await settle(pilot)
+        await pilot.press("plus")
+        await pick(pilot, "report.kpi")
+        await set_option(pilot, "days", "60")
+        await pilot.press("enter")  # runs KPI over 60 days
+        await settle(pilot)
+        app.screen.query_one("#report-list", OptionList).focus()
+        await pilot.press("plus", "plus")  # the second + adds nothing twice
+        assert any("already in the report" in t for t in toasts(app))
+
+        await pilot.press("s")  # the Segments screen: RFM segments by default
+        await settle(pilot)
+        await pilot.press("plus")
+        assert [i.result.name for i in app.pack.items] == ["report.channels", "report.kpi", "segment.rfm"]
+
+        await pilot.press("E")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PackDialog)
+        assert dialog.query_one("#pack-sections", OptionList).option_count == 3
+        dialog.query_one("#pack-title", Input).value = "Monthly report"
+        dialog.query_one("#pack-path", Input).value = str(tmp_path / "monthly.html")
+        dialog.query_one("#pack-recipe").focus()
+        await pilot.press("enter")  # the recipe first: the dialog stays open and says where it went
+        await settle(pilot)
+        assert isinstance(app.screen, PackDialog)
+        assert "loyalist export run monthly.toml" in dialog.query_one("#pack-message").render().plain
+        dialog.query_one("#pack-path", Input).focus()
+        await pilot.press("enter")  # then the report: the dialog closes
+        await settle(pilot)
+        assert not isinstance(app.screen, PackDialog)
+
+    report = sections(tmp_path / "monthly.html")
+    assert report.kinds == ["report.channels", "report.kpi", "segment.rfm"]
+    assert report.contents == ["#report-1", "#report-2", "#report-3"]
+
+    recipe = load_recipe(tmp_path / "monthly.toml")
+    assert recipe.title == "Monthly report" and recipe.output == tmp_path / "monthly.html"
+    assert recipe.workspace.resolve() == SAMPLE.resolve()
+    assert [(r.kind, r.options.get("days")) for r in recipe.reports] == [
+        ("report.channels", None), ("report.kpi", 60), ("segment.rfm", None)]
+    # next month: the same report from the command line, for a later date
+    result = CliRunner().invoke(cli, ["export", "run", str(tmp_path / "monthly.toml"), "--as-of", "2025-11-30",
+                                      "--force"])
+    assert result.exit_code == 0, result.output
+    assert sections(tmp_path / "monthly.html").kinds == report.kinds
+    assert "2025-11-30" in (tmp_path / "monthly.html").read_text(encoding="utf-8")
+
+
+async def test_an_empty_report_says_how_to_fill_it(settle) -> None:
+    async with ReportsApp(SAMPLE).run_test(size=(120, 40), notifications=True) as pilot:
+        app = await open_reports(pilot, settle)
+        await pilot.press("E")
+        await settle(pilot)
+        assert not isinstance(app.screen, PackDialog)
+        assert any("press + on a result" in t for t in toasts(app))
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Add to report", "Export report", "Reports: NPS & CSAT", "Predict: Churn risk"} <= titles
