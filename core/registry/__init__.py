@@ -49,11 +49,16 @@ How to add an analysis (one function, one registration, one test; nothing else t
    adds a short one. `When("by", "quadrant", needs=("touchpoints",))` says an option
    changes the tables needed.
 
-3. Write one test of the function against an independent reference. The registry's own
-   tests then cover the rest: the CLI command `loyalist products rules` with one flag per
-   option, `--help`, the app's list and form (groups whose Group.screen is "reports"), the
-   palette, recipes and `export init`, and a run of every kind on the sample in HTML,
-   XLSX and Markdown (tests/core/test_registry.py, tests/commands/test_analysis_commands.py).
+3. Write one test of the function against an independent reference (a published value,
+   a well-known library used only in tests).
+
+That is all: `loyalist products rules` with one flag per option (a new group is mounted by
+commands/app.py; a commands/<group>.py module is needed only for CLI-only behaviour), the
+app's list, form and palette entry (groups whose Group.screen is "reports"), recipes,
+`export kinds` and `export init` follow. The registry's own tests check the declaration
+against the function's signature (names, defaults), the command against the declaration,
+and run every kind on the sample into HTML, XLSX and Markdown (tests/core/test_registry.py,
+tests/commands/test_analysis_commands.py, tests/commands/test_export_packs.py).
 """
 
 from __future__ import annotations

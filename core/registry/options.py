@@ -219,8 +219,9 @@ class Option:
                 except ValueError:
                     pairs[name.strip()] = None
                 if pairs[name.strip()] is None:
-                    raise self.fail(f"cannot read the {self.label.lower()} {value!r}: give name=number pairs, "
-                                    "e.g. control=50, treatment=50")
+                    raise self.fail(f"cannot read the {self.label.lower()} {value!r}",
+                                    "give name=number pairs, e.g. control=50,treatment=50 "
+                                    f"(in a recipe: {self.name} = {{ control = 50, treatment = 50 }})")
             value = pairs
         if not isinstance(value, Mapping) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value.values()):

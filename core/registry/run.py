@@ -41,7 +41,8 @@ def resolve_options(analysis: Analysis, given: Mapping[str, Any] | None = None) 
         if values.get(option.name) is None:
             if option.required:
                 raise InputError(f"{analysis.kind} needs option {option.name} ({option.flag})",
-                                 fix=f"give {option.name} as {option.what()}, e.g. {option.name} = {option.example()}")
+                                 fix=f"give {option.flag} ({option.what()}); in a recipe or the app, "
+                                 f"{option.name}, e.g. {option.name} = {option.example()}")
             values[option.name] = option.default
     return values
 

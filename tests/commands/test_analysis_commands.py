@@ -18,6 +18,7 @@ from commands import analysis as generated
 from commands.app import app
 from commands.report import PLAN
 from core.registry import BOOL, CHOICE, LIST, analyses, get, groups
+from core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -107,3 +108,42 @@ def test_a_command_records_its_options_and_the_files_it_read(make_workspace):
     assert params["bins"] == 3 and params["method"] == "rank" and params["scheme"] == "map"
     assert params["workspace"] == str(folder) and params["tables"] == "transactions.csv"
     assert params["as_of"] == dt.date(2024, 3, 5).isoformat()
+
+
+def test_a_new_registration_is_a_command_a_form_a_recipe_kind_and_a_starter_entry(add_analysis, monkeypatch,
+                                                                                  make_workspace, tmp_path):
+    """What "one function, one registration" buys: nothing else is written for these."""
+    import polars as pl
+
+    from core.export.recipe import load_recipe, starter_recipe
+    from core.registry import DATE, FLOAT, Analysis, Group, Option, model
+    from core.result import Result
+    from tui.screens import report_entries
+
+    def share(ws, *, as_of=None, threshold=0.5):
+        tx = ws.scan("transactions").collect()
+        big = tx.filter(pl.col("amount") > threshold).height
+        return Result("test.share", "Share of big orders", {"orders": pl.DataFrame({"big": [big]})},
+                      headline={"big_share": big / tx.height})
+
+    monkeypatch.setitem(model.GROUPS, "test", Group("test", "Tests", "Made-up analyses", screen="reports"))
+    add_analysis(Analysis("test.share", "Share of big orders", "Orders above a threshold", run=share, options=(
+        Option("as_of", DATE), Option("threshold", FLOAT, 0.5, low=0, help="Orders above this amount"))))
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,10\n"
+                                                 "C2,2024-02-06,20\nC3,2024-03-01,30\nC4,2024-03-02,40\n"})
+    sub = typer.Typer()
+    sub.callback()(lambda: None)  # a group, as commands/app.py mounts it, even with one command
+    generated.add_analysis_commands(sub, "test")
+    result = runner.invoke(sub, ["share", "-w", str(folder), "--threshold", "25", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["big_share"] == 0.5
+    assert runner.invoke(sub, ["share", "-w", str(folder), "--threshold", "-1"]).exit_code == 2
+
+    entry = next(e for e in report_entries._entries() if e.key == "test.share")
+    assert entry.group == "Tests" and [f.name for f in entry.fields] == ["as_of", "threshold"]
+    assert entry.run(Workspace.open(folder), {"threshold": 15.0}).headline["big_share"] == 0.75
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[[report]]\nkind = "test.share"\nthreshold = 35\n', encoding="utf-8")
+    assert load_recipe(recipe).reports[0].options == {"threshold": 35.0}
+    assert 'kind = "test.share"' in starter_recipe()
