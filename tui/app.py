@@ -46,7 +46,7 @@ class LoyalistApp(App):
         Action("plus", "add_to_pack", "Add to report", "Add what this screen shows to the report being "
                "collected (written with E)", key_display="+"),
         Action("E", "export_pack", "Export report", "Write the collected results into one HTML report, "
-               "workbook or Markdown file, or save them as a recipe", key_display="E"),
+               "workbook or Markdown file, or save them as a recipe", show=False, key_display="E"),
         Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
         Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
                key_display="?"),
