@@ -8,7 +8,8 @@ column mappings and read options:
     file = "sales 2024.csv"
     encoding = "gb18030"          # detected when absent: UTF-8, UTF-8 with BOM, GB18030
     delimiter = ";"               # detected when absent
-    decimal = ","                 # for amounts written 1 234,50
+    decimal = ","                 # detected per column when absent (12,50 or 12.50)
+    thousands = ","               # settles 1,234 when no value in the column tells
     date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous
     [tables.transactions.columns]
     customer_id = "CustID"        # canonical name = source header
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,14 @@ from core import contract as c
 from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
+from core.numbers import NumberFormat, configured, detect_number_format
 from core.readers import ReadOptions, explain_read_error, file_format, scan_file
 
 CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
 # Parquet first: a converted copy beside its CSV is the fast one.
 FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
-TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "date_format", "sheet", "columns"}
+TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "thousands", "date_format", "sheet", "columns"}
 
 
 def bundled_sample() -> Path:
@@ -56,6 +58,7 @@ class ColumnMapping:
     dtype: str  # dtype after coercion
     how: str  # "loyalist.toml" | "name" | "synonym" | "extra"
     detail: str = ""  # e.g. the date format used
+    number: NumberFormat | None = None  # how a text number column is written
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,15 @@ class Workspace:
         if decimal not in (".", ","):
             raise InputError(f"decimal must be \".\" or \",\", not {decimal!r}", file=str(self.config_path),
                              fix=f'set decimal = "," or "." in [tables.{table}]')
-        parse = ParseOptions(decimal=decimal, date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
+        thousands = cfg.get("thousands")
+        if thousands is not None and (thousands not in (",", ".", " ", "'", "") or thousands == cfg.get("decimal")):
+            raise InputError(f"thousands must be \",\", \".\", \" \" or \"\" and differ from decimal, "
+                             f"not {thousands!r}", file=str(self.config_path),
+                             fix=f'set thousands = "," or "." in [tables.{table}]')
+        numbers = configured(cfg.get("decimal"), thousands)
+        parse = ParseOptions(decimal=numbers.decimal if numbers else ".",
+                             thousands=numbers.thousands if numbers else None,
+                             date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
         self._raw[table] = scan_file(path, read)
         schema = self._raw[table].collect_schema()
         headers = list(schema.names())
@@ -200,8 +211,13 @@ class Workspace:
             if kind in (c.DATE, c.DATETIME) and schema[match.source] == pl.String:
                 detail = parse.date_format or detect_date_format(
                     sample[match.source].to_list(), file=str(path), column=match.source)
+            number = None
+            if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
+                number = numbers or detect_number_format(
+                    sample[match.source].to_list(), file=str(path), column=match.source,
+                    first_row=2 if fmt in ("csv", "xlsx") else 1)
             columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
-                                         match.how, detail))
+                                         match.how, detail, number))
         for header in extras:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
@@ -217,7 +233,10 @@ def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
         if m.kind == "extra":
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", source.parse)
         else:
-            expr = coerce(m.source, m.kind, schema[m.source], source.parse, m.detail or None)
+            parse = source.parse
+            if m.number is not None:  # the convention judged for this column
+                parse = replace(parse, decimal=m.number.decimal, thousands=m.number.thousands)
+            expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
         exprs.append(expr.alias(m.canonical))
     return exprs
 

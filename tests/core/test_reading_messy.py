@@ -1,0 +1,79 @@
+"""Real-world text files read right, or refused with the option that fixes them (issue 12)."""
+
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from commands.app import app
+from core.errors import InputError
+from core.workspace import Workspace
+
+runner = CliRunner()
+
+# A POS export from a German shop: semicolons, decimal commas, dots for thousands.
+POS_DE = (
+    "customer_id;order_date;amount;quantity;discount\n"
+    "K-100;2024-03-01;12,50;1;0,5\n"
+    "K-101;2024-03-01;7,25;2;0\n"
+    "K-102;2024-03-02;1.234,50;1;1,25\n"
+)
+
+
+def amounts(folder, column="amount"):
+    return Workspace.open(folder).scan("transactions").collect()[column].to_list()
+
+
+def test_decimal_commas_are_detected_per_column(make_workspace):
+    folder = make_workspace({"transactions.csv": POS_DE})
+    assert amounts(folder) == [12.5, 7.25, 1234.5]  # not 1250, 725, 123450
+    source = Workspace.open(folder).sources["transactions"]
+    amount = next(m for m in source.columns if m.canonical == "amount")
+    assert (amount.number.decimal, amount.number.how) == (",", "detected")
+
+
+def test_a_decimal_point_column_beside_keeps_its_own_convention(make_workspace):
+    text = 'customer_id,order_date,amount\nC1,2024-01-05,"1,234.50"\nC2,2024-01-05,"2,000"\nC3,2024-01-05,12.5\n'
+    assert amounts(make_workspace({"transactions.csv": text})) == [1234.5, 2000.0, 12.5]
+
+
+def test_revenue_from_a_decimal_comma_export_is_the_written_total(make_workspace):
+    folder = make_workspace({"transactions.csv": POS_DE})
+    result = runner.invoke(app, ["data", "validate", "-w", str(folder), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    total = Workspace.open(folder).scan("transactions").select(pl.col("amount").sum()).collect().item()
+    assert total == pytest.approx(12.50 + 7.25 + 1234.50)
+
+
+@pytest.mark.parametrize("value, sep", [("1,234", ","), ("2.500", ".")])
+def test_a_column_that_fits_both_conventions_is_refused_with_the_fix(make_workspace, value, sep):
+    text = f'customer_id,order_date,amount\nC1,2024-01-05,"{value}"\nC2,2024-01-06,"{value}"\nC3,2024-01-06,3\n'
+    folder = make_workspace({"transactions.csv": text})
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2
+    message = result.stderr
+    for words in ("transactions.csv", "'amount'", "row 2", f'decimal = "{sep}"', f'thousands = "{sep}"'):
+        assert words in message
+    folder.joinpath("loyalist.toml").write_text(f'[tables.transactions]\nthousands = "{sep}"\n')
+    assert amounts(folder) == [float(value.replace(sep, "")), float(value.replace(sep, "")), 3.0]
+    folder.joinpath("loyalist.toml").write_text(f'[tables.transactions]\ndecimal = "{sep}"\n')
+    assert amounts(folder) == [float(value.replace(sep, ".")), float(value.replace(sep, ".")), 3.0]
+
+
+def test_a_column_mixing_both_conventions_is_refused(make_workspace):
+    text = 'customer_id,order_date,amount\nC1,2024-01-05,"12,50"\nC2,2024-01-06,12.50\n'
+    with pytest.raises(InputError) as err:
+        Workspace.open(make_workspace({"transactions.csv": text}))
+    assert "'12,50' (row 2)" in str(err.value) and "'12.50' (row 3)" in str(err.value)
+
+
+def test_a_value_in_the_other_convention_is_reported_not_misread(make_workspace):
+    # 1000 plain rows, then one decimal-comma amount beyond the sample: never 1250.
+    rows = "".join(f"C{i},2024-01-05,10.00\n" for i in range(1200)) + "C9,2024-01-05,\"12,50\"\n"
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + rows})
+    assert amounts(folder)[-1] is None
+    result = runner.invoke(app, ["data", "validate", "-w", str(folder), "--format", "json"])
+    assert result.exit_code == 2
+    findings = json.loads(result.stdout)["findings"]
+    assert any(f["column"] == "amount" and "1202" in str(f["rows"]) for f in findings)
