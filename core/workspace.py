@@ -6,7 +6,7 @@ column mappings and read options:
 
     [tables.transactions]
     file = "sales 2024.csv"
-    encoding = "gb18030"          # detected when absent: UTF-8, UTF-8 with BOM, GB18030
+    encoding = "gb18030"          # detected when absent (core/sniff.py): UTF-8/16 (BOM or not), GB18030, cp1252
     delimiter = ";"               # detected when absent
     decimal = ","                 # detected per column when absent (12,50 or 12.50)
     thousands = ","               # settles 1,234 when no value in the column tells
@@ -33,7 +33,8 @@ from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, 
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format
-from core.readers import ReadOptions, explain_read_error, file_format, scan_file
+from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
+from core.sniff import TextFormat
 
 CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
@@ -71,6 +72,7 @@ class TableSource:
     columns: tuple[ColumnMapping, ...]
     notes: tuple[str, ...] = ()
     missing_required: tuple[str, ...] = ()
+    text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
 
     @property
     def header_row(self) -> bool:
@@ -186,6 +188,9 @@ class Workspace:
         parse = ParseOptions(decimal=numbers.decimal if numbers else ".",
                              thousands=numbers.thousands if numbers else None,
                              date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
+        text = text_format(path, read) if path.is_file() else None
+        if text is not None:  # judged once; later reads use what was judged
+            read = replace(read, encoding=text.encoding, delimiter=text.delimiter)
         self._raw[table] = scan_file(path, read)
         schema = self._raw[table].collect_schema()
         headers = list(schema.names())
@@ -224,7 +229,7 @@ class Workspace:
             columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else ""))
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
 
 
 def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:

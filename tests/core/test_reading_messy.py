@@ -21,6 +21,9 @@ POS_DE = (
 )
 
 
+TX_PLAIN = "customer_id,order_date,amount\nK-100,2024-03-01,12.50\n"
+
+
 def amounts(folder, column="amount"):
     return Workspace.open(folder).scan("transactions").collect()[column].to_list()
 
@@ -77,3 +80,59 @@ def test_a_value_in_the_other_convention_is_reported_not_misread(make_workspace)
     assert result.exit_code == 2
     findings = json.loads(result.stdout)["findings"]
     assert any(f["column"] == "amount" and "1202" in str(f["rows"]) for f in findings)
+
+
+# A customer list exported from Excel on Windows (cp1252), the way German shops send them.
+CUSTOMERS_DE = "customer_id,region,name\nK-100,Zürich,Müller\nK-101,Köln,Crème Brûlée\nK-102,Genève,Françoise\n"
+
+
+def test_latin1_text_is_read_as_latin1_not_gb18030(make_workspace):
+    folder = make_workspace({"transactions.csv": TX_PLAIN, "customers.csv": CUSTOMERS_DE.encode("cp1252")})
+    ws = Workspace.open(folder)
+    df = ws.scan("customers").collect()
+    assert df["region"].to_list() == ["Zürich", "Köln", "Genève"]
+    assert df["name"].to_list() == ["Müller", "Crème Brûlée", "Françoise"]
+    assert ws.sources["customers"].text.encoding == "cp1252"
+
+
+def test_gb18030_is_still_read_as_gb18030(make_workspace):
+    text = "客户ID,订单日期,金额,渠道\n王01,2024-01-05,10.5,门店\n李02,2024-02-01,20,网店\n"
+    ws = Workspace.open(make_workspace({"transactions.csv": text.encode("gb18030")}))
+    assert ws.scan("transactions").collect()["channel"].to_list() == ["门店", "网店"]
+    assert ws.sources["transactions"].text.encoding == "gb18030"
+
+
+def test_latin1_text_far_into_a_file_is_found(make_workspace):
+    # ~200 KB of plain ASCII before the first accent: the first block alone says UTF-8.
+    cust = ("customer_id,region\n" + "".join(f"K{i},Bern\n" for i in range(20000)) + "K-1,Zürich\n")
+    ws = Workspace.open(make_workspace({"transactions.csv": TX_PLAIN, "customers.csv": cust.encode("cp1252")}))
+    assert ws.scan("customers").collect()["region"].to_list()[-1] == "Zürich"
+    assert ws.sources["customers"].text.encoding == "cp1252"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_and_without_bom_is_read(make_workspace, encoding):
+    # Excel's "Unicode text" export: UTF-16 with tabs.
+    text = "customer_id\torder_date\tamount\tcity\nK1\t2024-01-05\t12.5\tZürich\nK2\t2024-01-06\t3\t北京\n"
+    ws = Workspace.open(make_workspace({"transactions.tsv": text.encode(encoding)}))
+    df = ws.scan("transactions").collect()
+    assert df["city"].to_list() == ["Zürich", "北京"] and df["amount"].to_list() == [12.5, 3.0]
+    assert ws.sources["transactions"].text.encoding.startswith("utf-16")
+
+
+def test_two_plausible_readings_are_refused_with_the_fix(make_workspace):
+    # The only accent in the file: cp1252 "São" reads as GB18030 "S鉶" too; only the analyst knows.
+    data = "customer_id,order_date,amount,city\nC1,2024-01-05,1,São Paulo\n".encode("cp1252")
+    folder = make_workspace({"transactions.csv": data})
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2
+    assert "transactions.csv" in result.stderr and 'encoding = "gb18030"' in result.stderr
+    assert 'encoding = "cp1252"' in result.stderr
+
+
+def test_a_workbook_saved_under_a_csv_name_is_refused_with_the_fix(make_workspace, tmp_path):
+    pl.DataFrame({"customer_id": ["C1"], "amount": [1.0]}).write_excel(tmp_path / "book.xlsx")
+    folder = make_workspace({"transactions.csv": (tmp_path / "book.xlsx").read_bytes()})
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2 and "encoding" in result.stderr
+    assert "internal error" not in result.output
