@@ -136,3 +136,59 @@ def test_a_workbook_saved_under_a_csv_name_is_refused_with_the_fix(make_workspac
     result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
     assert result.exit_code == 2 and "encoding" in result.stderr
     assert "internal error" not in result.output
+
+
+@pytest.mark.parametrize("delimiter", [";;", "，", "\\\\t"])
+def test_a_delimiter_of_more_than_one_character_is_a_clear_error(make_workspace, delimiter):
+    folder = make_workspace({
+        "transactions.csv": "customer_id;order_date;amount\nC1;2024-01-05;1\n",
+        "loyalist.toml": f'[tables.transactions]\ndelimiter = "{delimiter}"\n',
+    })
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "transactions.csv" in result.stderr and "delimiter" in result.stderr
+    assert 'delimiter = ";"' in result.stderr and "internal error" not in result.output
+
+
+def test_a_file_with_no_line_breaks_fails_fast_in_bounded_memory(make_workspace):
+    import tracemalloc
+
+    # 40 MB of one line: a file joined into one line by a tool, or cut binary.
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount," + "x," * 20_000_000})
+    tracemalloc.start()
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert result.exit_code == 2 and "no line breaks" in result.stderr
+    assert peak < 16e6  # the first megabyte is read, never the whole file
+
+
+def test_classic_mac_line_ends_are_read(make_workspace):
+    folder = make_workspace({"transactions.csv": TX_PLAIN.replace("\n", "\r") + "K-101,2024-03-02,3\r"})
+    assert amounts(folder) == [12.5, 3.0]
+
+
+def test_duplicate_headers_are_refused_not_renamed(make_workspace):
+    text = "customer_id,order_date,amount,amount\nC1,2024-01-05,10,12\n"
+    result = runner.invoke(app, ["data", "inspect", "-w", str(make_workspace({"transactions.csv": text}))])
+    assert result.exit_code == 2
+    assert "'amount'" in result.stderr and "columns 3 and 4" in result.stderr and "rename" in result.stderr
+
+
+def test_duplicate_headers_in_a_workbook_are_refused(make_workspace, tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(tmp_path / "transactions.xlsx")
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Customer ID", "Order Date", "Amount", "Amount"])
+    sheet.write_row(1, 0, ["C1", "2024-01-05", 10, 12])
+    book.close()
+    folder = make_workspace({"transactions.xlsx": (tmp_path / "transactions.xlsx").read_bytes()})
+    with pytest.raises(InputError) as err:
+        Workspace.open(folder)
+    assert "'Amount'" in str(err.value) and "columns 3 and 4" in str(err.value)
+
+
+def test_blank_headers_from_trailing_delimiters_are_not_duplicates(make_workspace):
+    folder = make_workspace({"transactions.csv": "customer_id;order_date;amount;;\nC1;2024-01-05;7,5;;\n"})
+    assert amounts(folder) == [7.5]
