@@ -29,6 +29,8 @@ class NumberFormat:
     how: str = "default"  # "detected" | "loyalist.toml" | "default" (nothing to tell)
 
     def describe(self) -> str:
+        if self.how == "default":
+            return f'decimal "{self.decimal}" (no separator in the sample)'
         thousands = f'thousands "{self.thousands}"' if self.thousands else "no thousands separator"
         return f'decimal "{self.decimal}", {thousands} ({self.how})'
 

@@ -227,9 +227,24 @@ class Workspace:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
             columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else ""))
+        columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
         self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
+
+
+def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
+    """Columns whose sample shows no separator follow the one convention the others show.
+
+    In a file of `12,50` amounts a quantity column of `1`, `2` may hold `1.000` further on:
+    that is a thousand, as the rest of the file writes numbers.
+    """
+    shown = {(m.number.decimal, m.number.thousands) for m in columns if m.number and m.number.how == "detected"}
+    if len(shown) != 1:
+        return columns
+    decimal, thousands = shown.pop()
+    follow = NumberFormat(decimal, thousands, "as the table's other columns")
+    return [replace(m, number=follow) if m.number and m.number.how == "default" else m for m in columns]
 
 
 def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:

@@ -192,3 +192,21 @@ def test_duplicate_headers_in_a_workbook_are_refused(make_workspace, tmp_path):
 def test_blank_headers_from_trailing_delimiters_are_not_duplicates(make_workspace):
     folder = make_workspace({"transactions.csv": "customer_id;order_date;amount;;\nC1;2024-01-05;7,5;;\n"})
     assert amounts(folder) == [7.5]
+
+
+def test_inspect_shows_how_each_file_was_read(make_workspace):
+    pos = POS_DE.replace("2024-03-01", "01.03.2024").replace("2024-03-02", "02.03.2024")
+    folder = make_workspace({"transactions.csv": pos, "customers.csv": CUSTOMERS_DE.encode("cp1252")})
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    tables = {row["table"]: row for row in data["tables"]}
+    assert tables["transactions"]["encoding"] == "utf-8 (detected)"
+    assert tables["transactions"]["delimiter"] == "; (detected)"
+    assert tables["transactions"]["numbers"] == 'decimal ",", thousands "." (detected)'
+    assert tables["transactions"]["date_format"] == "%d.%m.%Y"
+    assert tables["customers"]["encoding"].startswith("cp1252 (detected")
+    columns = {(r["table"], r["column"]): r for r in data["columns"]}
+    assert columns["transactions", "amount"]["number_format"] == 'decimal ",", thousands "." (detected)'
+    # quantity shows no separator itself: it follows the table (1.000 further on is a thousand)
+    assert columns["transactions", "quantity"]["number_format"].startswith('decimal ","')
