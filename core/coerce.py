@@ -14,6 +14,7 @@ import polars as pl
 
 from core import contract as c
 from core.errors import InputError
+from core.numbers import NumberFormat, parse_number
 
 # Formats tried on a sample of a text date column, most common first. Day/month orders
 # that the sample cannot tell apart are refused (see detect_date_format).
@@ -30,7 +31,8 @@ FALSE_WORDS = ("0", "false", "f", "no", "n", "non-member", "否", "非会员", "
 
 @dataclass(frozen=True)
 class ParseOptions:
-    decimal: str = "."  # "," for 1 234,50
+    decimal: str = "."  # "," for 1 234,50; per column when detected (core/numbers.py)
+    thousands: str | None = None  # None: "." with a decimal comma, else ","
     date_format: str | None = None  # forces one strptime format for every date column
     # Text from typed files (Parquet) is taken as written: trimming every string of a
     # ten-million-row table costs more than the stray space it would catch.
@@ -79,19 +81,10 @@ def _refuse_ambiguous(best, parsed_by, left, sample, file, column) -> None:
                 )
 
 
-def _clean_number(expr: pl.Expr, decimal: str) -> pl.Expr:
+def _clean_number(expr: pl.Expr, options: ParseOptions) -> pl.Expr:
     """Parse `¥1,234.50`, `$1,234`, `1 234,50` (decimal=","), `(12.00)` as numbers."""
-    text = expr.cast(pl.String).str.strip_chars()
-    negative = text.str.starts_with("(") & text.str.ends_with(")")
-    thousands = "." if decimal == "," else ","
-    digits = text.str.replace_all(r"[^0-9.,\-]", "").str.replace_all(thousands, "", literal=True)
-    if decimal == ",":
-        digits = digits.str.replace_all(",", ".", literal=True)
-    value = digits.cast(pl.Float64, strict=False)
-    plain = text.cast(pl.Float64, strict=False)  # 1e3, -5, 12.5 as they are
-    parsed = value if decimal == "," else pl.coalesce(plain, value)
-    # An empty result (e.g. "N/A" stripped to "") must stay null, not become 0.
-    return pl.when(negative).then(-parsed).otherwise(parsed)
+    thousands = options.thousands if options.thousands is not None else ("." if options.decimal == "," else ",")
+    return parse_number(expr, NumberFormat(options.decimal, thousands))
 
 
 def _is_numeric(dtype: pl.DataType) -> bool:
@@ -131,9 +124,9 @@ def coerce(
     if kind in (c.MONEY, c.NUMBER):
         if _is_numeric(source_dtype):
             return col.cast(pl.Float64)
-        return _clean_number(col, options.decimal)
+        return _clean_number(col, options)
     if kind == c.INTEGER:
-        number = col.cast(pl.Float64) if _is_numeric(source_dtype) else _clean_number(col, options.decimal)
+        number = col.cast(pl.Float64) if _is_numeric(source_dtype) else _clean_number(col, options)
         # 7.0 is 7; 7.5 is not an integer answer and stays unparsed (null).
         return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64)
     if kind == c.FLAG:
@@ -163,4 +156,4 @@ def extra_is_numeric(name: str, source_dtype: pl.DataType, sample: Sequence[str 
 def coerce_extra(name: str, source_dtype: pl.DataType, numeric: bool, options: ParseOptions) -> pl.Expr:
     if not numeric or _is_numeric(source_dtype):
         return pl.col(name) if (numeric or source_dtype != pl.String) else pl.col(name).cast(pl.String)
-    return _clean_number(pl.col(name), options.decimal)
+    return _clean_number(pl.col(name), options)

@@ -6,9 +6,10 @@ column mappings and read options:
 
     [tables.transactions]
     file = "sales 2024.csv"
-    encoding = "gb18030"          # detected when absent: UTF-8, UTF-8 with BOM, GB18030
+    encoding = "gb18030"          # detected when absent (core/sniff.py): UTF-8/16 (BOM or not), GB18030, cp1252
     delimiter = ";"               # detected when absent
-    decimal = ","                 # for amounts written 1 234,50
+    decimal = ","                 # detected per column when absent (12,50 or 12.50)
+    thousands = ","               # settles 1,234 when no value in the column tells
     date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous
     [tables.transactions.columns]
     customer_id = "CustID"        # canonical name = source header
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,15 @@ from core import contract as c
 from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
-from core.readers import ReadOptions, explain_read_error, file_format, scan_file
+from core.numbers import NumberFormat, configured, detect_number_format
+from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
+from core.sniff import TextFormat
 
 CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
 # Parquet first: a converted copy beside its CSV is the fast one.
 FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
-TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "date_format", "sheet", "columns"}
+TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "thousands", "date_format", "sheet", "columns"}
 
 
 def bundled_sample() -> Path:
@@ -56,6 +59,7 @@ class ColumnMapping:
     dtype: str  # dtype after coercion
     how: str  # "loyalist.toml" | "name" | "synonym" | "extra"
     detail: str = ""  # e.g. the date format used
+    number: NumberFormat | None = None  # how a text number column is written
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class TableSource:
     columns: tuple[ColumnMapping, ...]
     notes: tuple[str, ...] = ()
     missing_required: tuple[str, ...] = ()
+    text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
 
     @property
     def header_row(self) -> bool:
@@ -174,7 +179,18 @@ class Workspace:
         if decimal not in (".", ","):
             raise InputError(f"decimal must be \".\" or \",\", not {decimal!r}", file=str(self.config_path),
                              fix=f'set decimal = "," or "." in [tables.{table}]')
-        parse = ParseOptions(decimal=decimal, date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
+        thousands = cfg.get("thousands")
+        if thousands is not None and (thousands not in (",", ".", " ", "'", "") or thousands == cfg.get("decimal")):
+            raise InputError(f"thousands must be \",\", \".\", \" \" or \"\" and differ from decimal, "
+                             f"not {thousands!r}", file=str(self.config_path),
+                             fix=f'set thousands = "," or "." in [tables.{table}]')
+        numbers = configured(cfg.get("decimal"), thousands)
+        parse = ParseOptions(decimal=numbers.decimal if numbers else ".",
+                             thousands=numbers.thousands if numbers else None,
+                             date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
+        text = text_format(path, read) if path.is_file() else None
+        if text is not None:  # judged once; later reads use what was judged
+            read = replace(read, encoding=text.encoding, delimiter=text.delimiter)
         self._raw[table] = scan_file(path, read)
         schema = self._raw[table].collect_schema()
         headers = list(schema.names())
@@ -200,15 +216,35 @@ class Workspace:
             if kind in (c.DATE, c.DATETIME) and schema[match.source] == pl.String:
                 detail = parse.date_format or detect_date_format(
                     sample[match.source].to_list(), file=str(path), column=match.source)
+            number = None
+            if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
+                number = numbers or detect_number_format(
+                    sample[match.source].to_list(), file=str(path), column=match.source,
+                    first_row=2 if fmt in ("csv", "xlsx") else 1)
             columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
-                                         match.how, detail))
+                                         match.how, detail, number))
         for header in extras:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
             columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else ""))
+        columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
+
+
+def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
+    """Columns whose sample shows no separator follow the one convention the others show.
+
+    In a file of `12,50` amounts a quantity column of `1`, `2` may hold `1.000` further on:
+    that is a thousand, as the rest of the file writes numbers.
+    """
+    shown = {(m.number.decimal, m.number.thousands) for m in columns if m.number and m.number.how == "detected"}
+    if len(shown) != 1:
+        return columns
+    decimal, thousands = shown.pop()
+    follow = NumberFormat(decimal, thousands, "as the table's other columns")
+    return [replace(m, number=follow) if m.number and m.number.how == "default" else m for m in columns]
 
 
 def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
@@ -217,7 +253,10 @@ def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
         if m.kind == "extra":
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", source.parse)
         else:
-            expr = coerce(m.source, m.kind, schema[m.source], source.parse, m.detail or None)
+            parse = source.parse
+            if m.number is not None:  # the convention judged for this column
+                parse = replace(parse, decimal=m.number.decimal, thousands=m.number.thousands)
+            expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
         exprs.append(expr.alias(m.canonical))
     return exprs
 

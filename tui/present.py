@@ -14,7 +14,8 @@ from core.result import Result
 TABLE_LABELS = {"table": "table", "rows": "rows", "first_date": "from", "last_date": "to",
                 "issues": "issues", "file": "file"}
 MAPPING_LABELS = {"column": "column", "source_header": "source header", "dtype": "dtype",
-                  "mapped_by": "mapped by", "required": "required", "date_format": "date format"}
+                  "mapped_by": "mapped by", "required": "required", "date_format": "date format",
+                  "number_format": "number format"}
 
 
 def plural(n: int, word: str) -> str:
