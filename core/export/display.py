@@ -143,7 +143,7 @@ ACRONYMS = {"aov": "AOV", "cac": "CAC", "ces": "CES", "ci": "CI", "clv": "CLV", 
 
 def label(key: str) -> str:
     """A column or figure name as a heading: `mean_clv` -> `Mean CLV`, `change_pct` -> `Change %`."""
-    words = [ACRONYMS.get(w.lower(), w) for w in key.replace("_", " ").split()]
+    words = [ACRONYMS.get(w.lower(), w) for w in printable(key).replace("_", " ").split()]
     text = " ".join(words)
     return text[:1].upper() + text[1:] if text else key
 
