@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from commands import data, demo, export, predict, report, scale, segment
@@ -29,20 +28,20 @@ class LoyalistGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer's own message
             raise
         except LoyalistError as exc:
-            from commands.output import stderr, stop_busy
+            from commands.output import literal, stderr, stop_busy
 
             stop_busy()
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
+            stderr.print(f"[bold red]error:[/bold red] {literal(exc)}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # a bug: say so briefly, traceback on request
-            from commands.output import stderr, stop_busy
+            from commands.output import literal, stderr, stop_busy
 
             stop_busy()
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
+            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {literal(exc)} "
                          "(run with --debug for the traceback)", highlight=False)
             raise typer.Exit(ExitCode.ANALYSIS_FAILED) from None
 

@@ -44,9 +44,7 @@ def run(
 ) -> None:
     """Run every report in a recipe and write them into one file, with contents, each section's
     parameters and the workspace it came from."""
-    from rich.markup import escape
-
-    from commands.output import stderr
+    from commands.output import literal, stderr
     from core.export import bundle_format, check_target, write_bundle
     from core.export.recipe import load_recipe, output_path, run_recipe
     from core.workspace import Workspace
@@ -67,7 +65,7 @@ def run(
     path = write_bundle(results, target, title=plan.title, source=str(recipe), force=force,
                         fmt=fmt.value if fmt else None)
     for failure in failures:
-        stderr.print(f"[yellow]failed:[/yellow] {escape(failure)}", highlight=False)
+        stderr.print(f"[yellow]failed:[/yellow] {literal(failure)}", highlight=False)
     stderr.print(f"wrote {path} ({len(results)} report{'s' if len(results) != 1 else ''})", highlight=False,
                  markup=False)
     if failures:

@@ -22,6 +22,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from core.export.display import printable
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.export import Pack, add_to_pack, start_export, start_pack_export
@@ -68,6 +69,14 @@ class LoyalistApp(App):
 
     def on_mount(self) -> None:
         self.open_workspace()
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast (most quote file names, values or errors from the data) shows its
+        text without control characters; markup=False ones are the data-bearing kind."""
+        if not markup:
+            message, title = printable(message), printable(title)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def open_workspace(self) -> None:
         self.loyalty_scores = None
