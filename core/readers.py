@@ -130,7 +130,7 @@ def explain_read_error(exc: Exception, path: Path, options: ReadOptions = ReadOp
     if file_format(path) == "csv" and "utf-8" in first_line.lower():
         return InputError(
             "the file starts as UTF-8 but holds text in another encoding further on",
-            file=str(path),
+            file=str(path), rows=first_non_utf8_row(path),
             fix='set encoding = "cp1252" (or the file\'s real encoding, e.g. "gb18030") for this '
             "table in loyalist.toml, or export it again as UTF-8",
         )
@@ -142,6 +142,17 @@ def explain_read_error(exc: Exception, path: Path, options: ReadOptions = ReadOp
         )
     return InputError(f"cannot be read: {first_line}", file=str(path),
                       fix="check that the file is complete and of the type its extension says")
+
+
+def first_non_utf8_row(path: Path) -> tuple[int, ...]:
+    """The line number (header = 1) of the first line that is not UTF-8. Error path only."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return (number,)
+    return ()
 
 
 def ragged_rows(path: Path, options: ReadOptions, limit: int = 5) -> tuple[int, ...]:

@@ -210,3 +210,14 @@ def test_inspect_shows_how_each_file_was_read(make_workspace):
     assert columns["transactions", "amount"]["number_format"] == 'decimal ",", thousands "." (detected)'
     # quantity shows no separator itself: it follows the table (1.000 further on is a thousand)
     assert columns["transactions", "quantity"]["number_format"].startswith('decimal ","')
+
+
+def test_a_latin1_row_missed_by_the_samples_is_named_when_reading(make_workspace):
+    # Blocks from the start, middle and end are all plain ASCII; one row between is cp1252.
+    before = "".join(f"K{i},2024-01-05,10\n" for i in range(6000))
+    after = "".join(f"K{i},2024-01-05,10\n" for i in range(60000))
+    data = ("customer_id,order_date,amount\n" + before).encode() + b"K\xfc1,2024-01-05,1\n" + after.encode()
+    folder = make_workspace({"transactions.csv": data})
+    result = runner.invoke(app, ["report", "kpi", "-w", str(folder)])
+    assert result.exit_code == 2
+    assert "rows 6002" in result.stderr and 'encoding = "cp1252"' in result.stderr
