@@ -139,3 +139,28 @@ def detect_number_format(values: Sequence[str | None], *, file: str, column: str
             f"(1{sep}234 is over a thousand) for this table in loyalist.toml",
         )
     return DOT
+
+
+def extra_number_format(values: Sequence[str | None], forced: NumberFormat | None, *,
+                        file: str, column: str, table: NumberFormat | None = None) -> NumberFormat | None:
+    """The convention of a column outside the contract when its sample is all numbers, else None.
+
+    Stricter than a contract number column (whose odd values validation reports): a value
+    must be only a number, sign, separators, spaces and a currency mark, so `Store 12`
+    stays text. A column that fits both conventions (`1,234` alone) follows the `table`'s
+    convention (the one its other columns show), or stays text when there is none.
+    """
+    present = pl.Series([v for v in values if v is not None and str(v).strip()], dtype=pl.String)
+    if present.is_empty():
+        return None
+    try:
+        fmt = forced or detect_number_format(values, file=file, column=column)
+    except InputError:
+        if table is None:
+            return None
+        fmt = NumberFormat(table.decimal, table.thousands, "as the table's other columns")
+    text = present.str.strip_chars()
+    plain = text.cast(pl.Float64, strict=False).is_not_null()
+    shaped = text.str.contains(rf"^\(?-?(?:{DOT_CURRENCIES}|€)?\s?-?[\d.,\s']*\d[\d.,\s']*(?:\s?€)?\)?$")
+    parsed = pl.select(parse_number(pl.lit(present), fmt)).to_series().is_not_null()
+    return fmt if ((plain | shaped) & parsed).all() else None

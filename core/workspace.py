@@ -32,7 +32,7 @@ from core import contract as c
 from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
-from core.numbers import NumberFormat, configured, detect_number_format
+from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
 from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
 from core.sniff import TextFormat
 
@@ -223,14 +223,26 @@ class Workspace:
                     first_row=2 if fmt in ("csv", "xlsx") else 1)
             columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
                                          match.how, detail, number))
+        shown = {m.number for m in columns if m.number and m.number.how == "detected"}
+        table_format = shown.pop() if len(shown) == 1 else None
         for header in extras:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
+            number = None
+            if schema[header] == pl.String and not _looks_like_id(header):
+                number = extra_number_format(sample[header].to_list(), numbers, file=str(path), column=header,
+                                             table=table_format)
+                numeric = number is not None
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
-            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else ""))
+            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else "",
+                                         number))
         columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
         self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
+
+
+def _looks_like_id(header: str) -> bool:
+    return header.lower().endswith(("id", "_no", "code"))
 
 
 def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
@@ -250,12 +262,12 @@ def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
 def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
     for m in source.columns:
+        parse = source.parse
+        if m.number is not None:  # the convention judged for this column
+            parse = replace(parse, decimal=m.number.decimal, thousands=m.number.thousands)
         if m.kind == "extra":
-            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", source.parse)
+            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse)
         else:
-            parse = source.parse
-            if m.number is not None:  # the convention judged for this column
-                parse = replace(parse, decimal=m.number.decimal, thousands=m.number.thousands)
             expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
         exprs.append(expr.alias(m.canonical))
     return exprs

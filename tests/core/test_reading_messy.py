@@ -221,3 +221,12 @@ def test_a_latin1_row_missed_by_the_samples_is_named_when_reading(make_workspace
     result = runner.invoke(app, ["report", "kpi", "-w", str(folder)])
     assert result.exit_code == 2
     assert "rows 6002" in result.stderr and 'encoding = "cp1252"' in result.stderr
+
+
+def test_extra_columns_with_decimal_commas_are_numbers_and_text_stays_text(make_workspace):
+    text = ("customer_id;order_date;amount;discount;points;store\n"
+            "K1;2024-03-01;12,50;0,5;1.000;Filiale 12\nK2;2024-03-01;7,25;1,25;20;Filiale 7\n")
+    df = Workspace.open(make_workspace({"transactions.csv": text})).scan("transactions").collect()
+    assert df["discount"].to_list() == [0.5, 1.25]
+    assert df["points"].to_list() == [1000.0, 20.0]  # the file's thousands dot
+    assert df["store"].to_list() == ["Filiale 12", "Filiale 7"]
