@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,8 @@ BLOCKS = 8  # head, tail and evenly spaced blocks between
 MAX_LINE = 1 << 20
 # Encodings tried when the bytes are not UTF-8, in order of preference on a tie.
 FALLBACKS = ("gb18030", "cp1252")
-PLAUSIBLE = 0.1  # mess ratio at or below which a decoded text reads as real text
+GARBLED_LINE = 0.3  # a line's mess ratio above which it reads as mojibake (M黮ler: 0.8)
+PLAUSIBLE = 0.1  # share of garbled lines or words at or below which a reading is real text
 BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
@@ -89,14 +91,17 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 
 def _mess(text: str, encoding: str) -> float:
-    """How garbled a decoded text looks, judged on its lines with non-ASCII characters."""
+    """How garbled a decoded text looks: the share of its non-ASCII lines (or words) that are."""
     from charset_normalizer.md import mess_ratio
 
     lines = [line for line in text.splitlines() if not line.isascii()]
     if not lines:
         return 0.0
-    sample = "\n".join(lines[:400])
-    mess = mess_ratio(sample, maximum_threshold=1.0)
+    lines = lines[:400]
+    sample = "\n".join(lines)
+    # Line by line: the detector judges a whole text by its worst stretch, and an honest
+    # `¥1,000` a few lines from `Köln` is such a stretch.
+    mess = sum(mess_ratio(line, maximum_threshold=1.0) > GARBLED_LINE for line in lines) / len(lines)
     if encoding == "cp1252":
         mess = max(mess, _foreign_words(sample))
     if encoding == "gb18030":
@@ -120,17 +125,28 @@ def _glued_words(text: str) -> float:
 
 
 def _foreign_words(text: str) -> float:
-    """Share of non-ASCII words that no Latin-script language writes: Chinese read as cp1252.
+    """Share of non-ASCII words that no Latin-script language writes: GB18030 read as cp1252.
 
     Latin words carry their accents among plain letters (Müller, Crème, à); a GB18030
-    character read as cp1252 is two accented letters in a row (男 -> ÄÐ, 你好 -> ÄãºÃ).
+    character read as cp1252 is two accented letters in a row (男 -> ÄÐ, 你好 -> ÄãºÃ),
+    or a symbol inside a word (GB18030's ü -> ¨¹).
     """
     words = _non_ascii_words(text)
     if not words:
         return 0.0
     odd = sum(1 for w in words if re.search(r"[^\x00-\x7f]{3}", w)
-              or (len(w) >= 2 and not re.search(r"[A-Za-z]", w)))
+              or (len(w) >= 2 and not re.search(r"[A-Za-z]", w))
+              or (re.search(r"[A-Za-z]", w) and any(_stray_symbol(ch) for ch in w)))
     return odd / len(words)
+
+
+# Symbols Latin text does write next to letters (°C, 5€, ™); others (¨ ¹ ± ¤) glued to
+# letters are GB18030 bytes read as cp1252 (Müller -> M¨¹ller).
+WORD_SYMBOLS = set("°€£¥§©®™«»·–—‘’“”•…\u00a0")
+
+
+def _stray_symbol(ch: str) -> bool:
+    return not ch.isascii() and not unicodedata.category(ch).startswith("L") and ch not in WORD_SYMBOLS
 
 
 def detect_encoding(path: Path, blocks: list[bytes] | None = None) -> tuple[str, str]:
