@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from core.errors import InputError
-from core.sniff import TextFormat, sniff_text
+from core.sniff import TextFormat, detect_encoding, sniff_text
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
@@ -67,14 +67,16 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
         if fmt == "ndjson":
             return pl.scan_ndjson(path, infer_schema_length=None)
         if fmt == "json":
-            text = path.read_text(encoding=options.encoding or "utf-8-sig").lstrip()
+            text = path.read_bytes().decode(options.encoding or detect_encoding(path)[0]).lstrip()
             if not text.startswith("["):
                 return pl.read_ndjson(io.StringIO(text), infer_schema_length=None).lazy()
             return pl.read_json(io.StringIO(text), infer_schema_length=None).lazy()
         if fmt == "xlsx":
             kwargs = {"sheet_name": options.sheet} if options.sheet else {"sheet_id": 1}
-            _refuse_duplicate_headers(path, _xlsx_header(path, kwargs))
-            return pl.read_excel(path, engine="calamine", **kwargs).lazy()
+            frame = pl.read_excel(path, engine="calamine", **kwargs)
+            if _maybe_renamed(frame.columns):  # Amount, Amount_1: read the header row as written
+                _refuse_duplicate_headers(path, _xlsx_header(path, kwargs))
+            return frame.lazy()
     except InputError:
         raise
     except Exception as exc:  # a library's parse error, told in the analyst's terms
@@ -101,6 +103,12 @@ def _scan_csv(path: Path, options: ReadOptions) -> pl.LazyFrame:
 def _csv_header(path: Path, text: TextFormat) -> list[str]:
     with path.open(encoding=text.encoding, errors="replace", newline="") as handle:
         return next(csv.reader(handle, delimiter=text.delimiter), [])
+
+
+def _maybe_renamed(columns: list[str]) -> bool:
+    """The reader names a second `Amount` column `Amount_1`."""
+    names = set(columns)
+    return any(name.rpartition("_")[0] in names for name in columns if name.rpartition("_")[2].isdigit())
 
 
 def _xlsx_header(path: Path, kwargs: dict) -> list[str]:

@@ -230,3 +230,10 @@ def test_extra_columns_with_decimal_commas_are_numbers_and_text_stays_text(make_
     assert df["discount"].to_list() == [0.5, 1.25]
     assert df["points"].to_list() == [1000.0, 20.0]  # the file's thousands dot
     assert df["store"].to_list() == ["Filiale 12", "Filiale 7"]
+
+
+def test_a_json_export_in_utf16_or_cp1252_is_read(make_workspace):
+    text = '[{"customer_id": "K1", "order_date": "2024-01-05", "amount": 3, "city": "Zürich"}]'
+    for encoding in ("utf-16", "cp1252"):
+        ws = Workspace.open(make_workspace({"transactions.json": text.encode(encoding)}))
+        assert ws.scan_raw("transactions").collect()["city"].to_list() == ["Zürich"], encoding
