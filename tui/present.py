@@ -45,6 +45,14 @@ def mapping_for(inspected: Result, table: str) -> pl.DataFrame:
     return columns.filter(pl.col("table") == table).select(list(MAPPING_LABELS))
 
 
+def read_as(info: dict) -> str:
+    """How the file was read, short: its encoding, and the decimal comma when it has one."""
+    parts = [str(info.get("encoding") or "").split(" (")[0]]
+    if 'decimal ","' in str(info.get("numbers") or ""):
+        parts.append('decimal ","')
+    return ", ".join(p for p in parts if p)
+
+
 def table_row(inspected: Result, table: str) -> dict:
     rows = inspected.tables["tables"].filter(pl.col("table") == table)
     return rows.row(0, named=True) if rows.height else {}

@@ -378,7 +378,7 @@ class DataScreen(Screen):
                     else present.plural(total, "row"))
         # the query goes first: at 80 columns the end of the caption is cut off
         parts = [message.table, rows, message.query.describe(), info.get("file", ""),
-                 present.plural(message.backend.column_count, "column"), message.note]
+                 present.read_as(info), present.plural(message.backend.column_count, "column"), message.note]
         return " · ".join(p for p in parts if p)
 
     # -- selection ------------------------------------------------------------------
