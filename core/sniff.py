@@ -239,7 +239,6 @@ def first_line(head: bytes, encoding: str, path: Path, size: int) -> tuple[str, 
 
 def sniff_text(path: Path, encoding: str | None, delimiter: str | None) -> TextFormat:
     """Encoding, delimiter and line end of a delimited text file (options win when set)."""
-    blocks = sample_blocks(path)
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -249,7 +248,7 @@ def sniff_text(path: Path, encoding: str | None, delimiter: str | None) -> TextF
                              '"cp1252" or "latin-1"') from None
         enc, enc_how = encoding, "loyalist.toml"
     else:
-        enc, enc_how = detect_encoding(path, blocks)
+        enc, enc_how = detect_encoding(path)  # samples blocks only when it must judge
     size = path.stat().st_size
     with path.open("rb") as handle:
         head = handle.read(MAX_LINE)
