@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from core import contract as c
+from core.coerce import is_missing_token
 from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
@@ -169,11 +170,14 @@ def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _present(source_col: str, dtype: pl.DataType) -> pl.Expr:
+def _present(source_col: str, dtype: pl.DataType, kind: str = c.TEXT) -> pl.Expr:
     raw = pl.col(source_col)
     if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
         # Only text can be blank; casting 10 million dates to text to find out cost ~1 s.
         return raw.is_not_null()
+    if kind in (c.MONEY, c.NUMBER, c.INTEGER):
+        # N/A, -, 不适用 in a number column are answers left blank (core.coerce.MISSING_TOKENS)
+        return raw.is_not_null() & ~is_missing_token(raw)
     return raw.is_not_null() & (raw.cast(pl.String).str.strip_chars() != "")
 
 
@@ -186,7 +190,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
         required = m.canonical in table.required
         src = f"src:{m.canonical}"
         if required:
-            rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source]),
+            rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
         if schema[m.source] != c.DTYPES[m.kind]:
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
@@ -194,7 +198,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
             rules.append(_Rule(
                 ERROR if required else WARNING, m.canonical, "unparsable",
-                _present(src, schema[m.source]) & pl.col(m.canonical).is_null(),
+                _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null(),
                 f"values in {m.source!r} that do not parse as {m.kind}"
                 + ("" if required else " (treated as missing)"),
                 f"correct them to {hint.get(m.kind, 'text')}"))
