@@ -204,7 +204,7 @@ class Workspace:
                 raise InputError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
                                  file=str(path), column=header,
                                  fix=f"the file's columns are: {', '.join(headers)}")
-        matches, extras = infer_mapping(table, headers, explicit)
+        matches, extras = infer_mapping(table, headers, explicit, file=str(path))
         try:
             sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
         except pl.exceptions.PolarsError as exc:
