@@ -27,9 +27,10 @@ DAY_FIRST_TWINS = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}
 
 # Answers that mean "no answer" in survey tools, spreadsheets and data exports, compared
 # trimmed and lower-cased. In a number column (contract or extra) they are missing values,
-# so a Likert item with N/A stays numeric; blank counts too. Listed in the README.
+# so a Likert item with N/A stays numeric; blank counts too. Listed in the README. Not
+# "NaN": that is a computed value gone wrong, and validation refuses it with its rows.
 MISSING_TOKENS = (
-    "n/a", "na", "n.a.", "#n/a", "n/d", "-", "--", "–", "—", ".", "null", "none", "nan", "missing",
+    "n/a", "na", "n.a.", "#n/a", "n/d", "-", "--", "–", "—", ".", "null", "none", "missing",
     "不适用", "无", "空", "缺失", "暂无", "n.v.t.", "nvt", "k.a.", "k. a.", "keine angabe", "s.o.", "s/o",
     "s/d", "sin dato",
 )
@@ -107,6 +108,13 @@ def without_missing_tokens(expr: pl.Expr) -> pl.Expr:
     return pl.when(is_missing_token(expr)).then(None).otherwise(expr.cast(pl.String))
 
 
+def number_value(col: pl.Expr, source_dtype: pl.DataType, options: ParseOptions) -> pl.Expr:
+    """A number column's values as Float64, before any integer rounding."""
+    if _is_numeric(source_dtype):
+        return col.cast(pl.Float64)
+    return _clean_number(without_missing_tokens(col), options.decimal)
+
+
 def _is_numeric(dtype: pl.DataType) -> bool:
     return dtype.is_numeric()
 
@@ -142,14 +150,14 @@ def coerce(
             parsed = pl.coalesce([text.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats])
         return parsed.dt.date() if kind == c.DATE else parsed.cast(target)
     if kind in (c.MONEY, c.NUMBER):
-        if _is_numeric(source_dtype):
-            return col.cast(pl.Float64)
-        return _clean_number(without_missing_tokens(col), options)
+        # NaN, inf and 1e308 are kept as read: validation refuses them, naming the rows
+        return number_value(col, source_dtype, options)
     if kind == c.INTEGER:
-        number = (col.cast(pl.Float64) if _is_numeric(source_dtype)
-                  else _clean_number(without_missing_tokens(col), options))
-        # 7.0 is 7; 7.5 is not an integer answer and stays unparsed (null).
-        return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64)
+        number = number_value(col, source_dtype, options)
+        # 7.0 is 7; 7.5, NaN, inf and 1e308 are no integer answer and stay unparsed (null)
+        # (validation names the non-finite ones); the bound keeps the cast from overflowing.
+        whole = number.is_finite() & (number.abs() < c.MAX_MAGNITUDE) & (number == number.round(0))
+        return pl.when(whole).then(number).otherwise(None).cast(pl.Int64)
     if kind == c.FLAG:
         if source_dtype == pl.Boolean:
             return col

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from core import contract as c
-from core.coerce import is_missing_token
+from core.coerce import is_missing_token, number_value
 from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
@@ -23,6 +23,7 @@ from core.workspace import TableSource, Workspace, coercions
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
 MAX_ROWS_SHOWN = 5
+NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
 
 
 @dataclass(frozen=True)
@@ -192,13 +193,22 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
         if required:
             rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
+        absurd = None
+        if m.kind in NUMBER_KINDS:
+            value = number_value(pl.col(src), schema[m.source], source.parse)
+            absurd = value.is_not_null() & (~value.is_finite() | (value.abs() >= c.MAX_MAGNITUDE))
+            rules.append(_Rule(
+                ERROR, m.canonical, "not_finite", absurd,
+                f"values in {m.source!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
+                "correct these values, or leave them blank if they are unknown"))
         if schema[m.source] != c.DTYPES[m.kind]:
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
                     c.DATETIME: "a date-time format", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
             rules.append(_Rule(
                 ERROR if required else WARNING, m.canonical, "unparsable",
-                _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null(),
+                _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null()
+                & (~absurd if absurd is not None else True),
                 f"values in {m.source!r} that do not parse as {m.kind}"
                 + ("" if required else " (treated as missing)"),
                 f"correct them to {hint.get(m.kind, 'text')}"))
