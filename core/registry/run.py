@@ -82,7 +82,22 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     dated = analysis.keys().get("as_of")  # kpi's end, clv's calibration end: the as-of date of provenance
     if dated is not None and dated.name != "as_of" and result.params.get(dated.name) is not None:
         result = dataclasses.replace(result, params={**result.params, "as_of": result.params[dated.name]})
+    if dated is not None and values.get(dated.name) is None and "transactions" in read:
+        result = _note_future_dates(ws, result)
     return result
+
+
+def _note_future_dates(ws: Workspace, result: Result) -> Result:
+    """Say how many transactions the default as-of date ignored (core.features.default_as_of)."""
+    from core.features import rows_after_today
+
+    later = rows_after_today(ws.scan("transactions"))
+    if not later:
+        return result
+    rows = "1 transaction dated after today was" if later == 1 else f"{later} transactions dated after today were"
+    note = (f"{rows} ignored for the default as-of date; "
+            "check those dates (loyalist data validate) or pass --as-of")
+    return dataclasses.replace(result, notes=(*result.notes, note))
 
 
 def check_tables(ws: Workspace, analysis: Analysis, tables: tuple[str, ...]) -> None:
