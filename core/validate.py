@@ -164,10 +164,12 @@ def validation_result(ws: Workspace, as_of: dt.date | None = None) -> Result:
 def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
     """Row number, each mapped column as read (prefixed) and as coerced."""
     mapped = [m for m in source.columns if m.kind != "extra"]
+    ranged = {column for column, *_ in source.ranges}  # extra columns with a declared range
     return raw.with_row_index(ROW).select(
         pl.col(ROW),
         *[pl.col(m.source).alias(f"src:{m.canonical}") for m in mapped],
-        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns) if m.kind != "extra"],
+        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns)
+          if m.kind != "extra" or m.canonical in ranged],
     )
 
 
@@ -214,6 +216,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 f"correct them to {hint.get(m.kind, 'text')}"))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
+    rules += [_range_rule(source.table, *declared) for declared in source.ranges]
     return rules
 
 
@@ -249,19 +252,22 @@ def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rul
         if {"start_date", "end_date"} <= cols:
             rules.append(_Rule(WARNING, "end_date", "end_before_start", pl.col("end_date") < pl.col("start_date"),
                                "campaigns that end before they start", "swap or correct the dates"))
-    if table == "survey":
-        if "nps" in cols:
-            rules.append(_Rule(ERROR, "nps", "out_of_range", ~pl.col("nps").is_between(0, 10),
-                               "NPS answers outside 0–10", "NPS is the 0–10 likelihood to recommend; correct the scale"))
-        if "csat" in cols:
-            rules.append(_Rule(WARNING, "csat", "out_of_range", ~pl.col("csat").is_between(1, 5),
-                               "CSAT answers outside 1–5", "rescale CSAT to 1–5"))
     if table == "experiments":
         rules.append(_Rule(WARNING, "customer_id", "duplicate_assignment",
                            pl.struct("customer_id", "experiment").is_duplicated(),
                            "customers assigned more than once to the same experiment",
                            "keep one assignment per customer and experiment"))
     return rules
+
+
+def _range_rule(table: str, column: str, low: float, high: float, declared_in: str) -> _Rule:
+    span = f"{low:g}–{high:g}"
+    fix = (f"correct these answers to {span}, or declare the scale's range in loyalist.toml: "
+           f'[tables.{table}.ranges] {column} = [low, high]') if declared_in == "the data contract" \
+        else f"correct these answers to {span}, or the range declared in {declared_in}"
+    value = pl.col(column)
+    return _Rule(ERROR, column, "out_of_range", value.is_finite() & ~value.is_between(low, high),
+                 f"answers in {column!r} outside {span} (declared in {declared_in})", fix)
 
 
 def _summarise(frame: pl.LazyFrame, rules: list[_Rule]) -> pl.LazyFrame:

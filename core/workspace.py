@@ -20,6 +20,7 @@ Opening reads only headers and a small sample (to infer the mapping and date for
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,8 @@ CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
 # Parquet first: a converted copy beside its CSV is the fast one.
 FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
-TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "thousands", "date_format", "sheet", "columns"}
+TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "thousands", "date_format", "sheet", "columns",
+                     "ranges"}
 
 
 def bundled_sample() -> Path:
@@ -73,6 +75,8 @@ class TableSource:
     notes: tuple[str, ...] = ()
     missing_required: tuple[str, ...] = ()
     text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
+    # (column, low, high, where it was declared): allowed answers, checked by validation
+    ranges: tuple[tuple[str, float, float, str], ...] = ()
 
     @property
     def header_row(self) -> bool:
@@ -230,7 +234,29 @@ class Workspace:
         columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
+        ranges = self._ranges(table, cfg.get("ranges", {}), columns)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text,
+                                          ranges=ranges)
+
+    def _ranges(self, table: str, declared: dict[str, list[float]],
+                columns: list[ColumnMapping]) -> tuple[tuple[str, float, float, str], ...]:
+        """Score ranges: the contract's (NPS 0-10, CSAT 1-5), then loyalist.toml's
+        `[tables.<table>.ranges]` (a column or a pattern such as "loy_*"), which win."""
+        numeric = [m.canonical for m in columns if m.kind in (c.MONEY, c.NUMBER, c.INTEGER) or m.detail == "number"]
+        ranges: dict[str, tuple[float, float, str]] = {}
+        for name in numeric:
+            column = c.TABLES[table].column(name)
+            if column is not None and column.range is not None:
+                ranges[name] = (*column.range, "the data contract")
+        where = f"{CONFIG_NAME} [tables.{table}.ranges]"
+        for pattern, (low, high) in declared.items():
+            matched = [n for n in numeric if fnmatch.fnmatchcase(n, pattern)]
+            if not matched:
+                raise InputError(f"range {pattern!r} in [tables.{table}.ranges] matches no number column",
+                                 file=str(self.config_path), column=pattern,
+                                 fix=f"the {table} table's number columns are: {', '.join(numeric) or 'none'}")
+            ranges.update({n: (float(low), float(high), where) for n in matched})
+        return tuple((n, lo, hi, how) for n, (lo, hi, how) in ranges.items())
 
 
 def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
