@@ -112,7 +112,7 @@ def number_value(col: pl.Expr, source_dtype: pl.DataType, options: ParseOptions)
     """A number column's values as Float64, before any integer rounding."""
     if _is_numeric(source_dtype):
         return col.cast(pl.Float64)
-    return _clean_number(without_missing_tokens(col), options.decimal)
+    return _clean_number(without_missing_tokens(col), options)
 
 
 def _is_numeric(dtype: pl.DataType) -> bool:
