@@ -6,7 +6,7 @@ a typo is an error the user sees, never a setting silently ignored. The README's
 loyalist.toml example lists every key declared here (tests/core/test_config.py checks).
 
     [tables.<table>]          one per contract table (core.contract.TABLE_NAMES)
-    file, encoding, delimiter, decimal, thousands, date_format, sheet
+    file, encoding, delimiter, decimal, thousands, date_format, sheet, on_invalid
     [tables.<table>.columns]  canonical column = "header in the file"
     [tables.<table>.ranges]   column or pattern = [low, high]
     [segments.rfm_map]        segment = { r = [low, high], f = [low, high] }
@@ -26,6 +26,7 @@ from core.errors import InputError
 CONFIG_NAME = "loyalist.toml"
 
 TEXT, CHOICE, TEXT_TABLE, RANGES, TABLE = "text", "choice", "table of text", "ranges", "table"
+ON_INVALID = ("error", "skip")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ TABLE_KEYS: dict[str, Key] = {k.name: k for k in (
         choices=(",", ".", " ", "'", ""), example='","'),
     Key("date_format", TEXT, "strptime format of every date column", example='"%d/%m/%Y"'),
     Key("sheet", TEXT, "XLSX sheet name (default: the first sheet)", example='"Answers"'),
+    Key("on_invalid", CHOICE, "rows that break an error rule: stop the analyses that read the table "
+        '("error"), or leave them out and count them in the notes ("skip")', choices=ON_INVALID,
+        example='"skip"'),
     Key("columns", TEXT_TABLE, "canonical column = header in the file",
         example='{ customer_id = "CustID" }'),
     Key("ranges", RANGES, "allowed answers of a score column or pattern: [low, high]",

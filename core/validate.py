@@ -136,6 +136,21 @@ def raise_for_errors(findings: list[Finding]) -> None:
         )
 
 
+def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
+    """The table (canonical columns, as ws.scan gives it) without the rows that break an
+    error rule, and how many rows were left out (counted in one pass)."""
+    source = ws.sources[table]
+    raw = ws.scan_raw(table)
+    schema = raw.collect_schema()
+    rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
+    bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
+    frame = raw.with_row_index(ROW).select(
+        pl.col(ROW), *[pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns if m.kind != "extra"],
+        *coercions(source, schema))
+    count = frame.select(bad.sum()).collect().item()
+    return frame.filter(~bad).select([m.canonical for m in source.columns]), count
+
+
 def findings_table(findings: list[Finding]) -> pl.DataFrame:
     schema = {"severity": pl.String, "table": pl.String, "column": pl.String, "rule": pl.String,
               "count": pl.Int64, "rows": pl.String, "message": pl.String, "fix": pl.String}

@@ -74,6 +74,7 @@ class TableSource:
     text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
     # (column, low, high, where it was declared): allowed answers, checked by validation
     ranges: tuple[tuple[str, float, float, str], ...] = ()
+    on_invalid: str = "error"  # loyalist.toml's on_invalid: "error" | "skip" (core.invalid)
 
     @property
     def header_row(self) -> bool:
@@ -87,6 +88,9 @@ class Workspace:
     sources: dict[str, TableSource]
     options: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
+    skip_invalid: bool = False  # --skip-invalid: on_invalid = "skip" for every table
+    # Tables as one analysis sees them (core.invalid): its valid rows only
+    frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -135,6 +139,8 @@ class Workspace:
         """Canonical column names and dtypes; values that do not parse are null."""
         if table not in self.sources:
             raise MissingTableError(table, "this analysis", str(self.root))
+        if table in self.frames:
+            return self.frames[table]
         source = self.sources[table]
         if source.missing_required:
             raise InputError(
@@ -146,6 +152,15 @@ class Workspace:
 
     def scan_if(self, table: str) -> pl.LazyFrame | None:
         return self.scan(table) if self.has(table) else None
+
+    def on_invalid(self, table: str) -> str:
+        """What rows breaking an error rule do in analyses: "error" or "skip" (core.invalid)."""
+        return "skip" if self.skip_invalid else self.sources[table].on_invalid
+
+    def view(self, *, left_out: set[str], frames: dict[str, pl.LazyFrame]) -> Workspace:
+        """This workspace without some tables, and with others' valid rows only (core.invalid)."""
+        return replace(self, sources={t: s for t, s in self.sources.items() if t not in left_out},
+                                   frames={**self.frames, **frames})
 
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""
@@ -221,7 +236,7 @@ class Workspace:
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
         ranges = self._ranges(table, cfg.get("ranges", {}), columns)
         self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text,
-                                          ranges=ranges)
+                                          ranges=ranges, on_invalid=cfg.get("on_invalid", "error"))
 
     def _ranges(self, table: str, declared: dict[str, list[float]],
                 columns: list[ColumnMapping]) -> tuple[tuple[str, float, float, str], ...]:
