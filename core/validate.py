@@ -18,7 +18,7 @@ from core.coerce import is_missing_token, number_value
 from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
-from core.workspace import TableSource, Workspace, coercions
+from core.workspace import TableSource, Workspace, coercions, column_parse
 
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
@@ -212,7 +212,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
         absurd = None
         if m.kind in NUMBER_KINDS:
-            value = number_value(pl.col(src), schema[m.source], source.parse)
+            value = number_value(pl.col(src), schema[m.source], column_parse(source, m))
             absurd = value.is_not_null() & (~value.is_finite() | (value.abs() >= c.MAX_MAGNITUDE))
             rules.append(_Rule(
                 ERROR, m.canonical, "not_finite", absurd,

@@ -279,12 +279,16 @@ def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
         if m.kind == "extra":
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", source.parse)
         else:
-            parse = source.parse
-            if m.number is not None:  # the convention judged for this column
-                parse = replace(parse, decimal=m.number.decimal, thousands=m.number.thousands)
-            expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
+            expr = coerce(m.source, m.kind, schema[m.source], column_parse(source, m), m.detail or None)
         exprs.append(expr.alias(m.canonical))
     return exprs
+
+
+def column_parse(source: TableSource, m: ColumnMapping) -> ParseOptions:
+    """The parse options of one column: the table's, with the number convention judged for it."""
+    if m.number is None:
+        return source.parse
+    return replace(source.parse, decimal=m.number.decimal, thousands=m.number.thousands)
 
 
 def resolve_root(path: str | Path | None) -> Path:

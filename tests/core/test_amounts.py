@@ -50,3 +50,11 @@ def test_nps_nan_and_inf_are_errors_not_a_crash(make_workspace):
     assert ("nps", "unparsable") not in found  # one finding per bad value, not two
     result = runner.invoke(app, ["report", "nps", "-w", str(folder)])
     assert result.exit_code == 2 and "rows 3, 4, 5" in result.stderr, result.output
+
+
+def test_comma_decimal_amounts_are_judged_in_their_own_convention(make_workspace):
+    # a German till export: 1.234,50 is a thousand, not a 1.2345 or a 123450 typo
+    text = ('customer_id;order_date;amount\nC1;2024-01-05;"1.234,50"\nC2;2024-01-06;"7,25"\n'
+            'C3;2024-01-07;"1.000.000.000.000,00"\n')
+    found = validate(Workspace.open(make_workspace({"transactions.csv": text})), as_of=dt.date(2024, 12, 31))
+    assert [(f.rule, f.rows) for f in found if f.severity == "error"] == [("not_finite", (4,))]
