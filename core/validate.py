@@ -24,6 +24,10 @@ ERROR, WARNING = "error", "warning"
 ROW = "__row"
 MAX_ROWS_SHOWN = 5
 NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
+# Errors a converted copy would lose information over (a value that did not parse is null
+# in the copy). Out-of-range or duplicate values are copied as they are and still found
+# when the copy is validated, so they must not stop `data convert` (core/convert.py).
+LOSSY_RULES = frozenset({"unparsable", "missing_required_column"})
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from commands.app import app
 from core.errors import InputError
 from core.registry import run_analysis
+from core.validate import validate
 from core.workspace import Workspace
 
 runner = CliRunner()
@@ -84,3 +85,17 @@ def test_cli_skip_invalid_and_exports_carry_the_note(make_workspace, tmp_path):
     md = tmp_path / "rfm.md"
     runner.invoke(app, ["segment", "rfm", "-w", str(folder), "--skip-invalid", "-o", str(md)])
     assert "left out as invalid" in md.read_text(encoding="utf-8")
+
+
+def test_data_convert_copies_tables_with_bad_nps_but_not_half_parsed_ones(make_workspace):
+    folder = _ws(make_workspace)
+    result = runner.invoke(app, ["data", "convert", "-w", str(folder)])
+    assert result.exit_code == 0, result.output
+    # the copy holds the answers as given, and validation still finds them there
+    assert pl.read_parquet(folder / "survey.parquet")["nps"].to_list() == [9, 11, 3, 11, 10]
+    found = [f for f in validate(Workspace.open(folder)) if f.rule == "out_of_range"]
+    assert [(f.table, f.file.endswith("survey.parquet"), f.rows) for f in found] == [("survey", True, (2, 4))]
+    bad = _ws(make_workspace, **{"transactions.csv": TX + "C5,2024-02-08,twelve,web\n"})
+    refused = runner.invoke(app, ["data", "convert", "-w", str(bad)])
+    assert refused.exit_code == 2 and "rows 6" in refused.stderr
+    assert not (bad / "transactions.parquet").exists()
