@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from commands.options import FileFormatOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt
+from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, SkipInvalidOpt,
+                              WorkspaceOpt)
 from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option,
                            analyses, get)
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
 # The options every analysis command takes, as (name, annotation, default); the flags are in commands.options.
-SHARED_BEFORE = (("workspace", WorkspaceOpt, None),)
+SHARED_BEFORE = (("workspace", WorkspaceOpt, None), ("skip_invalid", SkipInvalidOpt, False))
 SHARED_AFTER = (("fmt", FormatOpt, OutputFormat.table), ("output", OutputOpt, None), ("force", ForceOpt, False),
                 ("file_format", FileFormatOpt, None))
 SHARED = tuple(name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER))
@@ -43,6 +44,7 @@ class Call:
     options: dict[str, Any]  # registry options by name; None = not given
     extra: dict[str, Any]
     workspace_path: Path | None
+    skip_invalid: bool = False
     ran: Analysis | None = None  # the analysis that produced the result
     _workspace: Workspace | None = None
 
@@ -52,6 +54,7 @@ class Call:
             from core.workspace import Workspace
 
             self._workspace = Workspace.open(self.workspace_path)
+            self._workspace.skip_invalid = self.skip_invalid
         return self._workspace
 
     def run(self, kind: str | None = None, options: Mapping[str, Any] | None = None) -> Result:
@@ -172,7 +175,7 @@ def invoke(analysis: Analysis, extra: Extra, values: dict[str, Any]) -> None:
     output, force = shared.get("output"), bool(shared.get("force"))
     check_output(output, force)  # an unwritable --output fails before any work
     options = {o.name: cli_value(o, values.pop(o.name)) for o in analysis.options if o.cli}
-    call = Call(analysis, options, values, shared.get("workspace"))
+    call = Call(analysis, options, values, shared.get("workspace"), bool(shared.get("skip_invalid")))
     result = extra.run(call) if extra.run else None
     if result is None:
         result = call.run()

@@ -27,6 +27,10 @@ WorkspaceOpt = Annotated[
     typer.Option("--workspace", "-w", help="Workspace folder or loyalist.toml "
                  "(default: the current folder if it holds one, else the bundled sample)"),
 ]
+SkipInvalidOpt = Annotated[
+    bool, typer.Option("--skip-invalid", help="Leave out rows that break a validation rule, counted in the "
+                       "result's notes (on_invalid = \"skip\" for every table)"),
+]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print the result")]
 OutputOpt = Annotated[
     Path | None,

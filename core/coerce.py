@@ -25,6 +25,16 @@ DATE_FORMATS = (
 TIME_SUFFIXES = ("", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", "T%H:%M:%S%.f", " %H:%M:%S%.f")
 DAY_FIRST_TWINS = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}
 
+# Answers that mean "no answer" in survey tools, spreadsheets and data exports, compared
+# trimmed and lower-cased. In a number column (contract or extra) they are missing values,
+# so a Likert item with N/A stays numeric; blank counts too. Listed in the README. Not
+# "NaN": that is a computed value gone wrong, and validation refuses it with its rows.
+MISSING_TOKENS = (
+    "n/a", "na", "n.a.", "#n/a", "n/d", "-", "--", "–", "—", ".", "null", "none", "missing",
+    "不适用", "无", "空", "缺失", "暂无", "n.v.t.", "nvt", "k.a.", "k. a.", "keine angabe", "s.o.", "s/o",
+    "s/d", "sin dato",
+)
+
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "member", "是", "会员", "真")
 FALSE_WORDS = ("0", "false", "f", "no", "n", "non-member", "否", "非会员", "假")
 
@@ -87,6 +97,24 @@ def _clean_number(expr: pl.Expr, options: ParseOptions) -> pl.Expr:
     return parse_number(expr, NumberFormat(options.decimal, thousands))
 
 
+def is_missing_token(text: pl.Expr) -> pl.Expr:
+    """True where a text value is blank or one of MISSING_TOKENS (null stays null)."""
+    value = text.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (value == "") | value.is_in(MISSING_TOKENS)
+
+
+def without_missing_tokens(expr: pl.Expr) -> pl.Expr:
+    """The text with MISSING_TOKENS (and blanks) as null, for number columns."""
+    return pl.when(is_missing_token(expr)).then(None).otherwise(expr.cast(pl.String))
+
+
+def number_value(col: pl.Expr, source_dtype: pl.DataType, options: ParseOptions) -> pl.Expr:
+    """A number column's values as Float64, before any integer rounding."""
+    if _is_numeric(source_dtype):
+        return col.cast(pl.Float64)
+    return _clean_number(without_missing_tokens(col), options)
+
+
 def _is_numeric(dtype: pl.DataType) -> bool:
     return dtype.is_numeric()
 
@@ -122,13 +150,14 @@ def coerce(
             parsed = pl.coalesce([text.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats])
         return parsed.dt.date() if kind == c.DATE else parsed.cast(target)
     if kind in (c.MONEY, c.NUMBER):
-        if _is_numeric(source_dtype):
-            return col.cast(pl.Float64)
-        return _clean_number(col, options)
+        # NaN, inf and 1e308 are kept as read: validation refuses them, naming the rows
+        return number_value(col, source_dtype, options)
     if kind == c.INTEGER:
-        number = col.cast(pl.Float64) if _is_numeric(source_dtype) else _clean_number(col, options)
-        # 7.0 is 7; 7.5 is not an integer answer and stays unparsed (null).
-        return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64)
+        number = number_value(col, source_dtype, options)
+        # 7.0 is 7; 7.5, NaN, inf and 1e308 are no integer answer and stay unparsed (null)
+        # (validation names the non-finite ones); the bound keeps the cast from overflowing.
+        whole = number.is_finite() & (number.abs() < c.MAX_MAGNITUDE) & (number == number.round(0))
+        return pl.when(whole).then(number).otherwise(None).cast(pl.Int64)
     if kind == c.FLAG:
         if source_dtype == pl.Boolean:
             return col
@@ -144,16 +173,19 @@ def coerce(
 
 
 def extra_is_numeric(name: str, source_dtype: pl.DataType, sample: Sequence[str | None]) -> bool:
-    """Columns outside the contract are numeric when a sample of them is all numbers."""
+    """Columns outside the contract are numeric when a sample of them is all numbers
+    (MISSING_TOKENS such as N/A and blanks aside)."""
     if _is_numeric(source_dtype):
         return True
     if source_dtype != pl.String or name.lower().endswith(("id", "_no", "code")):
         return False
-    present = pl.Series([v for v in sample if v is not None and str(v).strip()], dtype=pl.String)
+    tokens = set(MISSING_TOKENS)
+    present = pl.Series([v for v in sample if v is not None and str(v).strip()
+                         and str(v).strip().lower() not in tokens], dtype=pl.String)
     return not present.is_empty() and present.str.strip_chars().cast(pl.Float64, strict=False).null_count() == 0
 
 
 def coerce_extra(name: str, source_dtype: pl.DataType, numeric: bool, options: ParseOptions) -> pl.Expr:
     if not numeric or _is_numeric(source_dtype):
         return pl.col(name) if (numeric or source_dtype != pl.String) else pl.col(name).cast(pl.String)
-    return _clean_number(pl.col(name), options)
+    return _clean_number(without_missing_tokens(pl.col(name)), options)

@@ -14,7 +14,7 @@ import polars as pl
 from core.errors import InputError
 from core.export import safe_write
 from core.result import Result
-from core.validate import raise_for_errors, validate
+from core.validate import LOSSY_RULES, raise_for_errors, validate
 from core.workspace import Workspace
 
 
@@ -22,7 +22,8 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
     out_dir = Path(out_dir) if out_dir else ws.root
     if not out_dir.is_dir():
         raise InputError("the folder does not exist", file=str(out_dir), fix="create it first")
-    raise_for_errors(validate(ws, errors_only=True))  # never write a half-parsed copy
+    # never write a half-parsed copy; other errors (NPS 11) are copied as read and found again
+    raise_for_errors([f for f in validate(ws, errors_only=True) if f.rule in LOSSY_RULES])
     rows = []
     for table, source in ws.sources.items():
         if source.format == "parquet" and out_dir == ws.root:

@@ -87,12 +87,25 @@ def feature_description(column: str) -> str:
     raise KeyError(column)
 
 
-def default_as_of(transactions: pl.LazyFrame) -> dt.date:
-    """The default as-of date: the date of the last transaction (reads one column)."""
-    last = transactions.select(pl.col("order_date").max()).collect().item()
+def default_as_of(transactions: pl.LazyFrame, today: dt.date | None = None) -> dt.date:
+    """The default as-of date: the date of the last transaction up to today (reads one
+    column). Dates after today are typos (2999-12-31) or pre-dated orders, and one of them
+    must not move every analysis's as-of; run_analysis notes how many it ignored."""
+    today = today or dt.date.today()
+    dates = pl.col("order_date")
+    last, later = transactions.select(dates.filter(dates <= today).max().alias("last"),
+                                      (dates > today).sum().alias("later")).collect().row(0)
     if last is None:
-        raise AnalysisError("transactions has no dated rows, so there is no default as-of date")
+        after = f" ({later} are dated after today, {today})" if later else ""
+        raise AnalysisError(f"transactions has no dated rows up to today{after}, so there is no default "
+                            "as-of date; pass --as-of")
     return last
+
+
+def rows_after_today(transactions: pl.LazyFrame, today: dt.date | None = None) -> int:
+    """How many transactions default_as_of ignored for being dated after today."""
+    today = today or dt.date.today()
+    return transactions.select((pl.col("order_date") > today).sum()).collect().item()
 
 
 def channel_values(transactions: pl.LazyFrame) -> list[str]:

@@ -20,8 +20,8 @@ Opening reads only headers and a small sample (to infer the mapping and date for
 
 from __future__ import annotations
 
+import fnmatch
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,17 +30,16 @@ import polars as pl
 
 from core import contract as c
 from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
+from core.config import CONFIG_NAME, read_config
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
 from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
 from core.sniff import TextFormat
 
-CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
 # Parquet first: a converted copy beside its CSV is the fast one.
 FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
-TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "thousands", "date_format", "sheet", "columns"}
 
 
 def bundled_sample() -> Path:
@@ -73,6 +72,9 @@ class TableSource:
     notes: tuple[str, ...] = ()
     missing_required: tuple[str, ...] = ()
     text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
+    # (column, low, high, where it was declared): allowed answers, checked by validation
+    ranges: tuple[tuple[str, float, float, str], ...] = ()
+    on_invalid: str = "error"  # loyalist.toml's on_invalid: "error" | "skip" (core.invalid)
 
     @property
     def header_row(self) -> bool:
@@ -86,6 +88,9 @@ class Workspace:
     sources: dict[str, TableSource]
     options: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
+    skip_invalid: bool = False  # --skip-invalid: on_invalid = "skip" for every table
+    # Tables as one analysis sees them (core.invalid): its valid rows only
+    frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -99,25 +104,13 @@ class Workspace:
         config_path = root / CONFIG_NAME if root.is_dir() else root
         if root.is_file():
             root = root.parent
-        config = _read_config(config_path) if config_path.is_file() else {}
+        config = read_config(config_path) if config_path.is_file() else {}
         tables_cfg = config.get("tables", {})
-        unknown = set(tables_cfg) - set(c.TABLE_NAMES)
-        if unknown:
-            raise InputError(
-                f"unknown table {sorted(unknown)[0]!r} in [tables]", file=str(config_path),
-                fix=f"use one of {', '.join(c.TABLE_NAMES)}",
-            )
         files = _discover(root)
         ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
                  config_path=config_path if config_path.is_file() else None)
         for table in c.TABLE_NAMES:
-            cfg = tables_cfg.get(table, {})
-            bad = set(cfg) - TABLE_OPTION_KEYS
-            if bad:
-                raise InputError(
-                    f"unknown option {sorted(bad)[0]!r} in [tables.{table}]", file=str(config_path),
-                    fix=f"use {', '.join(sorted(TABLE_OPTION_KEYS))}",
-                )
+            cfg = tables_cfg.get(table, {})  # checked by read_config: known keys, right types
             path_for_table = root / cfg["file"] if "file" in cfg else files.get(table)
             if path_for_table is None:
                 continue
@@ -146,6 +139,8 @@ class Workspace:
         """Canonical column names and dtypes; values that do not parse are null."""
         if table not in self.sources:
             raise MissingTableError(table, "this analysis", str(self.root))
+        if table in self.frames:
+            return self.frames[table]
         source = self.sources[table]
         if source.missing_required:
             raise InputError(
@@ -157,6 +152,15 @@ class Workspace:
 
     def scan_if(self, table: str) -> pl.LazyFrame | None:
         return self.scan(table) if self.has(table) else None
+
+    def on_invalid(self, table: str) -> str:
+        """What rows breaking an error rule do in analyses: "error" or "skip" (core.invalid)."""
+        return "skip" if self.skip_invalid else self.sources[table].on_invalid
+
+    def view(self, *, left_out: set[str], frames: dict[str, pl.LazyFrame]) -> Workspace:
+        """This workspace without some tables, and with others' valid rows only (core.invalid)."""
+        return replace(self, sources={t: s for t, s in self.sources.items() if t not in left_out},
+                                   frames={**self.frames, **frames})
 
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""
@@ -204,7 +208,7 @@ class Workspace:
                 raise InputError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
                                  file=str(path), column=header,
                                  fix=f"the file's columns are: {', '.join(headers)}")
-        matches, extras = infer_mapping(table, headers, explicit)
+        matches, extras = infer_mapping(table, headers, explicit, file=str(path))
         try:
             sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
         except pl.exceptions.PolarsError as exc:
@@ -238,7 +242,29 @@ class Workspace:
         columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
+        ranges = self._ranges(table, cfg.get("ranges", {}), columns)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text,
+                                          ranges=ranges, on_invalid=cfg.get("on_invalid", "error"))
+
+    def _ranges(self, table: str, declared: dict[str, list[float]],
+                columns: list[ColumnMapping]) -> tuple[tuple[str, float, float, str], ...]:
+        """Score ranges: the contract's (NPS 0-10, CSAT 1-5), then loyalist.toml's
+        `[tables.<table>.ranges]` (a column or a pattern such as "loy_*"), which win."""
+        numeric = [m.canonical for m in columns if m.kind in (c.MONEY, c.NUMBER, c.INTEGER) or m.detail == "number"]
+        ranges: dict[str, tuple[float, float, str]] = {}
+        for name in numeric:
+            column = c.TABLES[table].column(name)
+            if column is not None and column.range is not None:
+                ranges[name] = (*column.range, "the data contract")
+        where = f"{CONFIG_NAME} [tables.{table}.ranges]"
+        for pattern, (low, high) in declared.items():
+            matched = [n for n in numeric if fnmatch.fnmatchcase(n, pattern)]
+            if not matched:
+                raise InputError(f"range {pattern!r} in [tables.{table}.ranges] matches no number column",
+                                 file=str(self.config_path), column=pattern,
+                                 fix=f"the {table} table's number columns are: {', '.join(numeric) or 'none'}")
+            ranges.update({n: (float(low), float(high), where) for n in matched})
+        return tuple((n, lo, hi, how) for n, (lo, hi, how) in ranges.items())
 
 
 def _looks_like_id(header: str) -> bool:
@@ -262,15 +288,20 @@ def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
 def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
     for m in source.columns:
-        parse = source.parse
-        if m.number is not None:  # the convention judged for this column
-            parse = replace(parse, decimal=m.number.decimal, thousands=m.number.thousands)
+        parse = column_parse(source, m)
         if m.kind == "extra":
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse)
         else:
             expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
         exprs.append(expr.alias(m.canonical))
     return exprs
+
+
+def column_parse(source: TableSource, m: ColumnMapping) -> ParseOptions:
+    """The parse options of one column: the table's, with the number convention judged for it."""
+    if m.number is None:
+        return source.parse
+    return replace(source.parse, decimal=m.number.decimal, thousands=m.number.thousands)
 
 
 def resolve_root(path: str | Path | None) -> Path:
@@ -307,10 +338,3 @@ def _notes_for(table: str, files: dict[str, Path], cfg: dict[str, Any]) -> tuple
                     if p != chosen and file_format(p))
     return (f"using {chosen.name}; also found {', '.join(others)}",) if others else ()
 
-
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path),
-                         fix="correct the line named above") from None
