@@ -103,6 +103,12 @@ def is_missing_token(text: pl.Expr) -> pl.Expr:
     return (value == "") | value.is_in(MISSING_TOKENS)
 
 
+def answered(values: Sequence[str | None]) -> list[str | None]:
+    """A sample's values with MISSING_TOKENS as None, for judging how numbers are written."""
+    tokens = set(MISSING_TOKENS)
+    return [None if v is not None and str(v).strip().lower() in tokens else v for v in values]
+
+
 def without_missing_tokens(expr: pl.Expr) -> pl.Expr:
     """The text with MISSING_TOKENS (and blanks) as null, for number columns."""
     return pl.when(is_missing_token(expr)).then(None).otherwise(expr.cast(pl.String))

@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from core import contract as c
-from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
+from core.coerce import ParseOptions, answered, coerce, coerce_extra, detect_date_format, extra_is_numeric
 from core.config import CONFIG_NAME, read_config
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
@@ -223,7 +223,7 @@ class Workspace:
             number = None
             if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
                 number = numbers or detect_number_format(
-                    sample[match.source].to_list(), file=str(path), column=match.source,
+                    answered(sample[match.source].to_list()), file=str(path), column=match.source,
                     first_row=2 if fmt in ("csv", "xlsx") else 1)
             columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
                                          match.how, detail, number))
@@ -233,7 +233,7 @@ class Workspace:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
             number = None
             if schema[header] == pl.String and not _looks_like_id(header):
-                number = extra_number_format(sample[header].to_list(), numbers, file=str(path), column=header,
+                number = extra_number_format(answered(sample[header].to_list()), numbers, file=str(path), column=header,
                                              table=table_format)
                 numeric = number is not None
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
