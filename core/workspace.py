@@ -16,6 +16,11 @@ column mappings and read options:
 
 Opening reads only headers and a small sample (to infer the mapping and date formats);
 `scan(table)` returns a LazyFrame with canonical names and dtypes, collected later.
+
+Which file a table is read from (`choose_source`): the file loyalist.toml names, else the
+file named after the table. A Parquet made by `data convert` stands in for its source only
+while core.converted says the source is unchanged; otherwise the source is read and the
+workspace's `notices` say why (the CLI prints them on stderr).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 import polars as pl
 
 from core import contract as c
+from core import converted
 from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
@@ -38,7 +44,8 @@ from core.sniff import TextFormat
 
 CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
-# Parquet first: a converted copy beside its CSV is the fast one.
+# Among several text files for one table, the first of these is read. A Parquet beside
+# them is used only as choose_source allows (a current converted copy, or the newer file).
 FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
 TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "thousands", "date_format", "sheet", "columns"}
 
@@ -63,6 +70,14 @@ class ColumnMapping:
 
 
 @dataclass(frozen=True)
+class SourceChoice:
+    path: Path  # the file read
+    why: str  # why this file, for `data inspect`
+    origin: Path | None = None  # the source a converted copy in use was made from
+    notice: str = ""  # a copy set aside for its newer source: said on stderr
+
+
+@dataclass(frozen=True)
 class TableSource:
     table: str
     path: Path
@@ -73,6 +88,10 @@ class TableSource:
     notes: tuple[str, ...] = ()
     missing_required: tuple[str, ...] = ()
     text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
+    why: str = ""  # why this file was chosen (SourceChoice.why)
+    notice: str = ""  # SourceChoice.notice
+    origin: Path | None = None  # set when `path` is a current converted copy of this file
+    options: dict[str, Any] = field(default_factory=dict, compare=False)  # [tables.<table>] as given
 
     @property
     def header_row(self) -> bool:
@@ -86,14 +105,24 @@ class Workspace:
     sources: dict[str, TableSource]
     options: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
+    use_converted: bool = True
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
         return self.root.name
 
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Things the user must hear about before any result (a stale converted copy)."""
+        return tuple(s.notice for s in self.sources.values() if s.notice)
+
+    def sources_only(self) -> Workspace:
+        """The same workspace read from the original files, converted copies set aside."""
+        return Workspace.open(self.config_path or self.root, use_converted=False)
+
     @classmethod
-    def open(cls, path: str | Path | None = None) -> Workspace:
+    def open(cls, path: str | Path | None = None, *, use_converted: bool = True) -> Workspace:
         """Open a folder or a loyalist.toml; None means the current folder or the sample."""
         root = resolve_root(path)
         config_path = root / CONFIG_NAME if root.is_dir() else root
@@ -109,7 +138,7 @@ class Workspace:
             )
         files = _discover(root)
         ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
-                 config_path=config_path if config_path.is_file() else None)
+                 config_path=config_path if config_path.is_file() else None, use_converted=use_converted)
         for table in c.TABLE_NAMES:
             cfg = tables_cfg.get(table, {})
             bad = set(cfg) - TABLE_OPTION_KEYS
@@ -118,10 +147,9 @@ class Workspace:
                     f"unknown option {sorted(bad)[0]!r} in [tables.{table}]", file=str(config_path),
                     fix=f"use {', '.join(sorted(TABLE_OPTION_KEYS))}",
                 )
-            path_for_table = root / cfg["file"] if "file" in cfg else files.get(table)
-            if path_for_table is None:
-                continue
-            ws._add_source(table, path_for_table, cfg, notes=_notes_for(table, files, cfg))
+            choice = choose_source(table, root, files.get(table, []), cfg, use_converted=use_converted)
+            if choice is not None:
+                ws._add_source(table, choice, cfg)
         if not ws.sources:
             raise InputError(
                 "no tables found", file=str(root),
@@ -169,7 +197,10 @@ class Workspace:
 
     # -- building ----------------------------------------------------------------
 
-    def _add_source(self, table: str, path: Path, cfg: dict[str, Any], notes: tuple[str, ...]) -> None:
+    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any]) -> None:
+        path, options = choice.path, cfg
+        if choice.origin is not None:  # a converted copy: canonical names and dtypes, nothing to parse
+            cfg = {}
         fmt = file_format(path)
         if fmt is None:
             raise InputError(f"unsupported file type {path.suffix!r}", file=str(path),
@@ -230,7 +261,9 @@ class Workspace:
         columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing, text)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), (), missing, text,
+                                          why=choice.why, notice=choice.notice, origin=choice.origin,
+                                          options=dict(options))
 
 
 def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
@@ -274,26 +307,63 @@ def resolve_root(path: str | Path | None) -> Path:
     return bundled_sample()
 
 
-def _discover(root: Path) -> dict[str, Path]:
-    """Top-level files named after a table; Parquet preferred when there are several."""
+def _discover(root: Path) -> dict[str, list[Path]]:
+    """Top-level files named after a table, in FORMAT_PREFERENCE order."""
     found: dict[str, list[Path]] = {}
     for path in sorted(root.iterdir()) if root.is_dir() else ():
         fmt = file_format(path)
         if fmt and path.is_file() and path.stem.lower() in c.TABLES:
             found.setdefault(path.stem.lower(), []).append(path)
-    return {
-        table: min(paths, key=lambda p: FORMAT_PREFERENCE.index(file_format(p)))
-        for table, paths in found.items()
-    }
+    return {table: sorted(paths, key=lambda p: FORMAT_PREFERENCE.index(file_format(p)))
+            for table, paths in found.items()}
 
 
-def _notes_for(table: str, files: dict[str, Path], cfg: dict[str, Any]) -> tuple[str, ...]:
-    chosen = files.get(table)
-    if chosen is None or "file" in cfg:
-        return ()
-    others = sorted(p.name for p in chosen.parent.glob(f"{chosen.stem}.*")
-                    if p != chosen and file_format(p))
-    return (f"using {chosen.name}; also found {', '.join(others)}",) if others else ()
+REFRESH = "run `loyalist data convert` to refresh the copy"
+
+
+def converted_copy_path(root: Path, table: str) -> Path:
+    """Where `data convert` puts a table's copy when it writes beside the sources."""
+    return root / f"{table}.parquet"
+
+
+def choose_source(table: str, root: Path, candidates: list[Path], cfg: dict[str, Any], *,
+                  use_converted: bool = True) -> SourceChoice | None:
+    """The file a table is read from, and why; None when the workspace has no such table."""
+    if "file" in cfg:
+        named = root / str(cfg["file"])
+        copy = converted_copy_path(root, table)
+        if (not use_converted or file_format(named) == "parquet" or not named.is_file()
+                or not copy.is_file() or not converted.made_from(copy, named)):
+            return SourceChoice(named, f"named in {CONFIG_NAME}")
+        return _copy_or_source(copy, named, cfg)
+    if not candidates:
+        return None
+    copies = [p for p in candidates if file_format(p) == "parquet"]
+    texts = [p for p in candidates if file_format(p) != "parquet"]
+    if not copies or not texts:
+        others = candidates[1:]
+        why = f"preferred over {', '.join(p.name for p in others)}" if others else "the only file for this table"
+        return SourceChoice(candidates[0], why)
+    copy, text = copies[0], texts[0]
+    if not use_converted:
+        return SourceChoice(text, f"the source of {copy.name} (converted copies set aside)")
+    record = converted.recorded(copy)
+    origin = next((p for p in texts if record and record["file"] == p.name), None)
+    if origin is not None:
+        return _copy_or_source(copy, origin, cfg)
+    # A Parquet we did not make, beside a text file: the one written last is the current one.
+    if converted.newer(text, copy):
+        return SourceChoice(text, f"{text.name} is newer than {copy.name}",
+                            notice=f"reading {text.name}, not the older {copy.name} beside it")
+    return SourceChoice(copy, f"{copy.name} is newer than {text.name}")
+
+
+def _copy_or_source(copy: Path, source: Path, cfg: dict[str, Any]) -> SourceChoice:
+    verdict = converted.check(copy, source, cfg)
+    if verdict.current:
+        return SourceChoice(copy, verdict.reason, origin=source)
+    return SourceChoice(source, f"{verdict.reason}; {copy.name} set aside",
+                        notice=f"reading {source.name}, not {copy.name}: {verdict.reason}. Fix: {REFRESH}")
 
 
 def _read_config(path: Path) -> dict[str, Any]:
