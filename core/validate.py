@@ -192,12 +192,15 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
                     c.DATETIME: "a date-time format", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
+            message, fix = (f"values in {m.source!r} that do not parse as {m.kind}",
+                            f"correct them to {hint.get(m.kind, 'text')}")
+            if m.kind == c.ID and schema[m.source].is_float():  # see core.coerce: never truncated
+                message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5)",
+                                "export the ids as text; a fraction cannot be dropped without merging ids")
             rules.append(_Rule(
                 ERROR if required else WARNING, m.canonical, "unparsable",
                 _present(src, schema[m.source]) & pl.col(m.canonical).is_null(),
-                f"values in {m.source!r} that do not parse as {m.kind}"
-                + ("" if required else " (treated as missing)"),
-                f"correct them to {hint.get(m.kind, 'text')}"))
+                message + ("" if required else " (treated as missing)"), fix))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
     return rules
