@@ -114,3 +114,18 @@ def test_a_foreign_parquet_older_than_its_csv_is_set_aside(make_workspace):
     assert ws.sources["transactions"].path.name == "transactions.csv"
     assert "older transactions.parquet" in ws.notices[0]
     assert revenue(folder) == 1019.75
+
+
+def test_garbage_and_truncated_parquet_are_clear_errors(make_workspace):
+    whole = make_workspace({"transactions.csv": TX})
+    convert(whole)
+    data = (whole / "transactions.parquet").read_bytes()
+    cases = {"truncated": data[: len(data) // 2], "garbage": b"PAR1" + b"\x00not parquet" * 50}
+    for name, content in cases.items():
+        folder = make_workspace({})
+        (folder / "transactions.parquet").write_bytes(content)
+        result = runner.invoke(app, ["report", "kpi", "-w", str(folder)])
+        assert result.exit_code == 2, (name, result.output)
+        assert "internal error" not in result.stderr
+        assert "transactions.parquet" in result.stderr and "not a complete Parquet file" in result.stderr
+        assert "export it again" in result.stderr
