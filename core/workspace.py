@@ -35,7 +35,8 @@ import polars as pl
 
 from core import contract as c
 from core import converted
-from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
+from core.coerce import (ParseOptions, check_date_format, coerce, coerce_extra, detect_date_format,
+                         extra_is_numeric, needs_time_zone)
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format
@@ -136,6 +137,7 @@ class Workspace:
                 f"unknown table {sorted(unknown)[0]!r} in [tables]", file=str(config_path),
                 fix=f"use one of {', '.join(c.TABLE_NAMES)}",
             )
+        time_zone = _time_zone(config.get("time_zone"), config_path)
         files = _discover(root)
         ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
                  config_path=config_path if config_path.is_file() else None, use_converted=use_converted)
@@ -147,9 +149,10 @@ class Workspace:
                     f"unknown option {sorted(bad)[0]!r} in [tables.{table}]", file=str(config_path),
                     fix=f"use {', '.join(sorted(TABLE_OPTION_KEYS))}",
                 )
-            choice = choose_source(table, root, files.get(table, []), cfg, use_converted=use_converted)
+            recorded = {**cfg, "time_zone": time_zone} if time_zone else cfg  # what a copy depends on
+            choice = choose_source(table, root, files.get(table, []), recorded, use_converted=use_converted)
             if choice is not None:
-                ws._add_source(table, choice, cfg)
+                ws._add_source(table, choice, cfg, recorded)
         if not ws.sources:
             raise InputError(
                 "no tables found", file=str(root),
@@ -197,8 +200,8 @@ class Workspace:
 
     # -- building ----------------------------------------------------------------
 
-    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any]) -> None:
-        path, options = choice.path, cfg
+    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any], options: dict[str, Any]) -> None:
+        path = choice.path
         if choice.origin is not None:  # a converted copy: canonical names and dtypes, nothing to parse
             cfg = {}
         fmt = file_format(path)
@@ -216,9 +219,14 @@ class Workspace:
                              f"not {thousands!r}", file=str(self.config_path),
                              fix=f'set thousands = "," or "." in [tables.{table}]')
         numbers = configured(cfg.get("decimal"), thousands)
+        time_zone = self.options.get("time_zone")
+        date_format = cfg.get("date_format")
+        if date_format is not None:
+            date_format = check_date_format(str(date_format), file=str(self.config_path), table=table,
+                                            time_zone=time_zone)
         parse = ParseOptions(decimal=numbers.decimal if numbers else ".",
                              thousands=numbers.thousands if numbers else None,
-                             date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
+                             date_format=date_format, clean_text=fmt != "parquet", time_zone=time_zone)
         text = text_format(path, read) if path.is_file() else None
         if text is not None:  # judged once; later reads use what was judged
             read = replace(read, encoding=text.encoding, delimiter=text.delimiter)
@@ -244,9 +252,13 @@ class Workspace:
         for match in matches:
             kind = c.TABLES[table].column(match.canonical).kind
             detail = ""
-            if kind in (c.DATE, c.DATETIME) and schema[match.source] == pl.String:
+            dtype = schema[match.source]
+            if kind in (c.DATE, c.DATETIME) and dtype == pl.String:
                 detail = parse.date_format or detect_date_format(
-                    sample[match.source].to_list(), file=str(path), column=match.source)
+                    sample[match.source].to_list(), file=str(path), column=match.source, time_zone=time_zone)
+            elif isinstance(dtype, pl.Datetime) and dtype.time_zone and time_zone is None:
+                raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", str(path),
+                                      match.source)
             number = None
             if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
                 number = numbers or detect_number_format(
@@ -364,6 +376,20 @@ def _copy_or_source(copy: Path, source: Path, cfg: dict[str, Any]) -> SourceChoi
         return SourceChoice(copy, verdict.reason, origin=source)
     return SourceChoice(source, f"{verdict.reason}; {copy.name} set aside",
                         notice=f"reading {source.name}, not {copy.name}: {verdict.reason}. Fix: {REFRESH}")
+
+
+def _time_zone(name: Any, config_path: Path) -> str | None:
+    """The workspace's time zone (top-level `time_zone` in loyalist.toml), checked to exist."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(str(name))
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise InputError(f"time_zone {name!r} is not a known time zone", file=str(config_path),
+                         fix='use an IANA name such as "Europe/Berlin", "Asia/Shanghai" or "UTC"') from None
+    return str(name)
 
 
 def _read_config(path: Path) -> dict[str, Any]:

@@ -30,3 +30,67 @@ def test_whole_float_ids_join_their_text_twins(make_workspace):
                   "amount": [10.0, 20.0]}).write_parquet(folder / "transactions.parquet")
     findings = validate(Workspace.open(folder))
     assert not [f for f in findings if f.rule == "orphan_customer"]  # "1001" matches "1001"
+
+
+# A Shopify-style order export (offsets like -0500) and a web analytics export in UTC (Z).
+SHOPIFY = ("Name,Email,Created at,Total,customer_id\n"
+           "#1001,a@example.com,2024-03-01 23:30:00 -0500,12.50,C1\n"
+           "#1002,b@example.com,2024-03-02 08:00:00 +0800,7.25,C2\n")
+TOUCHES = ("customer_id,timestamp,channel\n"
+           "C1,2024-03-01T16:45:00Z,email\nC2,2024-03-01T16:45:00.250+08:00,web\nC3,2024-03-01T09:00:00,app\n")
+
+
+def _local(text: str, zone: str):
+    """The independent reference: Python's own parser and zoneinfo."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return dt.datetime.strptime(text.replace("Z", "+00:00"), fmt).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        except ValueError:
+            continue
+    return dt.datetime.fromisoformat(text)  # no offset: already the workspace's wall time
+
+
+def test_offsets_without_a_time_zone_are_refused_with_the_setting(make_workspace):
+    folder = make_workspace({"transactions.csv": SHOPIFY})
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2 and "internal error" not in result.stderr
+    assert "'Created at'" in result.stderr and "2024-03-01 23:30:00 -0500" in result.stderr
+    assert 'time_zone = "Europe/Berlin"' in result.stderr and "loyalist.toml" in result.stderr
+
+
+def test_offsets_are_converted_to_the_workspace_time_zone(make_workspace):
+    zone = "Asia/Shanghai"
+    folder = make_workspace({"transactions.csv": SHOPIFY, "touchpoints.csv": TOUCHES,
+                             "loyalist.toml": f'time_zone = "{zone}"\n'})
+    ws = Workspace.open(folder)
+    dates = ws.scan("transactions").collect()["order_date"].to_list()
+    assert dates == [_local("2024-03-01 23:30:00 -0500", zone).date(), _local("2024-03-02 08:00:00 +0800", zone).date()]
+    assert str(dates[0]) == "2024-03-02"  # 23:30 in New York is the next morning in Shanghai
+    times = ws.scan("touchpoints").collect()["timestamp"].to_list()
+    assert times == [_local(line.split(",")[1], zone) for line in TOUCHES.splitlines()[1:]]
+    assert not [f for f in validate(ws) if f.severity == "error"]
+
+
+def test_time_aware_parquet_needs_a_zone_and_is_converted_to_it(make_workspace):
+    import datetime as dt
+
+    folder = make_workspace({})
+    utc = dt.datetime(2024, 3, 1, 16, 45, tzinfo=dt.timezone.utc)
+    pl.DataFrame({"customer_id": ["C1"], "timestamp": [utc], "channel": ["email"]}).write_parquet(
+        folder / "touchpoints.parquet")
+    pl.DataFrame({"customer_id": ["C1"], "order_date": [dt.date(2024, 3, 1)], "amount": [1.0]}).write_parquet(
+        folder / "transactions.parquet")
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2 and "time zone UTC" in result.stderr and "time_zone" in result.stderr
+    (folder / "loyalist.toml").write_text('time_zone = "Europe/Berlin"\n', encoding="utf-8")
+    got = Workspace.open(folder).scan("touchpoints").collect()["timestamp"].to_list()
+    assert got == [_local("2024-03-01T16:45:00Z", "Europe/Berlin")]  # 17:45 wall time in Berlin
+
+
+def test_an_unknown_time_zone_is_refused(make_workspace):
+    folder = make_workspace({"transactions.csv": SHOPIFY, "loyalist.toml": 'time_zone = "Europe/Berlinn"\n'})
+    result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
+    assert result.exit_code == 2 and "'Europe/Berlinn' is not a known time zone" in result.stderr
