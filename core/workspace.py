@@ -4,13 +4,14 @@ A workspace is a folder whose files are named after the contract's tables
 (`transactions.csv`, `customers.parquet`, ...), or a `loyalist.toml` that names files,
 column mappings and read options:
 
+    time_zone = "Asia/Shanghai"   # times with an offset (Z, +08:00) are converted to it
     [tables.transactions]
     file = "sales 2024.csv"
     encoding = "gb18030"          # detected when absent (core/sniff.py): UTF-8/16 (BOM or not), GB18030, cp1252
     delimiter = ";"               # detected when absent
     decimal = ","                 # detected per column when absent (12,50 or 12.50)
     thousands = ","               # settles 1,234 when no value in the column tells
-    date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous
+    date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous (codes checked)
     [tables.transactions.columns]
     customer_id = "CustID"        # canonical name = source header
 

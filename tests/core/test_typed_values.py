@@ -94,3 +94,17 @@ def test_an_unknown_time_zone_is_refused(make_workspace):
     folder = make_workspace({"transactions.csv": SHOPIFY, "loyalist.toml": 'time_zone = "Europe/Berlinn"\n'})
     result = runner.invoke(app, ["data", "inspect", "-w", str(folder)])
     assert result.exit_code == 2 and "'Europe/Berlinn' is not a known time zone" in result.stderr
+
+
+def test_a_bad_date_format_names_the_bad_directive(make_workspace):
+    tx = "customer_id,order_date,amount\nC1,03/04/2024,5\n"
+    for fmt, named in [("%d/%m/%Q", "%Q"), ("%d/%m/%Y %", "%"), ("dd/mm/yyyy", "no % directives")]:
+        folder = make_workspace({"transactions.csv": tx,
+                                 "loyalist.toml": f'[tables.transactions]\ndate_format = "{fmt}"\n'})
+        result = runner.invoke(app, ["report", "kpi", "-w", str(folder)])
+        assert result.exit_code == 2, (fmt, result.output)
+        assert f"date_format '{fmt}'" in result.stderr and named in result.stderr
+        assert "loyalist.toml" in result.stderr and "%d/%m/%Y" in result.stderr
+    folder = make_workspace({"transactions.csv": tx,
+                             "loyalist.toml": '[tables.transactions]\ndate_format = "%-d/%-m/%Y"\n'})
+    assert str(Workspace.open(folder).scan("transactions").collect()["order_date"][0]) == "2024-04-03"
