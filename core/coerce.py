@@ -52,6 +52,8 @@ class ParseOptions:
 
 
 FORMAT_SEPARATOR = " | "
+# How a spreadsheet's real date cells read as text (calamine): the rest of a mixed column is typed.
+DATE_CELL = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$"
 
 
 def detect_date_format(values: Sequence[str], *, file: str, column: str, time_zone: str | None = None) -> str:
@@ -94,8 +96,9 @@ def _refuse_ambiguous(best, parsed_by, left, sample, file, column) -> None:
             suffix = best[len(prefix):]
             a, b = day_first + suffix, month_first + suffix
             if (parsed_by[a] & left).sum() == (parsed_by[b] & left).sum():
+                example = sample.filter(parsed_by[a] & left)[0]
                 raise InputError(
-                    f"dates such as {sample[0]!r} could be day/month or month/day",
+                    f"dates such as {example!r} could be day/month or month/day",
                     file=file, column=column,
                     fix=f'set date_format = "{a}" (day first) or "{b}" (month first) '
                     "for this table in loyalist.toml",

@@ -74,7 +74,9 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
         if fmt == "xlsx":
             kwargs = {"sheet_name": options.sheet} if options.sheet else {"sheet_id": 1}
             _refuse_duplicate_headers(path, _xlsx_header(path, kwargs))
-            return pl.read_excel(path, engine="calamine", **kwargs).lazy()
+            # Types judged on the whole column: a column of date cells with text dates further
+            # down is read as text (both parsed later), not as dates with the text made null.
+            return pl.read_excel(path, engine="calamine", infer_schema_length=None, **kwargs).lazy()
     except InputError:
         raise
     except Exception as exc:  # a library's parse error, told in the analyst's terms

@@ -36,7 +36,7 @@ import polars as pl
 
 from core import contract as c
 from core import converted
-from core.coerce import (ParseOptions, check_date_format, coerce, coerce_extra, detect_date_format,
+from core.coerce import (DATE_CELL, ParseOptions, check_date_format, coerce, coerce_extra, detect_date_format,
                          extra_is_numeric, needs_time_zone)
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
@@ -256,7 +256,8 @@ class Workspace:
             dtype = schema[match.source]
             if kind in (c.DATE, c.DATETIME) and dtype == pl.String:
                 detail = parse.date_format or detect_date_format(
-                    sample[match.source].to_list(), file=str(path), column=match.source, time_zone=time_zone)
+                    self._date_sample(table, fmt, sample, match.source), file=str(path), column=match.source,
+                    time_zone=time_zone)
             elif isinstance(dtype, pl.Datetime) and dtype.time_zone and time_zone is None:
                 raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", str(path),
                                       match.source)
@@ -277,6 +278,15 @@ class Workspace:
         self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), (), missing, text,
                                           why=choice.why, notice=choice.notice, origin=choice.origin,
                                           options=dict(options))
+
+    def _date_sample(self, table: str, fmt: str, sample: pl.DataFrame, column: str) -> list[str | None]:
+        """The values a date format is judged on: the first rows, and for a spreadsheet (in memory
+        anyway) also the text dates anywhere in a column of date cells, so both are read."""
+        values = sample[column].to_list()
+        if fmt == "xlsx":
+            typed = self._raw[table].select(pl.col(column)).filter(~pl.col(column).str.contains(DATE_CELL))
+            values += typed.head(SAMPLE_ROWS).collect()[column].to_list()
+        return values
 
 
 def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:

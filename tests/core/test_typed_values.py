@@ -108,3 +108,34 @@ def test_a_bad_date_format_names_the_bad_directive(make_workspace):
     folder = make_workspace({"transactions.csv": tx,
                              "loyalist.toml": '[tables.transactions]\ndate_format = "%-d/%-m/%Y"\n'})
     assert str(Workspace.open(folder).scan("transactions").collect()["order_date"][0]) == "2024-04-03"
+
+
+def test_xlsx_column_of_date_cells_with_text_dates_further_down_reads_both(make_workspace):
+    import datetime as dt
+
+    import xlsxwriter
+
+    folder = make_workspace({})
+    book = xlsxwriter.Workbook(folder / "transactions.xlsx")
+    sheet, day_first = book.add_worksheet(), book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_row(0, 0, ["Kunde", "Datum", "Betrag"])
+    expected = []
+    for row in range(1, 151):  # real date cells, as a shop's back office writes them
+        day = dt.date(2024, 3, 1) + dt.timedelta(days=row % 28)
+        sheet.write_string(row, 0, f"K{row}")
+        sheet.write_datetime(row, 1, dt.datetime.combine(day, dt.time()), day_first)
+        sheet.write_number(row, 2, 10)
+        expected.append(day)
+    for row, (text, day) in enumerate([("2024-04-02", dt.date(2024, 4, 2)), ("13.04.2024", dt.date(2024, 4, 13))],
+                                      start=151):  # typed in by hand later: text cells
+        sheet.write_string(row, 0, f"K{row}")
+        sheet.write_string(row, 1, text)
+        sheet.write_number(row, 2, 10)
+        expected.append(day)
+    book.close()
+    (folder / "loyalist.toml").write_text(
+        '[tables.transactions.columns]\ncustomer_id = "Kunde"\norder_date = "Datum"\namount = "Betrag"\n',
+        encoding="utf-8")
+    ws = Workspace.open(folder)
+    assert ws.scan("transactions").collect()["order_date"].to_list() == expected  # the text ones were null
+    assert not [f for f in validate(ws) if f.severity == "error"]
