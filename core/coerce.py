@@ -163,7 +163,9 @@ def coerce(
         if source_dtype.is_float():
             # 1001.0 from a spreadsheet is the id "1001"; 1001.5 is no id at all: truncated to
             # "1001" it would merge two customers, so it stays unparsed and validation names it.
-            col = pl.when(col == col.round(0)).then(col.cast(pl.Int64, strict=False)).otherwise(None)
+            # So do ids past 2**53, which a float cannot hold exactly (two ids may share one).
+            exact = (col == col.round(0)) & (col.abs() < 2.0**53)
+            col = pl.when(exact).then(col.cast(pl.Int64, strict=False)).otherwise(None)
         expr = col.cast(pl.String).str.strip_chars()
         return pl.when(expr == "").then(None).otherwise(expr)
     if kind in (c.DATE, c.DATETIME):

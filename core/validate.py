@@ -195,7 +195,8 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             message, fix = (f"values in {m.source!r} that do not parse as {m.kind}",
                             f"correct them to {hint.get(m.kind, 'text')}")
             if m.kind == c.ID and schema[m.source].is_float():  # see core.coerce: never truncated
-                message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5)",
+                message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5) "
+                                "or too long to be exact",
                                 "export the ids as text; a fraction cannot be dropped without merging ids")
             rules.append(_Rule(
                 ERROR if required else WARNING, m.canonical, "unparsable",

@@ -97,8 +97,11 @@ class TableSource:
 
     @property
     def header_row(self) -> bool:
-        """Files whose first row is a header: row numbers then match a spreadsheet's."""
-        return self.format in ("csv", "xlsx")
+        """Files whose first row is a header: row numbers then match a spreadsheet's.
+
+        A converted copy keeps its source's rows in order, so its rows are numbered as the
+        source's are: the row the analyst opens in the CSV."""
+        return (file_format(self.origin) if self.origin else self.format) in ("csv", "xlsx")
 
 
 @dataclass

@@ -129,3 +129,14 @@ def test_garbage_and_truncated_parquet_are_clear_errors(make_workspace):
         assert "internal error" not in result.stderr
         assert "transactions.parquet" in result.stderr and "not a complete Parquet file" in result.stderr
         assert "export it again" in result.stderr
+
+
+def test_rows_named_through_a_copy_are_the_csv_rows(make_workspace):
+    from core.validate import validate
+
+    folder = make_workspace({"transactions.csv": TX.replace("7.25", "-7.25")})  # a return on CSV row 4
+    convert(folder)
+    ws = Workspace.open(folder)
+    assert ws.sources["transactions"].origin is not None
+    negative = [f for f in validate(ws) if f.rule == "negative_amount"]
+    assert [f.rows for f in negative] == [(4,)]  # header = row 1, as the spreadsheet shows it

@@ -139,3 +139,13 @@ def test_xlsx_column_of_date_cells_with_text_dates_further_down_reads_both(make_
     ws = Workspace.open(folder)
     assert ws.scan("transactions").collect()["order_date"].to_list() == expected  # the text ones were null
     assert not [f for f in validate(ws) if f.severity == "error"]
+
+
+def test_float_ids_too_long_to_be_exact_are_refused(make_workspace):
+    folder = make_workspace({})
+    # 2**53 + 1 cannot be held by a float: it would become 2**53, another customer's id
+    pl.DataFrame({"customer_id": [float(2**53), 42.0], "order_date": ["2024-01-02"] * 2,
+                  "amount": [1.0, 2.0]}).write_parquet(folder / "transactions.parquet")
+    errors = [f for f in validate(Workspace.open(folder)) if f.severity == "error"]
+    assert [(f.column, f.rows) for f in errors] == [("customer_id", (1,))]
+    assert "too long to be exact" in errors[0].message
