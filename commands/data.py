@@ -39,4 +39,7 @@ def convert(
 
     working(ctx)
 
-    emit(convert_to_parquet(open_workspace(workspace), out, force=force), fmt)
+    result = convert_to_parquet(open_workspace(workspace), out, force=force)
+    emit(result, fmt)
+    if result.headline["refused"]:  # the others were converted; these need fixing first
+        raise typer.Exit(ExitCode.BAD_INPUT)

@@ -4,6 +4,7 @@ Each table is streamed through the same coercion as `Workspace.scan`, so the Par
 files hold canonical column names and dtypes and load with no parsing at all. Each copy
 records what it was made from (core.converted), so the workspace uses it only while
 that source is unchanged; a copy that is still current is left alone unless `force`.
+A table with validation errors is not converted (and says why); the others still are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from core import converted
 from core.errors import InputError
 from core.export import safe_write
 from core.result import Result
-from core.validate import raise_for_errors, validate
+from core.validate import validate
 from core.workspace import Workspace
 
 SUMMARY_SCHEMA = {"table": pl.String, "source": pl.String, "parquet": pl.String, "status": pl.String,
@@ -43,8 +44,16 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
             rows.append(_row(table, source.path, status, parquet=used.path))
         else:
             todo.append(table)
-    if todo:  # never write a half-parsed copy
-        raise_for_errors(validate(originals, tables=todo, errors_only=True))
+    # Never write a half-parsed copy; a table with errors does not stop the others.
+    refused = {}
+    for finding in validate(originals, tables=todo, errors_only=True) if todo else ():
+        refused.setdefault(finding.table, finding)
+    for table, first in refused.items():
+        rows_named = f", rows {', '.join(map(str, first.rows))}" if first.rows else ""
+        rows.append(_row(table, originals.sources[table].path,
+                         f"not converted: {first.message} ({first.count} rows{rows_named}); "
+                         "run `loyalist data validate`"))
+    todo = [t for t in todo if t not in refused]
     for table in todo:
         source = originals.sources[table]
         target = out_dir / f"{table}.parquet"
@@ -65,7 +74,7 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
     return Result(
         name="data.convert", title=f"Parquet copies of {ws.name}", tables={"converted": summary},
         headline={"tables": len(todo), "up_to_date": sum(r["status"].startswith("up to date") for r in rows),
-                  "out": str(out_dir)},
+                  "refused": len(refused), "out": str(out_dir)},
         params={"workspace": str(ws.root), "out": str(out_dir), "force": force},
         notes=("Parquet copies sit beside their sources and are used while their source is unchanged; "
                "after an edit the source is read again (with a note) until you convert again.",)

@@ -140,3 +140,14 @@ def test_rows_named_through_a_copy_are_the_csv_rows(make_workspace):
     assert ws.sources["transactions"].origin is not None
     negative = [f for f in validate(ws) if f.rule == "negative_amount"]
     assert [f.rows for f in negative] == [(4,)]  # header = row 1, as the spreadsheet shows it
+
+
+def test_a_table_with_errors_is_not_converted_and_does_not_stop_the_others(make_workspace):
+    survey = "customer_id,response_date,nps\nC1,2024-03-05,9\nC2,2024-03-06,11\n"  # NPS 11 on row 3
+    folder = make_workspace({"transactions.csv": TX, "survey.csv": survey})
+    result = runner.invoke(app, ["data", "convert", "-w", str(folder), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    status = {r["table"]: r["status"] for r in json.loads(result.stdout)["converted"]}
+    assert status["transactions"] == "converted" and (folder / "transactions.parquet").is_file()
+    assert status["survey"].startswith("not converted: NPS answers outside 0–10 (1 rows, rows 3)")
+    assert not (folder / "survey.parquet").exists()
