@@ -377,6 +377,10 @@ def choose_source(table: str, root: Path, candidates: list[Path], cfg: dict[str,
     origin = next((p for p in texts if record and record["file"] == p.name), None)
     if origin is not None:
         return _copy_or_source(copy, origin, cfg)
+    if record is not None:  # our copy, but of another file (a `file =` since removed, say)
+        reason = f"{copy.name} was converted from {record['file']}, not from {text.name}"
+        return SourceChoice(text, f"{reason}; {copy.name} set aside",
+                            notice=f"reading {text.name}: {reason}. Fix: {REFRESH}")
     # A Parquet we did not make, beside a text file: the one written last is the current one.
     if converted.newer(text, copy):
         return SourceChoice(text, f"{text.name} is newer than {copy.name}",

@@ -151,3 +151,16 @@ def test_a_table_with_errors_is_not_converted_and_does_not_stop_the_others(make_
     assert status["transactions"] == "converted" and (folder / "transactions.parquet").is_file()
     assert status["survey"].startswith("not converted: NPS answers outside 0–10 (1 rows, rows 3)")
     assert not (folder / "survey.parquet").exists()
+
+
+def test_a_copy_of_another_file_never_stands_in_for_this_one(make_workspace):
+    config = '[tables.transactions]\nfile = "sales 2023.csv"\n'
+    folder = make_workspace({"sales 2023.csv": TX, "loyalist.toml": config})
+    convert(folder)
+    (folder / "loyalist.toml").unlink()  # the analyst now names the file after the table
+    (folder / "transactions.csv").write_text(EDITED, encoding="utf-8")
+    os.utime(folder / "transactions.csv", ns=(0, 1_000_000_000))  # older than the copy
+    ws = Workspace.open(folder)
+    assert ws.sources["transactions"].path.name == "transactions.csv"
+    assert "converted from sales 2023.csv" in ws.notices[0]
+    assert revenue(folder) == 1100.00
