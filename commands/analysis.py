@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 
 from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, SkipInvalidOpt,
                               WorkspaceOpt)
@@ -51,9 +52,7 @@ class Call:
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
-            from core.workspace import Workspace
-
-            self._workspace = Workspace.open(self.workspace_path)
+            self._workspace = open_workspace(self.workspace_path)
             self._workspace.skip_invalid = self.skip_invalid
         return self._workspace
 
@@ -148,6 +147,17 @@ def cli_value(option: Option, value: Any) -> Any:
     if option.type == LIST and isinstance(value, list) and not value:
         return None
     return value
+
+
+def open_workspace(path: Path | str | None) -> Workspace:
+    """Open a workspace and say on stderr what the user must know first (a stale converted copy)."""
+    from commands.output import stderr
+    from core.workspace import Workspace
+
+    ws = Workspace.open(path)
+    for notice in ws.notices:
+        stderr.print(f"[yellow]note:[/yellow] {escape(notice)}", highlight=False)
+    return ws
 
 
 def working(ctx: typer.Context) -> None:

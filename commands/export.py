@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import working
+from commands.analysis import open_workspace, working
 from commands.options import AsOfOpt, ExitCode, ForceOpt, WorkspaceOpt, as_date
 
 app = typer.Typer(no_args_is_help=True)
@@ -47,7 +47,6 @@ def run(
     from commands.output import literal, stderr
     from core.export import bundle_format, check_target, write_bundle
     from core.export.recipe import load_recipe, output_path, run_recipe
-    from core.workspace import Workspace
 
     working(ctx)
     plan = load_recipe(recipe, overrides={"as_of": as_date(as_of)})
@@ -55,7 +54,7 @@ def run(
     # Fail on the output before the reports run, not after.
     bundle_format(target, fmt.value if fmt else None)
     check_target(target, force=force)
-    ws = Workspace.open(workspace or plan.workspace)
+    ws = open_workspace(workspace or plan.workspace)
 
     def progress(i: int, step) -> None:
         if stderr.is_terminal:

@@ -10,6 +10,7 @@ loyalist.toml example lists every key declared here (tests/core/test_config.py c
     [tables.<table>.columns]  canonical column = "header in the file"
     [tables.<table>.ranges]   column or pattern = [low, high]
     [segments.rfm_map]        segment = { r = [low, high], f = [low, high] }
+    time_zone                 top level: the IANA zone times with an offset are shown in
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ TABLE_KEYS: dict[str, Key] = {k.name: k for k in (
         example='{ "loy_*" = [1, 7] }'),
 )}
 
+# Keys at the top of the file, before any [section]
+TOP_KEYS: dict[str, Key] = {k.name: k for k in (
+    Key("time_zone", TEXT, "the time zone that times with an offset (or a zone) are converted to",
+        example='"Europe/Berlin"'),
+)}
+
 SECTIONS: dict[str, dict[str, Key]] = {
     "tables": {t: Key(t, TABLE, f"how the {t} table is read") for t in c.TABLE_NAMES},
     "segments": {"rfm_map": Key("rfm_map", TABLE, "the R x F segment map: name = { r = [lo, hi], "
@@ -86,8 +93,14 @@ def read_config(path: Path) -> dict[str, Any]:
 
 def check_config(config: dict[str, Any], where: str) -> None:
     for section, value in config.items():
+        if section in TOP_KEYS:
+            if not isinstance(value, str):
+                raise InputError(f"{section} must be text, not {_type(value)} ({value!r})", file=where,
+                                 fix=f"write it in quotes at the top of the file: {section} = "
+                                     f"{TOP_KEYS[section].example}")
+            continue
         if section not in SECTIONS:
-            raise _unknown(f"section [{section}]", section, SECTIONS, where)
+            raise _unknown(f"section [{section}]", section, {**SECTIONS, **TOP_KEYS}, where)
         _must_be_table(value, f"[{section}]", where, f"[{section}.{next(iter(SECTIONS[section]))}]")
         for name, entry in value.items():
             if name not in SECTIONS[section]:

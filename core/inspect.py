@@ -48,12 +48,13 @@ def inspect_workspace(ws: Workspace) -> Result:
                 pl.len().alias("rows"), day.min().alias("first_date"), day.max().alias("last_date")))
     counts = pl.collect_all(queries)
     overview = pl.DataFrame([
-        {"table": t, "file": ws.sources[t].path.name, "format": ws.sources[t].format,
+        {"table": t, "file": ws.sources[t].path.name, "why": ws.sources[t].why, "format": ws.sources[t].format,
          "rows": counted["rows"][0], "columns": len(ws.sources[t].columns),
          "first_date": counted["first_date"][0], "last_date": counted["last_date"][0],
          **read_as(ws.sources[t]),
          "missing_required": ", ".join(ws.sources[t].missing_required),
-         "notes": "; ".join(ws.sources[t].notes)}
+         "notes": "; ".join((ws.sources[t].notice, *ws.sources[t].notes) if ws.sources[t].notice
+                            else ws.sources[t].notes)}
         for t, counted in zip(tables, counts)
     ], schema_overrides={"first_date": pl.Date, "last_date": pl.Date})
     columns = pl.DataFrame(

@@ -63,7 +63,7 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
         if fmt == "csv":
             return _scan_csv(path, options)
         if fmt == "parquet":
-            return pl.scan_parquet(path)
+            return _scan_parquet(path)
         if fmt == "ndjson":
             return pl.scan_ndjson(path, infer_schema_length=None)
         if fmt == "json":
@@ -73,7 +73,9 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
             return pl.read_json(io.StringIO(text), infer_schema_length=None).lazy()
         if fmt == "xlsx":
             kwargs = {"sheet_name": options.sheet} if options.sheet else {"sheet_id": 1}
-            frame = pl.read_excel(path, engine="calamine", **kwargs)
+            # Types judged on the whole column: a column of date cells with text dates further
+            # down is read as text (both parsed later), not as dates with the text made null.
+            frame = pl.read_excel(path, engine="calamine", infer_schema_length=None, **kwargs)
             if _maybe_renamed(frame.columns):  # Amount, Amount_1: read the header row as written
                 _refuse_duplicate_headers(path, _xlsx_header(path, kwargs))
             return frame.lazy()
@@ -88,6 +90,20 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
         f"unsupported file type {path.suffix!r}",
         file=str(path), fix="use CSV, TSV, Parquet, JSON, NDJSON or XLSX",
     )
+
+
+def _scan_parquet(path: Path) -> pl.LazyFrame:
+    """Parquet, refused at once when its footer (schema) is unreadable: garbage or cut short."""
+    frame = pl.scan_parquet(path)
+    try:
+        frame.collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            f"is not a complete Parquet file ({str(exc).strip().splitlines()[0]})", file=str(path),
+            fix="the file is cut short or not Parquet: copy or export it again "
+            "(a copy made by `loyalist data convert` can be deleted and converted again)",
+        ) from None
+    return frame
 
 
 def _scan_csv(path: Path, options: ReadOptions) -> pl.LazyFrame:

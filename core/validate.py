@@ -71,7 +71,7 @@ def validate(
                 ERROR, table, column, "missing_required_column", 1, (),
                 f"the {table} table has no {column!r} column",
                 f"rename a column to {column}, or map it in loyalist.toml under [tables.{table}.columns]",
-                str(source.path)))
+                str(source.rows_file)))
         if source.missing_required:
             continue
         raw = ws.scan_raw(table)
@@ -95,7 +95,7 @@ def validate(
         if row["__n"] == 0:
             findings.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
                                     f"the {source.table} table has a header but no rows",
-                                    "export the table again with its data", str(source.path)))
+                                    "export the table again with its data", str(source.rows_file)))
             continue
         offset = 2 if source.header_row else 1
         for i, rule in enumerate(rules):
@@ -103,7 +103,7 @@ def validate(
             if count:
                 rows = tuple(r + offset for r in rows_of[(q, i)])
                 findings.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
-                                        rule.message, rule.fix, str(source.path)))
+                                        rule.message, rule.fix, str(source.rows_file)))
     if orphan_query:
         source, _ = orphan_query
         summary = collected[-1].row(0, named=True)
@@ -114,7 +114,7 @@ def validate(
                 tuple(r + offset for r in summary["rows"]),
                 "customer ids not found in the customers table (kept in the analysis)",
                 "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
-                str(source.path)))
+                str(source.rows_file)))
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
     return sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table]))
 
@@ -226,13 +226,17 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
                     c.DATETIME: "a date-time format", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
+            message, fix = (f"values in {m.source!r} that do not parse as {m.kind}",
+                            f"correct them to {hint.get(m.kind, 'text')}")
+            if m.kind == c.ID and schema[m.source].is_float():  # see core.coerce: never truncated
+                message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5) "
+                                "or too long to be exact",
+                                "export the ids as text; a fraction cannot be dropped without merging ids")
             rules.append(_Rule(
                 ERROR if required else WARNING, m.canonical, "unparsable",
                 _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null()
                 & (~absurd if absurd is not None else True),
-                f"values in {m.source!r} that do not parse as {m.kind}"
-                + ("" if required else " (treated as missing)"),
-                f"correct them to {hint.get(m.kind, 'text')}"))
+                message + ("" if required else " (treated as missing)"), fix))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]

@@ -100,6 +100,8 @@ class LoyalistApp(App):
                         severity="error", timeout=10, markup=False)
         else:
             self.sub_title = message.state.label
+            for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
+                self.notify(notice, title="Reading the source", severity="warning", timeout=10, markup=False)
 
     # -- actions --------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commands.app import app
-from core.config import SECTIONS, TABLE_KEYS
+from core.config import TOP_KEYS, SECTIONS, TABLE_KEYS
 from core.errors import InputError
 from core.workspace import Workspace
 
@@ -33,6 +33,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
     ('[tables.survey.ranges]\nnps = [10, 0]\n', ["range of 'nps'", "low below high"]),
     ('[tables.survey.ranges]\n"loy_*" = "1-7"\n', ["range of 'loy_*'", "[low, high]"]),
     ('tables = 3\n', ["[tables] must be a table"]),
+    ('time_zone = 1\n', ["time_zone must be text", 'time_zone = "Europe/Berlin"']),
+    ('time_zon = "UTC"\n', ["unknown section [time_zon]", "did you mean 'time_zone'"]),
     ('[tables]\ntransactions = "sales.csv"\n', ["[tables.transactions] must be a table"]),
 ])
 def test_bad_keys_and_types_are_errors_with_the_fix(make_workspace, toml, words):
@@ -71,4 +73,4 @@ def test_readme_example_holds_every_declared_key_and_is_accepted(make_workspace)
     config = tomllib.loads(example)
     keys = {k for table in config["tables"].values() for k in table}
     assert keys == set(TABLE_KEYS)
-    assert set(config) == set(SECTIONS) and set(config["segments"]) == set(SECTIONS["segments"])
+    assert set(config) == set(SECTIONS) | set(TOP_KEYS) and set(config["segments"]) == set(SECTIONS["segments"])

@@ -94,8 +94,10 @@ def test_data_convert_copies_tables_with_bad_nps_but_not_half_parsed_ones(make_w
     # the copy holds the answers as given, and validation still finds them there
     assert pl.read_parquet(folder / "survey.parquet")["nps"].to_list() == [9, 11, 3, 11, 10]
     found = [f for f in validate(Workspace.open(folder)) if f.rule == "out_of_range"]
-    assert [(f.table, f.file.endswith("survey.parquet"), f.rows) for f in found] == [("survey", True, (2, 4))]
+    # named in the CSV the analyst edits, by its rows (header = row 1)
+    assert [(f.table, f.file.endswith("survey.csv"), f.rows) for f in found] == [("survey", True, (3, 5))]
     bad = _ws(make_workspace, **{"transactions.csv": TX + "C5,2024-02-08,twelve,web\n"})
-    refused = runner.invoke(app, ["data", "convert", "-w", str(bad)])
-    assert refused.exit_code == 2 and "rows 6" in refused.stderr
+    refused = runner.invoke(app, ["data", "convert", "-w", str(bad), "--format", "json"])
+    status = {r["table"]: r["status"] for r in json.loads(refused.stdout)["converted"]}
+    assert refused.exit_code == 2 and "(1 row: 6)" in status["transactions"]
     assert not (bad / "transactions.parquet").exists()

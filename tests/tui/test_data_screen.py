@@ -412,3 +412,19 @@ async def test_first_rows_show_before_the_checks_run_and_the_rest_follow(make_wo
         caption = browser.query_one("#browser-caption", Static).render().plain
         assert "2,500 rows" in caption and "reading more" not in caption
         assert "checking data" not in status_text(app)  # the checks ran and reported
+
+
+async def test_a_stale_converted_copy_is_set_aside_with_a_notice(workspace: Path, settle) -> None:
+    from core.convert import convert_to_parquet
+    from core.workspace import Workspace
+
+    convert_to_parquet(Workspace.open(workspace))
+    with (workspace / "transactions.csv").open("a", encoding="utf-8") as handle:
+        handle.write("C2,2024-02-03,7.00,online\n")  # edited after the conversion
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        tables = app.screen.query_one("#tables", FrameTable)
+        assert column_values(tables, "file")[0] == "transactions.csv"
+        assert column_values(tables, "rows")[0] == "5"  # the copy has 4
+        assert any("not transactions.parquet" in t and "data convert" in t for t in toasts(app))
