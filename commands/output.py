@@ -25,6 +25,7 @@ from rich.text import Text
 from commands.options import FileFormat, OutputFormat
 from core.export import check_target, write_result
 from core.export.display import printable
+from core.export.tables import delimited_text
 from core.result import Result
 from core.workspace import Workspace
 
@@ -81,7 +82,7 @@ def emit(
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(shown.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt is OutputFormat.csv:
-        sys.stdout.write(result.main_table.write_csv())
+        sys.stdout.write(delimited_text(result.main_table))
     else:
         print_result(shown)
     if output is not None:
