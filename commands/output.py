@@ -9,6 +9,7 @@ itself, and control characters are replaced (core.export.display.printable).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import sys
 from collections.abc import Collection
@@ -31,8 +32,16 @@ from core.workspace import Workspace
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich exits with 1 on a closed pipe; the CLI treats `| head` as success (commands.app).
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
+stdout = _Console(highlight=False, soft_wrap=False)
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 _busy: Status | None = None  # the spinner of the running command, if on a terminal
 
 
