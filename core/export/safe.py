@@ -1,7 +1,8 @@
 """Write a file safely: into a temporary file beside it, then rename into place.
 
-A reader never sees half a file, an existing file is never replaced without `force`,
-and the usual failures (no such folder, no permission, disk full) become one clear
+A reader never sees half a file, an existing file is never replaced without `force` (and
+when it is, the new file keeps the old one's permissions: a `chmod 600` export stays
+private), and the usual failures (no such folder, no permission, disk full) become one clear
 InputError instead of a traceback.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +28,8 @@ def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool =
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(tmp)
+        if force:
+            _keep_mode(path, tmp)
         _move_into_place(tmp, path, force=force)
     except OSError as exc:
         raise _explain(exc, path) from None
@@ -49,6 +53,14 @@ def check_target(path: Path, *, force: bool) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError("the folder cannot be written (permission denied)", file=str(parent),
                          fix="choose a folder you can write to")
+
+
+def _keep_mode(old: Path, new: Path) -> None:
+    try:
+        mode = stat.S_IMODE(os.stat(old).st_mode)
+    except FileNotFoundError:
+        return
+    os.chmod(new, mode)
 
 
 def _move_into_place(tmp: Path, path: Path, *, force: bool) -> None:

@@ -51,3 +51,15 @@ def test_csv_on_stdout_is_neutralised_like_the_file(make_workspace):
     assert out.exit_code == 0, out.output
     first_cells = [row[0] for row in csv.reader(out.stdout.splitlines())]
     assert "'" + HYPERLINK in first_cells and "'@SUM(A1)" in first_cells and HYPERLINK not in first_cells
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet", ".md", ".html", ".json"])
+def test_force_keeps_the_permissions_of_the_file_it_replaces(make_workspace, tmp_path, suffix):
+    result = channels_result(make_workspace({"transactions.csv": ORDERS}))
+    path = write_result(result, tmp_path / f"private{suffix}")
+    os.chmod(path, 0o600)
+    write_result(result, path, force=True)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    os.chmod(path, 0o640)
+    write_result(result, path, force=True)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
