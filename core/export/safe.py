@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.errors import InputError
 
+NAME_MAX = 255  # bytes per file name on ext4, APFS, NTFS and most others, when the system cannot say
 # errno values where a hard link cannot be made, so the no-clobber rename falls back.
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 
@@ -26,6 +27,8 @@ def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool =
     path = Path(path).expanduser()
     check_target(path, force=force)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    if len(os.fsencode(tmp.name)) > _name_max(path.parent):  # a long but valid name: shorter temporary
+        tmp = path.with_name(f".loyalist-{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(tmp)
         if force:
@@ -40,6 +43,46 @@ def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool =
 
 def check_target(path: Path, *, force: bool) -> None:
     """Fail early, before any work, when the file could not be written anyway."""
+    check_name(path)
+    try:
+        _check_place(path, force=force)
+    except OSError as exc:  # a path the system refuses to even look at (too long, a loop...)
+        raise _explain(exc, path) from None
+
+
+def check_name(path: Path) -> None:
+    """A NUL, or a name longer than the file system allows, is refused with the limit."""
+    text = str(path)
+    if "\x00" in text:
+        shown = text.replace("\x00", "\\0")
+        raise InputError(f"the file name contains a NUL character (shown as \\0): {shown}",
+                         fix="remove it from the name")
+    limit = _name_max(_existing_parent(path))
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            raise InputError(f"the name {part[:40]}… is too long ({size} bytes; this file system allows {limit})",
+                             file=text[:120] + "…", fix="choose a shorter name")
+
+
+def _existing_parent(path: Path) -> Path:
+    for folder in path.absolute().parents:
+        try:
+            if folder.is_dir():
+                return folder
+        except OSError:
+            continue
+    return Path("/")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not a POSIX system, or the folder is gone
+        return NAME_MAX
+
+
+def _check_place(path: Path, *, force: bool) -> None:
     if path.is_dir():
         raise InputError("is a folder, not a file name", file=str(path), fix="give a file name such as result.csv")
     if path.exists() and not force:

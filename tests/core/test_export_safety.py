@@ -63,3 +63,30 @@ def test_force_keeps_the_permissions_of_the_file_it_replaces(make_workspace, tmp
     os.chmod(path, 0o640)
     write_result(result, path, force=True)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_a_name_over_the_file_system_limit_is_a_clear_error_exit_2(make_workspace):
+    folder = make_workspace({"transactions.csv": ORDERS})
+    too_long = folder / ("Kundenumsätze nach Kanal " * 12 + ".xlsx")  # 300+ bytes in UTF-8
+    out = CliRunner().invoke(app, ["report", "channels", "-w", str(folder), "-o", str(too_long)])
+    assert out.exit_code == 2, out.output
+    assert "is too long" in out.stderr and "bytes; this file system allows 255" in out.stderr
+    assert "Fix: choose a shorter name" in out.stderr and "internal error" not in out.stderr
+    assert list(folder.iterdir()) == [folder / "transactions.csv"]  # nothing half-written
+
+
+def test_a_long_name_within_the_limit_is_written(make_workspace, tmp_path):
+    # The temporary file beside it must not push the name over the limit.
+    result = channels_result(make_workspace({"transactions.csv": ORDERS}))
+    out = tmp_path / "out"
+    out.mkdir()
+    path = write_result(result, out / ("c" * 250 + ".csv"))
+    assert [p.name for p in out.iterdir()] == [path.name] and path.read_text().startswith("channel,")
+
+
+def test_a_nul_in_the_name_is_a_clear_error(make_workspace, tmp_path):
+    result = channels_result(make_workspace({"transactions.csv": ORDERS}))
+    with pytest.raises(InputError) as caught:
+        write_result(result, tmp_path / "report\x00.html")
+    assert caught.value.exit_code == 2
+    assert "contains a NUL character" in str(caught.value) and "report\\0.html" in str(caught.value)
