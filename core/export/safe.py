@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from pathlib import Path
 from core.errors import InputError
 
 NAME_MAX = 255  # bytes per file name on ext4, APFS, NTFS and most others, when the system cannot say
+# Polars reports I/O failures from Rust as "... (os error 28)", without an errno.
+_OS_ERROR_CODE = re.compile(r"\(os error (\d+)\)")
 # errno values where a hard link cannot be made, so the no-clobber rename falls back.
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 
@@ -30,7 +33,13 @@ def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool =
     if len(os.fsencode(tmp.name)) > _name_max(path.parent):  # a long but valid name: shorter temporary
         tmp = path.with_name(f".loyalist-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except Exception as exc:
+            io_error = _io_error(exc)
+            if io_error is None:  # not the file system's fault: a bug, said as one
+                raise
+            raise io_error from exc
         if force:
             _keep_mode(path, tmp)
         _move_into_place(tmp, path, force=force)
@@ -123,6 +132,27 @@ def _move_into_place(tmp: Path, path: Path, *, force: bool) -> None:
             raise InputError("already exists", file=str(path),
                              fix="pass --force to overwrite it, or choose another name") from None
         os.replace(tmp, path)
+
+
+def _io_error(exc: BaseException) -> OSError | None:
+    """The OSError behind a writer's exception, with its errno: xlsxwriter wraps it in
+    FileCreateError, Polars raises OSError or ComputeError saying "(os error 28)"."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or item in seen:
+            continue
+        seen.append(item)
+        if isinstance(item, OSError) and item.errno is not None:
+            return item
+        todo += [item.__cause__, item.__context__, *item.args]
+    for item in seen:
+        found = _OS_ERROR_CODE.search(str(item))
+        if found:
+            code = int(found.group(1))
+            return OSError(code, os.strerror(code))
+    return None
 
 
 def _explain(exc: OSError, path: Path) -> InputError:

@@ -90,3 +90,44 @@ def test_a_nul_in_the_name_is_a_clear_error(make_workspace, tmp_path):
         write_result(result, tmp_path / "report\x00.html")
     assert caught.value.exit_code == 2
     assert "contains a NUL character" in str(caught.value) and "report\\0.html" in str(caught.value)
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Writers whose bytes go to /dev/full (every write fails with ENOSPC, as on a full
+    disk) after a first part of the file was written where they were told: Polars'
+    Parquet writer, and the one write of a workbook built in memory."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    from pathlib import Path
+
+    import polars as pl
+
+    real_parquet, real_write_bytes = pl.DataFrame.write_parquet, Path.write_bytes
+
+    def parquet(self, file, *args, **kwargs):
+        real_write_bytes(Path(file), b"PAR1 half a file")
+        return real_parquet(self, "/dev/full", *args, **kwargs)
+
+    def write_bytes(self, data):
+        real_write_bytes(self, bytes(data[:100]))
+        return real_write_bytes(Path("/dev/full"), data)
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", parquet)
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+
+
+@pytest.mark.parametrize("name", ["channels.xlsx", "channels.parquet"])
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing_half_written(make_workspace, full_disk, name):
+    folder = make_workspace({"transactions.csv": ORDERS})
+    fresh = CliRunner().invoke(app, ["report", "channels", "-w", str(folder), "-o", str(folder / name)])
+    assert fresh.exit_code == 2, fresh.output
+    assert f"file {folder / name}: could not be written: the disk is full" in fresh.stderr
+    assert "Fix: free some space or write elsewhere" in fresh.stderr and "internal error" not in fresh.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["transactions.csv"]  # no partial, no temporary
+
+    (folder / name).write_text("last week's report", encoding="utf-8")
+    forced = CliRunner().invoke(app, ["report", "channels", "-w", str(folder), "-o", str(folder / name), "--force"])
+    assert forced.exit_code == 2 and "the disk is full" in forced.stderr
+    assert (folder / name).read_text(encoding="utf-8") == "last week's report"  # the old file is kept whole
+    assert sorted(p.name for p in folder.iterdir()) == [name, "transactions.csv"]
