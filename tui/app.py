@@ -99,7 +99,7 @@ class LoyalistApp(App):
             self.notify(message.state.error, title="Could not open the workspace",
                         severity="error", timeout=10, markup=False)
         else:
-            self.sub_title = message.state.label
+            self.sub_title = printable(message.state.label)  # the folder name is the user's
 
     # -- actions --------------------------------------------------------------------
 
