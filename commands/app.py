@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,9 +25,14 @@ class LoyalistGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context):
         try:
-            return super().invoke(ctx)
+            outcome = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not as noise at interpreter exit
+            return outcome
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer's own message
             raise
+        except BrokenPipeError:  # `loyalist ... | head` stopped reading: that is not a failure
+            silence_stdout()
+            raise typer.Exit(0) from None
         except LoyalistError as exc:
             from commands.output import literal, stderr, stop_busy
 
@@ -44,6 +50,25 @@ class LoyalistGroup(TyperGroup):
             stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {literal(exc)} "
                          "(run with --debug for the traceback)", highlight=False)
             raise typer.Exit(ExitCode.ANALYSIS_FAILED) from None
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so nothing more is written to the closed pipe (Python docs,
+    "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture stdout)
+        pass
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except (OSError, ValueError):
+        pass
 
 
 def _debug(ctx: typer.Context) -> bool:
@@ -93,4 +118,7 @@ def tui(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:  # output still buffered after an error exit may meet a closed pipe too
+        _flush_stdout()

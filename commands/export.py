@@ -65,8 +65,7 @@ def run(
                         fmt=fmt.value if fmt else None)
     for failure in failures:
         stderr.print(f"[yellow]failed:[/yellow] {literal(failure)}", highlight=False)
-    stderr.print(f"wrote {path} ({len(results)} report{'s' if len(results) != 1 else ''})", highlight=False,
-                 markup=False)
+    stderr.print(f"wrote {literal(path)} ({len(results)} report{'s' if len(results) != 1 else ''})", highlight=False)
     if failures:
         raise typer.Exit(ExitCode.ANALYSIS_FAILED)
 

@@ -9,6 +9,7 @@ itself, and control characters are replaced (core.export.display.printable).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import sys
 from collections.abc import Collection
@@ -25,13 +26,22 @@ from rich.text import Text
 from commands.options import FileFormat, OutputFormat
 from core.export import check_target, write_result
 from core.export.display import printable
+from core.export.tables import delimited_text
 from core.result import Result
 from core.workspace import Workspace
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich exits with 1 on a closed pipe; the CLI treats `| head` as success (commands.app).
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
+stdout = _Console(highlight=False, soft_wrap=False)
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 _busy: Status | None = None  # the spinner of the running command, if on a terminal
 
 
@@ -81,7 +91,7 @@ def emit(
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(shown.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt is OutputFormat.csv:
-        sys.stdout.write(result.main_table.write_csv())
+        sys.stdout.write(delimited_text(result.main_table))
     else:
         print_result(shown)
     if output is not None:

@@ -99,9 +99,9 @@ class LoyalistApp(App):
             self.notify(message.state.error, title="Could not open the workspace",
                         severity="error", timeout=10, markup=False)
         else:
-            self.sub_title = message.state.label
+            self.sub_title = printable(message.state.label)  # the folder name is the user's
             for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
-                self.notify(notice, title="Reading the source", severity="warning", timeout=10, markup=False)
+                self.notify(printable(notice), title="Reading the source", severity="warning", timeout=10, markup=False)
 
     # -- actions --------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError, LoyalistError
+from core.export.safe import check_name
 from core.registry import PATH, TABLE, Analysis, OptionError, analyses, key_of, run_analysis, toml_literal
 from core.registry.model import ANALYSES
 from core.result import Result
@@ -103,6 +104,7 @@ def output_path(recipe: Recipe, given: str | Path | None = None) -> Path:
     if recipe.output is None:
         raise InputError("no output file given", file=str(recipe.path),
                          fix='pass --output FILE.html, or add output = "report.html" to the recipe')
+    check_name(recipe.output)  # a NUL or an overlong name: said before resolving the path
     folder = recipe.path.parent.resolve()
     target = recipe.output.resolve()  # follows "..", absolute paths and symbolic links
     if not target.is_relative_to(folder):

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from core import __version__
-from core.export.cells import for_spreadsheet
+from core.export.cells import for_spreadsheet, neutralise_headers
 from core.export.document import Document
 from core.result import Result, jsonable, jsonable_row
 
@@ -17,7 +17,17 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # what Excel and LibreOffice read as a da
 
 
 def write_delimited(df: pl.DataFrame, path: Path, *, separator: str = ",", bom: bool = False) -> None:
-    for_spreadsheet(df).write_csv(path, separator=separator, include_bom=bom, datetime_format=DATETIME_FORMAT)
+    """CSV/TSV as spreadsheets should open it: cells and headers neutralised against formulas."""
+    spreadsheet_safe(df).write_csv(path, separator=separator, include_bom=bom, datetime_format=DATETIME_FORMAT)
+
+
+def delimited_text(df: pl.DataFrame, separator: str = ",") -> str:
+    """The same CSV as text (`--format csv` on stdout, often redirected into a file Excel opens)."""
+    return spreadsheet_safe(df).write_csv(separator=separator, datetime_format=DATETIME_FORMAT)
+
+
+def spreadsheet_safe(df: pl.DataFrame) -> pl.DataFrame:
+    return neutralise_headers(for_spreadsheet(df))
 
 
 def write_parquet(df: pl.DataFrame, path: Path, result: Result | None = None, table: str | None = None) -> None:

@@ -78,3 +78,13 @@ def test_markdown_report_replaces_control_characters_and_keeps_markup_inert(tmp_
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e]", text)
     assert r"\[x\](http://e)" in text  # a link only in looks
     assert r"␛\]0;owned␇name" in text and "line<br>break" in text
+
+
+def test_a_recipe_output_name_with_escape_sequences_is_reported_literally(make_workspace, tmp_path):
+    folder = make_workspace({"transactions.csv": ORDERS})
+    recipe = tmp_path / "monthly.toml"
+    recipe.write_text(f'output = "report\\u001b[2J.html"\nworkspace = "{folder}"\n'
+                      '[[report]]\nkind = "data.inspect"\n', encoding="utf-8")
+    result = invoke("export", "run", str(recipe))
+    assert result.exit_code == 0, result.output
+    assert "report␛[2J.html" in result.stderr and "\x1b" not in result.stderr
