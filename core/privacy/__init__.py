@@ -10,6 +10,9 @@
   and [phone];
 - small cells blanked in aggregate tables: counts of 1 to min_count - 1 people, and every
   figure of a row describing that few (core.privacy.suppress);
+- breakdowns by a personal-data column left out: rows of an aggregate table whose
+  `dimension` (or feature, driver, variable, attribute) is such a column, e.g. NPS by
+  `Last Name`, whose group labels would be the names themselves;
 - what was done said in its notes and params (pseudonymised, min_count, the key's id).
 Tables of one row per customer keep every row. Renderers write the returned result as
 any other; nothing here touches the analysis.
@@ -22,12 +25,13 @@ from dataclasses import replace
 
 import polars as pl
 
-from core.privacy.detect import CUSTOMER_ID, PersonalColumn, has_contact, personal_columns, scrub_text
+from core.privacy.detect import CUSTOMER_ID, PersonalColumn, has_contact, kind_by_header, personal_columns, scrub_text
 from core.privacy.key import KEY_ENV, KEY_FILE, key_id, key_path, load_or_create_key, pseudonyms
 from core.privacy.suppress import suppress_small
 from core.result import Result
 
 MIN_COUNT = 10  # default smallest group shown in an aggregate table
+BREAKDOWN_COLUMNS = ("dimension", "feature", "driver", "variable", "attribute")  # name the column grouped by
 
 __all__ = ["KEY_ENV", "KEY_FILE", "MIN_COUNT", "PersonalColumn", "key_path", "load_or_create_key",
            "personal_columns", "pseudonymise"]
@@ -44,7 +48,7 @@ def pseudonymise(result: Result, key: bytes | Callable[[], bytes], min_count: in
     get_key = key if callable(key) else (lambda: key)
     tables: dict[str, pl.DataFrame] = {}
     dropped: dict[str, list[str]] = {}
-    scrubbed = blanked = 0
+    scrubbed = blanked = left_out = 0
     used_key: bytes | None = None
     for name, df in result.tables.items():
         found = personal_columns(df)
@@ -61,10 +65,13 @@ def pseudonymise(result: Result, key: bytes | Callable[[], bytes], min_count: in
             used_key = used_key or get_key()
             df = df.with_columns(pseudonyms(df[CUSTOMER_ID], used_key))
         else:
-            df, n_blank = suppress_small(df, min_count)
+            kept = df.filter(~pl.any_horizontal([_names_personal(df, c) for c in BREAKDOWN_COLUMNS if c in df.columns]
+                                                or [pl.lit(False)]))
+            left_out += df.height - kept.height
+            df, n_blank = suppress_small(kept, min_count)
             blanked += n_blank
         tables[name] = df
-    notes = [_summary(used_key, dropped, scrubbed, blanked, min_count)]
+    notes = [_summary(used_key, dropped, scrubbed, blanked, min_count, left_out)]
     params = {"pseudonymised": True, "min_count": min_count}
     if used_key is not None:
         params["pseudonym_key_id"] = key_id(used_key)
@@ -72,7 +79,14 @@ def pseudonymise(result: Result, key: bytes | Callable[[], bytes], min_count: in
                    headline=_without_contacts(result.headline), params={**result.params, **params})
 
 
-def _summary(key: bytes | None, dropped: dict[str, list[str]], scrubbed: int, blanked: int, min_count: int) -> str:
+def _names_personal(df: pl.DataFrame, column: str) -> pl.Expr:
+    """Rows whose `column` names a personal-data column (a breakdown by it); judged once per distinct value."""
+    values = df[column].cast(pl.String).drop_nulls().unique().to_list()
+    return pl.col(column).cast(pl.String).is_in([v for v in values if kind_by_header(v, True)]).fill_null(False)
+
+
+def _summary(key: bytes | None, dropped: dict[str, list[str]], scrubbed: int, blanked: int, min_count: int,
+             left_out: int) -> str:
     parts = [f"customer ids are pseudonyms (keyed hash, key {key_id(key)})" if key is not None
              else "no customer ids"]
     if dropped:
@@ -80,6 +94,8 @@ def _summary(key: bytes | None, dropped: dict[str, list[str]], scrubbed: int, bl
             f"{column} from {', '.join(tables)}" for column, tables in dropped.items()))
     if scrubbed:
         parts.append(f"{scrubbed} text cells had an email or phone number replaced")
+    if left_out:
+        parts.append(f"{left_out} rows of breakdowns by personal data left out")
     parts.append(f"{blanked} cells of fewer than {min_count} people blanked in aggregate tables")
     return "pseudonymised: " + "; ".join(parts) + "."
 

@@ -105,3 +105,12 @@ def test_cells_of_a_crosstab_under_min_count_are_blanked():
     assert out.rows() == [("New", 40, None, 49), ("Lost", None, 30, 34)] and blanked == 2
     # configurable: min_count 5 keeps the 9
     assert suppress_small(counts, 5)[0]["Lost"].to_list() == [9, 30]
+
+
+def test_a_breakdown_by_a_personal_column_is_left_out():
+    # NPS by Last Name: the group labels would be the names themselves.
+    nps = pl.DataFrame({"dimension": ["region", "region", "Last Name", "Last Name"],
+                        "group": ["North", "South", "Khan", "Okafor"], "responses": [40, 35, 12, 11]})
+    out = pseudonymise(Result("report.nps", "NPS", {"segments": nps}), KEY)
+    assert out.tables["segments"]["group"].to_list() == ["North", "South"]
+    assert "2 rows of breakdowns by personal data left out" in out.notes[-1]
