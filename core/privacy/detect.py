@@ -41,6 +41,8 @@ HEADER_TEXT = {  # Chinese headers are matched as substrings
     ADDRESS: ("地址", "住址", "邮编"), NATIONAL_ID: ("身份证", "护照"), BIRTH_DATE: ("生日", "出生"),
     NAME: ("姓名", "名字", "联系人", "收货人"),
 }
+# Coarse places are not addresses: "Default Address City" or "billing country" stay.
+PLACE_WORDS = {"city", "country", "province", "state", "region", "county", "company", "code"}
 # "<word> name" is a person's name: first name, customer name, billing name ...
 PERSON_WORDS = {"first", "last", "full", "given", "family", "middle", "sur", "customer", "contact", "member",
                 "client", "buyer", "billing", "shipping", "recipient", "user", "nick", "display", "person"}
@@ -79,7 +81,9 @@ def kind_by_header(header: str, has_customer_ids: bool) -> str | None:
             return kind
     for kind, names in HEADER_WORDS.items():
         if names.intersection(words):
-            return kind if kind != IP_ADDRESS or len(words) <= 2 else None
+            if (kind == IP_ADDRESS and len(words) > 2) or (kind == ADDRESS and PLACE_WORDS.intersection(words)):
+                return None
+            return kind
     if "name" in words and (PERSON_WORDS.intersection(words) or (words == ["name"] and has_customer_ids)):
         return NAME
     if words in (["e", "mail"], ["e", "mail", "address"]):
