@@ -163,3 +163,15 @@ def test_counts_under_the_minimum_are_blank(shop):
     assert {r["segment"]: r["customers"] for r in lower["segments"]} == {
         s: (None if sizes.get(s, 0) == 1 else sizes.get(s, 0)) for s in shown}
     assert lower["params"]["min_count"] == 2
+
+
+def test_a_recipe_can_ask_for_a_shareable_report_and_a_bad_setting_is_refused(shop, tmp_path):
+    recipe = tmp_path / "share.toml"
+    recipe.write_text("pseudonymise = true\nmin_count = 5\n" + RECIPE, encoding="utf-8")
+    loyalist("export", "run", recipe, "-w", shop, "-o", tmp_path / "share.json")
+    doc = json.loads((tmp_path / "share.json").read_text(encoding="utf-8"))
+    assert not leaks(json.dumps(doc, ensure_ascii=False)) and "\"min_count\": 5" in json.dumps(doc)
+    recipe.write_text('pseudonymise = "yes"\n' + RECIPE, encoding="utf-8")
+    result = runner.invoke(app, ["export", "run", str(recipe), "-w", str(shop), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 2 and "pseudonymise must be true or false" in result.output
+    assert not (tmp_path / "x.html").exists()
