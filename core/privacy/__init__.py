@@ -25,7 +25,8 @@ from dataclasses import replace
 
 import polars as pl
 
-from core.privacy.detect import CUSTOMER_ID, PersonalColumn, has_contact, kind_by_header, personal_columns, scrub_text
+from core.privacy.detect import (CUSTOMER_ID, SAMPLE, PersonalColumn, kind_by_values, has_contact, kind_by_header,
+                                 personal_columns, scrub_text)
 from core.privacy.key import KEY_ENV, KEY_FILE, key_id, key_path, load_or_create_key, pseudonyms
 from core.privacy.suppress import suppress_small
 from core.result import Result
@@ -33,8 +34,8 @@ from core.result import Result
 MIN_COUNT = 10  # default smallest group shown in an aggregate table
 BREAKDOWN_COLUMNS = ("dimension", "feature", "driver", "variable", "attribute")  # name the column grouped by
 
-__all__ = ["KEY_ENV", "KEY_FILE", "MIN_COUNT", "PersonalColumn", "key_path", "load_or_create_key",
-           "personal_columns", "pseudonymise"]
+__all__ = ["CUSTOMER_ID", "KEY_ENV", "KEY_FILE", "MIN_COUNT", "PersonalColumn", "key_path", "load_or_create_key",
+           "personal_columns", "pseudonymise", "workspace_personal_data"]
 
 
 def pseudonymise(result: Result, key: bytes | Callable[[], bytes], min_count: int = MIN_COUNT) -> Result:
@@ -107,3 +108,20 @@ def _without_contacts(headline):
         return headline
     clean = pl.DataFrame({k: [v] for k, v in texts.items()}).select(scrub_text(k) for k in texts).row(0, named=True)
     return {**headline, **clean}
+
+
+def workspace_personal_data(ws) -> dict[tuple[str, str], str]:
+    """{(table, canonical column): what it is} for every column of a workspace that looks like
+    personal data, from its headers and a sample of each table (for `data inspect`)."""
+    tables = list(ws.sources)
+    samples = pl.collect_all([
+        (ws.scan_raw(t) if ws.sources[t].missing_required else ws.scan(t)).head(SAMPLE) for t in tables])
+    found = {}
+    for table, sample in zip(tables, samples):
+        for p in personal_columns(sample):
+            what = f"{p.kind} (by {p.found_by})"
+            if p.column == CUSTOMER_ID:
+                held = kind_by_values(sample[CUSTOMER_ID], False)
+                what = f"customer id{f', its values are {held}s' if held else ''}: pseudonymised on export"
+            found[table, p.column] = what
+    return found

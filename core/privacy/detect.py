@@ -101,12 +101,12 @@ def personal_columns(df: pl.DataFrame | pl.LazyFrame) -> list[PersonalColumn]:
             found.append(PersonalColumn(name, "customer id", "header"))
         elif kind := kind_by_header(name, has_ids):
             found.append(PersonalColumn(name, kind, "header"))
-        elif kind := _kind_by_values(sample[name], has_ids):
+        elif kind := kind_by_values(sample[name], has_ids):
             found.append(PersonalColumn(name, kind, "values"))
     return found
 
 
-def _kind_by_values(values: pl.Series, has_customer_ids: bool) -> str | None:
+def kind_by_values(values: pl.Series, has_customer_ids: bool) -> str | None:
     values = values.drop_nulls()
     if values.is_empty():
         return None

@@ -175,3 +175,20 @@ def test_a_recipe_can_ask_for_a_shareable_report_and_a_bad_setting_is_refused(sh
     result = runner.invoke(app, ["export", "run", str(recipe), "-w", str(shop), "-o", str(tmp_path / "x.html")])
     assert result.exit_code == 2 and "pseudonymise must be true or false" in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_data_inspect_lists_the_columns_that_look_like_personal_data(shop):
+    doc = json.loads(loyalist("data", "inspect", "-w", shop, "-f", "json").stdout)
+    personal = {(c["table"], c["column"]): c["personal_data"] for c in doc["columns"] if c["personal_data"]}
+    assert personal == {
+        ("transactions", "customer_id"): "customer id, its values are emails: pseudonymised on export",
+        ("transactions", "Billing Name"): "name (by header)",
+        ("transactions", "Billing Phone"): "phone (by header)",
+        ("transactions", "Shipping Address1"): "address (by header)",
+        ("customers", "customer_id"): "customer id, its values are emails: pseudonymised on export",
+        ("customers", "First Name"): "name (by header)", ("customers", "Last Name"): "name (by header)",
+        ("customers", "Phone"): "phone (by header)", ("customers", "Default Address Address1"): "address (by header)",
+        ("survey", "customer_id"): "customer id, its values are emails: pseudonymised on export",
+    }
+    assert doc["personal_data_columns"] == 7
+    assert any("7 columns look like personal data" in n for n in doc["notes"])
