@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, SkipInvalidOpt,
-                              WorkspaceOpt)
+from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, MinCountOpt, OutputFormat, OutputOpt,
+                              PseudonymiseOpt, SkipInvalidOpt, WorkspaceOpt)
 from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option,
                            analyses, get)
 
@@ -33,7 +33,8 @@ KEYWORD = inspect.Parameter.KEYWORD_ONLY
 # The options every analysis command takes, as (name, annotation, default); the flags are in commands.options.
 SHARED_BEFORE = (("workspace", WorkspaceOpt, None), ("skip_invalid", SkipInvalidOpt, False))
 SHARED_AFTER = (("fmt", FormatOpt, OutputFormat.table), ("output", OutputOpt, None), ("force", ForceOpt, False),
-                ("file_format", FileFormatOpt, None))
+                ("file_format", FileFormatOpt, None), ("pseudonymise", PseudonymiseOpt, False),
+                ("min_count", MinCountOpt, 10))
 SHARED = tuple(name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER))
 
 
@@ -190,7 +191,17 @@ def invoke(analysis: Analysis, extra: Extra, values: dict[str, Any]) -> None:
     if result is None:
         result = call.run()
     ran = call.ran or analysis
+    if shared.get("pseudonymise"):
+        result = pseudonymised(result, call, shared.get("min_count", 10))
     emit(result, shared.get("fmt", OutputFormat.table), output=output, force=force, hide=ran.per_customer,
          hide_on_terminal=ran.long, file_format=shared.get("file_format"))
     if extra.after:
         extra.after(result)
+
+
+def pseudonymised(result: Result, call: Call, min_count: int) -> Result:
+    """--pseudonymise: the result made shareable before anything is printed or written
+    (core.privacy); the key is the workspace's, made on first use."""
+    from core.privacy import load_or_create_key, pseudonymise
+
+    return pseudonymise(result, lambda: load_or_create_key(call.workspace.root), min_count)

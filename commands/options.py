@@ -51,6 +51,18 @@ class FileFormat(str, Enum):
     html = "html"
 
 
+PseudonymiseOpt = Annotated[
+    bool,
+    typer.Option("--pseudonymise", "--pseudonymize",
+                 help="Make the output shareable: customer ids become keyed hashes (the key stays in the "
+                 "workspace, .loyalist/pseudonym.key), names, emails, phone numbers and addresses are dropped, "
+                 "counts of fewer than --min-count people are blanked in aggregate tables"),
+]
+MinCountOpt = Annotated[
+    int,
+    typer.Option("--min-count", min=1, help="With --pseudonymise: the smallest group of people shown in an "
+                 "aggregate table; smaller counts and their figures are blanked"),
+]
 FileFormatOpt = Annotated[
     FileFormat | None,
     typer.Option("--output-format", help="Format of --output (default: from its extension)"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from core import contract as c
+from core.privacy import CUSTOMER_ID, workspace_personal_data
 from core.result import Result
 from core.workspace import TableSource, Workspace
 
@@ -47,6 +48,7 @@ def inspect_workspace(ws: Workspace) -> Result:
             queries.append(ws.scan(table).select(
                 pl.len().alias("rows"), day.min().alias("first_date"), day.max().alias("last_date")))
     counts = pl.collect_all(queries)
+    personal = workspace_personal_data(ws)  # names, emails, phones...: what --pseudonymise drops
     overview = pl.DataFrame([
         {"table": t, "file": ws.sources[t].path.name, "why": ws.sources[t].why, "format": ws.sources[t].format,
          "rows": counted["rows"][0], "columns": len(ws.sources[t].columns),
@@ -61,11 +63,12 @@ def inspect_workspace(ws: Workspace) -> Result:
         [{"table": t, "column": m.canonical, "source_header": m.source, "dtype": m.dtype,
           "mapped_by": m.how, "required": m.canonical in c.TABLES[t].required,
           "date_format": m.detail if m.kind in (c.DATE, c.DATETIME) else "",
-          "number_format": m.number.describe() if m.number else ""}
+          "number_format": m.number.describe() if m.number else "",
+          "personal_data": personal.get((t, m.canonical), "")}
          for t in tables for m in ws.sources[t].columns],
         schema={"table": pl.String, "column": pl.String, "source_header": pl.String, "dtype": pl.String,
                 "mapped_by": pl.String, "required": pl.Boolean, "date_format": pl.String,
-                "number_format": pl.String},
+                "number_format": pl.String, "personal_data": pl.String},
     )
     absent = [t for t in c.TABLE_NAMES if t not in ws.sources]
     return Result(
@@ -73,6 +76,16 @@ def inspect_workspace(ws: Workspace) -> Result:
         title=f"Workspace {ws.name}",
         tables={"tables": overview, "columns": columns},
         headline={"workspace": str(ws.root), "tables_found": len(tables),
-                  "tables_absent": ", ".join(absent) or "none"},
+                  "tables_absent": ", ".join(absent) or "none",
+                  "personal_data_columns": sum(not k[1] == CUSTOMER_ID for k in personal)},
+        notes=_personal_note(personal),
         params={"workspace": str(ws.root), "config": str(ws.config_path) if ws.config_path else None},
     )
+
+
+def _personal_note(personal: dict[tuple[str, str], str]) -> tuple[str, ...]:
+    direct = [f"{t}.{c}" for t, c in personal if c != CUSTOMER_ID]
+    if not direct:
+        return ()
+    return (f"{len(direct)} column{'s look' if len(direct) != 1 else ' looks'} like personal data ({', '.join(direct)}; see personal_data): "
+            "--pseudonymise leaves them out of exports and hashes customer ids.",)
