@@ -12,7 +12,7 @@ import datetime as dt
 import errno
 import json
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +25,8 @@ from rich.text import Text
 
 from commands.options import FileFormat, OutputFormat
 from core.export import check_target, write_result
-from core.export.display import printable
+from core.export import columns as k
+from core.export.display import column_formatter, format_value, printable
 from core.export.tables import delimited_text
 from core.result import Result
 from core.workspace import Workspace
@@ -110,49 +111,38 @@ def check_output(output: Path | None, force: bool) -> None:
 
 
 def print_result(result: Result, console: Console = stdout) -> None:
+    """The result as the other renderers show it: every figure formatted from its kind
+    (core.export.columns: money with cents, shares as percentages)."""
     console.print(Text(printable(result.title), style="bold"))
     if result.headline:
         head = Table(show_header=False, box=None, pad_edge=False)
         head.add_column(style="dim")
         head.add_column(justify="right")
         for key, value in result.headline.items():
-            head.add_row(Text(printable(key.replace("_", " "))), Text(format_value(value)))
+            head.add_row(Text(printable(key.replace("_", " "))),
+                         Text(format_value(value, k.value_kind(key, value, result.kinds))))
         console.print(head)
     for name, df in result.tables.items():
-        console.print(rich_table(df, title=name.replace("_", " ")))
+        console.print(rich_table(df, title=name.replace("_", " "), declared=result.kinds, table=name))
         if df.height > MAX_ROWS:
             console.print(f"[dim]… {df.height - MAX_ROWS} more rows (use --output FILE for all)[/dim]")
     for note in result.notes:
         console.print(Text(f"note: {printable(note)}", style="dim"))
 
 
-def rich_table(df: pl.DataFrame, title: str | None = None, max_rows: int = MAX_ROWS) -> Table:
-    table = Table(title=Text(printable(title)) if title else None, title_justify="left",
+def rich_table(df: pl.DataFrame, title: str | None = None, max_rows: int = MAX_ROWS,
+               declared: Mapping[str, str] | None = None, table: str | None = None) -> Table:
+    shown = Table(title=Text(printable(title)) if title else None, title_justify="left",
                   title_style="bold cyan")
-    rows = [[format_value(v) for v in row] for row in df.head(max_rows).iter_rows()]
+    head = df.head(max_rows)
+    kinds = k.kinds(df, declared, table)
+    formats = [column_formatter(head[c], kinds[c]) for c in df.columns]
+    rows = [[show(v) for show, v in zip(formats, row)] for row in head.iter_rows()]
     for i, (name, dtype) in enumerate(df.schema.items()):
         # Short columns keep their width; long text wraps instead of squeezing them away.
         widest = max([len(name)] + [len(r[i]) for r in rows])
-        table.add_column(Text(printable(name)), justify="right" if dtype.is_numeric() else "left",
+        shown.add_column(Text(printable(name)), justify="right" if dtype.is_numeric() else "left",
                          min_width=min(widest, 14), overflow="fold")
     for row in rows:
-        table.add_row(*map(Text, row))
-    return table
-
-
-def format_value(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != value:
-            return "—"
-        return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    return printable(str(value))
+        shown.add_row(*map(Text, row))
+    return shown

@@ -34,6 +34,8 @@ class Chart:
     x: str
     y: str | tuple[str, ...] = ()
     series: str | None = None  # column splitting the data into series (line/bar)
+    # The Result's declared kinds (Result.kinds), set by renderers: axes format as tables do
+    kinds: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Result:
     charts: tuple[Chart, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # Declared kinds where a name would mislead (core.export.columns): "promoters": "points",
+    # "customer_retention/m*": "percent". Every renderer formats from them.
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
     def with_params(self, **params: Any) -> Result:
         """The same result with more parameters recorded (existing ones win)."""

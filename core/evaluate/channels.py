@@ -122,6 +122,7 @@ def channels(
         title="Channels: performance, multi-channel customers and overlap",
         tables={"channels": table, "single_vs_multi": comparison, "overlap": overlap, "radar": radar},
         headline=headline,
+        kinds={"channels/reach": "percent", "radar/reach": "percent", "radar/conversion": "percent"},
         charts=(
             Chart("bar", "Revenue by channel", "channels", "channel", ("revenue",)),
             Chart("bar", "Single vs multi-channel customers", "single_vs_multi", "metric",
@@ -298,5 +299,6 @@ def radar_table(table: pl.DataFrame, marketing: bool, customers: int) -> pl.Data
             (pl.col("orders") / pl.col("customers")).alias("engagement"),
             pl.col("repeat_rate").alias("conversion"))
     return base.with_columns(
-        (100 * pl.col(c) / pl.col(c).max()).alias(f"{c}_score") for c in ("reach", "engagement", "conversion")
+        # x / max * 100, not 100 * x / max: the best channel scores exactly 100, not 100.00000000000001
+        (pl.col(c) / pl.col(c).max() * 100).alias(f"{c}_score") for c in ("reach", "engagement", "conversion")
     ).sort("channel")

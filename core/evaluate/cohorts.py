@@ -130,6 +130,8 @@ def cohorts(
         ),
         params={"period": period, "since": since, "as_of": as_of, "max_periods": max_periods},
         notes=tuple(notes),
+        # the matrices' columns are periods (m0, m1, ...) holding retention shares
+        kinds={"customer_retention/*": "percent", "revenue_retention/*": "percent"},
     )
 
 

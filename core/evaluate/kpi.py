@@ -43,6 +43,10 @@ KPIS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# How each unit reads in every renderer (core.export.columns kinds); NPS is a score, not a percent
+UNIT_KINDS = {"money": "money", "share": "percent", "count": "count", "points": "number", "score": "number"}
+
+
 def kpi(
     transactions: pl.LazyFrame | None,
     customers: pl.LazyFrame | None = None,
@@ -118,6 +122,7 @@ def kpi(
         title="KPI overview",
         tables={"kpis": table},
         headline={k: cur[k] for k in KPIS if cur.get(k) is not None},
+        kinds={name: UNIT_KINDS[unit] for name, (_, unit, _) in KPIS.items()},
         charts=(Chart("bar", "KPIs: current against previous period", "kpis", "kpi", ("current", "previous")),),
         params={"start": start, "end": end, "previous_start": prev[0], "previous_end": prev[1],
                 "discount_rate": discount_rate},

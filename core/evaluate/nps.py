@@ -105,6 +105,9 @@ def nps(
         params={"by": [*dims, *(["month"] if has_month else [])], "confidence": confidence, "method": method,
                 "min_responses": min_responses, "since": since, "as_of": as_of},
         notes=tuple(notes),
+        # NPS is a score from -100 to 100; its parts and shares are already in percent
+        kinds={"nps*": "number", "promoters": "points", "passives": "points", "detractors": "points",
+               "csat_top2": "points", "top2_share": "points", "distribution/share": "points"},
     )
 
 

@@ -8,6 +8,8 @@ The markup is well-formed XML as well as HTML, which keeps it easy to check.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -177,7 +179,7 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
     anchors = {name: f"{anchor}-table-{n}" for n, name in enumerate(result.tables, 1)}
     summary, detail = section_tables(result)
     for name in summary:
-        parts.append(_table_block(name, result.tables[name], anchors[name], max_rows))
+        parts.append(_table_block(name, result.tables[name], anchors[name], max_rows, result.kinds))
     if result.notes:
         notes = "".join(f"<li>{escape(note)}</li>" for note in result.notes)
         parts.append(f'<h3>Notes</h3>\n<ul class="notes">{notes}</ul>\n')
@@ -188,7 +190,7 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
     for name in detail:  # one row per customer: last, and folded until the reader opens it
         df = result.tables[name]
         parts.append(f'<details class="detail"><summary>{escape(label(name))} ({df.height:,} rows)</summary>\n'
-                     f"{_table_block(name, df, anchors[name], max_rows)}</details>\n")
+                     f"{_table_block(name, df, anchors[name], max_rows, result.kinds)}</details>\n")
     parts.append("</section>\n")
     return "".join(parts)
 
@@ -196,7 +198,7 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
 def _figures(result: Result) -> str:
     cards = []
     for key, value in result.headline.items():
-        kind = k.value_kind(key, value)
+        kind = k.value_kind(key, value, result.kinds)
         text_class = "" if kind not in (k.OTHER, k.BOOLEAN) else " text"
         cards.append(f'<div class="figure" data-key="{escape(key)}"><div class="figure-label">{escape(label(key))}'
                      f'</div><div class="figure-value{text_class}">{escape(format_value(value, kind))}</div></div>')
@@ -208,7 +210,7 @@ def _charts(result: Result) -> str:
     for chart in result.charts:
         caption = f"<figcaption>{escape(chart.title)}</figcaption>"
         try:
-            svg = chart_svg(chart, result.tables.get(chart.table))
+            svg = chart_svg(dataclasses.replace(chart, kinds=result.kinds), result.tables.get(chart.table))
             wide = " wide" if 'data-wide="true"' in svg[:300] else ""
             boxes.append(f'<figure class="chart-box{wide}">{caption}{svg}</figure>')
         except ChartError as exc:
@@ -217,8 +219,9 @@ def _charts(result: Result) -> str:
     return f'<div class="charts">{"".join(boxes)}</div>\n'
 
 
-def _table_block(name: str, df: pl.DataFrame, anchor: str, max_rows: int) -> str:
-    kinds = k.kinds(df)
+def _table_block(name: str, df: pl.DataFrame, anchor: str, max_rows: int,
+                 declared: Mapping[str, str] | None = None) -> str:
+    kinds = k.kinds(df, declared, name)
     numeric = [kinds[c] in _NUMERIC for c in df.columns]
     head = "".join(f'<th scope="col" class="num">{escape(c)}</th>' if num else f'<th scope="col">{escape(c)}</th>'
                    for c, num in zip(df.columns, numeric))

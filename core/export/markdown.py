@@ -10,6 +10,7 @@ it. Numbers are shown as in the HTML report (core.export.display).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
@@ -29,10 +30,11 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(lambda m: "\\" + m.group(0), printable(text)).replace("\n", "<br>")
 
 
-def markdown_table(df: pl.DataFrame, max_rows: int = MAX_ROWS) -> str:
+def markdown_table(df: pl.DataFrame, max_rows: int = MAX_ROWS, declared: Mapping[str, str] | None = None,
+                   table: str | None = None) -> str:
     if not df.columns:
         return "*(no columns)*"
-    kinds = k.kinds(df)
+    kinds = k.kinds(df, declared, table)
     head = "| " + " | ".join(escape(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---:" if kinds[c] in _RIGHT else "---" for c in df.columns) + "|"
     lines = [head, rule]
@@ -52,18 +54,18 @@ def result_markdown(result: Result, level: int = 1, max_rows: int = MAX_ROWS) ->
     parts += [f"- **{key}:** {escape(value)}" for key, value in provenance(result).items()]
     if result.headline:
         parts += ["", f"{h}# Headline figures", "", "| Figure | Value |", "|---|---:|"]
-        parts += [f"| {escape(label(key))} | {escape(format_value(value, k.value_kind(key, value)))} |"
+        parts += [f"| {escape(label(key))} | {escape(format_value(value, k.value_kind(key, value, result.kinds)))} |"
                   for key, value in result.headline.items()]
     summary, detail = section_tables(result)
     for name in summary:
-        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(result.tables[name], max_rows)]
+        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(result.tables[name], max_rows, result.kinds, name)]
     if result.notes:
         parts += ["", f"{h}# Notes", ""] + [f"- {escape(note)}" for note in result.notes]
     if result.params:
         parts += ["", f"{h}# Parameters", "", "| Parameter | Value |", "|---|---|"]
         parts += [f"| {escape(key)} | {escape(value)} |" for key, value in parameter_rows(result)]
     for name in detail:  # one row per customer: after everything else
-        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(result.tables[name], max_rows)]
+        parts += ["", f"{h}# {escape(label(name))}", "", markdown_table(result.tables[name], max_rows, result.kinds, name)]
     return "\n".join(parts)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,8 @@ def write_workbook(document: Document, path: Path) -> None:
         contents = book.add_worksheet(sheets.pop(0)) if document.is_bundle else None
         summary = book.add_worksheet(sheets.pop(0))
         for (i, table), name in zip(_tables(document), sheets):
-            _write_table(book.add_worksheet(name), document.results[i].tables[table], styles)
+            _write_table(book.add_worksheet(name), document.results[i].tables[table], styles,
+                         document.results[i].kinds, table)
         sheet_of = dict(zip(_tables(document), sheets))
         _write_summary(summary, document, styles, sheet_of)
         if contents is not None:
@@ -116,11 +118,12 @@ class _Styles:
         return self._kinds[kind]
 
 
-def _write_table(ws: Any, df: pl.DataFrame, styles: _Styles) -> None:
+def _write_table(ws: Any, df: pl.DataFrame, styles: _Styles, declared: Mapping[str, str] | None = None,
+                 table: str | None = None) -> None:
     if df.height > MAX_ROWS:
         raise InputError(f"a table has {df.height:,} rows, more than an Excel sheet holds",
                          fix="write it to .csv or .parquet instead")
-    kinds = k.kinds(df)
+    kinds = k.kinds(df, declared, table)
     flat = _clean_numbers(for_spreadsheet(df))
     for col, name in enumerate(flat.columns):
         ws.write_string(0, col, neutralise_text(name), styles.header)
@@ -199,7 +202,7 @@ def _write_summary(ws: Any, document: Document, styles: _Styles, sheet_of: dict[
             row = _pair(ws, row, key, value, styles)
         row = _block(ws, row + 1, "Headline figures", styles)
         for key, value in result.headline.items():
-            _cell_value(ws, row, 1, key, value, styles)
+            _cell_value(ws, row, 1, key, value, styles, result.kinds)
             ws.write_string(row, 0, neutralise_text(label(key)), styles.key)
             row += 1
         if result.notes:
@@ -264,12 +267,13 @@ def _pair(ws: Any, row: int, key: str, value: str, styles: _Styles) -> int:
     return row + 1
 
 
-def _cell_value(ws: Any, row: int, col: int, key: str, value: Any, styles: _Styles) -> None:
+def _cell_value(ws: Any, row: int, col: int, key: str, value: Any, styles: _Styles,
+                declared: Mapping[str, str] | None = None) -> None:
     value = jsonable(value) if not isinstance(value, (dt.date, dt.datetime)) else value
     if isinstance(value, bool):
         ws.write_boolean(row, col, value)
     elif isinstance(value, (int, float)):
-        ws.write_number(row, col, value, styles.kind(k.value_kind(key, value)))
+        ws.write_number(row, col, value, styles.kind(k.value_kind(key, value, declared)))
     elif isinstance(value, dt.datetime):
         ws.write_datetime(row, col, value.replace(tzinfo=None), styles.kind(k.DATETIME))
     elif isinstance(value, dt.date):
@@ -277,4 +281,4 @@ def _cell_value(ws: Any, row: int, col: int, key: str, value: Any, styles: _Styl
     elif value is None:
         ws.write_string(row, col, "—")
     else:  # text, and lists such as a confidence interval
-        ws.write_string(row, col, neutralise_text(format_value(value, k.value_kind(key, value))))
+        ws.write_string(row, col, neutralise_text(format_value(value, k.value_kind(key, value, declared))))

@@ -305,6 +305,9 @@ def _analyse(x, y, names, labels, dropped, outcome, method, n_boot, holdout, n_f
         name="predict.drivers",
         title=f"Key drivers of {outcome}",
         tables={"drivers": drivers, "stability": stability},
+        # shares of explained variance are in percent (0-100)
+        kinds={"drivers/share*": "points", "drivers/cv_share_*": "points", "stability/share": "points",
+               "top_share": "points"},
         headline={
             "outcome": outcome,
             "method": method,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -73,7 +74,7 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     else:
         checked = check_tables(ws, analysis, needs, uses)
         ws, read = checked.ws, checked.read
-    result = _call(analysis, ws, read, values)
+    result = money_in_cents(_call(analysis, ws, read, values))
     if ws is not None and checked.notes:
         result = dataclasses.replace(result, notes=(*result.notes, *checked.notes))
     if result.name != kind:  # a result is named after its kind, wherever it is read
@@ -88,6 +89,33 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     if dated is not None and values.get(dated.name) is None and "transactions" in read:
         result = _note_future_dates(ws, result)
     return result
+
+
+def money_in_cents(result: Result) -> Result:
+    """Money rounded to cents at the edge of the analysis, so every format carries the same
+    figure (CSV and JSON too), never float noise such as 821187.4099999999. Which columns
+    hold money is the one declaration every renderer reads (core.export.columns)."""
+    import polars as pl
+
+    from core.export import columns as k
+
+    tables = {}
+    for name, df in result.tables.items():
+        money = [c for c, kind in k.kinds(df, result.kinds, name).items()
+                 if kind == k.MONEY and df.schema[c].is_float()]
+        tables[name] = df.with_columns(pl.col(money).round(2)) if money else df
+
+    def cents(key: str, value: Any) -> Any:
+        if k.value_kind(key, value, result.kinds) != k.MONEY:
+            return value
+        if isinstance(value, float) and math.isfinite(value):
+            return round(value, 2)
+        if isinstance(value, (list, tuple)):
+            return type(value)(round(v, 2) if isinstance(v, float) and math.isfinite(v) else v for v in value)
+        return value
+
+    headline = {key: cents(key, value) for key, value in result.headline.items()}
+    return dataclasses.replace(result, tables=tables, headline=headline)
 
 
 def _note_future_dates(ws: Workspace, result: Result) -> Result:

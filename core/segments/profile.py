@@ -163,6 +163,7 @@ def segment_profile(
                 Chart("heatmap", "Feature index by segment (100 = average)", "features",
                       x="feature", y=("segment", "index"))),
         params={"as_of": as_of, "order": list(order or [])},
+        kinds={"index/*": "number", "features/index": "number"},  # 100 = average, whatever the feature
         notes=("index = 100 x segment mean / overall mean; booleans are profiled as shares",
                *(("top channels: share of the segment's gross spend by channel",)
                  if mix is not None else ())),

@@ -72,7 +72,10 @@ def test_output_file_round_trips(demo_ws, tmp_path, suffix):
     ws = Workspace.open(demo_ws)
     features = customer_features(ws.scan("transactions"), customers=ws.scan("customers"),
                                  survey=ws.scan("survey")).collect()
-    expected = rfm_segments(features).tables["customers"].sort("customer_id")
+    from core.registry.run import money_in_cents
+
+    # money carries cents in every output (core.registry.run.money_in_cents)
+    expected = money_in_cents(rfm_segments(features)).tables["customers"].sort("customer_id")
     got = written.sort("customer_id").select(expected.columns)
     assert got.cast(expected.schema).equals(expected)
 

@@ -116,7 +116,7 @@ def compute(ws: Workspace, spec: ScaleSpec, data: ScaleData) -> ScaleOutcome:
     tiers = scores.tables["tiers"]
     return ScaleOutcome(
         spec=spec, data=data, check=check, scores=scores, prepared=prepare(merged),
-        rows=item_rows(spec, check), histogram=safe_plot(chart, scores.tables[chart.table]),
+        rows=item_rows(spec, check), histogram=safe_plot(dataclasses.replace(chart, kinds=scores.kinds), scores.tables[chart.table]),
         tiers=shown_table("tiers", tiers.select([c for c in TIER_COLUMNS if c in tiers.columns])),
     )
 

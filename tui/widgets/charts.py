@@ -113,7 +113,7 @@ def plot(chart: Chart, table: pl.DataFrame | None) -> Plot:
 
 def _bars(chart: Chart, table: pl.DataFrame) -> Bars:
     cats, series, kind = wide(chart, table)
-    x_kind = k.column_kind(chart.x, table.schema[chart.x])
+    x_kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
     note = limit_note(MAX_BARS, len(cats), "categories")
     labels = [format_value(c, x_kind) for c in cats[:MAX_BARS]]
     names = [s.name for s in series]
@@ -158,7 +158,7 @@ def _lines(chart: Chart, table: pl.DataFrame) -> Lines:
         xs = [_days(c) for c in cats]
     else:
         xs = [float(i) for i in range(len(cats))]
-    x_kind = k.column_kind(chart.x, x_type)
+    x_kind = k.column_kind(chart.x, x_type, chart.kinds, chart.table)
     return Lines(chart.title, xs, [format_value(c, x_kind) for c in cats], series, kind, note)
 
 
@@ -180,10 +180,10 @@ def _histogram(chart: Chart, table: pl.DataFrame) -> Histogram:
         step = starts[1] - starts[0] if len(starts) > 1 else 1.0
         edges = [*starts, starts[-1] + step]
         counts = [int(round(c)) for c in frame[ys[0]].to_list()]
-        return Histogram(chart.title, edges, counts, k.column_kind(chart.x, table.schema[chart.x]),
+        return Histogram(chart.title, edges, counts, k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table),
                          f"n = {sum(counts):,}")
     values = histogram_values(table, chart.x)
-    kind = k.column_kind(chart.x, table.schema[chart.x])
+    kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
     edges, counts, clipped, cut = histogram_bins(values)
     caption = f"n = {values.size:,}"
     if clipped:

@@ -10,6 +10,7 @@ failed analysis), so a screen never needs a second widget for errors.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,10 +79,11 @@ def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
         if isinstance(value, str) and len(value) > LONG_TEXT:
             paragraphs.append(value)
             continue
-        figures.append((label(key), format_value(value, k.value_kind(key, value))))
+        figures.append((label(key), format_value(value, k.value_kind(key, value, result.kinds))))
     paragraphs += list(result.notes)
-    charts = [ShownChart(c.title, *safe_plot(c, result.tables.get(c.table))) for c in result.charts]
-    tables = [shown_table(name, frame) for name, frame in result.tables.items()]
+    charts = [ShownChart(c.title, *safe_plot(dataclasses.replace(c, kinds=result.kinds), result.tables.get(c.table)))
+              for c in result.charts]
+    tables = [shown_table(name, frame, result.kinds) for name, frame in result.tables.items()]
     return Prepared(result, figures, paragraphs, params_line(result.params), charts, tables)
 
 
@@ -94,16 +96,16 @@ def params_line(params: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def shown_table(name: str, frame: pl.DataFrame) -> ShownTable:
+def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | None = None) -> ShownTable:
     columns = [label(c) for c in frame.columns]
     if frame.height >= BIG_TABLE:
-        money = [c for c, t in frame.schema.items() if k.column_kind(c, t) == k.MONEY and t.is_float()]
+        money = [c for c, t in frame.schema.items() if k.column_kind(c, t, declared, name) == k.MONEY and t.is_float()]
         backend = browsable(frame, money=money)
         return ShownTable(name, columns, backend=backend, height=frame.height)
     cells = []
     for column in frame.columns:
         series = frame[column]
-        kind = k.column_kind(column, series.dtype)
+        kind = k.column_kind(column, series.dtype, declared, name)
         show = column_formatter(series, kind)
         justify = "right" if kind in NUMERIC_KINDS else "left"
         cells.append([Text(show(v), justify=justify, style="dim" if v is None else "") for v in series.to_list()])

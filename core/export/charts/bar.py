@@ -20,7 +20,7 @@ def bar_chart(chart: Chart, table: pl.DataFrame) -> str:
     note = limit_note(MAX_CATEGORIES, len(cats), "categories")
     cats = cats[:MAX_CATEGORIES]
     series = [Series(s.name, s.values[:MAX_CATEGORIES]) for s in series]
-    labels = [format_value(c, k.column_kind(chart.x, table.schema[chart.x])) for c in cats]
+    labels = [format_value(c, k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)) for c in cats]
     lo, hi = value_range(series)
     filled = sum(v is not None for s in series for v in s.values)
     if chart.series and len(series) > 1 and filled < 0.5 * len(cats) * len(series):
@@ -60,7 +60,7 @@ class _Bars:
         y = value_columns(chart, table)[0]
         frame = table.select(chart.x, chart.series, y).filter(pl.col(chart.x).is_not_null()).head(MAX_CATEGORIES)
         names = [format_value(n) for n in frame[chart.series].unique(maintain_order=True).to_list()]
-        x_kind = k.column_kind(chart.x, table.schema[chart.x])
+        x_kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
         labels, values, owners = [], [], []
         for x, name, v in frame.iter_rows():
             labels.append(format_value(x, x_kind))

@@ -78,12 +78,12 @@ def wide(chart: Chart, table: pl.DataFrame) -> tuple[list[object], list[Series],
             part = frame.filter(pl.col(chart.series).eq_missing(name))
             lookup = dict(zip(part[chart.x].to_list(), floats(part[y].to_list())))
             series.append(Series(format_value(name), [lookup.get(c) for c in cats]))
-        kind = k.column_kind(y, table.schema[y])
+        kind = k.column_kind(y, table.schema[y], chart.kinds, chart.table)
     else:
         frame = table.filter(pl.col(chart.x).is_not_null())
         cats = frame[chart.x].to_list()
         series = [Series(y, floats(frame[y].to_list())) for y in ys]
-        kinds = {k.column_kind(y, table.schema[y]) for y in ys}
+        kinds = {k.column_kind(y, table.schema[y], chart.kinds, chart.table) for y in ys}
         kind = kinds.pop() if len(kinds) == 1 else k.NUMBER
     if not cats:
         raise ChartError("no rows to plot")

@@ -115,9 +115,9 @@ def heatmap_matrix(chart: Chart, table: pl.DataFrame) -> tuple[list[str], list[s
         for r, c, v in frame.iter_rows():
             if v is not None:
                 matrix[r_index[r], c_index[c]] = float(v)
-        kind = k.column_kind(y, table.schema[y])
-        x_kind = k.column_kind(chart.x, table.schema[chart.x])
-        r_kind = k.column_kind(row, table.schema[row])
+        kind = k.column_kind(y, table.schema[y], chart.kinds, chart.table)
+        x_kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
+        r_kind = k.column_kind(row, table.schema[row], chart.kinds, chart.table)
         return ([format_value(v, r_kind) for v in row_keys], [format_value(v, x_kind) for v in col_keys],
                 matrix, kind)
     ys = value_columns(chart, table)
@@ -125,7 +125,7 @@ def heatmap_matrix(chart: Chart, table: pl.DataFrame) -> tuple[list[str], list[s
     if not frame.height:
         raise ChartError("no rows to plot")
     matrix = frame.select(pl.col(y).cast(pl.Float64) for y in ys).to_numpy().astype(float)
-    kinds = {k.column_kind(y, table.schema[y]) for y in ys}
+    kinds = {k.column_kind(y, table.schema[y], chart.kinds, chart.table) for y in ys}
     return ([format_value(v) for v in frame[chart.x].to_list()], list(ys), matrix,
             kinds.pop() if len(kinds) == 1 else k.NUMBER)
 

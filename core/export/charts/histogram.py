@@ -19,7 +19,7 @@ def histogram(chart: Chart, table: pl.DataFrame) -> str:
     if not table.schema[chart.x].is_numeric():
         raise ChartError(f"column {chart.x!r} is not numeric")
     values = histogram_values(table, chart.x)
-    kind = k.column_kind(chart.x, table.schema[chart.x])
+    kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
     edges, counts, clipped, cut = histogram_bins(values)
     ticks_y = nice_ticks(0, float(counts.max()))
     left, right, top = axis_width(ticks_y, k.COUNT) + 18, WIDTH - 24, 20

@@ -24,7 +24,7 @@ def line_chart(chart: Chart, table: pl.DataFrame) -> str:
     note = limit_note(MAX_POINTS, len(cats), "points")
     cats = cats[:MAX_POINTS]
     series = [Series(s.name, s.values[:MAX_POINTS]) for s in series]
-    xs, x_ticks, x_labels = _line_x(cats, x_type, temporal, chart.x)
+    xs, x_ticks, x_labels = _line_x(cats, x_type, temporal, chart.x, k.column_kind(chart.x, x_type, chart.kinds, chart.table))
     lo, hi = value_range(series, include_zero=False)
     if lo > 0 and lo < (hi - lo) * 0.5:  # close to zero: show zero, so slopes are not exaggerated
         lo = 0.0
@@ -42,7 +42,7 @@ def line_chart(chart: Chart, table: pl.DataFrame) -> str:
             "end" if x_scale(t) + text_width(tick) / 2 > WIDTH - 4 else "middle")
         body.append(svg_text(x_scale(t), bottom + 16, tick, anchor))
     body.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" stroke="#9AA5B1"/>')
-    cat_labels = [format_value(c, k.column_kind(chart.x, table.schema[chart.x])) for c in cats]
+    cat_labels = [format_value(c, k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)) for c in cats]
     for j, s in enumerate(series):
         colour = PALETTE[j % len(PALETTE)]
         for run in _runs(xs, s.values):  # a gap where values are missing
@@ -63,7 +63,7 @@ def line_chart(chart: Chart, table: pl.DataFrame) -> str:
 
 
 def _line_x(cats: list[object], x_type: pl.DataType, temporal: bool,
-            name: str) -> tuple[list[float], list[float], list[str]]:
+            name: str, x_kind: str) -> tuple[list[float], list[float], list[str]]:
     """Positions of the x values, and tick positions with their labels."""
     if temporal:
         days = [_as_days(c) for c in cats]
@@ -72,7 +72,7 @@ def _line_x(cats: list[object], x_type: pl.DataType, temporal: bool,
     if x_type.is_numeric():
         xs = [float(c) for c in cats]  # type: ignore[arg-type]
         ticks = inside(nice_ticks(min(xs), max(xs), 6), min(xs), max(xs))
-        return xs, ticks, axis_labels(ticks, k.column_kind(name, x_type))
+        return xs, ticks, axis_labels(ticks, x_kind)
     xs = [float(i) for i in range(len(cats))]
     every = max(1, math.ceil(len(cats) / 8))
     ticks = xs[::every]
