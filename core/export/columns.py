@@ -16,7 +16,8 @@ The naming rule (documented for analysts and for the authors of analyses):
   is a label, shown without thousands separators.
 - count: any other integer column, shown with thousands separators.
 - number: any other float column.
-The rules apply to headline figures too, by their key.
+The rules apply to headline figures too, by their key, and an interval's bounds
+(`open_rate_ci_low`, `share_ci_upper`) read as the figure they bound.
 
 Where a name would mislead (NPS's `promoters` hold percent points, a cohort matrix's `m3`
 a retention share, a profile's `index` table indexes), the analysis declares the kind in
@@ -51,6 +52,7 @@ NOT_MONEY_WORDS = frozenset({"p", "t", "z", "f", "chi2", "log", "ln", "eigen", "
                              "sat", "loy"})
 PERCENT_WORDS = frozenset({"share", "rate", "pct", "percent", "percentage"})
 PERCENT_ANYWHERE = frozenset({"retention", "relative", "roi"})
+INTERVAL_WORDS = frozenset({"ci", "low", "high", "lower", "upper"})
 KINDS = frozenset({"money", "percent", "points", "count", "id", "number", "text", "date", "datetime",
                    "boolean", "other"})
 POINTS_WORDS = frozenset({"points", "pp"})
@@ -68,6 +70,8 @@ def name_kind(name: str, numeric: bool = True, integer: bool = False) -> str:
     if not numeric:
         return TEXT
     parts = words(name)
+    while len(parts) > 1 and parts[-1] in INTERVAL_WORDS:  # open_rate_ci_low reads as open_rate
+        parts = parts[:-1]
     last = parts[-1] if parts else ""
     if last in PERCENT_WORDS or PERCENT_ANYWHERE.intersection(parts):
         return PERCENT
