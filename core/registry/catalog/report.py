@@ -142,3 +142,19 @@ report(
         DISCOUNT_RATE,
     ),
 )
+report(
+    "engagement", "Engagement", "Message funnel per channel (and segment): reach, sent, delivered, open, click-"
+    "through, click-to-open and conversion rates with Wilson intervals, revenue per contact; contact fatigue: "
+    "response by messages received in the window, and the number past which it falls",
+    details="Needs touchpoints (channel, touch_type: the furthest stage of each contact); uses transactions "
+    "(conversion, revenue) and customers (--by).",
+    needs=("touchpoints",), uses=("transactions", "customers"),
+    options=(
+        Option("by", TEXT, title="Break down by", help="A customers column (tier, region, ...) splitting each "
+               "channel's funnel; empty: channels only"),
+        Option("window_days", INT, 30, low=1, help="Fatigue: messages counted in this many days up to each one"),
+        Option("convert_days", INT, 7, low=0, help="Days after a contact in which a purchase counts as its "
+               "conversion"),
+        AS_OF, CONFIDENCE,
+    ),
+)
