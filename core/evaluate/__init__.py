@@ -72,6 +72,11 @@ report.engagement - headline: contacts, channels, rows_without_touch_type, fatig
   touch_types: channel, touch_type, contacts, customers
   fatigue: contacts_in_window, contacts, responded, response_rate, response_rate_ci_low/high,
     small_sample
+report.ltv_cac - headline: customers, total_acquisition_cost, ltv_cac_ratio (all channels),
+  best_channel, margin, horizon_months
+  channels: acquisition_channel [, the --by column], customers, buyers, customers_with_cost,
+    cac, total_cost, ltv, payback_months (empty: not within the horizon), ltv_cac_ratio
+  payback: group, month, cumulative_margin (mean per acquired customer), cac
 report.kpi - headline: every KPI's current value
   kpis: level (brand, customer, sales), kpi, current, previous, change, change_pct, unit,
     definition

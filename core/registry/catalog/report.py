@@ -158,3 +158,17 @@ report(
         AS_OF, CONFIDENCE,
     ),
 )
+report(
+    "ltv_cac", "LTV:CAC", "Per acquisition channel (and segment): customers, CAC, lifetime margin (observed, then "
+    "the CLV model's expectation), LTV:CAC and the months until cumulative margin covers CAC",
+    details="Needs transactions and customers (acquisition_channel, acquisition_cost).",
+    needs=("transactions", "customers"), command="ltv-cac",
+    options=(
+        Option("margin", FLOAT, 0.3, low=0.001, high=1.0, help="Gross margin as a share of net revenue"),
+        Option("horizon_months", INT, 36, low=1, high=240, flags=("--horizon",),
+               help="Months after the first purchase that LTV covers"),
+        Option("by", TEXT, title="Break down by", help="A customers column (tier, region, ...) splitting each "
+               "channel; empty: channels only"),
+        AS_OF,
+    ),
+)
