@@ -147,12 +147,14 @@ def with_purchases(tp: pl.LazyFrame, transactions: pl.LazyFrame, convert_days: i
     tp = tp.drop("_converted", "_revenue").with_row_index("_contact")
     next_buy = (tp.select("_contact", "customer_id", "day").sort("day")
                 .join_asof(buys.select("customer_id", "order_date").sort("order_date"),
-                           left_on="day", right_on="order_date", by="customer_id", strategy="forward", check_sortedness=False,
+                           left_on="day", right_on="order_date", by="customer_id", strategy="forward",
+                           check_sortedness=False,
                            tolerance=f"{convert_days}d")
                 .select("_contact", pl.col("order_date").is_not_null().alias("_converted")))
     credited = (buys.sort("order_date")
                 .join_asof(tp.select("_contact", "customer_id", "day", "timestamp").sort("day", "timestamp"),
-                           left_on="order_date", right_on="day", by="customer_id", strategy="backward", check_sortedness=False,
+                           left_on="order_date", right_on="day", by="customer_id", strategy="backward",
+                           check_sortedness=False,
                            tolerance=f"{convert_days}d")
                 .filter(pl.col("_contact").is_not_null())
                 .group_by("_contact").agg(pl.sum("_value").alias("_revenue")))

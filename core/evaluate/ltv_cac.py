@@ -42,7 +42,8 @@ def ltv_cac(
                     "'acquisition_cost'")
     if by and by not in names(customers):
         raise AnalysisError(f"{ANALYSIS}: --by {by!r} is not a column of the customers table "
-                            f"({', '.join(names(customers))}). Fix: pick one such as tier or region, or leave --by empty")
+                            f"({', '.join(names(customers))}). "
+                            "Fix: pick one such as tier or region, or leave --by empty")
     if not 0 < margin <= 1:
         raise AnalysisError(f"{ANALYSIS}: --margin must be a fraction in (0, 1], got {margin}. "
                             "Fix: give the gross margin as a share of revenue, e.g. --margin 0.35")
