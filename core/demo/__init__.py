@@ -18,6 +18,7 @@ import polars as pl
 
 from core.demo import params, tables
 from core.demo.calendar import Calendar
+from core.demo.engagement import funnel_stages
 from core.demo.marketing import (
     CampaignRun,
     Touches,
@@ -42,7 +43,7 @@ GENERATOR_VERSION = 1
 
 # One random stream per component, so changing one part leaves the others' draws alone.
 _STREAMS = ("people", "btyd", "touches", "campaigns", "lines", "returns", "customers",
-            "names", "survey", "experiments", "delphi")
+            "names", "survey", "experiments", "delphi", "engagement")
 
 
 def _stream(seed: int, name: str) -> np.random.Generator:
@@ -80,7 +81,8 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
         "transactions": tx,
         "customers": tables.customers(_stream(seed, "customers"), cal, ids, pop, life,
                                       demographics(_stream(seed, "names"), customers), lines),
-        "touchpoints": tables.touchpoints(cal, ids, touches),
+        "touchpoints": tables.touchpoints(cal, ids, touches,
+                                          funnel_stages(_stream(seed, "engagement"), touches)),
         "survey": tables.survey(cal, ids, survey_answers(_stream(seed, "survey"), cal, pop)),
         "campaigns": tables.campaigns(cal, runs),
         "experiments": tables.experiments(cal, ids, units, runs, lines),

@@ -131,21 +131,45 @@ LOYALTY_BEHAVIOUR_RHO = 0.5  # within-type correlation of the loyalty factor wit
 class TouchChannel:
     name: str
     touches_per_year: float  # for an average-engagement customer
-    touch_type: str
+    touch_type: str  # "sent": a message, whose row keeps its furthest funnel stage (ENGAGEMENT)
     cost: float  # per touch
     purchase_prob: float  # chance that a touch to a live customer triggers an extra order
 
 
 TOUCH_CHANNELS: tuple[TouchChannel, ...] = (
-    TouchChannel("email", 3.5, "open", 0.01, 0.06),
+    TouchChannel("email", 3.5, "sent", 0.01, 0.06),
     TouchChannel("paid_search", 1.5, "click", 0.90, 0.12),
     TouchChannel("social", 1.5, "click", 0.40, 0.04),
-    TouchChannel("push", 1.5, "open", 0.01, 0.05),
+    TouchChannel("push", 1.5, "sent", 0.01, 0.05),
     TouchChannel("display", 2.0, "impression", 0.01, 0.0),
 )
 TOUCH_ENGAGEMENT_SLOPE = 0.35  # touch rate x exp(0.35 * loyalty)
 TOUCH_RATE_AFTER_DEATH = 0.3  # lapsed customers still open some messages, at 30% of the rate
 TRIGGER_DELAY_MEAN_DAYS = 1.5  # a triggered order follows its touch after Exp(1.5 days)
+
+
+FUNNEL_STAGES = ("sent", "delivered", "open", "click")  # a message row's touch_type: the furthest stage
+
+
+@dataclass(frozen=True)
+class Funnel:
+    channel: str
+    delivered: float  # chance a message is delivered
+    open: float  # chance a delivered message is opened (before fatigue)
+    click: float  # chance an opened message is clicked
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """Messages (email, push) go through a funnel; opening fatigues with contact frequency."""
+
+    funnels: tuple[Funnel, ...] = (Funnel("email", 0.97, 0.35, 0.30), Funnel("push", 0.95, 0.25, 0.20))
+    window_days: float = 30.0  # messages counted in the trailing 30 days, the message itself included
+    fatigue_threshold: int = 2  # up to 2 messages in the window: no fatigue
+    fatigue_decay: float = 0.6  # each message past the threshold multiplies the open chance by 0.6
+
+
+ENGAGEMENT = Engagement()
 
 
 @dataclass(frozen=True)
@@ -287,6 +311,7 @@ def planted() -> dict[str, Any]:
         "touch_engagement_slope": TOUCH_ENGAGEMENT_SLOPE,
         "touch_rate_after_death": TOUCH_RATE_AFTER_DEATH,
         "trigger_delay_mean_days": TRIGGER_DELAY_MEAN_DAYS,
+        "engagement": {**asdict(ENGAGEMENT), "stages": list(FUNNEL_STAGES)},
         "campaigns": [asdict(c) for c in CAMPAIGNS],
         "campaign_targets": TARGET_DESCRIPTIONS,
         "experiments": [asdict(e) for e in EXPERIMENTS],

@@ -108,7 +108,8 @@ def customers(rng: np.random.Generator, cal: Calendar, cust_id: pl.Series, pop: 
         "acquisition_cost", "region", "age", "gender", "income_band", "name")
 
 
-def touchpoints(cal: Calendar, cust_id: pl.Series, touches: Touches) -> pl.DataFrame:
+def touchpoints(cal: Calendar, cust_id: pl.Series, touches: Touches, stages: np.ndarray) -> pl.DataFrame:
+    """`stages`: a message's furthest funnel stage, None where the channel's touch_type applies."""
     channel = pl.Series(TOUCH_CHANNEL_NAMES)[touches.channel]
     campaign_ids = pl.Series([c.campaign_id for c in CAMPAIGNS] + [None])
     costs = np.array([c.cost for c in TOUCH_CHANNELS])[touches.channel]
@@ -124,7 +125,9 @@ def touchpoints(cal: Calendar, cust_id: pl.Series, touches: Touches) -> pl.DataF
         "timestamp": cal.datetimes(touches.t[order]),
         "channel": channel[order],
         "campaign_id": campaign_ids[np.where(in_campaign, touches.campaign, len(CAMPAIGNS))[order]],
-        "touch_type": pl.Series([c.touch_type for c in TOUCH_CHANNELS])[touches.channel[order]],
+        "touch_type": np.where(stages[order] == None, np.array([c.touch_type for c in TOUCH_CHANNELS],  # noqa: E711
+                                                               dtype=object)[touches.channel[order]],
+                               stages[order]).astype(str),
         "cost": costs[order],
     })
 

@@ -64,6 +64,19 @@ report.nps - headline: responses, nps, nps_ci [low, high], promoters, passives, 
 report.cohorts - headline: cohort_count, customers, last_date, retention_{m|w}{1,3,6,12}
   customer_retention, revenue_retention: cohort, customers, m0, m1, ... (w0... by week)
   cohorts: cohort, period, customers, active, retention, revenue, revenue_retention
+report.engagement - headline: contacts, channels, rows_without_touch_type, fatigue_threshold
+  (messages in the window past which response falls; empty if it does not), fatigue_p_value
+  funnel: channel [, the --by column], contacts, reach, sent, delivered, opened, clicked,
+    converted, revenue, {delivery,open,click,click_to_open,conversion}_rate with _ci_low/_ci_high
+    (Wilson), revenue_per_contact, small_sample
+  touch_types: channel, touch_type, contacts, customers
+  fatigue: contacts_in_window, contacts, responded, response_rate, response_rate_ci_low/high,
+    small_sample
+report.ltv_cac - headline: customers, total_acquisition_cost, ltv_cac_ratio (all channels),
+  best_channel, margin, horizon_months
+  channels: acquisition_channel [, the --by column], customers, buyers, customers_with_cost,
+    cac, total_cost, ltv, payback_months (empty: not within the horizon), ltv_cac_ratio
+  payback: group, month, cumulative_margin (mean per acquired customer), cac
 report.kpi - headline: every KPI's current value
   kpis: level (brand, customer, sales), kpi, current, previous, change, change_pct, unit,
     definition

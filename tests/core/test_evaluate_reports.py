@@ -24,6 +24,8 @@ TABLES = {
     "nps": ["segments", "monthly", "distribution", "scores"],
     "cohorts": ["customer_retention", "revenue_retention", "cohorts"],
     "kpi": ["kpis"],
+    "engagement": ["funnel", "touch_types", "fatigue"],
+    "ltv_cac": ["channels", "payback"],
 }
 
 

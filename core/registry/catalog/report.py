@@ -142,3 +142,33 @@ report(
         DISCOUNT_RATE,
     ),
 )
+report(
+    "engagement", "Engagement", "Message funnel per channel (and segment): reach, sent, delivered, open, click-"
+    "through, click-to-open and conversion rates with Wilson intervals, revenue per contact; contact fatigue: "
+    "response by messages received in the window, and the number past which it falls",
+    details="Needs touchpoints (channel, touch_type: the furthest stage of each contact); uses transactions "
+    "(conversion, revenue) and customers (--by).",
+    needs=("touchpoints",), uses=("transactions", "customers"),
+    options=(
+        Option("by", TEXT, title="Break down by", help="A customers column (tier, region, ...) splitting each "
+               "channel's funnel; empty: channels only"),
+        Option("window_days", INT, 30, low=1, help="Fatigue: messages counted in this many days up to each one"),
+        Option("convert_days", INT, 7, low=0, help="Days after a contact in which a purchase counts as its "
+               "conversion"),
+        AS_OF, CONFIDENCE,
+    ),
+)
+report(
+    "ltv_cac", "LTV:CAC", "Per acquisition channel (and segment): customers, CAC, lifetime margin (observed, then "
+    "the CLV model's expectation), LTV:CAC and the months until cumulative margin covers CAC",
+    details="Needs transactions and customers (acquisition_channel, acquisition_cost).",
+    needs=("transactions", "customers"), command="ltv-cac",
+    options=(
+        Option("margin", FLOAT, 0.3, low=0.001, high=1.0, help="Gross margin as a share of net revenue"),
+        Option("horizon_months", INT, 36, low=1, high=240, flags=("--horizon",),
+               help="Months after the first purchase that LTV covers"),
+        Option("by", TEXT, title="Break down by", help="A customers column (tier, region, ...) splitting each "
+               "channel; empty: channels only"),
+        AS_OF,
+    ),
+)
