@@ -12,8 +12,11 @@ tui demo: $(STAMP)  ## open the app on the bundled sample workspace
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)  ## benchmarks (not part of the tests)
+bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers, then the published figures
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.sidebyside
+	$(BIN)/python -m bench.publish
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 
-from commands.options import FileFormatOpt, ForceOpt, FormatOpt, OutputFormat, OutputOpt, WorkspaceOpt
+from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, MinCountOpt, OutputFormat, OutputOpt,
+                              PseudonymiseOpt, SkipInvalidOpt, WorkspaceOpt)
 from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option,
                            analyses, get)
 
@@ -29,9 +31,10 @@ if TYPE_CHECKING:
 
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
 # The options every analysis command takes, as (name, annotation, default); the flags are in commands.options.
-SHARED_BEFORE = (("workspace", WorkspaceOpt, None),)
+SHARED_BEFORE = (("workspace", WorkspaceOpt, None), ("skip_invalid", SkipInvalidOpt, False))
 SHARED_AFTER = (("fmt", FormatOpt, OutputFormat.table), ("output", OutputOpt, None), ("force", ForceOpt, False),
-                ("file_format", FileFormatOpt, None))
+                ("file_format", FileFormatOpt, None), ("pseudonymise", PseudonymiseOpt, False),
+                ("min_count", MinCountOpt, 10))
 SHARED = tuple(name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER))
 
 
@@ -43,15 +46,15 @@ class Call:
     options: dict[str, Any]  # registry options by name; None = not given
     extra: dict[str, Any]
     workspace_path: Path | None
+    skip_invalid: bool = False
     ran: Analysis | None = None  # the analysis that produced the result
     _workspace: Workspace | None = None
 
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
-            from core.workspace import Workspace
-
-            self._workspace = Workspace.open(self.workspace_path)
+            self._workspace = open_workspace(self.workspace_path)
+            self._workspace.skip_invalid = self.skip_invalid
         return self._workspace
 
     def run(self, kind: str | None = None, options: Mapping[str, Any] | None = None) -> Result:
@@ -147,6 +150,17 @@ def cli_value(option: Option, value: Any) -> Any:
     return value
 
 
+def open_workspace(path: Path | str | None) -> Workspace:
+    """Open a workspace and say on stderr what the user must know first (a stale converted copy)."""
+    from commands.output import stderr
+    from core.workspace import Workspace
+
+    ws = Workspace.open(path)
+    for notice in ws.notices:
+        stderr.print(f"[yellow]note:[/yellow] {escape(notice)}", highlight=False)
+    return ws
+
+
 def working(ctx: typer.Context) -> None:
     """A spinner on stderr (on a terminal) until the command ends: call it once the options are parsed."""
     from commands.output import start_busy, stop_busy
@@ -172,12 +186,22 @@ def invoke(analysis: Analysis, extra: Extra, values: dict[str, Any]) -> None:
     output, force = shared.get("output"), bool(shared.get("force"))
     check_output(output, force)  # an unwritable --output fails before any work
     options = {o.name: cli_value(o, values.pop(o.name)) for o in analysis.options if o.cli}
-    call = Call(analysis, options, values, shared.get("workspace"))
+    call = Call(analysis, options, values, shared.get("workspace"), bool(shared.get("skip_invalid")))
     result = extra.run(call) if extra.run else None
     if result is None:
         result = call.run()
     ran = call.ran or analysis
+    if shared.get("pseudonymise"):
+        result = pseudonymised(result, call, shared.get("min_count", 10))
     emit(result, shared.get("fmt", OutputFormat.table), output=output, force=force, hide=ran.per_customer,
          hide_on_terminal=ran.long, file_format=shared.get("file_format"))
     if extra.after:
         extra.after(result)
+
+
+def pseudonymised(result: Result, call: Call, min_count: int) -> Result:
+    """--pseudonymise: the result made shareable before anything is printed or written
+    (core.privacy); the key is the workspace's, made on first use."""
+    from core.privacy import load_or_create_key, pseudonymise
+
+    return pseudonymise(result, lambda: load_or_create_key(call.workspace.root), min_count)

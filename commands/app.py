@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from commands import data, demo, export, predict, report, scale, segment
@@ -25,26 +25,50 @@ class LoyalistGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context):
         try:
-            return super().invoke(ctx)
+            outcome = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not as noise at interpreter exit
+            return outcome
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer's own message
             raise
+        except BrokenPipeError:  # `loyalist ... | head` stopped reading: that is not a failure
+            silence_stdout()
+            raise typer.Exit(0) from None
         except LoyalistError as exc:
-            from commands.output import stderr, stop_busy
+            from commands.output import literal, stderr, stop_busy
 
             stop_busy()
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
+            stderr.print(f"[bold red]error:[/bold red] {literal(exc)}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # a bug: say so briefly, traceback on request
-            from commands.output import stderr, stop_busy
+            from commands.output import literal, stderr, stop_busy
 
             stop_busy()
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
+            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {literal(exc)} "
                          "(run with --debug for the traceback)", highlight=False)
             raise typer.Exit(ExitCode.ANALYSIS_FAILED) from None
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so nothing more is written to the closed pipe (Python docs,
+    "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture stdout)
+        pass
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except (OSError, ValueError):
+        pass
 
 
 def _debug(ctx: typer.Context) -> bool:
@@ -94,4 +118,7 @@ def tui(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:  # output still buffered after an error exit may meet a closed pipe too
+        _flush_stdout()

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import Extra, add_analysis_commands, working
+from commands.analysis import Extra, add_analysis_commands, open_workspace, working
 from commands.options import ExitCode, ForceOpt, FormatOpt, OutputFormat, WorkspaceOpt
 
 app = typer.Typer(no_args_is_help=True)
@@ -36,8 +36,10 @@ def convert(
     """Write each table once as Parquet (canonical names and dtypes) so later runs load fast."""
     from commands.output import emit
     from core.convert import convert_to_parquet
-    from core.workspace import Workspace
 
     working(ctx)
 
-    emit(convert_to_parquet(Workspace.open(workspace), out, force=force), fmt)
+    result = convert_to_parquet(open_workspace(workspace), out, force=force)
+    emit(result, fmt)
+    if result.headline["refused"]:  # the others were converted; these need fixing first
+        raise typer.Exit(ExitCode.BAD_INPUT)

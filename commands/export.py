@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import working
-from commands.options import AsOfOpt, ExitCode, ForceOpt, WorkspaceOpt, as_date
+from commands.analysis import open_workspace, working
+from commands.options import AsOfOpt, ExitCode, ForceOpt, PseudonymiseOpt, WorkspaceOpt, as_date
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -41,15 +41,16 @@ def run(
     force: ForceOpt = False,
     keep_going: Annotated[bool, typer.Option(
         "--keep-going", help="Write the bundle even if some reports fail (they say why); exit 1")] = False,
+    pseudonymise: PseudonymiseOpt = False,
+    min_count: Annotated[int | None, typer.Option(
+        "--min-count", min=1, help="With --pseudonymise: the smallest group of people shown in an aggregate "
+        "table (default: the recipe's min_count, else 10)")] = None,
 ) -> None:
     """Run every report in a recipe and write them into one file, with contents, each section's
     parameters and the workspace it came from."""
-    from rich.markup import escape
-
-    from commands.output import stderr
+    from commands.output import literal, stderr
     from core.export import bundle_format, check_target, write_bundle
     from core.export.recipe import load_recipe, output_path, run_recipe
-    from core.workspace import Workspace
 
     working(ctx)
     plan = load_recipe(recipe, overrides={"as_of": as_date(as_of)})
@@ -57,19 +58,26 @@ def run(
     # Fail on the output before the reports run, not after.
     bundle_format(target, fmt.value if fmt else None)
     check_target(target, force=force)
-    ws = Workspace.open(workspace or plan.workspace)
+    ws = open_workspace(workspace or plan.workspace)
 
     def progress(i: int, step) -> None:
         if stderr.is_terminal:
             stderr.print(f"[dim]{i}/{len(plan.reports)} {step.kind}…[/dim]", highlight=False)
 
     results, failures = run_recipe(plan, ws, keep_going=keep_going, on_report=progress)
+    if pseudonymise or plan.pseudonymise:
+        from functools import cache
+
+        from core.privacy import load_or_create_key
+        from core.privacy import pseudonymise as shareable
+
+        key = cache(lambda: load_or_create_key(ws.root))  # made or read once, when a table has customer ids
+        results = [shareable(r, key, min_count or plan.min_count) for r in results]
     path = write_bundle(results, target, title=plan.title, source=str(recipe), force=force,
                         fmt=fmt.value if fmt else None)
     for failure in failures:
-        stderr.print(f"[yellow]failed:[/yellow] {escape(failure)}", highlight=False)
-    stderr.print(f"wrote {path} ({len(results)} report{'s' if len(results) != 1 else ''})", highlight=False,
-                 markup=False)
+        stderr.print(f"[yellow]failed:[/yellow] {literal(failure)}", highlight=False)
+    stderr.print(f"wrote {literal(path)} ({len(results)} report{'s' if len(results) != 1 else ''})", highlight=False)
     if failures:
         raise typer.Exit(ExitCode.ANALYSIS_FAILED)
 

@@ -27,6 +27,10 @@ WorkspaceOpt = Annotated[
     typer.Option("--workspace", "-w", help="Workspace folder or loyalist.toml "
                  "(default: the current folder if it holds one, else the bundled sample)"),
 ]
+SkipInvalidOpt = Annotated[
+    bool, typer.Option("--skip-invalid", help="Leave out rows that break a validation rule, counted in the "
+                       "result's notes (on_invalid = \"skip\" for every table)"),
+]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print the result")]
 OutputOpt = Annotated[
     Path | None,
@@ -47,6 +51,18 @@ class FileFormat(str, Enum):
     html = "html"
 
 
+PseudonymiseOpt = Annotated[
+    bool,
+    typer.Option("--pseudonymise", "--pseudonymize",
+                 help="Make the output shareable: customer ids become keyed hashes (the key stays in the "
+                 "workspace, .loyalist/pseudonym.key), names, emails, phone numbers and addresses are dropped, "
+                 "counts of fewer than --min-count people are blanked in aggregate tables"),
+]
+MinCountOpt = Annotated[
+    int,
+    typer.Option("--min-count", min=1, help="With --pseudonymise: the smallest group of people shown in an "
+                 "aggregate table; smaller counts and their figures are blanked"),
+]
 FileFormatOpt = Annotated[
     FileFormat | None,
     typer.Option("--output-format", help="Format of --output (default: from its extension)"),

@@ -1,11 +1,15 @@
 """The one place that prints results: Rich tables on a terminal, JSON or CSV for scripts.
 
-Results go to stdout; notes and diagnostics go to stderr so pipes stay clean.
+Results go to stdout; notes and diagnostics go to stderr so pipes stay clean. Every text
+that comes from user data (values, column and table names, notes, file names) is shown
+literally: it goes into Rich as `Text`, or through `literal` into markup, never as markup
+itself, and control characters are replaced (core.export.display.printable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import sys
 from collections.abc import Collection
@@ -14,19 +18,36 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
+from rich.text import Text
 
 from commands.options import FileFormat, OutputFormat
 from core.export import check_target, write_result
+from core.export.display import printable
+from core.export.tables import delimited_text
 from core.result import Result
 from core.workspace import Workspace
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
 
-stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich exits with 1 on a closed pipe; the CLI treats `| head` as success (commands.app).
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
+stdout = _Console(highlight=False, soft_wrap=False)
+stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 _busy: Status | None = None  # the spinner of the running command, if on a terminal
+
+
+def literal(text: object) -> str:
+    """User text for a markup string: markup escaped, control characters replaced."""
+    return escape(printable(str(text)))
 
 
 def start_busy(text: str) -> None:
@@ -70,14 +91,14 @@ def emit(
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(shown.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt is OutputFormat.csv:
-        sys.stdout.write(result.main_table.write_csv())
+        sys.stdout.write(delimited_text(result.main_table))
     else:
         print_result(shown)
     if output is not None:
         path = write_result(result, output, force=force, fmt=file_format.value if file_format else None)
-        stderr.print(f"wrote {path}")
+        stderr.print(f"wrote {literal(path)}")
     elif fmt is not OutputFormat.csv and hidden & set(result.tables):
-        left_out = ", ".join(t for t in result.tables if t in hidden)
+        left_out = literal(", ".join(t for t in result.tables if t in hidden))
         stderr.print(f"[dim]not shown: {left_out} (--format csv prints the first table; --output FILE "
                      "writes it: .csv/.parquet the first table, .xlsx/.json/.html every table)[/dim]")
 
@@ -89,32 +110,33 @@ def check_output(output: Path | None, force: bool) -> None:
 
 
 def print_result(result: Result, console: Console = stdout) -> None:
-    console.print(f"[bold]{result.title}[/bold]")
+    console.print(Text(printable(result.title), style="bold"))
     if result.headline:
         head = Table(show_header=False, box=None, pad_edge=False)
         head.add_column(style="dim")
         head.add_column(justify="right")
         for key, value in result.headline.items():
-            head.add_row(key.replace("_", " "), format_value(value))
+            head.add_row(Text(printable(key.replace("_", " "))), Text(format_value(value)))
         console.print(head)
     for name, df in result.tables.items():
         console.print(rich_table(df, title=name.replace("_", " ")))
         if df.height > MAX_ROWS:
             console.print(f"[dim]… {df.height - MAX_ROWS} more rows (use --output FILE for all)[/dim]")
     for note in result.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+        console.print(Text(f"note: {printable(note)}", style="dim"))
 
 
 def rich_table(df: pl.DataFrame, title: str | None = None, max_rows: int = MAX_ROWS) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold cyan")
+    table = Table(title=Text(printable(title)) if title else None, title_justify="left",
+                  title_style="bold cyan")
     rows = [[format_value(v) for v in row] for row in df.head(max_rows).iter_rows()]
     for i, (name, dtype) in enumerate(df.schema.items()):
         # Short columns keep their width; long text wraps instead of squeezing them away.
         widest = max([len(name)] + [len(r[i]) for r in rows])
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left",
+        table.add_column(Text(printable(name)), justify="right" if dtype.is_numeric() else "left",
                          min_width=min(widest, 14), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(Text, row))
     return table
 
 
@@ -133,4 +155,4 @@ def format_value(value: object) -> str:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
-    return str(value)
+    return printable(str(value))

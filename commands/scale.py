@@ -79,7 +79,7 @@ def init(
     force: ForceOpt = False,
 ) -> None:
     """Write a commented starting spec from the workspace's survey columns and features."""
-    from commands.output import stderr
+    from commands.output import literal, stderr
     from core.scale.run import init_text
     from core.workspace import Workspace
 
@@ -90,5 +90,5 @@ def init(
     text = init_text(Workspace.open(workspace), name=name)
     spec.write_text(text, encoding="utf-8")
     items = text.count("\n[[items]]\n")
-    stderr.print(f"wrote {spec} ({items} items); edit it, then run "
-                 f"`loyalist scale check --spec {spec}`")
+    stderr.print(f"wrote {literal(spec)} ({items} items); edit it, then run "
+                 f"`loyalist scale check --spec {literal(spec)}`")

@@ -7,6 +7,7 @@ to report such values with their rows instead of dropping them silently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import polars as pl
 
 from core import contract as c
 from core.errors import InputError
+from core.numbers import NumberFormat, parse_number
 
 # Formats tried on a sample of a text date column, most common first. Day/month orders
 # that the sample cannot tell apart are refused (see detect_date_format).
@@ -23,6 +25,26 @@ DATE_FORMATS = (
 )
 TIME_SUFFIXES = ("", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", "T%H:%M:%S%.f", " %H:%M:%S%.f")
 DAY_FIRST_TWINS = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}
+# A time-zone offset after a time: 10:00:00Z, 10:00+08:00, 10:00:00.5 -0500, 10:00+08.
+HAS_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s?([zZ]|[+-]\d\d(:?\d\d)?)$"
+OFFSET = "%#z"  # Polars (chrono) reads Z, +08:00, +0800 and +08 with it
+OFFSET_DIRECTIVE = re.compile(r"%[#:]{0,2}z")
+# The strftime codes Polars' parser knows; anything else after a % makes every value null.
+DIRECTIVES = {
+    "Y", "C", "y", "m", "b", "B", "h", "d", "e", "a", "A", "w", "u", "U", "W", "G", "g", "V", "j",
+    "D", "x", "F", "v", "H", "k", "I", "l", "P", "p", "M", "S", "f", ".f", ".3f", ".6f", ".9f",
+    "3f", "6f", "9f", "R", "T", "X", "r", "Z", "z", ":z", "::z", "#z", "+", "s", "t", "n", "%",
+}
+
+# Answers that mean "no answer" in survey tools, spreadsheets and data exports, compared
+# trimmed and lower-cased. In a number column (contract or extra) they are missing values,
+# so a Likert item with N/A stays numeric; blank counts too. Listed in the README. Not
+# "NaN": that is a computed value gone wrong, and validation refuses it with its rows.
+MISSING_TOKENS = (
+    "n/a", "na", "n.a.", "#n/a", "n/d", "-", "--", "–", "—", ".", "null", "none", "missing",
+    "不适用", "无", "空", "缺失", "暂无", "n.v.t.", "nvt", "k.a.", "k. a.", "keine angabe", "s.o.", "s/o",
+    "s/d", "sin dato",
+)
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "member", "是", "会员", "真")
 FALSE_WORDS = ("0", "false", "f", "no", "n", "non-member", "否", "非会员", "假")
@@ -30,30 +52,41 @@ FALSE_WORDS = ("0", "false", "f", "no", "n", "non-member", "否", "非会员", "
 
 @dataclass(frozen=True)
 class ParseOptions:
-    decimal: str = "."  # "," for 1 234,50
+    decimal: str = "."  # "," for 1 234,50; per column when detected (core/numbers.py)
+    thousands: str | None = None  # None: "." with a decimal comma, else ","
     date_format: str | None = None  # forces one strptime format for every date column
     # Text from typed files (Parquet) is taken as written: trimming every string of a
     # ten-million-row table costs more than the stray space it would catch.
     clean_text: bool = True
+    time_zone: str | None = None  # the workspace's zone: times with an offset are converted to it
 
 
 FORMAT_SEPARATOR = " | "
+# How a spreadsheet's real date cells read as text (calamine): the rest of a mixed column is typed.
+DATE_CELL = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$"
 
 
-def detect_date_format(values: Sequence[str], *, file: str, column: str) -> str:
+def detect_date_format(values: Sequence[str], *, file: str, column: str, time_zone: str | None = None) -> str:
     """The strptime format(s) that parse a sample of date strings, best first.
 
     A column mixing formats (say ISO and YYYYMMDD) gets the few formats that cover the
     sample, joined by FORMAT_SEPARATOR; values in none of them are left to validation.
+    Times with an offset (`Z`, `+08:00`) need the workspace's time zone to be converted to.
     """
     sample = pl.Series([v.strip() for v in values if v and v.strip()], dtype=pl.String)
     if sample.is_empty():
         return "%Y-%m-%d"
+    suffixes = TIME_SUFFIXES
+    with_offset = sample.filter(sample.str.contains(HAS_OFFSET))
+    if not with_offset.is_empty():
+        if time_zone is None:
+            raise needs_time_zone(f"times such as {with_offset[0]!r} carry a time-zone offset", file, column)
+        suffixes += tuple(s + gap + OFFSET for s in TIME_SUFFIXES if s for gap in ("", " "))
     parsed_by: dict[str, pl.Series] = {}
     for date_part in DATE_FORMATS:
-        for suffix in TIME_SUFFIXES:
+        for suffix in suffixes:
             fmt = date_part + suffix
-            parsed_by[fmt] = sample.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null()
+            parsed_by[fmt] = _strptime(sample, fmt, "UTC").is_not_null()
     chosen: list[str] = []
     left = pl.Series([True] * len(sample))
     while left.any():
@@ -68,30 +101,80 @@ def detect_date_format(values: Sequence[str], *, file: str, column: str) -> str:
 
 def _refuse_ambiguous(best, parsed_by, left, sample, file, column) -> None:
     for day_first, month_first in DAY_FIRST_TWINS.items():
-        for suffix in TIME_SUFFIXES:
+        prefix = next((p for p in (day_first, month_first) if best.startswith(p)), None)
+        if prefix is not None:
+            suffix = best[len(prefix):]
             a, b = day_first + suffix, month_first + suffix
-            if best in (a, b) and (parsed_by[a] & left).sum() == (parsed_by[b] & left).sum():
+            if (parsed_by[a] & left).sum() == (parsed_by[b] & left).sum():
+                example = sample.filter(parsed_by[a] & left)[0]
                 raise InputError(
-                    f"dates such as {sample[0]!r} could be day/month or month/day",
+                    f"dates such as {example!r} could be day/month or month/day",
                     file=file, column=column,
                     fix=f'set date_format = "{a}" (day first) or "{b}" (month first) '
                     "for this table in loyalist.toml",
                 )
 
 
-def _clean_number(expr: pl.Expr, decimal: str) -> pl.Expr:
+def needs_time_zone(what: str, file: str, column: str) -> InputError:
+    return InputError(
+        f"{what}, and the workspace has no time zone to convert them to", file=file, column=column,
+        fix='set time_zone = "Europe/Berlin" (the IANA name of the zone your reports use, such as '
+        '"Asia/Shanghai" or "UTC") at the top of loyalist.toml',
+    )
+
+
+def check_date_format(fmt: str, *, file: str, table: str, time_zone: str | None) -> str:
+    """A date_format from loyalist.toml, refused when a directive is unknown (it would null every date)."""
+    codes = re.findall(r"%[-_0]?([#:]{0,2}z|\.?\d?[a-zA-Z+%]|.?)", fmt)  # %-d: no padding
+    bad = next((code for code in codes if code not in DIRECTIVES), None)
+    if bad is not None or "%" not in fmt:
+        what = f"%{bad} is not a date directive" if bad is not None else "it has no % directives"
+        raise InputError(
+            f"date_format {fmt!r} cannot be used: {what}", file=file,
+            fix=f"in [tables.{table}] use codes such as %Y (year), %m (month), %d (day), %H:%M:%S "
+            '(time), e.g. date_format = "%d/%m/%Y"',
+        )
+    if OFFSET_DIRECTIVE.search(fmt) and time_zone is None:
+        raise needs_time_zone(f"date_format {fmt!r} reads a time-zone offset", file, table)
+    return fmt
+
+
+def _strptime(text, fmt: str, time_zone: str | None):
+    """Parse with one format; a format with an offset gives wall time in `time_zone`."""
+    if not OFFSET_DIRECTIVE.search(fmt):
+        return text.str.strptime(pl.Datetime("us"), fmt, strict=False)
+    aware = text.str.strptime(pl.Datetime("us", "UTC"), fmt.replace("%z", OFFSET), strict=False)
+    return aware.dt.convert_time_zone(time_zone or "UTC").dt.replace_time_zone(None)
+
+
+def _clean_number(expr: pl.Expr, options: ParseOptions) -> pl.Expr:
     """Parse `¥1,234.50`, `$1,234`, `1 234,50` (decimal=","), `(12.00)` as numbers."""
-    text = expr.cast(pl.String).str.strip_chars()
-    negative = text.str.starts_with("(") & text.str.ends_with(")")
-    thousands = "." if decimal == "," else ","
-    digits = text.str.replace_all(r"[^0-9.,\-]", "").str.replace_all(thousands, "", literal=True)
-    if decimal == ",":
-        digits = digits.str.replace_all(",", ".", literal=True)
-    value = digits.cast(pl.Float64, strict=False)
-    plain = text.cast(pl.Float64, strict=False)  # 1e3, -5, 12.5 as they are
-    parsed = value if decimal == "," else pl.coalesce(plain, value)
-    # An empty result (e.g. "N/A" stripped to "") must stay null, not become 0.
-    return pl.when(negative).then(-parsed).otherwise(parsed)
+    thousands = options.thousands if options.thousands is not None else ("." if options.decimal == "," else ",")
+    return parse_number(expr, NumberFormat(options.decimal, thousands))
+
+
+def is_missing_token(text: pl.Expr) -> pl.Expr:
+    """True where a text value is blank or one of MISSING_TOKENS (null stays null)."""
+    value = text.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (value == "") | value.is_in(MISSING_TOKENS)
+
+
+def answered(values: Sequence[str | None]) -> list[str | None]:
+    """A sample's values with MISSING_TOKENS as None, for judging how numbers are written."""
+    tokens = set(MISSING_TOKENS)
+    return [None if v is not None and str(v).strip().lower() in tokens else v for v in values]
+
+
+def without_missing_tokens(expr: pl.Expr) -> pl.Expr:
+    """The text with MISSING_TOKENS (and blanks) as null, for number columns."""
+    return pl.when(is_missing_token(expr)).then(None).otherwise(expr.cast(pl.String))
+
+
+def number_value(col: pl.Expr, source_dtype: pl.DataType, options: ParseOptions) -> pl.Expr:
+    """A number column's values as Float64, before any integer rounding."""
+    if _is_numeric(source_dtype):
+        return col.cast(pl.Float64)
+    return _clean_number(without_missing_tokens(col), options)
 
 
 def _is_numeric(dtype: pl.DataType) -> bool:
@@ -112,13 +195,18 @@ def coerce(
         if source_dtype == pl.String and not options.clean_text:
             return col
         if source_dtype.is_float():
-            # 1001.0 from a spreadsheet is the id "1001"
-            col = col.cast(pl.Int64, strict=False)
+            # 1001.0 from a spreadsheet is the id "1001"; 1001.5 is no id at all: truncated to
+            # "1001" it would merge two customers, so it stays unparsed and validation names it.
+            # So do ids past 2**53, which a float cannot hold exactly (two ids may share one).
+            exact = (col == col.round(0)) & (col.abs() < 2.0**53)
+            col = pl.when(exact).then(col.cast(pl.Int64, strict=False)).otherwise(None)
         expr = col.cast(pl.String).str.strip_chars()
         return pl.when(expr == "").then(None).otherwise(expr)
     if kind in (c.DATE, c.DATETIME):
         if isinstance(source_dtype, pl.Datetime):
-            parsed = col
+            # An instant (time-zone aware, e.g. UTC from Parquet) is read as the workspace's wall time.
+            parsed = (col.dt.convert_time_zone(options.time_zone or "UTC").dt.replace_time_zone(None)
+                      if source_dtype.time_zone else col)
         elif isinstance(source_dtype, pl.Date):
             if kind == c.DATE:
                 return col  # already a date (Parquet): no round trip through Datetime
@@ -126,16 +214,17 @@ def coerce(
         else:
             formats = (options.date_format or date_format or "%Y-%m-%d").split(FORMAT_SEPARATOR)
             text = col.cast(pl.String).str.strip_chars()
-            parsed = pl.coalesce([text.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats])
+            parsed = pl.coalesce([_strptime(text, f, options.time_zone) for f in formats])
         return parsed.dt.date() if kind == c.DATE else parsed.cast(target)
     if kind in (c.MONEY, c.NUMBER):
-        if _is_numeric(source_dtype):
-            return col.cast(pl.Float64)
-        return _clean_number(col, options.decimal)
+        # NaN, inf and 1e308 are kept as read: validation refuses them, naming the rows
+        return number_value(col, source_dtype, options)
     if kind == c.INTEGER:
-        number = col.cast(pl.Float64) if _is_numeric(source_dtype) else _clean_number(col, options.decimal)
-        # 7.0 is 7; 7.5 is not an integer answer and stays unparsed (null).
-        return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64)
+        number = number_value(col, source_dtype, options)
+        # 7.0 is 7; 7.5, NaN, inf and 1e308 are no integer answer and stay unparsed (null)
+        # (validation names the non-finite ones); the bound keeps the cast from overflowing.
+        whole = number.is_finite() & (number.abs() < c.MAX_MAGNITUDE) & (number == number.round(0))
+        return pl.when(whole).then(number).otherwise(None).cast(pl.Int64)
     if kind == c.FLAG:
         if source_dtype == pl.Boolean:
             return col
@@ -151,16 +240,19 @@ def coerce(
 
 
 def extra_is_numeric(name: str, source_dtype: pl.DataType, sample: Sequence[str | None]) -> bool:
-    """Columns outside the contract are numeric when a sample of them is all numbers."""
+    """Columns outside the contract are numeric when a sample of them is all numbers
+    (MISSING_TOKENS such as N/A and blanks aside)."""
     if _is_numeric(source_dtype):
         return True
     if source_dtype != pl.String or name.lower().endswith(("id", "_no", "code")):
         return False
-    present = pl.Series([v for v in sample if v is not None and str(v).strip()], dtype=pl.String)
+    tokens = set(MISSING_TOKENS)
+    present = pl.Series([v for v in sample if v is not None and str(v).strip()
+                         and str(v).strip().lower() not in tokens], dtype=pl.String)
     return not present.is_empty() and present.str.strip_chars().cast(pl.Float64, strict=False).null_count() == 0
 
 
 def coerce_extra(name: str, source_dtype: pl.DataType, numeric: bool, options: ParseOptions) -> pl.Expr:
     if not numeric or _is_numeric(source_dtype):
         return pl.col(name) if (numeric or source_dtype != pl.String) else pl.col(name).cast(pl.String)
-    return _clean_number(pl.col(name), options.decimal)
+    return _clean_number(without_missing_tokens(pl.col(name)), options)

@@ -27,12 +27,19 @@ DTYPES: dict[str, pl.DataType] = {
 }
 
 
+# An amount or quantity beyond this (in either direction) is a typo or a placeholder such
+# as 1e308, not an order, cost or budget: validation refuses it like NaN and infinity.
+MAX_MAGNITUDE = 1e12
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     kind: str
     required: bool = False
     description: str = ""
+    # Allowed answers of a score, inclusive; more ranges come from loyalist.toml.
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,11 @@ TABLES: dict[str, Table] = {
         ),
         _t(
             "survey", "survey answers; any further numeric columns are Likert items",
-            ("customer_id", ID, True), ("response_date", DATE), ("nps", INTEGER),
-            ("csat", INTEGER), ("ces", NUMBER), ("comment", TEXT),
+            ("customer_id", ID, True), ("response_date", DATE),
+            ("nps", INTEGER, False, "likelihood to recommend", (0, 10)),
+            ("csat", INTEGER, False, "overall satisfaction", (1, 5)),
+            ("ces", NUMBER, False, "customer effort (its scale varies: give its range in loyalist.toml)"),
+            ("comment", TEXT),
         ),
         _t(
             "campaigns", "one row per campaign",

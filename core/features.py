@@ -2,9 +2,9 @@
 
 One lazy Polars pipeline, one `group_by` over the transactions, no Python loops over rows.
 `customer_features` returns a LazyFrame; the caller collects it once (Polars 2 collects
-with its streaming engine by default). Above ROWS_PER_PASS transactions the group_by
-runs in several passes over disjoint sets of customers, so a transaction history bigger
-than memory still fits. Every column is documented in FEATURES (used by the docs and by
+with its streaming engine by default). When the transactions would not fit the memory
+budget (core.memory) in one group_by, it runs in several passes over disjoint sets of
+customers, so a transaction history bigger than memory still fits. Every column is documented in FEATURES (used by the docs and by
 the CLI's help).
 
 Dates follow DESIGN.md: `as_of` is inclusive (the analysis sees everything dated on or
@@ -33,12 +33,13 @@ SHARE_PREFIX = "share_"
 # Money is summed exactly as integers in these units per currency unit: float sums depend
 # on the (parallel) summation order, and results must not change from run to run.
 MONEY_UNITS = 10_000
-# Above this many transactions the per-customer aggregation runs in several passes, each
-# over a share of the customers, so its memory stays bounded however long the history.
-# Measured (bench/RESULTS.md) for 744k customers, peak memory of every feature / of RFM:
-# 10 million rows (2 passes) 1.0 / 0.5 GB; 100 million rows (11 passes) 1.5 / 0.7 GB,
-# where one pass took 4.5 GB for RFM; the time per row stays about the same.
-ROWS_PER_PASS = 10_000_000
+# Peak bytes per transaction row of one group_by pass with every feature (the streaming
+# group_by holds its input). Measured by `make bench`: one pass over 10M rows peaks near
+# 1 GB with every feature, 0.66 GB for RFM; 100M rows in one pass took 4.5 GB for RFM.
+BYTES_PER_ROW = 120
+MIN_ROWS_PER_PASS = 1_000_000  # below this, passes cost more re-reading than they save
+# Set to fix the rows per pass (tests, the benchmark); None: from the memory budget.
+ROWS_PER_PASS: int | None = None
 PASS_HASH_SEED = 20_240_601
 
 FEATURES: dict[str, str] = {
@@ -86,12 +87,25 @@ def feature_description(column: str) -> str:
     raise KeyError(column)
 
 
-def default_as_of(transactions: pl.LazyFrame) -> dt.date:
-    """The default as-of date: the date of the last transaction (reads one column)."""
-    last = transactions.select(pl.col("order_date").max()).collect().item()
+def default_as_of(transactions: pl.LazyFrame, today: dt.date | None = None) -> dt.date:
+    """The default as-of date: the date of the last transaction up to today (reads one
+    column). Dates after today are typos (2999-12-31) or pre-dated orders, and one of them
+    must not move every analysis's as-of; run_analysis notes how many it ignored."""
+    today = today or dt.date.today()
+    dates = pl.col("order_date")
+    last, later = transactions.select(dates.filter(dates <= today).max().alias("last"),
+                                      (dates > today).sum().alias("later")).collect().row(0)
     if last is None:
-        raise AnalysisError("transactions has no dated rows, so there is no default as-of date")
+        after = f" ({later} are dated after today, {today})" if later else ""
+        raise AnalysisError(f"transactions has no dated rows up to today{after}, so there is no default "
+                            "as-of date; pass --as-of")
     return last
+
+
+def rows_after_today(transactions: pl.LazyFrame, today: dt.date | None = None) -> int:
+    """How many transactions default_as_of ignored for being dated after today."""
+    today = today or dt.date.today()
+    return transactions.select((pl.col("order_date") > today).sum()).collect().item()
 
 
 def channel_values(transactions: pl.LazyFrame) -> list[str]:
@@ -169,11 +183,20 @@ def customer_features(
         .sort("customer_id")
 
 
+def rows_per_pass() -> int:
+    if ROWS_PER_PASS is not None:
+        return ROWS_PER_PASS
+    from core.memory import memory_budget
+
+    return max(MIN_ROWS_PER_PASS, memory_budget() // BYTES_PER_ROW)
+
+
 def aggregation_passes(transactions: pl.LazyFrame) -> int:
-    """How many passes the per-customer aggregation makes: one per ROWS_PER_PASS rows
-    (a row count is a metadata read for Parquet, a fast line count for CSV)."""
+    """How many passes the per-customer aggregation makes: as few as the memory budget
+    allows, since each pass re-reads the file (a row count is a metadata read for
+    Parquet, a fast line count for CSV)."""
     rows = transactions.select(pl.len()).collect().item()
-    return max(1, -(-rows // ROWS_PER_PASS))
+    return max(1, -(-rows // rows_per_pass()))
 
 
 def _per_customer(rows: pl.LazyFrame, channels: list[str], has_order_id: bool,

@@ -1,15 +1,36 @@
-"""What a workspace holds: tables, files, row counts, date ranges and the column mapping."""
+"""What a workspace holds: tables, files, row counts, date ranges and the column mapping.
+
+Also how each file was read: its encoding and delimiter (and why), the decimal and
+thousands convention of its text number columns and the date formats of its text dates.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from core import contract as c
+from core.privacy import CUSTOMER_ID, workspace_personal_data
 from core.result import Result
-from core.workspace import Workspace
+from core.workspace import TableSource, Workspace
 
 DATE_COLUMN = {"transactions": "order_date", "touchpoints": "timestamp", "survey": "response_date",
                "customers": "signup_date", "campaigns": "start_date", "experiments": "exposure_date"}
+
+
+def read_as(source: TableSource) -> dict[str, str]:
+    """How a table's file was read, in words: encoding, delimiter, numbers, dates."""
+    text = source.text
+    delimiter = {"\t": "tab", " ": "space"}.get(text.delimiter, text.delimiter) if text else ""
+    numbers = sorted({m.number.describe() for m in source.columns
+                      if m.number and m.number.how in ("detected", "loyalist.toml")})
+    numbers = numbers or sorted({m.number.describe() for m in source.columns if m.number})
+    dates = sorted({m.detail for m in source.columns if m.kind in (c.DATE, c.DATETIME) and m.detail})
+    return {
+        "encoding": text.describe() if text else "",
+        "delimiter": f"{delimiter} ({text.delimiter_how})" if text else "",
+        "numbers": numbers[0] if len(numbers) == 1 else ("per column: " + "; ".join(numbers) if numbers else ""),
+        "date_format": " ; ".join(dates),
+    }
 
 
 def inspect_workspace(ws: Workspace) -> Result:
@@ -27,21 +48,27 @@ def inspect_workspace(ws: Workspace) -> Result:
             queries.append(ws.scan(table).select(
                 pl.len().alias("rows"), day.min().alias("first_date"), day.max().alias("last_date")))
     counts = pl.collect_all(queries)
+    personal = workspace_personal_data(ws)  # names, emails, phones...: what --pseudonymise drops
     overview = pl.DataFrame([
-        {"table": t, "file": ws.sources[t].path.name, "format": ws.sources[t].format,
+        {"table": t, "file": ws.sources[t].path.name, "why": ws.sources[t].why, "format": ws.sources[t].format,
          "rows": counted["rows"][0], "columns": len(ws.sources[t].columns),
          "first_date": counted["first_date"][0], "last_date": counted["last_date"][0],
+         **read_as(ws.sources[t]),
          "missing_required": ", ".join(ws.sources[t].missing_required),
-         "notes": "; ".join(ws.sources[t].notes)}
+         "notes": "; ".join((ws.sources[t].notice, *ws.sources[t].notes) if ws.sources[t].notice
+                            else ws.sources[t].notes)}
         for t, counted in zip(tables, counts)
     ], schema_overrides={"first_date": pl.Date, "last_date": pl.Date})
     columns = pl.DataFrame(
         [{"table": t, "column": m.canonical, "source_header": m.source, "dtype": m.dtype,
           "mapped_by": m.how, "required": m.canonical in c.TABLES[t].required,
-          "date_format": m.detail if m.kind in (c.DATE, c.DATETIME) else ""}
+          "date_format": m.detail if m.kind in (c.DATE, c.DATETIME) else "",
+          "number_format": m.number.describe() if m.number else "",
+          "personal_data": personal.get((t, m.canonical), "")}
          for t in tables for m in ws.sources[t].columns],
         schema={"table": pl.String, "column": pl.String, "source_header": pl.String, "dtype": pl.String,
-                "mapped_by": pl.String, "required": pl.Boolean, "date_format": pl.String},
+                "mapped_by": pl.String, "required": pl.Boolean, "date_format": pl.String,
+                "number_format": pl.String, "personal_data": pl.String},
     )
     absent = [t for t in c.TABLE_NAMES if t not in ws.sources]
     return Result(
@@ -49,6 +76,16 @@ def inspect_workspace(ws: Workspace) -> Result:
         title=f"Workspace {ws.name}",
         tables={"tables": overview, "columns": columns},
         headline={"workspace": str(ws.root), "tables_found": len(tables),
-                  "tables_absent": ", ".join(absent) or "none"},
+                  "tables_absent": ", ".join(absent) or "none",
+                  "personal_data_columns": sum(not k[1] == CUSTOMER_ID for k in personal)},
+        notes=_personal_note(personal),
         params={"workspace": str(ws.root), "config": str(ws.config_path) if ws.config_path else None},
     )
+
+
+def _personal_note(personal: dict[tuple[str, str], str]) -> tuple[str, ...]:
+    direct = [f"{t}.{c}" for t, c in personal if c != CUSTOMER_ID]
+    if not direct:
+        return ()
+    return (f"{len(direct)} column{'s look' if len(direct) != 1 else ' looks'} like personal data ({', '.join(direct)}; see personal_data): "
+            "--pseudonymise leaves them out of exports and hashes customer ids.",)

@@ -2,8 +2,9 @@
 
 Headers are compared after normalising (Unicode NFKC, lower case, spaces, underscores
 and punctuation removed), so `Customer Number`, `customer_number` and `CUSTOMER-NUMBER`
-are the same key. Synonyms are listed best first: when two headers match the same
-canonical column, the one earlier in its list wins and the other is left as an extra.
+are the same key. A header that is the canonical name itself wins; otherwise two headers
+that both match one canonical column (`Customer` and `CustID`) are refused, naming both,
+until loyalist.toml says which one to use: guessing would silently pick the wrong column.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from core.contract import TABLES
+from core.errors import InputError
 
 # Synonyms shared by every table that has the column. English and Chinese headers
 # seen in CRM, POS, e-commerce and survey-tool exports.
@@ -116,12 +118,13 @@ class ColumnMatch:
 
 
 def infer_mapping(
-    table: str, headers: list[str], explicit: dict[str, str] | None = None
+    table: str, headers: list[str], explicit: dict[str, str] | None = None, *, file: str = "",
 ) -> tuple[list[ColumnMatch], list[str]]:
     """Match a table's canonical columns to source headers.
 
     Returns the matches (explicit ones from loyalist.toml first) and the headers left
-    over, which are kept as extra columns under their own names.
+    over, which are kept as extra columns under their own names. Two headers matching
+    one canonical column raise InputError (see the module docstring).
     """
     explicit = explicit or {}
     matches = [ColumnMatch(canon, src, "loyalist.toml") for canon, src in explicit.items()]
@@ -132,10 +135,22 @@ def infer_mapping(
         if column.name in explicit:
             continue
         keys = _KEYS.get(column.name, (normalise_header(column.name),))
-        candidates = [(keys.index(k), h) for h, k in keyed.items() if k in keys]
+        candidates = sorted((keys.index(k), h) for h, k in keyed.items() if k in keys)
         if candidates:
-            _, header = min(candidates)
-            how = "name" if keyed[header] == normalise_header(column.name) else "synonym"
+            exact = [h for _, h in candidates if keyed[h] == normalise_header(column.name)]
+            if len(candidates) > 1 and not exact:
+                raise _ambiguous(table, column.name, [h for _, h in candidates], file)
+            header = exact[0] if exact else candidates[0][1]
+            how = "name" if exact else "synonym"
             matches.append(ColumnMatch(column.name, header, how))
             del keyed[header]
     return matches, list(keyed)
+
+
+def _ambiguous(table: str, canonical: str, headers: list[str], file: str) -> InputError:
+    named = " and ".join(repr(h) for h in headers)
+    best = headers[0].replace('"', '\\"')
+    return InputError(
+        f"columns {named} could both be {canonical}", file=file or None, column=headers[0],
+        fix=f'say which one in loyalist.toml: [tables.{table}.columns] {canonical} = "{best}"',
+    )

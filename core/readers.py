@@ -7,7 +7,7 @@ CSV in a non-UTF-8 encoding) are read once into memory and handed on as a LazyFr
 
 from __future__ import annotations
 
-import codecs
+import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +15,12 @@ from pathlib import Path
 import polars as pl
 
 from core.errors import InputError
+from core.sniff import TextFormat, detect_encoding, sniff_text
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
     ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".xlsx": "xlsx", ".xlsm": "xlsx",
 }
-DELIMITERS = (",", "\t", ";", "|")
-SNIFF_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -35,30 +34,11 @@ def file_format(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def detect_encoding(head: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030, judged on the first bytes of the file."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            # A multi-byte character may be cut at the end of the sample.
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise InputError(
-        "text is neither UTF-8 nor GB18030",
-        file=str(path),
-        fix='set encoding = "latin-1" (or the file\'s real encoding) for this table in loyalist.toml',
-    )
-
-
-def detect_delimiter(first_line: str, path: Path) -> str:
-    counts = {d: first_line.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    if counts[best] == 0:
-        return "\t" if path.suffix.lower() == ".tsv" else ","
-    return best
+def text_format(path: Path, options: ReadOptions = ReadOptions()) -> TextFormat | None:
+    """How a CSV/TSV file is written (encoding, delimiter, line end); None for other formats."""
+    if file_format(path) != "csv":
+        return None
+    return sniff_text(path, options.encoding, options.delimiter)
 
 
 def _decode(path: Path, encoding: str) -> str:
@@ -83,17 +63,22 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
         if fmt == "csv":
             return _scan_csv(path, options)
         if fmt == "parquet":
-            return pl.scan_parquet(path)
+            return _scan_parquet(path)
         if fmt == "ndjson":
             return pl.scan_ndjson(path, infer_schema_length=None)
         if fmt == "json":
-            text = path.read_text(encoding=options.encoding or "utf-8-sig").lstrip()
+            text = path.read_bytes().decode(options.encoding or detect_encoding(path)[0]).lstrip()
             if not text.startswith("["):
                 return pl.read_ndjson(io.StringIO(text), infer_schema_length=None).lazy()
             return pl.read_json(io.StringIO(text), infer_schema_length=None).lazy()
         if fmt == "xlsx":
             kwargs = {"sheet_name": options.sheet} if options.sheet else {"sheet_id": 1}
-            return pl.read_excel(path, engine="calamine", **kwargs).lazy()
+            # Types judged on the whole column: a column of date cells with text dates further
+            # down is read as text (both parsed later), not as dates with the text made null.
+            frame = pl.read_excel(path, engine="calamine", infer_schema_length=None, **kwargs)
+            if _maybe_renamed(frame.columns):  # Amount, Amount_1: read the header row as written
+                _refuse_duplicate_headers(path, _xlsx_header(path, kwargs))
+            return frame.lazy()
     except InputError:
         raise
     except Exception as exc:  # a library's parse error, told in the analyst's terms
@@ -107,27 +92,72 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
     )
 
 
+def _scan_parquet(path: Path) -> pl.LazyFrame:
+    """Parquet, refused at once when its footer (schema) is unreadable: garbage or cut short."""
+    frame = pl.scan_parquet(path)
+    try:
+        frame.collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            f"is not a complete Parquet file ({str(exc).strip().splitlines()[0]})", file=str(path),
+            fix="the file is cut short or not Parquet: copy or export it again "
+            "(a copy made by `loyalist data convert` can be deleted and converted again)",
+        ) from None
+    return frame
+
+
 def _scan_csv(path: Path, options: ReadOptions) -> pl.LazyFrame:
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    encoding = options.encoding or detect_encoding(head, path)
-    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-    if utf8:
-        first_line = head.decode("utf-8", errors="ignore").lstrip("\ufeff").splitlines()[0] if head.strip() else ""
-    else:
-        text = _decode(path, encoding)
-        first_line = text.splitlines()[0] if text else ""
-    if not first_line.strip():
-        raise InputError("the file has no header row", file=str(path), fix="the first line must name the columns")
-    sep = options.delimiter or detect_delimiter(first_line, path)
-    if utf8:
-        return pl.scan_csv(path, separator=sep, infer_schema=False, encoding="utf8")
-    return pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=sep, infer_schema=False).lazy()
+    text = sniff_text(path, options.encoding, options.delimiter)
+    _refuse_duplicate_headers(path, _csv_header(path, text))
+    if text.utf8:
+        return pl.scan_csv(path, separator=text.delimiter, eol_char=text.eol, infer_schema=False,
+                           encoding="utf8")
+    data = _decode(path, text.encoding).encode("utf-8")
+    return pl.read_csv(io.BytesIO(data), separator=text.delimiter, eol_char=text.eol, infer_schema=False).lazy()
+
+
+def _csv_header(path: Path, text: TextFormat) -> list[str]:
+    with path.open(encoding=text.encoding, errors="replace", newline="") as handle:
+        return next(csv.reader(handle, delimiter=text.delimiter), [])
+
+
+def _maybe_renamed(columns: list[str]) -> bool:
+    """The reader names a second `Amount` column `Amount_1`."""
+    names = set(columns)
+    return any(name.rpartition("_")[0] in names for name in columns if name.rpartition("_")[2].isdigit())
+
+
+def _xlsx_header(path: Path, kwargs: dict) -> list[str]:
+    first = pl.read_excel(path, engine="calamine", has_header=False, read_options={"n_rows": 1}, **kwargs)
+    return [str(v) for v in first.row(0)] if first.height else []
+
+
+def _refuse_duplicate_headers(path: Path, headers: list[str]) -> None:
+    """Two columns named alike would be renamed (`Amount_1`) and one of them read silently."""
+    seen: dict[str, int] = {}
+    for position, header in enumerate(headers, start=1):
+        name = header.strip()
+        if not name:
+            continue  # blank headers from trailing delimiters: columns of nothing
+        if name in seen:
+            raise InputError(
+                f"two columns are named {name!r} (columns {seen[name]} and {position})",
+                file=str(path), column=name,
+                fix="rename one of them in the file, so each header says what its column holds",
+            )
+        seen[name] = position
 
 
 def explain_read_error(exc: Exception, path: Path, options: ReadOptions = ReadOptions()) -> InputError:
     """Turn a Polars read failure into an error naming the file, the rows and a fix."""
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if file_format(path) == "csv" and "utf-8" in first_line.lower():
+        return InputError(
+            "the file starts as UTF-8 but holds text in another encoding further on",
+            file=str(path), rows=first_non_utf8_row(path),
+            fix='set encoding = "cp1252" (or the file\'s real encoding, e.g. "gb18030") for this '
+            "table in loyalist.toml, or export it again as UTF-8",
+        )
     if file_format(path) == "csv" and "fields" in first_line:
         rows = ragged_rows(path, options)
         return InputError(
@@ -138,16 +168,23 @@ def explain_read_error(exc: Exception, path: Path, options: ReadOptions = ReadOp
                       fix="check that the file is complete and of the type its extension says")
 
 
+def first_non_utf8_row(path: Path) -> tuple[int, ...]:
+    """The line number (header = 1) of the first line that is not UTF-8. Error path only."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return (number,)
+    return ()
+
+
 def ragged_rows(path: Path, options: ReadOptions, limit: int = 5) -> tuple[int, ...]:
     """Row numbers (header = 1) whose field count differs from the header's. Error path only."""
-    import csv
 
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    encoding = options.encoding or detect_encoding(head, path)
-    with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=options.delimiter or detect_delimiter(handle.readline(), path))
-        handle.seek(0)
+    text = sniff_text(path, options.encoding, options.delimiter)
+    with path.open(encoding=text.encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=text.delimiter)
         width = len(next(reader, []))
         bad = [reader.line_num for row in reader if row and len(row) != width]
     return tuple(bad[:limit])

@@ -14,14 +14,20 @@ from dataclasses import dataclass
 import polars as pl
 
 from core import contract as c
+from core.coerce import is_missing_token, number_value
 from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
-from core.workspace import TableSource, Workspace, coercions
+from core.workspace import TableSource, Workspace, coercions, column_parse
 
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
 MAX_ROWS_SHOWN = 5
+NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
+# Errors a converted copy would lose information over (a value that did not parse is null
+# in the copy). Out-of-range or duplicate values are copied as they are and still found
+# when the copy is validated, so they must not stop `data convert` (core/convert.py).
+LOSSY_RULES = frozenset({"unparsable", "missing_required_column"})
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def validate(
                 ERROR, table, column, "missing_required_column", 1, (),
                 f"the {table} table has no {column!r} column",
                 f"rename a column to {column}, or map it in loyalist.toml under [tables.{table}.columns]",
-                str(source.path)))
+                str(source.rows_file)))
         if source.missing_required:
             continue
         raw = ws.scan_raw(table)
@@ -89,7 +95,7 @@ def validate(
         if row["__n"] == 0:
             findings.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
                                     f"the {source.table} table has a header but no rows",
-                                    "export the table again with its data", str(source.path)))
+                                    "export the table again with its data", str(source.rows_file)))
             continue
         offset = 2 if source.header_row else 1
         for i, rule in enumerate(rules):
@@ -97,7 +103,7 @@ def validate(
             if count:
                 rows = tuple(r + offset for r in rows_of[(q, i)])
                 findings.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
-                                        rule.message, rule.fix, str(source.path)))
+                                        rule.message, rule.fix, str(source.rows_file)))
     if orphan_query:
         source, _ = orphan_query
         summary = collected[-1].row(0, named=True)
@@ -108,7 +114,7 @@ def validate(
                 tuple(r + offset for r in summary["rows"]),
                 "customer ids not found in the customers table (kept in the analysis)",
                 "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
-                str(source.path)))
+                str(source.rows_file)))
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
     return sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table]))
 
@@ -132,6 +138,21 @@ def raise_for_errors(findings: list[Finding]) -> None:
             f"{first.message}: {first.count} rows{more}",
             file=first.file, column=first.column or None, rows=first.rows, fix=first.fix,
         )
+
+
+def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
+    """The table (canonical columns, as ws.scan gives it) without the rows that break an
+    error rule, and how many rows were left out (counted in one pass)."""
+    source = ws.sources[table]
+    raw = ws.scan_raw(table)
+    schema = raw.collect_schema()
+    rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
+    bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
+    frame = raw.with_row_index(ROW).select(
+        pl.col(ROW), *[pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns if m.kind != "extra"],
+        *coercions(source, schema))
+    count = frame.select(bad.sum()).collect().item()
+    return frame.filter(~bad).select([m.canonical for m in source.columns]), count
 
 
 def findings_table(findings: list[Finding]) -> pl.DataFrame:
@@ -162,18 +183,23 @@ def validation_result(ws: Workspace, as_of: dt.date | None = None) -> Result:
 def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
     """Row number, each mapped column as read (prefixed) and as coerced."""
     mapped = [m for m in source.columns if m.kind != "extra"]
+    ranged = {column for column, *_ in source.ranges}  # extra columns with a declared range
     return raw.with_row_index(ROW).select(
         pl.col(ROW),
         *[pl.col(m.source).alias(f"src:{m.canonical}") for m in mapped],
-        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns) if m.kind != "extra"],
+        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns)
+          if m.kind != "extra" or m.canonical in ranged],
     )
 
 
-def _present(source_col: str, dtype: pl.DataType) -> pl.Expr:
+def _present(source_col: str, dtype: pl.DataType, kind: str = c.TEXT) -> pl.Expr:
     raw = pl.col(source_col)
     if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
         # Only text can be blank; casting 10 million dates to text to find out cost ~1 s.
         return raw.is_not_null()
+    if kind in (c.MONEY, c.NUMBER, c.INTEGER):
+        # N/A, -, 不适用 in a number column are answers left blank (core.coerce.MISSING_TOKENS)
+        return raw.is_not_null() & ~is_missing_token(raw)
     return raw.is_not_null() & (raw.cast(pl.String).str.strip_chars() != "")
 
 
@@ -186,20 +212,34 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
         required = m.canonical in table.required
         src = f"src:{m.canonical}"
         if required:
-            rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source]),
+            rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
+        absurd = None
+        if m.kind in NUMBER_KINDS:
+            value = number_value(pl.col(src), schema[m.source], column_parse(source, m))
+            absurd = value.is_not_null() & (~value.is_finite() | (value.abs() >= c.MAX_MAGNITUDE))
+            rules.append(_Rule(
+                ERROR, m.canonical, "not_finite", absurd,
+                f"values in {m.source!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
+                "correct these values, or leave them blank if they are unknown"))
         if schema[m.source] != c.DTYPES[m.kind]:
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
                     c.DATETIME: "a date-time format", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
+            message, fix = (f"values in {m.source!r} that do not parse as {m.kind}",
+                            f"correct them to {hint.get(m.kind, 'text')}")
+            if m.kind == c.ID and schema[m.source].is_float():  # see core.coerce: never truncated
+                message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5) "
+                                "or too long to be exact",
+                                "export the ids as text; a fraction cannot be dropped without merging ids")
             rules.append(_Rule(
                 ERROR if required else WARNING, m.canonical, "unparsable",
-                _present(src, schema[m.source]) & pl.col(m.canonical).is_null(),
-                f"values in {m.source!r} that do not parse as {m.kind}"
-                + ("" if required else " (treated as missing)"),
-                f"correct them to {hint.get(m.kind, 'text')}"))
+                _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null()
+                & (~absurd if absurd is not None else True),
+                message + ("" if required else " (treated as missing)"), fix))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
+    rules += [_range_rule(source.table, *declared) for declared in source.ranges]
     return rules
 
 
@@ -235,19 +275,22 @@ def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rul
         if {"start_date", "end_date"} <= cols:
             rules.append(_Rule(WARNING, "end_date", "end_before_start", pl.col("end_date") < pl.col("start_date"),
                                "campaigns that end before they start", "swap or correct the dates"))
-    if table == "survey":
-        if "nps" in cols:
-            rules.append(_Rule(ERROR, "nps", "out_of_range", ~pl.col("nps").is_between(0, 10),
-                               "NPS answers outside 0–10", "NPS is the 0–10 likelihood to recommend; correct the scale"))
-        if "csat" in cols:
-            rules.append(_Rule(WARNING, "csat", "out_of_range", ~pl.col("csat").is_between(1, 5),
-                               "CSAT answers outside 1–5", "rescale CSAT to 1–5"))
     if table == "experiments":
         rules.append(_Rule(WARNING, "customer_id", "duplicate_assignment",
                            pl.struct("customer_id", "experiment").is_duplicated(),
                            "customers assigned more than once to the same experiment",
                            "keep one assignment per customer and experiment"))
     return rules
+
+
+def _range_rule(table: str, column: str, low: float, high: float, declared_in: str) -> _Rule:
+    span = f"{low:g}–{high:g}"
+    fix = (f"correct these answers to {span}, or declare the scale's range in loyalist.toml: "
+           f'[tables.{table}.ranges] {column} = [low, high]') if declared_in == "the data contract" \
+        else f"correct these answers to {span}, or the range declared in {declared_in}"
+    value = pl.col(column)
+    return _Rule(ERROR, column, "out_of_range", value.is_finite() & ~value.is_between(low, high),
+                 f"answers in {column!r} outside {span} (declared in {declared_in})", fix)
 
 
 def _summarise(frame: pl.LazyFrame, rules: list[_Rule]) -> pl.LazyFrame:

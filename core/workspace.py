@@ -4,40 +4,54 @@ A workspace is a folder whose files are named after the contract's tables
 (`transactions.csv`, `customers.parquet`, ...), or a `loyalist.toml` that names files,
 column mappings and read options:
 
+    time_zone = "Asia/Shanghai"   # times with an offset (Z, +08:00) are converted to it
     [tables.transactions]
     file = "sales 2024.csv"
-    encoding = "gb18030"          # detected when absent: UTF-8, UTF-8 with BOM, GB18030
+    encoding = "gb18030"          # detected when absent (core/sniff.py): UTF-8/16 (BOM or not), GB18030, cp1252
     delimiter = ";"               # detected when absent
-    decimal = ","                 # for amounts written 1 234,50
-    date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous
+    decimal = ","                 # detected per column when absent (12,50 or 12.50)
+    thousands = ","               # settles 1,234 when no value in the column tells
+    date_format = "%d/%m/%Y"      # for dates whose day/month order is ambiguous (codes checked)
     [tables.transactions.columns]
     customer_id = "CustID"        # canonical name = source header
 
 Opening reads only headers and a small sample (to infer the mapping and date formats);
 `scan(table)` returns a LazyFrame with canonical names and dtypes, collected later.
+
+Which file a table is read from (`choose_source`): the file loyalist.toml names, else the
+file named after the table. A Parquet made by `data convert` stands in for its source only
+while core.converted says the source is unchanged; otherwise the source is read and the
+workspace's `notices` say why (the CLI prints them on stderr).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from core import contract as c
-from core.coerce import ParseOptions, coerce, coerce_extra, detect_date_format, extra_is_numeric
+from core import converted
+from core.coerce import (DATE_CELL, ParseOptions, answered, check_date_format, coerce, coerce_extra,
+                         detect_date_format, extra_is_numeric, needs_time_zone)
+from core.config import CONFIG_NAME, read_config
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
-from core.readers import ReadOptions, explain_read_error, file_format, scan_file
+from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
+from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
+from core.sniff import TextFormat
 
-CONFIG_NAME = "loyalist.toml"
 SAMPLE_ROWS = 1000
-# Parquet first: a converted copy beside its CSV is the fast one.
+# Among several text files for one table, the first of these is read. A Parquet beside
+# them is used only as choose_source allows (a current converted copy, or the newer file).
 FORMAT_PREFERENCE = ("parquet", "ndjson", "csv", "json", "xlsx")
-TABLE_OPTION_KEYS = {"file", "encoding", "delimiter", "decimal", "date_format", "sheet", "columns"}
+# [tables.<table>] keys that say what is checked, not how the file is read: a converted copy
+# stays current when they change.
+CHECK_ONLY_KEYS = frozenset({"ranges", "on_invalid"})
 
 
 def bundled_sample() -> Path:
@@ -56,6 +70,15 @@ class ColumnMapping:
     dtype: str  # dtype after coercion
     how: str  # "loyalist.toml" | "name" | "synonym" | "extra"
     detail: str = ""  # e.g. the date format used
+    number: NumberFormat | None = None  # how a text number column is written
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    path: Path  # the file read
+    why: str  # why this file, for `data inspect`
+    origin: Path | None = None  # the source a converted copy in use was made from
+    notice: str = ""  # a copy set aside for its newer source: said on stderr
 
 
 @dataclass(frozen=True)
@@ -68,11 +91,27 @@ class TableSource:
     columns: tuple[ColumnMapping, ...]
     notes: tuple[str, ...] = ()
     missing_required: tuple[str, ...] = ()
+    text: TextFormat | None = None  # how a CSV/TSV file is written (encoding, delimiter)
+    # (column, low, high, where it was declared): allowed answers, checked by validation
+    ranges: tuple[tuple[str, float, float, str], ...] = ()
+    on_invalid: str = "error"  # loyalist.toml's on_invalid: "error" | "skip" (core.invalid)
+    why: str = ""  # why this file was chosen (SourceChoice.why)
+    notice: str = ""  # SourceChoice.notice
+    origin: Path | None = None  # set when `path` is a current converted copy of this file
+    options: dict[str, Any] = field(default_factory=dict, compare=False)  # [tables.<table>] as given
 
     @property
     def header_row(self) -> bool:
-        """Files whose first row is a header: row numbers then match a spreadsheet's."""
-        return self.format in ("csv", "xlsx")
+        """Files whose first row is a header: row numbers then match a spreadsheet's.
+
+        A converted copy keeps its source's rows in order, so its rows are numbered as the
+        source's are: the row the analyst opens in the CSV."""
+        return (file_format(self.origin) if self.origin else self.format) in ("csv", "xlsx")
+
+    @property
+    def rows_file(self) -> Path:
+        """The file a finding's rows are in: the source of a converted copy, which the analyst edits."""
+        return self.origin or self.path
 
 
 @dataclass
@@ -81,42 +120,46 @@ class Workspace:
     sources: dict[str, TableSource]
     options: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
+    skip_invalid: bool = False  # --skip-invalid: on_invalid = "skip" for every table
+    # Tables as one analysis sees them (core.invalid): its valid rows only
+    frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+    use_converted: bool = True
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
         return self.root.name
 
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Things the user must hear about before any result (a stale converted copy)."""
+        return tuple(s.notice for s in self.sources.values() if s.notice)
+
+    def sources_only(self) -> Workspace:
+        """The same workspace read from the original files, converted copies set aside."""
+        return Workspace.open(self.config_path or self.root, use_converted=False)
+
     @classmethod
-    def open(cls, path: str | Path | None = None) -> Workspace:
+    def open(cls, path: str | Path | None = None, *, use_converted: bool = True) -> Workspace:
         """Open a folder or a loyalist.toml; None means the current folder or the sample."""
         root = resolve_root(path)
         config_path = root / CONFIG_NAME if root.is_dir() else root
         if root.is_file():
             root = root.parent
-        config = _read_config(config_path) if config_path.is_file() else {}
+        config = read_config(config_path) if config_path.is_file() else {}
         tables_cfg = config.get("tables", {})
-        unknown = set(tables_cfg) - set(c.TABLE_NAMES)
-        if unknown:
-            raise InputError(
-                f"unknown table {sorted(unknown)[0]!r} in [tables]", file=str(config_path),
-                fix=f"use one of {', '.join(c.TABLE_NAMES)}",
-            )
+        time_zone = _time_zone(config.get("time_zone"), config_path)
         files = _discover(root)
         ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
-                 config_path=config_path if config_path.is_file() else None)
+                 config_path=config_path if config_path.is_file() else None, use_converted=use_converted)
         for table in c.TABLE_NAMES:
-            cfg = tables_cfg.get(table, {})
-            bad = set(cfg) - TABLE_OPTION_KEYS
-            if bad:
-                raise InputError(
-                    f"unknown option {sorted(bad)[0]!r} in [tables.{table}]", file=str(config_path),
-                    fix=f"use {', '.join(sorted(TABLE_OPTION_KEYS))}",
-                )
-            path_for_table = root / cfg["file"] if "file" in cfg else files.get(table)
-            if path_for_table is None:
-                continue
-            ws._add_source(table, path_for_table, cfg, notes=_notes_for(table, files, cfg))
+            cfg = tables_cfg.get(table, {})  # checked by read_config: known keys, right types
+            # What a converted copy depends on: how the file is read, not what is checked afterwards.
+            read_cfg = {k: v for k, v in cfg.items() if k not in CHECK_ONLY_KEYS}
+            recorded = {**read_cfg, "time_zone": time_zone} if time_zone else read_cfg
+            choice = choose_source(table, root, files.get(table, []), recorded, use_converted=use_converted)
+            if choice is not None:
+                ws._add_source(table, choice, cfg, recorded)
         if not ws.sources:
             raise InputError(
                 "no tables found", file=str(root),
@@ -141,6 +184,8 @@ class Workspace:
         """Canonical column names and dtypes; values that do not parse are null."""
         if table not in self.sources:
             raise MissingTableError(table, "this analysis", str(self.root))
+        if table in self.frames:
+            return self.frames[table]
         source = self.sources[table]
         if source.missing_required:
             raise InputError(
@@ -153,6 +198,15 @@ class Workspace:
     def scan_if(self, table: str) -> pl.LazyFrame | None:
         return self.scan(table) if self.has(table) else None
 
+    def on_invalid(self, table: str) -> str:
+        """What rows breaking an error rule do in analyses: "error" or "skip" (core.invalid)."""
+        return "skip" if self.skip_invalid else self.sources[table].on_invalid
+
+    def view(self, *, left_out: set[str], frames: dict[str, pl.LazyFrame]) -> Workspace:
+        """This workspace without some tables, and with others' valid rows only (core.invalid)."""
+        return replace(self, sources={t: s for t, s in self.sources.items() if t not in left_out},
+                                   frames={**self.frames, **frames})
+
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""
         for table in tables:
@@ -164,7 +218,11 @@ class Workspace:
 
     # -- building ----------------------------------------------------------------
 
-    def _add_source(self, table: str, path: Path, cfg: dict[str, Any], notes: tuple[str, ...]) -> None:
+    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any], options: dict[str, Any]) -> None:
+        path = choice.path
+        checks = cfg  # ranges and on_invalid apply to a converted copy as to its source
+        if choice.origin is not None:  # a converted copy: canonical names and dtypes, nothing to parse
+            cfg = {}
         fmt = file_format(path)
         if fmt is None:
             raise InputError(f"unsupported file type {path.suffix!r}", file=str(path),
@@ -174,7 +232,23 @@ class Workspace:
         if decimal not in (".", ","):
             raise InputError(f"decimal must be \".\" or \",\", not {decimal!r}", file=str(self.config_path),
                              fix=f'set decimal = "," or "." in [tables.{table}]')
-        parse = ParseOptions(decimal=decimal, date_format=cfg.get("date_format"), clean_text=fmt != "parquet")
+        thousands = cfg.get("thousands")
+        if thousands is not None and (thousands not in (",", ".", " ", "'", "") or thousands == cfg.get("decimal")):
+            raise InputError(f"thousands must be \",\", \".\", \" \" or \"\" and differ from decimal, "
+                             f"not {thousands!r}", file=str(self.config_path),
+                             fix=f'set thousands = "," or "." in [tables.{table}]')
+        numbers = configured(cfg.get("decimal"), thousands)
+        time_zone = self.options.get("time_zone")
+        date_format = cfg.get("date_format")
+        if date_format is not None:
+            date_format = check_date_format(str(date_format), file=str(self.config_path), table=table,
+                                            time_zone=time_zone)
+        parse = ParseOptions(decimal=numbers.decimal if numbers else ".",
+                             thousands=numbers.thousands if numbers else None,
+                             date_format=date_format, clean_text=fmt != "parquet", time_zone=time_zone)
+        text = text_format(path, read) if path.is_file() else None
+        if text is not None:  # judged once; later reads use what was judged
+            read = replace(read, encoding=text.encoding, delimiter=text.delimiter)
         self._raw[table] = scan_file(path, read)
         schema = self._raw[table].collect_schema()
         headers = list(schema.names())
@@ -188,7 +262,7 @@ class Workspace:
                 raise InputError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
                                  file=str(path), column=header,
                                  fix=f"the file's columns are: {', '.join(headers)}")
-        matches, extras = infer_mapping(table, headers, explicit)
+        matches, extras = infer_mapping(table, headers, explicit, file=str(path))
         try:
             sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
         except pl.exceptions.PolarsError as exc:
@@ -197,29 +271,107 @@ class Workspace:
         for match in matches:
             kind = c.TABLES[table].column(match.canonical).kind
             detail = ""
-            if kind in (c.DATE, c.DATETIME) and schema[match.source] == pl.String:
+            dtype = schema[match.source]
+            if kind in (c.DATE, c.DATETIME) and dtype == pl.String:
                 detail = parse.date_format or detect_date_format(
-                    sample[match.source].to_list(), file=str(path), column=match.source)
+                    self._date_sample(table, fmt, sample, match.source), file=str(path), column=match.source,
+                    time_zone=time_zone)
+            elif isinstance(dtype, pl.Datetime) and dtype.time_zone and time_zone is None:
+                raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", str(path),
+                                      match.source)
+            number = None
+            if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
+                number = numbers or detect_number_format(
+                    answered(sample[match.source].to_list()), file=str(path), column=match.source,
+                    first_row=2 if fmt in ("csv", "xlsx") else 1)
             columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
-                                         match.how, detail))
+                                         match.how, detail, number))
+        shown = {m.number for m in columns if m.number and m.number.how == "detected"}
+        table_format = shown.pop() if len(shown) == 1 else None
         for header in extras:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
+            number = None
+            if schema[header] == pl.String and not _looks_like_id(header):
+                number = extra_number_format(answered(sample[header].to_list()), numbers, file=str(path), column=header,
+                                             table=table_format)
+                numeric = number is not None
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
-            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else ""))
+            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else "",
+                                         number))
+        columns = _share_number_format(columns)
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), notes, missing)
+        ranges = self._ranges(table, checks.get("ranges", {}), columns)
+        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), (), missing, text,
+                                          ranges=ranges, on_invalid=checks.get("on_invalid", "error"),
+                                          why=choice.why, notice=choice.notice, origin=choice.origin,
+                                          options=dict(options))
+
+    def _date_sample(self, table: str, fmt: str, sample: pl.DataFrame, column: str) -> list[str | None]:
+        """The values a date format is judged on: the first rows, and for a spreadsheet (in memory
+        anyway) also the text dates anywhere in a column of date cells, so both are read."""
+        values = sample[column].to_list()
+        if fmt == "xlsx":
+            typed = self._raw[table].select(pl.col(column)).filter(~pl.col(column).str.contains(DATE_CELL))
+            values += typed.head(SAMPLE_ROWS).collect()[column].to_list()
+        return values
+
+    def _ranges(self, table: str, declared: dict[str, list[float]],
+                columns: list[ColumnMapping]) -> tuple[tuple[str, float, float, str], ...]:
+        """Score ranges: the contract's (NPS 0-10, CSAT 1-5), then loyalist.toml's
+        `[tables.<table>.ranges]` (a column or a pattern such as "loy_*"), which win."""
+        numeric = [m.canonical for m in columns if m.kind in (c.MONEY, c.NUMBER, c.INTEGER) or m.detail == "number"]
+        ranges: dict[str, tuple[float, float, str]] = {}
+        for name in numeric:
+            column = c.TABLES[table].column(name)
+            if column is not None and column.range is not None:
+                ranges[name] = (*column.range, "the data contract")
+        where = f"{CONFIG_NAME} [tables.{table}.ranges]"
+        for pattern, (low, high) in declared.items():
+            matched = [n for n in numeric if fnmatch.fnmatchcase(n, pattern)]
+            if not matched:
+                raise InputError(f"range {pattern!r} in [tables.{table}.ranges] matches no number column",
+                                 file=str(self.config_path), column=pattern,
+                                 fix=f"the {table} table's number columns are: {', '.join(numeric) or 'none'}")
+            ranges.update({n: (float(low), float(high), where) for n in matched})
+        return tuple((n, lo, hi, how) for n, (lo, hi, how) in ranges.items())
+
+
+def _looks_like_id(header: str) -> bool:
+    return header.lower().endswith(("id", "_no", "code"))
+
+
+def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
+    """Columns whose sample shows no separator follow the one convention the others show.
+
+    In a file of `12,50` amounts a quantity column of `1`, `2` may hold `1.000` further on:
+    that is a thousand, as the rest of the file writes numbers.
+    """
+    shown = {(m.number.decimal, m.number.thousands) for m in columns if m.number and m.number.how == "detected"}
+    if len(shown) != 1:
+        return columns
+    decimal, thousands = shown.pop()
+    follow = NumberFormat(decimal, thousands, "as the table's other columns")
+    return [replace(m, number=follow) if m.number and m.number.how == "default" else m for m in columns]
 
 
 def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
     for m in source.columns:
+        parse = column_parse(source, m)
         if m.kind == "extra":
-            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", source.parse)
+            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse)
         else:
-            expr = coerce(m.source, m.kind, schema[m.source], source.parse, m.detail or None)
+            expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
         exprs.append(expr.alias(m.canonical))
     return exprs
+
+
+def column_parse(source: TableSource, m: ColumnMapping) -> ParseOptions:
+    """The parse options of one column: the table's, with the number convention judged for it."""
+    if m.number is None:
+        return source.parse
+    return replace(source.parse, decimal=m.number.decimal, thousands=m.number.thousands)
 
 
 def resolve_root(path: str | Path | None) -> Path:
@@ -235,31 +387,79 @@ def resolve_root(path: str | Path | None) -> Path:
     return bundled_sample()
 
 
-def _discover(root: Path) -> dict[str, Path]:
-    """Top-level files named after a table; Parquet preferred when there are several."""
+def _discover(root: Path) -> dict[str, list[Path]]:
+    """Top-level files named after a table, in FORMAT_PREFERENCE order."""
     found: dict[str, list[Path]] = {}
     for path in sorted(root.iterdir()) if root.is_dir() else ():
         fmt = file_format(path)
         if fmt and path.is_file() and path.stem.lower() in c.TABLES:
             found.setdefault(path.stem.lower(), []).append(path)
-    return {
-        table: min(paths, key=lambda p: FORMAT_PREFERENCE.index(file_format(p)))
-        for table, paths in found.items()
-    }
+    return {table: sorted(paths, key=lambda p: FORMAT_PREFERENCE.index(file_format(p)))
+            for table, paths in found.items()}
 
 
-def _notes_for(table: str, files: dict[str, Path], cfg: dict[str, Any]) -> tuple[str, ...]:
-    chosen = files.get(table)
-    if chosen is None or "file" in cfg:
-        return ()
-    others = sorted(p.name for p in chosen.parent.glob(f"{chosen.stem}.*")
-                    if p != chosen and file_format(p))
-    return (f"using {chosen.name}; also found {', '.join(others)}",) if others else ()
+REFRESH = "run `loyalist data convert` to refresh the copy"
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def converted_copy_path(root: Path, table: str) -> Path:
+    """Where `data convert` puts a table's copy when it writes beside the sources."""
+    return root / f"{table}.parquet"
+
+
+def choose_source(table: str, root: Path, candidates: list[Path], cfg: dict[str, Any], *,
+                  use_converted: bool = True) -> SourceChoice | None:
+    """The file a table is read from, and why; None when the workspace has no such table."""
+    if "file" in cfg:
+        named = root / str(cfg["file"])
+        copy = converted_copy_path(root, table)
+        if (not use_converted or file_format(named) == "parquet" or not named.is_file()
+                or not copy.is_file() or not converted.made_from(copy, named)):
+            return SourceChoice(named, f"named in {CONFIG_NAME}")
+        return _copy_or_source(copy, named, cfg)
+    if not candidates:
+        return None
+    copies = [p for p in candidates if file_format(p) == "parquet"]
+    texts = [p for p in candidates if file_format(p) != "parquet"]
+    if not copies or not texts:
+        others = candidates[1:]
+        why = f"preferred over {', '.join(p.name for p in others)}" if others else "the only file for this table"
+        return SourceChoice(candidates[0], why)
+    copy, text = copies[0], texts[0]
+    if not use_converted:
+        return SourceChoice(text, f"the source of {copy.name} (converted copies set aside)")
+    record = converted.recorded(copy)
+    origin = next((p for p in texts if record and record["file"] == p.name), None)
+    if origin is not None:
+        return _copy_or_source(copy, origin, cfg)
+    if record is not None:  # our copy, but of another file (a `file =` since removed, say)
+        reason = f"{copy.name} was converted from {record['file']}, not from {text.name}"
+        return SourceChoice(text, f"{reason}; {copy.name} set aside",
+                            notice=f"reading {text.name}: {reason}. Fix: {REFRESH}")
+    # A Parquet we did not make, beside a text file: the one written last is the current one.
+    if converted.newer(text, copy):
+        return SourceChoice(text, f"{text.name} is newer than {copy.name}",
+                            notice=f"reading {text.name}, not the older {copy.name} beside it")
+    return SourceChoice(copy, f"{copy.name} is newer than {text.name}")
+
+
+def _copy_or_source(copy: Path, source: Path, cfg: dict[str, Any]) -> SourceChoice:
+    verdict = converted.check(copy, source, cfg)
+    if verdict.current:
+        return SourceChoice(copy, verdict.reason, origin=source)
+    return SourceChoice(source, f"{verdict.reason}; {copy.name} set aside",
+                        notice=f"reading {source.name}, not {copy.name}: {verdict.reason}. Fix: {REFRESH}")
+
+
+def _time_zone(name: Any, config_path: Path) -> str | None:
+    """The workspace's time zone (top-level `time_zone` in loyalist.toml), checked to exist."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path),
-                         fix="correct the line named above") from None
+        ZoneInfo(str(name))
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise InputError(f"time_zone {name!r} is not a known time zone", file=str(config_path),
+                         fix='use an IANA name such as "Europe/Berlin", "Asia/Shanghai" or "UTC"') from None
+    return str(name)
+

@@ -22,6 +22,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from core.export.display import printable
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.export import Pack, add_to_pack, start_export, start_pack_export
@@ -69,6 +70,14 @@ class LoyalistApp(App):
     def on_mount(self) -> None:
         self.open_workspace()
 
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast (most quote file names, values or errors from the data) shows its
+        text without control characters; markup=False ones are the data-bearing kind."""
+        if not markup:
+            message, title = printable(message), printable(title)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     def open_workspace(self) -> None:
         self.loyalty_scores = None
         self.workspace_state = WorkspaceState(self.workspace_path)
@@ -90,7 +99,9 @@ class LoyalistApp(App):
             self.notify(message.state.error, title="Could not open the workspace",
                         severity="error", timeout=10, markup=False)
         else:
-            self.sub_title = message.state.label
+            self.sub_title = printable(message.state.label)  # the folder name is the user's
+            for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
+                self.notify(printable(notice), title="Reading the source", severity="warning", timeout=10, markup=False)
 
     # -- actions --------------------------------------------------------------------
 

@@ -99,7 +99,9 @@ def start_export(app: App) -> None:
         return
     item = _offered(app)
     if item is not None:
-        app.push_screen(ExportDialog(item, folder=Path.cwd()))
+        state = getattr(app, "workspace_state", None)
+        ws = state.workspace if state is not None else None
+        app.push_screen(ExportDialog(item, folder=Path.cwd(), workspace_root=ws.root if ws is not None else None))
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,7 +14,8 @@ from core.result import Result
 TABLE_LABELS = {"table": "table", "rows": "rows", "first_date": "from", "last_date": "to",
                 "issues": "issues", "file": "file"}
 MAPPING_LABELS = {"column": "column", "source_header": "source header", "dtype": "dtype",
-                  "mapped_by": "mapped by", "required": "required", "date_format": "date format"}
+                  "mapped_by": "mapped by", "required": "required", "date_format": "date format",
+                  "number_format": "number format"}
 
 
 def plural(n: int, word: str) -> str:
@@ -42,6 +43,14 @@ def tables_overview(inspected: Result, findings: pl.DataFrame | None) -> pl.Data
 def mapping_for(inspected: Result, table: str) -> pl.DataFrame:
     columns = inspected.tables["columns"]
     return columns.filter(pl.col("table") == table).select(list(MAPPING_LABELS))
+
+
+def read_as(info: dict) -> str:
+    """How the file was read, short: its encoding, and the decimal comma when it has one."""
+    parts = [str(info.get("encoding") or "").split(" (")[0]]
+    if 'decimal ","' in str(info.get("numbers") or ""):
+        parts.append('decimal ","')
+    return ", ".join(p for p in parts if p)
 
 
 def table_row(inspected: Result, table: str) -> dict:

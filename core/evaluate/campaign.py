@@ -77,10 +77,16 @@ def campaign(
         queries["joins"] = customers.filter(pl.col("member_since").is_not_null()).group_by(
             pl.col("member_since").alias("order_date")).agg(pl.len().alias("new_members"))
     windows = plan.lazy().select("campaign_id", "start_date", "response_end")
+    with_holdout: list[str] = []
     if experiments is not None:
         queries["arms"] = holdout_outcomes(experiments, tx, windows)
-    if touchpoints is not None and "campaign_id" in names(touchpoints):
-        queries["matched"] = matched_rows(touchpoints, transactions, tx, windows, max_controls)
+        with_holdout = campaigns_with_holdout(experiments, ids)
+    # Matching is the costly comparison (every touched customer's behaviour around the
+    # start): only for campaigns a holdout does not already measure.
+    unmeasured = [cid for cid in ids if cid not in with_holdout]
+    if unmeasured and touchpoints is not None and "campaign_id" in names(touchpoints):
+        queries["matched"] = matched_rows(touchpoints, transactions, tx,
+                                          windows.filter(pl.col("campaign_id").is_in(unmeasured)), max_controls)
     frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
     sums = window_sums(plan, frames)
     effects = pl.DataFrame([{"campaign_id": cid, **effect_of(cid, sums, frames, confidence)} for cid in ids])
@@ -179,6 +185,16 @@ def holdout_outcomes(experiments: pl.LazyFrame, tx: pl.LazyFrame, windows: pl.La
     return arms.join(revenue, on=["campaign_id", "customer_id"], how="left").with_columns(
         pl.col("response_revenue").fill_null(0.0)
     ).select("campaign_id", "customer_id", "treated", "response_revenue")
+
+
+def campaigns_with_holdout(experiments: pl.LazyFrame, ids: list[str]) -> list[str]:
+    """Campaigns whose experiment has both a holdout (or control) arm and a treated arm:
+    the randomised comparison effect_of uses first."""
+    holdout = pl.col("variant").str.to_lowercase().is_in(HOLDOUT_NAMES)
+    arms = (experiments.filter(pl.col("experiment").is_in(ids))
+            .group_by("experiment").agg(holdout.any().alias("h"), (~holdout).any().alias("t"))
+            .filter(pl.col("h") & pl.col("t")).collect())
+    return arms["experiment"].to_list()
 
 
 def matched_rows(touchpoints: pl.LazyFrame, transactions: pl.LazyFrame, tx: pl.LazyFrame,

@@ -139,22 +139,25 @@ def channels(
 
 def purchase_channels(tx: pl.LazyFrame, buys: pl.LazyFrame, has_order_id: bool) -> pl.LazyFrame:
     """customers, orders, revenue (net), AOV and repeat rate per purchase channel."""
-    orders = pl.col("order_id").n_unique() if has_order_id else pl.len()
     per_channel = (
         tx.filter(pl.col("channel").is_not_null())
         .group_by("channel")
         .agg(pl.sum("amount").alias("revenue"),
              pl.col("amount").clip(lower_bound=0).sum().alias("_gross"))
     )
-    counts = buys.group_by("channel").agg(
-        pl.col("customer_id").n_unique().alias("customers"), orders.cast(pl.Int64).alias("orders"),
-    )
-    repeat = (
-        buys.group_by("channel", "customer_id").agg(pl.col("order_date").n_unique().alias("_days"))
-        .group_by("channel").agg((pl.col("_days") >= 2).mean().alias("repeat_rate"))
-    )
+    # One row per channel and customer gives customers, repeat rate and (without order ids)
+    # orders in one pass; distinct (channel, order) pairs are cheaper than n_unique per group.
+    per_customer = buys.group_by("channel", "customer_id").agg(
+        pl.col("order_date").n_unique().alias("_days"), pl.len().alias("_lines"))
+    counts = per_customer.group_by("channel").agg(
+        pl.len().cast(pl.Int64).alias("customers"), (pl.col("_days") >= 2).mean().alias("repeat_rate"),
+        *([] if has_order_id else [pl.col("_lines").sum().cast(pl.Int64).alias("orders")]))
+    if has_order_id:
+        orders = buys.select("channel", "order_id").unique().group_by("channel").agg(
+            pl.len().cast(pl.Int64).alias("orders"))
+        counts = counts.join(orders, on="channel", how="left")
     return (
-        counts.join(per_channel, on="channel", how="left").join(repeat, on="channel", how="left")
+        counts.join(per_channel, on="channel", how="left")
         .with_columns((pl.col("_gross") / pl.col("orders")).alias("aov"))
         .select("channel", "customers", "orders", "revenue", "aov", "repeat_rate")
     )
@@ -178,22 +181,31 @@ def marketing_channels(
         pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     )
+    # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
+    # `by=customer_id` on text ids (half the report's time). Only buyers can convert or be
+    # credited, so touches of other customers drop out of the inner join with the codes.
+    # Sorted, so both joins below (each may evaluate this plan) see the same codes.
+    codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
+    keyed_tp = tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
+    keyed_buys = purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
     converted = (
-        tp.select("customer_id", "channel", "day").sort("day")
-        .join_asof(purchases.select("customer_id", "order_date", "bought"), left_on="day",
-                   right_on="order_date", by="customer_id", strategy="forward", check_sortedness=False)
-        .with_columns(((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days)
+        keyed_tp.select("customer_id", "channel", "day", "_code", "_key").sort("_key")
+        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), "bought").sort("_key"),
+                   on="_key", strategy="forward", check_sortedness=False)
+        .with_columns(((pl.col("_buyer") == pl.col("_code"))
+                       & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
                       .fill_null(False).alias("_converted"))
         .group_by("channel", "customer_id").agg(pl.col("_converted").any())
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
     )
     attributed = (
-        purchases.join_asof(
-            tp.select("customer_id", "day", "timestamp", "channel").sort("day", "timestamp"),
-            left_on="order_date", right_on="day", by="customer_id", strategy="backward",
-            tolerance=dt.timedelta(days=window_days), check_sortedness=False,
+        keyed_buys.sort("_key").join_asof(
+            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "timestamp", "channel")
+            .sort("_key", "timestamp"),
+            on="_key", strategy="backward", check_sortedness=False,
         )
-        .filter(pl.col("channel").is_not_null())
+        .filter(pl.col("_toucher") == pl.col("_code"),
+                (pl.col("order_date") - pl.col("day")).dt.total_days() <= window_days)
         .group_by("channel").agg(pl.sum("value").alias("attributed_revenue"))
     )
     table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
@@ -218,6 +230,14 @@ def marketing_channels(
         (pl.col("touches") / pl.col("reached")).alias("touches_per_customer"),
         (pl.col("converted").fill_null(0) / pl.col("reached")).alias("conversion_rate"),
     ).drop("_touch_cost", "_campaign_spend", strict=False)
+
+
+# Days from 1970 stay far below this for any real date, so keys of two customers never meet.
+DAY_SPAN = 1_000_000
+
+
+def _day_key(date_column: str) -> pl.Expr:
+    return pl.col("_code").cast(pl.Int64) * DAY_SPAN + pl.col(date_column).cast(pl.Int32).cast(pl.Int64)
 
 
 def acquisition_channels(customers: pl.LazyFrame | None, buys: pl.LazyFrame) -> pl.LazyFrame | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from core.errors import InputError
-from core.export import html, markdown, tables, workbook
+from core.export import tables
 from core.export.document import Document
 from core.export.safe import check_target, safe_write
 from core.result import Result
@@ -117,6 +117,10 @@ def _write_one_table(df: pl.DataFrame, path: Path, fmt: str, force: bool, bom: b
 
 
 def _write_document(document: Document, path: Path, fmt: str, force: bool, max_rows: int | None) -> Path:
+    # Imported here: charts, HTML and workbooks are not needed by the CLI's table outputs,
+    # and every command imports this package at start-up.
+    from core.export import html, markdown, workbook
+
     writers: dict[str, Callable[[Path], None]] = {
         "html": lambda p: html.write_html(document, p, max_rows or html.MAX_ROWS),
         "md": lambda p: markdown.write_markdown(document, p, max_rows or markdown.MAX_ROWS),

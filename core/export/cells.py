@@ -5,7 +5,8 @@ Formula neutralisation (OWASP's "CSV injection" advice): a text cell that begins
 LibreOffice or Google Sheets, so it gets a leading apostrophe (`'=HYPERLINK(...)`).
 Text that is a plain number (`-5`, `+3.25`, `-1,234.5`, `-12%`) is left as it is: a
 spreadsheet reads it as that number, which is harmless. Numeric columns are never
-touched.
+touched. Column names get the same rule: a pivot table whose columns are data values
+(channel overlap, segment migration) would otherwise carry a `=HYPERLINK(...)` header.
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def neutralise_text(value: str) -> str:
     return frame.item()
 
 
+def neutralise_headers(df: pl.DataFrame) -> pl.DataFrame:
+    """Formula-looking column names get the leading apostrophe too (CSV/TSV header rows)."""
+    renamed = {name: neutralise_text(name) for name in df.columns}
+    taken = set(df.columns)
+    for old, new in renamed.items():
+        while new != old and new in taken:  # never two columns of one name
+            new = "'" + new
+        renamed[old] = new
+        taken.add(new)
+    return df.rename({old: new for old, new in renamed.items() if old != new})
+
+
 def flatten(df: pl.DataFrame) -> pl.DataFrame:
     """Columns a flat file cannot hold become text (lists, structs) or plain numbers."""
     exprs = []
@@ -58,4 +71,5 @@ def _json_text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def for_spreadsheet(df: pl.DataFrame) -> pl.DataFrame:
+    """Cells flattened and neutralised (headers are left to the writer: see neutralise_headers)."""
     return neutralise_formulas(flatten(df))

@@ -1,7 +1,8 @@
 """Values as people read them in the HTML and Markdown reports and the workbook summary.
 
 One function per concern: `format_value` turns a cell or figure into text by its kind
-(core.export.columns), `provenance` says where a result came from so it can be rerun.
+(core.export.columns), `printable` makes user text safe to show on a terminal, in the
+app or in a report, `provenance` says where a result came from so it can be rerun.
 """
 
 from __future__ import annotations
@@ -19,6 +20,37 @@ from core.export import columns as k
 from core.result import Result, jsonable
 
 MISSING = "—"
+
+# Characters that would steer a terminal or reorder text instead of being read: C0 controls
+# (ESC starts colour, clear-screen and OSC title/hyperlink sequences), DEL, C1 controls
+# (U+009B is a one-byte CSI) and the bidirectional overrides and isolates ("Trojan Source").
+# Tabs and line breaks are kept (a lone carriage return becomes a line break: on a
+# terminal it would send the cursor back to overwrite what was printed).
+_C0 = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n"}  # ESC -> ␛, BEL -> ␇
+_VISIBLE = {**_C0, 0x0D: 0x0A, 0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)},
+            **{c: 0xFFFD for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}}
+CONTROL_CHARACTERS = "".join(map(chr, _VISIBLE))
+
+
+def printable(text: str) -> str:
+    """`text` with every control character replaced by a visible stand-in (ESC by ␛).
+
+    User data (values, column names, file names) goes through this before it reaches a
+    terminal, the app or a Markdown report, so it can never clear the screen, set the
+    window title, hide itself or turn into a link.
+    """
+    return text.replace("\r\n", "\n").translate(_VISIBLE)
+
+
+def printable_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """`printable` over the text columns and the column names of a frame, in one pass each."""
+    controls = ["\r\n", *CONTROL_CHARACTERS]
+    stand_ins = ["\n", *(chr(_VISIBLE[ord(c)]) for c in CONTROL_CHARACTERS)]
+    text = [name for name, dtype in df.schema.items() if dtype == pl.String]
+    if text:
+        df = df.with_columns(pl.col(text).str.replace_many(controls, stand_ins, leftmost=True))
+    renamed = {name: printable(name) for name in df.columns if printable(name) != name}
+    return df.rename(renamed) if renamed else df
 
 
 def format_value(value: Any, kind: str = k.OTHER) -> str:
@@ -42,7 +74,7 @@ def format_value(value: Any, kind: str = k.OTHER) -> str:
         return json.dumps(jsonable(value), ensure_ascii=False)
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return format_value(value.item(), kind)
-    return str(value)
+    return printable(str(value))
 
 
 def _format_number(value: int | float, kind: str) -> str:
@@ -111,7 +143,7 @@ ACRONYMS = {"aov": "AOV", "cac": "CAC", "ces": "CES", "ci": "CI", "clv": "CLV", 
 
 def label(key: str) -> str:
     """A column or figure name as a heading: `mean_clv` -> `Mean CLV`, `change_pct` -> `Change %`."""
-    words = [ACRONYMS.get(w.lower(), w) for w in key.replace("_", " ").split()]
+    words = [ACRONYMS.get(w.lower(), w) for w in printable(key).replace("_", " ").split()]
     text = " ".join(words)
     return text[:1].upper() + text[1:] if text else key
 

@@ -2,7 +2,9 @@
 
 Cells are escaped so that data never turns into markup: `\\`, `|`, `*`, backticks,
 brackets and angle brackets get a backslash, a lone `_` at a word edge too, and line
-breaks become `<br>`. Numbers are shown as in the HTML report (core.export.display).
+breaks become `<br>`; control characters (ESC and the like) are replaced by visible
+stand-ins (core.export.display.printable), so a report shown in a terminal cannot steer
+it. Numbers are shown as in the HTML report (core.export.display).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import polars as pl
 
 from core import __version__
 from core.export import columns as k
-from core.export.display import column_formatter, format_value, label, parameter_rows, provenance
+from core.export.display import column_formatter, format_value, label, parameter_rows, printable, provenance
 from core.export.document import Document, section_tables
 from core.result import Result
 
@@ -24,8 +26,7 @@ _RIGHT = {k.MONEY, k.PERCENT, k.POINTS, k.COUNT, k.NUMBER, k.ID}
 
 
 def escape(text: str) -> str:
-    escaped = _SPECIAL.sub(lambda m: "\\" + m.group(0), text)
-    return escaped.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    return _SPECIAL.sub(lambda m: "\\" + m.group(0), printable(text)).replace("\n", "<br>")
 
 
 def markdown_table(df: pl.DataFrame, max_rows: int = MAX_ROWS) -> str:

@@ -3,6 +3,8 @@
     title = "Monthly loyalty report"
     workspace = "../shop"        # optional, relative to this file; --workspace wins
     output = "monthly.html"      # optional, inside this file's folder; --output wins
+    pseudonymise = true          # optional: a shareable report (core.privacy); --pseudonymise too
+    min_count = 10               # optional: with pseudonymise, the smallest group shown; --min-count wins
 
     [defaults]                   # given to every report that takes the option
     as_of = 2024-06-30           # --as-of wins over this and over each report's own
@@ -33,11 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError, LoyalistError
+from core.export.safe import check_name
 from core.registry import PATH, TABLE, Analysis, OptionError, analyses, key_of, run_analysis, toml_literal
 from core.registry.model import ANALYSES
 from core.result import Result
 
-TOP_KEYS = {"title", "workspace", "output", "defaults", "report"}
+TOP_KEYS = {"title", "workspace", "output", "defaults", "report", "pseudonymise", "min_count"}
+MIN_COUNT = 10  # core.privacy.MIN_COUNT
 STEP_KEYS = {"kind", "title"}
 
 
@@ -56,6 +60,8 @@ class Recipe:
     output: Path | None  # joined to the recipe's folder (see output_path)
     reports: tuple[ReportStep, ...]
     output_text: str | None = None  # as written in the file
+    pseudonymise: bool = False  # write a shareable bundle (core.privacy.pseudonymise)
+    min_count: int = MIN_COUNT
 
 
 def load_recipe(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Recipe:
@@ -92,7 +98,17 @@ def parse_recipe(data: Mapping[str, Any], path: Path, *, overrides: Mapping[str,
         output=base / _text(data, "output", fail) if "output" in data else None,
         reports=reports,
         output_text=data.get("output"),
+        **_privacy(data, fail),
     )
+
+
+def _privacy(data: Mapping[str, Any], fail: Callable[..., Any]) -> dict[str, Any]:
+    pseudonymise, min_count = data.get("pseudonymise", False), data.get("min_count", MIN_COUNT)
+    if not isinstance(pseudonymise, bool):
+        fail(f"pseudonymise must be true or false, got {pseudonymise!r}", "write pseudonymise = true")
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        fail(f"min_count must be a whole number of at least 1, got {min_count!r}", "write min_count = 10")
+    return {"pseudonymise": pseudonymise, "min_count": min_count}
 
 
 def output_path(recipe: Recipe, given: str | Path | None = None) -> Path:
@@ -103,6 +119,7 @@ def output_path(recipe: Recipe, given: str | Path | None = None) -> Path:
     if recipe.output is None:
         raise InputError("no output file given", file=str(recipe.path),
                          fix='pass --output FILE.html, or add output = "report.html" to the recipe')
+    check_name(recipe.output)  # a NUL or an overlong name: said before resolving the path
     folder = recipe.path.parent.resolve()
     target = recipe.output.resolve()  # follows "..", absolute paths and symbolic links
     if not target.is_relative_to(folder):

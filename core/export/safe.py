@@ -1,7 +1,8 @@
 """Write a file safely: into a temporary file beside it, then rename into place.
 
-A reader never sees half a file, an existing file is never replaced without `force`,
-and the usual failures (no such folder, no permission, disk full) become one clear
+A reader never sees half a file, an existing file is never replaced without `force` (and
+when it is, the new file keeps the old one's permissions: a `chmod 600` export stays
+private), and the usual failures (no such folder, no permission, disk full) become one clear
 InputError instead of a traceback.
 """
 
@@ -9,12 +10,17 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import InputError
 
+NAME_MAX = 255  # bytes per file name on ext4, APFS, NTFS and most others, when the system cannot say
+# Polars reports I/O failures from Rust as "... (os error 28)", without an errno.
+_OS_ERROR_CODE = re.compile(r"\(os error (\d+)\)")
 # errno values where a hard link cannot be made, so the no-clobber rename falls back.
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 
@@ -24,8 +30,18 @@ def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool =
     path = Path(path).expanduser()
     check_target(path, force=force)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    if len(os.fsencode(tmp.name)) > _name_max(path.parent):  # a long but valid name: shorter temporary
+        tmp = path.with_name(f".loyalist-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except Exception as exc:
+            io_error = _io_error(exc)
+            if io_error is None:  # not the file system's fault: a bug, said as one
+                raise
+            raise io_error from exc
+        if force:
+            _keep_mode(path, tmp)
         _move_into_place(tmp, path, force=force)
     except OSError as exc:
         raise _explain(exc, path) from None
@@ -36,6 +52,46 @@ def safe_write(path: str | Path, write: Callable[[Path], None], *, force: bool =
 
 def check_target(path: Path, *, force: bool) -> None:
     """Fail early, before any work, when the file could not be written anyway."""
+    check_name(path)
+    try:
+        _check_place(path, force=force)
+    except OSError as exc:  # a path the system refuses to even look at (too long, a loop...)
+        raise _explain(exc, path) from None
+
+
+def check_name(path: Path) -> None:
+    """A NUL, or a name longer than the file system allows, is refused with the limit."""
+    text = str(path)
+    if "\x00" in text:
+        shown = text.replace("\x00", "\\0")
+        raise InputError(f"the file name contains a NUL character (shown as \\0): {shown}",
+                         fix="remove it from the name")
+    limit = _name_max(_existing_parent(path))
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            raise InputError(f"the name {part[:40]}… is too long ({size} bytes; this file system allows {limit})",
+                             file=text[:120] + "…", fix="choose a shorter name")
+
+
+def _existing_parent(path: Path) -> Path:
+    for folder in path.absolute().parents:
+        try:
+            if folder.is_dir():
+                return folder
+        except OSError:
+            continue
+    return Path("/")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # not a POSIX system, or the folder is gone
+        return NAME_MAX
+
+
+def _check_place(path: Path, *, force: bool) -> None:
     if path.is_dir():
         raise InputError("is a folder, not a file name", file=str(path), fix="give a file name such as result.csv")
     if path.exists() and not force:
@@ -49,6 +105,14 @@ def check_target(path: Path, *, force: bool) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError("the folder cannot be written (permission denied)", file=str(parent),
                          fix="choose a folder you can write to")
+
+
+def _keep_mode(old: Path, new: Path) -> None:
+    try:
+        mode = stat.S_IMODE(os.stat(old).st_mode)
+    except FileNotFoundError:
+        return
+    os.chmod(new, mode)
 
 
 def _move_into_place(tmp: Path, path: Path, *, force: bool) -> None:
@@ -68,6 +132,27 @@ def _move_into_place(tmp: Path, path: Path, *, force: bool) -> None:
             raise InputError("already exists", file=str(path),
                              fix="pass --force to overwrite it, or choose another name") from None
         os.replace(tmp, path)
+
+
+def _io_error(exc: BaseException) -> OSError | None:
+    """The OSError behind a writer's exception, with its errno: xlsxwriter wraps it in
+    FileCreateError, Polars raises OSError or ComputeError saying "(os error 28)"."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or item in seen:
+            continue
+        seen.append(item)
+        if isinstance(item, OSError) and item.errno is not None:
+            return item
+        todo += [item.__cause__, item.__context__, *item.args]
+    for item in seen:
+        found = _OS_ERROR_CODE.search(str(item))
+        if found:
+            code = int(found.group(1))
+            return OSError(code, os.strerror(code))
+    return None
 
 
 def _explain(exc: OSError, path: Path) -> InputError:

@@ -9,28 +9,52 @@ from typing import Any
 import polars as pl
 
 from core import __version__
-from core.export.cells import for_spreadsheet
+from core.export.cells import for_spreadsheet, neutralise_headers
 from core.export.document import Document
-from core.result import Result, jsonable_row
+from core.result import Result, jsonable, jsonable_row
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # what Excel and LibreOffice read as a date-time
 
 
 def write_delimited(df: pl.DataFrame, path: Path, *, separator: str = ",", bom: bool = False) -> None:
-    for_spreadsheet(df).write_csv(path, separator=separator, include_bom=bom, datetime_format=DATETIME_FORMAT)
+    """CSV/TSV as spreadsheets should open it: cells and headers neutralised against formulas."""
+    spreadsheet_safe(df).write_csv(path, separator=separator, include_bom=bom, datetime_format=DATETIME_FORMAT)
+
+
+def delimited_text(df: pl.DataFrame, separator: str = ",") -> str:
+    """The same CSV as text (`--format csv` on stdout, often redirected into a file Excel opens)."""
+    return spreadsheet_safe(df).write_csv(separator=separator, datetime_format=DATETIME_FORMAT)
+
+
+def spreadsheet_safe(df: pl.DataFrame) -> pl.DataFrame:
+    return neutralise_headers(for_spreadsheet(df))
 
 
 def write_parquet(df: pl.DataFrame, path: Path, result: Result | None = None, table: str | None = None) -> None:
     # Parquet keeps dtypes, so nothing is flattened; where the table came from rides along as metadata.
     meta = None
     if result is not None:
-        about = {k: v for k, v in result_document(result).items() if k not in result.tables and k != "schemas"}
-        meta = {"loyalist": json.dumps({**about, "table": table}, ensure_ascii=False)}
+        meta = {"loyalist": json.dumps({**result_about(result), "table": table}, ensure_ascii=False)}
     df.write_parquet(path, metadata=meta)
 
 
 def write_ndjson(df: pl.DataFrame, path: Path) -> None:
     df.write_ndjson(path)
+
+
+def result_about(result: Result) -> dict[str, Any]:
+    """result_document without the tables' rows: what a Parquet file's metadata carries.
+    Built without touching the rows, so writing a 1M-row table costs no Python per row."""
+    doc = {"name": result.name, "title": result.title,
+           **{k: jsonable(v) for k, v in result.headline.items()},
+           "notes": list(result.notes), "params": {k: jsonable(v) for k, v in result.params.items()}}
+    return {**doc, "charts": _charts(result), "loyalist_version": __version__}
+
+
+def _charts(result: Result) -> list[dict[str, Any]]:
+    return [{"kind": c.kind, "title": c.title, "table": c.table, "x": c.x,
+             "y": [c.y] if isinstance(c.y, str) else list(c.y), "series": c.series}
+            for c in result.charts]
 
 
 def result_document(result: Result) -> dict[str, Any]:
@@ -43,9 +67,7 @@ def result_document(result: Result) -> dict[str, Any]:
     doc = result.to_dict()
     doc["schemas"] = {name: {col: str(dtype) for col, dtype in df.schema.items()}
                       for name, df in result.tables.items()}
-    doc["charts"] = [{"kind": c.kind, "title": c.title, "table": c.table, "x": c.x,
-                      "y": [c.y] if isinstance(c.y, str) else list(c.y), "series": c.series}
-                     for c in result.charts]
+    doc["charts"] = _charts(result)
     doc["loyalist_version"] = __version__
     return doc
 

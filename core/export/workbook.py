@@ -8,6 +8,7 @@ contents (East Asian characters count double). Text is neutralised against formu
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 from pathlib import Path
@@ -45,8 +46,11 @@ def write_workbook(document: Document, path: Path) -> None:
     import xlsxwriter  # imported here: only workbook exports pay for it
 
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-               "remove_timezone": True, "nan_inf_to_errors": True}
-    with xlsxwriter.Workbook(str(path), options) as book:
+               "remove_timezone": True, "nan_inf_to_errors": True, "in_memory": True}
+    # Built in memory and written in one go: on a full disk the write fails in plain Python
+    # (a clear error from core.export.safe), not inside a half-closed zip file.
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, options) as book:
         book.set_properties({"title": document.title, "comments": f"Made with Loyalist {__version__}"})
         styles = _Styles(book)
         sheets = sheet_names(document)
@@ -58,6 +62,7 @@ def write_workbook(document: Document, path: Path) -> None:
         _write_summary(summary, document, styles, sheet_of)
         if contents is not None:
             _write_contents(contents, document, styles, sheet_of, summary.name)
+    path.write_bytes(buffer.getbuffer())
 
 
 def _tables(document: Document) -> list[tuple[int, str]]:

@@ -359,6 +359,14 @@ def churn_analysis(
     x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
 
     notes = []
+    # A feature with no value at all in training (e.g. NPS before the first survey) teaches
+    # nothing, and gradient boosting cannot bin it: left out, and said so.
+    empty = np.isnan(x_train).all(axis=0)
+    if empty.any():
+        notes.append(f"Left out features with no value in the training snapshot as of "
+                     f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
+        names = [n for n, e in zip(names, empty) if not e]
+        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
     fit_rows = np.arange(len(y_train))
     if len(fit_rows) > MAX_TRAIN_ROWS:
         fit_rows = np.random.default_rng(random_state).choice(fit_rows, MAX_TRAIN_ROWS,

@@ -14,6 +14,7 @@ from core.registry.model import Analysis, get
 from core.registry.options import TABLE, OptionError, key_of
 
 if TYPE_CHECKING:
+    from core.invalid import Checked
     from core.result import Result
     from core.workspace import Workspace
 
@@ -70,9 +71,11 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
             raise InputError(f"{analysis.what} needs a workspace", fix="give --workspace DIR")
         read: tuple[str, ...] = ()
     else:
-        read = (*needs, *(t for t in uses if ws.has(t)))
-        check_tables(ws, analysis, read)
+        checked = check_tables(ws, analysis, needs, uses)
+        ws, read = checked.ws, checked.read
     result = _call(analysis, ws, read, values)
+    if ws is not None and checked.notes:
+        result = dataclasses.replace(result, notes=(*result.notes, *checked.notes))
     if result.name != kind:  # a result is named after its kind, wherever it is read
         result = dataclasses.replace(result, name=kind)
     provenance: dict[str, Any] = {}
@@ -82,14 +85,31 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     dated = analysis.keys().get("as_of")  # kpi's end, clv's calibration end: the as-of date of provenance
     if dated is not None and dated.name != "as_of" and result.params.get(dated.name) is not None:
         result = dataclasses.replace(result, params={**result.params, "as_of": result.params[dated.name]})
+    if dated is not None and values.get(dated.name) is None and "transactions" in read:
+        result = _note_future_dates(ws, result)
     return result
 
 
-def check_tables(ws: Workspace, analysis: Analysis, tables: tuple[str, ...]) -> None:
+def _note_future_dates(ws: Workspace, result: Result) -> Result:
+    """Say how many transactions the default as-of date ignored (core.features.default_as_of)."""
+    from core.features import rows_after_today
+
+    later = rows_after_today(ws.scan("transactions"))
+    if not later:
+        return result
+    rows = "1 transaction dated after today was" if later == 1 else f"{later} transactions dated after today were"
+    note = (f"{rows} ignored for the default as-of date; "
+            "check those dates (loyalist data validate) or pass --as-of")
+    return dataclasses.replace(result, notes=(*result.notes, note))
+
+
+def check_tables(ws: Workspace, analysis: Analysis, needs: tuple[str, ...], uses: tuple[str, ...]) -> Checked:
     """The one place an analysis's tables are checked before it runs (missing tables,
-    validation errors), so the policy for invalid rows applies to every analysis alike."""
-    if tables:
-        ws.require(*tables, analysis=analysis.what)
+    validation errors), so the policy for invalid rows applies to every analysis alike:
+    only errors in the tables it reads count, under each table's on_invalid (core.invalid)."""
+    from core.invalid import checked_workspace
+
+    return checked_workspace(ws, needs, uses, analysis.what)
 
 
 def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], values: dict[str, Any]) -> Result:

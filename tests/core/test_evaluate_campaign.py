@@ -1,6 +1,7 @@
 """Campaign report: windows by hand, holdout lift against statsmodels, a planted lift matched."""
 
 import datetime as dt
+import sys
 
 import numpy as np
 import polars as pl
@@ -131,3 +132,25 @@ def test_an_order_of_several_lines_counts_once():
     result = campaign(CAMPAIGNS, lines, as_of=D(2024, 3, 31))
     during = result.tables["windows"].filter((pl.col("campaign_id") == "C1") & (pl.col("window") == "during"))
     assert during["orders"].item() == 2 and during["revenue"].item() == pytest.approx(17.5)
+
+
+def test_a_campaign_measured_by_its_holdout_is_not_matched_too(monkeypatch):
+    # Matching every touched customer is the report's heaviest step; it is wasted where a
+    # randomised holdout already gives the effect.
+    module = sys.modules[campaign.__module__]
+
+    experiments, tx, _, _ = holdout_data()
+    touchpoints = pl.LazyFrame({"customer_id": ["u1", "u2"], "timestamp": dt.datetime(2024, 3, 10, 9),
+                                "channel": "email", "campaign_id": ["C1", "C2"]})
+    matched_for = []
+    real = module.matched_rows
+
+    def spy(touchpoints, transactions, tx, windows, max_controls):
+        matched_for.extend(windows.collect()["campaign_id"].to_list())
+        return real(touchpoints, transactions, tx, windows, max_controls)
+
+    monkeypatch.setattr(module, "matched_rows", spy)
+    result = campaign(CAMPAIGNS, tx, experiments, touchpoints, as_of=D(2024, 5, 31))
+    methods = dict(result.tables["campaigns"].select("campaign_id", "method").iter_rows())
+    assert methods["C1"] == "holdout"
+    assert matched_for == ["C2"]

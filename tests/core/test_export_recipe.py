@@ -215,3 +215,10 @@ def test_a_saved_recipe_reads_back_as_the_same_steps(tmp_path, fake_kinds):
     recipe = load_recipe(write(tmp_path, text))
     assert recipe.title == "Monthly" and recipe.output == tmp_path / "monthly.html"
     assert list(recipe.reports) == steps
+
+
+def test_a_nul_in_a_recipe_output_is_a_clear_error(tmp_path):
+    recipe = load_recipe(write(tmp_path, 'output = "monthly\\u0000.html"\n[[report]]\nkind = "data.inspect"\n'))
+    with pytest.raises(InputError, match="contains a NUL character") as err:
+        output_path(recipe)
+    assert err.value.exit_code == 2

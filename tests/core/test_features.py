@@ -259,3 +259,19 @@ def test_aggregating_in_passes_gives_the_same_features(monkeypatch) -> None:
     from polars.testing import assert_frame_equal
 
     assert_frame_equal(in_passes.sort("customer_id"), one_pass.sort("customer_id"))
+
+
+def test_the_memory_budget_sets_the_passes(monkeypatch) -> None:
+    """LOYALIST_MEMORY_LIMIT sizes the passes: a small budget splits 12M rows, a laptop's
+    memory reads them in one pass (each extra pass re-reads the file)."""
+    import core.features as features
+    from core.errors import InputError
+
+    twelve_million = pl.LazyFrame({"x": [0]}).select(pl.repeat(0, 12_000_000))
+    monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", "8g")
+    assert features.aggregation_passes(twelve_million) == 1
+    monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", "500m")
+    assert features.aggregation_passes(twelve_million) == 3  # 4.4M rows a pass at 120 B
+    monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", "lots")
+    with pytest.raises(InputError, match="LOYALIST_MEMORY_LIMIT"):
+        features.aggregation_passes(twelve_million)

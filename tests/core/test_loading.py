@@ -179,7 +179,7 @@ def test_parquet_is_preferred_over_its_csv_twin(make_workspace):
     EXPECTED.head(1).write_parquet(folder / "transactions.parquet")
     ws = Workspace.open(folder)
     assert ws.sources["transactions"].format == "parquet"
-    assert "transactions.csv" in ws.sources["transactions"].notes[0]
+    assert "transactions.csv" in ws.sources["transactions"].why
 
 
 def test_a_column_mixing_iso_and_compact_dates_parses(make_workspace):

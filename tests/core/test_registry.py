@@ -89,10 +89,12 @@ def test_a_declaration_mistake_is_caught_when_it_is_made(add_analysis):
 
 def test_tables_are_checked_once_before_the_analysis_runs(make_workspace, monkeypatch):
     ws = Workspace.open(make_workspace({"transactions.csv": TX}))
+    import core.invalid
+
     calls = []
-    real = Workspace.require
-    monkeypatch.setattr(Workspace, "require", lambda self, *t, analysis: (calls.append(t), real(self, *t,
-                                                                                               analysis=analysis)))
+    real = core.invalid.checked_workspace
+    monkeypatch.setattr(core.invalid, "checked_workspace", lambda ws, needs, uses, analysis: (
+        calls.append(tuple(needs)), real(ws, needs, uses, analysis))[1])
     run_analysis("report.cohorts", ws)
     assert calls == [("transactions",)]
     with pytest.raises(MissingTableError, match="nps report needs the 'survey' table"):

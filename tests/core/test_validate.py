@@ -40,7 +40,7 @@ def test_clean_workspace_has_no_findings(make_workspace):
     ({"transactions.csv": GOOD_TX, "survey.csv": "customer_id,nps\nC1,9\nC2,11\n"},
      ("survey", "nps", "out_of_range"), "error", 1, (3,)),
     ({"transactions.csv": GOOD_TX, "survey.csv": "customer_id,csat\nC1,4\nC2,7\n"},
-     ("survey", "csat", "out_of_range"), "warning", 1, (3,)),
+     ("survey", "csat", "out_of_range"), "error", 1, (3,)),  # CSAT 7 on 1-5: a wrong mean
     ({"transactions.csv": GOOD_TX, "customers.csv": "customer_id,age\nC1,40\nC2,forty\n"},
      ("customers", "age", "unparsable"), "warning", 1, (3,)),
 ])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.worker import WorkerState
+from textual.worker import WorkerCancelled, WorkerState
 
 ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)
 
@@ -21,7 +21,10 @@ async def _settle(pilot: Pilot) -> None:
     app = pilot.app
     quiet = 0
     for _ in range(100):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker replaced by a newer one: look again
+            pass
         await pilot.pause()
         quiet = 0 if any(w.state in ACTIVE for w in app.workers) else quiet + 1
         if quiet == 2:

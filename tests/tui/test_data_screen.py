@@ -384,3 +384,47 @@ async def test_counts_of_many_values_are_capped(tmp_path: Path, settle) -> None:
         assert (str(table.get_row_at(0)[0]), int(table.get_row_at(0)[1])) == ("C00000", 2)
         last = table.get_row_at(FREQUENCY_ROWS)
         assert (str(last[0]), int(last[1])) == (OTHER, n - FREQUENCY_ROWS)
+
+
+async def test_first_rows_show_before_the_checks_run_and_the_rest_follow(make_workspace, settle,
+                                                                       monkeypatch) -> None:
+    # 2,500 rows: a first page of 1,000, then the rest. The data checks wait for the first
+    # page, so on a big file they do not hold up the rows the analyst opened the app to see.
+    from tui.screens.data import FIRST_ROWS, DataScreen
+
+    rows = [f"C{i % 40},2024-01-{1 + i % 28:02d},{i % 97}.50" for i in range(2500)]
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"})
+    shown_when_checked: list[int] = []
+    real_validate = DataScreen.validate
+
+    def validate(screen, ws):
+        table = screen.query_one(TableBrowser).table
+        shown_when_checked.append(table.row_count if table is not None else 0)
+        return real_validate(screen, ws)
+
+    monkeypatch.setattr(DataScreen, "validate", validate)
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        browser = app.screen.query_one(TableBrowser)
+        assert shown_when_checked == [FIRST_ROWS]
+        assert browser.table.row_count == 2500
+        caption = browser.query_one("#browser-caption", Static).render().plain
+        assert "2,500 rows" in caption and "reading more" not in caption
+        assert "checking data" not in status_text(app)  # the checks ran and reported
+
+
+async def test_a_stale_converted_copy_is_set_aside_with_a_notice(workspace: Path, settle) -> None:
+    from core.convert import convert_to_parquet
+    from core.workspace import Workspace
+
+    convert_to_parquet(Workspace.open(workspace))
+    with (workspace / "transactions.csv").open("a", encoding="utf-8") as handle:
+        handle.write("C2,2024-02-03,7.00,online\n")  # edited after the conversion
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        tables = app.screen.query_one("#tables", FrameTable)
+        assert column_values(tables, "file")[0] == "transactions.csv"
+        assert column_values(tables, "rows")[0] == "5"  # the copy has 4
+        assert any("not transactions.parquet" in t and "data convert" in t for t in toasts(app))

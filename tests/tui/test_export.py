@@ -173,3 +173,35 @@ def test_the_dialog_offers_every_format_the_exporter_writes() -> None:
     assert with_format(Path("a/v1.2 results"), "md") == Path("a/v1.2 results.md")  # not a known extension
     assert file_stem("RFM", "Can't Lose Them") == "rfm-cant-lose-them"
     assert file_stem("客户", "高价值") == "客户-高价值"
+
+
+async def test_a_shareable_export_hashes_ids_and_drops_names(sample_copy: Path, settle, tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+
+    from textual.widgets import Checkbox
+
+    plain, shared = tmp_path / "plain.csv", tmp_path / "shared.csv"
+    app = LoyalistApp(sample_copy)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("enter")  # Champions' customers, with their names
+        await settle(pilot)
+        for target, shareable in ((plain, False), (shared, True)):
+            dialog = await open_export(app, pilot, settle, target)
+            dialog.query_one("#export-pseudonymise", Checkbox).value = shareable
+            await pilot.pause()
+            dialog.query_one("#export-path", Input).focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, SegmentsScreen), "the dialog closed"
+    before, after = read_csv(plain), read_csv(shared)
+    key = bytes.fromhex((sample_copy / ".loyalist" / "pseudonym.key").read_text().strip())
+    assert len(after) == len(before) > 0  # still one row per customer
+    assert "name" in before[0] and "name" not in after[0]
+    assert [r["customer_id"] for r in after] == [
+        hmac.new(key, r["customer_id"].encode(), hashlib.sha256).hexdigest()[:16] for r in before]
+    names = {r["name"] for r in before}
+    assert not any(n in shared.read_text(encoding="utf-8") for n in names)

@@ -101,3 +101,38 @@ async def test_an_empty_report_says_how_to_fill_it(settle) -> None:
         assert any("press + on a result" in t for t in toasts(app))
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Add to report", "Export report", "Reports: NPS & CSAT", "Predict: Churn risk"} <= titles
+
+
+async def test_a_shareable_report_and_its_recipe(sample_copy: Path, settle, tmp_path: Path, monkeypatch) -> None:
+    import csv
+
+    from textual.widgets import Checkbox
+
+    from tui.app import LoyalistApp
+
+    monkeypatch.chdir(tmp_path)
+    names = [r["name"] for r in csv.DictReader((sample_copy / "customers.csv").open(encoding="utf-8"))]
+    async with LoyalistApp(sample_copy).run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "plus")  # RFM segments (a recipe reruns them)
+        await settle(pilot)
+        await pilot.press("enter")  # Champions' customers, with their names
+        await settle(pilot)
+        await pilot.press("plus", "E")
+        await settle(pilot)
+        dialog = app_screen = pilot.app.screen
+        assert isinstance(app_screen, PackDialog)
+        dialog.query_one("#pack-pseudonymise", Checkbox).value = True
+        dialog.query_one("#pack-path", Input).value = str(tmp_path / "shared.html")
+        await pilot.pause()
+        dialog.query_one("#pack-recipe").focus()
+        await pilot.press("enter")  # Save recipe (the dialog stays open)
+        await settle(pilot)
+        dialog.query_one("#pack-go").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+    html = (tmp_path / "shared.html").read_text(encoding="utf-8")
+    assert "pseudonymised" in html
+    assert not [n for n in names if n in html]
+    assert [i.result.name for i in pilot.app.pack.items][0] == "segment.rfm" and len(pilot.app.pack.items) == 2
+    assert load_recipe(tmp_path / "shared.toml").pseudonymise is True

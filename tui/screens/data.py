@@ -42,6 +42,8 @@ from tui.widgets.query_bar import QueryBar
 # Rows handed to the browser. The Polars backend keeps them columnar and draws only the
 # rows in view; the cap bounds memory for a 10-million-row transactions file.
 BROWSE_ROWS = 1_000_000
+# Rows shown first, while the rest (up to BROWSE_ROWS) are read: a screenful or many.
+FIRST_ROWS = 1_000
 FINDINGS_LABEL = "Findings{} [dim](f)[/]"
 FAILURE_TITLES = {"inspect": "Could not read the tables", "validate": "Could not validate the data",
                   "rows": "Could not read the rows", "query": "Could not filter the rows",
@@ -71,6 +73,7 @@ class RowsLoaded(Message):
     frame: pl.DataFrame  # the rows shown, with their own dtypes (the backend's money is Decimal)
     query: BrowseQuery
     complete: bool  # the frame holds every row the query matches
+    first_page: bool = False  # the first FIRST_ROWS rows; the rest follow in another message
 
 
 @dataclass(eq=False)
@@ -143,6 +146,8 @@ class DataScreen(Screen):
         self.all_rows: pl.DataFrame | None = None  # every row of the table, when it fits the cap
         self.counts: Result | None = None
         self.retry: tuple[str, str] | None = None  # (mode, text) to reopen the bar with on failure
+        self.first_page_of: tuple[str, BrowseQuery] | None = None  # (table, query) of a first page shown
+        self.checks_pending = False  # validation waits for the first rows (start_checks)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -193,8 +198,15 @@ class DataScreen(Screen):
         self.set_status(f"{self.workspace.root} · reading tables…", "-busy")
         tables.loading = True
         self.query_one("#findings-list", FindingsList).loading = True
+        # The data checks start once the first rows are on screen (start_checks): on two
+        # cores they would otherwise hold up the rows an analyst opened the app to see.
+        self.checks_pending = True
         self.inspect(self.workspace)
-        self.validate(self.workspace)
+
+    def start_checks(self) -> None:
+        if self.checks_pending and self.workspace is not None:
+            self.checks_pending = False
+            self.validate(self.workspace)
 
     def forget_rows(self) -> None:
         had_counts = self.counts is not None
@@ -250,17 +262,28 @@ class DataScreen(Screen):
     def load_rows(self, ws: Workspace, table: str, query: BrowseQuery, base: pl.DataFrame | None) -> None:
         """The table's rows under `query`; from `base` (every row, already read) when given."""
         task = "query" if query.active else "rows"
+        worker = get_current_worker()
         try:
             rows, note, money = source_rows(ws, table)
-            frame = collect_query(base.lazy() if base is not None else rows, query, BROWSE_ROWS)
-            if get_current_worker().is_cancelled:
+            source = base.lazy() if base is not None else rows
+            if base is None and not query.active:  # a table just opened: a first page at once
+                first = collect_query(source, query, FIRST_ROWS)
+                if worker.is_cancelled:
+                    return
+                complete = first.height < FIRST_ROWS
+                self.post_message(RowsLoaded(ws, table, browsable(first, money=money), note, first, query,
+                                             complete, first_page=not complete))
+                if complete:
+                    return
+            frame = collect_query(source, query, BROWSE_ROWS)
+            if worker.is_cancelled:
                 return
             backend = browsable(frame, money=money)
         except Exception as exc:
             error = describe_error(exc)
             self.post_message(TaskFailed(ws, task, f"{table}: {error}" if task == "rows" else error))
             return
-        if not get_current_worker().is_cancelled:
+        if not worker.is_cancelled:
             self.post_message(RowsLoaded(ws, table, backend, note, frame, query, frame.height < BROWSE_ROWS))
 
     @work(thread=True, exclusive=True, group="frequency", exit_on_error=False)
@@ -289,6 +312,8 @@ class DataScreen(Screen):
         tables.loading = False
         if tables.row_count:
             self.select_table(tables.highlighted_key)
+        if self.current_table is None:  # no rows to wait for
+            self.start_checks()
 
     @on(Validated)
     async def show_findings(self, message: Validated) -> None:
@@ -309,14 +334,21 @@ class DataScreen(Screen):
         if message.workspace is not self.workspace or message.table != self.current_table:
             return
         column = self.cursor_column()  # None for a new table; a requery keeps the cursor's column
+        browser = self.query_one(TableBrowser)
+        # The rest of the rows after a first page: the cursor stays where the analyst moved it.
+        rest = self.first_page_of == (message.table, message.query) and not message.first_page
+        cursor = browser.table.cursor_coordinate if rest and browser.table is not None else None
+        self.first_page_of = (message.table, message.query) if message.first_page else None
         self.query_state, self.rows, self.retry = message.query, message.frame, None
         if not message.query.active and message.complete:
             self.all_rows = message.frame  # later queries run on it instead of re-reading the file
-        browser = self.query_one(TableBrowser)
         await browser.show(message.backend, self.caption(message))
         browser.loading = False
-        if column in message.frame.columns and browser.table is not None:
+        if cursor is not None and browser.table is not None:
+            browser.table.move_cursor(row=cursor.row, column=cursor.column)
+        elif column in message.frame.columns and browser.table is not None:
             browser.table.move_cursor(column=message.frame.columns.index(column))
+        self.start_checks()
 
     @on(FrequencyLoaded)
     async def show_counts(self, message: FrequencyLoaded) -> None:
@@ -337,6 +369,7 @@ class DataScreen(Screen):
             return
         self.notify(message.error, title=FAILURE_TITLES[message.task], severity="error",
                     timeout=10, markup=False)
+        self.start_checks()  # the checks were waiting for rows that will not come
         if message.task == "inspect":
             self.query_one("#tables", FrameTable).loading = False
             self.set_status(f"{message.workspace.root}: {message.error}", "-error")
@@ -377,8 +410,10 @@ class DataScreen(Screen):
             rows = (f"first {shown:,} of {total:,} rows" if shown < total
                     else present.plural(total, "row"))
         # the query goes first: at 80 columns the end of the caption is cut off
+        if message.first_page:
+            rows = f"first {shown:,} of {total:,} rows (reading more…)"
         parts = [message.table, rows, message.query.describe(), info.get("file", ""),
-                 present.plural(message.backend.column_count, "column"), message.note]
+                 present.read_as(info), present.plural(message.backend.column_count, "column"), message.note]
         return " · ".join(p for p in parts if p)
 
     # -- selection ------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The Export dialog: choose a format (and a table, for one-table formats) and a file;
 the Result on screen is written by core.export.write_result in a thread worker.
 
+"Shareable" writes the result pseudonymised (core.privacy): customer ids hashed with the
+workspace's key, names, emails and phone numbers dropped, small counts blanked.
 An existing file is never replaced silently: the dialog asks to overwrite it or proposes
 a free name. Errors (no such folder, no permission) stay in the dialog to be fixed.
 """
@@ -18,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from core.export import TABLE_FORMATS, write_result
 from tui.export import DESCRIPTIONS, EXTENSIONS, Exportable, format_of, free_path, with_format
@@ -43,10 +45,11 @@ class _WriteFailed(Message):
 class ExportDialog(ModalScreen[Path | None]):
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, item: Exportable, folder: Path) -> None:
+    def __init__(self, item: Exportable, folder: Path, workspace_root: Path | None = None) -> None:
         super().__init__()
         self.item = item
         self.folder = folder
+        self.workspace_root = workspace_root  # where the pseudonym key is kept
         self.writing = False
         self.confirming: Path | None = None  # the existing file the user is asked about
 
@@ -68,6 +71,8 @@ class ExportDialog(ModalScreen[Path | None]):
                 yield Label("File", classes="export-label")
                 path = free_path(self.folder / f"{self.item.stem}{EXTENSIONS[fmt]}")
                 yield Input(str(path), id="export-path", select_on_focus=False)
+            yield Checkbox("Shareable: hash ids, drop names/emails/phones, blank small counts",
+                           id="export-pseudonymise")
             yield Static(HINT, id="export-message")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-go")
@@ -177,16 +182,30 @@ class ExportDialog(ModalScreen[Path | None]):
     def write(self, path: Path, *, force: bool) -> None:
         self.writing = True
         self.say(f"Writing {path}…", "-busy")
-        self._write(path, self.fmt, self.table if self.fmt in TABLE_FORMATS else None, force)
+        shareable = self.query_one("#export-pseudonymise", Checkbox).value
+        self._write(path, self.fmt, self.table if self.fmt in TABLE_FORMATS else None, force, shareable)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _write(self, path: Path, fmt: str, table: str | None, force: bool) -> None:
+    def _write(self, path: Path, fmt: str, table: str | None, force: bool, shareable: bool = False) -> None:
         try:
-            written = write_result(self.item.result, path, force=force, fmt=fmt, table=table)
+            result = self.item.result
+            if shareable:
+                from core.privacy import pseudonymise
+
+                result = pseudonymise(result, self._key)
+            written = write_result(result, path, force=force, fmt=fmt, table=table)
         except Exception as exc:  # shown in the dialog, never a crash
             self.post_message(_WriteFailed(path, describe_error(exc), path.exists() and not force))
             return
         self.post_message(_Written(written))
+
+    def _key(self) -> bytes:
+        from core.errors import InputError
+        from core.privacy import load_or_create_key
+
+        if self.workspace_root is None:
+            raise InputError("no workspace is open to keep the pseudonym key in", fix="open a workspace first")
+        return load_or_create_key(self.workspace_root)
 
     @on(_Written)
     def written(self, message: _Written) -> None:

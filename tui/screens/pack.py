@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from tui.export import Pack, format_of, free_path, with_format
@@ -72,6 +72,7 @@ class PackDialog(ModalScreen[Path | None]):
                 yield Label("File", classes="export-label")
                 yield Input(str(free_path(self.folder / "loyalist-report.html")), id="pack-path",
                             select_on_focus=False)
+            yield Checkbox("Shareable: hash ids, drop names/emails/phones, blank small counts", id="pack-pseudonymise")
             yield Static(HINT, id="pack-message")
             with Horizontal(id="pack-buttons", classes="dialog-buttons"):
                 yield Button("Export", variant="primary", id="pack-go")
@@ -211,23 +212,43 @@ class PackDialog(ModalScreen[Path | None]):
         self.writing = True
         self.say(f"Writing {path}…", "-busy")
         # Everything the worker needs is read here, on the UI thread.
-        self._write(path, what, self.fmt, force, list(self.pack.items), self.pack.title, self.target().name)
+        shareable = self.query_one("#pack-pseudonymise", Checkbox).value
+        self._write(path, what, self.fmt, force, list(self.pack.items), self.pack.title, self.target().name,
+                    shareable)
 
     @work(thread=True, exclusive=True, group="pack", exit_on_error=False)
-    def _write(self, path: Path, what: str, fmt: str, force: bool, items: list, title: str, report: str) -> None:
+    def _write(self, path: Path, what: str, fmt: str, force: bool, items: list, title: str, report: str,
+               shareable: bool = False) -> None:
         try:
             if what == "report":
                 from core.export import write_bundle
 
-                written = write_bundle([i.result for i in items], path, title=title, fmt=fmt, force=force)
+                results = [i.result for i in items]
+                if shareable:  # one key for every section, so they join (core.privacy)
+                    from functools import cache
+
+                    from core.privacy import pseudonymise
+
+                    key = cache(self._key)
+                    results = [pseudonymise(r, key) for r in results]
+                written = write_bundle(results, path, title=title, fmt=fmt, force=force)
             else:
-                written = self._write_recipe(path, items, title, report, force)
+                written = self._write_recipe(path, items, title, report, force, shareable)
         except Exception as exc:  # shown in the dialog, never a crash
             self.post_message(_WriteFailed(path, what, describe_error(exc), path.exists() and not force))
             return
         self.post_message(_Written(written, what))
 
-    def _write_recipe(self, path: Path, items: list, title: str, report: str, force: bool) -> Path:
+    def _key(self) -> bytes:
+        from core.errors import InputError
+        from core.privacy import load_or_create_key
+
+        if self.workspace is None:
+            raise InputError("no workspace is open to keep the pseudonym key in", fix="open a workspace first")
+        return load_or_create_key(Path(self.workspace.root))
+
+    def _write_recipe(self, path: Path, items: list, title: str, report: str, force: bool,
+                      shareable: bool = False) -> Path:
         """The recipe beside the report: its output is the report's name, its workspace this one."""
         from core.errors import InputError
         from core.export import safe_write
@@ -241,6 +262,8 @@ class PackDialog(ModalScreen[Path | None]):
         if self.workspace is not None:
             workspace = os.path.relpath(Path(self.workspace.root).resolve(), path.parent.resolve())
         text = recipe_text(title, steps, output=report, workspace=workspace)
+        if shareable:  # top-level settings go before the first [table]
+            text = "pseudonymise = true  # a shareable report (loyalist export run --pseudonymise)\n" + text
         return safe_write(path, lambda p: p.write_text(text, encoding="utf-8"), force=force)
 
     @on(_Written)

@@ -16,13 +16,17 @@ from textual.widgets import Static
 from textual_fastdatatable import DataTable
 from textual_fastdatatable.backend import PolarsBackend
 
+from core.export.display import printable, printable_frame
+
 MAX_COLUMN_WIDTH = 40  # long comments should not push every other column off screen
 
 
 def browsable(frame: pl.DataFrame, money: Sequence[str] = ()) -> PolarsBackend:
     """The backend for `frame`, built in a worker thread with its column widths measured,
     so the UI thread only draws the rows in view. `money` columns show two decimals
-    (as Decimals: the table prints floats to six significant digits, 1.23457e+06)."""
+    (as Decimals: the table prints floats to six significant digits, 1.23457e+06).
+    Control characters in text and column names are replaced here, once, in Polars."""
+    frame = printable_frame(frame)
     if money:
         frame = frame.with_columns(pl.col(money).round(2).cast(pl.Decimal(38, 2), strict=False))
     backend = PolarsBackend.from_dataframe(frame)
@@ -44,7 +48,7 @@ class TableBrowser(Vertical):
         return found.first() if found else None
 
     def set_caption(self, text: str) -> None:
-        self.query_one("#browser-caption", Static).update(Text(text))
+        self.query_one("#browser-caption", Static).update(Text(printable(text)))
 
     async def show(self, backend: PolarsBackend, caption: str) -> None:
         had_focus = self.table is not None and self.table.has_focus
@@ -58,4 +62,4 @@ class TableBrowser(Vertical):
 
     async def show_message(self, text: str) -> None:
         await self.query("DataTable, .placeholder").remove()
-        await self.mount(Static(Text(text), classes="placeholder"))
+        await self.mount(Static(Text(printable(text)), classes="placeholder"))

@@ -7,6 +7,8 @@ import polars as pl
 from rich.text import Text
 from textual.widgets import Label, ListItem, ListView
 
+from core.export.display import printable
+
 
 def finding_text(row: dict) -> Text:
     shown = row["rows"].split(", ") if row["rows"] else []
@@ -14,13 +16,13 @@ def finding_text(row: dict) -> Text:
     if shown:  # spreadsheet row numbers; only the first few are listed
         first = "first: " if row["count"] > len(shown) else ""
         count += f" ({first}{'row' if len(shown) == 1 else 'rows'} {row['rows']})"
-    where = " · ".join(p for p in (row["table"], row["column"]) if p)
+    where = printable(" · ".join(p for p in (row["table"], row["column"]) if p))
     text = Text()
     text.append(f"{row['severity'].upper():<8}", style="bold")
     text.append(f"{where} · {count}\n")
-    text.append(f"{row['message']}.")
+    text.append(f"{printable(row['message'])}.")
     if row["fix"]:
-        text.append(f" Fix: {row['fix']}.", style="italic")
+        text.append(f" Fix: {printable(row['fix'])}.", style="italic")
     return text
 
 
@@ -37,4 +39,4 @@ class FindingsList(ListView):
 
     async def show_message(self, text: str) -> None:
         await self.clear()
-        await self.append(ListItem(Label(Text(text))))
+        await self.append(ListItem(Label(Text(printable(text)))))

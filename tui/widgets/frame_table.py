@@ -14,9 +14,12 @@ import polars as pl
 from rich.text import Text
 from textual.widgets import DataTable
 
+from core.export.display import printable
+
 
 def cell(value: Any) -> Text:
-    """A value as display text; Text (not str) so user data is never read as markup."""
+    """A value as display text; Text (not str) so user data is never read as markup, and
+    control characters replaced so it never steers the terminal."""
     if value is None:
         return Text("–", style="dim")
     if isinstance(value, bool):
@@ -27,7 +30,7 @@ def cell(value: Any) -> Text:
         return Text(f"{value:,.2f}", justify="right")
     if isinstance(value, (dt.date, dt.datetime)):
         return Text(value.isoformat())
-    return Text(str(value))
+    return Text(printable(str(value)))
 
 
 class FrameTable(DataTable):
@@ -50,7 +53,7 @@ class FrameTable(DataTable):
         labels = labels or {}
         self.clear(columns=True)
         for name in frame.columns:
-            self.add_column(Text(labels.get(name, name), style="bold"), key=name)
+            self.add_column(Text(printable(labels.get(name, name)), style="bold"), key=name)
         for row in frame.iter_rows(named=True):
             key = str(row[self.key_column]) if self.key_column else None
             self.add_row(*(cell(v) for v in row.values()), key=key)

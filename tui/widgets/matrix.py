@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.widgets import DataTable
 
+from core.export.display import printable
 from tui.widgets.bars import fit
 
 HEADER_WIDTH = 11  # header lines are cut to this many cells; full names are in the row labels
@@ -20,7 +21,7 @@ MAX_SHADE = 0.85
 def header_label(name: str) -> Text:
     """A segment name on at most two short lines ("Potential" / "Loyalists"), measured in
     terminal cells so Chinese names are cut at the same width as Latin ones."""
-    words, lines = name.split(), [""]
+    words, lines = printable(name).split(), [""]
     for word in words:
         candidate = f"{lines[-1]} {word}".strip()
         if cell_len(candidate) <= HEADER_WIDTH or not lines[-1]:
@@ -55,7 +56,7 @@ class MatrixTable(DataTable):
         share_rows = {row["from_segment"]: row for row in shares.iter_rows(named=True)}
         for row in counts.iter_rows(named=True):
             source = row["from_segment"]
-            cells = [Text(source, style="bold")]
+            cells = [Text(printable(source), style="bold")]
             for name in targets:
                 share = share_rows.get(source, {}).get(name)
                 cells.append(self._cell(row[name], share, background, heat_color))

@@ -26,7 +26,7 @@ from textual_fastdatatable import DataTable as FastDataTable
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.export import columns as k
-from core.export.display import column_formatter, format_value, label
+from core.export.display import column_formatter, format_value, label, printable
 from core.result import Result, jsonable
 from tui.widgets.browser import browsable
 from tui.widgets.charts import ChartView, Plot, safe_plot
@@ -200,9 +200,9 @@ class ResultView(Vertical):
             self.focus_content()
 
     def _summary(self, prepared: Prepared) -> TabPane:
-        parts: list[Static] = [Static(Text(prepared.result.title, style="bold"), classes="result-title"),
+        parts: list[Static] = [Static(Text(printable(prepared.result.title), style="bold"), classes="result-title"),
                                Static(FigureGrid(prepared.figures), classes="result-figures")]
-        parts += [Static(Text(p), classes="result-note") for p in prepared.paragraphs]
+        parts += [Static(Text(printable(p)), classes="result-note") for p in prepared.paragraphs]
         if prepared.params:
             parts.append(Static(Text(prepared.params), classes="result-params"))
         return TabPane("Summary", VerticalScroll(*parts, classes="result-scroll"), id="summary")
@@ -216,7 +216,7 @@ class ResultView(Vertical):
         """A readable message in place of the result: severity is information, warning or error."""
         self.prepared = None
         await self.remove_children()
-        notice = Static(Text(text), classes=f"result-notice -{severity}")
+        notice = Static(Text(printable(text)), classes=f"result-notice -{severity}")
         notice.border_title = title or None
         await self.mount(notice)
 

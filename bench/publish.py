@@ -1,0 +1,156 @@
+"""`python -m bench.publish`: the speed figures in README.md and bench/RESULTS.md, generated.
+
+Every published figure is a ratio from one `python -m bench.sidebyside` run on one
+machine (bench/results/sidebyside.json), never typed by hand: this writes the text between
+the `<!-- sidebyside:start -->` and `<!-- sidebyside:end -->` markers of both files.
+`--check` only compares, and fails when the files do not say what the JSON says
+(tests/test_bench_publish.py runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS_JSON = BENCH / "results" / "sidebyside.json"
+START, END = "<!-- sidebyside:start -->", "<!-- sidebyside:end -->"
+
+WHAT = {
+    "help": "`loyalist --help`",
+    "rfm": "`segment rfm --output x.parquet` from Parquet",
+    "rfm-csv": "`segment rfm --output x.parquet` from CSV",
+    "heavy": "",
+}
+PEER = {
+    "import typer": "`python -c \"import typer\"`",
+    "polars": "a bare Polars script (the floor)",
+    "duckdb": "DuckDB SQL",
+    "pandas": "pandas",
+    "polars-csv": "a bare Polars script over the CSV",
+    "polars rfm": "the bare-Polars RFM floor",
+}
+
+
+def times(ratio: float) -> str:
+    """2.1 -> "2.1x the peer's time"; 0.4 -> "0.40x (2.5x faster)"."""
+    if ratio >= 1:
+        return f"{ratio:.1f}x"
+    return f"{ratio:.2f}x ({1 / ratio:.1f}x faster)"
+
+
+def size_label(record: dict) -> str:
+    return f"{record['transactions'] / 1e6:.1f}M tx, {record['customers'] / 1e3:,.0f}k customers"
+
+
+def measured_on(meta: dict) -> str:
+    return (f"{meta.get('cores')} cores ({meta.get('cpu', 'unknown CPU')}, "
+            f"{meta.get('memory_gb', '?')} GB), Polars {meta.get('polars')}, "
+            f"pandas {meta.get('pandas', '-')}, DuckDB {meta.get('duckdb', '-')}, "
+            f"Python {meta.get('python')}, {meta.get('time', '')[:10]}, "
+            f"load average {meta.get('load_average', [0])[0]:.1f} at the start; "
+            f"{meta.get('repeat')} alternating runs each, medians")
+
+
+def _usable(records: list[dict]) -> list[dict]:
+    return [r for r in records if r["ok"] and r["ratio"] and r["same_answer"] is not False]
+
+
+def readme_block(data: dict) -> str:
+    """A short table for the README: the headline comparisons at the largest size measured."""
+    records = _usable(data["comparisons"])
+    lines = [
+        f"Measured side by side by `python -m bench.sidebyside`: {measured_on(data['meta'])}. "
+        "Each command is a fresh process writing its result to a file, start-up included; "
+        "each peer computes the same customers, scores and segments (checked). "
+        "A ratio above 1 means Loyalist takes longer.",
+        "",
+        "| what | size | Loyalist | peer | Loyalist / peer |",
+        "|---|---|---|---|---|",
+    ]
+    for r in records:
+        if r["comparison"] == "heavy":
+            continue
+        size = "-" if r["comparison"] == "help" else size_label(r)
+        lines.append(f"| {WHAT[r['comparison']]} | {size} | {r['loyalist_seconds']:.2f} s "
+                     f"| {PEER.get(r['peer'], r['peer'])}: {r['peer_seconds']:.2f} s "
+                     f"| {times(r['ratio'])} |")
+    heavy = [r for r in records if r["comparison"] == "heavy"]
+    if heavy:
+        largest = max(r["transactions"] for r in heavy)
+        heavy = [r for r in heavy if r["transactions"] == largest]
+        spread = ", ".join(f"{r['loyalist'].split(' ', 1)[1]} {times(r['ratio'])}" for r in heavy)
+        lines += ["", f"Each report and model beside the bare-Polars RFM floor at "
+                      f"{size_label(heavy[0])}: {spread}."]
+    failed = [r for r in data["comparisons"] if r not in records]
+    if failed:
+        lines += ["", "Not comparable in this run: " + "; ".join(
+            f"{r['comparison']} {r['size']} vs {r['peer']} "
+            f"({'different answer' if r['same_answer'] is False else r['error'] or 'failed'})"
+            for r in failed) + "."]
+    return "\n".join(lines)
+
+
+def results_block(data: dict) -> str:
+    """Every comparison with its runs and peak memory, for bench/RESULTS.md."""
+    lines = [
+        f"From `bench/results/sidebyside.json`: {measured_on(data['meta'])}; the run took "
+        f"{data['meta'].get('bench_seconds', 0):.0f} s.",
+        "",
+        "| comparison | size | Loyalist | s | peak MB | peer | s | peak MB | ratio | same answer |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in data["comparisons"]:
+        same = {True: "yes", False: "**no**", None: "-"}[r["same_answer"]]
+        ratio = times(r["ratio"]) if r["ratio"] else f"failed: {r['error']}"
+        ours = f"{r['loyalist_seconds']:.2f}" if r["loyalist_seconds"] else "-"
+        theirs = f"{r['peer_seconds']:.2f}" if r["peer_seconds"] else "-"
+        lines.append(f"| {r['comparison']} | {r['size']} | {r['loyalist']} | {ours} "
+                     f"| {r['loyalist_peak_mb']:,.0f} | {r['peer']} | {theirs} "
+                     f"| {r['peer_peak_mb']:,.0f} | {ratio} | {same} |")
+    return "\n".join(lines)
+
+
+def replace_block(text: str, block: str, path: Path) -> str:
+    if START not in text or END not in text:
+        raise SystemExit(f"{path}: no {START} ... {END} markers to write between")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{block}\n{END}{tail}"
+
+
+def targets(data: dict, root: Path = ROOT) -> dict[Path, str]:
+    """Each file and the text it should have."""
+    out = {}
+    for path, block in ((root / "README.md", readme_block(data)),
+                        (root / "bench" / "RESULTS.md", results_block(data))):
+        out[path] = replace_block(path.read_text(encoding="utf-8"), block, path)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.publish", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, default=RESULTS_JSON)
+    parser.add_argument("--check", action="store_true", help="fail if the files are out of date")
+    args = parser.parse_args(argv)
+    data = json.loads(args.json.read_text(encoding="utf-8"))
+    stale = []
+    for path, text in targets(data).items():
+        if path.read_text(encoding="utf-8") != text:
+            stale.append(path)
+            if not args.check:
+                path.write_text(text, encoding="utf-8")
+    if args.check and stale:
+        print("out of date with " + str(args.json) + ": " + ", ".join(map(str, stale))
+              + " (run python -m bench.publish)", file=sys.stderr)
+        return 1
+    for path in stale:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

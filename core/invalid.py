@@ -1,0 +1,89 @@
+"""What an analysis does with invalid rows: the scoped check before it runs.
+
+An analysis is stopped only by errors in the tables it reads: the tables its registry
+entry needs, and those it uses that the workspace has (core.registry.run calls
+`checked_workspace` for every analysis). Per table, loyalist.toml's `on_invalid` (or
+`--skip-invalid` for every table) says what a row that breaks an error rule does:
+
+- "error" (the default): errors in a needed table stop the analysis (exit 2, rows named);
+  a table it only uses (survey for the channel report) is left out of it instead, and the
+  result's notes say which table and why, so bad NPS answers never stop a revenue report.
+- "skip": the rows are left out and counted in the result's notes (and so in every
+  export that carries notes), per rule with the first rows.
+
+Errors no row can be left out for (a missing required column, an empty table) always stop
+an analysis that needs the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core.errors import MissingTableError
+from core.validate import ERROR, Finding, raise_for_errors, valid_rows, validate
+from core.workspace import Workspace
+
+ERROR_POLICY, SKIP_POLICY = "error", "skip"
+WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})
+
+
+@dataclass(frozen=True)
+class Checked:
+    ws: Workspace  # the workspace as this analysis sees it: valid rows, tables left out
+    read: tuple[str, ...]  # the tables it reads
+    notes: tuple[str, ...]  # what was left out, and why
+    skipped: int = 0  # rows left out under on_invalid = "skip"
+
+
+def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], analysis: str) -> Checked:
+    """Check the tables an analysis reads and apply each table's on_invalid policy."""
+    needs = tuple(needs)
+    for table in needs:
+        if not ws.has(table):
+            raise MissingTableError(table, analysis, str(ws.root))
+    read = (*needs, *(t for t in uses if ws.has(t)))
+    if not read:
+        return Checked(ws, (), ())
+    by_table: dict[str, list[Finding]] = {}
+    for finding in validate(ws, tables=read, errors_only=True):
+        if finding.severity == ERROR:
+            by_table.setdefault(finding.table, []).append(finding)
+    left_out: set[str] = set()
+    frames, notes, skipped = {}, [], 0
+    for table in read:
+        errors = by_table.get(table)
+        if not errors:
+            continue
+        whole = any(f.rule in WHOLE_TABLE_RULES for f in errors)
+        if ws.on_invalid(table) == SKIP_POLICY and not whole:
+            frames[table], count = valid_rows(ws, table)
+            skipped += count
+            notes.append(_skipped_note(ws, table, count, errors))
+        elif table not in needs:
+            left_out.add(table)
+            notes.append(_left_out_note(ws, table, errors))
+        else:
+            raise_for_errors(errors)
+    view = ws.view(left_out=left_out, frames=frames) if left_out or frames else ws
+    return Checked(view, tuple(t for t in read if t not in left_out), tuple(notes), skipped)
+
+
+def _rules_text(errors: list[Finding]) -> str:
+    return "; ".join(f"{f.message}: {f.count} row{'' if f.count == 1 else 's'}" + (f" ({', '.join(map(str, f.rows))}"
+                                                        f"{', ...' if f.count > len(f.rows) else ''})"
+                                                        if f.rows else "")
+                     for f in errors)
+
+
+def _skipped_note(ws: Workspace, table: str, count: int, errors: list[Finding]) -> str:
+    name = ws.sources[table].path.name
+    rows = "1 row" if count == 1 else f"{count} rows"
+    return f"{rows} of {name} left out as invalid (on_invalid = \"skip\"): {_rules_text(errors)}"
+
+
+def _left_out_note(ws: Workspace, table: str, errors: list[Finding]) -> str:
+    name = ws.sources[table].path.name
+    return (f"the {table} table ({name}) was left out of this analysis because it has errors: "
+            f"{_rules_text(errors)}. Correct them (loyalist data validate), or set on_invalid = \"skip\" "
+            f"under [tables.{table}] in loyalist.toml (or pass --skip-invalid) to use its valid rows")
