@@ -35,7 +35,8 @@ MEASURES = ("precision", "recall", "map", "ndcg", "hit_rate")
 
 def evaluate(ws, *, train_until: dt.date | None = None, test_days: int = 90, k: int = 10,
              methods: Sequence[str] | None = None, by: str | None = None, similarity: str = "cosine",
-             neighbours: int = 50, confidence: float = 0.95, as_of: dt.date | None = None) -> Result:
+             neighbours: int = 50, factors: int = 8, confidence: float = 0.95,
+             as_of: dt.date | None = None) -> Result:
     from core.features import default_as_of
 
     tx = ws.scan("transactions")
@@ -48,13 +49,13 @@ def evaluate(ws, *, train_until: dt.date | None = None, test_days: int = 90, k: 
 
         segments = customer_segments(ws, by, split)
     return evaluate_split(tx, train_until=split, test_days=test_days, k=k, methods=methods, segments=segments,
-                          by=by, similarity=similarity, neighbours=neighbours, confidence=confidence,
-                          as_of=last, where=where)
+                          by=by, similarity=similarity, neighbours=neighbours, factors=factors,
+                          confidence=confidence, as_of=last, where=where)
 
 
 def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 90, k: int = 10,
                    methods: Sequence[str] | None = None, segments: pl.DataFrame | None = None,
-                   by: str | None = None, similarity: str = "cosine", neighbours: int = 50,
+                   by: str | None = None, similarity: str = "cosine", neighbours: int = 50, factors: int = 8,
                    confidence: float = 0.95, as_of: dt.date | None = None, where: str = "transactions") -> Result:
     methods = list(dict.fromkeys(methods or METHODS))
     unknown = [m for m in methods if m not in METHODS]
@@ -80,7 +81,8 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
     rows = relevant["customer"].unique().sort().to_numpy()
     scored, recommended = [], {}
     for method in methods:  # three methods, not rows
-        picks, _, _ = fit_and_pick(method, train, rows, k, similarity=similarity, neighbours=neighbours)
+        picks, _, _ = fit_and_pick(method, train, rows, k, similarity=similarity, neighbours=neighbours,
+                                   factors=factors)
         recs = pl.DataFrame({"customer": rows[picks.row].astype(np.int64), "rank": picks.rank,
                              "item": picks.item})
         recommended[method] = recs
@@ -113,7 +115,8 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
         charts=(Chart("bar", f"Top-{k} accuracy by method", "metrics", x="method",
                       y=("precision", "recall", "ndcg", "hit_rate")),),
         params={"as_of": as_of, "train_until": train_until, "test_days": test_days, "k": k, "methods": methods,
-                "by": by, "similarity": similarity, "neighbours": neighbours, "confidence": confidence},
+                "by": by, "similarity": similarity, "neighbours": neighbours, "factors": factors,
+                "confidence": confidence},
         notes=tuple(notes),
     )
 

@@ -31,7 +31,7 @@ METHOD_TITLES = {"item_item": "item-item CF", "als": "ALS (implicit)", "populari
 MAX_ITEMS = 200_000
 
 
-def make_model(method: str, *, similarity: str = "cosine", neighbours: int = 50, factors: int = 32):
+def make_model(method: str, *, similarity: str = "cosine", neighbours: int = 50, factors: int = 8):
     if method == "item_item":
         return ItemItem(similarity=similarity, neighbours=neighbours)
     if method == "als":
@@ -84,18 +84,18 @@ def _sorted(picks: Picks) -> Picks:
 
 
 def recommend(ws, *, method: str = "item_item", n: int = 10, customers: Sequence[str] | None = None,
-              similarity: str = "cosine", neighbours: int = 50, as_of: dt.date | None = None,
+              similarity: str = "cosine", neighbours: int = 50, factors: int = 8, as_of: dt.date | None = None,
               since: dt.date | None = None) -> Result:
     tx = ws.scan("transactions")
     where = str(ws.sources["transactions"].path) if "transactions" in ws.sources else "transactions"
     purchases = read_purchases(tx, level="product", as_of=as_of, since=since, where=where)
     return recommend_for(purchases, method=method, n=n, customers=customers, similarity=similarity,
-                         neighbours=neighbours, since=since)
+                         neighbours=neighbours, factors=factors, since=since)
 
 
 def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 10,
                   customers: Sequence[str] | None = None, similarity: str = "cosine", neighbours: int = 50,
-                  since: dt.date | None = None) -> Result:
+                  factors: int = 8, since: dt.date | None = None) -> Result:
     purchases, dropped = capped(purchases)
     notes = []
     if dropped:
@@ -103,7 +103,7 @@ def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 1
                      "the most customers are)")
     rows = _rows_of(purchases, customers)
     picks, model, popularity = fit_and_pick(method, purchases, rows, n, similarity=similarity,
-                                            neighbours=neighbours)
+                                            neighbours=neighbours, factors=factors)
     table = pick_table(picks, rows, purchases, method, model, popularity)
     fallback = table.filter(pl.col("source") == "popularity")["customer_id"].n_unique() if method != "popularity" else 0
     if fallback:
@@ -124,7 +124,8 @@ def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 1
                   "products_recommended": table["product_id"].n_unique(), "catalogue_coverage_share": coverage},
         params={"as_of": purchases.as_of, "since": since, "method": method, "n": n,
                 "similarity": similarity if method == "item_item" else None,
-                "neighbours": neighbours if method == "item_item" else None},
+                "neighbours": neighbours if method == "item_item" else None,
+                "factors": factors if method == "als" else None},
         notes=tuple(notes),
     )
 

@@ -186,7 +186,7 @@ def _lookup(matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 class ImplicitALS:
     """Alternating least squares for implicit feedback, from the `implicit` library."""
 
-    def __init__(self, factors: int = 32, regularization: float = 0.05, iterations: int = 15,
+    def __init__(self, factors: int = 8, regularization: float = 10.0, iterations: int = 20,
                  random_state: int = 0) -> None:
         self.factors = factors
         self.regularization = regularization
