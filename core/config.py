@@ -9,6 +9,8 @@ loyalist.toml example lists every key declared here (tests/core/test_config.py c
     file, encoding, delimiter, decimal, thousands, date_format, sheet, on_invalid
     [tables.<table>.columns]  canonical column = "header in the file"
     [tables.<table>.ranges]   column or pattern = [low, high]
+    url, table, query         a table in a database (core.database)
+    [source] url              the database the tables are in
     [segments.rfm_map]        segment = { r = [low, high], f = [low, high] }
     time_zone                 top level: the IANA zone times with an offset are shown in
 """
@@ -56,6 +58,11 @@ TABLE_KEYS: dict[str, Key] = {k.name: k for k in (
         example='{ customer_id = "CustID" }'),
     Key("ranges", RANGES, "allowed answers of a score column or pattern: [low, high]",
         example='{ "loy_*" = [1, 7] }'),
+    Key("url", TEXT, "the database holding this table, when not [source]'s (core.database)",
+        example='"duckdb:///shop.duckdb"'),
+    Key("table", TEXT, "the table in the database (default: the table's own name)", example='"sales.orders"'),
+    Key("query", TEXT, "a SELECT giving the table, instead of a table name",
+        example='"SELECT * FROM sales.orders WHERE shop = 3"'),
 )}
 
 # Keys at the top of the file, before any [section]
@@ -65,6 +72,9 @@ TOP_KEYS: dict[str, Key] = {k.name: k for k in (
 )}
 
 SECTIONS: dict[str, dict[str, Key]] = {
+    "source": {"url": Key("url", TEXT, "the database the tables are in: duckdb:///file.duckdb, sqlite:///file.db "
+                          "or postgresql://user@host/db (no password: PGPASSWORD or ~/.pgpass)",
+                          example='"postgresql://analyst@localhost/shop"')},
     "tables": {t: Key(t, TABLE, f"how the {t} table is read") for t in c.TABLE_NAMES},
     "segments": {"rfm_map": Key("rfm_map", TABLE, "the R x F segment map: name = { r = [lo, hi], "
                                 "f = [lo, hi] }", example="{ Best = { r = [4, 5], f = [3, 5] } }")},
@@ -106,7 +116,13 @@ def check_config(config: dict[str, Any], where: str) -> None:
             if name not in SECTIONS[section]:
                 raise _unknown(f"{'table' if section == 'tables' else 'key'} {name!r} in [{section}]",
                                name, SECTIONS[section], where)
-            _must_be_table(entry, f"[{section}.{name}]", where, SECTIONS[section][name].example
+            key = SECTIONS[section][name]
+            if key.kind == TEXT:
+                if not isinstance(entry, str):
+                    raise InputError(f"{name} in [{section}] must be text, not {_type(entry)} ({entry!r})",
+                                     file=where, fix=f"write it in quotes: {name} = {key.example}")
+                continue
+            _must_be_table(entry, f"[{section}.{name}]", where, key.example
                            or f"[{section}.{name}] with one key = value per line")
             if section == "tables":
                 _check_table(name, entry, where)

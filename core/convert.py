@@ -36,7 +36,9 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
     rows, todo = [], []
     for table, source in originals.sources.items():
         used = ws.sources[table]
-        if source.format == "parquet" and beside:
+        if source.database is not None:
+            rows.append(_row(table, source.path, "a table in a database: read where it is, not converted"))
+        elif source.format == "parquet" and beside:
             rows.append(_row(table, source.path, "already Parquet: read as it is"))
         elif beside and used.format == "parquet" and not force:
             status = ("up to date: the copy matches its source" if used.origin
@@ -88,6 +90,6 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
 def _row(table: str, source: Path, status: str, *, parquet: Path | None = None, rows: int | None = None,
          write_seconds: float | None = None, count_seconds: float | None = None) -> dict:
     return {"table": table, "source": source.name, "parquet": parquet.name if parquet else None,
-            "status": status, "rows": rows, "source_mb": source.stat().st_size / 1e6,
+            "status": status, "rows": rows, "source_mb": source.stat().st_size / 1e6 if source.is_file() else None,
             "parquet_mb": parquet.stat().st_size / 1e6 if parquet and parquet.exists() else None,
             "write_seconds": write_seconds, "count_seconds": count_seconds}

@@ -50,7 +50,7 @@ def inspect_workspace(ws: Workspace) -> Result:
     counts = pl.collect_all(queries)
     personal = workspace_personal_data(ws)  # names, emails, phones...: what --pseudonymise drops
     overview = pl.DataFrame([
-        {"table": t, "file": ws.sources[t].path.name, "why": ws.sources[t].why, "format": ws.sources[t].format,
+        {"table": t, "file": ws.sources[t].shown_name, "why": ws.sources[t].why, "format": ws.sources[t].format,
          "rows": counted["rows"][0], "columns": len(ws.sources[t].columns),
          "first_date": counted["first_date"][0], "last_date": counted["last_date"][0],
          **read_as(ws.sources[t]),

@@ -71,7 +71,7 @@ def validate(
                 ERROR, table, column, "missing_required_column", 1, (),
                 f"the {table} table has no {column!r} column",
                 f"rename a column to {column}, or map it in loyalist.toml under [tables.{table}.columns]",
-                str(source.rows_file)))
+                source.where))
         if source.missing_required:
             continue
         raw = ws.scan_raw(table)
@@ -95,7 +95,7 @@ def validate(
         if row["__n"] == 0:
             findings.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
                                     f"the {source.table} table has a header but no rows",
-                                    "export the table again with its data", str(source.rows_file)))
+                                    "export the table again with its data", source.where))
             continue
         offset = 2 if source.header_row else 1
         for i, rule in enumerate(rules):
@@ -103,7 +103,7 @@ def validate(
             if count:
                 rows = tuple(r + offset for r in rows_of[(q, i)])
                 findings.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
-                                        rule.message, rule.fix, str(source.rows_file)))
+                                        rule.message, rule.fix, source.where))
     if orphan_query:
         source, _ = orphan_query
         summary = collected[-1].row(0, named=True)
@@ -114,7 +114,7 @@ def validate(
                 tuple(r + offset for r in summary["rows"]),
                 "customer ids not found in the customers table (kept in the analysis)",
                 "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
-                str(source.rows_file)))
+                source.where))
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
     return sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table]))
 

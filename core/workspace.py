@@ -35,10 +35,11 @@ from typing import Any
 import polars as pl
 
 from core import contract as c
-from core import converted
+from core import converted, database
 from core.coerce import (DATE_CELL, ParseOptions, answered, check_date_format, coerce, coerce_extra,
                          detect_date_format, extra_is_numeric, needs_time_zone)
 from core.config import CONFIG_NAME, read_config
+from core.database import DatabaseTable
 from core.errors import InputError, MissingTableError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
@@ -99,6 +100,7 @@ class TableSource:
     notice: str = ""  # SourceChoice.notice
     origin: Path | None = None  # set when `path` is a current converted copy of this file
     options: dict[str, Any] = field(default_factory=dict, compare=False)  # [tables.<table>] as given
+    database: DatabaseTable | None = None  # set when the table lives in a database (core.database)
 
     @property
     def header_row(self) -> bool:
@@ -112,6 +114,15 @@ class TableSource:
     def rows_file(self) -> Path:
         """The file a finding's rows are in: the source of a converted copy, which the analyst edits."""
         return self.origin or self.path
+
+    @property
+    def where(self) -> str:
+        """Where the table's rows are, as findings and notes name it: a file, or a database table."""
+        return self.database.label if self.database else str(self.rows_file)
+
+    @property
+    def shown_name(self) -> str:
+        return self.database.label if self.database else self.path.name
 
 
 @dataclass
@@ -150,6 +161,7 @@ class Workspace:
         tables_cfg = config.get("tables", {})
         time_zone = _time_zone(config.get("time_zone"), config_path)
         files = _discover(root)
+        source_url = config.get("source", {}).get("url")
         ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
                  config_path=config_path if config_path.is_file() else None, use_converted=use_converted)
         for table in c.TABLE_NAMES:
@@ -157,6 +169,11 @@ class Workspace:
             # What a converted copy depends on: how the file is read, not what is checked afterwards.
             read_cfg = {k: v for k, v in cfg.items() if k not in CHECK_ONLY_KEYS}
             recorded = {**read_cfg, "time_zone": time_zone} if time_zone else read_cfg
+            in_database = _database_table(table, cfg, source_url, root, config_path)
+            if in_database is not None:
+                ws._add_source(table, SourceChoice(Path(in_database.database.target), "a table in the database"),
+                               cfg, recorded, in_database=in_database)
+                continue
             choice = choose_source(table, root, files.get(table, []), recorded, use_converted=use_converted)
             if choice is not None:
                 ws._add_source(table, choice, cfg, recorded)
@@ -177,7 +194,8 @@ class Workspace:
         """The file as read, with its own headers (cached per workspace, not collected)."""
         if table not in self._raw:
             source = self.sources[table]
-            self._raw[table] = scan_file(source.path, source.read)
+            self._raw[table] = (database.scan(source.database, database.sample(source.database).schema)
+                                if source.database else scan_file(source.path, source.read))
         return self._raw[table]
 
     def scan(self, table: str) -> pl.LazyFrame:
@@ -218,12 +236,13 @@ class Workspace:
 
     # -- building ----------------------------------------------------------------
 
-    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any], options: dict[str, Any]) -> None:
+    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any], options: dict[str, Any],
+                    in_database: DatabaseTable | None = None) -> None:
         path = choice.path
         checks = cfg  # ranges and on_invalid apply to a converted copy as to its source
         if choice.origin is not None:  # a converted copy: canonical names and dtypes, nothing to parse
             cfg = {}
-        fmt = file_format(path)
+        fmt = "database" if in_database else file_format(path)
         if fmt is None:
             raise InputError(f"unsupported file type {path.suffix!r}", file=str(path),
                              fix="use CSV, TSV, Parquet, JSON, NDJSON or XLSX")
@@ -246,11 +265,16 @@ class Workspace:
         parse = ParseOptions(decimal=numbers.decimal if numbers else ".",
                              thousands=numbers.thousands if numbers else None,
                              date_format=date_format, clean_text=fmt != "parquet", time_zone=time_zone)
-        text = text_format(path, read) if path.is_file() else None
+        text = text_format(path, read) if path.is_file() and not in_database else None
         if text is not None:  # judged once; later reads use what was judged
             read = replace(read, encoding=text.encoding, delimiter=text.delimiter)
-        self._raw[table] = scan_file(path, read)
+        if in_database:  # types and formats judged on the first rows; the rest pulled when collected
+            first = database.sample(in_database)
+            self._raw[table] = database.scan(in_database, first.schema)
+        else:
+            self._raw[table] = scan_file(path, read)
         schema = self._raw[table].collect_schema()
+        where = in_database.label if in_database else str(path)
         headers = list(schema.names())
         explicit = dict(cfg.get("columns", {}))
         for canonical, header in explicit.items():
@@ -260,11 +284,12 @@ class Workspace:
                                  fix=f"use one of {', '.join(col.name for col in c.TABLES[table].columns)}")
             if header not in headers:
                 raise InputError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
-                                 file=str(path), column=header,
+                                 file=where, column=header,
                                  fix=f"the file's columns are: {', '.join(headers)}")
-        matches, extras = infer_mapping(table, headers, explicit, file=str(path))
+        matches, extras = infer_mapping(table, headers, explicit, file=where)
         try:
-            sample = self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame()
+            sample = (first.head(SAMPLE_ROWS) if in_database else
+                      self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame())
         except pl.exceptions.PolarsError as exc:
             raise explain_read_error(exc, path, read) from None
         columns = []
@@ -274,15 +299,15 @@ class Workspace:
             dtype = schema[match.source]
             if kind in (c.DATE, c.DATETIME) and dtype == pl.String:
                 detail = parse.date_format or detect_date_format(
-                    self._date_sample(table, fmt, sample, match.source), file=str(path), column=match.source,
+                    self._date_sample(table, fmt, sample, match.source), file=where, column=match.source,
                     time_zone=time_zone)
             elif isinstance(dtype, pl.Datetime) and dtype.time_zone and time_zone is None:
-                raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", str(path),
+                raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", where,
                                       match.source)
             number = None
             if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
                 number = numbers or detect_number_format(
-                    answered(sample[match.source].to_list()), file=str(path), column=match.source,
+                    answered(sample[match.source].to_list()), file=where, column=match.source,
                     first_row=2 if fmt in ("csv", "xlsx") else 1)
             columns.append(ColumnMapping(match.canonical, match.source, kind, str(c.DTYPES[kind]),
                                          match.how, detail, number))
@@ -292,7 +317,7 @@ class Workspace:
             numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
             number = None
             if schema[header] == pl.String and not _looks_like_id(header):
-                number = extra_number_format(answered(sample[header].to_list()), numbers, file=str(path), column=header,
+                number = extra_number_format(answered(sample[header].to_list()), numbers, file=where, column=header,
                                              table=table_format)
                 numeric = number is not None
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
@@ -305,7 +330,7 @@ class Workspace:
         self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), (), missing, text,
                                           ranges=ranges, on_invalid=checks.get("on_invalid", "error"),
                                           why=choice.why, notice=choice.notice, origin=choice.origin,
-                                          options=dict(options))
+                                          options=dict(options), database=in_database)
 
     def _date_sample(self, table: str, fmt: str, sample: pl.DataFrame, column: str) -> list[str | None]:
         """The values a date format is judged on: the first rows, and for a spreadsheet (in memory
@@ -335,6 +360,24 @@ class Workspace:
                                  fix=f"the {table} table's number columns are: {', '.join(numeric) or 'none'}")
             ranges.update({n: (float(low), float(high), where) for n in matched})
         return tuple((n, lo, hi, how) for n, (lo, hi, how) in ranges.items())
+
+
+def _database_table(table: str, cfg: dict[str, Any], source_url: str | None, root: Path,
+                    config_path: Path) -> DatabaseTable | None:
+    """The table's place in a database, when loyalist.toml puts it in one: its own `table` or
+    `query` (with its `url` or [source]'s), or [source] alone and a table named after it."""
+    if "file" in cfg:
+        return None
+    url = cfg.get("url", source_url)
+    named = "table" in cfg or "query" in cfg
+    if url is None:
+        if named:
+            raise InputError(f"[tables.{table}] names a database table but no database", file=str(config_path),
+                             fix='add [source] url = "postgresql://user@host/db" (or duckdb:///file.duckdb), '
+                                 f"or url = ... under [tables.{table}]")
+        return None
+    found = database.table_source(cfg, url, root=root, where=str(config_path), table=table)
+    return found if named or database.exists(found) else None
 
 
 def _looks_like_id(header: str) -> bool:

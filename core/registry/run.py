@@ -149,6 +149,9 @@ def sources(ws: Workspace, tables: tuple[str, ...]) -> str:
         source = ws.sources.get(table)
         if source is None:
             continue
+        if source.database is not None:
+            files.append(source.database.label)
+            continue
         try:
             files.append(str(Path(source.path).resolve().relative_to(Path(ws.root).resolve())))
         except ValueError:
