@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from core.demo import params, tables
+from core.demo.baskets import Catalogue, Lines, draw_catalogue, draw_lines, product_index, return_lines
 from core.demo.calendar import Calendar
 from core.demo.engagement import funnel_stages
 from core.demo.marketing import (
@@ -39,11 +40,11 @@ DEFAULT_END = date(2025, 12, 31)
 MIN_CUSTOMERS = 10
 FORMATS = ("csv", "parquet")
 WORKSPACE_TABLES = ("transactions", "customers", "touchpoints", "survey", "campaigns", "experiments")
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 # One random stream per component, so changing one part leaves the others' draws alone.
 _STREAMS = ("people", "btyd", "touches", "campaigns", "lines", "returns", "customers",
-            "names", "survey", "experiments", "delphi", "engagement")
+            "names", "survey", "experiments", "delphi", "baskets", "engagement")
 
 
 def _stream(seed: int, name: str) -> np.random.Generator:
@@ -54,6 +55,7 @@ def _stream(seed: int, name: str) -> np.random.Generator:
 class Demo:
     tables: dict[str, pl.DataFrame]  # the six contract tables and "delphi"
     customer_types: pl.DataFrame  # per-customer truth
+    products: pl.DataFrame  # the catalogue (truth/products.csv)
     truth: dict[str, Any]  # planted parameters and realised counts (truth.json)
 
 
@@ -73,9 +75,12 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
     lines = order_lines(_stream(seed, "lines"), cal, pop, life, orders)
     lines.campaign = tag_campaign_orders(runs, customers, lines.cust, lines.day, lines.campaign)
     returns = draw_returns(_stream(seed, "returns"), cal, lines)
+    basket_rng = _stream(seed, "baskets")
+    catalogue = draw_catalogue(basket_rng)
+    basket = draw_lines(basket_rng, pop, lines, catalogue)
 
     ids = tables.customer_ids(customers)
-    tx = tables.transactions(cal, ids, lines, returns)
+    tx = tables.transactions(cal, ids, lines, basket, return_lines(returns, basket), catalogue)
     units = run_experiments(_stream(seed, "experiments"), cal, pop)
     out = {
         "transactions": tx,
@@ -94,9 +99,9 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
         "generator": {"version": GENERATOR_VERSION, "customers": customers, "seed": seed,
                       "start": cal.start.isoformat(), "end": cal.end.isoformat()},
         "planted": params.planted(),
-        "realised": _realised(out, pop, lines, runs),
+        "realised": _realised(out, pop, lines, runs, basket, catalogue),
     }
-    return Demo(out, tables.customer_truth(cal, ids, pop, life), truth)
+    return Demo(out, tables.customer_truth(cal, ids, pop, life), tables.products(catalogue), truth)
 
 
 def generate(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> dict[str, pl.DataFrame]:
@@ -124,7 +129,8 @@ def write_workspace(out_dir: str | Path, customers: int = 2000, seed: int = 7, f
     _write(demo.tables["delphi"], root / "delphi.csv", "csv")
     # The truth keeps its 4 decimals (a dropout of 0.0067 must not print as 0.01).
     _write(demo.customer_types, root / "truth" / "customer_types.csv", "csv", decimals=None)
-    written += [root / "delphi.csv", root / "truth" / "customer_types.csv"]
+    _write(demo.products, root / "truth" / "products.csv", "csv")
+    written += [root / "delphi.csv", root / "truth" / "customer_types.csv", root / "truth" / "products.csv"]
     truth_path = root / "truth" / "truth.json"
     truth_path.write_text(json.dumps(demo.truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(truth_path)
@@ -152,7 +158,7 @@ def _check(customers: int, seed: int) -> None:
 
 
 def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
-              runs: list[CampaignRun]) -> dict[str, Any]:
+              runs: list[CampaignRun], basket: Lines, catalogue: Catalogue) -> dict[str, Any]:
     """Counts of what this particular draw produced (exact, not estimates)."""
     type_counts = np.bincount(pop.type_idx, minlength=len(params.TYPES))
     campaign_rows = []
@@ -172,6 +178,26 @@ def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
         "multichannel_customers": int(pop.multichannel.sum()),
         "members": int(out["customers"]["is_member"].sum()),
         "orders": int(len(lines.cust)),
+        "order_lines": int(len(basket.order)),
         "returns": int((out["transactions"]["amount"] < 0).sum()),
+        "returned_orders": int(out["transactions"].filter(pl.col("amount") < 0)["order_id"].n_unique()),
         "campaigns": campaign_rows,
+        "complements": _complements(basket, len(lines.cust)),
     }
+
+
+def _complements(basket: Lines, orders: int) -> list[dict[str, Any]]:
+    """Each planted pair in this draw's order baskets: orders with a, with b, with both,
+    confidence P(b | a) and lift P(b | a) / P(b), exactly as counted."""
+    rows = []
+    for pair in params.COMPLEMENTS:
+        with_a = np.zeros(orders, dtype=bool)
+        with_a[basket.order[basket.product == product_index(pair.a)]] = True
+        with_b = np.zeros(orders, dtype=bool)
+        with_b[basket.order[basket.product == product_index(pair.b)]] = True
+        n_a, n_b, n_ab = int(with_a.sum()), int(with_b.sum()), int((with_a & with_b).sum())
+        confidence = n_ab / n_a if n_a else None
+        rows.append({"a": pair.a, "b": pair.b, "add_prob": pair.add_prob, "orders_with_a": n_a,
+                     "orders_with_b": n_b, "orders_with_both": n_ab, "confidence": confidence,
+                     "lift": confidence / (n_b / orders) if confidence is not None and n_b else None})
+    return rows

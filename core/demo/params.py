@@ -280,6 +280,59 @@ class DelphiPanel:
 DELPHI = DelphiPanel()
 
 
+@dataclass(frozen=True)
+class Complement:
+    """A planted complementary pair: an order holding `a` also gets `b` with chance `add_prob`."""
+
+    a: str  # product ids, e.g. "ELE-003" (category prefix, rank in the category)
+    b: str
+    add_prob: float
+
+
+@dataclass(frozen=True)
+class Baskets:
+    """Order baskets: each order (value, channel and first line's category as drawn above)
+    gets lines of products; the order value is split over its lines by list price x quantity."""
+
+    extra_lines_mean: float = 0.7  # lines per order = 1 + min(Poisson(0.7), max_extra_lines)
+    max_extra_lines: int = 5
+    extra_quantity_mean: float = 0.3  # quantity of a further line = 1 + Poisson(0.3)
+    favourites_per_category: int = 4  # per customer type: products 21 + t + 6j (j = 0..3) of each category
+    favourite_first_rank: int = 21
+    taste_share: float = 0.35  # chance a (non-repeat) line picks one of the customer type's favourites
+    price_sigma: float = 0.5  # list price = category base price x lognormal(sigma), mean 1
+
+
+BASKETS = Baskets()
+CATEGORY_BASE_PRICE = (35.0, 22.0, 120.0, 45.0, 8.0, 40.0)  # in CATEGORIES order
+# Chance a line re-buys the customer's own staple product of its category (repeat products).
+REPEAT_PROBS = (0.05, 0.30, 0.02, 0.10, 0.45, 0.10)
+# The categories of an order's further lines, per customer type (TYPES order, CATEGORIES order):
+# segment-specific tastes on top of the favourites.
+TYPE_CATEGORY_TASTE = (
+    (0.10, 0.10, 0.35, 0.30, 0.05, 0.10),  # champions: electronics, home
+    (0.10, 0.30, 0.05, 0.15, 0.35, 0.05),  # loyal: grocery, beauty
+    (0.35, 0.30, 0.10, 0.05, 0.10, 0.10),  # promising_new: apparel, beauty
+    (0.10, 0.05, 0.30, 0.05, 0.10, 0.40),  # at_risk: sports, electronics
+    (0.40, 0.10, 0.05, 0.05, 0.35, 0.05),  # lost: apparel, grocery
+    (0.10, 0.10, 0.05, 0.35, 0.30, 0.10),  # occasional: home, grocery
+)
+COMPLEMENTS: tuple[Complement, ...] = (
+    Complement("ELE-003", "ELE-052", 0.40),  # a phone and its case
+    Complement("APP-002", "APP-055", 0.30),
+    Complement("SPO-004", "GRO-058", 0.35),  # running shoes and energy bars
+    Complement("HOM-003", "HOM-061", 0.30),
+    Complement("BEA-002", "BEA-064", 0.35),
+    Complement("GRO-005", "GRO-067", 0.30),
+)
+
+
+def favourite_ranks(type_index: int) -> tuple[int, ...]:
+    """The ranks (1-based, in every category) of one customer type's favourite products."""
+    first, step = BASKETS.favourite_first_rank, len(TYPES)
+    return tuple(first + type_index + step * j for j in range(BASKETS.favourites_per_category))
+
+
 def planted() -> dict[str, Any]:
     """All planted parameters as a JSON-ready dict (the 'planted' part of truth.json)."""
     return {
@@ -301,7 +354,14 @@ def planted() -> dict[str, Any]:
         "multichannel": asdict(MULTI),
         "categories": {c: {"share": s, "return_rate": r}
                        for c, s, r in zip(CATEGORIES, CATEGORY_PROBS, RETURN_RATES)},
-        "products": {"per_category": PRODUCTS_PER_CATEGORY, "zipf_exponent": PRODUCT_ZIPF_EXPONENT},
+        "products": {"per_category": PRODUCTS_PER_CATEGORY, "zipf_exponent": PRODUCT_ZIPF_EXPONENT,
+                     "base_price": dict(zip(CATEGORIES, CATEGORY_BASE_PRICE)),
+                     "repeat_prob": dict(zip(CATEGORIES, REPEAT_PROBS))},
+        "baskets": {**asdict(BASKETS),
+                    "type_category_taste": {t.name: dict(zip(CATEGORIES, mix))
+                                            for t, mix in zip(TYPES, TYPE_CATEGORY_TASTE)},
+                    "favourite_ranks": {t.name: list(favourite_ranks(i)) for i, t in enumerate(TYPES)},
+                    "complements": [asdict(c) for c in COMPLEMENTS]},
         "returns": {"partial_share": PARTIAL_RETURN_SHARE,
                     "partial_fraction": PARTIAL_RETURN_FRACTION,
                     "delay_days": f"{RETURN_DELAY_MIN_DAYS} + Exp(mean {RETURN_DELAY_MEAN_EXTRA_DAYS})"},

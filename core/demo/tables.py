@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from core import contract
+from core.demo.baskets import Catalogue, Lines, ReturnLines
 from core.demo.calendar import Calendar
 from core.demo.marketing import TOUCH_CHANNEL_NAMES, CampaignRun, ExperimentUnits, Touches
 from core.demo.params import (
@@ -24,7 +25,7 @@ from core.demo.params import (
     TYPES,
 )
 from core.demo.people import Population
-from core.demo.purchases import Lifetimes, OrderLines, Returns
+from core.demo.purchases import Lifetimes, OrderLines
 
 
 def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -44,32 +45,47 @@ def customer_ids(n: int) -> pl.Series:
     return _ids("C", np.arange(n), n)
 
 
-def transactions(cal: Calendar, cust_id: pl.Series, lines: OrderLines, returns: Returns) -> pl.DataFrame:
-    """Orders and return rows, sorted by date then order_id (the return right after its order id)."""
-    m = len(lines.cust)
-    line = np.concatenate((np.arange(m), returns.index))
-    is_return = np.repeat(np.array([0, 1], dtype=np.int64), [m, len(returns.index)])
-    day = np.concatenate((lines.day, returns.day))
+def transactions(cal: Calendar, cust_id: pl.Series, orders: OrderLines, lines: Lines,
+                 returns: ReturnLines, catalogue: Catalogue) -> pl.DataFrame:
+    """Order lines and return lines, sorted by date, order_id, then line (each return's
+    lines right after its order id's: "O000123" then "O000123-R")."""
+    m = len(orders.cust)
+    order = np.concatenate((lines.order, returns.order))
+    line = np.concatenate((lines.line, returns.line))
+    is_return = np.repeat(np.array([False, True]), [len(lines.order), len(returns.order)])
+    day = np.concatenate((orders.day[lines.order], returns.day))
     # Sorting integers in numpy is far cheaper than sorting the id strings in Polars.
-    order = np.argsort(day * (2 * m + 2) + 2 * line + is_return, kind="stable")
-    line, is_return, day = line[order], is_return[order].astype(bool), day[order]
-    amount = np.concatenate((lines.amount, returns.amount))[order]
-    quantity = np.concatenate((lines.quantity, returns.quantity))[order]
-    product = pl.Series([c[:3].upper() + "-" for c in CATEGORIES])[lines.category[line]] + pl.Series(
-        lines.product[line]).cast(pl.String).str.zfill(3)
+    sort = np.lexsort((line, is_return, order, day))
+    order, is_return, day = order[sort], is_return[sort], day[sort]
+    product = np.concatenate((lines.product, returns.product))[sort]
+    amount = np.concatenate((lines.amount, returns.amount))[sort]
+    quantity = np.concatenate((lines.quantity, returns.quantity))[sort]
     campaign_ids = pl.Series([c.campaign_id for c in CAMPAIGNS] + [None])
-    campaign = lines.campaign[line]
+    campaign = orders.campaign[order]
     return pl.DataFrame({
-        "order_id": pl.select(pl.when(pl.Series(is_return)).then(_ids("O", line, m) + "-R")
-                              .otherwise(_ids("O", line, m))).to_series(),
-        "customer_id": cust_id[lines.cust[line]],
+        "order_id": pl.select(pl.when(pl.Series(is_return)).then(_ids("O", order, m) + "-R")
+                              .otherwise(_ids("O", order, m))).to_series(),
+        "customer_id": cust_id[orders.cust[order]],
         "order_date": cal.dates(day),
         "amount": amount,
-        "channel": pl.Series(PURCHASE_CHANNELS)[lines.channel[line]],
-        "category": pl.Series(CATEGORIES)[lines.category[line]],
-        "product_id": product,
+        "channel": pl.Series(PURCHASE_CHANNELS)[orders.channel[order]],
+        "category": pl.Series(CATEGORIES)[catalogue.category[product]],
+        "product_id": pl.Series(catalogue.ids)[product],
         "quantity": quantity.astype(np.float64),
         "campaign_id": campaign_ids[np.where(campaign >= 0, campaign, len(CAMPAIGNS))],
+    })
+
+
+def products(catalogue: Catalogue) -> pl.DataFrame:
+    """The catalogue (written to truth/products.csv): id, category, rank, list price, and the
+    customer type whose favourite it is."""
+    return pl.DataFrame({
+        "product_id": catalogue.ids,
+        "category": pl.Series(CATEGORIES)[catalogue.category],
+        "popularity_rank": catalogue.rank,
+        "list_price": catalogue.price,
+        "favourite_of": pl.Series([*TYPE_NAMES, None])[np.where(catalogue.favourite_of >= 0,
+                                                                catalogue.favourite_of, len(TYPE_NAMES))],
     })
 
 

@@ -61,9 +61,12 @@ def campaign(
     plan = campaign_windows(campaigns, campaign_id, as_of)  # a few rows: eager
     ids = plan["campaign_id"].to_list()
     tx = transactions.filter(pl.col("order_date") <= as_of)
+    # An order of several lines (products) is one order.
+    orders = (pl.col("order_id").filter(pl.col("amount") > 0).n_unique() if "order_id" in names(transactions)
+              else (pl.col("amount") > 0).sum())
     queries: dict[str, pl.LazyFrame] = {
         "daily": tx.group_by("order_date").agg(
-            pl.sum("amount").alias("revenue"), (pl.col("amount") > 0).sum().alias("orders")),
+            pl.sum("amount").alias("revenue"), orders.cast(pl.Int64).alias("orders")),
         "first": tx.filter(pl.col("amount") > 0).group_by("customer_id")
         .agg(pl.col("order_date").min()).group_by("order_date").agg(pl.len().alias("new_customers")),
     }

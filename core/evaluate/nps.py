@@ -145,10 +145,12 @@ def with_breakdowns(
 
 
 def main_channel(transactions: pl.LazyFrame, as_of: dt.date | None) -> pl.LazyFrame:
-    """Each customer's channel with the most orders (ties: alphabetical)."""
+    """Each customer's channel with the most orders (ties: alphabetical); an order of several
+    lines counts once."""
+    orders = pl.col("order_id").n_unique() if "order_id" in transactions.collect_schema() else pl.len()
     return (
         transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("channel").is_not_null())
-        .group_by("customer_id", "channel").agg(pl.len().alias("_orders"))
+        .group_by("customer_id", "channel").agg(orders.alias("_orders"))
         .sort("_orders", "channel", descending=[True, False])
         .group_by("customer_id").agg(pl.col("channel").first())
     )

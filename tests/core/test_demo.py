@@ -86,7 +86,7 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
 def test_writes_every_table_plus_delphi_and_truth(small_dir):
     names = {p.relative_to(small_dir).as_posix() for p in small_dir.rglob("*") if p.is_file()}
     assert names == {f"{t}.csv" for t in contract.TABLE_NAMES} | {
-        "delphi.csv", "truth/customer_types.csv", "truth/truth.json"}
+        "delphi.csv", "truth/customer_types.csv", "truth/products.csv", "truth/truth.json"}
 
 
 def _parse(frame: pl.DataFrame, table: contract.Table) -> pl.DataFrame:
@@ -130,11 +130,12 @@ def test_workspace_is_clean_ids_exist_and_returns_point_at_orders():
     for name in ("transactions", "touchpoints", "survey", "experiments"):
         assert set(t[name]["customer_id"]) <= known, name
     tx = t["transactions"]
-    assert tx["order_id"].is_unique().all()
+    assert tx.select(pl.struct("order_id", "product_id").is_unique().all()).item()  # a product once per order
     returns = tx.filter(pl.col("amount") < 0)
     assert returns["order_id"].str.ends_with("-R").all()
+    # Each returned line points at the line it refunds: same order, product and customer.
     originals = returns.with_columns(pl.col("order_id").str.strip_suffix("-R")).join(
-        tx.filter(pl.col("amount") > 0), on="order_id", suffix="_sale")
+        tx.filter(pl.col("amount") > 0), on=["order_id", "product_id"], suffix="_sale")
     assert originals.height == returns.height
     assert (originals["customer_id"] == originals["customer_id_sale"]).all()
     assert (originals["order_date"] > originals["order_date_sale"]).all()
@@ -333,3 +334,70 @@ def test_delphi_panel_converges(big):
     final = ratings.filter(pl.col("round") == params.DELPHI.rounds).group_by("item").agg(pl.col("rating").median())
     ranked = final.sort("rating", descending=True)["item"].to_list()
     assert ranked[-1] == params.NOISE_ITEM
+
+
+# --- products and baskets ---------------------------------------------------------------
+
+
+def _sale_lines(demo) -> pl.DataFrame:
+    return demo.tables["transactions"].filter(pl.col("amount") > 0).join(
+        demo.customer_types.select("customer_id", "type"), on="customer_id")
+
+
+def test_order_lines_add_up_to_the_order_and_follow_list_prices():
+    demo = build(2000, seed=7)
+    tx = demo.tables["transactions"]
+    per_order = tx.filter(pl.col("amount") > 0).group_by("order_id").agg(
+        lines=pl.len(), channels=pl.col("channel").n_unique(), days=pl.col("order_date").n_unique())
+    assert (per_order["channels"] == 1).all() and (per_order["days"] == 1).all()  # an order is one event
+    assert 1.5 < per_order["lines"].mean() < 1.9  # 1 + Poisson(0.7) capped, plus complements
+    # Within an order, a line's share of the value is its share of list price x quantity.
+    lines = tx.filter(pl.col("amount") > 0).join(demo.products, on="product_id").with_columns(
+        weight=pl.col("list_price") * pl.col("quantity"))
+    shares = lines.with_columns(
+        value_share=pl.col("amount") / pl.col("amount").sum().over("order_id"),
+        weight_share=pl.col("weight") / pl.col("weight").sum().over("order_id"))
+    gap = (shares["value_share"] - shares["weight_share"]).abs()
+    assert gap.max() < 0.05 and gap.mean() < 0.002  # whole cents on small amounts only
+    assert set(demo.products["product_id"]) >= set(tx["product_id"])
+
+
+def test_planted_complements_show_their_lift(big):
+    lines = big.tables["transactions"].filter(pl.col("amount") > 0)
+    orders = lines["order_id"].n_unique()
+    for pair in params.COMPLEMENTS:
+        has = lines.group_by("order_id").agg(a=(pl.col("product_id") == pair.a).any(),
+                                             b=(pl.col("product_id") == pair.b).any())
+        n_a, n_b = has["a"].sum(), has["b"].sum()
+        confidence = has.filter("a")["b"].mean()
+        se = np.sqrt(pair.add_prob * (1 - pair.add_prob) / n_a)
+        assert abs(confidence - pair.add_prob) < 4 * se + 0.01, pair  # b rarely there without the pull
+        assert confidence / (n_b / orders) > 20, pair
+
+
+def test_customer_types_prefer_their_favourites_and_categories(big):
+    lines = _sale_lines(big).join(big.products.select("product_id", "favourite_of"), on="product_id")
+    favourites = lines.group_by("type").agg(own=(pl.col("favourite_of") == pl.col("type")).mean())
+    for row in favourites.iter_rows(named=True):
+        i = params.TYPE_NAMES.index(row["type"])
+        others = lines.filter(pl.col("type") != row["type"])
+        other_share = (others["favourite_of"] == row["type"]).mean()
+        # Each type's favourites: about taste_share of its lines that are not repeats (~0.3),
+        # against about 5% for customers of other types (their Zipf draws only).
+        assert row["own"] > 0.2 and other_share < 0.08, (row, other_share, i)
+    further = lines.with_columns(line=pl.int_range(pl.len()).over("order_id")).filter(pl.col("line") > 0)
+    champions = further.filter(pl.col("type") == "champions")["category"].value_counts(normalize=True)
+    share = dict(zip(champions["category"], champions["proportion"]))
+    planted = dict(zip(params.CATEGORIES, params.TYPE_CATEGORY_TASTE[0]))
+    for category, p in planted.items():
+        assert abs(share[category] - p) < 0.03, category  # ~20,000 further lines of champions
+
+
+def test_staple_products_are_bought_again(big):
+    lines = big.tables["transactions"].filter(pl.col("amount") > 0).sort("order_date", "order_id")
+    again = lines.with_columns(again=pl.int_range(pl.len()).over("customer_id", "product_id") > 0)
+    by_category = dict(again.group_by("category").agg(pl.col("again").mean()).iter_rows())
+    # Staples are re-bought with chance 0.45 (grocery), 0.30 (beauty), 0.02-0.10 elsewhere; the rest
+    # of "again" is chance (popular products and favourites are bought twice by chance too).
+    ordinary = max(by_category[c] for c in ("apparel", "electronics", "sports", "home"))
+    assert by_category["grocery"] > by_category["beauty"] + 0.05 > ordinary + 0.05

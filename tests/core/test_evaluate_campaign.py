@@ -121,6 +121,19 @@ def test_clear_errors():
         campaign(CAMPAIGNS, transactions(), campaign_id="C7")
 
 
+def test_an_order_of_several_lines_counts_once():
+    lines = pl.LazyFrame({
+        "order_id": ["o1", "o1", "o1", "o2", "o2-R"],
+        "customer_id": ["a", "a", "a", "b", "b"],
+        "order_date": [D(2024, 3, 12), D(2024, 3, 12), D(2024, 3, 12), D(2024, 3, 14), D(2024, 3, 16)],
+        "amount": [10.0, 5.0, 2.5, 20.0, -20.0],
+        "product_id": ["p1", "p2", "p3", "p1", "p1"],
+    })
+    result = campaign(CAMPAIGNS, lines, as_of=D(2024, 3, 31))
+    during = result.tables["windows"].filter((pl.col("campaign_id") == "C1") & (pl.col("window") == "during"))
+    assert during["orders"].item() == 2 and during["revenue"].item() == pytest.approx(17.5)
+
+
 def test_a_campaign_measured_by_its_holdout_is_not_matched_too(monkeypatch):
     # Matching every touched customer is the report's heaviest step; it is wasted where a
     # randomised holdout already gives the effect.

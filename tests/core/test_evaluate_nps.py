@@ -129,3 +129,14 @@ def test_clear_errors():
         nps(survey.lazy(), by=("income",))
     with pytest.raises(AnalysisError, match="no NPS answers"):
         nps(survey.lazy(), as_of=dt.date(2023, 1, 1))
+
+
+def test_a_customers_main_channel_counts_orders_not_lines():
+    from core.evaluate.nps import main_channel
+
+    tx = pl.LazyFrame({
+        "order_id": ["s1", "s1", "s1", "w1", "w2"], "customer_id": ["c"] * 5,
+        "order_date": [dt.date(2024, 1, d) for d in (1, 1, 1, 2, 3)],
+        "channel": ["store", "store", "store", "web", "web"], "amount": [5.0, 5.0, 5.0, 9.0, 9.0],
+    })
+    assert main_channel(tx, None).collect()["channel"].to_list() == ["web"]  # 2 web orders, 1 store order

@@ -3,7 +3,9 @@ profile attributes, every order, and survey answers.
 
 Opened from the Segments screen's customer list (or by any screen posting
 tui.messages.OpenCustomer). The lookup runs in a thread worker (core.customer); Escape
-closes the view, e exports the history (every table) like any screen.
+closes the view, e exports the history (every table) like any screen. The Recommended tab
+lists the products item-item filtering (core.products.recommend) suggests for the
+customer, each with its reason, from a second worker so the history never waits for it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tui.state import describe_error
 from tui.widgets.bars import Bar, BarChart
 from tui.widgets.frame_table import FrameTable
 
+RECOMMENDED = 10  # products suggested in the Recommended tab
 ORDER_LABELS = {"order_date": "date", "amount": "amount", "channel": "channel", "order_id": "order",
                 "category": "category", "product_id": "product", "quantity": "qty",
                 "campaign_id": "campaign"}
@@ -62,6 +65,8 @@ class CustomerScreen(ModalScreen[None]):
         Action("v", "show_tab('overview')", "Overview", "Orders by channel, scores and profile", show=False),
         Action("o", "show_tab('orders')", "Orders", "Every order and return, newest first", show=False),
         Action("a", "show_tab('survey')", "Survey", "The customer's survey answers", show=False),
+        Action("m", "show_tab('recommended')", "Recommended", "Products to suggest, with the reason",
+               show=False),
     )
     BINDINGS = bindings(ACTIONS)
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (110, "-wide")]  # facts side by side when wide
@@ -92,6 +97,8 @@ class CustomerScreen(ModalScreen[None]):
                     yield FrameTable(id="customer-orders")
                 with TabPane("Survey [dim](a)[/]", id="survey"):
                     yield FrameTable(id="customer-survey")
+                with TabPane("Recommended [dim](m)[/]", id="recommended"):
+                    yield FrameTable(id="customer-recommended")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -101,6 +108,8 @@ class CustomerScreen(ModalScreen[None]):
         box.loading = True
         self.set_status("Reading the customer's orders…", "-busy")
         self.load(self.workspace, self.customer_id)
+        self.query_one("#customer-recommended", FrameTable).show_frame(_only_row("working out recommendations…"))
+        self.load_recommendations(self.workspace, self.customer_id)
 
     def set_status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#customer-status", Static)
@@ -116,6 +125,27 @@ class CustomerScreen(ModalScreen[None]):
             self.post_message(WorkFailed(customer_id, "history", describe_error(exc)))
             return
         self.post_message(ResultReady(customer_id, "history", result))
+
+    @work(thread=True, exclusive=True, group="customer-recommended", exit_on_error=False)
+    def load_recommendations(self, ws: Workspace, customer_id: str) -> None:
+        from core.products.recommend import recommend
+
+        try:
+            result = recommend(ws, customers=[customer_id], n=RECOMMENDED, as_of=self.as_of)
+        except Exception as exc:  # no product_id, no purchase: said in the tab
+            self.post_message(WorkFailed(customer_id, "recommend", describe_error(exc)))
+            return
+        self.post_message(ResultReady(customer_id, "recommend", result))
+
+    @on(ResultReady)
+    def show_recommendations(self, message: ResultReady) -> None:
+        if message.key != self.customer_id or message.task != "recommend":
+            return
+        message.stop()
+        picks = message.result.tables["recommendations"]
+        self.query_one("#customer-recommended", FrameTable).show_frame(
+            picks.select("rank", "product_id", "reason") if picks.height else _only_row("nothing left to suggest"),
+            {"rank": "#", "product_id": "product", "reason": "why"})
 
     @on(ResultReady)
     def show(self, message: ResultReady) -> None:
@@ -147,6 +177,10 @@ class CustomerScreen(ModalScreen[None]):
         if message.key != self.customer_id:
             return
         message.stop()
+        if message.task == "recommend":
+            self.query_one("#customer-recommended", FrameTable).show_frame(
+                _only_row(f"no recommendations: {message.error}"))
+            return
         self.query_one("#customer-box").loading = False
         self.set_status(f"Could not read the history: {message.error}", "-error")
 

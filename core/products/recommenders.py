@@ -1,0 +1,261 @@
+"""Recommenders for implicit feedback (who bought what), scikit-learn style: parameters in
+__init__, `fit(matrix)` returns self, learned state ends in `_`.
+
+Each takes a customers x items sparse matrix (CSR; a value > 0 means bought) and
+`recommend(rows, n)` returns, for the customers of `rows` (their purchases, the same items),
+up to n items each that they have not bought, as a Picks of flat arrays (row, rank, item,
+score, because): `because` is the bought item behind the pick (-1 for popularity).
+
+- Popularity: the items most customers bought (the baseline every method must beat).
+- ItemItem: item-item collaborative filtering on sparse co-occurrence; an item's neighbours
+  are the `neighbours` items most similar to it (cosine or lift of co-buyers), with at least
+  `min_co_buyers` customers in common; a customer's score for an item is the sum of its
+  similarities to the items they bought.
+- ImplicitALS: matrix factorisation for implicit feedback (Hu, Koren & Volinsky 2008) by the
+  `implicit` library's alternating least squares, on BM25-weighted purchase counts.
+
+Everything is sparse and works in blocks of customers (and of items, when fitting), so
+memory stays bounded by the block, not by customers x items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+USER_BLOCK = 20_000  # customers scored at once
+ITEM_BLOCK = 2_000  # item columns of the co-occurrence matrix computed at once
+
+
+@dataclass
+class Picks:
+    """Recommendations as flat arrays, sorted by row then rank (1 = best)."""
+
+    row: np.ndarray
+    rank: np.ndarray
+    item: np.ndarray
+    score: np.ndarray
+    because: np.ndarray  # the bought item that led to the pick, or -1
+
+    @classmethod
+    def empty(cls) -> Picks:
+        return cls(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.int64, np.float64, np.int64)))
+
+    @classmethod
+    def concat(cls, parts: list[Picks]) -> Picks:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("row", "rank", "item", "score",
+                                                                            "because")))
+
+    def shifted(self, offset: int) -> Picks:
+        return Picks(self.row + offset, self.rank, self.item, self.score, self.because)
+
+
+def top_n(rows: np.ndarray, items: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """The n best-scored items of each row (ties: the lower item code first), as sorted flat
+    arrays (row, rank, item, score)."""
+    order = np.lexsort((items, -scores, rows))
+    rows, items, scores = rows[order], items[order], scores[order]
+    starts = np.searchsorted(rows, rows)
+    rank = np.arange(len(rows)) - starts + 1
+    keep = rank <= n
+    return rows[keep], rank[keep], items[keep], scores[keep]
+
+
+def _blocks(count: int, size: int):
+    for start in range(0, count, size):
+        yield start, min(count, start + size)
+
+
+class Popularity:
+    """The items bought by the most customers, skipping those each customer already has."""
+
+    def fit(self, matrix) -> Popularity:
+        self.buyers_ = np.asarray((matrix > 0).sum(axis=0)).ravel()
+        self.customers_ = matrix.shape[0]
+        self.order_ = np.lexsort((np.arange(len(self.buyers_)), -self.buyers_))  # most bought first
+        return self
+
+    def recommend(self, rows, n: int) -> Picks:
+        parts = [self._block(rows[a:b], n).shifted(a) for a, b in _blocks(rows.shape[0], USER_BLOCK)]
+        return Picks.concat(parts)
+
+    def _block(self, rows, n: int) -> Picks:
+        ranked = self.order_[self.buyers_[self.order_] > 0]
+        count = rows.shape[0]
+        # Enough of the best sellers that n of them are left after each customer's purchases.
+        length = min(len(ranked), n)
+        while True:
+            head = ranked[:length]
+            bought = np.asarray((rows[:, head] > 0).sum(axis=1)).ravel()
+            needed = min(len(ranked), n + int(bought.max(initial=0)))
+            if needed <= length:
+                break
+            length = needed
+        head = ranked[:length]
+        owned = (rows[:, head] > 0).toarray()  # customers of the block x a short list: small
+        free = ~owned
+        rank = np.cumsum(free, axis=1)
+        keep = free & (rank <= n)
+        row, position = np.nonzero(keep)
+        item = head[position]
+        share = self.buyers_[item] / max(self.customers_, 1)
+        return Picks(row.astype(np.int64), rank[row, position].astype(np.int64), item.astype(np.int64),
+                     share.astype(np.float64), np.full(len(row), -1, dtype=np.int64))
+
+
+class ItemItem:
+    """Item-item collaborative filtering on the co-occurrence of items in customers' purchases."""
+
+    def __init__(self, similarity: str = "cosine", neighbours: int = 50, min_co_buyers: int = 2) -> None:
+        self.similarity = similarity
+        self.neighbours = neighbours
+        self.min_co_buyers = min_co_buyers
+
+    def fit(self, matrix) -> ItemItem:
+        from scipy import sparse
+
+        x = sparse.csr_matrix(matrix > 0, dtype=np.float32)
+        n_customers, n_items = x.shape
+        buyers = np.asarray(x.sum(axis=0)).ravel()
+        xt = x.T.tocsr()
+        xc = x.tocsc()
+        rows, cols, sims, cos = [], [], [], []
+        for a, b in _blocks(n_items, ITEM_BLOCK):
+            co = (xt @ xc[:, a:b]).tocoo()  # items x block: customers who bought both
+            i, j, c = co.row, co.col + a, co.data
+            keep = (i != j) & (c >= self.min_co_buyers)
+            i, j, c = i[keep], j[keep], c[keep]
+            if self.similarity == "lift":
+                s = c * n_customers / (buyers[i] * buyers[j])
+            else:
+                s = c / np.sqrt(buyers[i] * buyers[j])
+            # Keep each item's strongest neighbours: for column item j, the best i.
+            order = np.lexsort((i, -s, j))
+            i, j, c, s = i[order], j[order], c[order], s[order]
+            rank = np.arange(len(j)) - np.searchsorted(j, j)
+            keep = rank < self.neighbours
+            rows.append(i[keep]), cols.append(j[keep]), sims.append(s[keep]), cos.append(c[keep])
+        i, j = np.concatenate(rows), np.concatenate(cols)
+        # sim_[i, j]: how much having bought i speaks for j (j's neighbours are the i's).
+        self.sim_ = sparse.csr_matrix((np.concatenate(sims).astype(np.float64), (i, j)), shape=(n_items, n_items))
+        self.co_ = sparse.csr_matrix((np.concatenate(cos).astype(np.float64), (i, j)), shape=(n_items, n_items))
+        self.sim_.sort_indices()
+        self.co_.sort_indices()
+        self.buyers_ = buyers
+        return self
+
+    def recommend(self, rows, n: int) -> Picks:
+        parts = [self._block(rows[a:b], n).shifted(a) for a, b in _blocks(rows.shape[0], USER_BLOCK)]
+        return Picks.concat(parts)
+
+    def _block(self, rows, n: int) -> Picks:
+        from scipy import sparse
+
+        bought = sparse.csr_matrix(rows > 0, dtype=np.float64)
+        scores = (bought @ self.sim_).tocsr()
+        scores = (scores - scores.multiply(bought)).tocoo()  # never what they already have
+        keep = scores.data > 0
+        row, rank, item, score = top_n(scores.row[keep].astype(np.int64), scores.col[keep].astype(np.int64),
+                                       scores.data[keep], n)
+        return Picks(row, rank, item, score, self.because(bought, row, item))
+
+    def because(self, bought, row: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """For each pick (row, item): the bought item with the largest similarity to it."""
+        pick, owned = owned_pairs(bought, row)
+        return strongest(pick, owned, _lookup(self.sim_, owned, item[pick]), len(row))
+
+    def co_buyer_share(self, owned: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """Share of the buyers of `owned` who also bought `item`."""
+        return _lookup(self.co_, owned, item) / np.maximum(self.buyers_[owned], 1)
+
+
+def _lookup(matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """matrix[rows, cols] for a CSR matrix with sorted indices, vectorised (0 where absent)."""
+    n = matrix.shape[1]
+    keys = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr)) * n + matrix.indices
+    wanted = rows.astype(np.int64) * n + cols
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    found = len(keys) > 0
+    hit = (keys[at] == wanted) if found else np.zeros(len(wanted), dtype=bool)
+    return np.where(hit, matrix.data[at] if found else 0.0, 0.0)
+
+
+class ImplicitALS:
+    """Alternating least squares for implicit feedback, from the `implicit` library."""
+
+    def __init__(self, factors: int = 8, regularization: float = 10.0, iterations: int = 20,
+                 random_state: int = 0) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.random_state = random_state
+
+    def fit(self, matrix) -> ImplicitALS:
+        try:
+            from implicit.als import AlternatingLeastSquares
+        except ImportError as error:
+            from core.errors import InputError
+
+            raise InputError("the als method needs the implicit library, which is not installed",
+                             fix="pip install 'loyalist[products]', or use --method item_item") from error
+        from implicit.nearest_neighbours import bm25_weight
+        from scipy import sparse
+        from threadpoolctl import threadpool_limits
+
+        weighted = sparse.csr_matrix(bm25_weight(sparse.csr_matrix(matrix, dtype=np.float32), K1=100, B=0.8),
+                                     dtype=np.float32)
+        with threadpool_limits(1, "blas"):  # implicit runs its own threads; BLAS threads would fight them
+            self.model_ = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization,
+                                                  iterations=self.iterations, random_state=self.random_state)
+            self.model_.fit(weighted, show_progress=False)
+        self.items_ = np.asarray(self.model_.item_factors)
+        norms = np.linalg.norm(self.items_, axis=1)
+        self.unit_items_ = self.items_ / np.where(norms > 0, norms, 1.0)[:, None]
+        self.n_items_ = matrix.shape[1]
+        return self
+
+    def recommend(self, rows, n: int, customers: np.ndarray | None = None) -> Picks:
+        """`customers`: their row numbers in the fitted matrix (default: the first rows)."""
+        from scipy import sparse
+
+        count = rows.shape[0]
+        customers = np.arange(count) if customers is None else customers
+        parts = []
+        for a, b in _blocks(count, USER_BLOCK):
+            block = sparse.csr_matrix(rows[a:b], dtype=np.float32)
+            ids, scores = self.model_.recommend(customers[a:b], block, N=min(n, self.n_items_),
+                                                filter_already_liked_items=True)
+            r = np.repeat(np.arange(b - a), ids.shape[1])
+            item, score = ids.ravel().astype(np.int64), scores.ravel().astype(np.float64)
+            valid = (item >= 0) & np.isfinite(score)
+            r, item, score = r[valid], item[valid], score[valid]
+            row, rank, item, score = top_n(r, item, score, n)
+            parts.append(Picks(row, rank, item, score, self.because(block, row, item)).shifted(a))
+        return Picks.concat(parts)
+
+    def because(self, bought, row: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """The bought item whose factors are closest (cosine) to the pick's."""
+        pick, owned = owned_pairs(bought, row)
+        sim = np.einsum("ij,ij->i", self.unit_items_[owned], self.unit_items_[item[pick]])
+        return strongest(pick, owned, sim, len(row))
+
+
+def owned_pairs(bought, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pick index, owned item) for every item the customer of each pick bought."""
+    counts = np.diff(bought.indptr)[row]
+    pick = np.repeat(np.arange(len(row)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return pick, bought.indices[np.repeat(bought.indptr[row], counts) + offset].astype(np.int64)
+
+
+def strongest(pick: np.ndarray, owned: np.ndarray, strength: np.ndarray, picks: int) -> np.ndarray:
+    """Per pick, the owned item of the largest strength (ties: the lower code); -1 if none."""
+    best = np.full(picks, -1, dtype=np.int64)
+    if len(pick):
+        order = np.lexsort((owned, -strength, pick))
+        first = np.unique(pick[order], return_index=True)
+        best[first[0]] = owned[order][first[1]]
+    return best

@@ -1,0 +1,79 @@
+"""Recommenders on the sample's planted tastes (fixtures/README.md, Products and baskets):
+they recommend the customer type's favourites, ALS beats the best sellers on a time split,
+and nothing after the split reaches a model."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from core.products.evaluate import evaluate, evaluate_split
+from core.products.recommend import recommend
+from core.workspace import Workspace
+from tests.conftest import SAMPLE
+
+SPLIT = dt.date(2025, 9, 30)
+
+
+@pytest.fixture(scope="module")
+def ws():
+    if not SAMPLE.is_dir():
+        pytest.skip("the sample workspace has not been generated")
+    return Workspace.open(SAMPLE)
+
+
+def favourite_share(ws, method: str) -> float:
+    types = pl.read_csv(SAMPLE / "truth" / "customer_types.csv").select("customer_id", "type")
+    favourites = pl.read_csv(SAMPLE / "truth" / "products.csv").select("product_id", "favourite_of")
+    picks = recommend(ws, method=method, n=10).tables["recommendations"]
+    joined = picks.join(types, on="customer_id").join(favourites, on="product_id", how="left")
+    return joined.select((pl.col("favourite_of") == pl.col("type")).fill_null(False).mean()).item()
+
+
+def test_recommenders_learn_the_planted_tastes(ws):
+    # A type's 24 favourites are popularity ranks 21-44: best sellers are never among them.
+    assert favourite_share(ws, "popularity") < 0.01
+    assert favourite_share(ws, "item_item") > 0.3
+    assert favourite_share(ws, "als") > 0.5
+
+
+def test_als_beats_the_best_sellers_on_a_time_split(ws):
+    result = evaluate(ws, train_until=SPLIT, test_days=90)
+    metrics = {row["method"]: row for row in result.tables["metrics"].iter_rows(named=True)}
+    assert set(metrics) == {"item_item", "als", "popularity"}
+    als, popular = metrics["als"], metrics["popularity"]
+    assert als["customers"] == popular["customers"] > 500  # the same customers
+    assert als["ndcg"] > popular["ndcg"] and als["precision"] > popular["precision"]
+    assert als["ndcg_gain_ci_low"] > 0  # paired over customers, not by chance
+    assert als["coverage_share"] > 5 * popular["coverage_share"]
+    assert popular["ndcg_gain"] is None
+    assert result.headline["beats_popularity"] and result.headline["best_method"] == "ALS (implicit)"
+    assert result.headline["test_end"] == dt.date(2025, 12, 29)
+
+
+def test_nothing_after_the_split_reaches_a_model(ws):
+    tx = ws.scan("transactions")
+    schema = tx.collect_schema()
+    customers = tx.select("customer_id").unique().sort("customer_id").collect()["customer_id"]
+
+    def everyone_buys(product: str, day: dt.date) -> pl.LazyFrame:
+        extra = pl.DataFrame({"customer_id": customers}).with_columns(
+            pl.format("X-{}", pl.col("customer_id")).alias("order_id"), pl.lit(day).alias("order_date"),
+            pl.lit(10.0).alias("amount"), pl.lit(product).alias("product_id"))
+        return pl.concat([tx, extra.lazy()], how="diagonal_relaxed").select(list(schema)).cast(dict(schema))
+
+    def metrics(frame: pl.LazyFrame):
+        result = evaluate_split(frame, train_until=SPLIT, test_days=60, k=10, methods=["item_item", "popularity"])
+        return result.tables["metrics"], result.notes
+
+    base, base_notes = metrics(tx)
+    after, _ = metrics(everyone_buys("APP-001", SPLIT + dt.timedelta(days=61)))  # after the test window
+    assert after.equals(base)
+    during, notes = metrics(everyone_buys("NEW-1", SPLIT + dt.timedelta(days=10)))  # a product no model knows
+    assert during.equals(base)
+    assert new_products(notes) == new_products(base_notes) + 1  # counted in the notes, left out
+
+
+def new_products(notes) -> int:
+    found = [n for n in notes if "first sold in the test window" in n]
+    return int(found[0].split(" ")[0].replace(",", "")) if found else 0
