@@ -1,7 +1,8 @@
 """A/B experiment readout: per variant rates and revenue, each variant against the control.
 
 Conversions: two-proportion z-test (pooled) p-value, Wald interval for the difference,
-log-ratio (Katz) interval for the relative lift. Revenue per unit: Welch's t-test.
+log-ratio (Katz) interval for the relative lift. Revenue per unit: Welch's t-test, after
+CUPED (Deng, Xu, Kohavi & Walker 2013) when a pre-period covariate is named.
 Several variants: Holm-adjusted p-values. Sample-ratio mismatch: chi-square of units
 against the planned split. The plan calculator lives in core/evaluate/plan.py.
 """
@@ -24,6 +25,9 @@ ANALYSIS = "experiment report"
 CONTROL_NAMES = ("control", "ctrl", "baseline", "holdout", "a")
 # Kohavi et al.'s usual alarm level for a sample-ratio mismatch.
 SRM_ALPHA = 0.001
+# --covariate pre_revenue, when the experiments table has no such column: each unit's
+# spend in the window_days before its exposure date, from transactions.
+PRE_REVENUE = "pre_revenue"
 
 
 def experiment(
@@ -36,6 +40,7 @@ def experiment(
     split: Mapping[str, float] | None = None,
     confidence: float = 0.95,
     window_days: int = 30,
+    covariate: str | None = None,
     as_of: dt.date | None = None,
     workspace: str = UNNAMED,
 ) -> Result:
@@ -45,7 +50,10 @@ def experiment(
     missing, from transactions within `window_days` after each unit's exposure_date.
     `split` maps variant to planned weight (equal by default) for the SRM check. Campaign
     holdout tests (experiments named after a campaign_id) are left to the campaign report
-    unless `experiment` names one.
+    unless `experiment` names one. `covariate` names a numeric column of the experiments
+    table measured before exposure (or "pre_revenue", spend in the `window_days` before
+    exposure from transactions): revenue per unit is then compared after CUPED, which
+    removes the part of revenue the covariate predicts and narrows the interval.
     """
     require(experiments, "experiments", ANALYSIS, workspace)
     if not 0 < confidence < 1:
@@ -59,7 +67,15 @@ def experiment(
     elif campaigns is not None:
         holdouts = campaigns.select(pl.col("campaign_id").alias("experiment")).unique()
         lf = lf.join(holdouts, on="experiment", how="anti")
-    units, notes, has_revenue = unit_outcomes(lf, transactions, window_days, as_of)
+    units, notes, has_revenue = unit_outcomes(lf, transactions, window_days, as_of, covariate)
+    if covariate is not None and not has_revenue:
+        raise InputError(f"--covariate {covariate} adjusts revenue per unit, and this experiment has no revenue",
+                         fix="add a revenue column to the experiments table, or give transactions")
+    cuped_stats = []
+    if covariate is not None:
+        units = units.with_columns(cuped(pl.col("revenue"), pl.col("covariate"), "experiment"))
+        cuped_stats = [pl.col("revenue_cuped").mean().alias("revenue_cuped_mean"),
+                       pl.col("revenue_cuped").var().alias("revenue_cuped_var"), pl.col("theta").first()]
     summary, overlap, skipped = pl.collect_all([
         units.group_by("experiment", "variant").agg(
             pl.len().alias("units"),
@@ -67,6 +83,7 @@ def experiment(
             pl.col("revenue").sum().alias("revenue"),
             pl.col("revenue").mean().alias("revenue_per_unit"),
             pl.col("revenue").var().alias("revenue_var"),
+            *cuped_stats,
         ).sort("experiment", "variant"),
         units.group_by("experiment", "customer_id").agg(pl.col("variant").n_unique().alias("n"))
         .filter(pl.col("n") > 1).group_by("experiment").agg(pl.len().alias("customers")),
@@ -91,6 +108,8 @@ def experiment(
     ]
     variants_df, comparisons_df, srm_df = (pl.concat(parts) for parts in zip(*readouts))
     notes.extend(verdicts(comparisons_df, srm_df, confidence))
+    if covariate is not None:
+        notes.extend(cuped_notes(summary, covariate))
     if not has_revenue:
         variants_df = variants_df.drop("revenue", "revenue_per_unit")
         comparisons_df = comparisons_df.drop(cs.starts_with("revenue_"))
@@ -109,15 +128,17 @@ def experiment(
         },
         charts=(Chart("bar", "Conversion rate by variant", "variants", "variant", ("rate",), "experiment"),),
         params={"experiment": experiment, "control": control, "split": dict(split or {}),
-                "confidence": confidence, "window_days": window_days, "as_of": as_of},
+                "confidence": confidence, "window_days": window_days, "covariate": covariate, "as_of": as_of},
         notes=tuple(notes),
     )
 
 
 def unit_outcomes(
-    lf: pl.LazyFrame, transactions: pl.LazyFrame | None, window_days: int, as_of: dt.date | None
+    lf: pl.LazyFrame, transactions: pl.LazyFrame | None, window_days: int, as_of: dt.date | None,
+    covariate: str | None = None,
 ) -> tuple[pl.LazyFrame, list[str], bool]:
-    """One row per (experiment, variant, customer): converted (bool) and revenue (float).
+    """One row per (experiment, variant, customer): converted (bool), revenue (float) and,
+    when `covariate` names one, the covariate (float).
 
     Also notes on where outcomes came from, and whether revenue was measured at all.
     """
@@ -153,11 +174,82 @@ def unit_outcomes(
             f"{' and '.join(derive).capitalize()} measured from transactions within {window_days} "
             "days after each unit's exposure date."
         )
-    units = lf.group_by(keys).agg(
+    extra = []
+    if covariate is not None:
+        lf, covariate_expr = with_covariate(lf, transactions, covariate, window_days, as_of)
+        extra = [covariate_expr.cast(pl.Float64).mean().alias("covariate")]
+    units = lf.group_by(keys, maintain_order=True).agg(
         pl.col("converted").fill_null(False).cast(pl.Boolean).any(),
         pl.col("revenue").cast(pl.Float64).fill_null(0.0).sum(),
+        *extra,
     )
     return units, notes, has_revenue
+
+
+def with_covariate(lf: pl.LazyFrame, transactions: pl.LazyFrame | None, covariate: str, window_days: int,
+                   as_of: dt.date | None) -> tuple[pl.LazyFrame, pl.Expr]:
+    """The experiments rows with what CUPED needs, and the expression of the covariate.
+
+    A column of the experiments table must be numeric and answered for every unit (CUPED
+    has no value to put for a unit without one); "pre_revenue", when no column has that
+    name, is spend in the window_days before exposure (0 without purchases).
+    """
+    columns = lf.collect_schema()
+    if covariate in columns:
+        if not columns[covariate].is_numeric():
+            raise InputError(f"the covariate column {covariate!r} of the experiments table is not numeric "
+                             f"({columns[covariate]})", column=covariate,
+                             fix="name a numeric column measured before exposure, e.g. spend last quarter")
+        missing = lf.select(pl.col(covariate).is_null().sum()).collect().item()
+        if missing:
+            raise InputError(f"the covariate column {covariate!r} is empty on {missing} experiments rows; "
+                             "CUPED needs it for every unit", column=covariate,
+                             fix="fill it (0 when a unit has no pre-period activity) or drop --covariate")
+        return lf, pl.col(covariate)
+    if covariate != PRE_REVENUE:
+        raise InputError(f"the experiments table has no covariate column {covariate!r}", column=covariate,
+                         fix=f"name a numeric column of the experiments table, or --covariate {PRE_REVENUE} "
+                         "(spend before exposure, from transactions)")
+    if transactions is None or "exposure_date" not in columns:
+        raise InputError(f"--covariate {PRE_REVENUE} needs the experiments table's exposure_date and the "
+                         "transactions table", column="exposure_date",
+                         fix="add exposure_date per unit, or name a numeric covariate column")
+    keys = ["experiment", "variant", "customer_id", "exposure_date"]
+    start = pl.col("exposure_date") - pl.duration(days=window_days)
+    before = (
+        lf.select(keys).unique()
+        .join(transactions.filter(on_or_before(pl.col("order_date"), as_of))
+              .select("customer_id", "order_date", "amount"), on="customer_id")
+        .filter((pl.col("order_date") >= start) & (pl.col("order_date") < pl.col("exposure_date")))
+        .group_by(keys).agg(pl.col("amount").cast(pl.Float64).sum().alias("_pre_revenue"))
+    )
+    lf = lf.join(before, on=keys, how="left")
+    return lf, pl.col("_pre_revenue").fill_null(0.0)
+
+
+def cuped(y: pl.Expr, x: pl.Expr, by: str) -> list[pl.Expr]:
+    """CUPED (Deng, Xu, Kohavi & Walker 2013): y - θ(x - mean x), θ = cov(x, y) / var(x),
+    over all units of an experiment, every arm together, so the adjustment has mean zero
+    in each arm in expectation and the effect estimate stays unbiased. θ is 0 when x does
+    not vary. Gives the columns theta and revenue_cuped."""
+    centred = x - x.mean().over(by)
+    ss = (centred * centred).sum().over(by)
+    theta = pl.when(ss > 0).then((centred * (y - y.mean().over(by))).sum().over(by) / ss).otherwise(0.0)
+    return [theta.alias("theta"), (y - theta * centred).alias("revenue_cuped")]
+
+
+def cuped_notes(summary: pl.DataFrame, covariate: str) -> list[str]:
+    """Per experiment: θ and how much of revenue's variance CUPED removed."""
+    by_experiment = summary.group_by("experiment", maintain_order=True).agg(
+        pl.col("theta").first(),
+        (1 - ((pl.col("units") - 1) * pl.col("revenue_cuped_var")).sum()
+         / ((pl.col("units") - 1) * pl.col("revenue_var")).sum()).alias("reduction"),
+    )
+    return [
+        f"{r['experiment']}: revenue per unit compared after CUPED on {covariate} (theta {r['theta']:.4g}); "
+        f"within-variant variance of revenue {max(r['reduction'] or 0.0, 0.0):.0%} lower."
+        for r in by_experiment.iter_rows(named=True)
+    ]
 
 
 def pick_control(variants: list[str], control: str | None, experiment: str) -> str:
@@ -199,9 +291,11 @@ def read_out(
     z, p = stats.two_proportion_ztest(x[t], n[t], x[c], n[c])
     lo, hi = stats.diff_ci_wald(x[t], n[t], x[c], n[c], confidence)
     rlo, rhi = stats.ratio_ci_log(x[t], n[t], x[c], n[c], confidence)
-    m = group["revenue_per_unit"].to_numpy()
-    var = group["revenue_var"].to_numpy()
+    adjusted = "revenue_cuped_mean" in group.columns
+    m = group["revenue_cuped_mean" if adjusted else "revenue_per_unit"].to_numpy()
+    var = group["revenue_cuped_var" if adjusted else "revenue_var"].to_numpy()
     rdiff, rev_lo, rev_hi, _, _, rp = stats.welch(m[t], var[t], n[t], m[c], var[c], n[c], confidence)
+    raw = group["revenue_per_unit"].to_numpy()
     rate = x / n
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = rate[t] / rate[c] - 1
@@ -217,9 +311,12 @@ def read_out(
         "z": z, "p_value": p, "p_value_holm": stats.holm(p),
         "revenue_diff": rdiff, "revenue_diff_ci_low": rev_lo, "revenue_diff_ci_high": rev_hi,
         "revenue_p_value": rp, "revenue_p_value_holm": stats.holm(rp),
+        "revenue_diff_unadjusted": raw[t] - raw[c],
         "srm_p_value": srm_p,
     }).with_columns(unknown_to_null()).with_columns(
         (pl.col("p_value_holm") < 1 - confidence).fill_null(False).alias("significant"))
+    if not adjusted:
+        comparisons = comparisons.drop("revenue_diff_unadjusted")
     srm = pl.DataFrame({
         "experiment": [experiment], "units": [int(n.sum())], "chi2": [chi2],
         "df": [len(variants) - 1], "p_value": [srm_p], "mismatch": [srm_p < SRM_ALPHA],
@@ -260,7 +357,7 @@ def verdicts(comparisons: pl.DataFrame, srm: pl.DataFrame, confidence: float) ->
         for r in srm.filter(pl.col("mismatch")).iter_rows(named=True)
     ]
     for r in comparisons.iter_rows(named=True):
-        if r["diff_ci_low"] is None:
+        if r["diff_ci_low"] is None or r["p_value"] is None:  # 0/0: nothing to say
             continue
         word = "significant" if r["significant"] else "not significant"
         out.append(

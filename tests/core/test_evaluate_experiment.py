@@ -173,3 +173,97 @@ def test_plan_rejects_impossible_inputs():
         plan(1.5, 0.1)
     with pytest.raises(InputError, match="target rate"):
         plan(0.6, 1.0)
+
+
+def pre_period_units(n=600, seed=5, shift=4.0):
+    """Revenue that follows last quarter's spend (rho ~ 0.8) plus a treatment effect."""
+    rng = np.random.default_rng(seed)
+    pre = rng.gamma(2.0, 30.0, 2 * n)
+    treated = np.repeat([False, True], n)
+    revenue = 10 + 0.6 * pre + rng.normal(0, 15, 2 * n) + shift * treated
+    return pl.DataFrame({
+        "customer_id": [f"C{i:05d}" for i in range(2 * n)], "experiment": "e1",
+        "variant": np.where(treated, "treatment", "control"), "converted": revenue > 40,
+        "revenue": revenue, "spend_last_quarter": pre,
+    })
+
+
+def test_cuped_is_the_regression_adjusted_estimate_statsmodels_gives():
+    import statsmodels.api as sm
+
+    data = pre_period_units()
+    y, x = data["revenue"].to_numpy(), data["spend_last_quarter"].to_numpy()
+    treated = (data["variant"] == "treatment").to_numpy()
+    # θ as statsmodels fits it: the slope of revenue on the covariate over all units.
+    theta = sm.OLS(y, sm.add_constant(x)).fit().params[1]
+    adjusted = y - theta * (x - x.mean())
+    lo, hi = CompareMeans(DescrStatsW(adjusted[treated]), DescrStatsW(adjusted[~treated])).tconfint_diff(
+        alpha=0.05, usevar="unequal")
+    _, p, _ = ttest_ind(adjusted[treated], adjusted[~treated], usevar="unequal")
+    result = experiment(data.lazy(), covariate="spend_last_quarter")
+    r = row(result, "treatment")
+    assert r["revenue_diff"] == pytest.approx(adjusted[treated].mean() - adjusted[~treated].mean(), rel=1e-10)
+    assert (r["revenue_diff_ci_low"], r["revenue_diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+    assert r["revenue_p_value"] == pytest.approx(p, rel=1e-6)
+    assert r["revenue_diff_unadjusted"] == pytest.approx(y[treated].mean() - y[~treated].mean())
+    # ...and it is the ANCOVA estimate: OLS of revenue on treatment + centred covariate.
+    # (Equal to the last digit when both arms have the same covariate mean; close otherwise.)
+    ols = sm.OLS(y, sm.add_constant(np.column_stack([treated, x - x.mean()]))).fit()
+    se = (r["revenue_diff_ci_high"] - r["revenue_diff_ci_low"]) / (2 * st.t.ppf(0.975, 2 * 600 - 2))
+    assert r["revenue_diff"] == pytest.approx(ols.params[1], abs=0.05 * ols.bse[1])
+    assert se == pytest.approx(ols.bse[1], rel=0.02)
+    raw = row(experiment(data.lazy()), "treatment")
+    assert (hi - lo) < 0.7 * (raw["revenue_diff_ci_high"] - raw["revenue_diff_ci_low"])
+    assert any("CUPED on spend_last_quarter" in n and "lower" in n for n in result.notes)
+
+
+def test_cuped_equals_ancova_when_the_arms_share_the_covariate():
+    import statsmodels.api as sm
+
+    data = pre_period_units(n=400, seed=8)
+    pre = data["spend_last_quarter"].to_numpy()
+    data = data.with_columns(pl.Series("spend_last_quarter", np.concatenate([pre[:400], pre[:400]])))
+    y, x = data["revenue"].to_numpy(), data["spend_last_quarter"].to_numpy()
+    treated = (data["variant"] == "treatment").to_numpy()
+    ols = sm.OLS(y, sm.add_constant(np.column_stack([treated, x - x.mean()]))).fit()
+    r = row(experiment(data.lazy(), covariate="spend_last_quarter"), "treatment")
+    assert r["revenue_diff"] == pytest.approx(ols.params[1], rel=1e-10)
+    # Welch's and OLS's standard errors differ only by one residual degree of freedom here.
+    se = (r["revenue_diff_ci_high"] - r["revenue_diff_ci_low"]) / (2 * st.t.ppf(0.975, 798))
+    assert se == pytest.approx(ols.bse[1] * np.sqrt(797 / 798), rel=1e-3)
+
+
+def test_cuped_pre_revenue_from_transactions_before_exposure():
+    d = dt.date
+    assignments = pl.LazyFrame({
+        "customer_id": ["1", "2", "3", "4"], "experiment": "promo",
+        "variant": ["control", "control", "treatment", "treatment"],
+        "exposure_date": [d(2024, 3, 1)] * 4,
+    })
+    transactions = pl.LazyFrame({
+        "customer_id": ["1", "2", "3", "4", "1", "2", "3", "4"],
+        "order_date": [d(2024, 2, 10), d(2024, 2, 20), d(2024, 2, 25), d(2023, 6, 1)]
+        + [d(2024, 3, 5)] * 4,
+        "amount": [10.0, 20.0, 30.0, 99.0, 12.0, 21.0, 35.0, 4.0],
+    })
+    result = experiment(assignments, transactions, window_days=30, covariate="pre_revenue")
+    # Spend before exposure (4's order is out of the 30-day window): 10, 20, 30, 0.
+    x, y = np.array([10.0, 20.0, 30.0, 0.0]), np.array([12.0, 21.0, 35.0, 4.0])
+    theta = np.polyfit(x, y, 1)[0]
+    adjusted = y - theta * (x - x.mean())
+    r = row(result, "treatment")
+    assert r["revenue_diff"] == pytest.approx(adjusted[2:].mean() - adjusted[:2].mean(), rel=1e-10)
+
+
+def test_cuped_refuses_what_it_cannot_use():
+    data = pre_period_units(n=20)
+    with pytest.raises(InputError, match="no covariate column 'pre_spend'"):
+        experiment(data.lazy(), covariate="pre_spend")
+    with pytest.raises(InputError, match="not numeric"):
+        experiment(data.with_columns(pl.lit("x").alias("tier")).lazy(), covariate="tier")
+    holes = data.with_columns(pl.when(pl.int_range(pl.len()) < 3).then(None)
+                              .otherwise(pl.col("spend_last_quarter")).alias("spend_last_quarter"))
+    with pytest.raises(InputError, match="empty on 3 experiments rows"):
+        experiment(holes.lazy(), covariate="spend_last_quarter")
+    with pytest.raises(InputError, match="exposure_date"):
+        experiment(data.lazy(), covariate="pre_revenue")

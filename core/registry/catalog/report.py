@@ -63,6 +63,8 @@ report(
                "control=50,treatment=50; empty: equal"),
         Option("window_days", INT, 30, low=1, flags=("--window",),
                help="Days after exposure in which purchases count, when outcomes come from transactions"),
+        Option("covariate", TEXT, help="Pre-period covariate for CUPED on revenue: a numeric experiments column, "
+               "or pre_revenue (spend in the window before exposure); empty: no adjustment"),
         CONFIDENCE, AS_OF,
     ),
 )
