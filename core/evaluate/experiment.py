@@ -1,7 +1,7 @@
 """A/B experiment readout: per variant rates and revenue, each variant against the control.
 
-Conversions: two-proportion z-test (pooled) p-value, Wald interval for the difference,
-log-ratio (Katz) interval for the relative lift. Revenue per unit: Welch's t-test, after
+Conversions: two-proportion z-test (pooled) p-value, Newcombe's hybrid score interval for
+the difference (or Wald, Agresti-Caffo), log-ratio (Katz) interval for the relative lift. Revenue per unit: Welch's t-test, after
 CUPED (Deng, Xu, Kohavi & Walker 2013) when a pre-period covariate is named.
 Several variants: Holm-adjusted p-values. Sample-ratio mismatch: chi-square of units
 against the planned split. The plan calculator lives in core/evaluate/plan.py.
@@ -39,6 +39,7 @@ def experiment(
     control: str | None = None,
     split: Mapping[str, float] | None = None,
     confidence: float = 0.95,
+    interval: str = "newcombe",
     window_days: int = 30,
     covariate: str | None = None,
     as_of: dt.date | None = None,
@@ -50,7 +51,9 @@ def experiment(
     missing, from transactions within `window_days` after each unit's exposure_date.
     `split` maps variant to planned weight (equal by default) for the SRM check. Campaign
     holdout tests (experiments named after a campaign_id) are left to the campaign report
-    unless `experiment` names one. `covariate` names a numeric column of the experiments
+    unless `experiment` names one. `interval` is the method of the conversion-rate
+    difference's interval (newcombe, wald, agresti-caffo; Wald is too narrow with few
+    conversions and collapses to a point with none in an arm). `covariate` names a numeric column of the experiments
     table measured before exposure (or "pre_revenue", spend in the `window_days` before
     exposure from transactions): revenue per unit is then compared after CUPED, which
     removes the part of revenue the covariate predicts and narrows the interval.
@@ -58,6 +61,8 @@ def experiment(
     require(experiments, "experiments", ANALYSIS, workspace)
     if not 0 < confidence < 1:
         raise InputError("the confidence level must be between 0 and 1", fix="pass --confidence 0.95")
+    if interval not in stats.DIFF_INTERVALS:
+        raise InputError(f"unknown interval method {interval!r}", fix="pass --interval " + "|".join(stats.DIFF_INTERVALS))
     lf = experiments
     if as_of is not None and "exposure_date" in names(lf):
         lf = lf.filter(on_or_before(pl.col("exposure_date"), as_of))
@@ -103,11 +108,12 @@ def experiment(
             "each assignment is counted as its own unit."
         )
     readouts = [
-        read_out(group, key[0], control, split, confidence)
+        read_out(group, key[0], control, split, confidence, interval)
         for key, group in summary.group_by("experiment", maintain_order=True)
     ]
     variants_df, comparisons_df, srm_df = (pl.concat(parts) for parts in zip(*readouts))
     notes.extend(verdicts(comparisons_df, srm_df, confidence))
+    notes.append(f"Conversion-rate differences: {stats.interval_name(interval)} interval.")
     if covariate is not None:
         notes.extend(cuped_notes(summary, covariate))
     if not has_revenue:
@@ -128,7 +134,7 @@ def experiment(
         },
         charts=(Chart("bar", "Conversion rate by variant", "variants", "variant", ("rate",), "experiment"),),
         params={"experiment": experiment, "control": control, "split": dict(split or {}),
-                "confidence": confidence, "window_days": window_days, "covariate": covariate, "as_of": as_of},
+                "confidence": confidence, "interval": interval, "window_days": window_days, "covariate": covariate, "as_of": as_of},
         notes=tuple(notes),
     )
 
@@ -266,7 +272,7 @@ def pick_control(variants: list[str], control: str | None, experiment: str) -> s
 
 def read_out(
     group: pl.DataFrame, experiment: str, control: str | None, split: Mapping[str, float] | None,
-    confidence: float,
+    confidence: float, interval: str = "newcombe",
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Variants, comparisons and SRM rows for one experiment's per-variant summary."""
     variants = group["variant"].to_list()
@@ -289,7 +295,7 @@ def read_out(
     c = variants.index(ctrl)
     t = np.array([i for i in range(len(variants)) if i != c])
     z, p = stats.two_proportion_ztest(x[t], n[t], x[c], n[c])
-    lo, hi = stats.diff_ci_wald(x[t], n[t], x[c], n[c], confidence)
+    lo, hi = stats.diff_ci(x[t], n[t], x[c], n[c], confidence, interval)
     rlo, rhi = stats.ratio_ci_log(x[t], n[t], x[c], n[c], confidence)
     adjusted = "revenue_cuped_mean" in group.columns
     m = group["revenue_cuped_mean" if adjusted else "revenue_per_unit"].to_numpy()

@@ -41,7 +41,7 @@ def row(result, variant, table="comparisons"):
 
 def test_conversion_comparison_matches_statsmodels():
     data = units({"control": (2000, 200), "treatment": (2100, 252)})
-    result = experiment(data.lazy())
+    result = experiment(data.lazy(), interval="wald")
     r = row(result, "treatment")
     _, p = proportions_ztest([252, 200], [2100, 2000])  # pooled by default
     lo, hi = confint_proportions_2indep(252, 2100, 200, 2000, compare="diff", method="wald")
@@ -267,3 +267,31 @@ def test_cuped_refuses_what_it_cannot_use():
         experiment(holes.lazy(), covariate="spend_last_quarter")
     with pytest.raises(InputError, match="exposure_date"):
         experiment(data.lazy(), covariate="pre_revenue")
+
+
+@pytest.mark.parametrize("counts", [
+    {"control": (40, 0), "treatment": (45, 3)},   # no conversion in the control
+    {"control": (30, 0), "treatment": (30, 0)},   # none anywhere
+    {"control": (12, 5), "treatment": (9, 0)},
+    {"control": (2000, 200), "treatment": (2100, 252)},
+])
+@pytest.mark.parametrize(("interval", "statsmodels_method"), [
+    ("newcombe", "newcomb"), ("wald", "wald"), ("agresti-caffo", "agresti-caffo")])
+def test_each_interval_method_matches_statsmodels(counts, interval, statsmodels_method):
+    (nc, xc), (nt, xt) = counts["control"], counts["treatment"]
+    r = row(experiment(units(counts).lazy(), interval=interval, confidence=0.9), "treatment")
+    lo, hi = confint_proportions_2indep(xt, nt, xc, nc, compare="diff", method=statsmodels_method, alpha=0.1)
+    assert (r["diff_ci_low"], r["diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-9, abs=1e-12)
+
+
+def test_newcombe_is_the_default_and_wald_collapses_with_zero_conversions():
+    data = units({"control": (40, 0), "treatment": (45, 3)})
+    default = experiment(data.lazy())
+    r = row(default, "treatment")
+    lo, hi = confint_proportions_2indep(3, 45, 0, 40, compare="diff", method="newcomb")
+    assert (r["diff_ci_low"], r["diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+    assert any("Newcombe" in n for n in default.notes) and default.params["interval"] == "newcombe"
+    wald = row(experiment(data.lazy(), interval="wald"), "treatment")
+    assert wald["diff_ci_high"] - wald["diff_ci_low"] < 0.8 * (hi - lo)  # too sure of itself
+    with pytest.raises(InputError, match="unknown interval method 'exact'"):
+        experiment(data.lazy(), interval="exact")
