@@ -202,11 +202,9 @@ def gains_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pl.DataFrame:
     decile[order] = np.arange(len(p)) * groups // len(p) + 1
     base = y.mean()
     return (
-        pl.DataFrame({"decile": decile, "churned": y, "p": p})
-        .group_by("decile")
-        .agg(customers=pl.len(), churners=pl.col("churned").sum().cast(pl.Int64),
-             mean_probability=pl.col("p").mean())
-        .sort("decile")
+        group_means(decile, y, p, "decile")
+        .select("decile", "customers", pl.col("churn_total").round().cast(pl.Int64).alias("churners"),
+                pl.col("p_mean").alias("mean_probability"))
         .with_columns(churn_rate=pl.col("churners") / pl.col("customers"))
         .with_columns(
             lift=pl.col("churn_rate") / base,
@@ -220,13 +218,23 @@ def calibration_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pl.Data
     """Mean predicted probability against the observed churn rate, by predicted decile."""
     edges = np.unique(np.quantile(p, np.linspace(0, 1, groups + 1)))
     bin_ = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0)) + 1
-    return (
-        pl.DataFrame({"bin": bin_, "churned": y, "p": p})
-        .group_by("bin")
-        .agg(customers=pl.len(), mean_predicted=pl.col("p").mean(),
-             observed_rate=pl.col("churned").mean())
-        .sort("bin")
-    )
+    return group_means(bin_, y, p, "bin").select(
+        "bin", "customers", pl.col("p_mean").alias("mean_predicted"),
+        (pl.col("churn_total") / pl.col("customers")).alias("observed_rate"))
+
+
+def group_means(group: np.ndarray, y: np.ndarray, p: np.ndarray, name: str) -> pl.DataFrame:
+    """Per group (1..G, sorted): customers, churners' total and mean probability.
+
+    numpy's bincount adds in row order every run; a Polars group_by adds floats in the
+    order its threads meet them, which moves the last digits from run to run."""
+    labels, index = np.unique(group, return_inverse=True)
+    counts = np.bincount(index)
+    return pl.DataFrame({
+        name: labels.astype(np.int64), "customers": counts.astype(np.int64),
+        "churn_total": np.bincount(index, weights=y.astype(float)),
+        "p_mean": np.bincount(index, weights=p) / counts,
+    }).with_columns(pl.col("customers").cast(pl.UInt32))
 
 
 def risk_factors(model, x: np.ndarray, typical: np.ndarray, names: list[str], top: int):
