@@ -132,3 +132,14 @@ def test_validate_reports_factor_analysis_and_criterion_validity(workspace, spec
     assert {"kmo", "bartlett_chi2", "auc", "base_rate"} <= set(report)
     assert {"loadings", "eigenvalues", "correlations", "deciles"} <= set(report)
     assert report["auc"] > 0.6
+
+
+def test_validate_with_an_oblique_rotation(workspace, spec_file):
+    result = runner.invoke(app, ["scale", "validate", "-w", str(workspace), "--spec", str(spec_file),
+                                 "--factors", "2", "--rotation", "promax", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["rotation"] == "promax" and {"factor_correlations", "structure"} <= set(report)
+    bad = runner.invoke(app, ["scale", "validate", "-w", str(workspace), "--spec", str(spec_file),
+                              "--rotation", "quartimax"])
+    assert bad.exit_code == 2 and "oblimin" in bad.output
