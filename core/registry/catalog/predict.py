@@ -24,7 +24,7 @@ register(Analysis(
 register(Analysis(
     "predict.churn", "Churn risk", "Churn risk models trained on an earlier date and tested on a later one; a "
     "ranked list of customers at risk with their value at risk", run="core.predict.run:churn",
-    uses=("customers", "touchpoints", "survey"),
+    uses=("customers", "touchpoints", "survey"), per_customer=("test_predictions",),
     options=(
         Option("as_of", DATE, title="Score as of", help="Score customers as of this day (inclusive); empty: the "
                "last transaction date"),
@@ -37,7 +37,8 @@ register(Analysis(
         Option("threshold", FLOAT, 0.5, low=0.001, high=0.999, help="Churn probability from which a customer "
                "is flagged"),
         Option("model", CHOICE, "best", choices=("best", "logistic", "boosting"),
-               help="Model for the at-risk list (best: the higher test AUC)"),
+               help="Model for the at-risk list (best: the higher AUC on a validation quarter of the "
+               "training customers; the test set only tests the one chosen)"),
         Option("top", INT, 100, low=0, title="At-risk list", help="Customers in the at-risk list (0 = all)"),
         Option("max_recency_days", INT, low=0, flags=("--max-recency",),
                help="Only customers who bought within this many days; empty: all"),
