@@ -2,7 +2,9 @@
 
 Conversions: two-proportion z-test (pooled) p-value, Newcombe's hybrid score interval for
 the difference (or Wald, Agresti-Caffo), log-ratio (Katz) interval for the relative lift. Revenue per unit: Welch's t-test, after
-CUPED (Deng, Xu, Kohavi & Walker 2013) when a pre-period covariate is named.
+CUPED (Deng, Xu, Kohavi & Walker 2013) when a pre-period covariate is named. With
+`sequential`, an anytime-valid t-test (Lindon et al. 2024) of each difference as well,
+for analysts who look before the planned end.
 Several variants: Holm-adjusted p-values. Sample-ratio mismatch: chi-square of units
 against the planned split. The plan calculator lives in core/evaluate/plan.py.
 """
@@ -42,6 +44,7 @@ def experiment(
     interval: str = "newcombe",
     window_days: int = 30,
     covariate: str | None = None,
+    sequential: bool = False,
     as_of: dt.date | None = None,
     workspace: str = UNNAMED,
 ) -> Result:
@@ -57,6 +60,9 @@ def experiment(
     table measured before exposure (or "pre_revenue", spend in the `window_days` before
     exposure from transactions): revenue per unit is then compared after CUPED, which
     removes the part of revenue the covariate predicts and narrows the interval.
+    `sequential` adds anytime-valid p-values and confidence sequences (sequential_*
+    columns), which stay valid however often the experiment is read before it stops;
+    `significant` then follows them.
     """
     require(experiments, "experiments", ANALYSIS, workspace)
     if not 0 < confidence < 1:
@@ -108,12 +114,17 @@ def experiment(
             "each assignment is counted as its own unit."
         )
     readouts = [
-        read_out(group, key[0], control, split, confidence, interval)
+        read_out(group, key[0], control, split, confidence, interval, sequential)
         for key, group in summary.group_by("experiment", maintain_order=True)
     ]
     variants_df, comparisons_df, srm_df = (pl.concat(parts) for parts in zip(*readouts))
     notes.extend(verdicts(comparisons_df, srm_df, confidence))
     notes.append(f"Conversion-rate differences: {stats.interval_name(interval)} interval.")
+    if sequential:
+        notes.append("Sequential: sequential_* p-values and intervals are anytime-valid (Lindon et al. 2024, "
+                     f"normal mixture, prior precision {stats.SEQUENTIAL_PHI:g}); they hold however often the "
+                     "experiment is read, and 'significant' follows them. They are wider than the fixed-horizon "
+                     "ones: that is the price of peeking.")
     if covariate is not None:
         notes.extend(cuped_notes(summary, covariate))
     if not has_revenue:
@@ -134,7 +145,7 @@ def experiment(
         },
         charts=(Chart("bar", "Conversion rate by variant", "variants", "variant", ("rate",), "experiment"),),
         params={"experiment": experiment, "control": control, "split": dict(split or {}),
-                "confidence": confidence, "interval": interval, "window_days": window_days, "covariate": covariate, "as_of": as_of},
+                "confidence": confidence, "interval": interval, "window_days": window_days, "covariate": covariate, "sequential": sequential, "as_of": as_of},
         notes=tuple(notes),
     )
 
@@ -272,7 +283,7 @@ def pick_control(variants: list[str], control: str | None, experiment: str) -> s
 
 def read_out(
     group: pl.DataFrame, experiment: str, control: str | None, split: Mapping[str, float] | None,
-    confidence: float, interval: str = "newcombe",
+    confidence: float, interval: str = "newcombe", sequential: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Variants, comparisons and SRM rows for one experiment's per-variant summary."""
     variants = group["variant"].to_list()
@@ -319,8 +330,13 @@ def read_out(
         "revenue_p_value": rp, "revenue_p_value_holm": stats.holm(rp),
         "revenue_diff_unadjusted": raw[t] - raw[c],
         "srm_p_value": srm_p,
-    }).with_columns(unknown_to_null()).with_columns(
-        (pl.col("p_value_holm") < 1 - confidence).fill_null(False).alias("significant"))
+    })
+    decide_on = "p_value_holm"
+    if sequential:
+        comparisons = comparisons.with_columns(**sequential_columns(x, n, m, var, t, c, confidence))
+        decide_on = "sequential_p_value_holm"
+    comparisons = comparisons.with_columns(unknown_to_null()).with_columns(
+        (pl.col(decide_on) < 1 - confidence).fill_null(False).alias("significant"))
     if not adjusted:
         comparisons = comparisons.drop("revenue_diff_unadjusted")
     srm = pl.DataFrame({
@@ -332,6 +348,20 @@ def read_out(
         "revenue", "revenue_per_unit",
     )
     return rows, comparisons, srm
+
+
+def sequential_columns(x, n, m, var, t, c, confidence) -> dict[str, np.ndarray]:
+    """Anytime-valid tests of the conversion rate (its 0/1 outcomes in the same linear
+    model) and of revenue per unit, each variant against the control."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_var = x * (n - x) / (n * (n - 1))  # sample variance of the 0/1 outcome
+    _, lo, hi, p = stats.anytime_valid_t(x[t] / n[t], rate_var[t], n[t], x[c] / n[c], rate_var[c], n[c], confidence)
+    _, rlo, rhi, rp = stats.anytime_valid_t(m[t], var[t], n[t], m[c], var[c], n[c], confidence)
+    return {
+        "sequential_diff_ci_low": lo, "sequential_diff_ci_high": hi,
+        "sequential_p_value": p, "sequential_p_value_holm": stats.holm(p),
+        "revenue_sequential_ci_low": rlo, "revenue_sequential_ci_high": rhi, "revenue_sequential_p_value": rp,
+    }
 
 
 def unknown_to_null() -> list[pl.Expr]:
@@ -362,13 +392,16 @@ def verdicts(comparisons: pl.DataFrame, srm: pl.DataFrame, confidence: float) ->
         "planned split, so the assignment may be broken; do not read this result."
         for r in srm.filter(pl.col("mismatch")).iter_rows(named=True)
     ]
+    prefix = "sequential_" if "sequential_p_value" in comparisons.columns else ""
+    kind = "anytime-valid " if prefix else ""
     for r in comparisons.iter_rows(named=True):
-        if r["diff_ci_low"] is None or r["p_value"] is None:  # 0/0: nothing to say
+        low, high, p, holm = (r[f"{prefix}{c}"] for c in ("diff_ci_low", "diff_ci_high", "p_value", "p_value_holm"))
+        if low is None or p is None:  # 0/0: nothing to say
             continue
         word = "significant" if r["significant"] else "not significant"
         out.append(
             f"{r['experiment']}: {r['variant']} vs {r['baseline']} {r['diff'] * 100:+.2f} pts "
-            f"({level} CI {r['diff_ci_low'] * 100:+.2f} to {r['diff_ci_high'] * 100:+.2f}), "
-            f"p={r['p_value']:.3g} (Holm {r['p_value_holm']:.3g}): {word} at {level}."
+            f"({level} {kind}CI {low * 100:+.2f} to {high * 100:+.2f}), "
+            f"{kind}p={p:.3g} (Holm {holm:.3g}): {word} at {level}."
         )
     return out

@@ -295,3 +295,52 @@ def test_newcombe_is_the_default_and_wald_collapses_with_zero_conversions():
     assert wald["diff_ci_high"] - wald["diff_ci_low"] < 0.8 * (hi - lo)  # too sure of itself
     with pytest.raises(InputError, match="unknown interval method 'exact'"):
         experiment(data.lazy(), interval="exact")
+
+
+def savvi_readout(y: np.ndarray, treated: np.ndarray, confidence: float):
+    """savvi's anytime-valid linear model (Lindon et al.'s own package), fed unit by unit."""
+    from savvi.linear_regression import LinearRegression
+
+    model = LinearRegression(alpha=1 - confidence, p=2, phi=100.0)
+    for value, arm in zip(y, treated):
+        model.update(np.array([value, 1.0, float(arm)]))
+    return model.calculate_p_value()[1], model.calculate_conf_int()[1]
+
+
+def test_sequential_test_matches_savvi_for_conversions_and_revenue():
+    pytest.importorskip("savvi")
+    data = units({"control": (900, 90), "treatment": (950, 124)}, seed=4)
+    treated = (data["variant"] == "treatment").to_numpy()
+    result = experiment(data.lazy(), sequential=True, confidence=0.9)
+    r = row(result, "treatment")
+    p, (lo, hi) = savvi_readout(data["converted"].to_numpy().astype(float), treated, 0.9)
+    # savvi's recursive least squares starts from a vague prior (1e6): agreement to ~1e-6.
+    assert r["sequential_p_value"] == pytest.approx(p, rel=1e-5)
+    assert (r["sequential_diff_ci_low"], r["sequential_diff_ci_high"]) == pytest.approx((lo, hi), rel=1e-5)
+    rp, (rlo, rhi) = savvi_readout(data["revenue"].to_numpy(), treated, 0.9)
+    assert r["revenue_sequential_p_value"] == pytest.approx(rp, rel=1e-5)
+    assert (r["revenue_sequential_ci_low"], r["revenue_sequential_ci_high"]) == pytest.approx((rlo, rhi), rel=1e-5)
+    # The price of peeking: wider than the fixed-horizon interval, and it decides.
+    assert hi - lo > r["diff_ci_high"] - r["diff_ci_low"]
+    assert r["significant"] == (r["sequential_p_value_holm"] < 0.1)
+    assert any("anytime-valid" in n for n in result.notes)
+
+
+def test_peeking_every_day_at_an_a_a_test_rarely_fools_the_sequential_test():
+    # 200 A/A experiments read after every 100 units: the fixed-horizon p-value dips under
+    # 0.05 at some look far more often than 5%; the anytime-valid one does not.
+    from core.evaluate import stats
+
+    rng = np.random.default_rng(12)
+    fooled_fixed = fooled_sequential = 0
+    for _ in range(200):
+        y = rng.normal(0, 1, (2, 3000))
+        looks = np.arange(100, 3001, 100)
+        means = np.array([[y[a, :k].mean() for k in looks] for a in (0, 1)])
+        sds = np.array([[y[a, :k].var(ddof=1) for k in looks] for a in (0, 1)])
+        p_fixed = stats.welch(means[1], sds[1], looks, means[0], sds[0], looks, 0.95)[5]
+        p_seq = stats.anytime_valid_t(means[1], sds[1], looks, means[0], sds[0], looks, 0.95)[3]
+        fooled_fixed += bool((p_fixed < 0.05).any())
+        fooled_sequential += bool((p_seq < 0.05).any())
+    assert fooled_fixed > 0.15 * 200
+    assert fooled_sequential <= 0.05 * 200

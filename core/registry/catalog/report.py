@@ -67,6 +67,8 @@ report(
                help="Days after exposure in which purchases count, when outcomes come from transactions"),
         Option("covariate", TEXT, help="Pre-period covariate for CUPED on revenue: a numeric experiments column, "
                "or pre_revenue (spend in the window before exposure); empty: no adjustment"),
+        Option("sequential", BOOL, False, help="Also anytime-valid p-values and intervals, which stay valid "
+               "however often the experiment is read before it ends (significant follows them)"),
         CONFIDENCE, AS_OF,
     ),
 )
