@@ -19,6 +19,9 @@ register(Analysis(
         Option("unit", CHOICE, "week", choices=("week", "day"), help="Time unit of recency, T, alpha and the horizon"),
         Option("horizon", FLOAT, low=0.001, help="CLV and expected purchases over this many units; empty: one year"),
         DISCOUNT_RATE,
+        Option("discount_period", CHOICE, "year", choices=("year", "month"),
+               help="year: the discount rate is annual (30.4375-day months); month: monthly, lifetimes' "
+               "convention (30 days or 4.345 weeks a month, 12 of them by default)"),
     ),
 ))
 register(Analysis(
