@@ -18,7 +18,7 @@ from scipy import stats
 from core.errors import AnalysisError, InputError
 from core.result import Result
 from core.scale.covariance import (
-    ItemMatrix, WeightedCov, item_matrix, moments, smc,
+    ItemMatrix, WeightedCov, fully_predicted, item_matrix, moments, smc,
 )
 from core.scale.factor import FactorFit, minres, omega_total
 
@@ -161,6 +161,13 @@ def reliability(
         .otherwise(pl.lit(""))
     )
     notes = list(_item_notes(table, alpha, directions))
+    if copies := fully_predicted(r):
+        listed = ", ".join(repr(matrix.items[i]) for i in copies)
+        notes.append(
+            f"The item correlation matrix is singular: {listed} are predicted exactly by the other "
+            "items (copies or sums of them). Guttman's lambda 6 counts them as fully predicted "
+            "(squared multiple correlations by projection). Fix: drop the redundant items."
+        )
 
     omega, flipped = None, []
     try:

@@ -239,3 +239,21 @@ def test_omega_flips_reverse_keyed_items_and_says_so(bfi, factor_analyzer):
     keyed = reliability(reversed_by_hand).headline
     assert keyed["omega_reversed"] == [] and keyed["omega_total"] == pytest.approx(
         raw.headline["omega_total"], abs=1e-6)
+
+
+def test_a_copied_item_gets_lambda_6_by_regression_and_a_note(recwarn):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    trait = rng.normal(size=400)
+    data = pl.DataFrame({f"q{i}": np.clip(np.round(3 + trait + rng.normal(size=400)), 1, 5) for i in range(4)})
+    data = data.with_columns(q4=pl.col("q0"), q5=pl.col("q1") + pl.col("q2"))  # a copy, a sum
+    x = data.to_numpy()
+    # Guttman's lambda 6 from its definition: each item's R² on the others, by OLS.
+    r2 = [sm.OLS(x[:, i], sm.add_constant(np.delete(x, i, axis=1))).fit().rsquared for i in range(6)]
+    expected = 1 - (6 - sum(r2)) / np.corrcoef(x, rowvar=False).sum()
+    result = reliability(data, missing="listwise")
+    assert result.headline["g6"] == pytest.approx(expected, abs=1e-9)
+    note = next(n for n in result.notes if "singular" in n)
+    assert all(f"'{q}'" in note for q in ("q0", "q4", "q1", "q2", "q5")) and "'q3'" not in note
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
