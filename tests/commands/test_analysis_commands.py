@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 CLI = typer.main.get_command(app)
 HAND_WRITTEN = {("data", "convert"), ("scale", "init")}  # they write files, they are not analyses
-CLI_ONLY = {("report", "experiment"): {"plan"}, ("scale", "check"): {"data", "items"}}
+CLI_ONLY = {("report", "experiment"): {"plan"}, ("scale", "check"): {"data", "items"},
+            ("scale", "validate"): {"data", "items"}}
 
 
 def commands():
