@@ -20,10 +20,13 @@ JSON keys are stable: name, title, params, headline, tables, notes.
   actual_mean, predicted_mean, actual_total, predicted_total).
 - churn: headline model, the three dates (train_as_of, train_label_end, test_as_of,
   test_label_end, as_of), n_train, n_test, n_scored, test_auc, test_precision,
-  test_recall, test_brier, test_base_rate, auc_logistic, auc_boosting, threshold,
+  test_recall, test_brier, test_base_rate (all of the chosen model only),
+  validation_auc_logistic, validation_auc_boosting (with --model best), threshold,
   top_decile_lift, customers_flagged, value_at_risk_total; tables at_risk (rank,
   customer_id, churn_probability, recency_days, frequency, monetary, clv, value_at_risk,
-  risk_factor_1..3), models, gains (by decile), calibration. Without a CLV fit (too few
+  risk_factor_1..3), models (model, validation_auc, chosen), gains (by decile),
+  calibration, test_predictions (customer_id, churn_probability, churned: the test window,
+  written by --output, not printed). Without a CLV fit (too few
   repeat buyers) a note says there is no value at risk.
 - drivers: headline outcome, method, n, r2, holdout_r2, cv_r2_mean, top_driver,
   top_share, summary; tables drivers (driver, correlation, beta and interval, share of

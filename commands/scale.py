@@ -1,8 +1,10 @@
 """`loyalist scale init|check|score|validate`: build, check and score a loyalty scale.
 
 check, score and validate are made from the registry (core/registry/catalog/scale.py);
-`check` also works on any table outside a workspace:
+`check` and `validate` also work on any table outside a workspace:
     loyalist scale check --data FILE --items a,b,c [--missing pairwise|listwise] --format json
+    loyalist scale validate --data FILE --items a,b,c [--factors 2 --rotation oblimin]
+(validate --data: KMO, Bartlett, eigenvalues, loadings; criterion validity needs a workspace).
 Its JSON is one object whose top-level keys are the reliability figures (alpha,
 alpha_ci [low, high], std_alpha, g6, average_r, n, k, omega_total, split_half_*...),
 then one list per table (items: item, n, mean, sd, raw_r, std_r, r_cor, r_drop,
@@ -58,6 +60,32 @@ def _check_data(call: Call):
     return result.with_params(data=str(data))
 
 
+def _validate_data(call: Call):
+    """--data: factor analysis (KMO, Bartlett, loadings) of a table's columns, no workspace."""
+    data, items, spec = call.extra.pop("data"), call.extra.pop("items"), call.options.get("spec")
+    if data is None:
+        if spec is None:
+            raise InputError("nothing to validate", fix="give --spec FILE (a scale on the workspace) "
+                             "or --data FILE [--items a,b,c] (columns of any table)")
+        if items is not None:
+            raise InputError("--items goes with --data", fix="list the items in the spec instead")
+        return None
+    from core.scale.readers import read_table
+
+    table = read_table(data)
+    o = call.options
+    if spec is not None:
+        from core.scale.build import validate
+        from core.scale.run import spec_from_file
+
+        result = validate(table, spec_from_file(spec), n_factors=o["factors"], rotation=o["rotation"])
+    else:
+        from core.scale.validity import efa
+
+        result = efa(table, _item_list(items), n_factors=o["factors"], rotation=o["rotation"])
+    return result.with_params(data=str(data))
+
+
 def _item_list(items: str | None) -> list[str] | None:
     if items is None:
         return None
@@ -67,7 +95,10 @@ def _item_list(items: str | None) -> list[str] | None:
     return names
 
 
-add_analysis_commands(app, "scale", {"scale.check": Extra(params=(DATA, ITEMS), optional=("spec",), run=_check_data)})
+add_analysis_commands(app, "scale", {
+    "scale.check": Extra(params=(DATA, ITEMS), optional=("spec",), run=_check_data),
+    "scale.validate": Extra(params=(DATA, ITEMS), optional=("spec",), run=_validate_data),
+})
 
 
 @app.command("init")

@@ -28,7 +28,9 @@ report.experiment - headline: experiments, units, significant, sample_ratio_mism
   comparisons: experiment, variant, baseline, rate, baseline_rate, diff, diff_ci_low,
     diff_ci_high, relative_lift, relative_lift_ci_low/high, z, p_value, p_value_holm,
     revenue_diff, revenue_diff_ci_low/high, revenue_p_value, revenue_p_value_holm,
-    srm_p_value, significant
+    revenue_diff_unadjusted (with a covariate: revenue compared after CUPED), srm_p_value,
+    significant and, with sequential, sequential_diff_ci_low/high, sequential_p_value(_holm),
+    revenue_sequential_ci_low/high, revenue_sequential_p_value
   variants: experiment, variant, is_control, units, share, planned_share, conversions,
     rate, revenue, revenue_per_unit; srm: experiment, units, chi2, df, p_value, mismatch
 report.experiment.plan - headline: baseline, target_rate, absolute_lift, relative_lift,

@@ -1,6 +1,6 @@
 """Two groups of customers side by side: each metric, the difference and its interval.
 
-Means use Welch's t interval and test, shares the Wald interval with the pooled z-test,
+Means use Welch's t interval and test, shares Newcombe's hybrid score interval with the pooled z-test,
 NPS the difference of two NPS with SE = sqrt(SE1^2 + SE2^2) (normal approximation).
 """
 
@@ -48,7 +48,7 @@ def compare_groups(
         elif metric.kind == SHARE:
             xa, xb = a.astype(bool).sum(), b.astype(bool).sum()
             ea, eb = xa / a.size, xb / b.size
-            lo, hi = stats.diff_ci_wald(xb, b.size, xa, a.size, confidence)
+            lo, hi = stats.diff_ci_newcombe(xb, b.size, xa, a.size, confidence)
             _, p = stats.two_proportion_ztest(xb, b.size, xa, a.size)
             diff = eb - ea
         else:

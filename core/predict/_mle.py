@@ -163,7 +163,9 @@ def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.nda
     """
     names = [f"c{i}" for i in range(len(columns))]
     frame = pl.DataFrame({n: np.asarray(c, float) for n, c in zip(names, columns)})
-    unique = frame.group_by(names).agg(pl.len().alias("_count")).with_row_index("_group")
+    # Sorted: group_by's order varies between runs, and with it the order the likelihood
+    # is summed in, so the fit's last digits (issue 20: reproducible to the last digit).
+    unique = frame.group_by(names).agg(pl.len().alias("_count")).sort(names).with_row_index("_group")
     inverse = frame.join(unique.select(*names, "_group"), on=names, how="left",
                          maintain_order="left")["_group"].to_numpy()
     return (

@@ -13,8 +13,11 @@ Three dates, each N days apart by default, keep the future out of the past:
 
 A feature snapshot as of a date is produced by ``features(date)`` (default:
 core.features.customer_features), which sees only data dated on or before that date.
-Two models: logistic regression (baseline) and gradient boosting; the one with the
-higher test AUC ranks the at-risk list. Each listed customer's strongest risk factors
+Two models: logistic regression (baseline) and gradient boosting. With ``model="best"``
+the one with the higher AUC on a validation split of the training customers (a
+stratified quarter held out of fitting) is chosen and refitted on all of them; only the
+chosen model meets the test set, so its test AUC is not flattered by the choice. The
+test-window predictions are a table of their own, so anyone can recompute the metrics. Each listed customer's strongest risk factors
 are the features whose change to a typical (training median) value would lower their
 churn probability most.
 """
@@ -43,6 +46,7 @@ SINGLE_THREAD_ROWS = 50_000
 NOT_FEATURES = ("customer_id",)
 TOP_FACTORS = 3
 MIN_EFFECT = 0.005  # a factor must move the probability by half a point to be named
+VALIDATION_SHARE = 0.25  # of training customers held out to choose the model
 
 
 @dataclass(frozen=True)
@@ -202,11 +206,9 @@ def gains_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pl.DataFrame:
     decile[order] = np.arange(len(p)) * groups // len(p) + 1
     base = y.mean()
     return (
-        pl.DataFrame({"decile": decile, "churned": y, "p": p})
-        .group_by("decile")
-        .agg(customers=pl.len(), churners=pl.col("churned").sum().cast(pl.Int64),
-             mean_probability=pl.col("p").mean())
-        .sort("decile")
+        group_means(decile, y, p, "decile")
+        .select("decile", "customers", pl.col("churn_total").round().cast(pl.Int64).alias("churners"),
+                pl.col("p_mean").alias("mean_probability"))
         .with_columns(churn_rate=pl.col("churners") / pl.col("customers"))
         .with_columns(
             lift=pl.col("churn_rate") / base,
@@ -220,13 +222,23 @@ def calibration_table(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pl.Data
     """Mean predicted probability against the observed churn rate, by predicted decile."""
     edges = np.unique(np.quantile(p, np.linspace(0, 1, groups + 1)))
     bin_ = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0)) + 1
-    return (
-        pl.DataFrame({"bin": bin_, "churned": y, "p": p})
-        .group_by("bin")
-        .agg(customers=pl.len(), mean_predicted=pl.col("p").mean(),
-             observed_rate=pl.col("churned").mean())
-        .sort("bin")
-    )
+    return group_means(bin_, y, p, "bin").select(
+        "bin", "customers", pl.col("p_mean").alias("mean_predicted"),
+        (pl.col("churn_total") / pl.col("customers")).alias("observed_rate"))
+
+
+def group_means(group: np.ndarray, y: np.ndarray, p: np.ndarray, name: str) -> pl.DataFrame:
+    """Per group (1..G, sorted): customers, churners' total and mean probability.
+
+    numpy's bincount adds in row order every run; a Polars group_by adds floats in the
+    order its threads meet them, which moves the last digits from run to run."""
+    labels, index = np.unique(group, return_inverse=True)
+    counts = np.bincount(index)
+    return pl.DataFrame({
+        name: labels.astype(np.int64), "customers": counts.astype(np.int64),
+        "churn_total": np.bincount(index, weights=y.astype(float)),
+        "p_mean": np.bincount(index, weights=p) / counts,
+    }).with_columns(pl.col("customers").cast(pl.UInt32))
 
 
 def risk_factors(model, x: np.ndarray, typical: np.ndarray, names: list[str], top: int):
@@ -262,17 +274,29 @@ def _check_classes(y: np.ndarray, what: str, date: dt.date) -> None:
         )
 
 
-def _fit_and_test(x_train, y_train, x_test, y_test, threshold, model, random_state):
-    """Fit both models, test both; return the comparison table and the chosen model."""
-    fitted, rows = {}, []
-    for kind in MODELS:
-        estimator = make_model(kind, random_state).fit(x_train, y_train)
-        p_test = estimator.predict_proba(x_test)[:, 1]
-        fitted[kind] = (estimator, p_test)
-        rows.append({"model": kind, **classification_metrics(y_test, p_test, threshold)})
-    chosen = model if model != "best" else max(rows, key=lambda r: r["auc"])["model"]
-    metrics = next(r for r in rows if r["model"] == chosen)
-    return pl.DataFrame(rows), chosen, *fitted[chosen], metrics
+def _choose(x_train, y_train, model, random_state) -> tuple[pl.DataFrame, str]:
+    """The models table (model, validation_auc, chosen) and the model to use.
+
+    With "best", each model is fitted on three quarters of the training customers and
+    judged by its AUC on the held-out quarter (stratified, seeded): the test set plays no
+    part in the choice. A model named by the caller is used without a validation fit.
+    """
+    if model != "best":
+        return pl.DataFrame({"model": [model], "validation_auc": [None], "chosen": [True]},
+                            schema={"model": pl.String, "validation_auc": pl.Float64,
+                                    "chosen": pl.Boolean}), model
+    from sklearn.model_selection import train_test_split
+
+    fit, held_out = train_test_split(np.arange(len(y_train)), test_size=VALIDATION_SHARE,
+                                     stratify=y_train, random_state=random_state)
+    scores = [
+        auc(y_train[held_out],
+            make_model(kind, random_state).fit(x_train[fit], y_train[fit]).predict_proba(x_train[held_out])[:, 1])
+        for kind in MODELS
+    ]
+    chosen = MODELS[int(np.argmax(scores))]
+    return pl.DataFrame({"model": list(MODELS), "validation_auc": scores,
+                         "chosen": [kind == chosen for kind in MODELS]}), chosen
 
 
 def _at_risk_list(scored, x_scored, estimator, names, typical, clv, top):
@@ -379,9 +403,10 @@ def churn_analysis(
     import sklearn.ensemble  # noqa: F401
 
     with threadpool_limits(limits=1 if len(fit_rows) < SINGLE_THREAD_ROWS else None):
-        models, chosen, estimator, p_test, metrics = _fit_and_test(
-            x_train[fit_rows], y_train[fit_rows], x_test, y_test, threshold, model, random_state
-        )
+        models, chosen = _choose(x_train[fit_rows], y_train[fit_rows], model, random_state)
+        estimator = make_model(chosen, random_state).fit(x_train[fit_rows], y_train[fit_rows])
+        p_test = estimator.predict_proba(x_test)[:, 1]
+        metrics = classification_metrics(y_test, p_test, threshold)
         at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
             scored, x_scored, estimator, names, typical, clv, top
         )
@@ -398,8 +423,9 @@ def churn_analysis(
         "n_test": len(y_test),
         "n_scored": len(p_scored),
         "train_churn_rate": float(y_train.mean()),
-        **{f"test_{k}": v for k, v in metrics.items() if k != "model"},
-        **{f"auc_{kind}": auc for kind, auc in zip(models["model"], models["auc"])},
+        **{f"test_{k}": v for k, v in metrics.items()},
+        **{f"validation_auc_{kind}": v for kind, v in zip(models["model"], models["validation_auc"])
+           if v is not None},
         "threshold": threshold,
         "top_decile_lift": float(gains["lift"][0]),
         "customers_flagged": int((p_scored >= threshold).sum()),
@@ -413,6 +439,10 @@ def churn_analysis(
         "all strictly after the training data.",
         f"Churn = no purchase in the {horizon_days} days after the as-of date. The {chosen} "
         f"model (test AUC {metrics['auc']:.3f}) scores customers as of {dates.as_of}.",
+        (f"The {chosen} model was chosen on a validation quarter of the training customers (AUC "
+         + ", ".join(f"{k} {v:.3f}" for k, v in zip(models["model"], models["validation_auc"]))
+         + "); only it was tested, so the test figures are not flattered by the choice."
+         if model == "best" else f"The {chosen} model was named (--model); no choice was made."),
         f"At the threshold {threshold:g} it flags {metrics['flagged_share']:.0%} of test "
         f"customers with precision {metrics['precision']:.0%} and recall "
         f"{metrics['recall']:.0%}; the riskiest tenth churned at {gains['lift'][0]:.1f}x the "
@@ -426,7 +456,10 @@ def churn_analysis(
         name="predict.churn",
         title=f"Churn risk: no purchase in the next {horizon_days} days",
         tables={"at_risk": at_risk, "models": models, "gains": gains,
-                "calibration": calibration_table(y_test, p_test)},
+                "calibration": calibration_table(y_test, p_test),
+                "test_predictions": pl.DataFrame({
+                    "customer_id": test["customer_id"], "churn_probability": p_test,
+                    "churned": y_test.astype(np.int8)})},
         headline=headline,
         charts=(
             Chart("line", "Cumulative gains", "gains", "decile", "cumulative_gain"),

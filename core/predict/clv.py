@@ -3,7 +3,11 @@
 ``clv_analysis`` is the one call the CLI and the app make. CLV over a horizon sums the
 expected purchases in each month-long step (the last may be shorter) times the expected
 spend per purchase, each step discounted at the annual ``discount_rate`` to its end:
-CLV = E[spend] * sum_k (E[Y(t_k)] - E[Y(t_(k-1))]) / (1 + d)^(t_k in years).
+CLV = E[spend] * sum_k (E[Y(t_k)] - E[Y(t_(k-1))]) / (1 + d)^(t_k in years), with
+months of 365.25 / 12 = 30.4375 days. With ``discount_period="month"`` the convention of
+the lifetimes package instead: ``discount_rate`` is a monthly rate, a month is 30 days
+(unit day) or 4.345 weeks (unit week), the exponent counts months, and the default
+horizon is 12 of those months.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from core.result import Chart, Result
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 DEFAULT_HORIZON_DAYS = 365
+DISCOUNT_PERIODS = ("year", "month")
+LIFETIMES_MONTH = {"day": 30.0, "week": 4.345}  # lifetimes' month, in each unit
 FREQUENCY_BUCKETS = 7  # holdout table rows 0..6 and "7+", as in FHL (2005), Figure 4
 Z95 = 1.959963984540054
 
@@ -36,28 +42,34 @@ def discounted_clv(
     horizon: float,
     days_per_unit: float,
     discount_rate: float,
+    month_units: float | None = None,
 ) -> np.ndarray:
-    """CLV over ``horizon`` units, discounted monthly at an annual rate."""
-    step = DAYS_PER_MONTH / days_per_unit
+    """CLV over ``horizon`` units, discounted monthly at an annual rate; with
+    ``month_units`` (a month in units) at a monthly rate per such month, as lifetimes."""
+    step = DAYS_PER_MONTH / days_per_unit if month_units is None else month_units
     edges = np.minimum(np.arange(1, math.ceil(horizon / step - 1e-9) + 1) * step, horizon)
     (ux, utx, ut), _, inverse = compress(frequency, recency, T)
     value = np.zeros(len(ux))
     previous = np.zeros(len(ux))
     for edge in edges:  # a dozen steps for a year; each step is vectorised over customers
         cumulative = bg.expected_purchases(edge, ux, utx, ut, distinct=True)
-        years = edge * days_per_unit / DAYS_PER_YEAR
-        value += (cumulative - previous) / (1.0 + discount_rate) ** years
+        periods = edge * days_per_unit / DAYS_PER_YEAR if month_units is None else edge / month_units
+        value += (cumulative - previous) / (1.0 + discount_rate) ** periods
         previous = cumulative
     return value[inverse] * np.asarray(spend, float)
 
 
-def _check_options(horizon: float, discount_rate: float, calibration_end, holdout_end) -> None:
+def _check_options(horizon: float, discount_rate: float, calibration_end, holdout_end,
+                   discount_period: str = "year") -> None:
+    if discount_period not in DISCOUNT_PERIODS:
+        raise InputError(f"unknown discount period {discount_period!r}", fix="use year or month")
     if not horizon > 0:
         raise InputError(f"the horizon must be positive, got {horizon}",
                          fix="use e.g. --horizon 52")
     if not 0 <= discount_rate < 1:
         raise InputError(
-            f"the annual discount rate must be in [0, 1), got {discount_rate}",
+            f"the {'monthly' if discount_period == 'month' else 'annual'} discount rate must be in [0, 1), "
+            f"got {discount_rate}",
             fix="give it as a fraction, e.g. --discount-rate 0.1 for 10%",
         )
     if holdout_end is not None and calibration_end is None:
@@ -132,6 +144,7 @@ def clv_analysis(
     unit: str = "week",
     horizon: float | None = None,
     discount_rate: float = 0.10,
+    discount_period: str = "year",
     n_starts: int = 4,
     random_state: int = 0,
 ) -> Result:
@@ -139,10 +152,15 @@ def clv_analysis(
 
     ``horizon`` is in ``unit`` (default: one year). With ``holdout_end``, purchases in
     (calibration_end, holdout_end] are compared with the model's predictions.
+    ``discount_period`` "year" (``discount_rate`` is annual) or "month" (monthly, in
+    lifetimes' months; the default horizon is then 12 of them).
     """
     days = unit_days(unit)
-    horizon = DEFAULT_HORIZON_DAYS / days if horizon is None else float(horizon)
-    _check_options(horizon, discount_rate, calibration_end, holdout_end)
+    month_units = LIFETIMES_MONTH.get(unit) if discount_period == "month" else None
+    if horizon is None:
+        horizon = DEFAULT_HORIZON_DAYS / days if month_units is None else 12 * month_units
+    horizon = float(horizon)
+    _check_options(horizon, discount_rate, calibration_end, holdout_end, discount_period)
     calibration_end = calibration_end or last_order_date(transactions)
     summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end)
     x, tx, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
@@ -160,7 +178,7 @@ def clv_analysis(
         expected_spend=pl.Series(spend),
         clv=pl.Series(
             discounted_clv(bg, spend, x, tx, big_t, horizon=horizon, days_per_unit=days,
-                           discount_rate=discount_rate)
+                           discount_rate=discount_rate, month_units=month_units)
         ),
     )
     tables: dict[str, pl.DataFrame] = {}
@@ -175,6 +193,7 @@ def clv_analysis(
         "frequency_spend_correlation": check.correlation,
         "horizon": horizon,
         "discount_rate": discount_rate,
+        "discount_period": discount_period,
         "total_clv": float(customers["clv"].sum()),
         "mean_clv": float(customers["clv"].mean()),
         "mean_p_alive": float(customers["p_alive"].mean()),
@@ -215,7 +234,10 @@ def clv_analysis(
         "log-likelihood in log-parameters, delta method); intervals are 95% Wald intervals "
         "on the log scale.",
         f"CLV: expected purchases over {horizon:g} {unit}s times expected spend per "
-        f"purchase, discounted monthly at {discount_rate:.1%} a year.",
+        + (f"purchase, discounted monthly at {discount_rate:.1%} a year (months of 30.4375 days, "
+           "each step discounted to its end)." if month_units is None else
+           f"purchase, discounted at {discount_rate:.1%} a month (lifetimes' convention: months of "
+           f"{month_units:g} {unit}s)."),
     ]
     for model, fitted in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
         if fitted.fit_.poorly_determined:
@@ -245,7 +267,8 @@ def clv_analysis(
         charts=tuple(charts),
         params={
             "calibration_end": calibration_end, "holdout_end": holdout_end, "unit": unit,
-            "horizon": horizon, "discount_rate": discount_rate, "n_starts": n_starts,
+            "horizon": horizon, "discount_rate": discount_rate, "discount_period": discount_period,
+            "n_starts": n_starts,
         },
         notes=tuple(notes),
     )

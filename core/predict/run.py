@@ -16,11 +16,12 @@ FEATURE_TABLES = ("customers", "touchpoints", "survey")
 
 
 def clv(ws, *, calibration_end: dt.date | None = None, holdout_end: dt.date | None = None, unit: str = "week",
-        horizon: float | None = None, discount_rate: float = 0.10) -> Result:
+        horizon: float | None = None, discount_rate: float = 0.10, discount_period: str = "year") -> Result:
     from core.predict.clv import clv_analysis
 
     return clv_analysis(ws.scan("transactions"), calibration_end=calibration_end, holdout_end=holdout_end,
-                        unit=unit, horizon=horizon, discount_rate=discount_rate)
+                        unit=unit, horizon=horizon, discount_rate=discount_rate,
+                        discount_period=discount_period)
 
 
 def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_of: dt.date | None = None,

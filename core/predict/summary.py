@@ -24,6 +24,7 @@ import datetime as dt
 import polars as pl
 
 from core.errors import AnalysisError, InputError
+from core.exact import exact_sum
 
 UNITS: dict[str, float] = {"day": 1.0, "week": 7.0}
 REQUIRED = ("customer_id", "order_date", "amount")
@@ -91,13 +92,13 @@ def btyd_summary(
         first_purchase=pl.col("order_date").min(),
         last_purchase=pl.col("order_date").max(),
         purchase_days=pl.col("order_date").n_unique().cast(pl.Int64),
-        spend=pl.col("amount").sum(),
+        spend=exact_sum(pl.col("amount")),
     )
     first_day = (
         before.join(per_customer.select("customer_id", "first_purchase"), on="customer_id")
         .filter(pl.col("order_date") == pl.col("first_purchase"))
         .group_by("customer_id")
-        .agg(first_spend=pl.col("amount").sum())
+        .agg(first_spend=exact_sum(pl.col("amount")))
     )
     calibration = (
         per_customer.join(first_day, on="customer_id")
@@ -121,7 +122,7 @@ def btyd_summary(
             )
             .group_by("customer_id")
             .agg(holdout_frequency=pl.col("order_date").n_unique().cast(pl.Int64),
-                 holdout_spend=pl.col("amount").sum())
+                 holdout_spend=exact_sum(pl.col("amount")))
         )
         calibration = calibration.join(holdout, on="customer_id", how="left").with_columns(
             pl.col("holdout_frequency").fill_null(0), pl.col("holdout_spend").fill_null(0.0)

@@ -117,14 +117,16 @@ def check(data: pl.DataFrame, spec: ScaleSpec, *, ci: str = "feldt", level: floa
 
 
 def validate(data: pl.DataFrame, spec: ScaleSpec, *, scores: pl.DataFrame | None = None,
-             outcome: pl.DataFrame | None = None, n_factors: int | None = None) -> Result:
+             outcome: pl.DataFrame | None = None, n_factors: int | None = None,
+             rotation: str = "varimax") -> Result:
     """EFA of the normalised items and, with scores and an outcome, criterion validity.
 
     Tables: "loadings", "eigenvalues", "variance", "correlations" and, with an outcome,
     "deciles". Headline: kmo, bartlett_*, n_factors and auc, base_rate, top_rate...
     """
     normalised = normalise_items(data, spec)
-    results = [efa(normalised, list(spec.columns), missing=spec.missing, n_factors=n_factors)]
+    results = [efa(normalised, list(spec.columns), missing=spec.missing, n_factors=n_factors,
+                   rotation=rotation)]
     if scores is not None and outcome is not None:
         results.append(criterion_validity(scores, outcome, outcome_column=OUTCOME))
     return merge("scale.validity", f"{spec.name}: validity", *results,

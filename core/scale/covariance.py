@@ -167,10 +167,31 @@ def moments(matrix: ItemMatrix) -> tuple[np.ndarray, np.ndarray]:
     return cov, corr
 
 
+# Above this condition number R⁻¹ is noise (an item copies or sums others).
+SINGULAR_CONDITION = 1e10
+
+
+def is_singular(r: np.ndarray) -> bool:
+    return not np.all(np.isfinite(r)) or np.linalg.cond(r) > SINGULAR_CONDITION
+
+
 def smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlation of each item with the others: 1 - 1/diag(R⁻¹)."""
-    try:
-        inv = np.linalg.inv(r)
-    except np.linalg.LinAlgError:
-        inv = np.linalg.pinv(r)
-    return 1.0 - 1.0 / np.diag(inv)
+    """Squared multiple correlation of each item with the others: 1 - 1/diag(R⁻¹).
+
+    When R is singular, R⁻¹ does not exist (or is rounding noise), so each item's R² is
+    found by projecting it on the others (the least-squares fit, unique even then): an
+    item that copies or sums others gets 1, as it should."""
+    if not is_singular(r):
+        return 1.0 - 1.0 / np.diag(np.linalg.inv(r))
+    k = r.shape[0]
+    out = np.empty(k)
+    for i in range(k):  # k is the number of items: a few dozen at most
+        others = np.arange(k) != i
+        rho = r[others, i]
+        out[i] = rho @ np.linalg.pinv(r[np.ix_(others, others)], hermitian=True) @ rho
+    return np.clip(out, 0.0, 1.0)
+
+
+def fully_predicted(r: np.ndarray, tol: float = 1e-6) -> list[int]:
+    """Indices of items the others predict exactly (R² = 1): copies and sums of others."""
+    return [i for i, v in enumerate(smc(r)) if v > 1 - tol] if is_singular(r) else []

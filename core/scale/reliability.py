@@ -9,6 +9,7 @@ and alpha if the item is dropped, reverse-keyed items flagged, McDonald's omega 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -17,9 +18,9 @@ from scipy import stats
 from core.errors import AnalysisError, InputError
 from core.result import Result
 from core.scale.covariance import (
-    ItemMatrix, WeightedCov, item_matrix, moments, smc,
+    ItemMatrix, WeightedCov, fully_predicted, item_matrix, moments, smc,
 )
-from core.scale.factor import minres, omega_total
+from core.scale.factor import FactorFit, minres, omega_total
 
 CI_METHODS = ("feldt", "bootstrap")
 
@@ -136,8 +137,8 @@ def reliability(
 
     Tables: "items" (item, n, mean, sd, raw_r, std_r, r_cor, r_drop, alpha_if_deleted,
     std_alpha_if_deleted, reverse_keyed, flag). Headline: alpha, alpha_ci (low, high),
-    std_alpha, g6, average_r, median_r, n, n_complete, k, omega_total, split_half_r,
-    split_half_sb, missing, ci_method, level. `directions` (item -> "higher"/"lower")
+    std_alpha, g6, average_r, median_r, n, n_complete, k, omega_total, omega_reversed
+    (items omega counted reversed), split_half_r, split_half_sb, missing, ci_method, level. `directions` (item -> "higher"/"lower")
     lets the reverse-keyed advice name the spec change to make.
     """
     if ci not in CI_METHODS:
@@ -160,12 +161,25 @@ def reliability(
         .otherwise(pl.lit(""))
     )
     notes = list(_item_notes(table, alpha, directions))
+    if copies := fully_predicted(r):
+        listed = ", ".join(repr(matrix.items[i]) for i in copies)
+        notes.append(
+            f"The item correlation matrix is singular: {listed} are predicted exactly by the other "
+            "items (copies or sums of them). Guttman's lambda 6 counts them as fully predicted "
+            "(squared multiple correlations by projection). Fix: drop the redundant items."
+        )
 
-    omega = None
+    omega, flipped = None, []
     try:
-        omega = omega_total(minres(r, 1))
+        omega, flipped = omega_keyed(minres(r, 1), matrix.items)
     except AnalysisError as exc:
         notes.append(f"Omega total not reported: {exc}")
+    if flipped:
+        listed = ", ".join(repr(i) for i in flipped)
+        notes.append(
+            f"Omega total counts {listed} reversed (negative loading on the common factor), as "
+            "psych::omega does; alpha and the item table use the items as given."
+        )
     sh_r, sh_sb = split_half(cov)
     complete = int((~np.isnan(matrix.values).any(axis=1)).sum())
     if missing == "pairwise" and complete < n:
@@ -181,7 +195,7 @@ def reliability(
             "alpha": alpha, "alpha_ci": interval, "std_alpha": standardised_alpha(r),
             "g6": 1 - (k - smc(r).sum()) / r.sum(),
             "average_r": float(off.mean()), "median_r": float(np.median(off)),
-            "n": n, "n_complete": complete, "k": k, "omega_total": omega,
+            "n": n, "n_complete": complete, "k": k, "omega_total": omega, "omega_reversed": flipped,
             "split_half_r": sh_r, "split_half_sb": sh_sb,
             "missing": missing, "ci_method": ci, "level": level,
         },
@@ -189,6 +203,18 @@ def reliability(
                 "n_boot": n_boot if ci == "bootstrap" else None},
         notes=tuple(notes),
     )
+
+
+def omega_keyed(fit: FactorFit, items: Sequence[str]) -> tuple[float, list[str]]:
+    """Omega total with reverse-keyed items flipped, and the items flipped.
+
+    Reversing an item negates its loading and leaves its uniqueness, so flipping the items
+    that load against the factor (its sign set by the majority of the loadings) is omega
+    of the items keyed alike, as psych::omega computes it by default.
+    """
+    loadings = fit.loadings[:, 0]  # minres makes their sum positive
+    flipped = [item for item, loading in zip(items, loadings) if loading < 0]
+    return omega_total(replace(fit, loadings=np.abs(fit.loadings))), flipped
 
 
 def _item_notes(table: pl.DataFrame, alpha: float, directions: Mapping[str, str] | None):

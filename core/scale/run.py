@@ -73,14 +73,15 @@ def run_score(ws, spec: ScaleSpec, *, as_of: dt.date | None = None) -> Result:
 
 
 def run_validate(ws, spec: ScaleSpec, *, as_of: dt.date | None = None,
-                 n_factors: int | None = None) -> Result:
+                 n_factors: int | None = None, rotation: str = "varimax") -> Result:
     """EFA on the items as of as_of; criterion validity of the score as of
     as_of − outcome_days against buying in the outcome_days after it."""
     data = scale_data(ws, _as_of(spec, as_of))
     calib, later, notes = _calibration(ws, spec, data.as_of)
     w = spec_weights(ws, spec, data)
     scores = score(calib.table, spec, build.weight_map(w)).tables["scores"]
-    result = build.validate(data.table, spec, scores=scores, outcome=later, n_factors=n_factors)
+    result = build.validate(data.table, spec, scores=scores, outcome=later, n_factors=n_factors,
+                            rotation=rotation)
     if spec.weights == "regression":
         notes = [*notes, "The regression weights were fitted on this same outcome window, so "
                  "the AUC is optimistic; judge it on a later period."]
@@ -112,5 +113,6 @@ def score_spec_file(ws, *, spec, as_of: dt.date | None = None) -> Result:
     return run_score(ws, spec_from_file(spec), as_of=as_of)
 
 
-def validate_spec_file(ws, *, spec, factors: int | None = None, as_of: dt.date | None = None) -> Result:
-    return run_validate(ws, spec_from_file(spec), as_of=as_of, n_factors=factors)
+def validate_spec_file(ws, *, spec, factors: int | None = None, rotation: str = "varimax",
+                       as_of: dt.date | None = None) -> Result:
+    return run_validate(ws, spec_from_file(spec), as_of=as_of, n_factors=factors, rotation=rotation)

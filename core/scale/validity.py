@@ -1,8 +1,9 @@
 """Validity of a scale: item correlations, exploratory factor analysis, criterion validity.
 
 EFA: KMO (overall and per item), Bartlett's test of sphericity, eigenvalues of the
-correlation matrix, minres loadings with varimax rotation (see core.scale.factor) and
-the variance each factor explains. Criterion validity: does the score as of a date
+correlation matrix, minres loadings rotated by varimax, oblimin or promax (see
+core.scale.factor and core.scale.rotation; the oblique ones with the factor
+correlations) and the variance each factor explains. Criterion validity: does the score as of a date
 predict behaviour after it? AUC and the outcome rate by score decile.
 """
 
@@ -18,7 +19,8 @@ from scipy import stats
 from core.errors import AnalysisError, InputError
 from core.result import Chart, Result
 from core.scale.covariance import item_matrix, moments
-from core.scale.factor import bartlett, eigenvalues, kmo, minres, varimax
+from core.scale.factor import bartlett, eigenvalues, kmo, minres
+from core.scale.rotation import ROTATIONS, rotate
 
 
 def correlation_table(items: Sequence[str], r: np.ndarray) -> pl.DataFrame:
@@ -28,15 +30,19 @@ def correlation_table(items: Sequence[str], r: np.ndarray) -> pl.DataFrame:
 
 
 def efa(data: pl.DataFrame, items: Sequence[str] | None = None, *,
-        missing: str = "pairwise", n_factors: int | None = None) -> Result:
+        missing: str = "pairwise", n_factors: int | None = None, rotation: str = "varimax") -> Result:
     """Exploratory factor analysis of the item columns.
 
     n_factors defaults to the number of eigenvalues above 1 (Kaiser), at least 1.
     Tables: "correlations", "eigenvalues" (factor, eigenvalue, proportion, cumulative),
-    "loadings" (item, factor_1..f (varimax-rotated when f > 1), communality, uniqueness,
-    kmo), "variance" (factor, ss_loadings, proportion, cumulative). Headline: kmo,
-    bartlett_chi2, bartlett_df, bartlett_p, n, k, n_factors.
+    "loadings" (item, factor_1..f rotated by `rotation` when f > 1 (pattern loadings for
+    the oblique oblimin and promax), communality, uniqueness, kmo), "variance" (factor,
+    ss_loadings, proportion, cumulative) and, oblique, "factor_correlations" (factor,
+    factor_1..f) and "structure" (item, factor_1..f: item-factor correlations). Headline:
+    kmo, bartlett_chi2, bartlett_df, bartlett_p, n, k, n_factors, rotation.
     """
+    if rotation not in ROTATIONS:
+        raise InputError(f"unknown rotation {rotation!r}", fix="use " + ", ".join(ROTATIONS))
     matrix = item_matrix(data, items, missing, min_items=3)
     _, r = moments(matrix)
     k = matrix.k
@@ -46,11 +52,25 @@ def efa(data: pl.DataFrame, items: Sequence[str] | None = None, *,
     if n_factors is None:
         n_factors = max(1, int((eig > 1).sum()))
     fit = minres(r, n_factors)
-    loadings = varimax(fit.loadings) if n_factors > 1 else fit.loadings
-    communality = (loadings**2).sum(axis=1)
+    rotated = rotate(fit.loadings, rotation if n_factors > 1 else "none")
+    loadings, phi = rotated.loadings, rotated.phi
+    # h² = diag(P Φ Pᵀ): the same for every rotation, a plain sum of squares when orthogonal.
+    communality = (loadings**2).sum(axis=1) if phi is None else ((loadings @ phi) * loadings).sum(axis=1)
     ss = (loadings**2).sum(axis=0)
     factor_names = [f"factor_{j + 1}" for j in range(n_factors)]
-    notes = []
+    notes, oblique_tables = [], {}
+    if phi is not None:
+        off = np.abs(phi[np.triu_indices(n_factors, 1)])
+        notes.append(f"{rotation.capitalize()} (oblique) rotation: the factors correlate (|r| up to "
+                     f"{off.max():.2f}, factor_correlations); loadings are pattern coefficients, the "
+                     "structure table has item-factor correlations, and correlated factors' variance overlaps.")
+        structure = loadings @ phi
+        oblique_tables = {
+            "factor_correlations": pl.DataFrame({"factor": factor_names,
+                                                 **{name: phi[:, j] for j, name in enumerate(factor_names)}}),
+            "structure": pl.DataFrame({"item": list(matrix.items),
+                                       **{name: structure[:, j] for j, name in enumerate(factor_names)}}),
+        }
     if fit.heywood:
         notes.append("An item's communality reached 1 (a Heywood case): the solution is at "
                      "its bound; try fewer factors or drop the item.")
@@ -76,15 +96,17 @@ def efa(data: pl.DataFrame, items: Sequence[str] | None = None, *,
                 "factor": factor_names, "ss_loadings": ss, "proportion": ss / k,
                 "cumulative": np.cumsum(ss) / k,
             }),
+            **oblique_tables,
             "correlations": correlation_table(matrix.items, r),
         },
         headline={"kmo": overall_kmo, "bartlett_chi2": chi2, "bartlett_df": dof,
-                  "bartlett_p": p, "n": matrix.n, "k": k, "n_factors": n_factors},
+                  "bartlett_p": p, "n": matrix.n, "k": k, "n_factors": n_factors,
+                  "rotation": rotation if n_factors > 1 else "none"},
         charts=(Chart("line", "Scree plot", "eigenvalues", "factor", "eigenvalue"),
                 Chart("heatmap", "Inter-item correlations", "correlations", "item",
                       tuple(matrix.items))),
         params={"items": list(matrix.items), "missing": missing, "n_factors": n_factors,
-                "extraction": "minres", "rotation": "varimax" if n_factors > 1 else "none"},
+                "extraction": "minres", "rotation": rotation if n_factors > 1 else "none"},
         notes=tuple(notes),
     )
 

@@ -60,6 +60,7 @@ class CustomerClusters:
     """K-Means on customer features, scikit-learn style: fit(features) returns self.
 
     Learned: features_ (specs used), k_, k_scores_ (k, silhouette; empty if k given),
+    silhouette_ (of the final clustering, on a sample of at most sample_size customers),
     labels_ (0-based, 0 = highest mean spend), names_, centers_ (standardised, ordered),
     mean_, scale_ (of the transformed features), imputed_ (column -> values filled),
     algorithm_ ("KMeans" or "MiniBatchKMeans").
@@ -108,8 +109,22 @@ class CustomerClusters:
             except ConvergenceWarning as warning:
                 raise AnalysisError(f"K-Means did not converge: {warning}") from None
         self.algorithm_ = type(model).__name__
+        self.silhouette_ = self._silhouette(x, raw_labels, rng)
         self._order_and_name(features, x, raw_labels, model.cluster_centers_)
         return self
+
+    def _silhouette(self, x: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> float | None:
+        """Silhouette of the clustering made, on a seeded sample of at most sample_size
+        customers (it is quadratic); None with a single cluster."""
+        from sklearn.metrics import silhouette_score
+
+        if len(np.unique(labels)) < 2:
+            return None
+        rows = np.arange(len(x)) if len(x) <= self.sample_size else rng.choice(len(x), self.sample_size,
+                                                                                replace=False)
+        if len(np.unique(labels[rows])) < 2:
+            return None
+        return float(silhouette_score(x[rows], labels[rows]))
 
     def _design(self, features: pl.DataFrame) -> np.ndarray:
         if features.is_empty():
@@ -276,7 +291,9 @@ def kmeans_segments(
                  + (" chosen by silhouette on a sample of "
                     f"{min(sample_size, features.height):,}" if k is None else " (given)")
                  + f", seed {seed}; features: {', '.join(model.features_)} "
-                   "(log = sign(x) log(1 + |x|)), standardised")
+                   "(log = sign(x) log(1 + |x|)), standardised"
+                 + ("" if model.silhouette_ is None else
+                    f"; silhouette {model.silhouette_:.3f} on {min(sample_size, features.height):,} customers"))
     if model.imputed_:
         notes.append("imputed: " + ", ".join(f"{c} ({n:,} missing)" for c, n in model.imputed_.items())
                      + "; recency by its maximum, others by the median")
@@ -289,8 +306,7 @@ def kmeans_segments(
         tables={"customers": assigned, "segments": summary, "centers": centers,
                 "k_scores": model.k_scores_},
         headline={"customer_count": assigned.height, "k": model.k_,
-                  "silhouette": (model.k_scores_.filter(pl.col("chosen"))["silhouette"].item()
-                                 if model.k_scores_.height else None),
+                  "silhouette": model.silhouette_,
                   "algorithm": model.algorithm_},
         charts=(*summary_charts(),
                 *((Chart("line", "Silhouette by k", "k_scores", x="k", y="silhouette"),)

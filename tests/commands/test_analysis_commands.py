@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 CLI = typer.main.get_command(app)
 HAND_WRITTEN = {("data", "convert"), ("scale", "init")}  # they write files, they are not analyses
-CLI_ONLY = {("report", "experiment"): {"plan"}, ("scale", "check"): {"data", "items"}}
+CLI_ONLY = {("report", "experiment"): {"plan"}, ("scale", "check"): {"data", "items"},
+            ("scale", "validate"): {"data", "items"}}
 
 
 def commands():
@@ -63,7 +64,7 @@ def test_a_commands_options_are_its_kinds(group, name):
                 if typing.get_origin(annotation) is typing.Union else typing.get_args(annotation)
             assert tuple(choices) == option.choices
         assert (param.min, param.max) == (option.low, option.high), option.name
-        relaxed = (group, name) in (("scale", "check"), ("report", "experiment"))
+        relaxed = (group, name) in (("scale", "check"), ("scale", "validate"), ("report", "experiment"))
         assert param.required == (option.required and not relaxed)
         if option.default is not None:
             assert param.default == option.default, option.name

@@ -93,7 +93,8 @@ def test_churn_json_reports_dates_models_and_the_at_risk_list(demo_ws):
     h = data
     assert h["train_label_end"] <= h["test_as_of"] < h["test_label_end"] <= h["as_of"]
     assert {m["model"] for m in data["models"]} == {"logistic", "boosting"}
-    assert h["auc_logistic"] > 0.7
+    assert h["validation_auc_logistic"] > 0.7 and h["test_auc"] > 0.7
+    assert "test_predictions" not in data  # per customer: --output writes it
     at_risk = data["at_risk"]
     assert len(at_risk) == 25 and at_risk[0]["rank"] == 1
     values = [row["value_at_risk"] for row in at_risk]
@@ -134,3 +135,16 @@ def test_drivers_unknown_outcome_is_exit_two(demo_ws):
     result = run("drivers", "-w", str(demo_ws), "--outcome", "happiness")
     assert result.exit_code == 2
     assert "happiness" in result.stderr
+
+
+def test_per_customer_tables_are_written_by_output_not_printed(demo_ws, tmp_path):
+    # As the README says: the JSON printout leaves them out, --output FILE.json has them.
+    printed = run("churn", "-w", str(demo_ws), "--no-clv", "--format", "json")
+    assert printed.exit_code == 0, printed.output
+    assert "test_predictions" not in json.loads(printed.stdout)
+    out = tmp_path / "churn.json"
+    written = run("churn", "-w", str(demo_ws), "--no-clv", "--output", str(out))
+    assert written.exit_code == 0, written.output
+    data = json.loads(out.read_text())
+    rows = data["tables"]["test_predictions"] if "tables" in data else data["test_predictions"]
+    assert len(rows) == data.get("n_test", data.get("headline", {}).get("n_test"))

@@ -66,10 +66,20 @@ def test_experiment_json_keys_and_values(make_workspace):
     comparison = data["comparisons"][0]
     assert {"variant", "baseline", "diff", "diff_ci", "relative_lift", "p_value", "srm_p_value"} <= set(comparison)
     _, p = proportions_ztest([78, 50], [520, 500])
-    lo, hi = confint_proportions_2indep(78, 520, 50, 500, compare="diff", method="wald")
+    lo, hi = confint_proportions_2indep(78, 520, 50, 500, compare="diff", method="newcomb")
     assert comparison["p_value"] == pytest.approx(p)
     assert comparison["diff_ci"] == pytest.approx([lo, hi])
     assert comparison["baseline"] == "control"
+
+
+def test_experiment_interval_flag(make_workspace):
+    folder = make_workspace({"transactions.csv": TX,
+                             "experiments.csv": experiment_csv({"control": (40, 0), "treatment": (45, 3)})})
+    data = as_json(invoke("experiment", "-w", str(folder), "-f", "json", "--interval", "agresti-caffo"))
+    lo, hi = confint_proportions_2indep(3, 45, 0, 40, compare="diff", method="agresti-caffo")
+    assert data["comparisons"][0]["diff_ci"] == pytest.approx([lo, hi])
+    bad = invoke("experiment", "-w", str(folder), "--interval", "exact")
+    assert bad.exit_code == 2 and "newcombe" in bad.output
 
 
 def test_experiment_plan_needs_no_workspace():

@@ -132,3 +132,34 @@ def test_validate_reports_factor_analysis_and_criterion_validity(workspace, spec
     assert {"kmo", "bartlett_chi2", "auc", "base_rate"} <= set(report)
     assert {"loadings", "eigenvalues", "correlations", "deciles"} <= set(report)
     assert report["auc"] > 0.6
+
+
+def test_validate_with_an_oblique_rotation(workspace, spec_file):
+    result = runner.invoke(app, ["scale", "validate", "-w", str(workspace), "--spec", str(spec_file),
+                                 "--factors", "2", "--rotation", "promax", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["rotation"] == "promax" and {"factor_correlations", "structure"} <= set(report)
+    bad = runner.invoke(app, ["scale", "validate", "-w", str(workspace), "--spec", str(spec_file),
+                              "--rotation", "quartimax"])
+    assert bad.exit_code == 2 and "oblimin" in bad.output
+
+
+def test_validate_data_file_runs_efa_kmo_and_bartlett_like_factor_analyzer(tmp_path):
+    fa = pytest.importorskip("factor_analyzer")
+    items = "A1,A2,A3,A4,A5,C1,C2,C3,C4,C5"
+    complete = pl.read_csv(DATA / "bfi.csv").drop_nulls(items.split(","))
+    complete.write_csv(path := tmp_path / "bfi_complete.csv")
+    result = runner.invoke(app, ["scale", "validate", "--data", str(path), "--items", items,
+                                 "--factors", "2", "--rotation", "oblimin", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    frame = complete.select(items.split(",")).to_pandas()
+    _, overall = fa.calculate_kmo(frame)
+    chi2, p = fa.calculate_bartlett_sphericity(frame)
+    assert report["kmo"] == pytest.approx(overall, abs=1e-10)
+    assert report["bartlett_chi2"] == pytest.approx(chi2, rel=1e-10)
+    assert report["rotation"] == "oblimin" and report["factor_correlations"]
+    assert report["n_factors"] == 2 and len(report["loadings"]) == 10
+    missing = runner.invoke(app, ["scale", "validate"])
+    assert missing.exit_code == 2 and "--data" in missing.output

@@ -152,7 +152,8 @@ def test_overlapping_or_unobservable_dates_are_refused(sim):
 def test_models_separate_churners_and_lift_the_top_decile(result):
     models = result.tables["models"]
     assert models["model"].to_list() == ["logistic", "boosting"]
-    assert (models["auc"] > 0.8).all()
+    assert (models["validation_auc"] > 0.8).all() and models["chosen"].sum() == 1
+    assert result.headline["test_auc"] > 0.8
     gains = result.tables["gains"]
     assert gains["lift"][0] > 1.2 and gains["lift"][-1] < 0.8
     assert gains["cumulative_gain"][-1] == pytest.approx(1.0)
@@ -271,4 +272,40 @@ def test_a_feature_with_no_value_in_training_is_left_out_and_said(sim):
 
     out = churn_analysis(tx, features=features, horizon_days=90, top=None)
     assert any("no value in the training snapshot" in n and "nps" in n for n in out.notes)
-    assert out.headline["auc_boosting"] > 0.5
+    assert out.headline["validation_auc_boosting"] > 0.5
+
+
+def test_the_model_is_chosen_without_looking_at_the_test_set(sim):
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    tx, _ = sim
+    as_of = BASE + dt.timedelta(days=729)
+    dates = churn_dates(as_of, 90)
+    # Same history up to the test date; in the test window, every other customer's
+    # purchases are dropped: the test labels change, nothing the choice may see does.
+    rows = tx.with_row_index("_i")
+    in_test = (pl.col("order_date") > dates.test_as_of) & (pl.col("order_date") <= dates.test_label_end)
+    odd = pl.col("customer_id").str.slice(-1).cast(pl.Int32) % 2 == 1
+    altered = rows.filter(~(in_test & odd)).drop("_i")
+    a = churn_analysis(tx, as_of=as_of, top=None)
+    b = churn_analysis(altered, as_of=as_of, top=None)
+    assert_frame_equal(a.tables["models"], b.tables["models"])  # same validation AUCs, same choice
+    assert a.headline["test_auc"] != b.headline["test_auc"]
+    for r in (a, b):
+        predictions = r.tables["test_predictions"]
+        assert predictions.height == r.headline["n_test"]
+        y, p = predictions["churned"].to_numpy(), predictions["churn_probability"].to_numpy()
+        # The test figures are those of the chosen model, recomputable from the table.
+        assert r.headline["test_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+        assert r.headline["test_brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
+        assert r.tables["models"].filter("chosen")["model"].item() == r.headline["model"]
+        assert "auc_logistic" not in r.headline and "auc_boosting" not in r.headline
+    assert any("validation quarter" in n for n in a.notes)
+
+
+def test_a_named_model_is_used_without_a_choice(sim):
+    tx, _ = sim
+    out = churn_analysis(tx, model="logistic", top=10)
+    assert out.headline["model"] == "logistic"
+    assert out.tables["models"]["model"].to_list() == ["logistic"]
+    assert "validation_auc_logistic" not in out.headline

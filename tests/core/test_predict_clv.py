@@ -462,3 +462,38 @@ def test_p_alive_and_spend_track_the_sample_workspaces_planted_truth():
     assert rho > 0.8  # Gamma-Gamma's spend ranks customers like their planted mean spend
     # the planted types make spend and frequency correlate, and the check says so
     assert any("correlated" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("unit, freq", [("week", "W"), ("day", "D")])
+def test_monthly_discounting_reproduces_lifetimes_customer_lifetime_value(cdnow_transactions, unit, freq):
+    lifetimes = pytest.importorskip("lifetimes")
+    import warnings
+
+    summary = btyd_summary(cdnow_transactions, CALIBRATION_END, unit=unit).to_pandas()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifetimes on today's pandas/numpy warns about deprecations
+        bg = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+        repeat = summary[summary["frequency"] > 0]
+        gg = lifetimes.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+        expected = gg.customer_lifetime_value(
+            bg, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"],
+            time=12, discount_rate=0.01, freq=freq)
+    ours = clv_analysis(cdnow_transactions, calibration_end=CALIBRATION_END, unit=unit,
+                        discount_rate=0.01, discount_period="month")
+    # Both fit the same likelihoods; their optima agree to about 1e-6.
+    assert ours.headline["total_clv"] == pytest.approx(expected.sum(), rel=1e-4)
+    per_customer = ours.tables["customers"].sort("customer_id")["clv"].to_numpy()
+    by_id = expected.to_numpy()[np.argsort(summary["customer_id"].to_numpy())]
+    assert per_customer == pytest.approx(by_id, rel=1e-4, abs=1e-6)
+    assert any("lifetimes' convention" in n for n in ours.notes)
+
+
+def test_the_annual_convention_is_not_lifetimes_monthly_one(cdnow_transactions):
+    yearly = clv_analysis(cdnow_transactions, calibration_end=CALIBRATION_END, discount_rate=0.01 * 12)
+    monthly = clv_analysis(cdnow_transactions, calibration_end=CALIBRATION_END, discount_rate=0.01,
+                           discount_period="month")
+    assert yearly.headline["horizon"] == pytest.approx(365 / 7)
+    assert monthly.headline["horizon"] == pytest.approx(12 * 4.345)
+    assert yearly.headline["total_clv"] != pytest.approx(monthly.headline["total_clv"], rel=1e-6)
+    with pytest.raises(InputError, match="unknown discount period"):
+        clv_analysis(cdnow_transactions, discount_period="week")

@@ -222,3 +222,38 @@ def test_two_items_one_slightly_negative_is_reported_not_a_crash():
     result = reliability(pl.DataFrame({"customer_id": [str(i) for i in range(400)], "a": a, "b": b}), ["a", "b"])
     assert result.headline["k"] == 2
     assert any("'a'" in note or "'b'" in note for note in result.notes)
+
+
+def test_omega_flips_reverse_keyed_items_and_says_so(bfi, factor_analyzer):
+    # bfi Agreeableness with A1 ("indifferent to the feelings of others") as answered.
+    raw = reliability(bfi.select(AGREE), missing="listwise")
+    reversed_by_hand = bfi.select(AGREE).with_columns(A1=7 - pl.col("A1")).drop_nulls()
+    model = factor_analyzer.FactorAnalyzer(n_factors=1, rotation=None, method="minres").fit(
+        reversed_by_hand.to_numpy())
+    loadings = model.loadings_[:, 0]
+    expected = loadings.sum() ** 2 / (loadings.sum() ** 2 + (1 - loadings**2).sum())
+    assert raw.headline["omega_total"] == pytest.approx(expected, abs=2e-3)
+    assert raw.headline["omega_total"] == pytest.approx(0.72, abs=0.01)  # not 0.59 unflipped
+    assert raw.headline["omega_reversed"] == ["A1"]
+    assert any("'A1' reversed" in n and "omega" in n.lower() for n in raw.notes)
+    keyed = reliability(reversed_by_hand).headline
+    assert keyed["omega_reversed"] == [] and keyed["omega_total"] == pytest.approx(
+        raw.headline["omega_total"], abs=1e-6)
+
+
+def test_a_copied_item_gets_lambda_6_by_regression_and_a_note(recwarn):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    trait = rng.normal(size=400)
+    data = pl.DataFrame({f"q{i}": np.clip(np.round(3 + trait + rng.normal(size=400)), 1, 5) for i in range(4)})
+    data = data.with_columns(q4=pl.col("q0"), q5=pl.col("q1") + pl.col("q2"))  # a copy, a sum
+    x = data.to_numpy()
+    # Guttman's lambda 6 from its definition: each item's R² on the others, by OLS.
+    r2 = [sm.OLS(x[:, i], sm.add_constant(np.delete(x, i, axis=1))).fit().rsquared for i in range(6)]
+    expected = 1 - (6 - sum(r2)) / np.corrcoef(x, rowvar=False).sum()
+    result = reliability(data, missing="listwise")
+    assert result.headline["g6"] == pytest.approx(expected, abs=1e-9)
+    note = next(n for n in result.notes if "singular" in n)
+    assert all(f"'{q}'" in note for q in ("q0", "q4", "q1", "q2", "q5")) and "'q3'" not in note
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

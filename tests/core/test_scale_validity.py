@@ -174,3 +174,48 @@ def test_later_activity_counts_purchases_after_as_of_within_the_window():
     # A purchase on as_of itself is history, not the outcome.
     assert later_activity(tx.lazy(), d(2024, 3, 1), 30).collect().filter(
         pl.col("customer_id") == "a")["active"].to_list() == [False]
+
+
+@pytest.fixture(scope="module")
+def bfi_ace() -> pl.DataFrame:
+    bfi = pl.read_csv(DATA / "bfi.csv")
+    return bfi.select([c for c in bfi.columns if c[0] in "ACE"]).drop_nulls()
+
+
+@pytest.mark.parametrize("n_factors", [2, 3])
+@pytest.mark.parametrize("rotation", ["oblimin", "promax"])
+def test_oblique_rotation_of_the_same_loadings_matches_factor_analyzer(bfi_ace, factor_analyzer, rotation,
+                                                                       n_factors):
+    from core.scale.rotation import rotate
+
+    unrotated = factor_analyzer.FactorAnalyzer(n_factors=n_factors, rotation=None, method="minres").fit(
+        bfi_ace.to_numpy()).loadings_
+    rotator = factor_analyzer.Rotator(method=rotation)
+    ref = rotator.fit_transform(unrotated)
+    signs = np.sign(ref.sum(axis=0))  # factor_analyzer sets these signs after rotating
+    mine = rotate(unrotated, rotation)
+    assert mine.loadings == pytest.approx(ref * signs, abs=1e-4)
+    assert mine.phi == pytest.approx(rotator.phi_ * np.outer(signs, signs), abs=1e-4)
+
+
+@pytest.mark.parametrize("rotation", ["oblimin", "promax"])
+def test_efa_with_an_oblique_rotation_reports_factor_correlations(bfi_ac, factor_analyzer, rotation):
+    model = factor_analyzer.FactorAnalyzer(n_factors=2, rotation=rotation, method="minres").fit(bfi_ac.to_numpy())
+    result = efa(bfi_ac, n_factors=2, rotation=rotation)
+    mine = result.tables["loadings"].select("factor_1", "factor_2").to_numpy()
+    ref = _match_columns(mine, model.loadings_)
+    assert mine == pytest.approx(ref, abs=5e-3)  # the extractions agree to about 1e-3
+    phi = result.tables["factor_correlations"].select("factor_1", "factor_2").to_numpy()
+    assert abs(phi[0, 1]) == pytest.approx(abs(model.phi_[0, 1]), abs=5e-3)
+    assert 0.1 < abs(phi[0, 1]) < 0.6  # agreeableness and conscientiousness do correlate
+    structure = result.tables["structure"].select("factor_1", "factor_2").to_numpy()
+    assert structure == pytest.approx(mine @ phi, abs=1e-12)
+    # Communalities do not depend on the rotation.
+    varimax = efa(bfi_ac, n_factors=2).tables["loadings"]["communality"].to_numpy()
+    assert result.tables["loadings"]["communality"].to_numpy() == pytest.approx(varimax, abs=1e-9)
+    assert result.headline["rotation"] == rotation and any("oblique" in n for n in result.notes)
+
+
+def test_unknown_rotation_is_refused(bfi_ac):
+    with pytest.raises(InputError, match="unknown rotation 'quartimax'"):
+        efa(bfi_ac, n_factors=2, rotation="quartimax")

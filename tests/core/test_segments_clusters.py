@@ -121,3 +121,15 @@ def test_default_features_without_channels() -> None:
     assert any("channel" in n for n in result.notes)
     single = kmeans_segments(frame.with_columns(n_channels=pl.lit(1)), k=3)
     assert "n_channels" not in single.params["features"]
+
+
+@pytest.mark.parametrize("k", [None, 3, 4])
+def test_the_silhouette_headline_is_that_of_the_clustering_made(k) -> None:
+    from sklearn.metrics import silhouette_score
+
+    frame, _ = _blobs()
+    model = CustomerClusters(k=k).fit(frame)  # 180 customers: the sample is all of them
+    result = kmeans_segments(frame, k=k)
+    labels = result.tables["customers"]["cluster"].to_numpy()
+    x = model._design(frame)  # the standardised features K-Means saw
+    assert result.headline["silhouette"] == pytest.approx(silhouette_score(x, labels), abs=1e-12)

@@ -19,12 +19,15 @@ register(Analysis(
         Option("unit", CHOICE, "week", choices=("week", "day"), help="Time unit of recency, T, alpha and the horizon"),
         Option("horizon", FLOAT, low=0.001, help="CLV and expected purchases over this many units; empty: one year"),
         DISCOUNT_RATE,
+        Option("discount_period", CHOICE, "year", choices=("year", "month"),
+               help="year: the discount rate is annual (30.4375-day months); month: monthly, lifetimes' "
+               "convention (30 days or 4.345 weeks a month, 12 of them by default)"),
     ),
 ))
 register(Analysis(
     "predict.churn", "Churn risk", "Churn risk models trained on an earlier date and tested on a later one; a "
     "ranked list of customers at risk with their value at risk", run="core.predict.run:churn",
-    uses=("customers", "touchpoints", "survey"),
+    uses=("customers", "touchpoints", "survey"), per_customer=("test_predictions",),
     options=(
         Option("as_of", DATE, title="Score as of", help="Score customers as of this day (inclusive); empty: the "
                "last transaction date"),
@@ -37,7 +40,8 @@ register(Analysis(
         Option("threshold", FLOAT, 0.5, low=0.001, high=0.999, help="Churn probability from which a customer "
                "is flagged"),
         Option("model", CHOICE, "best", choices=("best", "logistic", "boosting"),
-               help="Model for the at-risk list (best: the higher test AUC)"),
+               help="Model for the at-risk list (best: the higher AUC on a validation quarter of the "
+               "training customers; the test set only tests the one chosen)"),
         Option("top", INT, 100, low=0, title="At-risk list", help="Customers in the at-risk list (0 = all)"),
         Option("max_recency_days", INT, low=0, flags=("--max-recency",),
                help="Only customers who bought within this many days; empty: all"),

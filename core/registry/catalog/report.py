@@ -61,8 +61,14 @@ report(
         Option("control", TEXT, help="The control variant; empty: control, A, A1 or holdout, else the first"),
         Option("split", PAIRS, title="Planned split", help="Planned shares for the sample-ratio check, e.g. "
                "control=50,treatment=50; empty: equal"),
+        Option("interval", CHOICE, "newcombe", choices=("newcombe", "wald", "agresti-caffo"),
+               help="Interval of the conversion-rate difference (Wald is too narrow with few conversions)"),
         Option("window_days", INT, 30, low=1, flags=("--window",),
                help="Days after exposure in which purchases count, when outcomes come from transactions"),
+        Option("covariate", TEXT, help="Pre-period covariate for CUPED on revenue: a numeric experiments column, "
+               "or pre_revenue (spend in the window before exposure); empty: no adjustment"),
+        Option("sequential", BOOL, False, help="Also anytime-valid p-values and intervals, which stay valid "
+               "however often the experiment is read before it ends (significant follows them)"),
         CONFIDENCE, AS_OF,
     ),
 )

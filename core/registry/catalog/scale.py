@@ -32,8 +32,12 @@ register(Analysis(
     options=(SPEC, AS_OF),
 ))
 register(Analysis(
-    "scale.validate", "Scale validity", "Item correlations, factor analysis (KMO, Bartlett, varimax loadings) "
+    "scale.validate", "Scale validity", "Item correlations, factor analysis (KMO, Bartlett, loadings rotated by "
+    "varimax, oblimin or promax, factor correlations) "
     "and criterion validity: AUC and buying rate by score decile over the spec's outcome_days",
     run="core.scale.run:validate_spec_file", uses=TABLES, noun="scale validation",
-    options=(SPEC, Option("factors", INT, low=1, help="Number of factors; empty: eigenvalues above 1"), AS_OF),
+    options=(SPEC, Option("factors", INT, low=1, help="Number of factors; empty: eigenvalues above 1"),
+             Option("rotation", CHOICE, "varimax", choices=("varimax", "oblimin", "promax", "none"),
+                    help="Factor rotation; oblimin and promax let the factors correlate"),
+             AS_OF),
 ))
