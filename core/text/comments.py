@@ -3,7 +3,8 @@
 Each comment's language is told from its script (core.text.language), it is scored by
 the method for that language (core.text.sentiment) and summarised by NPS group
 (promoter 9-10, passive 7-8, detractor 0-6), by language and by the segment-like columns
-the NPS report uses (segment, tier, region, channel, ...). Comments in other languages,
+the NPS report uses (segment, tier, region, channel, ...); its themes are the terms the
+comments of each sentiment mention most (core.text.themes). Comments in other languages,
 without words or unreadable are counted in the coverage table and the notes, never scored.
 """
 
@@ -20,6 +21,7 @@ from core.evaluate.nps import with_breakdowns
 from core.result import Chart, Result
 from core.text.language import LANGUAGES, MAX_CHARS, STATUSES, cleaned, language
 from core.text.sentiment import METHODS, scores
+from core.text.themes import themes
 
 ANALYSIS = "comments report"
 NPS_GROUPS = ("promoter", "passive", "detractor")
@@ -63,11 +65,12 @@ def comments(
     by: tuple[str, ...] | None = None,
     confidence: float = 0.95,
     min_responses: int = 30,
+    top_terms: int = 10,
     since: dt.date | None = None,
     as_of: dt.date | None = None,
     workspace: str = UNNAMED,
 ) -> Result:
-    """Sentiment per comment and its summary by NPS group, language and segment."""
+    """Sentiment per comment, its summary by NPS group, language and segment, and themes."""
     require(survey, "survey", ANALYSIS, workspace)
     require_columns(survey, "survey", ("comment",), ANALYSIS, "add the free-text answers as 'comment'")
     answers, dims, cut = scored_comments(survey, customers, transactions, by, since, as_of)
@@ -82,6 +85,7 @@ def comments(
         [group_summary(scored, g, confidence) for g in groups], how="diagonal_relaxed"
     ).with_columns((pl.col("comments") < min_responses).alias("small_sample"))
     coverage = coverage_table(answers)
+    theme_table = themes(scored, top_terms)
     counts = dict(coverage.select("status", "answers").iter_rows())
     notes = [
         f"Scored {scored.height} comments: English by {METHODS['en']}, Chinese by {METHODS['zh']}.",
@@ -105,10 +109,11 @@ def comments(
     return Result(
         name="report.comments",
         title="Comment sentiment",
-        tables={"summary": summary, "coverage": coverage, "scored": per_comment},
+        tables={"summary": summary, "themes": theme_table, "coverage": coverage, "scored": per_comment},
         headline=headline,
         charts=(Chart("bar", "Mean sentiment by group", "summary", "group", ("mean_score",), "dimension"),),
-        params={"by": dims, "confidence": confidence, "min_responses": min_responses, "since": since,
+        params={"by": dims, "confidence": confidence, "min_responses": min_responses, "top_terms": top_terms,
+                "since": since,
                 "as_of": as_of},
         notes=tuple(notes),
     )

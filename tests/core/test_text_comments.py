@@ -132,3 +132,38 @@ def test_a_survey_without_comments_says_so():
     no_column = pl.LazyFrame({"customer_id": ["C1"], "nps": [9]})
     with pytest.raises(AnalysisError, match="'comment'"):
         comments(no_column)
+
+
+THEMED = [
+    # negative: delivery (English), 物流 (Chinese)
+    "Delivery was late and the driver was rude", "Terrible delivery, the box was broken",
+    "Awful customer service and slow delivery", "The delivery was a disaster",
+    "物流太慢了，非常失望", "物流很差，包装破损", "客服态度很差，物流也慢",
+    # positive: quality, customer service / 质量
+    "Great quality and friendly customer service", "Excellent quality, love it",
+    "Customer service was helpful and kind", "质量很好，非常满意", "質量很好，推荐购买", "质量不错，很喜欢",
+]
+
+
+def test_themes_are_the_terms_each_sentiment_mentions_most():
+    result = comments(survey(THEMED), top_terms=5)
+    themes, scored = result.tables["themes"], result.tables["scored"]
+    text_of = dict(zip(scored["comment"], scored["label"]))
+
+    def mentioning(word, label):  # counted independently: substring in the comment
+        return sum(1 for t, lab in text_of.items() if lab == label and word in t.lower().replace("質", "质"))
+
+    top = {lab: themes.filter(pl.col("label") == lab) for lab in ("positive", "negative")}
+    assert top["negative"]["term"][0] == "delivery"
+    assert top["positive"]["term"][0] in ("quality", "质量")
+    for label, part in top.items():
+        for term, count, example in part.select("term", "comments", "example").iter_rows():
+            assert count == mentioning(term, label), term
+            assert term in example.lower().replace("質", "质")
+    assert "质量" in top["positive"]["term"].to_list()  # traditional 質量 counted with simplified
+    assert "物流" in top["negative"]["term"].to_list()
+    assert "customer service" in themes["term"].to_list()
+    stop = {"the", "was", "and", "a", "的", "了", "很", "也", "太"}
+    assert not stop & set(themes["term"].to_list())
+    negative_total = sum(1 for lab in text_of.values() if lab == "negative")
+    assert top["negative"]["share"][0] == pytest.approx(100 * top["negative"]["comments"][0] / negative_total)

@@ -8,7 +8,7 @@ from core.registry.options import INT, LIST, Option
 
 register(Analysis(
     "report.comments", "Comments", "Sentiment of survey comments in Chinese and English, per comment and by NPS "
-    "group, language and segment; comments not scored are counted",
+    "group, language and segment; themes (top terms per sentiment); comments not scored are counted",
     run="core.text.comments:comments", takes="tables", noun="comments report",
     details="Needs survey (comment); uses customers and transactions for the breakdowns. English is scored with "
     "VADER, Chinese with SnowNLP's sentiment model; nothing is downloaded.",
@@ -18,6 +18,7 @@ register(Analysis(
                help="Survey or customer columns or 'channel', comma-separated; empty: the segment-like columns "
                "present"),
         Option("min_responses", INT, 30, low=1, help="Groups with fewer comments are flagged small_sample"),
+        Option("top_terms", INT, 10, low=1, high=100, help="Themes: terms listed per sentiment"),
         SINCE, AS_OF, CONFIDENCE,
     ),
 ))
