@@ -22,3 +22,12 @@ register(Analysis(
         SINCE, AS_OF, CONFIDENCE,
     ),
 ))
+register(Analysis(
+    "report.kano", "Kano", "Kano categories of features (attractive, one-dimensional, must-be, indifferent, "
+    "reverse, questionable) from paired functional/dysfunctional questions, with Better and Worse coefficients",
+    run="core.text.kano:kano", takes="tables", noun="kano report",
+    details="Needs survey columns kano_<feature>_func and kano_<feature>_dysf (1 like, 2 expect, 3 neutral, "
+    "4 live with, 5 dislike, or those words).",
+    needs=("survey",),
+    options=(AS_OF,),
+))
