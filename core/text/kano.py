@@ -132,7 +132,7 @@ def kano(
         name="report.kano",
         title="Kano features",
         tables={"features": features, "classes": long_table},
-        headline={"features": features.height, "pairs_answered": int(features["answers"].sum())},
+        headline={"features_asked": features.height, "pairs_answered": int(features["answers"].sum())},
         charts=(Chart("bar", "Better and Worse by feature", "features", "feature", ("better", "worse")),),
         params={"as_of": as_of},
         notes=tuple(notes),

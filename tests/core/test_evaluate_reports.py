@@ -24,6 +24,8 @@ TABLES = {
     "nps": ["segments", "monthly", "distribution", "scores"],
     "cohorts": ["customer_retention", "revenue_retention", "cohorts"],
     "kpi": ["kpis"],
+    "comments": ["summary", "themes", "coverage", "scored"],
+    "kano": ["features", "classes"],
 }
 
 

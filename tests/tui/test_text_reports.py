@@ -26,5 +26,5 @@ async def test_comments_and_kano_reports_run_from_the_reports_screen(settle) -> 
         await settle(pilot)
         shown = figures(app)
         features = {c[len("kano_"):-len("_func")] for c in survey.columns if c.startswith("kano_") and c.endswith("_func")}
-        assert shown["Features"] == str(len(features))
+        assert shown["Features asked"] == str(len(features))
         assert "table-features" in view(app).tab_ids()
