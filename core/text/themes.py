@@ -20,6 +20,7 @@ from functools import cache
 import polars as pl
 
 LABELS = ("positive", "neutral", "negative")
+EXAMPLE_CHARS = 200  # an example comment is shown up to this long
 # Two-character function words SnowNLP's list lacks, which would otherwise top every theme.
 MORE_CHINESE_STOP_WORDS = frozenset({"一个", "没有", "还是", "真的", "比较", "有点", "一般", "一下", "就是", "感觉",
                                       "觉得", "已经", "下次", "以后", "不是", "东西"})
@@ -73,7 +74,7 @@ def themes(scored: pl.DataFrame, top: int) -> pl.DataFrame:
     example = (
         mentions.group_by("label", "term", "comment").agg(pl.len().alias("_n"))
         .sort("_n", "comment", descending=[True, False])
-        .group_by("label", "term").agg(pl.col("comment").first().alias("example"))
+        .group_by("label", "term").agg(pl.col("comment").first().str.slice(0, EXAMPLE_CHARS).alias("example"))
     )
     table = (
         mentions.group_by("label", "term").agg(pl.len().alias("comments"), pl.col("score").mean().alias("mean_score"))
