@@ -31,7 +31,7 @@ from core.demo.marketing import (
 from core.demo.names import demographics
 from core.demo.people import Population, draw_population
 from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
-from core.demo.survey import delphi_ratings, survey_answers
+from core.demo.survey import delphi_ratings, kano_answers, survey_answers
 from core.errors import InputError
 
 __all__ = ["Demo", "build", "generate", "write_workspace", "DEFAULT_END", "MIN_CUSTOMERS"]
@@ -44,7 +44,7 @@ GENERATOR_VERSION = 2
 
 # One random stream per component, so changing one part leaves the others' draws alone.
 _STREAMS = ("people", "btyd", "touches", "campaigns", "lines", "returns", "customers",
-            "names", "survey", "experiments", "delphi", "baskets", "engagement")
+            "names", "survey", "experiments", "delphi", "baskets", "engagement", "kano")
 
 
 def _stream(seed: int, name: str) -> np.random.Generator:
@@ -82,13 +82,15 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
     ids = tables.customer_ids(customers)
     tx = tables.transactions(cal, ids, lines, basket, return_lines(returns, basket), catalogue)
     units = run_experiments(_stream(seed, "experiments"), cal, pop)
+    answers = survey_answers(_stream(seed, "survey"), cal, pop)
+    answers |= kano_answers(_stream(seed, "kano"), len(answers["cust"]))
     out = {
         "transactions": tx,
         "customers": tables.customers(_stream(seed, "customers"), cal, ids, pop, life,
                                       demographics(_stream(seed, "names"), customers), lines),
         "touchpoints": tables.touchpoints(cal, ids, touches,
                                           funnel_stages(_stream(seed, "engagement"), touches)),
-        "survey": tables.survey(cal, ids, survey_answers(_stream(seed, "survey"), cal, pop)),
+        "survey": tables.survey(cal, ids, answers),
         "campaigns": tables.campaigns(cal, runs),
         "experiments": tables.experiments(cal, ids, units, runs, lines),
         "delphi": delphi_ratings(_stream(seed, "delphi")),

@@ -266,6 +266,22 @@ SURVEY = SurveyWave()
 
 
 @dataclass(frozen=True)
+class KanoFeature:
+    name: str  # columns kano_<name>_func and kano_<name>_dysf
+    shares: tuple[float, float, float, float, float, float]  # planted shares of M, O, A, I, R, Q
+
+
+# Each respondent's class per feature is drawn from these shares, then one answer pair of
+# that class from the Kano evaluation table, uniformly; each answer missing at ITEM_MISSING_RATE.
+KANO_FEATURES = (
+    KanoFeature("free_returns", (0.50, 0.20, 0.08, 0.17, 0.02, 0.03)),  # must-be
+    KanoFeature("member_prices", (0.18, 0.48, 0.14, 0.15, 0.02, 0.03)),  # one-dimensional
+    KanoFeature("birthday_gift", (0.04, 0.12, 0.52, 0.27, 0.02, 0.03)),  # attractive
+    KanoFeature("paper_receipt", (0.10, 0.04, 0.08, 0.58, 0.15, 0.05)),  # indifferent
+)
+
+
+@dataclass(frozen=True)
 class DelphiPanel:
     experts: int = 12
     rounds: int = 3
@@ -389,6 +405,7 @@ def planted() -> dict[str, Any]:
             "driver_points": DRIVER_POINTS, "driver_cum_probs": DRIVER_CUM_PROBS,
             "nps_cum_probs": NPS_CUM_PROBS, "csat_cum_probs": CSAT_CUM_PROBS,
             "item_missing_rate": ITEM_MISSING_RATE,
+            "kano": {f.name: dict(zip("MOAIRQ", f.shares)) for f in KANO_FEATURES},
         },
         "demographics": _demographics(),
         "delphi": {**asdict(DELPHI),

@@ -17,6 +17,7 @@ from core.demo.params import (
     DRIVER_EFFECTS_NPS,
     DRIVERS,
     ITEM_MISSING_RATE,
+    KANO_FEATURES,
     LIKERT_CUM_PROBS,
     LIKERT_ITEMS,
     NPS_CUM_PROBS,
@@ -91,6 +92,27 @@ def _comments(rng: np.random.Generator, nps: np.ndarray) -> np.ndarray:
         rows = says & (group == name)
         comment[rows] = np.asarray(bank, dtype=object)[(pick[rows] * len(bank)).astype(np.int64)]
     return comment
+
+
+def kano_answers(rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
+    """Kano answer words per feature for m respondents (planted class shares in params)."""
+    from core.text.kano import ANSWERS, CLASSES, EVALUATION
+
+    cells = {c: [(f, d) for f in range(5) for d in range(5) if EVALUATION[f][d] == c] for c in CLASSES}
+    words = np.asarray(ANSWERS, dtype=object)
+    out = {}
+    for feature in KANO_FEATURES:  # four features, not rows
+        cls = rng.choice(len(CLASSES), size=m, p=np.asarray(feature.shares) / sum(feature.shares))
+        func, dysf = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
+        for k, c in enumerate(CLASSES):  # six classes
+            rows = np.flatnonzero(cls == k)
+            pick = np.asarray(cells[c])[rng.integers(len(cells[c]), size=len(rows))]
+            func[rows], dysf[rows] = pick[:, 0], pick[:, 1]
+        for side, codes in (("func", func), ("dysf", dysf)):
+            answer = words[codes]
+            answer[rng.random(m) < ITEM_MISSING_RATE] = None
+            out[f"kano_{feature.name}_{side}"] = answer
+    return out
 
 
 def delphi_ratings(rng: np.random.Generator) -> pl.DataFrame:

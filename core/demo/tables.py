@@ -203,6 +203,7 @@ def survey(cal: Calendar, cust_id: pl.Series, answers: dict[str, np.ndarray]) ->
         "csat": answers["csat"].astype(np.int64),
         **{name: pl.Series(answers[name]).fill_nan(None).cast(pl.Int64) for name in items},
         "comment": pl.Series(answers["comment"].tolist(), dtype=pl.String),
+        **{name: pl.Series(v.tolist(), dtype=pl.String) for name, v in answers.items() if name.startswith("kano_")},
     }).sort("response_date", "customer_id")
 
 

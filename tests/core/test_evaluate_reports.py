@@ -26,6 +26,8 @@ TABLES = {
     "kpi": ["kpis"],
     "engagement": ["funnel", "touch_types", "fatigue"],
     "ltv_cac": ["channels", "payback"],
+    "comments": ["summary", "themes", "coverage", "scored"],
+    "kano": ["features", "classes"],
 }
 
 

@@ -1,0 +1,55 @@
+"""A sentiment score in [-1, 1] and a label for each comment, by its language.
+
+- English: VADER's compound score (Hutto & Gilbert 2014, "VADER: A Parsimonious Rule-based
+  Model for Sentiment Analysis of Social Media Text", ICWSM; the vaderSentiment package).
+  Labels use VADER's documented cut-offs: positive at >= 0.05, negative at <= -0.05.
+- Chinese: SnowNLP's shipped naive Bayes sentiment model (trained by its author on product
+  reviews; the snownlp package), after traditional characters are made simplified with
+  SnowNLP's own table. Its probability p of "positive" becomes 2p - 1; labels at p >= 0.6
+  (positive) and p <= 0.4 (negative), our cut-offs, chosen so a coin-flip reads neutral.
+
+Each distinct text is scored once (surveys repeat short answers); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+EN_CUTOFF = 0.05
+ZH_CUTOFF = 0.2  # p = 0.6 / 0.4
+METHODS = {
+    "en": "VADER compound (vaderSentiment; Hutto & Gilbert 2014)",
+    "zh": "SnowNLP sentiment model (snownlp), 2p - 1",
+}
+
+
+def english_scores(texts: list[str]) -> list[float]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return [analyzer.polarity_scores(t)["compound"] for t in texts]
+
+
+def chinese_scores(texts: list[str]) -> list[float]:
+    from snownlp import normal, sentiment
+
+    return [2.0 * sentiment.classify(normal.zh2hans(t)) - 1.0 for t in texts]
+
+
+def scores(texts: pl.DataFrame) -> pl.DataFrame:
+    """texts: columns text, language ("zh"/"en"), distinct. Adds score and label."""
+    parts = []
+    for lang, score_fn in (("en", english_scores), ("zh", chinese_scores)):  # two languages, not rows
+        part = texts.filter(pl.col("language") == lang)
+        parts.append(part.with_columns(pl.Series("score", score_fn(part["text"].to_list()), dtype=pl.Float64)))
+    out = pl.concat(parts)
+    cut = pl.when(pl.col("language") == "en").then(EN_CUTOFF).otherwise(ZH_CUTOFF)
+    return out.with_columns(label(pl.col("score"), cut))
+
+
+def label(score: pl.Expr, cut: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(score >= cut).then(pl.lit("positive"))
+        .when(score <= -cut).then(pl.lit("negative"))
+        .otherwise(pl.lit("neutral")).alias("label")
+    )

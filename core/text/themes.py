@@ -1,0 +1,88 @@
+"""Themes: the terms and phrases comments of each sentiment mention most, with an example.
+
+Terms (rules stated in README):
+- Chinese: jieba's words (after traditional characters are made simplified) of two or
+  more Han characters, less SnowNLP's shipped stop-word list and a few function words of
+  our own; single characters (很, 不, 好) are mostly degree, negation or sentiment words,
+  not topics.
+- English: words of three or more letters (full-width letters folded), less
+  scikit-learn's English stop words, and two-word phrases of adjacent such words
+  ("customer service").
+A term counts once per comment. Each distinct text is split once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import polars as pl
+
+LABELS = ("positive", "neutral", "negative")
+EXAMPLE_CHARS = 200  # an example comment is shown up to this long
+# Two-character function words SnowNLP's list lacks, which would otherwise top every theme.
+MORE_CHINESE_STOP_WORDS = frozenset({"一个", "没有", "还是", "真的", "比较", "有点", "一般", "一下", "就是", "感觉",
+                                      "觉得", "已经", "下次", "以后", "不是", "东西"})
+_HAN_WORD = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]{2,}$")  # CJK ideographs (re has no \p{Han})
+_LATIN_WORD = re.compile(r"[a-z][a-z']+")
+
+
+@cache
+def chinese_stop_words() -> frozenset[str]:
+    from snownlp import normal
+
+    return frozenset(normal.stop) | MORE_CHINESE_STOP_WORDS
+
+
+@cache
+def english_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def chinese_terms(text: str) -> list[str]:
+    import jieba
+    from snownlp import normal
+
+    jieba.setLogLevel(60)  # its "Building prefix dict" lines are not the user's business
+    stop = chinese_stop_words()
+    return sorted({w for w in jieba.lcut(normal.zh2hans(text)) if _HAN_WORD.match(w) and w not in stop})
+
+
+def english_terms(text: str) -> list[str]:
+    stop = english_stop_words()
+    words = _LATIN_WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    keep = [w if len(w) >= 3 and w not in stop else None for w in words]
+    pairs = {f"{a} {b}" for a, b in zip(keep, keep[1:]) if a and b}
+    return sorted({w for w in keep if w} | pairs)
+
+
+def themes(scored: pl.DataFrame, top: int) -> pl.DataFrame:
+    """scored: one row per comment with text, language, label, score and comment.
+
+    Per label, the `top` terms by comments mentioning them: comments, share of that label's
+    comments (%), their mean score and the commonest comment mentioning the term."""
+    distinct = scored.select("text", "language").unique()
+    split = {"zh": chinese_terms, "en": english_terms}
+    terms = distinct.with_columns(pl.Series(
+        "term", [split[lang](text) for text, lang in distinct.iter_rows()], dtype=pl.List(pl.String)))
+    mentions = (scored.join(terms, on=["text", "language"], how="left")
+                .explode("term").filter(pl.col("term").is_not_null()))
+    per_label = scored.group_by("label").agg(pl.len().alias("_of"))
+    example = (
+        mentions.group_by("label", "term", "comment").agg(pl.len().alias("_n"))
+        .sort("_n", "comment", descending=[True, False])
+        .group_by("label", "term").agg(pl.col("comment").first().str.slice(0, EXAMPLE_CHARS).alias("example"))
+    )
+    table = (
+        mentions.group_by("label", "term").agg(pl.len().alias("comments"), pl.col("score").mean().alias("mean_score"))
+        .join(per_label, on="label").join(example, on=["label", "term"])
+        .with_columns((100 * pl.col("comments") / pl.col("_of")).alias("share"))
+        .sort("comments", "term", descending=[True, False])
+        .group_by("label", maintain_order=True).head(top)
+    )
+    order = pl.col("label").replace_strict({lab: i for i, lab in enumerate(LABELS)}, return_dtype=pl.Int64)
+    return (table.sort(order, pl.col("comments"), pl.col("term"), descending=[False, True, False])
+            .select("label", "term", "comments", "share", "mean_score", "example"))
