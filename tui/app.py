@@ -29,6 +29,7 @@ from tui.export import Pack, add_to_pack, start_export, start_pack_export
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
 from tui.state import WorkspaceState, describe_error
+from tui.widgets.dialogs import AskDialog
 
 
 @dataclass(eq=False)
@@ -138,6 +139,37 @@ class LoyalistApp(App):
             return
         self.push_screen(CustomerScreen(ws, message.customer_id, scores=message.scores,
                                         segmentation=message.segmentation, as_of=message.as_of))
+
+    def screens_with_unsaved_work(self) -> list[Screen]:
+        """Screens of every opened mode that hold work not yet saved (they answer
+        `unsaved_work()` with what it is and save it with `save_work(done)`)."""
+        found = []
+        for mode in self.MODES:
+            try:
+                stack = self.get_screen_stack(mode)
+            except KeyError:  # a mode never shown has nothing to lose
+                continue
+            found += [s for s in stack if getattr(s, "unsaved_work", lambda: None)()]
+        return found
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless some screen holds unsaved work: then ask save, discard or cancel."""
+        unsaved = self.screens_with_unsaved_work()
+        if not unsaved:
+            self.exit()
+            return
+        keeper = unsaved[0]
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                self.exit()
+            elif answer == "save":
+                # saved: ask again (another screen may hold work too); not saved: stay
+                keeper.save_work(lambda saved: self.call_later(self.action_quit) if saved else None)
+
+        self.push_screen(AskDialog("Unsaved changes", f"{keeper.unsaved_work()} Save before quitting?",
+                                   (("save", "Save", "s"), ("discard", "Discard", "d"),
+                                    ("cancel", "Cancel", "escape"))), answered)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
