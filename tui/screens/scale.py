@@ -271,27 +271,37 @@ usually means the item needs reversing.
         self.workspace = state.workspace
         self.set_status(f"{self.workspace.root} · reading survey answers and customer features…", "-busy")
         self.items_table.loading = True
-        self.start(self.workspace, self.kept)
+        last = self.app.recall("scale").get("spec")
+        self.start(self.workspace, self.kept, Path(last) if isinstance(last, str) and last else None)
         self.kept = None
 
     @work(thread=True, exclusive=True, group="scale-start", exit_on_error=False)
-    def start(self, ws: Workspace, kept: tuple[ScaleSpec, Path | None, bool] | None = None) -> None:
-        """The per-customer table, and the scale being edited before a reload, the
-        workspace's scale.toml or a starting spec."""
+    def start(self, ws: Workspace, kept: tuple[ScaleSpec, Path | None, bool] | None = None,
+              last: Path | None = None) -> None:
+        """The per-customer table, and the scale being edited before a reload, the spec
+        open when the app last ran on this workspace, its scale.toml or a starting spec."""
         try:
-            path, note = ws.root / SPEC_FILE, ""
+            path, note, spec = ws.root / SPEC_FILE, "", None
             if kept is not None:
                 spec, path = kept[0], kept[1]
+            elif last is not None and last != path:
+                try:
+                    spec, path = load_spec(last), last
+                    note = f"Reopened {last}, the spec open last time."
+                except (LoyalistError, OSError) as exc:
+                    note = f"The spec open last time could not be read: {exc}. "
+            if spec is not None:
+                pass
             elif path.is_file():
                 try:
                     spec = load_spec(path)
                 except LoyalistError as exc:
-                    spec, note = parse_spec(init_text(ws)), f"{path} could not be read, so this is a " \
+                    spec, note = parse_spec(init_text(ws)), f"{note}{path} could not be read, so this is a " \
                                                             f"starting spec: {exc}"
                     path = None
             else:
                 spec, path = parse_spec(init_text(ws)), None
-                note = "A starting spec: every survey answer and five customer features."
+                note += "A starting spec: every survey answer and five customer features."
             data = scale_data(ws, spec.as_of)
         except Exception as exc:
             if not get_current_worker().is_cancelled:
@@ -599,6 +609,7 @@ usually means the item needs reversing.
                 return
             self.spec, self.spec_path, self.dirty = loaded["spec"], self.resolve(text), False
             self.disk_text = read_text(self.spec_path)
+            self.app.remember("scale", spec=str(self.spec_path))
             self.outcome = None
             self.items_table.show_rows(item_rows(self.spec, None), stale=True)
             self.show_status()
@@ -653,6 +664,7 @@ usually means the item needs reversing.
             self.notify(str(exc), title="Could not save the spec", severity="error", timeout=10, markup=False)
             return False
         self.spec, self.spec_path, self.dirty, self.disk_text = spec, path, False, text
+        self.app.remember("scale", spec=str(path))
         self.show_status()
         self.notify(f"Saved the scale spec to {path}", title="Saved", markup=False)
         return True
