@@ -83,3 +83,25 @@ async def test_escape_closes_the_data_search_and_then_goes_to_the_tables(settle)
         await pilot.press("q")  # outside an input, q quits again
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_the_data_grid_takes_the_arrows_at_start_and_the_tables_keep_their_size(settle) -> None:
+    async with LoyalistApp(SAMPLE).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        grid = app.screen.query_one(TableBrowser).table
+        assert app.focused is grid
+        await pilot.press("down", "down")
+        assert grid.cursor_row == 2
+        tables = app.screen.query_one("#tables")
+        height = tables.region.height
+        await pilot.press("escape")
+        await pilot.pause()
+        assert focused_id(app) == "tables" and tables.region.height == height
+        await pilot.press("down")  # the next table: its rows arrive, the focus stays in the list
+        await settle(pilot)
+        assert focused_id(app) == "tables" and tables.region.height == height
+        assert app.screen.current_table != "transactions"
+        await pilot.press("enter")
+        assert app.focused is app.screen.query_one(TableBrowser).table
+        assert tables.region.height == height

@@ -149,6 +149,7 @@ class DataScreen(Screen):
         self.first_page_of: tuple[str, BrowseQuery] | None = None  # (table, query) of a first page shown
         self.checks_pending = False  # validation waits for the first rows (start_checks)
         self.restore: dict | None = None  # the table and query shown when the app last ran here
+        self.grid_first = False  # the first rows of a workspace take the focus (arrows move in them)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -197,6 +198,7 @@ class DataScreen(Screen):
             return
         self.workspace = state.workspace
         self.restore = self.app.recall("data")
+        self.grid_first = True
         self.set_status(f"{self.workspace.root} · reading tables…", "-busy")
         tables.loading = True
         self.query_one("#findings-list", FindingsList).loading = True
@@ -353,6 +355,8 @@ class DataScreen(Screen):
             self.all_rows = message.frame  # later queries run on it instead of re-reading the file
         await browser.show(message.backend, self.caption(message))
         browser.loading = False
+        if self.grid_first and browser.table is not None and (self.focused is None or self.focused.id == "tables"):
+            browser.table.focus()  # escape goes back to the tables list
         if cursor is not None and browser.table is not None:
             browser.table.move_cursor(row=cursor.row, column=cursor.column)
         elif column in message.frame.columns and browser.table is not None:
@@ -461,17 +465,18 @@ class DataScreen(Screen):
         return self.rows.columns[table.cursor_column]
 
     def on_descendant_focus(self) -> None:
-        # at 24 rows the tables list leaves little room: it shrinks while the rows have the focus
-        focused = self.focused
-        browsing = focused is not None and focused.id != "tables" and self.query_one(TabbedContent) in focused.ancestors
-        body = self.query_one("#data-body")
-        if browsing != body.has_class("-browsing"):
-            body.set_class(browsing, "-browsing")
-            tables = self.query_one("#tables", FrameTable)  # keep the selected table in view
-            self.call_after_refresh(tables.scroll_to, y=tables.cursor_row if browsing else 0, animate=False)
+        if self.focused is not None and self.focused is self.query_one(TableBrowser).table:
+            self.grid_first = False  # landed (focus is applied later: the next page may come first)
+
+    def on_resize(self) -> None:
+        # at 24 rows the tables list leaves little room: it is shorter, whatever has the focus
+        # (a panel that changes size as the focus moves loses the analyst's place)
+        self.set_class(self.size.height < 32, "-short")
 
     @on(DataTable.RowHighlighted, "#tables")
     def table_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value != self.current_table:  # the analyst moved in the list: leave the focus there
+            self.grid_first = False
         self.select_table(event.row_key.value)
 
     @on(DataTable.RowSelected, "#tables")
