@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -23,17 +23,21 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from core.export.display import printable
+from core.session import load_state, save_state
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.export import Pack, add_to_pack, start_export, start_pack_export
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
 from tui.state import WorkspaceState, describe_error
+from tui.widgets.dialogs import AskDialog
 
 
 @dataclass(eq=False)
 class WorkspaceOpened(Message):
     state: WorkspaceState
+    remembered: dict[str, Any]  # what the app saved about this workspace last time (core.session)
+    notice: str | None = None  # why a saved state was set aside
 
 
 class LoyalistApp(App):
@@ -58,6 +62,8 @@ class LoyalistApp(App):
     # None until on_mount; then opening, open or failed. Identity compare (always_update):
     # a Workspace holds LazyFrames, which do not compare with ==.
     workspace_state: var[WorkspaceState | None] = var(None, always_update=True)
+    # Tests switch this off so a run on the shared sample folder leaves no state behind.
+    remember_state: ClassVar[bool] = True
 
     def __init__(self, workspace: str | Path | None = None) -> None:
         super().__init__()
@@ -66,6 +72,9 @@ class LoyalistApp(App):
         # a customer's history; None until a scale has been computed on this workspace.
         self.loyalty_scores: pl.DataFrame | None = None
         self.pack = Pack()  # the results collected with "Add to report"
+        self.remembered: dict[str, dict[str, Any]] = {}  # per screen: what to restore (core.session)
+        self.screen_restored = False  # the remembered screen is shown once, on the first open
+        self.state_write_failed = False  # said once, not on every change
 
     def on_mount(self) -> None:
         self.open_workspace()
@@ -85,16 +94,27 @@ class LoyalistApp(App):
 
     @work(thread=True, exclusive=True, group="workspace", exit_on_error=False)
     def _open(self, path: Path | None) -> None:
+        remembered, notice = {}, None
         try:
             state = WorkspaceState(path, workspace=Workspace.open(path))
+            if self.remember_state:
+                remembered, notice = load_state(state.workspace.root)
         except Exception as exc:  # a bad workspace is shown on screen, never a crash
             state = WorkspaceState(path, error=describe_error(exc))
         if not get_current_worker().is_cancelled:
-            self.post_message(WorkspaceOpened(state))
+            self.post_message(WorkspaceOpened(state, remembered, notice))
 
     @on(WorkspaceOpened)
-    def publish(self, message: WorkspaceOpened) -> None:
+    async def publish(self, message: WorkspaceOpened) -> None:
+        self.remembered = message.remembered  # before the screens hear of the workspace
+        if message.notice:
+            self.notify(message.notice, title="App state", severity="warning", timeout=8, markup=False)
         self.workspace_state = message.state
+        screen = self.recall("app").get("screen")
+        if not self.screen_restored and message.state.workspace is not None:
+            self.screen_restored = True
+            if screen in self.MODES and screen != self.current_mode:
+                await self.switch_mode(screen)
         if message.state.error:
             self.notify(message.state.error, title="Could not open the workspace",
                         severity="error", timeout=10, markup=False)
@@ -105,8 +125,27 @@ class LoyalistApp(App):
 
     # -- actions --------------------------------------------------------------------
 
+    def recall(self, section: str) -> dict[str, Any]:
+        """What a screen saved about this workspace last time ({} if nothing)."""
+        return dict(self.remembered.get(section, {}))
+
+    def remember(self, section: str, **values: Any) -> None:
+        """Keep a screen's values (JSON-able) for the next time the app opens this workspace."""
+        ws = self.workspace_state.workspace if self.workspace_state else None
+        current = self.remembered.get(section, {})
+        if ws is None or {**current, **values} == current:
+            return
+        self.remembered[section] = {**current, **values}
+        if not self.remember_state:
+            return
+        problem = save_state(ws.root, self.remembered)
+        if problem and not self.state_write_failed:
+            self.state_write_failed = True
+            self.notify(problem, title="App state", severity="warning", timeout=8, markup=False)
+
     def action_show_screen(self, name: str) -> None:
         self.switch_mode(name)
+        self.remember("app", screen=name)
 
     def action_reopen(self) -> None:
         self.open_workspace()
@@ -138,6 +177,37 @@ class LoyalistApp(App):
             return
         self.push_screen(CustomerScreen(ws, message.customer_id, scores=message.scores,
                                         segmentation=message.segmentation, as_of=message.as_of))
+
+    def screens_with_unsaved_work(self) -> list[Screen]:
+        """Screens of every opened mode that hold work not yet saved (they answer
+        `unsaved_work()` with what it is and save it with `save_work(done)`)."""
+        found = []
+        for mode in self.MODES:
+            try:
+                stack = self.get_screen_stack(mode)
+            except KeyError:  # a mode never shown has nothing to lose
+                continue
+            found += [s for s in stack if getattr(s, "unsaved_work", lambda: None)()]
+        return found
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless some screen holds unsaved work: then ask save, discard or cancel."""
+        unsaved = self.screens_with_unsaved_work()
+        if not unsaved:
+            self.exit()
+            return
+        keeper = unsaved[0]
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                self.exit()
+            elif answer == "save":
+                # saved: ask again (another screen may hold work too); not saved: stay
+                keeper.save_work(lambda saved: self.call_later(self.action_quit) if saved else None)
+
+        self.push_screen(AskDialog("Unsaved changes", f"{keeper.unsaved_work()} Save before quitting?",
+                                   (("save", "Save", "s"), ("discard", "Discard", "d"),
+                                    ("cancel", "Cancel", "escape"))), answered)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

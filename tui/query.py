@@ -44,6 +44,18 @@ class BrowseQuery:
             parts.append(f"sorted by {self.sort} {'↓' if self.descending else '↑'}")
         return " · ".join(parts)
 
+    def saved(self) -> dict:
+        return {"filter": self.filter, "search": self.search, "sort": self.sort, "descending": self.descending}
+
+    @classmethod
+    def from_saved(cls, saved: object) -> BrowseQuery:
+        """A query as `saved()` wrote it; anything else in the file reads as no query."""
+        if not isinstance(saved, dict):
+            return cls()
+        text = {k: saved.get(k) if isinstance(saved.get(k), str) else "" for k in ("filter", "search", "sort")}
+        return cls(filter=text["filter"], search=text["search"], sort=text["sort"] or None,
+                   descending=bool(text["sort"]) and saved.get("descending") is True)
+
     def next_sort(self, column: str) -> BrowseQuery:
         """Sorting a column cycles ascending, descending, unsorted; another column starts ascending."""
         if self.sort != column:

@@ -32,6 +32,22 @@ async def _settle(pilot: Pilot) -> None:
     raise AssertionError("workers never settled")
 
 
+@pytest.fixture(autouse=True)
+def forgetful(monkeypatch) -> None:
+    """The app remembers nothing between tests (most open the shared sample folder);
+    tests of what it remembers ask for `remembering`."""
+    from tui.app import LoyalistApp
+
+    monkeypatch.setattr(LoyalistApp, "remember_state", False)
+
+
+@pytest.fixture
+def remembering(monkeypatch) -> None:
+    from tui.app import LoyalistApp
+
+    monkeypatch.setattr(LoyalistApp, "remember_state", True)
+
+
 @pytest.fixture
 def settle() -> Callable[[Pilot], Awaitable[None]]:
     return _settle

@@ -300,7 +300,7 @@ async def test_palette_and_help_cover_the_screen(settle) -> None:
     async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
         app = await open_reports(pilot, settle)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Run", "Options", "Defaults", "Cancel", "Reports", "Scale"} <= titles
+        assert {"Run", "Options", "Defaults", "Back", "Report list", "Reports", "Scale"} <= titles
         await pilot.press("question_mark")
         await pilot.pause()
         help_text = app.screen.query_one("HelpPanel #widget-help").source

@@ -148,6 +148,8 @@ class DataScreen(Screen):
         self.retry: tuple[str, str] | None = None  # (mode, text) to reopen the bar with on failure
         self.first_page_of: tuple[str, BrowseQuery] | None = None  # (table, query) of a first page shown
         self.checks_pending = False  # validation waits for the first rows (start_checks)
+        self.restore: dict | None = None  # the table and query shown when the app last ran here
+        self.grid_first = False  # the first rows of a workspace take the focus (arrows move in them)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -195,6 +197,8 @@ class DataScreen(Screen):
             self.set_status(f"Could not open {state.label}: {state.error} (press r to reload)", "-error")
             return
         self.workspace = state.workspace
+        self.restore = self.app.recall("data")
+        self.grid_first = True
         self.set_status(f"{self.workspace.root} · reading tables…", "-busy")
         tables.loading = True
         self.query_one("#findings-list", FindingsList).loading = True
@@ -310,8 +314,14 @@ class DataScreen(Screen):
         self.show_status()
         tables = self.query_one("#tables", FrameTable)
         tables.loading = False
-        if tables.row_count:
+        last = (self.restore or {}).get("table")
+        keys = [r.value for r in tables.rows]
+        if last in keys:  # the table shown last time, with its filter, search and sort
+            tables.move_cursor(row=keys.index(last), animate=False)
+            self.select_table(last, BrowseQuery.from_saved(self.restore.get("query")))
+        elif tables.row_count:
             self.select_table(tables.highlighted_key)
+        self.restore = None
         if self.current_table is None:  # no rows to wait for
             self.start_checks()
 
@@ -340,10 +350,13 @@ class DataScreen(Screen):
         cursor = browser.table.cursor_coordinate if rest and browser.table is not None else None
         self.first_page_of = (message.table, message.query) if message.first_page else None
         self.query_state, self.rows, self.retry = message.query, message.frame, None
+        self.app.remember("data", table=message.table, query=message.query.saved())
         if not message.query.active and message.complete:
             self.all_rows = message.frame  # later queries run on it instead of re-reading the file
         await browser.show(message.backend, self.caption(message))
         browser.loading = False
+        if self.grid_first and browser.table is not None and (self.focused is None or self.focused.id == "tables"):
+            browser.table.focus()  # escape goes back to the tables list
         if cursor is not None and browser.table is not None:
             browser.table.move_cursor(row=cursor.row, column=cursor.column)
         elif column in message.frame.columns and browser.table is not None:
@@ -381,6 +394,8 @@ class DataScreen(Screen):
             self.query_one(TableBrowser).loading = False
             if self.retry is not None:
                 self.query_one(QueryBar).open(*self.retry, note=message.error)
+            elif self.rows is None and self.current_table is not None:  # a query kept from last time
+                self.load_rows(message.workspace, self.current_table, BrowseQuery(), None)
             self.retry = None
         elif message.task == "frequency":
             browser = self.query_one("#frequency-browser", TableBrowser)
@@ -418,7 +433,7 @@ class DataScreen(Screen):
 
     # -- selection ------------------------------------------------------------------
 
-    def select_table(self, table: str | None) -> None:
+    def select_table(self, table: str | None, query: BrowseQuery = BrowseQuery()) -> None:  # noqa: B008
         if table is None or self.workspace is None or self.inspected is None:
             return
         if table == self.current_table:
@@ -430,7 +445,7 @@ class DataScreen(Screen):
         browser = self.query_one(TableBrowser)
         browser.set_caption(f"{table} · loading rows…")
         browser.loading = True
-        self.load_rows(self.workspace, table, BrowseQuery(), None)
+        self.load_rows(self.workspace, table, query, None)
 
     def requery(self, query: BrowseQuery) -> None:
         """Show the current table's rows under `query` (the change is kept once it worked)."""
@@ -450,17 +465,18 @@ class DataScreen(Screen):
         return self.rows.columns[table.cursor_column]
 
     def on_descendant_focus(self) -> None:
-        # at 24 rows the tables list leaves little room: it shrinks while the rows have the focus
-        focused = self.focused
-        browsing = focused is not None and focused.id != "tables" and self.query_one(TabbedContent) in focused.ancestors
-        body = self.query_one("#data-body")
-        if browsing != body.has_class("-browsing"):
-            body.set_class(browsing, "-browsing")
-            tables = self.query_one("#tables", FrameTable)  # keep the selected table in view
-            self.call_after_refresh(tables.scroll_to, y=tables.cursor_row if browsing else 0, animate=False)
+        if self.focused is not None and self.focused is self.query_one(TableBrowser).table:
+            self.grid_first = False  # landed (focus is applied later: the next page may come first)
+
+    def on_resize(self) -> None:
+        # at 24 rows the tables list leaves little room: it is shorter, whatever has the focus
+        # (a panel that changes size as the focus moves loses the analyst's place)
+        self.set_class(self.size.height < 32, "-short")
 
     @on(DataTable.RowHighlighted, "#tables")
     def table_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value != self.current_table:  # the analyst moved in the list: leave the focus there
+            self.grid_first = False
         self.select_table(event.row_key.value)
 
     @on(DataTable.RowSelected, "#tables")

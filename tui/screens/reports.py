@@ -51,7 +51,9 @@ Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
 - **o** edits the options; **enter** in an option runs the report with them, **u** puts
   the defaults back.
 - **[** and **]** move between the result's tabs: Summary, Charts and one per table.
-- **escape** stops a report that is still running.
+- **escape** stops a report that is still running; else it goes back to the report list,
+  from the options or the result. **1**, **2** and **3** jump to the list, the options
+  and the result.
 - **+** adds the result to the report being collected; **E** writes that report (HTML,
   XLSX or Markdown) or saves it as a recipe to rerun next month.
 
@@ -66,7 +68,13 @@ A report that needs a table the workspace lacks says which one and how to add it
         Action("right_square_bracket", "cycle_view(1)", "Next tab", "Show the result's next tab",
                key_display="]"),
         Action("u", "reset_options", "Defaults", "Put the report's options back to their defaults", show=False),
-        Action("escape", "cancel", "Cancel", "Stop the report that is running", show=False),
+        Action("escape", "cancel", "Back", "Stop the report that is running; else back to the report list",
+               show=False),
+        Action("1", "focus_panel('list')", "Report list", "Move to the list of reports", show=False),
+        Action("2", "focus_panel('options')", "Options panel", "Move to the highlighted report's options",
+               show=False),
+        Action("3", "focus_panel('result')", "Result panel", "Move to the result (its table or summary)",
+               show=False),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -252,7 +260,8 @@ A report that needs a table the workspace lacks says which one and how to add it
             await view.show_notice(message.error, title=f"{entry.title} could not run", severity="error")
 
     async def action_cancel(self) -> None:
-        if self.pending is None:
+        if self.pending is None:  # nothing to stop: back to the list, from wherever the focus is
+            self.query_one("#report-list", OptionList).focus()
             return
         entry = BY_KEY[self.pending.entry]
         self.workers.cancel_group(self, "report")
@@ -267,6 +276,14 @@ A report that needs a table the workspace lacks says which one and how to add it
 
     def action_focus_options(self) -> None:
         self.query_one(OptionsForm).focus_first()
+
+    def action_focus_panel(self, panel: str) -> None:
+        if panel == "list":
+            self.query_one("#report-list", OptionList).focus()
+        elif panel == "options":
+            self.action_focus_options()
+        else:
+            self.query_one(ResultView).focus_content()
 
     def action_reset_options(self) -> None:
         self.query_one(OptionsForm).reset()

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -94,6 +95,13 @@ class ScaleStarted(Message):
 class ComputeKey:
     def __init__(self, spec: ScaleSpec) -> None:
         self.spec = spec
+
+
+def read_text(path: Path | None) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8") if path is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def suggested(column: str) -> dict[str, str]:
@@ -185,6 +193,7 @@ usually means the item needs reversing.
         self.workspace: Workspace | None = None
         self.spec: ScaleSpec | None = None
         self.spec_path: Path | None = None  # the file the spec came from or was saved to
+        self.disk_text: str | None = None  # spec_path's text when read or written, to see later edits
         self.dirty = False
         self.data: dict[dt.date | None, ScaleData] = {}  # per-customer tables by the spec's as_of
         self.outcome: ScaleOutcome | None = None
@@ -262,27 +271,37 @@ usually means the item needs reversing.
         self.workspace = state.workspace
         self.set_status(f"{self.workspace.root} · reading survey answers and customer features…", "-busy")
         self.items_table.loading = True
-        self.start(self.workspace, self.kept)
+        last = self.app.recall("scale").get("spec")
+        self.start(self.workspace, self.kept, Path(last) if isinstance(last, str) and last else None)
         self.kept = None
 
     @work(thread=True, exclusive=True, group="scale-start", exit_on_error=False)
-    def start(self, ws: Workspace, kept: tuple[ScaleSpec, Path | None, bool] | None = None) -> None:
-        """The per-customer table, and the scale being edited before a reload, the
-        workspace's scale.toml or a starting spec."""
+    def start(self, ws: Workspace, kept: tuple[ScaleSpec, Path | None, bool] | None = None,
+              last: Path | None = None) -> None:
+        """The per-customer table, and the scale being edited before a reload, the spec
+        open when the app last ran on this workspace, its scale.toml or a starting spec."""
         try:
-            path, note = ws.root / SPEC_FILE, ""
+            path, note, spec = ws.root / SPEC_FILE, "", None
             if kept is not None:
                 spec, path = kept[0], kept[1]
+            elif last is not None and last != path:
+                try:
+                    spec, path = load_spec(last), last
+                    note = f"Reopened {last}, the spec open last time."
+                except (LoyalistError, OSError) as exc:
+                    note = f"The spec open last time could not be read: {exc}. "
+            if spec is not None:
+                pass
             elif path.is_file():
                 try:
                     spec = load_spec(path)
                 except LoyalistError as exc:
-                    spec, note = parse_spec(init_text(ws)), f"{path} could not be read, so this is a " \
+                    spec, note = parse_spec(init_text(ws)), f"{note}{path} could not be read, so this is a " \
                                                             f"starting spec: {exc}"
                     path = None
             else:
                 spec, path = parse_spec(init_text(ws)), None
-                note = "A starting spec: every survey answer and five customer features."
+                note += "A starting spec: every survey answer and five customer features."
             data = scale_data(ws, spec.as_of)
         except Exception as exc:
             if not get_current_worker().is_cancelled:
@@ -298,6 +317,7 @@ usually means the item needs reversing.
         self.items_table.loading = False
         self.data[message.spec.as_of] = message.data
         self.spec, self.spec_path, self.dirty = message.spec, message.path, message.dirty
+        self.disk_text = read_text(message.path)
         self.show_status()
         if message.note:
             self.notify(message.note, title="Scale builder", timeout=6, markup=False)
@@ -588,6 +608,8 @@ usually means the item needs reversing.
             if text is None or "spec" not in loaded:
                 return
             self.spec, self.spec_path, self.dirty = loaded["spec"], self.resolve(text), False
+            self.disk_text = read_text(self.spec_path)
+            self.app.remember("scale", spec=str(self.spec_path))
             self.outcome = None
             self.items_table.show_rows(item_rows(self.spec, None), stale=True)
             self.show_status()
@@ -598,8 +620,13 @@ usually means the item needs reversing.
                                         value=self.default_path(), check=check), chosen)
 
     def action_save_spec(self) -> None:
+        self.save()
+
+    def save(self, done: Callable[[bool], None] = lambda saved: None) -> None:
+        """Ask where to save the spec (and before replacing a file); `done(saved)` follows."""
         if self.spec is None or self.workspace is None:
             self.notify("The scale is still loading.", severity="warning")
+            done(False)
             return
 
         def check(text: str) -> str:
@@ -614,30 +641,48 @@ usually means the item needs reversing.
 
         def chosen(text: str | None) -> None:
             if text is None:
+                done(False)
                 return
             path = self.resolve(text)
             if path.exists():
                 self.app.push_screen(
                     ConfirmDialog("Replace the file?", f"{path} already exists. Replace it with this "
                                   "scale? Comments in it are not kept.", yes="Replace", no="Cancel"),
-                    lambda yes: self.write_spec(path, force=True) if yes else None)
+                    lambda yes: done(bool(yes) and self.write_spec(path, force=True)))
             else:
-                self.write_spec(path, force=False)
+                done(self.write_spec(path, force=False))
 
         self.app.push_screen(TextDialog("Save the scale spec", "Where to write it (TOML).",
                                         value=self.default_path(), check=check), chosen)
 
-    def write_spec(self, path: Path, *, force: bool) -> None:
+    def write_spec(self, path: Path, *, force: bool) -> bool:
         spec = dataclasses.replace(self.spec, source=str(path))
         text = edit.spec_text(spec, path)
         try:
             safe_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
         except LoyalistError as exc:
             self.notify(str(exc), title="Could not save the spec", severity="error", timeout=10, markup=False)
-            return
-        self.spec, self.spec_path, self.dirty = spec, path, False
+            return False
+        self.spec, self.spec_path, self.dirty, self.disk_text = spec, path, False, text
+        self.app.remember("scale", spec=str(path))
         self.show_status()
         self.notify(f"Saved the scale spec to {path}", title="Saved", markup=False)
+        return True
+
+    # -- unsaved work, asked about when the app quits ------------------------------------------------
+
+    def unsaved_work(self) -> str | None:
+        if not self.dirty or self.spec is None:
+            return None
+        return f"The scale {self.spec.name!r} has changes that are not saved."
+
+    def save_work(self, done: Callable[[bool], None]) -> None:
+        """Save to the spec's own file when it is as it was read or written; otherwise (a new
+        scale, or a file changed since) ask where, and before replacing anything."""
+        if self.spec_path is not None and self.disk_text is not None and read_text(self.spec_path) == self.disk_text:
+            done(self.write_spec(self.spec_path, force=True))
+        else:
+            self.save(done)
 
     def exportable(self) -> Exportable | None:
         """For the app's Export action: per-customer scores (one-table formats), with the

@@ -3,7 +3,7 @@
 Each is a ModalScreen that dismisses with the answer (None when cancelled with escape),
 so a screen asks with `self.app.push_screen(dialog, callback)` or, from a worker-free
 async handler, `await self.app.push_screen_wait(dialog)`. Keys: enter answers, escape
-cancels; the confirm dialog also takes y and n.
+cancels; the confirm dialog also takes y and n, the ask dialog each answer's key.
 """
 
 from __future__ import annotations
@@ -135,6 +135,36 @@ class ConfirmDialog(Dialog):
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class AskDialog(Dialog):
+    """One of a few answers, each a button with its own key; dismisses with the answer's
+    value (escape: None, i.e. cancel)."""
+
+    def __init__(self, title: str, message: str, answers: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(title, message)
+        self.answers = list(answers)  # (value, label, key)
+
+    def compose(self) -> ComposeResult:
+        with self.frame():
+            yield self.message_line()
+            with Horizontal(classes="dialog-buttons"):
+                for value, label, key in self.answers:
+                    yield Button(f"{label} ({key})", id=f"answer-{value}", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Button).focus()
+
+    def on_key(self, event) -> None:  # noqa: ANN001
+        for value, _, key in self.answers:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id.removeprefix("answer-"))
 
 
 class FormDialog(Dialog):

@@ -14,10 +14,11 @@ import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select
@@ -150,6 +151,10 @@ def _expected(field: Field) -> str:
 
 class OptionsForm(Widget, can_focus=False):
     """Labels and compact inputs in a grid; `values()` returns the options as keyword arguments."""
+
+    # Escape leaves the form, whatever field has the focus: the screen's cancel action goes
+    # back to its main list (a dialog's closes the dialog). Shown, so the footer says how out.
+    BINDINGS: ClassVar = [Binding("escape", "screen.cancel", "Back")]
 
     def __init__(self, fields: tuple[Field, ...] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -26,7 +26,7 @@ MODES = {
 
 
 class QueryBar(Vertical):
-    BINDINGS: ClassVar = [Binding("escape", "close", "Close", show=False)]
+    BINDINGS: ClassVar = [Binding("escape", "close", "Close")]  # shown: the footer says how out
 
     @dataclass
     class Submitted(Message):
