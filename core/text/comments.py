@@ -110,6 +110,7 @@ def comments(
         name="report.comments",
         title="Comment sentiment",
         tables={"summary": summary, "themes": theme_table, "coverage": coverage, "scored": per_comment},
+        kinds={"themes/share": "points", "coverage/share": "points"},  # already in percent (0-100)
         headline=headline,
         charts=(Chart("bar", "Mean sentiment by group", "summary", "group", ("mean_score",), "dimension"),),
         params={"by": dims, "confidence": confidence, "min_responses": min_responses, "top_terms": top_terms,

@@ -132,6 +132,7 @@ def kano(
         name="report.kano",
         title="Kano features",
         tables={"features": features, "classes": long_table},
+        kinds={"features/category_share": "points", "classes/share": "points"},  # already in percent (0-100)
         headline={"features_asked": features.height, "pairs_answered": int(features["answers"].sum())},
         charts=(Chart("bar", "Better and Worse by feature", "features", "feature", ("better", "worse")),),
         params={"as_of": as_of},
