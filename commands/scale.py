@@ -32,19 +32,28 @@ ITEMS = inspect.Parameter("items", KEYWORD, default=None, annotation=Annotated[s
     help="Comma-separated item columns for --data (default: every numeric column)")])
 
 
-def _check_data(call: Call):
-    """--data: reliability of a table's columns (with --spec: the spec's items), no workspace."""
+def _data_table(call: Call, what: str):
+    """--data FILE [--items]: the table to read instead of a workspace, with the item columns
+    and the spec; None when neither --data nor (for a workspace run) --spec is the question."""
     data, items, spec = call.extra.pop("data"), call.extra.pop("items"), call.options.get("spec")
     if data is None:
         if spec is None:
-            raise InputError("nothing to check", fix="give --spec FILE (a scale on the workspace) "
+            raise InputError(f"nothing to {what}", fix="give --spec FILE (a scale on the workspace) "
                              "or --data FILE [--items a,b,c] (columns of any table)")
         if items is not None:
             raise InputError("--items goes with --data", fix="list the items in the spec instead")
         return None
     from core.scale.readers import read_table
 
-    table = read_table(data)
+    return read_table(data), data, _item_list(items), spec
+
+
+def _check_data(call: Call):
+    """--data: reliability of a table's columns (with --spec: the spec's items), no workspace."""
+    given = _data_table(call, "check")
+    if given is None:
+        return None
+    table, data, items, spec = given
     o = call.options
     if spec is not None:
         from core.scale.build import check
@@ -55,24 +64,17 @@ def _check_data(call: Call):
     else:
         from core.scale.reliability import reliability
 
-        result = reliability(table, _item_list(items), missing=o["missing"] or "pairwise", ci=o["ci"],
+        result = reliability(table, items, missing=o["missing"] or "pairwise", ci=o["ci"],
                              level=o["level"], n_boot=o["n_boot"], seed=o["seed"])
     return result.with_params(data=str(data))
 
 
 def _validate_data(call: Call):
     """--data: factor analysis (KMO, Bartlett, loadings) of a table's columns, no workspace."""
-    data, items, spec = call.extra.pop("data"), call.extra.pop("items"), call.options.get("spec")
-    if data is None:
-        if spec is None:
-            raise InputError("nothing to validate", fix="give --spec FILE (a scale on the workspace) "
-                             "or --data FILE [--items a,b,c] (columns of any table)")
-        if items is not None:
-            raise InputError("--items goes with --data", fix="list the items in the spec instead")
+    given = _data_table(call, "validate")
+    if given is None:
         return None
-    from core.scale.readers import read_table
-
-    table = read_table(data)
+    table, data, items, spec = given
     o = call.options
     if spec is not None:
         from core.scale.build import validate
@@ -82,7 +84,7 @@ def _validate_data(call: Call):
     else:
         from core.scale.validity import efa
 
-        result = efa(table, _item_list(items), n_factors=o["factors"], rotation=o["rotation"])
+        result = efa(table, items, n_factors=o["factors"], rotation=o["rotation"])
     return result.with_params(data=str(data))
 
 

@@ -53,6 +53,11 @@ class Result:
     # "customer_retention/m*": "percent". Every renderer formats from them.
     kinds: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def charts_to_draw(self) -> tuple[Chart, ...]:
+        """The charts carrying the declared kinds, so their axes read as the tables do."""
+        return tuple(replace(chart, kinds=self.kinds) for chart in self.charts)
+
     def with_params(self, **params: Any) -> Result:
         """The same result with more parameters recorded (existing ones win)."""
         return replace(self, params={**params, **self.params})

@@ -101,8 +101,7 @@ def declared_kind(declared: Mapping[str, str] | None, name: str, table: str | No
 
 def column_kind(name: str, dtype: pl.DataType, declared: Mapping[str, str] | None = None,
                 table: str | None = None) -> str:
-    if (dtype.is_numeric() and not dtype == pl.Boolean
-            and (kind := declared_kind(declared, name, table)) is not None):
+    if dtype.is_numeric() and (kind := declared_kind(declared, name, table)) is not None:
         return kind
     if dtype == pl.Boolean:
         return BOOLEAN

@@ -8,7 +8,6 @@ The markup is well-formed XML as well as HTML, which keeps it easy to check.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -207,10 +206,10 @@ def _figures(result: Result) -> str:
 
 def _charts(result: Result) -> str:
     boxes = []
-    for chart in result.charts:
+    for chart in result.charts_to_draw:
         caption = f"<figcaption>{escape(chart.title)}</figcaption>"
         try:
-            svg = chart_svg(dataclasses.replace(chart, kinds=result.kinds), result.tables.get(chart.table))
+            svg = chart_svg(chart, result.tables.get(chart.table))
             wide = " wide" if 'data-wide="true"' in svg[:300] else ""
             boxes.append(f'<figure class="chart-box{wide}">{caption}{svg}</figure>')
         except ChartError as exc:

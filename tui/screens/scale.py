@@ -120,11 +120,11 @@ def compute(ws: Workspace, spec: ScaleSpec, data: ScaleData) -> ScaleOutcome:
                                  notes=(*scores.notes, *weights.notes))
     merged = build.merge("scale.build", f"{spec.name}: scores, reliability and weights", scores, check,
                          params={"as_of": data.as_of, "weight_method": spec.weights})
-    chart = next(c for c in scores.charts if c.table == "distribution")
+    chart = next(c for c in scores.charts_to_draw if c.table == "distribution")
     tiers = scores.tables["tiers"]
     return ScaleOutcome(
         spec=spec, data=data, check=check, scores=scores, prepared=prepare(merged),
-        rows=item_rows(spec, check), histogram=safe_plot(dataclasses.replace(chart, kinds=scores.kinds), scores.tables[chart.table]),
+        rows=item_rows(spec, check), histogram=safe_plot(chart, scores.tables[chart.table]),
         tiers=shown_table("tiers", tiers.select([c for c in TIER_COLUMNS if c in tiers.columns])),
     )
 

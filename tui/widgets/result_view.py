@@ -10,7 +10,6 @@ failed analysis), so a screen never needs a second widget for errors.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,8 +80,7 @@ def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
             continue
         figures.append((label(key), format_value(value, k.value_kind(key, value, result.kinds))))
     paragraphs += list(result.notes)
-    charts = [ShownChart(c.title, *safe_plot(dataclasses.replace(c, kinds=result.kinds), result.tables.get(c.table)))
-              for c in result.charts]
+    charts = [ShownChart(c.title, *safe_plot(c, result.tables.get(c.table))) for c in result.charts_to_draw]
     tables = [shown_table(name, frame, result.kinds) for name, frame in result.tables.items()]
     return Prepared(result, figures, paragraphs, params_line(result.params), charts, tables)
 
