@@ -44,7 +44,9 @@ GENERATOR_VERSION = 2
 
 # One random stream per component, so changing one part leaves the others' draws alone.
 _STREAMS = ("people", "btyd", "touches", "campaigns", "lines", "returns", "customers",
-            "names", "survey", "experiments", "delphi", "baskets", "engagement", "kano")
+            "names", "survey", "experiments", "delphi", "baskets", "engagement", "kano",
+            # reserved for planted demand: holiday peaks, promotions, price paths, points ledger
+            "festivals", "promotions", "prices", "points")
 
 
 def _stream(seed: int, name: str) -> np.random.Generator:
