@@ -114,7 +114,9 @@ async def test_a_shareable_report_and_its_recipe(sample_copy: Path, settle, tmp_
     names = [r["name"] for r in csv.DictReader((sample_copy / "customers.csv").open(encoding="utf-8"))]
     async with LoyalistApp(sample_copy).run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("s", "plus")  # RFM segments (a recipe reruns them)
+        await pilot.press("s")
+        await settle(pilot)  # the segments are computed before they can be added
+        await pilot.press("plus")  # RFM segments (a recipe reruns them)
         await settle(pilot)
         await pilot.press("enter")  # Champions' customers, with their names
         await settle(pilot)
