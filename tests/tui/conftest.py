@@ -68,3 +68,17 @@ def workspace(make_workspace) -> Path:
                          "C2,West,silver\n"
                          "C2,West,silver\n",
     })
+
+
+@pytest.fixture(autouse=True)
+def lasting_toasts(monkeypatch) -> None:
+    """Toasts stay until the test reads them: on a loaded machine settling can take longer
+    than a toast's few seconds, and a test must not depend on the machine's speed."""
+    from tui.app import LoyalistApp
+
+    notify = LoyalistApp.notify
+
+    def lasting(self, message, *, title="", severity="information", timeout=None, markup=True):
+        notify(self, message, title=title, severity=severity, timeout=3600, markup=markup)
+
+    monkeypatch.setattr(LoyalistApp, "notify", lasting)
