@@ -45,7 +45,9 @@ def scored_comments(
     score=False); the breakdown columns; how many comments were cut at MAX_CHARS."""
     lf, dims = with_breakdowns(survey, customers, transactions, by, since, as_of)
     raw = pl.col("comment").cast(pl.String)
-    keep = [c for c in ("customer_id", "response_date", "month", "nps") if c in names(lf)]
+    schema = lf.collect_schema()
+    dated = "response_date" in schema and schema["response_date"].is_temporal()  # month from a date only
+    keep = [c for c in ("customer_id", "response_date", "month", "nps") if c in schema and (c != "month" or dated)]
     answers = lf.select(
         *keep, *dims,
         *([nps_group(pl.col("nps"))] if "nps" in keep else []),

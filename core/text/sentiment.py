@@ -10,6 +10,8 @@
   The model is fed jieba's words (core.text.words), not SnowNLP's own segmenter: that one
   is pure Python and took 90% of the time (about 6 ms a comment against 0.1 ms). Accuracy
   on the labelled comments in tests/data stays the same within a point (README, "Comments").
+  The model's file is read and applied directly (core.text.snownlp_data): importing the
+  package loads all its models, about 10 s.
 
 Each distinct text is scored once (surveys repeat short answers); nothing is downloaded.
 """
@@ -34,19 +36,12 @@ def english_scores(texts: list[str]) -> list[float]:
 
 
 def chinese_scores(texts: list[str]) -> list[float]:
-    from snownlp import normal
-
+    from core.text.snownlp_data import positive_probabilities
     from core.text.words import chinese_words
 
-    return [2.0 * positive_probability(normal.filter_stop(chinese_words(t))) - 1.0 for t in texts]
-
-
-def positive_probability(words: list[str]) -> float:
-    """SnowNLP's shipped model: the probability that these words are a positive review."""
-    from snownlp import sentiment
-
-    kind, p = sentiment.classifier.classifier.classify(words)
-    return p if kind == "pos" else 1.0 - p
+    words = pl.DataFrame({"doc": range(len(texts)), "word": [list(w) for w in chinese_words(texts)]},
+                         schema={"doc": pl.Int64, "word": pl.List(pl.String)}).explode("word")
+    return (2.0 * positive_probabilities(words, len(texts)) - 1.0).to_list()
 
 
 def scores(texts: pl.DataFrame) -> pl.DataFrame:

@@ -30,9 +30,9 @@ _LATIN_WORD = re.compile(r"[a-z][a-z']+")
 
 @cache
 def chinese_stop_words() -> frozenset[str]:
-    from snownlp import normal
+    from core.text.snownlp_data import stop_words
 
-    return frozenset(normal.stop) | MORE_CHINESE_STOP_WORDS
+    return stop_words() | MORE_CHINESE_STOP_WORDS
 
 
 @cache
@@ -42,11 +42,11 @@ def english_stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
-def chinese_terms(text: str) -> list[str]:
+def chinese_terms(texts: list[str]) -> list[list[str]]:
     from core.text.words import chinese_words
 
     stop = chinese_stop_words()
-    return sorted({w for w in chinese_words(text) if _HAN_WORD.match(w) and w not in stop})
+    return [sorted({w for w in words if _HAN_WORD.match(w) and w not in stop}) for words in chinese_words(texts)]
 
 
 def english_terms(text: str) -> list[str]:
@@ -60,10 +60,12 @@ def english_terms(text: str) -> list[str]:
 def comment_terms(distinct: pl.DataFrame) -> pl.DataFrame:
     """distinct: columns text, language, one row per distinct text. Adds `term`, the list of
     its terms (each once)."""
-    split = {"zh": chinese_terms, "en": english_terms}
-    return distinct.with_columns(pl.Series(
-        "term", [split[lang](text) for text, lang in distinct.select("text", "language").iter_rows()],
-        dtype=pl.List(pl.String)))
+    zh = distinct.filter(pl.col("language") == "zh")
+    en = distinct.filter(pl.col("language") == "en")
+    return pl.concat([
+        zh.with_columns(pl.Series("term", chinese_terms(zh["text"].to_list()), dtype=pl.List(pl.String))),
+        en.with_columns(pl.Series("term", [english_terms(t) for t in en["text"]], dtype=pl.List(pl.String))),
+    ])
 
 
 def mentions(answers: pl.DataFrame, terms: pl.DataFrame) -> pl.DataFrame:
