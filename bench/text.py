@@ -1,7 +1,7 @@
 """`python -m bench.text [--size 100000]`: `report comments` beside a bare sentiment script.
 
 The budget (issue 17): 100k comments scored and themed in under 60 s on this machine.
-Builds a survey of SIZE answers, each with a comment made of three clauses drawn from
+Builds a survey of SIZE answers, each with a comment made of four clauses drawn from
 Chinese and English banks (so nearly every comment is distinct: the worst case, nothing to
 reuse), then times, in fresh processes, one after the other:
 
@@ -62,8 +62,8 @@ print(len(scores))
 def survey(size: int, seed: int = 0) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     chinese = rng.random(size) < 0.5
-    zh = np.asarray(ZH, dtype=object)[rng.integers(0, len(ZH), (size, 3))]
-    en = np.asarray(EN, dtype=object)[rng.integers(0, len(EN), (size, 3))]
+    zh = np.asarray(ZH, dtype=object)[rng.integers(0, len(ZH), (size, 4))]
+    en = np.asarray(EN, dtype=object)[rng.integers(0, len(EN), (size, 4))]
     comments = np.where(chinese, ["，".join(r) for r in zh], [", ".join(r).capitalize() for r in en])
     days = rng.integers(0, 180, size)
     return pl.DataFrame({
