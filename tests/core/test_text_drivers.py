@@ -140,3 +140,10 @@ def test_theme_shares_by_month_have_wilson_intervals():
         assert (low / 100, high / 100) == pytest.approx(ref, abs=1e-12)
     by_month = result.tables["summary"].filter(pl.col("dimension") == "month")
     assert by_month["comments"].to_list() == [10, 10]
+
+
+def test_key_drivers_of_nps_point_to_the_comment_drivers():
+    result = run_analysis("predict.drivers", Workspace.open(SAMPLE), {"n_boot": 20})
+    assert any("report comment-drivers" in n for n in result.notes)
+    csat = run_analysis("predict.drivers", Workspace.open(SAMPLE), {"n_boot": 20, "outcome": "csat"})
+    assert not any("comment-drivers" in n for n in csat.notes)

@@ -36,7 +36,7 @@ register(Analysis(
 register(Analysis(
     "report.comment_drivers", "Comment drivers", "Which comment themes separate detractors from promoters: per "
     "term, mentions on each side and the odds ratio with its interval (beside the key drivers of NPS)",
-    run="core.text.drivers:comment_drivers", takes="tables", noun="comment drivers report",
+    run="core.text.drivers:comment_drivers", takes="tables", noun="comment_drivers report",
     command="comment-drivers",
     details="Needs survey (nps, comment). Terms as in report comments (jieba's Chinese words, English words and "
     "two-word phrases, stop words out); Woolf intervals with Haldane's 0.5 when a cell is 0; q-values by "
