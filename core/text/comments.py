@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError
-from core.evaluate.inputs import UNNAMED, names, require, require_columns
+from core.evaluate.inputs import UNNAMED, require, require_columns
 from core.evaluate.nps import with_breakdowns
 from core.result import Chart, Result
 from core.text.language import LANGUAGES, MAX_CHARS, STATUSES, cleaned, language
@@ -96,8 +96,8 @@ def comments(
     theme_table = themes(scored, terms, top_terms)
     numbered = scored.with_row_index("_row")
     said = mentions(numbered, terms)
-    by_group = theme_groups(numbered, said, [g for g in groups if g != "language"], commonest_terms(said, top_terms),
-                            confidence)
+    by_group = theme_groups(numbered, said, [g for g in groups if g != "language"],
+                            commonest_terms(said, top_terms), confidence)
     topic_table, topic_note = topic_model(scored, terms, topics)
     counts = dict(coverage.select("status", "answers").iter_rows())
     notes = [

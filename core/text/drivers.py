@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError
-from core.evaluate.inputs import UNNAMED, names, require, require_columns
+from core.evaluate.inputs import UNNAMED, require, require_columns
 from core.result import Chart, Result
 from core.text.comments import scored_comments
 from core.text.language import LANGUAGES

@@ -10,7 +10,8 @@ from snownlp import normal, seg, sentiment
 from core.text.snownlp_data import positive_probabilities, simplified, stop_words
 
 CORPUS = pl.read_csv(pathlib.Path(__file__).parent.parent / "data" / "comments_zh_labelled.csv")["text"].to_list()
-TRADITIONAL = ["質量很好，非常滿意", "服務態度很差，非常失望", "飛機飛向藍天", "印表機說明檔案", "乾坤乾燥", "發貨太慢，等到不耐煩"]
+TRADITIONAL = ["質量很好，非常滿意", "服務態度很差，非常失望", "飛機飛向藍天", "印表機說明檔案", "乾坤乾燥",
+               "發貨太慢，等到不耐煩"]
 
 
 def snownlp_p(words):
