@@ -102,6 +102,8 @@ def comment_drivers(
         f"Intervals: Woolf's logit interval at {confidence:.0%}, with 0.5 added to every cell of a table with a zero "
         "(Haldane); q: Benjamini-Hochberg over the terms tested.",
         "A term is 'said more by' one side when its interval excludes 1; passives are left out.",
+        f"{int((table['q_value'] < 0.05).sum())} of the {table.height} terms have q < 0.05: with many terms "
+        "tested, some intervals exclude 1 by chance; q is the stricter reading.",
     ]
     if worse.height:
         notes.append("Detractors speak of: " + ", ".join(worse["term"].head(5)) + ".")
