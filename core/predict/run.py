@@ -64,4 +64,7 @@ def drivers(ws, *, outcome: str = "nps", predictors: Sequence[str] | None = None
                                        as_of=as_of)
     result = key_drivers(frame, outcome, names, method=method, n_boot=n_boot, holdout=holdout, n_folds=n_folds,
                          confidence=confidence, random_state=random_state)
+    if outcome == "nps" and "comment" in ws.scan("survey").collect_schema().names():
+        notes.append("What detractors and promoters write about: `loyalist report comment-drivers` (odds ratios of "
+                     "comment themes).")
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result

@@ -4,8 +4,10 @@ Each comment's language is told from its script (core.text.language), it is scor
 the method for that language (core.text.sentiment) and summarised by NPS group
 (promoter 9-10, passive 7-8, detractor 0-6), by language and by the segment-like columns
 the NPS report uses (segment, tier, region, channel, ...); its themes are the terms the
-comments of each sentiment mention most (core.text.themes). Comments in other languages,
-without words or unreadable are counted in the coverage table and the notes, never scored.
+comments of each sentiment mention most (core.text.themes), the share of each group's and
+month's comments that mention the commonest themes (with Wilson intervals), and topics
+(core.text.topics). Comments in other languages, without words or unreadable are counted
+in the coverage table and the notes, never scored.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError
-from core.evaluate.inputs import UNNAMED, names, require, require_columns
+from core.evaluate.inputs import UNNAMED, require, require_columns
 from core.evaluate.nps import with_breakdowns
 from core.result import Chart, Result
 from core.text.language import LANGUAGES, MAX_CHARS, STATUSES, cleaned, language
 from core.text.sentiment import METHODS, scores
-from core.text.themes import themes
+from core.text.themes import comment_terms, mentions, theme_groups, themes
+from core.text.themes import top_terms as commonest_terms  # `top_terms` is the option
 
 ANALYSIS = "comments report"
 NPS_GROUPS = ("promoter", "passive", "detractor")
@@ -36,13 +39,15 @@ def nps_group(score: pl.Expr) -> pl.Expr:
 
 def scored_comments(
     survey: pl.LazyFrame, customers: pl.LazyFrame | None, transactions: pl.LazyFrame | None,
-    by: tuple[str, ...] | None, since: dt.date | None, as_of: dt.date | None,
+    by: tuple[str, ...] | None, since: dt.date | None, as_of: dt.date | None, *, score: bool = True,
 ) -> tuple[pl.DataFrame, list[str], int]:
-    """Every answer with its comment's language, cleaned text, score and label; the
-    breakdown columns; how many comments were cut at MAX_CHARS."""
+    """Every answer with its comment's language, cleaned text, score and label (unless
+    score=False); the breakdown columns; how many comments were cut at MAX_CHARS."""
     lf, dims = with_breakdowns(survey, customers, transactions, by, since, as_of)
     raw = pl.col("comment").cast(pl.String)
-    keep = [c for c in ("customer_id", "response_date", "nps") if c in names(survey)]
+    schema = lf.collect_schema()
+    dated = "response_date" in schema and schema["response_date"].is_temporal()  # month from a date only
+    keep = [c for c in ("customer_id", "response_date", "month", "nps") if c in schema and (c != "month" or dated)]
     answers = lf.select(
         *keep, *dims,
         *([nps_group(pl.col("nps"))] if "nps" in keep else []),
@@ -51,8 +56,9 @@ def scored_comments(
         language(raw, cleaned(raw)).alias("language"),
         (raw.str.len_chars() > MAX_CHARS).fill_null(False).alias("_long"),
     ).collect()
-    distinct = answers.filter(pl.col("language").is_in(LANGUAGES)).select("text", "language").unique()
-    answers = answers.join(scores(distinct), on=["text", "language"], how="left", maintain_order="left")
+    if score:
+        distinct = answers.filter(pl.col("language").is_in(LANGUAGES)).select("text", "language").unique()
+        answers = answers.join(scores(distinct), on=["text", "language"], how="left", maintain_order="left")
     cut = int(answers.filter(pl.col("language").is_in(LANGUAGES))["_long"].sum())
     return answers.drop("_long"), dims, cut
 
@@ -66,6 +72,7 @@ def comments(
     confidence: float = 0.95,
     min_responses: int = 30,
     top_terms: int = 10,
+    topics: int = 5,
     since: dt.date | None = None,
     as_of: dt.date | None = None,
     workspace: str = UNNAMED,
@@ -80,18 +87,27 @@ def comments(
             f"{ANALYSIS}: none of the {answers.height} survey answers has a Chinese or English comment. "
             "Fix: check the 'comment' column is mapped to the free-text answers"
         )
-    groups = [g for g in ("nps_group", "language", *dims) if g in answers.columns]
+    groups = [g for g in ("nps_group", "language", "month", *dims) if g in answers.columns]
     summary = pl.concat(
         [group_summary(scored, g, confidence) for g in groups], how="diagonal_relaxed"
     ).with_columns((pl.col("comments") < min_responses).alias("small_sample"))
     coverage = coverage_table(answers)
-    theme_table = themes(scored, top_terms)
+    terms = comment_terms(scored.select("text", "language").unique())
+    theme_table = themes(scored, terms, top_terms)
+    numbered = scored.with_row_index("_row")
+    said = mentions(numbered, terms)
+    by_group = theme_groups(numbered, said, [g for g in groups if g != "language"],
+                            commonest_terms(said, top_terms), confidence)
+    topic_table, topic_note = topic_model(scored, terms, topics)
     counts = dict(coverage.select("status", "answers").iter_rows())
     notes = [
         f"Scored {scored.height} comments: English by {METHODS['en']}, Chinese by {METHODS['zh']}.",
         f"Not scored: {counts['none']} answers without a comment, {counts['other']} in another language, "
         f"{counts['no_words']} without words (emoji, digits or punctuation only), {counts['unreadable']} unreadable.",
         "HTML tags are dropped; the language is the script with the most Han characters or Latin words.",
+        f"theme_groups: the share of each group's comments mentioning the {top_terms} commonest terms, with "
+        f"{confidence:.0%} Wilson intervals.",
+        *([topic_note] if topic_note else []),
     ]
     if cut:
         notes.append(f"{cut} comments longer than {MAX_CHARS} characters were scored on their first {MAX_CHARS}.")
@@ -109,15 +125,27 @@ def comments(
     return Result(
         name="report.comments",
         title="Comment sentiment",
-        tables={"summary": summary, "themes": theme_table, "coverage": coverage, "scored": per_comment},
-        kinds={"themes/share": "points", "coverage/share": "points"},  # already in percent (0-100)
+        tables={"summary": summary, "themes": theme_table, "theme_groups": by_group,
+                **({"topics": topic_table} if topic_table is not None else {}),
+                "coverage": coverage, "scored": per_comment},
+        kinds={"themes/share": "points", "coverage/share": "points", "topics/share": "points",
+               "theme_groups/share*": "points"},  # already in percent (0-100)
         headline=headline,
         charts=(Chart("bar", "Mean sentiment by group", "summary", "group", ("mean_score",), "dimension"),),
         params={"by": dims, "confidence": confidence, "min_responses": min_responses, "top_terms": top_terms,
-                "since": since,
+                "topics": topics, "since": since,
                 "as_of": as_of},
         notes=tuple(notes),
     )
+
+
+def topic_model(scored: pl.DataFrame, terms: pl.DataFrame, k: int) -> tuple[pl.DataFrame | None, str | None]:
+    """The topics table and its note; none asked for (k = 0): neither."""
+    if k == 0:
+        return None, None
+    from core.text.topics import topics as nmf_topics
+
+    return nmf_topics(scored, terms, k)
 
 
 def group_summary(scored: pl.DataFrame, dim: str, confidence: float) -> pl.DataFrame:

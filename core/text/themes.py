@@ -30,9 +30,9 @@ _LATIN_WORD = re.compile(r"[a-z][a-z']+")
 
 @cache
 def chinese_stop_words() -> frozenset[str]:
-    from snownlp import normal
+    from core.text.snownlp_data import stop_words
 
-    return frozenset(normal.stop) | MORE_CHINESE_STOP_WORDS
+    return stop_words() | MORE_CHINESE_STOP_WORDS
 
 
 @cache
@@ -42,13 +42,11 @@ def english_stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
-def chinese_terms(text: str) -> list[str]:
-    import jieba
-    from snownlp import normal
+def chinese_terms(texts: list[str]) -> list[list[str]]:
+    from core.text.words import chinese_words
 
-    jieba.setLogLevel(60)  # its "Building prefix dict" lines are not the user's business
     stop = chinese_stop_words()
-    return sorted({w for w in jieba.lcut(normal.zh2hans(text)) if _HAN_WORD.match(w) and w not in stop})
+    return [sorted({w for w in words if _HAN_WORD.match(w) and w not in stop}) for words in chinese_words(texts)]
 
 
 def english_terms(text: str) -> list[str]:
@@ -59,25 +57,39 @@ def english_terms(text: str) -> list[str]:
     return sorted({w for w in keep if w} | pairs)
 
 
-def themes(scored: pl.DataFrame, top: int) -> pl.DataFrame:
-    """scored: one row per comment with text, language, label, score and comment.
+def comment_terms(distinct: pl.DataFrame) -> pl.DataFrame:
+    """distinct: columns text, language, one row per distinct text. Adds `term`, the list of
+    its terms (each once)."""
+    zh = distinct.filter(pl.col("language") == "zh")
+    en = distinct.filter(pl.col("language") == "en")
+    return pl.concat([
+        zh.with_columns(pl.Series("term", chinese_terms(zh["text"].to_list()), dtype=pl.List(pl.String))),
+        en.with_columns(pl.Series("term", [english_terms(t) for t in en["text"]], dtype=pl.List(pl.String))),
+    ])
+
+
+def mentions(answers: pl.DataFrame, terms: pl.DataFrame) -> pl.DataFrame:
+    """One row per answer and term it mentions (answers: with text and language)."""
+    return (answers.join(terms.select("text", "language", "term"), on=["text", "language"], how="left",
+                         maintain_order="left")
+            .explode("term").filter(pl.col("term").is_not_null()))
+
+
+def themes(scored: pl.DataFrame, terms: pl.DataFrame, top: int) -> pl.DataFrame:
+    """scored: one row per comment with text, language, label, score and comment; terms:
+    comment_terms of its distinct texts.
 
     Per label, the `top` terms by comments mentioning them: comments, share of that label's
     comments (%), their mean score and the commonest comment mentioning the term."""
-    distinct = scored.select("text", "language").unique()
-    split = {"zh": chinese_terms, "en": english_terms}
-    terms = distinct.with_columns(pl.Series(
-        "term", [split[lang](text) for text, lang in distinct.iter_rows()], dtype=pl.List(pl.String)))
-    mentions = (scored.join(terms, on=["text", "language"], how="left")
-                .explode("term").filter(pl.col("term").is_not_null()))
+    said = mentions(scored, terms)
     per_label = scored.group_by("label").agg(pl.len().alias("_of"))
     example = (
-        mentions.group_by("label", "term", "comment").agg(pl.len().alias("_n"))
+        said.group_by("label", "term", "comment").agg(pl.len().alias("_n"))
         .sort("_n", "comment", descending=[True, False])
         .group_by("label", "term").agg(pl.col("comment").first().str.slice(0, EXAMPLE_CHARS).alias("example"))
     )
     table = (
-        mentions.group_by("label", "term").agg(pl.len().alias("comments"), pl.col("score").mean().alias("mean_score"))
+        said.group_by("label", "term").agg(pl.len().alias("comments"), pl.col("score").mean().alias("mean_score"))
         .join(per_label, on="label").join(example, on=["label", "term"])
         .with_columns((100 * pl.col("comments") / pl.col("_of")).alias("share"))
         .sort("comments", "term", descending=[True, False])
@@ -86,3 +98,37 @@ def themes(scored: pl.DataFrame, top: int) -> pl.DataFrame:
     order = pl.col("label").replace_strict({lab: i for i, lab in enumerate(LABELS)}, return_dtype=pl.Int64)
     return (table.sort(order, pl.col("comments"), pl.col("term"), descending=[False, True, False])
             .select("label", "term", "comments", "share", "mean_score", "example"))
+
+
+def top_terms(said: pl.DataFrame, top: int) -> list[str]:
+    """The `top` terms most comments mention (ties by term)."""
+    counts = said.group_by("term").agg(pl.len().alias("n")).sort("n", "term", descending=[True, False])
+    return counts.head(top)["term"].to_list()
+
+
+def theme_groups(answers: pl.DataFrame, said: pl.DataFrame, dims: list[str], terms: list[str],
+                 confidence: float) -> pl.DataFrame:
+    """Share (%) of each group's comments that mention each term, with its Wilson interval.
+
+    answers: one row per comment (with `_row`, its row number, and the dims); said:
+    mentions() of those answers. One row per dimension, group and term, every term listed
+    in every group (0 mentions included)."""
+    from core.evaluate.engagement import wilson
+
+    order = {t: i for i, t in enumerate(terms)}
+    parts = []
+    for dim in dims:  # a few breakdown columns, not rows
+        sizes = answers.group_by(dim).agg(pl.len().alias("comments"))
+        hits = (said.filter(pl.col("term").is_in(terms)).group_by(dim, "term")
+                .agg(pl.col("_row").n_unique().alias("mentions")))
+        grid = sizes.join(pl.DataFrame({"term": terms}), how="cross")
+        parts.append(
+            grid.join(hits, on=[dim, "term"], how="left", nulls_equal=True)
+            .with_columns(pl.col("mentions").fill_null(0).cast(pl.Int64), dimension=pl.lit(dim),
+                          group=pl.col(dim).cast(pl.String))
+            .sort("group", pl.col("term").replace_strict(order, return_dtype=pl.Int64), nulls_last=True)
+            .select("dimension", "group", "term", "mentions", "comments"))
+    n, hits = pl.col("comments").cast(pl.Float64), pl.col("mentions").cast(pl.Float64)
+    low, high = wilson(hits, n, "share", confidence)
+    return (pl.concat(parts).with_columns((100 * hits / n).alias("share"), low * 100, high * 100)
+            .select("dimension", "group", "term", "mentions", "comments", "share", "share_ci_low", "share_ci_high"))

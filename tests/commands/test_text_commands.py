@@ -52,3 +52,18 @@ def test_a_survey_without_comments_exits_1_and_a_bad_kano_answer_exits_2(make_wo
     result = invoke("kano", "-w", str(folder))
     assert result.exit_code == 2
     assert "kano_x_dysf" in result.output
+
+
+def test_comment_drivers_json_and_exit_1_without_promoters(make_workspace):
+    rows = "".join(f"D{i},2025-06-01,2,\"Delivery was late, box damaged\"\n" for i in range(6))
+    rows += "".join(f"P{i},2025-06-01,10,\"Great quality, friendly staff\"\n" for i in range(6))
+    folder = make_workspace({"survey.csv": "customer_id,response_date,nps,comment\n" + rows})
+    result = invoke("comment-drivers", "-w", str(folder), "--format", "json")
+    assert result.exit_code == 0, result.output
+    terms = {r["term"]: r for r in json.loads(result.stdout)["drivers"]}
+    assert terms["late"]["said_more_by"] == "detractors" and terms["quality"]["said_more_by"] == "promoters"
+    assert (terms["late"]["detractor_mentions"], terms["late"]["promoter_mentions"]) == (6, 0)
+    folder = make_workspace({"survey.csv": "customer_id,nps,comment\nC1,3,Late again\nC2,5,Too slow\n"})
+    result = invoke("comment-drivers", "-w", str(folder))
+    assert result.exit_code == 1
+    assert "both detractors" in result.output

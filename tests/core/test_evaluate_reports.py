@@ -26,7 +26,8 @@ TABLES = {
     "kpi": ["kpis"],
     "engagement": ["funnel", "touch_types", "fatigue"],
     "ltv_cac": ["channels", "payback"],
-    "comments": ["summary", "themes", "coverage", "scored"],
+    "comments": ["summary", "themes", "theme_groups", "topics", "coverage", "scored"],
+    "comment_drivers": ["drivers"],
     "kano": ["features", "classes"],
 }
 

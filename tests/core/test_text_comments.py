@@ -76,11 +76,12 @@ def test_english_scores_are_vaders_published_compound_scores():
     assert got == pytest.approx([c for _, c in VADER_README], abs=1e-4)
 
 
-def test_chinese_score_is_snownlps_published_example():
-    # SnowNLP's README: SnowNLP('这个东西真心很赞').sentiments == 0.9769663402895832, printed
-    # from the model of its day; the model shipped in 0.12.3 agrees to four decimals.
+def test_chinese_score_reads_snownlps_published_example_as_positive():
+    # SnowNLP's README: SnowNLP('这个东西真心很赞').sentiments == 0.9769663402895832 with its own
+    # words (checked in test_text_snownlp.py); the report feeds the model jieba's words
+    # (faster; accuracy re-measured in test_text_accuracy.py): 0.91 here.
     p = (chinese_scores(["这个东西真心很赞"])[0] + 1) / 2
-    assert p == pytest.approx(0.9769663402895832, abs=1e-4)
+    assert p == pytest.approx(0.9109, abs=1e-4)
 
 
 @pytest.mark.parametrize("labelled, least", [(ENGLISH, 1.0), (CHINESE, 0.9)], ids=["english", "chinese"])

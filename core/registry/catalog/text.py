@@ -12,13 +12,15 @@ register(Analysis(
     run="core.text.comments:comments", takes="tables", noun="comments report",
     details="Needs survey (comment); uses customers and transactions for the breakdowns. English is scored with "
     "VADER, Chinese with SnowNLP's sentiment model; nothing is downloaded.",
-    needs=("survey",), uses=("customers", "transactions"), long=("scored",),
+    needs=("survey",), uses=("customers", "transactions"), long=("scored", "theme_groups"),
     options=(
         Option("by", LIST, title="Break down by", sample='["region", "channel"]',
                help="Survey or customer columns or 'channel', comma-separated; empty: the segment-like columns "
                "present"),
         Option("min_responses", INT, 30, low=1, help="Groups with fewer comments are flagged small_sample"),
-        Option("top_terms", INT, 10, low=1, high=100, help="Themes: terms listed per sentiment"),
+        Option("top_terms", INT, 10, low=1, high=100, help="Themes: terms listed per sentiment (and followed by "
+               "group and month in theme_groups)"),
+        Option("topics", INT, 5, low=0, high=30, help="Topics found by NMF over the comments' terms; 0: none"),
         SINCE, AS_OF, CONFIDENCE,
     ),
 ))
@@ -30,4 +32,19 @@ register(Analysis(
     "4 live with, 5 dislike, or those words).",
     needs=("survey",),
     options=(AS_OF,),
+))
+register(Analysis(
+    "report.comment_drivers", "Comment drivers", "Which comment themes separate detractors from promoters: per "
+    "term, mentions on each side and the odds ratio with its interval (beside the key drivers of NPS)",
+    run="core.text.drivers:comment_drivers", takes="tables", noun="comment_drivers report",
+    command="comment-drivers",
+    details="Needs survey (nps, comment). Terms as in report comments (jieba's Chinese words, English words and "
+    "two-word phrases, stop words out); Woolf intervals with Haldane's 0.5 when a cell is 0; q-values by "
+    "Benjamini-Hochberg. Passives are left out; no sentiment is scored.",
+    needs=("survey",),
+    options=(
+        Option("min_mentions", INT, 5, low=1, help="Test only terms that at least this many detractors' and "
+               "promoters' comments mention"),
+        SINCE, AS_OF, CONFIDENCE,
+    ),
 ))
