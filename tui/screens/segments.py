@@ -299,7 +299,19 @@ class SegmentsScreen(Screen):
         if state.error is not None:
             self.set_status(f"Could not open {state.label}: {state.error} (press r to reload)", "-error")
             return
+        self.restore()
         self.compute_features()
+
+    def restore(self) -> None:
+        """The method and as-of date chosen when the app last ran on this workspace."""
+        saved = self.app.recall("segments")
+        if saved.get("method") in METHODS:
+            self.method = saved["method"]
+            self.query_one("#methods", Static).update(method_bar(self.method))
+        try:
+            self.as_of = dt.date.fromisoformat(saved["as_of"]) if saved.get("as_of") else None
+        except (TypeError, ValueError):  # an old or hand-edited state file: the default date
+            self.as_of = None
 
     async def clear_detail(self) -> None:
         self.query_one("#profile-head", Static).update("")
@@ -601,6 +613,7 @@ class SegmentsScreen(Screen):
         if self.features is not None:  # a run for the old method is no longer wanted
             self.workers.cancel_group(self, "segments")
         self.method = method
+        self.app.remember("segments", method=method)
         self.members = self.comparison = self.migration = None
         if self.query_one(TabbedContent).active in ("compare", "migration"):  # those were cleared
             self.action_show_tab("profile")
@@ -699,6 +712,7 @@ class SegmentsScreen(Screen):
             self.workers.cancel_node(self)
             self.reset()
             self.as_of = dates[0]  # the features worker keys on it: set before starting
+            self.app.remember("segments", as_of=self.as_of.isoformat())
             self.query_one(SegmentList).clear(columns=True)
             self.call_later(self.clear_detail)
             self.compute_features()
