@@ -46,6 +46,7 @@ class ShownTable:
     rows: list[list[Text]] = field(default_factory=list)  # small tables: formatted cells
     backend: PolarsBackend | None = None  # long tables: drawn row by row as they scroll
     height: int = 0
+    names: list[str] = field(default_factory=list)  # the columns' own names (for the glossary)
 
     @property
     def tab_id(self) -> str:
@@ -67,6 +68,7 @@ class Prepared:
     params: str
     charts: list[ShownChart]
     tables: list[ShownTable]
+    terms: list[str] = field(default_factory=list)  # what the figure and column names mean (core.glossary)
 
 
 def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
@@ -82,7 +84,11 @@ def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
     paragraphs += list(result.notes)
     charts = [ShownChart(c.title, *safe_plot(c, result.tables.get(c.table))) for c in result.charts_to_draw]
     tables = [shown_table(name, frame, result.kinds) for name, frame in result.tables.items()]
-    return Prepared(result, figures, paragraphs, params_line(result.params), charts, tables)
+    from core.glossary import glossary_for
+
+    shown = [key for key in result.headline if key not in hide] + [c for t in tables for c in t.names]
+    terms = [text for _, text in glossary_for(shown)]
+    return Prepared(result, figures, paragraphs, params_line(result.params), charts, tables, terms)
 
 
 def params_line(params: Mapping[str, Any]) -> str:
@@ -99,7 +105,7 @@ def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | No
     if frame.height >= BIG_TABLE:
         money = [c for c, t in frame.schema.items() if k.column_kind(c, t, declared, name) == k.MONEY and t.is_float()]
         backend = browsable(frame, money=money)
-        return ShownTable(name, columns, backend=backend, height=frame.height)
+        return ShownTable(name, columns, backend=backend, height=frame.height, names=frame.columns)
     cells = []
     for column in frame.columns:
         series = frame[column]
@@ -108,7 +114,7 @@ def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | No
         justify = "right" if kind in NUMERIC_KINDS else "left"
         cells.append([Text(show(v), justify=justify, style="dim" if v is None else "") for v in series.to_list()])
     rows = [list(row) for row in zip(*cells)] if cells else []
-    return ShownTable(name, columns, rows=rows, height=frame.height)
+    return ShownTable(name, columns, rows=rows, height=frame.height, names=frame.columns)
 
 
 # --- drawing ------------------------------------------------------------------------------------
@@ -139,10 +145,11 @@ class FigureGrid:
 
 
 class ResultTable(DataTable):
-    """A small Result table, cells already formatted."""
+    """A small Result table, cells already formatted; the cell cursor picks the column whose
+    meaning the glossary line under the table explains."""
 
     def __init__(self, table: ShownTable, **kwargs: Any) -> None:
-        super().__init__(zebra_stripes=True, cursor_type="row", **kwargs)
+        super().__init__(zebra_stripes=True, cursor_type="cell", **kwargs)
         self.shown = table
 
     def on_mount(self) -> None:
@@ -195,7 +202,7 @@ class ResultView(Vertical):
                     if table.backend is not None else ResultTable(table))
             panes.append(TabPane(f"{label(table.name)} ({table.height:,})", body, id=table.tab_id))
         await self.remove_children()
-        await self.mount(_Tabs(panes))
+        await self.mount(_Tabs(panes), Static("", classes="term-help"))
         if had_focus:
             self.focus_content()
 
@@ -205,6 +212,10 @@ class ResultView(Vertical):
         parts += [Static(Text(printable(p)), classes="result-note") for p in prepared.paragraphs]
         if prepared.params:
             parts.append(Static(Text(prepared.params), classes="result-params"))
+        if prepared.terms:
+            terms = Static(Text("\n".join(prepared.terms)), classes="result-terms")
+            terms.border_title = "Terms"
+            parts.append(terms)
         return TabPane("Summary", VerticalScroll(*parts, classes="result-scroll"), id="summary")
 
     @staticmethod
@@ -219,6 +230,28 @@ class ResultView(Vertical):
         notice = Static(Text(printable(text)), classes=f"result-notice -{severity}")
         notice.border_title = title or None
         await self.mount(notice)
+
+    # -- the glossary line: what the column under the cursor means ----------------------------------
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        table = event.data_table
+        if isinstance(table, ResultTable):
+            names = table.shown.names
+            self.explain(names[event.coordinate.column] if event.coordinate.column < len(names) else None)
+
+    def on_descendant_blur(self) -> None:
+        self.explain(None)
+
+    def explain(self, column: str | None) -> None:
+        from core.glossary import explain
+
+        found = self.query(".term-help")
+        if not found:
+            return
+        text = explain(column) if column else None
+        line = found.first(Static)
+        line.update(Text(text or ""))
+        line.display = bool(text)
 
     # -- navigation ----------------------------------------------------------------------------
 
