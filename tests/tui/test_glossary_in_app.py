@@ -42,3 +42,14 @@ async def test_a_reports_terms_and_the_column_under_the_cursor_are_explained(set
             await pilot.press("right")
         assert explain(name), table.shown.names
         assert line.display and line.render().plain == explain(name)
+
+
+async def test_a_segments_profile_says_what_its_feature_names_mean(settle) -> None:
+    from tui.app import LoyalistApp
+
+    from tests.tui.test_segments_screen import open_segments, text_of
+
+    async with LoyalistApp(SAMPLE).run_test(size=SIZE) as pilot:
+        await open_segments(pilot.app, pilot, settle)
+        terms = text_of(pilot.app, "#profile-terms")
+        assert explain("t_days") in terms and explain("mean_ipt_days") in terms
