@@ -41,6 +41,7 @@ from tui.widgets.bars import Bar, BarChart, short_number
 from tui.widgets.browser import TableBrowser, browsable
 from tui.widgets.matrix import MatrixTable
 from tui.widgets.segment_list import SegmentList
+from tui.widgets.sheet import SheetBrowser
 
 METHODS = {"rfm": "RFM", "kmeans": "Clusters", "quadrant": "Quadrants"}
 METHOD_KEYS = {"rfm": "1", "kmeans": "2", "quadrant": "3"}
@@ -232,7 +233,7 @@ class SegmentsScreen(Screen):
                             yield BarChart(id="profile-channels", empty="No channel column in the transactions.")
                             yield Static("", id="profile-terms", classes="notes")
                     with TabPane("Customers", id="members"):
-                        yield TableBrowser(id="members-browser")
+                        yield SheetBrowser(id="members-browser")
                     with TabPane("Compare", id="compare"):
                         with VerticalScroll():
                             yield Static("Press c to compare the selected segment with another.",
@@ -501,9 +502,12 @@ class SegmentsScreen(Screen):
         if not self.is_current("members", message.key):
             return
         self.members = message.result
-        browser = self.query_one("#members-browser", TableBrowser)
+        browser = self.query_one("#members-browser", SheetBrowser)
         browser.loading = False
-        await browser.show(message.backend, f"{message.result.title} · Enter opens a customer's history")
+        members = message.result.tables["customers"]
+        await browser.show_sheet(members, message.backend, f"{message.result.title} · Enter opens a customer's "
+                                 "history · o sort, / search, y copy, F counts, R record",
+                                 money=[c for c in MONEY_COLUMNS if c in members.columns])
         if self.focus_members and browser.table is not None:
             browser.table.focus()
         self.focus_members = False
@@ -664,10 +668,11 @@ class SegmentsScreen(Screen):
     def open_member(self, row: int) -> None:
         if self.members is None:
             return
-        members = self.members.tables["customers"]
+        shown = self.query_one("#members-browser", SheetBrowser).sheet_frame  # in the order shown (sorted)
+        members = shown if shown is not None else self.members.tables["customers"]
         if not 0 <= row < members.height:
             return
-        scores = members.row(row, named=True)
+        scores = {k: v for k, v in members.row(row, named=True).items() if k != "__sheet_row"}
         customer_id = scores["customer_id"]
         if self.features is not None:
             found = self.features.filter(pl.col("customer_id") == customer_id)

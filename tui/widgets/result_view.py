@@ -30,6 +30,7 @@ from core.export.display import column_formatter, format_value, label, printable
 from core.result import Result, jsonable
 from tui.widgets.browser import browsable
 from tui.widgets.charts import ChartView, Plot, safe_plot
+from tui.widgets.sheet import ROW, SheetVerbs, sheet_bindings
 
 BIG_TABLE = 500  # rows from which a table goes to the virtualised backend
 LONG_TEXT = 48  # a text figure longer than this is shown as a paragraph, not in the grid
@@ -47,6 +48,7 @@ class ShownTable:
     backend: PolarsBackend | None = None  # long tables: drawn row by row as they scroll
     height: int = 0
     names: list[str] = field(default_factory=list)  # the columns' own names (for the glossary)
+    frame: pl.DataFrame | None = None  # small tables: the values behind the cells (sort, search, copy)
 
     @property
     def tab_id(self) -> str:
@@ -114,7 +116,8 @@ def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | No
         justify = "right" if kind in NUMERIC_KINDS else "left"
         cells.append([Text(show(v), justify=justify, style="dim" if v is None else "") for v in series.to_list()])
     rows = [list(row) for row in zip(*cells)] if cells else []
-    return ShownTable(name, columns, rows=rows, height=frame.height, names=frame.columns)
+    return ShownTable(name, columns, rows=rows, height=frame.height, names=frame.columns,
+                      frame=frame.with_row_index(ROW))
 
 
 # --- drawing ------------------------------------------------------------------------------------
@@ -144,9 +147,12 @@ class FigureGrid:
             yield line
 
 
-class ResultTable(DataTable):
-    """A small Result table, cells already formatted; the cell cursor picks the column whose
-    meaning the glossary line under the table explains."""
+class ResultTable(SheetVerbs, DataTable):
+    """A small Result table, cells already formatted, with the sheet verbs (tui/widgets/sheet.py:
+    sort, search, copy, counts, record); the cell cursor picks the column whose meaning the
+    glossary line under the table explains."""
+
+    BINDINGS = sheet_bindings()
 
     def __init__(self, table: ShownTable, **kwargs: Any) -> None:
         super().__init__(zebra_stripes=True, cursor_type="cell", **kwargs)
@@ -157,10 +163,24 @@ class ResultTable(DataTable):
 
     def show(self, table: ShownTable) -> None:
         self.shown = table
+        self.sheet_frame, self.sheet_sort_state, self.sheet_match = table.frame, None, -1
+        self.draw(table.rows)
+
+    def draw(self, rows: list[list[Text]]) -> None:
+        marks = self.header_marks()
         self.clear(columns=True)
-        for i, name in enumerate(table.columns):
-            self.add_column(Text(name, style="bold"), key=str(i))
-        self.add_rows(table.rows)
+        for i, name in enumerate(self.shown.columns):
+            mark = marks.get(self.shown.names[i], "") if i < len(self.shown.names) else ""
+            self.add_column(Text(name + mark, style="bold"), key=str(i))
+        self.add_rows(rows)
+
+    def sheet_table(self) -> ResultTable:
+        return self
+
+    def sheet_redraw(self, frame: pl.DataFrame) -> None:
+        column = self.cursor_coordinate.column
+        self.draw([self.shown.rows[i] for i in frame[ROW]])
+        self.move_cursor(row=0, column=column)
 
 
 class _Tabs(Vertical):
