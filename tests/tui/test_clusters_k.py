@@ -72,7 +72,7 @@ async def test_choose_k_with_the_silhouette_of_each(design: np.ndarray, settle) 
         assert screen.query_one(SegmentList).row_count == 6
         assert screen.segmentation.headline["silhouette"] == pytest.approx(reference_silhouette(design, 6),
                                                                            abs=1e-9)
-        assert "k = 6 (chosen" in text_of(app, "#status")
+        assert "k = 6, silhouette" in text_of(app, "#status") and "(chosen)" in text_of(app, "#status")
         assert app.remembered["segments"]["k"] == 6
 
         await pilot.press("k")  # the bars still show every k, the chosen one marked

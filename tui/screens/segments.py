@@ -137,8 +137,8 @@ def splits_text(segmentation: Result) -> str:
     if "k_scores" in tables:
         chosen = tables["k_scores"].filter(pl.col("chosen")) if tables["k_scores"].height else None
         silhouette = f", silhouette {chosen['silhouette'][0]:.2f}" if chosen is not None and chosen.height else ""
-        how = "chosen" if segmentation.params.get("k") is not None else "best silhouette"
-        return f"k = {tables['segments'].height} ({how}{silhouette}) · k: another k"
+        how = "chosen" if segmentation.params.get("k") is not None else "the best"
+        return f"k = {tables['segments'].height}{silhouette} ({how}) · k: another k"
     return ""
 
 
