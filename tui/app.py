@@ -238,10 +238,23 @@ class LoyalistApp(App):
         commands += [PaletteCommand(f"{entry.group}: {entry.title}", entry.about,
                                     partial(self.run_action, f"open_report('{entry.key}')", self))
                      for entry in ENTRIES]
+        commands += self.sheet_commands(screen)
         titles = {a.title for a, _ in ours} | {"Keys"}  # Textual's "Keys" is our "Help"
         commands += [PaletteCommand(c.title, c.help, c.callback, discover=c.discover)
                      for c in super().get_system_commands(screen) if c.title not in titles]
         return commands
+
+    def sheet_commands(self, screen: Screen) -> list[PaletteCommand]:
+        """The table verbs (tui/widgets/sheet.py) when the focus is in a table that has them."""
+        from tui.widgets.sheet import SheetVerbs, sheet_bindings
+
+        focused = screen.focused
+        chain = [focused, *focused.ancestors] if focused is not None else []
+        sheet = next((w for w in chain if isinstance(w, SheetVerbs)), None)
+        if sheet is None:
+            return []
+        return [PaletteCommand(b.description, b.tooltip or b.description, partial(self.run_action, b.action, sheet),
+                               self.get_key_display(b)) for b in sheet_bindings()]
 
     def action_key(self, action: Action) -> str:
         """How the footer shows the action's (first) key, e.g. ^s or del."""

@@ -119,3 +119,19 @@ async def test_sorting_segment_customers_keeps_enter_on_the_row_shown(settle) ->
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CustomerScreen) and app.screen.customer_id == richest
+
+
+async def test_the_table_verbs_are_in_the_palette_while_a_table_has_the_focus(settle) -> None:
+    async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
+        app = await open_reports(pilot, settle)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Value counts" not in {c.title for c in app.palette_commands(app.screen)}  # the list has the focus
+        table = await to_first_table(pilot, app)
+        commands = {c.title: c for c in app.palette_commands(app.screen)}
+        assert commands["Sort"].key == "o" and commands["Value counts"].key == "F"
+        assert commands["Record view"].key == "R" and commands["Copy cell"].key == "y"
+        await commands["Record view"].callback()  # as the palette runs it
+        await settle(pilot)
+        assert isinstance(app.screen, ResultDialog)
+        assert app.screen.shown.tables["record"].height == len(table.shown.names)

@@ -23,15 +23,19 @@ ROW = "__sheet_row"  # the original row number, kept through sorting
 
 
 def sheet_bindings() -> list[Binding]:
+    """The verbs' keys; their tooltips are the palette's help lines (LoyalistApp.palette_commands)."""
     return [
         Binding("o", "sheet_sort", "Sort", tooltip="Sort by the column under the cursor (again: descending, then off)"),
-        Binding("slash", "sheet_search", "Search", key_display="/"),
-        Binding("n", "sheet_next(1)", "Next match", show=False),
-        Binding("N", "sheet_next(-1)", "Previous match", show=False),
-        Binding("y", "sheet_copy('cell')", "Copy", show=False),
-        Binding("Y", "sheet_copy('row')", "Copy row", show=False),
-        Binding("F", "sheet_counts", "Counts", show=False, key_display="F"),
-        Binding("R", "sheet_record", "Record", show=False, key_display="R"),
+        Binding("slash", "sheet_search", "Search", key_display="/", tooltip="Find text in any cell of the table"),
+        Binding("n", "sheet_next(1)", "Next match", show=False, tooltip="Move to the next cell matching the search"),
+        Binding("N", "sheet_next(-1)", "Previous match", show=False,
+                tooltip="Move to the previous cell matching the search"),
+        Binding("y", "sheet_copy('cell')", "Copy cell", show=False, tooltip="Copy the cell's value"),
+        Binding("Y", "sheet_copy('row')", "Copy row", show=False, tooltip="Copy the row, tab-separated"),
+        Binding("F", "sheet_counts", "Value counts", show=False, key_display="F",
+                tooltip="Count the values of the column under the cursor"),
+        Binding("R", "sheet_record", "Record view", show=False, key_display="R",
+                tooltip="The highlighted row as a record, one line per column"),
     ]
 
 
