@@ -135,3 +135,49 @@ async def test_the_table_verbs_are_in_the_palette_while_a_table_has_the_focus(se
         await settle(pilot)
         assert isinstance(app.screen, ResultDialog)
         assert app.screen.shown.tables["record"].height == len(table.shown.names)
+
+
+async def test_a_long_report_table_has_the_same_verbs(settle) -> None:
+    """Tables of 500 rows and more are virtualised; they sort, search and copy the same way."""
+    import polars as pl
+    from textual.app import App
+
+    from core.result import Result
+    from tui.widgets.result_view import prepare
+
+    frame = pl.DataFrame({"customer_id": [f"C{i:04d}" for i in range(600)],
+                          "spend": [float((i * 37) % 600) for i in range(600)]})
+    result = Result("test.long", "Long", {"customers": frame})
+
+    class One(App):
+        def compose(self):
+            yield ResultView()
+
+        async def on_mount(self):
+            await self.query_one(ResultView).show(prepare(result))
+
+    async with One().run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await settle(pilot)
+        view = app.query_one(ResultView)
+        view.show_tab("table-customers")
+        view.focus_content()
+        await pilot.pause()
+        browser = app.query_one(SheetBrowser)
+        assert app.focused is browser.table
+        browser.table.move_cursor(column=1)
+        await pilot.press("o", "o")  # spend, highest first
+        await settle(pilot)
+        expected = frame.sort("spend", descending=True, maintain_order=True)["customer_id"].to_list()
+        assert browser.sheet_frame["customer_id"].to_list() == expected
+        assert str(browser.table.ordered_columns[1].label).startswith("spend ▼")
+        from textual.coordinate import Coordinate
+
+        assert browser.table.get_cell_at(Coordinate(0, 0)) == expected[0]
+        await pilot.press("y")
+        assert float(app.clipboard) == frame["spend"].max()
+        await pilot.press("slash")
+        app.screen.query_one(Input).value = "C0007"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert browser.sheet_frame["customer_id"][browser.table.cursor_coordinate.row] == "C0007"

@@ -22,7 +22,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
-from textual_fastdatatable import DataTable as FastDataTable
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.export import columns as k
@@ -30,7 +29,7 @@ from core.export.display import column_formatter, format_value, label, printable
 from core.result import Result, jsonable
 from tui.widgets.browser import browsable
 from tui.widgets.charts import ChartView, Plot, safe_plot
-from tui.widgets.sheet import ROW, SheetVerbs, sheet_bindings
+from tui.widgets.sheet import ROW, SheetBrowser, SheetVerbs, sheet_bindings
 
 BIG_TABLE = 500  # rows from which a table goes to the virtualised backend
 LONG_TEXT = 48  # a text figure longer than this is shown as a paragraph, not in the grid
@@ -48,7 +47,8 @@ class ShownTable:
     backend: PolarsBackend | None = None  # long tables: drawn row by row as they scroll
     height: int = 0
     names: list[str] = field(default_factory=list)  # the columns' own names (for the glossary)
-    frame: pl.DataFrame | None = None  # small tables: the values behind the cells (sort, search, copy)
+    frame: pl.DataFrame | None = None  # the values behind the cells (sort, search, copy), row-numbered
+    money: tuple[str, ...] = ()  # long tables: columns the backend shows with cents
 
     @property
     def tab_id(self) -> str:
@@ -107,7 +107,8 @@ def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | No
     if frame.height >= BIG_TABLE:
         money = [c for c, t in frame.schema.items() if k.column_kind(c, t, declared, name) == k.MONEY and t.is_float()]
         backend = browsable(frame, money=money)
-        return ShownTable(name, columns, backend=backend, height=frame.height, names=frame.columns)
+        return ShownTable(name, columns, backend=backend, height=frame.height, names=frame.columns,
+                          frame=frame.with_row_index(ROW), money=tuple(money))
     cells = []
     for column in frame.columns:
         series = frame[column]
@@ -216,13 +217,18 @@ class ResultView(Vertical):
         panes = [self._summary(prepared)]
         if prepared.charts:
             panes.append(TabPane(f"Charts ({len(prepared.charts)})", self._charts(prepared), id="charts"))
+        long_tables = []
         for table in prepared.tables:
-            body = (FastDataTable(backend=table.backend, render_markup=False, null_rep="–",
-                                  max_column_content_width=40, cursor_type="row")
-                    if table.backend is not None else ResultTable(table))
+            body = SheetBrowser(classes="result-browser") if table.backend is not None else ResultTable(table)
+            if table.backend is not None:
+                long_tables.append((body, table))
             panes.append(TabPane(f"{label(table.name)} ({table.height:,})", body, id=table.tab_id))
         await self.remove_children()
         await self.mount(_Tabs(panes), Static("", classes="term-help"))
+        for browser, table in long_tables:  # virtualised rows, with the same verbs as the small tables
+            await browser.show_sheet(table.frame.drop(ROW), table.backend,
+                                     f"{label(table.name)} · {table.height:,} rows · o sort, / search, y copy, "
+                                     "F counts, R record", money=table.money)
         if had_focus:
             self.focus_content()
 
@@ -254,10 +260,15 @@ class ResultView(Vertical):
     # -- the glossary line: what the column under the cursor means ----------------------------------
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        """Both kinds of table (Textual's and the virtualised one) send this message."""
         table = event.data_table
         if isinstance(table, ResultTable):
             names = table.shown.names
-            self.explain(names[event.coordinate.column] if event.coordinate.column < len(names) else None)
+        elif isinstance(table.parent, SheetBrowser):
+            names = table.parent.sheet_columns()
+        else:
+            return
+        self.explain(names[event.coordinate.column] if event.coordinate.column < len(names) else None)
 
     def on_descendant_blur(self) -> None:
         self.explain(None)
