@@ -91,6 +91,7 @@ async def test_sort_search_copy_counts_and_record_in_a_report_table(settle) -> N
 
         await pilot.press("R")  # the highlighted row, one line per column
         await settle(pilot)
+        assert isinstance(app.focused, ResultTable) and app.focused.shown.name == "record"  # opened on it
         shown = app.screen.shown.tables["record"]
         assert shown["column"].to_list() == list(frame.columns.drop("__sheet_row"))
         assert shown.filter(shown["column"] == "channel")["value"].item() == "email"

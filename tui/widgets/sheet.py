@@ -67,7 +67,9 @@ def value_counts(name: str, series: pl.Series) -> Result:
 def record(frame: pl.DataFrame, row: int) -> Result:
     values = frame.drop(ROW, strict=False).row(row, named=True)
     table = pl.DataFrame({"column": list(values), "value": [printable(format_value(v)) for v in values.values()]})
-    return Result("sheet.record", f"Row {row + 1:,} of {frame.height:,}", {"record": table})
+    first, key = next(iter(values.items()))
+    return Result("sheet.record", f"{first} {printable(format_value(key))} · row {row + 1:,} of {frame.height:,}",
+                  {"record": table})
 
 
 class SheetVerbs:
@@ -172,7 +174,7 @@ class SheetVerbs:
             return
         column = self.sheet_columns()[at[1]]
         result = value_counts(column, self.sheet_frame[column])
-        self.app.push_screen(ResultDialog(result, result.title))
+        self.app.push_screen(ResultDialog(result, result.title, tab="table-counts"))
 
     def action_sheet_record(self) -> None:
         from tui.widgets.dialogs import ResultDialog
@@ -181,7 +183,7 @@ class SheetVerbs:
         if at is None:
             return
         result = record(self.sheet_frame, at[0])
-        self.app.push_screen(ResultDialog(result, result.title))
+        self.app.push_screen(ResultDialog(result, result.title, tab="table-record"))
 
 
 
