@@ -7,7 +7,7 @@ palette all come from the registry in tui/screens/__init__.py and each screen's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -17,6 +17,7 @@ import polars as pl
 
 from textual import on, work
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -26,6 +27,7 @@ from core.export.display import printable
 from core.session import load_state, save_state
 from core.workspace import Workspace
 from tui.actions import Action, bindings
+from tui.palette import KeyedCommands
 from tui.export import Pack, add_to_pack, start_export, start_pack_export
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
@@ -40,8 +42,18 @@ class WorkspaceOpened(Message):
     notice: str | None = None  # why a saved state was set aside
 
 
+@dataclass(frozen=True)
+class PaletteCommand:
+    title: str
+    help: str
+    callback: Callable[[], Any]
+    key: str = ""  # as the footer shows it; "" for commands without a key
+    discover: bool = True
+
+
 class LoyalistApp(App):
     CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = {KeyedCommands}
     TITLE = "Loyalist"
     MODES: ClassVar = {spec.name: spec.screen for spec in SCREENS}
     DEFAULT_MODE: ClassVar[str] = SCREENS[0].name
@@ -215,17 +227,40 @@ class LoyalistApp(App):
         else:
             self.action_show_help_panel()
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette lists the same actions as the keys: the app's, then the screen's."""
+    def palette_commands(self, screen: Screen) -> list[PaletteCommand]:
+        """The palette lists the same actions as the keys, each with its key (tui/palette.py):
+        the app's, then the screen's, then every analysis of the registry, then Textual's own."""
         ours = [(a, self) for a in self.ACTIONS] + [(a, screen) for a in getattr(screen, "ACTIONS", ())]
-        for action, target in ours:
-            yield SystemCommand(action.title, action.help, partial(self.run_action, action.action, target))
+        commands = [PaletteCommand(action.title, action.help, partial(self.run_action, action.action, target),
+                                   self.action_key(action)) for action, target in ours]
         from tui.screens.report_entries import ENTRIES  # the registry's analyses, cheap to list
 
-        for entry in ENTRIES:
-            yield SystemCommand(f"{entry.group}: {entry.title}", entry.about,
-                                partial(self.run_action, f"open_report('{entry.key}')", self))
+        commands += [PaletteCommand(f"{entry.group}: {entry.title}", entry.about,
+                                    partial(self.run_action, f"open_report('{entry.key}')", self))
+                     for entry in ENTRIES]
+        commands += self.sheet_commands(screen)
         titles = {a.title for a, _ in ours} | {"Keys"}  # Textual's "Keys" is our "Help"
-        for command in super().get_system_commands(screen):
-            if command.title not in titles:
-                yield command
+        commands += [PaletteCommand(c.title, c.help, c.callback, discover=c.discover)
+                     for c in super().get_system_commands(screen) if c.title not in titles]
+        return commands
+
+    def sheet_commands(self, screen: Screen) -> list[PaletteCommand]:
+        """The table verbs (tui/widgets/sheet.py) when the focus is in a table that has them."""
+        from tui.widgets.sheet import SheetVerbs, sheet_bindings
+
+        focused = screen.focused
+        chain = [focused, *focused.ancestors] if focused is not None else []
+        sheet = next((w for w in chain if isinstance(w, SheetVerbs)), None)
+        if sheet is None:
+            return []
+        return [PaletteCommand(b.description, b.tooltip or b.description, partial(self.run_action, b.action, sheet),
+                               self.get_key_display(b)) for b in sheet_bindings()]
+
+    def action_key(self, action: Action) -> str:
+        """How the footer shows the action's (first) key, e.g. ^s or del."""
+        first = action.key.split(",")[0]
+        return self.get_key_display(Binding(first, action.action, key_display=action.key_display))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in self.palette_commands(screen):
+            yield SystemCommand(command.title, command.help, command.callback, command.discover)

@@ -182,6 +182,7 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
     if result.notes:
         notes = "".join(f"<li>{escape(note)}</li>" for note in result.notes)
         parts.append(f'<h3>Notes</h3>\n<ul class="notes">{notes}</ul>\n')
+    parts.append(_terms(result, [*summary, *detail]))
     if result.params:
         rows = "".join(f'<tr><th scope="row">{escape(key)}</th><td>{escape(value)}</td></tr>'
                        for key, value in parameter_rows(result))
@@ -192,6 +193,18 @@ def _section(result: Result, anchor: str, bundle: bool, max_rows: int) -> str:
                      f"{_table_block(name, df, anchors[name], max_rows, result.kinds)}</details>\n")
     parts.append("</section>\n")
     return "".join(parts)
+
+
+def _terms(result: Result, tables: list[str]) -> str:
+    """A footnote explaining the figure and column names shown (core.glossary); plain ones need none."""
+    from core.glossary import glossary_for
+
+    names = [*result.headline, *(c for name in tables for c in result.tables[name].columns)]
+    terms = glossary_for(names)
+    if not terms:
+        return ""
+    items = "".join(f"<li>{escape(text)}</li>" for _, text in terms)
+    return f'<h3>Terms</h3>\n<ul class="notes terms">{items}</ul>\n'
 
 
 def _figures(result: Result) -> str:

@@ -59,7 +59,8 @@ def _signed_log(x: np.ndarray) -> np.ndarray:
 class CustomerClusters:
     """K-Means on customer features, scikit-learn style: fit(features) returns self.
 
-    Learned: features_ (specs used), k_, k_scores_ (k, silhouette; empty if k given),
+    Learned: features_ (specs used), k_, k_scores_ (k, silhouette; empty if k given, unless
+    score_k asks for the silhouette of every k in k_range beside the given one),
     silhouette_ (of the final clustering, on a sample of at most sample_size customers),
     labels_ (0-based, 0 = highest mean spend), names_, centers_ (standardised, ordered),
     mean_, scale_ (of the transformed features), imputed_ (column -> values filled),
@@ -75,6 +76,7 @@ class CustomerClusters:
         seed: int = 0,
         minibatch_threshold: int = 100_000,
         n_init: int = 4,
+        score_k: bool = False,
     ) -> None:
         self.features = tuple(features)
         self.k = k
@@ -83,6 +85,7 @@ class CustomerClusters:
         self.seed = seed
         self.minibatch_threshold = minibatch_threshold
         self.n_init = n_init
+        self.score_k = score_k
 
     def fit(self, features: pl.DataFrame) -> CustomerClusters:
         from sklearn.exceptions import ConvergenceWarning
@@ -98,6 +101,9 @@ class CustomerClusters:
         rng = np.random.default_rng(self.seed)
         if self.k is None:
             self.k_, self.k_scores_ = self._choose_k(x, rng, k_max)
+        elif self.score_k:  # the analyst chose k: still show how every k in the range does
+            _, scores = self._choose_k(x, rng, k_max)
+            self.k_, self.k_scores_ = self.k, scores.with_columns(chosen=pl.col("k") == self.k)
         else:
             self.k_, self.k_scores_ = self.k, pl.DataFrame(
                 schema={"k": pl.Int64, "silhouette": pl.Float64, "chosen": pl.Boolean})
@@ -257,10 +263,12 @@ def kmeans_segments(
     seed: int = 0,
     minibatch_threshold: int = 100_000,
     as_of: dt.date | None = None,
+    score_k: bool = False,
 ) -> Result:
     """Result "segment.kmeans": tables customers (customer_id, features used, cluster,
     segment), segments (cluster + SUMMARY_COLUMNS), centers (standardised centres) and
-    k_scores (k, silhouette, chosen; empty when k is given)."""
+    k_scores (k, silhouette, chosen; empty when k is given, unless score_k: then the
+    silhouette of every k in k_range, the given k marked chosen)."""
     use = list(use)
     notes = []
     if use == list(DEFAULT_FEATURES):
@@ -273,7 +281,7 @@ def kmeans_segments(
             notes.append("every customer bought in the same number of channels, so channel "
                          "count is left out of the default features")
     model = CustomerClusters(use, k=k, k_range=k_range, sample_size=sample_size, seed=seed,
-                             minibatch_threshold=minibatch_threshold).fit(features)
+                             minibatch_threshold=minibatch_threshold, score_k=score_k).fit(features)
     columns = list(dict.fromkeys(["customer_id", *model.columns_,
                                   "recency_days", "frequency", "monetary"]))
     names = np.array(model.names_)

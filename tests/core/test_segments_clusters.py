@@ -133,3 +133,14 @@ def test_the_silhouette_headline_is_that_of_the_clustering_made(k) -> None:
     labels = result.tables["customers"]["cluster"].to_numpy()
     x = model._design(frame)  # the standardised features K-Means saw
     assert result.headline["silhouette"] == pytest.approx(silhouette_score(x, labels), abs=1e-12)
+
+
+def test_a_given_k_can_still_show_the_silhouette_of_every_k() -> None:
+    frame, _ = _blobs()
+    chosen = kmeans_segments(frame).tables["k_scores"]
+    given = kmeans_segments(frame, k=4, score_k=True)
+    scores = given.tables["k_scores"]
+    assert scores["k"].to_list() == chosen["k"].to_list()
+    assert scores["silhouette"].to_list() == pytest.approx(chosen["silhouette"].to_list())
+    assert scores.filter(pl.col("chosen"))["k"].to_list() == [4] == [given.headline["k"]]
+    assert given.tables["segments"].height == 4

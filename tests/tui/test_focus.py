@@ -105,3 +105,53 @@ async def test_the_data_grid_takes_the_arrows_at_start_and_the_tables_keep_their
         await pilot.press("enter")
         assert app.focused is app.screen.query_one(TableBrowser).table
         assert tables.region.height == height
+
+
+def framed(widget) -> str:
+    """The frame style a panel shows ("heavy" when it holds the focus)."""
+    return widget.styles.border_top[0]
+
+
+async def test_the_focused_panel_is_framed_on_every_screen(settle) -> None:
+    from tui.screens.scale import ScaleScreen
+    from tui.screens.segments import SegmentsScreen
+
+    async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
+        app = await open_reports(pilot, settle)
+        await pilot.press("enter")
+        await settle(pilot)
+        panels = {name: app.screen.query_one(sel) for name, sel in
+                  (("list", "#report-list"), ("options", OptionsForm), ("result", ResultView))}
+        for key, focused in (("3", "result"), ("o", "options"), ("escape", "list")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert {n: framed(w) for n, w in panels.items()} == {
+                n: "heavy" if n == focused else "round" for n in panels}, focused
+
+        await pilot.press("d")  # Data: the tables list, then the grid beside it
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DataScreen)
+        tables, detail = screen.query_one("#tables"), screen.query_one("#detail")
+        assert (framed(tables), framed(detail)) == ("round", "heavy")  # the grid takes the keys at start
+        tables.focus()
+        await pilot.pause()
+        assert (framed(tables), framed(detail)) == ("heavy", "round")
+
+        await pilot.press("s")  # Segments: the list, then the customers of a segment
+        await settle(pilot)
+        assert isinstance(app.screen, SegmentsScreen)
+        listing, detail = app.screen.query_one("#segment-list"), app.screen.query_one("#segment-detail")
+        assert (framed(listing), framed(detail)) == ("heavy", "round")
+        await pilot.press("u")
+        await settle(pilot)
+        assert (framed(listing), framed(detail)) == ("round", "heavy")
+
+        await pilot.press("l")  # Scale builder: the items, then the tiers
+        await settle(pilot)
+        assert isinstance(app.screen, ScaleScreen)
+        items, tiers = app.screen.query_one("#scale-items"), app.screen.query_one("#scale-tiers-box")
+        assert (framed(items), framed(tiers)) == ("heavy", "round")
+        app.screen.query_one("#scale-tiers").focus()
+        await pilot.pause()
+        assert (framed(items), framed(tiers)) == ("round", "heavy")

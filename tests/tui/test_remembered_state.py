@@ -110,3 +110,55 @@ async def test_a_remembered_spec_that_is_gone_falls_back_with_a_notice(sample: P
         await pilot.press("d")
         await settle(pilot)
         assert app.screen.current_table == "transactions"
+
+
+async def test_the_chosen_report_and_its_options_are_reopened(sample: Path, settle) -> None:
+    from textual.widgets import OptionList, Select
+
+    from tests.tui.test_reports_screen import open_reports, pick, set_option
+
+    async with LoyalistApp(sample).run_test(size=SIZE) as pilot:
+        await open_reports(pilot, settle)
+        await pick(pilot, "report.nps")
+        await set_option(pilot, "min_responses", "12")
+        pilot.app.screen.query_one("#option-method", Select).value = "adjusted-wald"
+        await pick(pilot, "report.kpi")
+        await set_option(pilot, "days", "60")
+        await pilot.press("enter")  # runs KPI over 60 days
+        await settle(pilot)
+    saved = json.loads((sample / STATE_FILE).read_text(encoding="utf-8"))["sections"]["reports"]
+    assert saved["entry"] == "report.kpi" and saved["options"]["report.kpi"]["days"] == "60"
+
+    async with LoyalistApp(sample).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert screen.query_one("#report-list", OptionList).highlighted_option.id == "report.kpi"
+        assert screen.query_one("#option-days", Input).value == "60"
+        await pick(pilot, "report.nps")  # every report keeps what was typed into it
+        await pilot.pause()
+        assert screen.query_one("#option-min_responses", Input).value == "12"
+        assert screen.query_one("#option-method", Select).value == "adjusted-wald"
+
+
+async def test_the_segmentation_and_its_date_are_reopened(sample: Path, settle) -> None:
+    import datetime as dt
+
+    from tests.tui.test_segments_screen import open_segments
+
+    async with LoyalistApp(sample).run_test(size=SIZE) as pilot:
+        screen = await open_segments(pilot.app, pilot, settle)
+        await pilot.press("3")  # loyalty quadrants
+        await settle(pilot)
+        day = screen.as_of - dt.timedelta(days=90)
+        await pilot.press("a")
+        pilot.app.screen.query_one("#date-0", Input).value = day.isoformat()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.as_of == day and screen.method == "quadrant"
+
+    async with LoyalistApp(sample).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert screen.method == "quadrant" and screen.as_of == day
+        assert screen.segmentation is not None and screen.segmentation.name == "segment.quadrant"
+        assert f"as of {day}" in screen.query_one("#status", Static).render().plain

@@ -152,7 +152,24 @@ A report that needs a table the workspace lacks says which one and how to add it
             return
         else:
             self.set_status(f"{self.workspace.root} · choose a report and press enter", "")
+            await self.restore()
         await self.show_entry(self.entry)
+
+    async def restore(self) -> None:
+        """The report chosen and the options typed when the app last ran on this workspace."""
+        saved = self.app.recall("reports")
+        typed = saved.get("options")
+        if isinstance(typed, dict):
+            self.typed.update({k: v for k, v in typed.items() if k in BY_KEY and isinstance(v, dict)})
+        await self.query_one(OptionsForm).set_fields(self.entry.fields, self.typed.get(self.entry.key))
+        entry = BY_KEY.get(saved.get("entry"), self.entry)
+        # the highlight handler shows the entry and its form, as when the analyst moves there
+        self.query_one("#report-list", OptionList).highlighted = self.option_index(entry.key)
+
+    def remember(self) -> None:
+        """Keep the chosen report and every report's typed options for the next run (core.session)."""
+        self.typed[self.entry.key] = self.query_one(OptionsForm).saved()
+        self.app.remember("reports", entry=self.entry.key, options=dict(self.typed))
 
     def set_status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#status", Static)
@@ -165,10 +182,12 @@ A report that needs a table the workspace lacks says which one and how to add it
     async def report_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         entry = BY_KEY[event.option.id]
         if entry is not self.entry:
-            self.typed[self.entry.key] = self.query_one(OptionsForm).raw()
+            self.typed[self.entry.key] = self.query_one(OptionsForm).saved()
             self.entry = entry
             await self.query_one(OptionsForm).set_fields(entry.fields, self.typed.get(entry.key))
             await self.show_entry(entry)
+            if self.workspace is not None:
+                self.remember()
 
     @on(OptionList.OptionSelected, "#report-list")
     def report_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -209,7 +228,7 @@ A report that needs a table the workspace lacks says which one and how to add it
             widget.focus()
             return
         entry = self.entry
-        self.typed[entry.key] = form.raw()
+        self.remember()
         self.pending = RunKey(self.workspace, entry.key, options)
         self.query_one(ResultView).loading = True
         self.set_status(f"Running {entry.title}… (escape stops it)", "-busy")

@@ -38,6 +38,7 @@ from core.scale.spec import LOWER_IS_LOYAL, SKEWED, MISSING, TIER_METHOD, ScaleS
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
+from tui.history import History
 from tui.messages import ResultPrepared, WorkFailed
 from core.scale import edit
 from tui.state import WorkspaceState, describe_error
@@ -148,6 +149,19 @@ def summary_text(outcome: ScaleOutcome) -> Text:
     return text
 
 
+def same_spec(a: ScaleSpec, b: ScaleSpec) -> bool:
+    """The same scale, wherever it was read from (saving sets `source`)."""
+    return dataclasses.replace(a, source=None) == dataclasses.replace(b, source=None)
+
+
+def changed_column(before: ScaleSpec, after: ScaleSpec) -> str | None:
+    """The item an undo or redo touched (added, removed or changed), to highlight it."""
+    old = {i.column: i for i in before.items}
+    new = {i.column: i for i in after.items}
+    touched = [c for c in after.columns if old.get(c) != new[c]]
+    return touched[0] if touched else None
+
+
 class ScaleScreen(Screen):
     HELP = """\
 ## Scale builder
@@ -161,7 +175,10 @@ Edits recompute alpha, the score histogram and the tiers after a short pause.
 - **w** types a weight (manual weighting); **m** chooses equal, Delphi or data-driven weights.
 - **c** sets the name, missing-data policy, tiers and outcome window.
 - **v** shows every table and note (item statistics, weights, sensitivity, tiers).
-- **ctrl+o** opens a spec file, **ctrl+s** saves one (it asks before replacing a file).
+- **ctrl+z** undoes the last edit (add, remove, reverse, transform, weight, tiers...),
+  **ctrl+y** redoes it.
+- **ctrl+o** opens a spec file, **ctrl+s** saves one (it asks before replacing a file; the
+  first time it suggests a name that replaces nothing).
 
 A bold *α if deleted* means alpha would rise without that item; a negative item-rest r
 usually means the item needs reversing.
@@ -169,8 +186,8 @@ usually means the item needs reversing.
 
     ACTIONS: ClassVar[tuple[Action, ...]] = (
         Action("a", "add_item", "Add", "Add a survey answer or customer feature to the scale"),
-        Action("delete,backspace", "remove_item", "Remove", "Remove the highlighted item from the scale",
-               key_display="del"),
+        Action("delete,backspace", "remove_item", "Remove", "Remove the highlighted item from the scale "
+               "(ctrl+z puts it back)", key_display="del"),
         Action("i", "flip_direction", "Reverse", "Reverse the highlighted item: a lower value is more loyal"),
         Action("t", "next_transform", "Transform", "Cycle the highlighted item's transform: none, log, "
                "winsorise"),
@@ -184,6 +201,8 @@ usually means the item needs reversing.
         # the status line says "ctrl+s saves" when there is something to save
         Action("ctrl+o", "open_spec", "Open", "Load a scale spec (TOML file)", show=False),
         Action("ctrl+s", "save_spec", "Save", "Save the scale spec as a TOML file", show=False),
+        Action("ctrl+z", "undo", "Undo", "Undo the last edit of the scale", show=False),
+        Action("ctrl+y", "redo", "Redo", "Redo the edit last undone", show=False),
         Action("escape", "cancel", "Stop", "Stop the computation that is running", show=False),
     )
     BINDINGS = bindings(ACTIONS)
@@ -195,6 +214,8 @@ usually means the item needs reversing.
         self.spec_path: Path | None = None  # the file the spec came from or was saved to
         self.disk_text: str | None = None  # spec_path's text when read or written, to see later edits
         self.dirty = False
+        self.clean: ScaleSpec | None = None  # the spec as last read or saved (None: unknown)
+        self.history: History[ScaleSpec] = History()  # undo and redo of edits
         self.data: dict[dt.date | None, ScaleData] = {}  # per-customer tables by the spec's as_of
         self.outcome: ScaleOutcome | None = None
         self.pending: ComputeKey | None = None
@@ -237,7 +258,7 @@ usually means the item needs reversing.
         if self.spec is None:
             return
         where = str(self.spec_path) if self.spec_path else "not saved yet"
-        changed = " · unsaved changes (ctrl+s saves)" if self.dirty else ""
+        changed = " · unsaved changes (ctrl+s saves, ctrl+z undoes)" if self.dirty else ""
         self.set_status(f"{self.spec.name} · {len(self.spec.items)} items · {where}{changed}",
                         "-warning" if self.dirty else "")
 
@@ -257,6 +278,7 @@ usually means the item needs reversing.
             self.kept = (self.spec, self.spec_path, self.dirty)
         elif state is not None and state.opening:
             self.kept = None
+            self.history.clear()  # another workspace: its edits are not this one's
         self.workspace, self.spec, self.spec_path, self.outcome, self.pending = None, None, None, None, None
         self.data.clear()
         self.dirty = False
@@ -317,6 +339,7 @@ usually means the item needs reversing.
         self.items_table.loading = False
         self.data[message.spec.as_of] = message.data
         self.spec, self.spec_path, self.dirty = message.spec, message.path, message.dirty
+        self.clean = None if message.dirty else message.spec
         self.disk_text = read_text(message.path)
         self.show_status()
         if message.note:
@@ -326,9 +349,15 @@ usually means the item needs reversing.
 
     # -- computing ----------------------------------------------------------------------------------
 
-    def edited(self, spec: ScaleSpec, select: str | None = None) -> None:
-        """Take an edit: show it at once (statistics dimmed) and recompute after a pause."""
-        self.spec, self.dirty = spec, True
+    def edited(self, spec: ScaleSpec, select: str | None = None, what: str = "the edit") -> None:
+        """Take an edit (undoable): show it at once (statistics dimmed) and recompute after a pause."""
+        if self.spec is not None and spec != self.spec:
+            self.history.record(self.spec, what)
+        self.show_spec(spec, select)
+
+    def show_spec(self, spec: ScaleSpec, select: str | None = None) -> None:
+        self.spec = spec
+        self.dirty = self.clean is None or not same_spec(spec, self.clean)
         stats = {r.column: r for r in self.items_table.rows_shown}
         rows = [dataclasses.replace(r, **{f: getattr(stats[r.column], f) for f in
                                           ("weight", "alpha_if_deleted", "r_drop", "flag")})
@@ -337,6 +366,24 @@ usually means the item needs reversing.
         self.show_status()
         self.set_summary("Recomputing…", "-busy")
         self.debounce()
+
+    def action_undo(self) -> None:
+        self.step_history(self.history.undo, "Undid", "Nothing to undo.")
+
+    def action_redo(self) -> None:
+        self.step_history(self.history.redo, "Redid", "Nothing to redo.")
+
+    def step_history(self, step: Callable[[ScaleSpec], tuple[ScaleSpec, str] | None], verb: str,
+                     nothing: str) -> None:
+        if self.spec is None:
+            return
+        stepped = step(self.spec)
+        if stepped is None:
+            self.notify(nothing, timeout=3)
+            return
+        spec, what = stepped
+        self.show_spec(spec, select=changed_column(self.spec, spec) or self.items_table.highlighted_item)
+        self.notify(f"{verb} {what}.", timeout=3, markup=False)
 
     @work(exclusive=True, group="scale-debounce")
     async def debounce(self) -> None:
@@ -429,29 +476,33 @@ usually means the item needs reversing.
 
         def add(column: str | None) -> None:
             if column and self.spec is not None:
-                self.edited(edit.add_item(self.spec, column, **suggested(column)), select=column)
+                self.edited(edit.add_item(self.spec, column, **suggested(column)), select=column,
+                            what=f"adding {column}")
 
         self.app.push_screen(ChoiceDialog("Add an item", choices), add)
 
     def action_remove_item(self) -> None:
         column = self.highlighted()
         if column:
-            self.edited(edit.remove_item(self.spec, column))
+            self.edited(edit.remove_item(self.spec, column), what=f"removing {column}")
+            self.notify(f"Removed {column}. ctrl+z puts it back.", timeout=4, markup=False)
 
     def action_flip_direction(self) -> None:
         column = self.highlighted()
         if column:
-            self.edited(edit.flip_direction(self.spec, column), select=column)
+            self.edited(edit.flip_direction(self.spec, column), select=column, what=f"reversing {column}")
 
     def action_next_transform(self) -> None:
         column = self.highlighted()
         if column:
-            self.edited(edit.next_transform(self.spec, column), select=column)
+            self.edited(edit.next_transform(self.spec, column), select=column,
+                        what=f"the transform of {column}")
 
     def action_next_normalise(self) -> None:
         column = self.highlighted()
         if column:
-            self.edited(edit.next_normalise(self.spec, column), select=column)
+            self.edited(edit.next_normalise(self.spec, column), select=column,
+                        what=f"the normalisation of {column}")
 
     def action_set_weight(self) -> None:
         column = self.highlighted()
@@ -471,7 +522,8 @@ usually means the item needs reversing.
                 if self.spec.weights != "manual":
                     self.notify(f"Typed weights apply to manual weighting, so the scale now uses it "
                                 f"instead of {self.spec.weights}.", markup=False)
-                self.edited(edit.set_weight(self.spec, column, float(text)), select=column)
+                self.edited(edit.set_weight(self.spec, column, float(text)), select=column,
+                            what=f"the weight of {column}")
 
         message = (f"Weight of {column}. Weights are relative: they are scaled to sum to 1."
                    + ("" if self.spec.weights == "manual" else f" This switches the scale from "
@@ -489,7 +541,7 @@ usually means the item needs reversing.
             if method == "delphi":
                 self.choose_delphi()
             else:
-                self.edited(edit.set_method(self.spec, method))
+                self.edited(edit.set_method(self.spec, method), what="the weighting")
 
         self.app.push_screen(ChoiceDialog("Weighting", WEIGHT_METHODS, current=self.spec.weights), chosen)
 
@@ -502,7 +554,7 @@ usually means the item needs reversing.
             known = beside
         if known is not None:
             self.notify(f"Delphi ratings from {known}", markup=False)
-            self.edited(edit.set_method(self.spec, "delphi", known))
+            self.edited(edit.set_method(self.spec, "delphi", known), what="the weighting")
             return
 
         def check(text: str) -> str:
@@ -510,7 +562,7 @@ usually means the item needs reversing.
 
         def chosen(text: str | None) -> None:
             if text is not None and self.spec is not None:
-                self.edited(edit.set_method(self.spec, "delphi", self.resolve(text)))
+                self.edited(edit.set_method(self.spec, "delphi", self.resolve(text)), what="the weighting")
 
         self.app.push_screen(TextDialog("Delphi ratings", "The expert panel's ratings: a CSV/Parquet/XLSX "
                                         "file with columns expert, round, item, rating.",
@@ -555,7 +607,7 @@ usually means the item needs reversing.
 
         def chosen(values: dict[str, Any] | None) -> None:
             if values is not None:
-                self.edited(apply(values))
+                self.edited(apply(values), what="the settings (name, missing answers, tiers...)")
 
         self.app.push_screen(FormDialog("Scale settings", fields, check=check), chosen)
 
@@ -575,9 +627,16 @@ usually means the item needs reversing.
         return path
 
     def default_path(self) -> str:
+        """The spec's own file; the first time, scale.toml or a name from the scale's name
+        that replaces no file."""
         if self.spec_path is not None:
             return str(self.spec_path)
-        return str(Path(self.workspace.root) / SPEC_FILE) if self.workspace else SPEC_FILE
+        if self.workspace is None:
+            return SPEC_FILE
+        root = Path(self.workspace.root)
+        stem = file_stem(self.spec.name) if self.spec is not None else "scale"
+        names = [SPEC_FILE, f"{stem}.toml", *(f"{stem}-{n}.toml" for n in range(2, 100))]
+        return str(next((root / n for n in names if not (root / n).exists()), root / SPEC_FILE))
 
     def action_open_spec(self) -> None:
         if self.workspace is None:
@@ -608,7 +667,8 @@ usually means the item needs reversing.
             if text is None or "spec" not in loaded:
                 return
             self.spec, self.spec_path, self.dirty = loaded["spec"], self.resolve(text), False
-            self.disk_text = read_text(self.spec_path)
+            self.clean = self.spec
+            self.history.clear()  # undo does not reach back into another file            self.disk_text = read_text(self.spec_path)
             self.app.remember("scale", spec=str(self.spec_path))
             self.outcome = None
             self.items_table.show_rows(item_rows(self.spec, None), stale=True)
@@ -664,6 +724,7 @@ usually means the item needs reversing.
             self.notify(str(exc), title="Could not save the spec", severity="error", timeout=10, markup=False)
             return False
         self.spec, self.spec_path, self.dirty, self.disk_text = spec, path, False, text
+        self.clean = spec
         self.app.remember("scale", spec=str(path))
         self.show_status()
         self.notify(f"Saved the scale spec to {path}", title="Saved", markup=False)

@@ -41,6 +41,7 @@ from tui.widgets.bars import Bar, BarChart, short_number
 from tui.widgets.browser import TableBrowser, browsable
 from tui.widgets.matrix import MatrixTable
 from tui.widgets.segment_list import SegmentList
+from tui.widgets.sheet import SheetBrowser
 
 METHODS = {"rfm": "RFM", "kmeans": "Clusters", "quadrant": "Quadrants"}
 METHOD_KEYS = {"rfm": "1", "kmeans": "2", "quadrant": "3"}
@@ -110,6 +111,15 @@ def channel_bars(profile: Result, segment: str) -> list[Bar]:
     return [Bar(r["channel"], r["share"], f"{r['share']:.0%}") for r in rows.iter_rows(named=True)]
 
 
+def terms_text(profile: Result) -> str:
+    """What the profile's feature names mean (core.glossary), under its bars."""
+    from core.glossary import glossary_for
+
+    features = profile.tables["features"]["feature"].unique(maintain_order=True).to_list()
+    terms = glossary_for(features)
+    return "Terms\n" + "\n".join(text for _, text in terms) if terms else ""
+
+
 def compare_bars(comparison: Result) -> list[Bar]:
     from core.export.display import label as nice_label
 
@@ -127,7 +137,8 @@ def splits_text(segmentation: Result) -> str:
     if "k_scores" in tables:
         chosen = tables["k_scores"].filter(pl.col("chosen")) if tables["k_scores"].height else None
         silhouette = f", silhouette {chosen['silhouette'][0]:.2f}" if chosen is not None and chosen.height else ""
-        return f"k = {tables['segments'].height}{silhouette}"
+        how = "chosen" if segmentation.params.get("k") is not None else "the best"
+        return f"k = {tables['segments'].height}{silhouette} ({how}) · k: another k"
     return ""
 
 
@@ -153,7 +164,9 @@ def merged_result(segmentation: Result, profile: Result | None) -> Result:
 # -- core calls (run in workers) -------------------------------------------------------
 
 
-def segmentation_of(method: str, features: pl.DataFrame, as_of: dt.date, ws: Workspace) -> Result:
+def segmentation_of(method: str, features: pl.DataFrame, as_of: dt.date, ws: Workspace,
+                    k: int | None = None) -> Result:
+    """`k`: the number of clusters the analyst chose (None: the best silhouette)."""
     if method == "rfm":
         from core.segments.rfm import rfm_segments
 
@@ -163,7 +176,7 @@ def segmentation_of(method: str, features: pl.DataFrame, as_of: dt.date, ws: Wor
     if method == "kmeans":
         from core.segments.clusters import kmeans_segments
 
-        return kmeans_segments(features, seed=0, as_of=as_of)
+        return kmeans_segments(features, seed=0, as_of=as_of, k=k, score_k=k is not None)
     from core.segments.quadrants import quadrant_segments
 
     return quadrant_segments(features, as_of=as_of)
@@ -177,6 +190,8 @@ class SegmentsScreen(Screen):
         Action("c", "compare", "Compare", "Compare the selected segment with another"),
         Action("m", "migration", "Migration", "How customers moved between segments between two dates"),
         Action("a", "as_of", "As of", "Segment the customers as of another date", show=False),
+        Action("k", "choose_k", "Clusters k", "Choose the number of clusters, seeing the silhouette of each k",
+               show=False),
         Action("v", "show_tab('profile')", "Profile", "The selected segment against the average",
                show=False),
         Action("escape", "cancel", "Cancel", "Stop the analysis that is running", show=False),
@@ -190,6 +205,7 @@ class SegmentsScreen(Screen):
         self.as_of: dt.date | None = None  # None: the date of the last transaction
         self.features: pl.DataFrame | None = None
         self.method = "rfm"
+        self.k: int | None = None  # clusters chosen by the analyst; None: the best silhouette
         self.segmentations: dict[str, Result] = {}
         self.profiles: dict[str, Result] = {}
         self.profile_errors: dict[str, str] = {}
@@ -215,8 +231,9 @@ class SegmentsScreen(Screen):
                             yield BarChart(id="profile-index", empty="No profile yet.")
                             yield Label("Top channels · share of the segment's spend", classes="section-title")
                             yield BarChart(id="profile-channels", empty="No channel column in the transactions.")
+                            yield Static("", id="profile-terms", classes="notes")
                     with TabPane("Customers", id="members"):
-                        yield TableBrowser(id="members-browser")
+                        yield SheetBrowser(id="members-browser")
                     with TabPane("Compare", id="compare"):
                         with VerticalScroll():
                             yield Static("Press c to compare the selected segment with another.",
@@ -299,10 +316,25 @@ class SegmentsScreen(Screen):
         if state.error is not None:
             self.set_status(f"Could not open {state.label}: {state.error} (press r to reload)", "-error")
             return
+        self.restore()
         self.compute_features()
+
+    def restore(self) -> None:
+        """The method and as-of date chosen when the app last ran on this workspace."""
+        saved = self.app.recall("segments")
+        k = saved.get("k")
+        self.k = k if isinstance(k, int) and not isinstance(k, bool) and 2 <= k <= 50 else None
+        if saved.get("method") in METHODS:
+            self.method = saved["method"]
+            self.query_one("#methods", Static).update(method_bar(self.method))
+        try:
+            self.as_of = dt.date.fromisoformat(saved["as_of"]) if saved.get("as_of") else None
+        except (TypeError, ValueError):  # an old or hand-edited state file: the default date
+            self.as_of = None
 
     async def clear_detail(self) -> None:
         self.query_one("#profile-head", Static).update("")
+        self.query_one("#profile-terms", Static).update("")
         for chart in ("#profile-share", "#profile-index", "#profile-channels", "#compare-bars"):
             self.query_one(chart, BarChart).clear()
         self.query_one("#compare-head", Static).update("Press c to compare the selected segment with another.")
@@ -338,11 +370,12 @@ class SegmentsScreen(Screen):
         self._post(ResultReady(key, "features", result))
 
     @work(thread=True, exclusive=True, group="segments", exit_on_error=False)
-    def _segment(self, ws: Workspace, method: str, features: pl.DataFrame, as_of: dt.date, key: tuple) -> None:
+    def _segment(self, ws: Workspace, method: str, features: pl.DataFrame, as_of: dt.date, key: tuple,
+                 k: int | None = None) -> None:
         from core.segments.profile import segment_profile
 
         try:
-            segmentation = segmentation_of(method, features, as_of, ws)
+            segmentation = segmentation_of(method, features, as_of, ws, k)
         except Exception as exc:
             self._post(WorkFailed(key, "segment", describe_error(exc)))
             return
@@ -387,14 +420,15 @@ class SegmentsScreen(Screen):
         self._post(ResultReady(key, "compare", result))
 
     @work(thread=True, exclusive=True, group="migration", exit_on_error=False)
-    def _migrate(self, ws: Workspace, method: str, before: dt.date, after: dt.date, key: tuple) -> None:
+    def _migrate(self, ws: Workspace, method: str, before: dt.date, after: dt.date, key: tuple,
+                 k: int | None = None) -> None:
         from core.segments.migration import migration_between
 
         try:
             if method == "quadrant":
                 ws.require("touchpoints", analysis="loyalty quadrants")
             result = migration_between(
-                ws.scan("transactions"), lambda f, as_of: segmentation_of(method, f, as_of, ws),
+                ws.scan("transactions"), lambda f, as_of: segmentation_of(method, f, as_of, ws, k),
                 before, after, customers=ws.scan_if("customers"),
                 touchpoints=ws.scan_if("touchpoints") if method != "rfm" else None)
         except Exception as exc:
@@ -468,9 +502,12 @@ class SegmentsScreen(Screen):
         if not self.is_current("members", message.key):
             return
         self.members = message.result
-        browser = self.query_one("#members-browser", TableBrowser)
+        browser = self.query_one("#members-browser", SheetBrowser)
         browser.loading = False
-        await browser.show(message.backend, f"{message.result.title} · Enter opens a customer's history")
+        members = message.result.tables["customers"]
+        await browser.show_sheet(members, message.backend, f"{message.result.title} · Enter opens a customer's "
+                                 "history · o sort, / search, y copy, F counts, R record",
+                                 money=[c for c in MONEY_COLUMNS if c in members.columns])
         if self.focus_members and browser.table is not None:
             browser.table.focus()
         self.focus_members = False
@@ -488,7 +525,7 @@ class SegmentsScreen(Screen):
         self.query_one(SegmentList).loading = True
         self.set_status(f"{self.workspace.root} · as of {self.as_of} · running {METHODS[self.method]}… "
                         "(Esc cancels)", "-busy")
-        self._segment(self.workspace, self.method, self.features, self.as_of, self.key(self.method))
+        self._segment(self.workspace, self.method, self.features, self.as_of, self.key(self.method), self.k)
 
     async def show_method_result(self) -> None:
         segmentation = self.segmentation
@@ -526,6 +563,7 @@ class SegmentsScreen(Screen):
             return
         self.query_one("#profile-index", BarChart).show(profile_bars(profile, segment), reference=100.0,
                                                         limit=INDEX_LIMIT)
+        self.query_one("#profile-terms", Static).update(Text(terms_text(profile)))
         self.query_one("#profile-channels", BarChart).show(
             channel_bars(profile, segment), scale=1.0,
             empty="No channel column in the transactions.")
@@ -601,6 +639,7 @@ class SegmentsScreen(Screen):
         if self.features is not None:  # a run for the old method is no longer wanted
             self.workers.cancel_group(self, "segments")
         self.method = method
+        self.app.remember("segments", method=method)
         self.members = self.comparison = self.migration = None
         if self.query_one(TabbedContent).active in ("compare", "migration"):  # those were cleared
             self.action_show_tab("profile")
@@ -629,10 +668,11 @@ class SegmentsScreen(Screen):
     def open_member(self, row: int) -> None:
         if self.members is None:
             return
-        members = self.members.tables["customers"]
+        shown = self.query_one("#members-browser", SheetBrowser).sheet_frame  # in the order shown (sorted)
+        members = shown if shown is not None else self.members.tables["customers"]
         if not 0 <= row < members.height:
             return
-        scores = members.row(row, named=True)
+        scores = {k: v for k, v in members.row(row, named=True).items() if k != "__sheet_row"}
         customer_id = scores["customer_id"]
         if self.features is not None:
             found = self.features.filter(pl.col("customer_id") == customer_id)
@@ -682,7 +722,8 @@ class SegmentsScreen(Screen):
             matrix = self.query_one("#migration-matrix")
             matrix.display = True
             matrix.loading = True
-            self._migrate(self.workspace, method, before, after, self.key(method, "migration", before, after))
+            self._migrate(self.workspace, method, before, after, self.key(method, "migration", before, after),
+                          self.k if method == "kmeans" else None)
 
         earlier = self.as_of - dt.timedelta(days=MIGRATION_DAYS)
         self.app.push_screen(DatesDialog(f"Migration · {METHODS[method]}", [("From", earlier), ("To", self.as_of)],
@@ -699,12 +740,54 @@ class SegmentsScreen(Screen):
             self.workers.cancel_node(self)
             self.reset()
             self.as_of = dates[0]  # the features worker keys on it: set before starting
+            self.app.remember("segments", as_of=self.as_of.isoformat())
             self.query_one(SegmentList).clear(columns=True)
             self.call_later(self.clear_detail)
             self.compute_features()
 
         self.app.push_screen(DatesDialog("As of", [("As of", self.as_of)],
                                          prompt="Segment on what was known on this date (inclusive)."), chosen)
+
+    def action_choose_k(self) -> None:
+        """The number of clusters: automatic or a k of the range, each with its silhouette (bars)."""
+        if self.method != "kmeans":
+            self.action_show_method("kmeans")
+            self.notify("Clusters first: press k again once they are shown.", timeout=4)
+            return
+        segmentation = self.segmentation
+        if segmentation is None:
+            self.notify("The clusters are still being computed.", severity="warning")
+            return
+        scores = segmentation.tables["k_scores"]
+        best = scores.sort(["silhouette", "k"], descending=[True, False]).row(0, named=True) \
+            if scores.height else None
+        auto = "Automatic: the best silhouette" + (f" (k = {best['k']})" if best else "")
+        options = [("auto", auto)] + [(str(r["k"]), f"k = {r['k']} · silhouette {r['silhouette']:.3f}")
+                                      for r in scores.iter_rows(named=True)]
+        bars = [Bar(f"k = {r['k']}", r["silhouette"], f"{r['silhouette']:.3f}" + ("  ◀ shown" if r["chosen"] else ""))
+                for r in scores.iter_rows(named=True)]
+
+        def chosen(answer: str | None) -> None:
+            if answer is None:
+                return
+            k = None if answer == "auto" else int(answer)
+            if k == self.k:
+                return
+            self.k = k
+            self.app.remember("segments", k=k)
+            self.workers.cancel_group(self, "segments")
+            self.segmentations.pop("kmeans", None)
+            self.profiles.pop("kmeans", None)
+            self.profile_errors.pop("kmeans", None)
+            self.members = self.comparison = self.migration = None
+            self.call_later(self.clear_detail)
+            self.query_one(SegmentList).clear(columns=True)
+            self.run_method()
+
+        self.app.push_screen(ChooseDialog(
+            "Number of clusters", options, bars=bars, current="auto" if self.k is None else str(self.k),
+            prompt="Silhouette by k (higher: customers sit closer to their own cluster than to the next)."),
+            chosen)
 
     def action_cancel(self) -> None:
         running = [w for w in self.workers if w.node is self and w.state in ACTIVE]

@@ -214,9 +214,9 @@ class ResultDialog(ModalScreen):
                 Binding("left_square_bracket", "cycle(-1)", "Prev tab", key_display="["),
                 Binding("right_square_bracket", "cycle(1)", "Next tab", key_display="]")]
 
-    def __init__(self, shown: Any, title: str = "") -> None:
+    def __init__(self, shown: Any, title: str = "", tab: str | None = None) -> None:
         super().__init__()
-        self.shown, self.dialog_title = shown, title
+        self.shown, self.dialog_title, self.tab = shown, title, tab  # tab: opened on it (e.g. "table-record")
 
     def compose(self) -> ComposeResult:
         box = Vertical(classes="dialog result-dialog")
@@ -228,6 +228,8 @@ class ResultDialog(ModalScreen):
     async def on_mount(self) -> None:
         view = self.query_one(ResultView)
         await view.show(self.shown)
+        if self.tab:
+            view.show_tab(self.tab)
         view.focus_content()
 
     def action_cycle(self, step: int) -> None:

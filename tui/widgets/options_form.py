@@ -191,7 +191,20 @@ class OptionsForm(Widget, can_focus=False):
         names = {f.name for f in fields}
         for name, value in (raw or {}).items():
             if name in names:
-                self.query_one(f"#option-{name}").value = value  # type: ignore[attr-defined]
+                self.restore_value(name, value)
+
+    def restore_value(self, name: str, value: Any) -> None:
+        """Put back a value `raw()` or `saved()` gave; one that no longer fits (a choice
+        since removed, a value of another type from an old state file) leaves the default."""
+        field, widget = self.field(name), self.query_one(f"#option-{name}")
+        if isinstance(widget, Select):
+            widget.value = value if value in field.choices else (
+                Select.NULL if field.optional or value in (None, Select.NULL) else widget.value)
+        elif isinstance(widget, Checkbox):
+            if isinstance(value, bool):
+                widget.value = value
+        elif isinstance(value, str):
+            widget.value = value  # type: ignore[attr-defined]
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -207,8 +220,14 @@ class OptionsForm(Widget, can_focus=False):
             widget.value = replace(field, default=value).shown_default()
 
     def raw(self) -> dict[str, Any]:
-        """What is typed or chosen, unparsed (to restore a form later)."""
-        return {f.name: self.query_one(f"#option-{f.name}").value for f in self.fields}  # type: ignore[attr-defined]
+        """What is typed or chosen, unparsed (to restore a form later); while the form is
+        being rebuilt for other fields, only those already there."""
+        shown = {f.name: self.query(f"#option-{f.name}") for f in self.fields}
+        return {name: found.first().value for name, found in shown.items() if found}  # type: ignore[attr-defined]
+
+    def saved(self) -> dict[str, Any]:
+        """`raw()` as JSON values, for the app's state file (no choice is None)."""
+        return {k: None if v is Select.NULL else v for k, v in self.raw().items()}
 
     def values(self) -> dict[str, Any]:
         """The options as keyword arguments; FieldError names the first bad one."""

@@ -22,7 +22,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
-from textual_fastdatatable import DataTable as FastDataTable
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.export import columns as k
@@ -30,6 +29,7 @@ from core.export.display import column_formatter, format_value, label, printable
 from core.result import Result, jsonable
 from tui.widgets.browser import browsable
 from tui.widgets.charts import ChartView, Plot, safe_plot
+from tui.widgets.sheet import ROW, SheetBrowser, SheetVerbs, sheet_bindings
 
 BIG_TABLE = 500  # rows from which a table goes to the virtualised backend
 LONG_TEXT = 48  # a text figure longer than this is shown as a paragraph, not in the grid
@@ -46,6 +46,9 @@ class ShownTable:
     rows: list[list[Text]] = field(default_factory=list)  # small tables: formatted cells
     backend: PolarsBackend | None = None  # long tables: drawn row by row as they scroll
     height: int = 0
+    names: list[str] = field(default_factory=list)  # the columns' own names (for the glossary)
+    frame: pl.DataFrame | None = None  # the values behind the cells (sort, search, copy), row-numbered
+    money: tuple[str, ...] = ()  # long tables: columns the backend shows with cents
 
     @property
     def tab_id(self) -> str:
@@ -67,6 +70,7 @@ class Prepared:
     params: str
     charts: list[ShownChart]
     tables: list[ShownTable]
+    terms: list[str] = field(default_factory=list)  # what the figure and column names mean (core.glossary)
 
 
 def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
@@ -82,7 +86,11 @@ def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
     paragraphs += list(result.notes)
     charts = [ShownChart(c.title, *safe_plot(c, result.tables.get(c.table))) for c in result.charts_to_draw]
     tables = [shown_table(name, frame, result.kinds) for name, frame in result.tables.items()]
-    return Prepared(result, figures, paragraphs, params_line(result.params), charts, tables)
+    from core.glossary import glossary_for
+
+    shown = [key for key in result.headline if key not in hide] + [c for t in tables for c in t.names]
+    terms = [text for _, text in glossary_for(shown)]
+    return Prepared(result, figures, paragraphs, params_line(result.params), charts, tables, terms)
 
 
 def params_line(params: Mapping[str, Any]) -> str:
@@ -99,7 +107,8 @@ def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | No
     if frame.height >= BIG_TABLE:
         money = [c for c, t in frame.schema.items() if k.column_kind(c, t, declared, name) == k.MONEY and t.is_float()]
         backend = browsable(frame, money=money)
-        return ShownTable(name, columns, backend=backend, height=frame.height)
+        return ShownTable(name, columns, backend=backend, height=frame.height, names=frame.columns,
+                          frame=frame.with_row_index(ROW), money=tuple(money))
     cells = []
     for column in frame.columns:
         series = frame[column]
@@ -108,7 +117,8 @@ def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | No
         justify = "right" if kind in NUMERIC_KINDS else "left"
         cells.append([Text(show(v), justify=justify, style="dim" if v is None else "") for v in series.to_list()])
     rows = [list(row) for row in zip(*cells)] if cells else []
-    return ShownTable(name, columns, rows=rows, height=frame.height)
+    return ShownTable(name, columns, rows=rows, height=frame.height, names=frame.columns,
+                      frame=frame.with_row_index(ROW))
 
 
 # --- drawing ------------------------------------------------------------------------------------
@@ -138,11 +148,15 @@ class FigureGrid:
             yield line
 
 
-class ResultTable(DataTable):
-    """A small Result table, cells already formatted."""
+class ResultTable(SheetVerbs, DataTable):
+    """A small Result table, cells already formatted, with the sheet verbs (tui/widgets/sheet.py:
+    sort, search, copy, counts, record); the cell cursor picks the column whose meaning the
+    glossary line under the table explains."""
+
+    BINDINGS = sheet_bindings()
 
     def __init__(self, table: ShownTable, **kwargs: Any) -> None:
-        super().__init__(zebra_stripes=True, cursor_type="row", **kwargs)
+        super().__init__(zebra_stripes=True, cursor_type="cell", **kwargs)
         self.shown = table
 
     def on_mount(self) -> None:
@@ -150,10 +164,24 @@ class ResultTable(DataTable):
 
     def show(self, table: ShownTable) -> None:
         self.shown = table
+        self.sheet_frame, self.sheet_sort_state, self.sheet_match = table.frame, None, -1
+        self.draw(table.rows)
+
+    def draw(self, rows: list[list[Text]]) -> None:
+        marks = self.header_marks()
         self.clear(columns=True)
-        for i, name in enumerate(table.columns):
-            self.add_column(Text(name, style="bold"), key=str(i))
-        self.add_rows(table.rows)
+        for i, name in enumerate(self.shown.columns):
+            mark = marks.get(self.shown.names[i], "") if i < len(self.shown.names) else ""
+            self.add_column(Text(name + mark, style="bold"), key=str(i))
+        self.add_rows(rows)
+
+    def sheet_table(self) -> ResultTable:
+        return self
+
+    def sheet_redraw(self, frame: pl.DataFrame) -> None:
+        column = self.cursor_coordinate.column
+        self.draw([self.shown.rows[i] for i in frame[ROW]])
+        self.move_cursor(row=0, column=column)
 
 
 class _Tabs(Vertical):
@@ -189,13 +217,18 @@ class ResultView(Vertical):
         panes = [self._summary(prepared)]
         if prepared.charts:
             panes.append(TabPane(f"Charts ({len(prepared.charts)})", self._charts(prepared), id="charts"))
+        long_tables = []
         for table in prepared.tables:
-            body = (FastDataTable(backend=table.backend, render_markup=False, null_rep="–",
-                                  max_column_content_width=40, cursor_type="row")
-                    if table.backend is not None else ResultTable(table))
+            body = SheetBrowser(classes="result-browser") if table.backend is not None else ResultTable(table)
+            if table.backend is not None:
+                long_tables.append((body, table))
             panes.append(TabPane(f"{label(table.name)} ({table.height:,})", body, id=table.tab_id))
         await self.remove_children()
-        await self.mount(_Tabs(panes))
+        await self.mount(_Tabs(panes), Static("", classes="term-help"))
+        for browser, table in long_tables:  # virtualised rows, with the same verbs as the small tables
+            await browser.show_sheet(table.frame.drop(ROW), table.backend,
+                                     f"{label(table.name)} · {table.height:,} rows · o sort, / search, y copy, "
+                                     "F counts, R record", money=table.money)
         if had_focus:
             self.focus_content()
 
@@ -205,6 +238,10 @@ class ResultView(Vertical):
         parts += [Static(Text(printable(p)), classes="result-note") for p in prepared.paragraphs]
         if prepared.params:
             parts.append(Static(Text(prepared.params), classes="result-params"))
+        if prepared.terms:
+            terms = Static(Text("\n".join(prepared.terms)), classes="result-terms")
+            terms.border_title = "Terms"
+            parts.append(terms)
         return TabPane("Summary", VerticalScroll(*parts, classes="result-scroll"), id="summary")
 
     @staticmethod
@@ -219,6 +256,33 @@ class ResultView(Vertical):
         notice = Static(Text(printable(text)), classes=f"result-notice -{severity}")
         notice.border_title = title or None
         await self.mount(notice)
+
+    # -- the glossary line: what the column under the cursor means ----------------------------------
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        """Both kinds of table (Textual's and the virtualised one) send this message."""
+        table = event.data_table
+        if isinstance(table, ResultTable):
+            names = table.shown.names
+        elif isinstance(table.parent, SheetBrowser):
+            names = table.parent.sheet_columns()
+        else:
+            return
+        self.explain(names[event.coordinate.column] if event.coordinate.column < len(names) else None)
+
+    def on_descendant_blur(self) -> None:
+        self.explain(None)
+
+    def explain(self, column: str | None) -> None:
+        from core.glossary import explain
+
+        found = self.query(".term-help")
+        if not found:
+            return
+        text = explain(column) if column else None
+        line = found.first(Static)
+        line.update(Text(text or ""))
+        line.display = bool(text)
 
     # -- navigation ----------------------------------------------------------------------------
 
