@@ -144,6 +144,15 @@ class Reducer:
         frame = self._run(_aggregates(self.table(), as_of, channels, has_order_id))
         return _as_polars_aggregates(frame, channels, has_order_id)
 
+    def close(self) -> None:
+        """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
+        if self._connection is not None and self.engine != "spark":
+            try:
+                self._connection.disconnect()
+            except Exception:  # closing what failed to open: nothing to tell
+                pass
+        self._connection = self._table = None
+
     # -- the engine --------------------------------------------------------------------
 
     def table(self) -> Any:
