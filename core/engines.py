@@ -46,7 +46,7 @@ ISO_DATE, ISO_TIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
 DAY_KEY = "day:"  # order key of a purchase without an order_id: one order per day
 # Spark in local mode: one JVM, few shuffle partitions (a laptop's cores, not a cluster's)
 SPARK_LOCAL = "local[2]"
-SPARK_PARTITIONS = "8"
+SPARK_PARTITIONS = "4"
 SPARK_ENV = "LOYALIST_SPARK_MASTER"  # e.g. spark://host:7077 to run on a cluster
 
 
@@ -130,7 +130,7 @@ class Reducer:
         t = self.table()
         date = t.order_date
         frame = self._run(t.aggregate(last=date.max(where=date <= today),
-                                      later=(date > today).cast("int64").sum()))
+                                      later=(date > today).ifelse(1, 0).sum()))
         last, later = frame.row(0)
         return last, int(later or 0)
 
@@ -168,11 +168,21 @@ class Reducer:
         if source.database is not None:
             db = source.database.database
             if self.engine == "duckdb":
-                self._connection = ibis.duckdb.connect(db.target, read_only=True)
-            else:
-                self._connection = ibis.postgres.connect(**_postgres_arguments(db.target))
-                self._connection.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            return self._connection.sql(source.database.sql)
+                # The file attached read-only to an in-memory database, the table or query a
+                # temporary view there (so the file is never written and stays usable by others).
+                self._connection = ibis.duckdb.connect()
+                self._connection.raw_sql(f"ATTACH {_sql_text(db.target)} AS loyalist_source (READ_ONLY)")
+                self._connection.raw_sql("USE loyalist_source")
+                self._connection.raw_sql(f"CREATE TEMP VIEW loyalist_transactions AS {source.database.sql}")
+                return self._connection.table("loyalist_transactions")
+            from core.database import sample
+
+            # Read only; the query's schema from its first rows (read-only too), so Ibis need
+            # not create a view to learn it.
+            schema = ibis.Schema.from_polars(sample(source.database).schema)
+            self._connection = ibis.postgres.connect(**_postgres_arguments(db.target))
+            self._connection.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            return self._connection.sql(source.database.sql, schema=schema)
         path = str(source.path)
         if self.engine == "duckdb":
             self._connection = ibis.duckdb.connect()
@@ -259,6 +269,10 @@ def _postgres_arguments(url: str) -> dict[str, Any]:
                  "password": parts.password and unquote(parts.password),
                  "database": unquote(parts.path.lstrip("/")) or None}
     return {k: v for k, v in arguments.items() if v is not None}
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _csv_options(source: TableSource, delimiter_key: str) -> dict[str, Any]:
@@ -358,7 +372,7 @@ def _aggregates(t: Any, as_of: dt.date, channels: list[str], has_order_id: bool)
     buy_date = buy.ifelse(rows.order_date, ibis.null("date"))
     aggs = {
         "_rows": rows.count(),
-        "_non_buys": buy_date.isnull().cast("int64").sum(),
+        "_non_buys": buy_date.isnull().ifelse(1, 0).sum(),  # PostgreSQL casts no boolean to a number
         "first_purchase": buy_date.min(),
         "last_purchase": buy_date.max(),
         "_buy_days": buy_date.nunique(),  # without the null core.features' n_unique counts
