@@ -121,6 +121,11 @@ def sample(source: DatabaseTable, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
     return first
 
 
+def count_rows(source: DatabaseTable) -> int:
+    """The table's rows, counted by the database."""
+    return int(_read(source, f"SELECT COUNT(*) AS n FROM ({source.sql}) AS loyalist_count")["n"][0])
+
+
 def scan(source: DatabaseTable, schema: pl.Schema) -> pl.LazyFrame:
     """The table as a LazyFrame: nothing is pulled until it is collected, and then only the
     columns and rows asked for (the rest of the plan runs in Polars)."""

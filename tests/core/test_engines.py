@@ -236,3 +236,29 @@ def test_spark_without_java_says_how_to_install_it(monkeypatch):
     finally:
         engines.spark_session.cache_clear()
     assert "openjdk-17-jre-headless" in err.value.fix
+
+
+def test_data_inspect_shows_the_engine_the_table_or_query_rows_and_mapping(duckdb_folder, file_ws):
+    from core.inspect import inspect_workspace
+
+    ws = workspace_in(duckdb_folder, """
+[source]
+url = "duckdb:///shop.duckdb"
+[tables.transactions]
+table = "sales.orders"
+[tables.transactions.columns]
+customer_id = "member_no"
+[tables.customers]
+query = '''SELECT *
+  FROM customers'''
+""")
+    inspected = inspect_workspace(ws)
+    tables = {row["table"]: row for row in inspected.tables["tables"].iter_rows(named=True)}
+    rows = pl.read_csv(SAMPLE / "transactions.csv", infer_schema=False).height
+    assert inspected.headline["engine"] == "duckdb"
+    assert tables["transactions"]["engine"] == "duckdb" and tables["transactions"]["table_or_query"] == "sales.orders"
+    assert tables["transactions"]["rows"] == rows
+    assert tables["customers"]["table_or_query"] == "SELECT * FROM customers"
+    mapping = inspected.tables["columns"].filter(pl.col("table") == "transactions", pl.col("column") == "customer_id")
+    assert mapping["source_header"].to_list() == ["member_no"]
+    assert inspect_workspace(file_ws).headline["engine"] == "polars"
