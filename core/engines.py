@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 ENGINES = ("polars", "duckdb", "postgres", "spark", "auto")
 ON_ENGINE = ("duckdb", "postgres", "spark")
-OWN_ENGINE = {"duckdb": "duckdb", "postgresql": "postgres"}  # a database source's engine
+OWN_ENGINE = {"duckdb": "duckdb", "postgresql": "postgres", "spark": "spark"}  # a database source's engine
 FILE_ENGINES = ("duckdb", "spark")  # engines that read Parquet and CSV files themselves
 EXTRA = "pip install 'loyalist[engines]'"
 # The columns the reduction reads; the rest of the table never leaves the engine.
@@ -167,6 +167,9 @@ class Reducer:
         source = self.source
         if source.database is not None:
             db = source.database.database
+            if self.engine == "spark":
+                self._connection = ibis.pyspark.connect(spark_session(db.target))
+                return self._connection.sql(source.database.sql)
             if self.engine == "duckdb":
                 # The file attached read-only to an in-memory database, the table or query a
                 # temporary view there (so the file is never written and stays usable by others).
@@ -238,8 +241,9 @@ def _ibis() -> Any:
 
 
 @functools.lru_cache(maxsize=1)  # one JVM per process: starting Spark takes seconds
-def spark_session() -> Any:
-    """A Spark session: local mode on this machine, or the master LOYALIST_SPARK_MASTER names."""
+def spark_session(url: str | None = None) -> Any:
+    """A Spark session: local mode on this machine, or the cluster a spark:// URL (from
+    loyalist.toml) or LOYALIST_SPARK_MASTER names."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -247,7 +251,7 @@ def spark_session() -> Any:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise InputError("--engine spark needs Java, which is not installed", fix=JAVA_FIX)
     session = (SparkSession.builder.appName("loyalist")
-            .master(os.environ.get(SPARK_ENV, SPARK_LOCAL))
+            .master(url if url and url.startswith("spark://") else os.environ.get(SPARK_ENV, SPARK_LOCAL))
             .config("spark.sql.shuffle.partitions", SPARK_PARTITIONS)
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.ansi.enabled", "true")  # a value that does not cast is an error, not a null

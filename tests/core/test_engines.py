@@ -161,12 +161,38 @@ def test_spark_local_on_files_gives_the_polars_figures(spark, file_ws, polars_re
     assert_same_figures(file_ws, "spark", file_ws, polars_results)
 
 
+def test_a_spark_local_workspace_reduces_on_spark_by_default(spark, tmp_path, file_ws, polars_results):
+    """[source] url = "spark-local": tables are Spark SQL queries (here over Parquet files)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for table in ("transactions", "customers"):
+        file_ws.scan(table).collect().write_parquet(data / f"{table}.parquet")
+    ws = workspace_in(tmp_path, f"""
+[source]
+url = "spark-local"
+[tables.transactions]
+query = "SELECT * FROM parquet.`{data}/transactions.parquet`"
+[tables.customers]
+query = "SELECT * FROM parquet.`{data}/customers.parquet`"
+""")
+    assert set(ws.sources) == {"transactions", "customers"} and engines.resolve(ws, None) == "spark"
+    tables = ("customers",)
+    on_spark = customer_table(ws, AS_OF, tables=tables, engine=engines.reducer(ws, "spark"))[0]
+    assert_frame_equal(on_spark, customer_table(file_ws, AS_OF, tables=tables)[0], check_exact=False, rel_tol=1e-12)
+    rfm = run_analysis("segment.rfm", ws, {"as_of": AS_OF})
+    assert rfm.params["engine"] == "spark"
+    assert_frame_equal(rfm.tables["customers"], polars_results["segment.rfm"].tables["customers"])
+    with pytest.raises(InputError) as err:
+        _in_database(ws, engine="spark", table="no_such_table").aggregates(AS_OF, [], False)
+    assert err.value.message.startswith("spark: ") and "check the table name" in err.value.fix
+
+
 # -- bad input ---------------------------------------------------------------------------
 
 
-def _in_database(ws: Workspace, **changes) -> engines.Reducer:
+def _in_database(ws: Workspace, engine: str = "duckdb", **changes) -> engines.Reducer:
     source = ws.sources["transactions"]
-    return engines.Reducer("duckdb", dataclasses.replace(source, database=DatabaseTable(
+    return engines.Reducer(engine, dataclasses.replace(source, database=DatabaseTable(
         source.database.database, **changes)))
 
 
