@@ -33,6 +33,7 @@ from core import contract as c
 from core.errors import AnalysisError, InputError
 
 if TYPE_CHECKING:
+    from core.validate import Finding
     from core.workspace import TableSource, Workspace
 
 ENGINES = ("polars", "duckdb", "postgres", "spark", "auto")
@@ -143,6 +144,38 @@ class Reducer:
         """The per-customer aggregates core.features' `_per_customer` makes, computed on the engine."""
         frame = self._run(_aggregates(self.table(), as_of, channels, has_order_id))
         return _as_polars_aggregates(frame, channels, has_order_id)
+
+    def findings(self) -> list[Finding]:
+        """core.validate's error rules for the transactions as one query on the engine (empty
+        required values, non-finite amounts, an empty table), with a few offending rows pulled
+        back as examples. A value that does not parse stops the run with the engine's error."""
+        from core.validate import ERROR, MAX_ROWS_SHOWN, Finding
+
+        t = self.table()
+        header = {m.canonical: m.source for m in self.source.columns}
+        rules = {f"empty {name}": (name, "missing_value", t[name].isnull(), f"{name} is empty",
+                                   f"fill in {header[name]} on these rows or remove them")
+                 for name in ("customer_id", "order_date", "amount")}
+        rules["absurd amount"] = (
+            "amount", "not_finite", t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
+            f"values in {header['amount']!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
+            "correct these values, or leave them blank if they are unknown")
+        counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": flag.ifelse(1, 0).sum()
+                                                          for i, (_, _, flag, _, _) in enumerate(rules.values())}))
+        found = counts.row(0, named=True)
+        where = self.source.where
+        if not found["rows"]:
+            return [Finding(ERROR, "transactions", "", "empty_table", 0, (),
+                            "the transactions table has a header but no rows", "export the table again with its data",
+                            where)]
+        findings = []
+        for i, (column, rule, flag, message, fix) in enumerate(rules.values()):
+            count = int(found[f"n{i}"] or 0)
+            if count:
+                examples = self._run(t.filter(flag.fill_null(False)).select(*COLUMNS[:3]).limit(MAX_ROWS_SHOWN))
+                findings.append(Finding(ERROR, "transactions", column, rule, count, (),
+                                        f"{message} (e.g. {_examples(examples)})", fix, where))
+        return findings
 
     def close(self) -> None:
         """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
@@ -275,6 +308,11 @@ def _postgres_arguments(url: str) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if v is not None}
 
 
+def _examples(rows: pl.DataFrame) -> str:
+    """A few offending rows as the analyst finds them in the database: id, date, amount."""
+    return "; ".join(", ".join(f"{k} {v}" for k, v in row.items()) for row in rows.iter_rows(named=True))
+
+
 def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -329,6 +367,11 @@ def _text(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
     return (text == "").ifelse(None, text)
 
 
+def _blank_is_null(column: Any) -> Any:
+    text = column.strip()
+    return (text == "").ifelse(None, text)
+
+
 def _date(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
     if dtype.is_date():
         return column
@@ -338,9 +381,9 @@ def _date(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
                           "query: CAST(order_date AT TIME ZONE 'Asia/Shanghai' AS DATE), or use --engine polars")
         return column.date()
     if dtype.is_string() and m.detail in ("", ISO_DATE):
-        return column.strip().cast("date")  # strict: a value that is no date stops the run
+        return _blank_is_null(column).cast("date")  # strict: a value that is no date stops the run
     if dtype.is_string() and m.detail == ISO_TIME:
-        return column.strip().cast("timestamp").date()
+        return _blank_is_null(column).cast("timestamp").date()
     if dtype.is_string():
         raise _refuse(m, source, f"holds dates written {m.detail!r}; the engine reads ISO dates (2024-06-30)",
                       "run `loyalist data convert` (it writes a Parquet copy with real dates), or use --engine polars")
@@ -352,7 +395,7 @@ def _number(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
         return column.cast("float64")
     if not dtype.is_string():
         raise _refuse(m, source, f"holds {dtype} values, not numbers", QUERY_FIX)
-    text = column.strip()
+    text = _blank_is_null(column)
     number = m.number
     if number is not None:  # the convention judged on opening: 1,234.50 or 1.234,50
         if number.thousands:

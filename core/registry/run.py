@@ -76,11 +76,11 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
         if needs:
             raise InputError(f"{analysis.what} needs a workspace", fix="give --workspace DIR")
         read: tuple[str, ...] = ()
-    else:
-        checked = check_tables(ws, analysis, needs, uses)
-        ws, read = checked.ws, checked.read
     engine = _engine(ws, values)
     try:
+        if ws is not None:
+            checked = check_tables(ws, analysis, needs, uses, engine)
+            ws, read = checked.ws, checked.read
         result = money_in_cents(_call(analysis, ws, read, values, engine))
     finally:
         if engine is not None:
@@ -153,13 +153,15 @@ def _note_future_dates(ws: Workspace, result: Result, engine: Reducer | None = N
     return dataclasses.replace(result, notes=(*result.notes, note))
 
 
-def check_tables(ws: Workspace, analysis: Analysis, needs: tuple[str, ...], uses: tuple[str, ...]) -> Checked:
+def check_tables(ws: Workspace, analysis: Analysis, needs: tuple[str, ...], uses: tuple[str, ...],
+                 engine: Reducer | None = None) -> Checked:
     """The one place an analysis's tables are checked before it runs (missing tables,
     validation errors), so the policy for invalid rows applies to every analysis alike:
-    only errors in the tables it reads count, under each table's on_invalid (core.invalid)."""
+    only errors in the tables it reads count, under each table's on_invalid (core.invalid).
+    With an engine, the transactions are checked by queries there."""
     from core.invalid import checked_workspace
 
-    return checked_workspace(ws, needs, uses, analysis.what)
+    return checked_workspace(ws, needs, uses, analysis.what, engine)
 
 
 def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], values: dict[str, Any],

@@ -288,3 +288,31 @@ query = '''SELECT *
     mapping = inspected.tables["columns"].filter(pl.col("table") == "transactions", pl.col("column") == "customer_id")
     assert mapping["source_header"].to_list() == ["member_no"]
     assert inspect_workspace(file_ws).headline["engine"] == "polars"
+
+
+def test_validation_runs_as_queries_on_the_engine_with_example_rows(tmp_path, monkeypatch):
+    """Empty required values and absurd amounts are found by the engine, not by pulling the
+    table: the analysis stops (exit 2) naming the rule, the count and example rows."""
+    pytest.importorskip("ibis")
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect(str(tmp_path / "shop.duckdb"))
+    con.execute("CREATE TABLE transactions AS SELECT 'C' || (i % 50) AS customer_id, "
+                "DATE '2025-01-01' + (i % 300)::INT AS order_date, 10.0 + i AS amount FROM range(1000) t(i)")
+    con.execute("UPDATE transactions SET amount = NULL WHERE customer_id = 'C7'")
+    con.close()
+    ws = workspace_in(tmp_path, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    import core.validate
+
+    monkeypatch.setattr(core.validate, "validate", lambda *a, **k: pytest.fail("validated in Polars"))
+    import core.invalid
+
+    monkeypatch.setattr(core.invalid, "validate", lambda ws, tables, **k: pytest.fail(f"{tables} in Polars")
+                        if tables else [])
+    with pytest.raises(InputError) as err:
+        run_analysis("segment.rfm", ws, {"engine": "duckdb"})
+    assert "amount is empty (e.g. customer_id C7" in err.value.message and ": 20 rows" in err.value.message
+    assert err.value.file == "duckdb:///shop.duckdb transactions" and err.value.exit_code == 2
+    skip = workspace_in(tmp_path, '[source]\nurl = "duckdb:///shop.duckdb"\n[tables.transactions]\non_invalid = "skip"\n')
+    with pytest.raises(InputError, match="cannot leave out") as err:
+        run_analysis("segment.rfm", skip, {"engine": "duckdb"})
+    assert "--engine polars" in err.value.fix
