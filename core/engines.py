@@ -115,6 +115,8 @@ class Reducer:
         self.source = source
         self._table: Any = None
         self._connection: Any = None
+        self._view: str | None = None  # Spark's temporary view of a file, dropped on close
+        self._last: dict[dt.date, tuple[dt.date | None, int]] = {}  # asked twice per run
 
     @property
     def label(self) -> str:
@@ -128,12 +130,13 @@ class Reducer:
 
     def last_date(self, today: dt.date) -> tuple[dt.date | None, int]:
         """(the last order date up to today, how many rows are dated after today)."""
-        t = self.table()
-        date = t.order_date
-        frame = self._run(t.aggregate(last=date.max(where=date <= today),
-                                      later=(date > today).ifelse(1, 0).sum()))
-        last, later = frame.row(0)
-        return last, int(later or 0)
+        if today not in self._last:
+            t = self.table()
+            date = t.order_date
+            last, later = self._run(t.aggregate(last=date.max(where=date <= today),
+                                                later=(date > today).ifelse(1, 0).sum())).row(0)
+            self._last[today] = (last, int(later or 0))
+        return self._last[today]
 
     def channels(self, as_of: dt.date) -> list[str]:
         t = self.table()
@@ -151,6 +154,12 @@ class Reducer:
         back as examples. A value that does not parse stops the run with the engine's error."""
         from core.validate import ERROR, MAX_ROWS_SHOWN, Finding
 
+        where = self.source.where
+        if self.source.missing_required:  # as core.validate says it; nothing to query
+            return [Finding(ERROR, "transactions", column, "missing_required_column", 1, (),
+                            f"the transactions table has no {column!r} column",
+                            f"rename a column to {column}, or map it in loyalist.toml under "
+                            "[tables.transactions.columns]", where) for column in self.source.missing_required]
         t = self.table()
         header = {m.canonical: m.source for m in self.source.columns}
         rules = {f"empty {name}": (name, "missing_value", t[name].isnull(), f"{name} is empty",
@@ -163,7 +172,6 @@ class Reducer:
         counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": flag.ifelse(1, 0).sum()
                                                           for i, (_, _, flag, _, _) in enumerate(rules.values())}))
         found = counts.row(0, named=True)
-        where = self.source.where
         if not found["rows"]:
             return [Finding(ERROR, "transactions", "", "empty_table", 0, (),
                             "the transactions table has a header but no rows", "export the table again with its data",
@@ -179,12 +187,14 @@ class Reducer:
 
     def close(self) -> None:
         """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
-        if self._connection is not None and self.engine != "spark":
-            try:
+        try:
+            if self._view is not None:
+                spark_session().catalog.dropTempView(self._view)
+            elif self._connection is not None and self.engine != "spark":
                 self._connection.disconnect()
-            except Exception:  # closing what failed to open: nothing to tell
-                pass
-        self._connection = self._table = None
+        except Exception:  # closing what failed to open: nothing to tell
+            pass
+        self._connection = self._table = self._view = None
 
     # -- the engine --------------------------------------------------------------------
 
@@ -230,9 +240,9 @@ class Reducer:
         reader = session.read
         frame = (reader.parquet(path) if source.format == "parquet"
                  else reader.csv(path, header=True, inferSchema=False, **_csv_options(source, "sep")))
-        view = f"loyalist_transactions_{next(_VIEWS)}"
-        frame.createOrReplaceTempView(view)
-        return self._connection.table(view)
+        self._view = f"loyalist_transactions_{next(_VIEWS)}"
+        frame.createOrReplaceTempView(self._view)
+        return self._connection.table(self._view)
 
     def _run(self, expr: Any) -> pl.DataFrame:
         return self._guarded(expr.to_polars)
