@@ -25,6 +25,7 @@ import functools
 import itertools
 import os
 import shutil
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -143,10 +144,28 @@ class Reducer:
         found = self._run(t.filter(t.order_date <= as_of, t.channel.notnull()).select("channel").distinct())
         return sorted(found["channel"].to_list())
 
-    def aggregates(self, as_of: dt.date, channels: list[str], has_order_id: bool) -> pl.DataFrame:
-        """The per-customer aggregates core.features' `_per_customer` makes, computed on the engine."""
-        frame = self._run(_aggregates(self.table(), as_of, channels, has_order_id))
-        return _as_polars_aggregates(frame, channels, has_order_id)
+    def aggregates(self, as_of: dt.date, channels: list[str], has_order_id: bool,
+                   columns: list[str] | None = None) -> pl.DataFrame:
+        """The per-customer aggregates core.features' `_per_customer` makes (or those of them
+        in `columns`), computed on the engine."""
+        schema = aggregate_schema(channels, has_order_id)
+        wanted = [name for name in schema if columns is None or name in columns or name == "customer_id"]
+        frame = self._run(_aggregates(self.table(), as_of, channels, wanted))
+        return _as_polars_aggregates(frame, wanted)
+
+    def scan_aggregates(self, as_of: dt.date, channels: list[str], has_order_id: bool) -> pl.LazyFrame:
+        """The aggregates as a LazyFrame: computed on the engine when collected, only those the
+        plan reads (RFM needs no distinct order count, the most expensive one)."""
+        from polars.io.plugins import register_io_source
+
+        def pull(columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
+                 batch_size: int | None) -> Iterator[pl.DataFrame]:
+            frame = self.aggregates(as_of, channels, has_order_id, columns)
+            frame = frame.filter(predicate) if predicate is not None else frame
+            yield frame.head(n_rows) if n_rows is not None else frame
+
+        return register_io_source(pull, schema=aggregate_schema(channels, has_order_id),
+                                  explain_name="engine", explain_detail=self.label)
 
     def findings(self) -> list[Finding]:
         """core.validate's error rules for the transactions as one query on the engine (empty
@@ -415,9 +434,22 @@ def _number(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
     return text.cast("float64")  # strict: "$12" or "12 EUR" stops the run (exit 2), never a null
 
 
-def _aggregates(t: Any, as_of: dt.date, channels: list[str], has_order_id: bool) -> Any:
-    """core.features' group_by as one Ibis expression. Sums are of whole money units
-    (MONEY_UNITS per currency unit), so every engine adds exactly the same integers."""
+def aggregate_schema(channels: list[str], has_order_id: bool) -> pl.Schema:
+    """The columns and types of core.features' per-customer group_by."""
+    return pl.Schema({
+        "customer_id": pl.String, "_rows": pl.UInt32, "_non_buys": pl.UInt32,
+        "first_purchase": pl.Date, "last_purchase": pl.Date, "_days": pl.UInt32,
+        "monetary": pl.Int64, "gross_spend": pl.Int64,
+        **({"_last_key": pl.Int64} if channels else {}),
+        **{f"_cg{i}": pl.Int64 for i in range(len(channels))},
+        **({"_keys": pl.UInt32} if has_order_id else {}),
+    })
+
+
+def _aggregates(t: Any, as_of: dt.date, channels: list[str], wanted: list[str]) -> Any:
+    """core.features' group_by as one Ibis expression (the `wanted` columns of
+    aggregate_schema). Sums are of whole money units (MONEY_UNITS per currency unit), so
+    every engine adds exactly the same integers."""
     import ibis
 
     from core.features import MONEY_UNITS
@@ -427,41 +459,43 @@ def _aggregates(t: Any, as_of: dt.date, channels: list[str], has_order_id: bool)
     units = (rows.amount * MONEY_UNITS).round().cast("int64")
     gross = (units > 0).ifelse(units, 0)
     buy_date = buy.ifelse(rows.order_date, ibis.null("date"))
-    aggs = {
-        "_rows": rows.count(),
-        "_non_buys": buy_date.isnull().ifelse(1, 0).sum(),  # PostgreSQL casts no boolean to a number
-        "first_purchase": buy_date.min(),
-        "last_purchase": buy_date.max(),
-        "_buy_days": buy_date.nunique(),  # without the null core.features' n_unique counts
-        "monetary": units.sum(),
-        "gross_spend": gross.sum(),
-    }
-    if channels:
-        n = len(channels)
+    n = len(channels)
+
+    def last_key() -> Any:
+        # The last purchase day and its channel packed in one integer, as core.features does.
         code = ibis.cases(*((rows.channel == name, i) for i, name in enumerate(channels)), else_=n)
         day = rows.order_date.delta(ibis.date(1970, 1, 1), unit="day")
-        # The last purchase day and its channel packed in one integer, as core.features does.
-        aggs["_last_key"] = buy.ifelse(day * (n + 1) + (n - code), ibis.null("int64")).max()
-        for i, name in enumerate(channels):
-            aggs[f"_cg{i}"] = (rows.channel == name).ifelse(gross, 0).sum()
-    if has_order_id:
+        return buy.ifelse(day * (n + 1) + (n - code), ibis.null("int64")).max()
+
+    def order_keys() -> Any:
         key = ibis.coalesce(rows.order_id, ibis.literal(DAY_KEY) + rows.order_date.cast("string"))
-        aggs["_buy_keys"] = buy.ifelse(key, ibis.null("string")).nunique()
-    return rows.group_by("customer_id").aggregate(**aggs)
+        return buy.ifelse(key, ibis.null("string")).nunique()  # without the null n_unique counts
+
+    made = {
+        "_rows": rows.count,
+        "_non_buys": lambda: buy_date.isnull().ifelse(1, 0).sum(),  # PostgreSQL casts no boolean to a number
+        "first_purchase": buy_date.min,
+        "last_purchase": buy_date.max,
+        "_buy_days": buy_date.nunique,  # without the null core.features' n_unique counts
+        "monetary": units.sum,
+        "gross_spend": gross.sum,
+        "_last_key": last_key,
+        "_buy_keys": order_keys,
+        **{f"_cg{i}": (lambda name=name: (rows.channel == name).ifelse(gross, 0).sum())
+           for i, name in enumerate(channels)},
+    }
+    needed = {"_rows"}  # at least one aggregate, so the group_by has rows to give
+    for name in wanted:
+        needed |= {"_days": {"_buy_days", "_non_buys"}, "_keys": {"_buy_keys", "_non_buys"},
+                   "customer_id": set()}.get(name, {name})
+    return rows.group_by("customer_id").aggregate(**{name: made[name]() for name in made if name in needed})
 
 
-def _as_polars_aggregates(frame: pl.DataFrame, channels: list[str], has_order_id: bool) -> pl.DataFrame:
+def _as_polars_aggregates(frame: pl.DataFrame, wanted: list[str]) -> pl.DataFrame:
     """The engine's aggregates with the names and types core.features' own group_by gives."""
+    schema = aggregate_schema([], False)
     has_null = (pl.col("_non_buys") > 0).cast(pl.UInt32)
-    integers = ["monetary", "gross_spend", *(["_last_key"] if channels else []),
-                *(f"_cg{i}" for i in range(len(channels)))]
-    columns = [
-        pl.col("customer_id").cast(pl.String),
-        pl.col("_rows").cast(pl.UInt32), pl.col("_non_buys").cast(pl.UInt32),
-        pl.col("first_purchase").cast(pl.Date), pl.col("last_purchase").cast(pl.Date),
-        (pl.col("_buy_days").cast(pl.UInt32) + has_null).alias("_days"),
-        *(pl.col(name).cast(pl.Int64) for name in integers),
-    ]
-    if has_order_id:
-        columns.append((pl.col("_buy_keys").cast(pl.UInt32) + has_null).alias("_keys"))
-    return frame.select(columns)
+    derived = {"_days": (pl.col("_buy_days").cast(pl.UInt32) + has_null).alias("_days"),
+               "_keys": (pl.col("_buy_keys").cast(pl.UInt32) + has_null).alias("_keys")}
+    return frame.select(derived[name] if name in derived else pl.col(name).cast(schema.get(name, pl.Int64))
+                        for name in wanted)

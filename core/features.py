@@ -185,7 +185,7 @@ def customer_features(
     channels = list(channels or []) if has_channel else []
 
     if engine is not None:  # the group_by where the data is; the same formulas after it
-        aggregated = engine.aggregates(as_of, channels, "order_id" in schema).lazy()
+        aggregated = engine.scan_aggregates(as_of, channels, "order_id" in schema)
     else:
         # Rows without a customer id belong to nobody (data validation counts them).
         rows = transactions.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
