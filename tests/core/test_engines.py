@@ -50,13 +50,14 @@ def full_features(ws: Workspace, engine: str) -> pl.DataFrame:
     return customer_table(ws, AS_OF, engine=engines.reducer(ws, engine))[0]
 
 
-def assert_same_figures(ws: Workspace, engine: str, file_ws: Workspace, polars_results) -> None:
+def assert_same_figures(ws: Workspace, engine: str, file_ws: Workspace, polars_results,
+                        kinds: tuple[str, ...] = KINDS) -> None:
     reference = full_features(file_ws, "polars")
     on_engine = full_features(ws, engine)
     assert on_engine.height == reference.height > 1000
     assert on_engine["customer_id"].to_list() == reference["customer_id"].to_list()
     assert_frame_equal(on_engine, reference, check_exact=False, rel_tol=1e-12)
-    for kind in KINDS:
+    for kind in kinds:
         result = run_analysis(kind, ws, {"as_of": AS_OF, "engine": engine})
         expected = polars_results[kind]
         assert result.params["engine"] == engine and f"computed on {engine}" in result.notes[-1]
@@ -158,7 +159,9 @@ def test_postgres_server_down_on_the_engine_is_a_clear_error(loaded_postgres, tm
 
 
 def test_spark_local_on_files_gives_the_polars_figures(spark, file_ws, polars_results):
-    assert_same_figures(file_ws, "spark", file_ws, polars_results)
+    """K-Means' input is the full per-customer table compared first; segment kmeans itself
+    is left to the faster engines (Spark starts a job per query)."""
+    assert_same_figures(file_ws, "spark", file_ws, polars_results, kinds=("segment.rfm", "report.channels"))
 
 
 def test_a_spark_local_workspace_reduces_on_spark_by_default(spark, tmp_path, file_ws, polars_results):
