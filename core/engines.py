@@ -221,7 +221,7 @@ class Reducer:
         """The transactions as an Ibis table with canonical names and types (made once)."""
         if self._table is None:
             raw = self._guarded(self._raw_table)
-            self._table = _canonical(raw, self.source)
+            self._table = self._guarded(lambda: _canonical(raw, self.source))
         return self._table
 
     def _raw_table(self) -> Any:
