@@ -93,8 +93,8 @@ def test_tables_are_checked_once_before_the_analysis_runs(make_workspace, monkey
 
     calls = []
     real = core.invalid.checked_workspace
-    monkeypatch.setattr(core.invalid, "checked_workspace", lambda ws, needs, uses, analysis: (
-        calls.append(tuple(needs)), real(ws, needs, uses, analysis))[1])
+    monkeypatch.setattr(core.invalid, "checked_workspace", lambda ws, needs, uses, analysis, engine=None: (
+        calls.append(tuple(needs)), real(ws, needs, uses, analysis, engine))[1])
     run_analysis("report.cohorts", ws)
     assert calls == [("transactions",)]
     with pytest.raises(MissingTableError, match="nps report needs the 'survey' table"):
