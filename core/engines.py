@@ -319,10 +319,34 @@ def spark_session(url: str | None = None) -> Any:
             .config("spark.sql.ansi.enabled", "true")  # a value that does not cast is an error, not a null
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")  # no progress bars on our stderr
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_quiet_logging()}")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+# Spark's own log lines (its default profile logs WARN) would mix with Loyalist's messages on
+# stderr; errors still reach the user, as one line through Reducer._error.
+LOG4J2 = """status = error
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %p %c{1}: %m%n
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+"""
+
+
+def _quiet_logging() -> str:
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / "loyalist-spark-log4j2.properties"
+    if not path.is_file() or path.read_text() != LOG4J2:
+        path.write_text(LOG4J2)
+    return str(path)
 
 
 def _postgres_arguments(url: str) -> dict[str, Any]:
