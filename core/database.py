@@ -1,4 +1,4 @@
-"""Workspace tables that live in a database: DuckDB files, SQLite files and PostgreSQL.
+"""Workspace tables that live in a database: DuckDB files, SQLite files, PostgreSQL and Spark.
 
 loyalist.toml names the database once (`[source] url = ...`) or per table (`url`), and a
 table by `table = "sales.orders"` or `query = "SELECT ..."`. A table becomes a LazyFrame
@@ -25,7 +25,8 @@ import polars as pl
 
 from core.errors import InputError
 
-ENGINES = ("duckdb", "sqlite", "postgresql")
+ENGINES = ("duckdb", "sqlite", "postgresql", "spark")
+SPARK_LOCAL_URL = "spark-local"  # Spark in local mode on this machine; spark://host:7077 is a cluster
 SAMPLE_ROWS = 1000  # rows pulled when a workspace opens, to judge types and formats
 # A plain (optionally schema-qualified) name: anything else goes in `query`, so a name is never SQL.
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
@@ -61,11 +62,14 @@ class DatabaseTable:
 def parse_url(url: str, *, root: Path, where: str) -> Database:
     """A database URL from loyalist.toml. File databases are relative to the workspace folder
     (`duckdb:///shop.duckdb`) unless absolute (`duckdb:////data/shop.duckdb`), as SQLAlchemy reads them."""
+    if url.strip().lower() == SPARK_LOCAL_URL or url.lower().startswith("spark://"):
+        return Database("spark", url.strip(), _without_password(url.strip()))
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     engine = {"postgres": "postgresql", "postgresql+psycopg": "postgresql"}.get(scheme, scheme)
     if engine not in ENGINES:
         raise InputError(f"unknown database URL scheme {scheme or url!r}", file=where, column="url",
-                         fix='use duckdb:///file.duckdb, sqlite:///file.db or postgresql://user@host/db')
+                         fix='use duckdb:///file.duckdb, sqlite:///file.db, postgresql://user@host/db, '
+                             'spark-local or spark://host:7077')
     if engine == "postgresql":
         return Database(engine, url, _without_password(url))
     path_text = url.split(":///", 1)[1] if ":///" in url else ""
@@ -113,12 +117,18 @@ def sample(source: DatabaseTable, rows: int = SAMPLE_ROWS) -> pl.DataFrame:
     (SQLite types values, not columns) is judged on its first values that are there."""
     first = _read(source, f"SELECT * FROM ({source.sql}) AS loyalist_sample LIMIT {int(rows)}")
     for name in [n for n, d in first.schema.items() if d == pl.Null] if rows else ():
-        found = _read(source, f"SELECT {_quote(name)} FROM ({source.sql}) AS loyalist_sample "
-                              f"WHERE {_quote(name)} IS NOT NULL LIMIT {int(rows)}")[name]
+        quoted = _quote(name, source.database.engine)
+        found = _read(source, f"SELECT {quoted} FROM ({source.sql}) AS loyalist_sample "
+                              f"WHERE {quoted} IS NOT NULL LIMIT {int(rows)}")[name]
         if found.dtype != pl.Null:
             values = found.extend(pl.Series([None] * max(first.height - found.len(), 0), dtype=found.dtype))
             first = first.with_columns(values.head(first.height).alias(name))
     return first
+
+
+def count_rows(source: DatabaseTable) -> int:
+    """The table's rows, counted by the database."""
+    return int(_read(source, f"SELECT COUNT(*) AS n FROM ({source.sql}) AS loyalist_count")["n"][0])
 
 
 def scan(source: DatabaseTable, schema: pl.Schema) -> pl.LazyFrame:
@@ -128,7 +138,7 @@ def scan(source: DatabaseTable, schema: pl.Schema) -> pl.LazyFrame:
 
     def pull(columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
              batch_size: int | None) -> Iterator[pl.DataFrame]:
-        wanted = ", ".join(_quote(c) for c in columns) if columns else "*"
+        wanted = ", ".join(_quote(c, source.database.engine) for c in columns) if columns else "*"
         limit = f" LIMIT {int(n_rows)}" if n_rows is not None else ""
         frame = _read(source, f"SELECT {wanted} FROM ({source.sql}) AS loyalist_table{limit}")
         yield _as_judged(frame, schema, source).pipe(lambda f: f.filter(predicate) if predicate is not None else f)
@@ -156,6 +166,10 @@ def _as_judged(frame: pl.DataFrame, schema: pl.Schema, source: DatabaseTable) ->
 def _read(source: DatabaseTable, sql: str) -> pl.DataFrame:
     db = source.database
     try:
+        if db.engine == "spark":  # a Spark SQL query; rows come back through Arrow
+            from core.engines import spark_session
+
+            return pl.from_arrow(spark_session(db.target).sql(sql).toArrow())
         with _connect(db) as connection:
             return pl.read_database(sql, connection=connection, infer_schema_length=None)
     except InputError:
@@ -201,7 +215,9 @@ def _driver(module: str) -> Any:
                          fix=EXTRA) from None
 
 
-def _quote(column: str) -> str:
+def _quote(column: str, engine: str = "") -> str:
+    if engine == "spark":
+        return "`" + column.replace("`", "``") + "`"
     return '"' + column.replace('"', '""') + '"'
 
 
@@ -230,7 +246,7 @@ def _fix(exc: Exception, source: DatabaseTable) -> str:
         return "set PGPASSWORD or a ~/.pgpass line for this user (never the password in loyalist.toml)"
     if "connect" in text or "could not translate host" in text or "timeout" in text:
         return "check that the server is running and the host and port in the URL"
-    if "does not exist" in text or "no such table" in text or "not found" in text:
+    if "does not exist" in text or "no such table" in text or "not found" in text or "cannot be found" in text:
         return (f"check the table name {source.table!r}, or name it with table = \"schema.name\""
                 if source.table else "check the table names in the query")
     if source.query:

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from core.errors import AnalysisError, InputError
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 ENGAGEMENT_DAYS = 90
 INACTIVITY_MULTIPLE = 3.0
@@ -87,14 +91,19 @@ def feature_description(column: str) -> str:
     raise KeyError(column)
 
 
-def default_as_of(transactions: pl.LazyFrame, today: dt.date | None = None) -> dt.date:
+def default_as_of(transactions: pl.LazyFrame, today: dt.date | None = None, *,
+                  engine: Reducer | None = None) -> dt.date:
     """The default as-of date: the date of the last transaction up to today (reads one
-    column). Dates after today are typos (2999-12-31) or pre-dated orders, and one of them
-    must not move every analysis's as-of; run_analysis notes how many it ignored."""
+    column; on the engine when one is given). Dates after today are typos (2999-12-31) or
+    pre-dated orders, and one of them must not move every analysis's as-of; run_analysis
+    notes how many it ignored."""
     today = today or dt.date.today()
-    dates = pl.col("order_date")
-    last, later = transactions.select(dates.filter(dates <= today).max().alias("last"),
-                                      (dates > today).sum().alias("later")).collect().row(0)
+    if engine is not None:
+        last, later = engine.last_date(today)
+    else:
+        dates = pl.col("order_date")
+        last, later = transactions.select(dates.filter(dates <= today).max().alias("last"),
+                                          (dates > today).sum().alias("later")).collect().row(0)
     if last is None:
         after = f" ({later} are dated after today, {today})" if later else ""
         raise AnalysisError(f"transactions has no dated rows up to today{after}, so there is no default "
@@ -102,9 +111,12 @@ def default_as_of(transactions: pl.LazyFrame, today: dt.date | None = None) -> d
     return last
 
 
-def rows_after_today(transactions: pl.LazyFrame, today: dt.date | None = None) -> int:
+def rows_after_today(transactions: pl.LazyFrame, today: dt.date | None = None, *,
+                     engine: Reducer | None = None) -> int:
     """How many transactions default_as_of ignored for being dated after today."""
     today = today or dt.date.today()
+    if engine is not None:
+        return engine.last_date(today)[1]
     return transactions.select((pl.col("order_date") > today).sum()).collect().item()
 
 
@@ -114,6 +126,10 @@ def channel_values(transactions: pl.LazyFrame) -> list[str]:
         transactions.select(pl.col("channel").drop_nulls().unique().sort())
         .collect().to_series().to_list()
     )
+    return checked_channels(values)
+
+
+def checked_channels(values: list[str]) -> list[str]:
     if len(values) > MAX_CHANNELS:
         raise InputError(
             f"{len(values)} distinct channels; channel mix needs at most {MAX_CHANNELS}",
@@ -135,6 +151,7 @@ def customer_features(
     inactivity_multiple: float = INACTIVITY_MULTIPLE,
     channels: Sequence[str] | None = None,
     engagement_days: int = ENGAGEMENT_DAYS,
+    engine: Reducer | None = None,
 ) -> pl.LazyFrame:
     """One row per customer with a transaction on or before `as_of`; columns in FEATURES.
 
@@ -142,11 +159,12 @@ def customer_features(
     (each found with a cheap one-column read; channels=() means no channel features).
     Channel columns appear only when the transactions have a channel column; engagement,
     nps and csat only when the matching table (and column) is given; engagement counts
-    the last `engagement_days` days. Select only the columns you need before collecting:
+    the last `engagement_days` days. With an `engine` (core.engines), the group_by over the
+    transactions runs there and only its per-customer rows come back. Select only the columns you need before collecting:
     projection pushdown then skips the other aggregations (RFM needs four columns and
     runs several times faster than the full table).
     """
-    schema = transactions.collect_schema()
+    schema = engine.columns if engine is not None else transactions.collect_schema()
     missing = [c for c in ("customer_id", "order_date", "amount") if c not in schema]
     if missing:
         raise InputError(
@@ -159,16 +177,21 @@ def customer_features(
     if inactivity_multiple <= 0:
         raise InputError("inactivity multiple must be positive", fix="pass e.g. 3")
     if as_of is None:
-        as_of = default_as_of(transactions)
+        as_of = default_as_of(transactions, engine=engine)
     has_channel = "channel" in schema
     if has_channel and channels is None:
-        channels = channel_values(transactions.filter(pl.col("order_date") <= as_of))
+        channels = (checked_channels(engine.channels(as_of)) if engine is not None
+                    else channel_values(transactions.filter(pl.col("order_date") <= as_of)))
     channels = list(channels or []) if has_channel else []
 
-    # Rows without a customer id belong to nobody (data validation counts them).
-    rows = transactions.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
+    if engine is not None:  # the group_by where the data is; the same formulas after it
+        aggregated = engine.scan_aggregates(as_of, channels, "order_id" in schema)
+    else:
+        # Rows without a customer id belong to nobody (data validation counts them).
+        rows = transactions.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
+        aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions))
     features = (
-        _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions))
+        aggregated
         .pipe(_counts, channels)
         .pipe(_derived, as_of, channels, customers)
         .pipe(_with_activity, inactivity_days, inactivity_multiple)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from core import contract as c
+from core.engines import resolve
 from core.privacy import CUSTOMER_ID, workspace_personal_data
 from core.result import Result
 from core.workspace import TableSource, Workspace
@@ -36,6 +37,7 @@ def read_as(source: TableSource) -> dict[str, str]:
 def inspect_workspace(ws: Workspace) -> Result:
     tables = list(ws.sources)
     queries = []
+    database_rows = _database_rows(ws)
     for table in tables:
         source = ws.sources[table]
         date_col = DATE_COLUMN[table]
@@ -51,7 +53,8 @@ def inspect_workspace(ws: Workspace) -> Result:
     personal = workspace_personal_data(ws)  # names, emails, phones...: what --pseudonymise drops
     overview = pl.DataFrame([
         {"table": t, "file": ws.sources[t].shown_name, "why": ws.sources[t].why, "format": ws.sources[t].format,
-         "rows": counted["rows"][0], "columns": len(ws.sources[t].columns),
+         "engine": _engine(ws, t), "table_or_query": _table_or_query(ws.sources[t]),
+         "rows": database_rows.get(t, counted["rows"][0]), "columns": len(ws.sources[t].columns),
          "first_date": counted["first_date"][0], "last_date": counted["last_date"][0],
          **read_as(ws.sources[t]),
          "missing_required": ", ".join(ws.sources[t].missing_required),
@@ -75,12 +78,34 @@ def inspect_workspace(ws: Workspace) -> Result:
         name="data.inspect",
         title=f"Workspace {ws.name}",
         tables={"tables": overview, "columns": columns},
-        headline={"workspace": str(ws.root), "tables_found": len(tables),
+        headline={"workspace": str(ws.root), "tables_found": len(tables), "engine": resolve(ws, None),
                   "tables_absent": ", ".join(absent) or "none",
                   "personal_data_columns": sum(not k[1] == CUSTOMER_ID for k in personal)},
         notes=_personal_note(personal),
         params={"workspace": str(ws.root), "config": str(ws.config_path) if ws.config_path else None},
     )
+
+
+def _engine(ws: Workspace, table: str) -> str:
+    """Where the table's rows are read: Polars for files, else the database's engine; for
+    transactions, where the per-customer reduction runs by default (core.engines)."""
+    source = ws.sources[table]
+    if table == "transactions":
+        return resolve(ws, None)
+    return source.database.database.engine if source.database else "polars"
+
+
+def _table_or_query(source: TableSource) -> str:
+    if source.database is None:
+        return ""
+    return source.database.table or " ".join(source.database.query.split())
+
+
+def _database_rows(ws: Workspace) -> dict[str, int]:
+    """Row counts of database tables, counted by the database (nothing pulled but the count)."""
+    from core.database import count_rows
+
+    return {t: count_rows(s.database) for t, s in ws.sources.items() if s.database is not None}
 
 
 def _personal_note(personal: dict[tuple[str, str], str]) -> tuple[str, ...]:

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.errors import MissingTableError
+from core.errors import InputError, MissingTableError
 from core.validate import ERROR, Finding, raise_for_errors, valid_rows, validate
 from core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 ERROR_POLICY, SKIP_POLICY = "error", "skip"
 WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})
@@ -36,8 +40,10 @@ class Checked:
     skipped: int = 0  # rows left out under on_invalid = "skip"
 
 
-def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], analysis: str) -> Checked:
-    """Check the tables an analysis reads and apply each table's on_invalid policy."""
+def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], analysis: str,
+                      engine: Reducer | None = None) -> Checked:
+    """Check the tables an analysis reads and apply each table's on_invalid policy. With an
+    `engine` (core.engines), the transactions are checked there, by queries."""
     needs = tuple(needs)
     for table in needs:
         if not ws.has(table):
@@ -46,7 +52,10 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
     if not read:
         return Checked(ws, (), ())
     by_table: dict[str, list[Finding]] = {}
-    for finding in validate(ws, tables=read, errors_only=True):
+    on_engine = engine is not None and "transactions" in read
+    here = [t for t in read if not (on_engine and t == "transactions")]
+    findings = validate(ws, tables=here, errors_only=True) if here else []
+    for finding in [*findings, *(engine.findings() if on_engine else [])]:
         if finding.severity == ERROR:
             by_table.setdefault(finding.table, []).append(finding)
     left_out: set[str] = set()
@@ -56,6 +65,10 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
         if not errors:
             continue
         whole = any(f.rule in WHOLE_TABLE_RULES for f in errors)
+        if on_engine and table == "transactions" and ws.on_invalid(table) == SKIP_POLICY and not whole:
+            raise InputError(f"--engine {engine.engine} cannot leave out the invalid transactions rows "
+                             f"({_rules_text(errors)})", file=ws.sources[table].where,
+                             fix="correct those rows, or use --engine polars to leave them out")
         if ws.on_invalid(table) == SKIP_POLICY and not whole:
             frames[table], count = valid_rows(ws, table)
             skipped += count

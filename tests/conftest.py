@@ -49,3 +49,18 @@ def add_analysis(monkeypatch):
         return model.register(analysis)
 
     return add
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark session in local mode for the whole run (core.engines.spark_session: local[2],
+    few shuffle partitions); skipped, saying why, only where Java or PySpark is absent."""
+    pytest.importorskip("pyspark", reason="Spark tests need pyspark (pip install 'loyalist[engines]')")
+    pytest.importorskip("ibis", reason="engine tests need ibis-framework (pip install 'loyalist[engines]')")
+    import os
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (.ci/run installs Debian's openjdk-17-jre-headless)")
+    from core.engines import spark_session
+
+    return spark_session()

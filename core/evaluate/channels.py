@@ -9,6 +9,7 @@ left empty, never zero.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -20,6 +21,9 @@ from core.evaluate.value import (
 )
 from core.features import default_as_of
 from core.result import Chart, Result
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 ANALYSIS = "channels report"
 COLUMNS = (
@@ -51,12 +55,15 @@ def channels(
     discount_rate: float = DISCOUNT_RATE,
     confidence: float = 0.95,
     workspace: str = UNNAMED,
+    engine: Reducer | None = None,
 ) -> Result:
-    """Per channel performance, single vs multi-channel customers, overlap and a radar table."""
+    """Per channel performance, single vs multi-channel customers, overlap and a radar table.
+    With an `engine` (core.engines) the per-customer table is reduced there; the per-channel
+    tables are computed here from the columns they read."""
     require(transactions, "transactions", ANALYSIS, workspace)
     require_columns(transactions, "transactions", ("channel",), ANALYSIS,
                     "add the channel of each order (store, web, app...) as 'channel'")
-    as_of = as_of or default_as_of(transactions)
+    as_of = as_of or default_as_of(transactions, engine=engine)
     tx = transactions.filter(pl.col("order_date") <= as_of)
     buys = tx.filter(pl.col("amount") > 0, pl.col("channel").is_not_null())
     queries = {
@@ -65,7 +72,7 @@ def channels(
         .pipe(lambda pairs: pairs.join(pairs, on="customer_id", suffix="_b"))
         .group_by("channel", "channel_b").agg(pl.len().alias("customers")),
         "customers": customer_table(transactions, as_of, customers=customers, survey=survey,
-                                    retention_days=retention_days),
+                                    retention_days=retention_days, engine=engine),
         "first_date": tx.select(pl.col("order_date").min()),
     }
     if touchpoints is not None:

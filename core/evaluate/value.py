@@ -13,10 +13,14 @@ Built on core.features.customer_features (one row per customer) plus:
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from core.features import customer_features
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 RETENTION_DAYS = 365
 DISCOUNT_RATE = 0.10
@@ -42,10 +46,12 @@ def customer_table(
     touchpoints: pl.LazyFrame | None = None,
     survey: pl.LazyFrame | None = None,
     retention_days: int = RETENTION_DAYS,
+    engine: Reducer | None = None,
 ) -> pl.LazyFrame:
-    """customer_features plus in_base, retained and annual_value (lazy; collect once)."""
+    """customer_features plus in_base, retained and annual_value (lazy; collect once).
+    With an `engine` (core.engines) the features' group_by runs there."""
     features = customer_features(transactions, as_of=as_of, customers=customers,
-                                 touchpoints=touchpoints, survey=survey)
+                                 touchpoints=touchpoints, survey=survey, engine=engine)
     return (
         features.join(retention_flags(transactions, as_of, retention_days), on="customer_id", how="left")
         .with_columns(

@@ -15,6 +15,7 @@ from core.registry.model import Analysis, get
 from core.registry.options import TABLE, OptionError, key_of
 
 if TYPE_CHECKING:
+    from core.engines import Reducer
     from core.invalid import Checked
     from core.result import Result
     from core.workspace import Workspace
@@ -67,16 +68,28 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     analysis = get(kind)
     values = resolve_options(analysis, options)
     needs, uses = analysis.tables(values)
+    if ws is not None and "engine" in values:  # checked before the tables are: it is about where they are
+        from core.engines import resolve
+
+        values["engine"] = resolve(ws, values["engine"])
     if ws is None:
         if needs:
             raise InputError(f"{analysis.what} needs a workspace", fix="give --workspace DIR")
         read: tuple[str, ...] = ()
-    else:
-        checked = check_tables(ws, analysis, needs, uses)
-        ws, read = checked.ws, checked.read
-    result = money_in_cents(_call(analysis, ws, read, values))
+    engine = _engine(ws, values)
+    try:
+        if ws is not None:
+            checked = check_tables(ws, analysis, needs, uses, engine)
+            ws, read = checked.ws, checked.read
+        result = money_in_cents(_call(analysis, ws, read, values, engine))
+    finally:
+        if engine is not None:
+            engine.close()
     if ws is not None and checked.notes:
         result = dataclasses.replace(result, notes=(*result.notes, *checked.notes))
+    if engine is not None:
+        result = dataclasses.replace(result, notes=(
+            *result.notes, f"The per-customer table was computed on {engine.label}; the rest here, in Polars."))
     if result.name != kind:  # a result is named after its kind, wherever it is read
         result = dataclasses.replace(result, name=kind)
     provenance: dict[str, Any] = {}
@@ -87,8 +100,17 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     if dated is not None and dated.name != "as_of" and result.params.get(dated.name) is not None:
         result = dataclasses.replace(result, params={**result.params, "as_of": result.params[dated.name]})
     if dated is not None and values.get(dated.name) is None and "transactions" in read:
-        result = _note_future_dates(ws, result)
+        result = _note_future_dates(ws, result, engine)
     return result
+
+
+def _engine(ws: Workspace | None, values: dict[str, Any]) -> Reducer | None:
+    """The engine the per-customer reduction runs on (core.engines); None for Polars."""
+    if ws is None or values.get("engine") in (None, "polars"):
+        return None
+    from core.engines import reducer
+
+    return reducer(ws, values["engine"])
 
 
 def money_in_cents(result: Result) -> Result:
@@ -118,11 +140,11 @@ def money_in_cents(result: Result) -> Result:
     return dataclasses.replace(result, tables=tables, headline=headline)
 
 
-def _note_future_dates(ws: Workspace, result: Result) -> Result:
+def _note_future_dates(ws: Workspace, result: Result, engine: Reducer | None = None) -> Result:
     """Say how many transactions the default as-of date ignored (core.features.default_as_of)."""
     from core.features import rows_after_today
 
-    later = rows_after_today(ws.scan("transactions"))
+    later = rows_after_today(ws.scan("transactions"), engine=engine)
     if not later:
         return result
     rows = "1 transaction dated after today was" if later == 1 else f"{later} transactions dated after today were"
@@ -131,18 +153,23 @@ def _note_future_dates(ws: Workspace, result: Result) -> Result:
     return dataclasses.replace(result, notes=(*result.notes, note))
 
 
-def check_tables(ws: Workspace, analysis: Analysis, needs: tuple[str, ...], uses: tuple[str, ...]) -> Checked:
+def check_tables(ws: Workspace, analysis: Analysis, needs: tuple[str, ...], uses: tuple[str, ...],
+                 engine: Reducer | None = None) -> Checked:
     """The one place an analysis's tables are checked before it runs (missing tables,
     validation errors), so the policy for invalid rows applies to every analysis alike:
-    only errors in the tables it reads count, under each table's on_invalid (core.invalid)."""
+    only errors in the tables it reads count, under each table's on_invalid (core.invalid).
+    With an engine, the transactions are checked by queries there."""
     from core.invalid import checked_workspace
 
-    return checked_workspace(ws, needs, uses, analysis.what)
+    return checked_workspace(ws, needs, uses, analysis.what, engine)
 
 
-def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], values: dict[str, Any]) -> Result:
+def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], values: dict[str, Any],
+          engine: Reducer | None = None) -> Result:
     function = analysis.runner()
     arguments = {k: _read_table(v) if analysis.option(k).type == TABLE else v for k, v in values.items()}
+    if "engine" in arguments:  # the option names the engine; the analysis gets its reduction
+        arguments["engine"] = engine
     if analysis.takes == "nothing":
         return function(**arguments)
     if analysis.takes == "tables":

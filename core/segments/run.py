@@ -9,26 +9,31 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from core.errors import InputError
 from core.result import Result
 
+if TYPE_CHECKING:
+    from core.engines import Reducer
+
 FEATURE_TABLES = ("customers", "touchpoints", "survey")
 PER_CUSTOMER = "customers"
 
 
 def customer_table(ws, as_of: dt.date | None, *, tables: Sequence[str] = FEATURE_TABLES,
-                   columns: Sequence[str] | None = None, **options: Any) -> tuple[pl.DataFrame, dt.date]:
+                   columns: Sequence[str] | None = None, engine: Reducer | None = None,
+                   **options: Any) -> tuple[pl.DataFrame, dt.date]:
     """(features, as_of) using the optional `tables` the workspace has; `columns` keeps only
-    those features, so the others are never computed."""
+    those features, so the others are never computed. With an `engine` (core.engines) the
+    transactions are reduced there."""
     from core.features import customer_features, default_as_of
 
     tx = ws.scan("transactions")
-    as_of = as_of or default_as_of(tx)
-    lazy = customer_features(tx, as_of=as_of, **{t: ws.scan_if(t) for t in tables}, **options)
+    as_of = as_of or default_as_of(tx, engine=engine)
+    lazy = customer_features(tx, as_of=as_of, engine=engine, **{t: ws.scan_if(t) for t in tables}, **options)
     if columns is not None:
         lazy = lazy.select(columns)
     return lazy.collect(), as_of
@@ -40,28 +45,30 @@ def rfm_map(ws) -> dict[str, Any] | None:
     return section.get("rfm_map") if isinstance(section, dict) else None
 
 
-def rfm(ws, *, as_of: dt.date | None = None, bins: int = 5, method: str = "rank", scheme: str = "map") -> Result:
+def rfm(ws, *, as_of: dt.date | None = None, bins: int = 5, method: str = "rank", scheme: str = "map",
+        engine: Reducer | None = None) -> Result:
     from core.segments.rfm import RFM_FEATURES, rfm_segments
 
     # Only R, F and M: no optional tables and no channel pass, so nothing else is computed.
-    features, day = customer_table(ws, as_of, tables=(), columns=RFM_FEATURES, channels=())
+    features, day = customer_table(ws, as_of, tables=(), columns=RFM_FEATURES, channels=(), engine=engine)
     return rfm_segments(features, bins=bins, method=method, scheme=scheme, rfm_map=rfm_map(ws), as_of=day)
 
 
 def kmeans(ws, *, as_of: dt.date | None = None, features: Sequence[str] | None = None, k: int | None = None,
-           k_max: int = 8, sample_size: int = 2000, seed: int = 0, minibatch_threshold: int = 100_000) -> Result:
+           k_max: int = 8, sample_size: int = 2000, seed: int = 0, minibatch_threshold: int = 100_000,
+           engine: Reducer | None = None) -> Result:
     from core.segments.clusters import DEFAULT_FEATURES, kmeans_segments
 
-    table, day = customer_table(ws, as_of)
+    table, day = customer_table(ws, as_of, engine=engine)
     return kmeans_segments(table, use=list(features or DEFAULT_FEATURES), k=k, k_range=(2, k_max),
                            sample_size=sample_size, seed=seed, minibatch_threshold=minibatch_threshold, as_of=day)
 
 
 def quadrant(ws, *, as_of: dt.date | None = None, frequency_split: float | None = None,
-             engagement_split: float | None = None) -> Result:
+             engagement_split: float | None = None, engine: Reducer | None = None) -> Result:
     from core.segments.quadrants import quadrant_segments
 
-    table, day = customer_table(ws, as_of)
+    table, day = customer_table(ws, as_of, engine=engine)
     return quadrant_segments(table, frequency_split=frequency_split, engagement_split=engagement_split, as_of=day)
 
 
@@ -83,7 +90,8 @@ def segment_by(by: str, features: pl.DataFrame, ws, day: dt.date, *, bins: int =
 
 def profile(ws, *, as_of: dt.date | None = None, by: str = "rfm", segments: Path | None = None,
             compare: Sequence[str] | None = None, bins: int = 5, k: int | None = None,
-            inactivity_days: int | None = None, inactivity_multiple: float = 3.0) -> Result:
+            inactivity_days: int | None = None, inactivity_multiple: float = 3.0,
+            engine: Reducer | None = None) -> Result:
     """Profiles of a segmentation (or of the segments in a file); with `compare`, two of them side by side."""
     from core.segments.profile import compare_segments, segment_profile
 
@@ -91,7 +99,7 @@ def profile(ws, *, as_of: dt.date | None = None, by: str = "rfm", segments: Path
         raise InputError(f"compare needs exactly two segments, got {len(compare)}",
                          fix='pass --compare "Champions" --compare "At Risk" (in a recipe: compare = ["A", "B"])')
     features, day = customer_table(ws, as_of, inactivity_days=inactivity_days,
-                                   inactivity_multiple=inactivity_multiple)
+                                   inactivity_multiple=inactivity_multiple, engine=engine)
     if segments is not None:
         assigned, order = read_segments(segments), None
     else:

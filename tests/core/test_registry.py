@@ -57,7 +57,7 @@ def test_the_declaration_agrees_with_the_function_it_runs(kind):
 def test_options_are_checked_with_the_option_and_the_fix_named():
     rfm = get("segment.rfm")
     assert resolve_options(rfm, {"bins": 4, "as-of": "2024-06-30"}) == {
-        "as_of": dt.date(2024, 6, 30), "bins": 4, "method": "rank", "scheme": "map"}
+        "as_of": dt.date(2024, 6, 30), "bins": 4, "method": "rank", "scheme": "map", "engine": None}
     cases = [({"bins": 6}, "bins .*at most 5"), ({"bins": "four"}, "bins must be a whole number"),
              ({"method": "mean"}, "method must be one of rank, midrank"), ({"bisn": 3}, "no option 'bisn'"),
              ({"as_of": "June"}, "as_of must be a date")]
@@ -93,8 +93,8 @@ def test_tables_are_checked_once_before_the_analysis_runs(make_workspace, monkey
 
     calls = []
     real = core.invalid.checked_workspace
-    monkeypatch.setattr(core.invalid, "checked_workspace", lambda ws, needs, uses, analysis: (
-        calls.append(tuple(needs)), real(ws, needs, uses, analysis))[1])
+    monkeypatch.setattr(core.invalid, "checked_workspace", lambda ws, needs, uses, analysis, engine=None: (
+        calls.append(tuple(needs)), real(ws, needs, uses, analysis, engine))[1])
     run_analysis("report.cohorts", ws)
     assert calls == [("transactions",)]
     with pytest.raises(MissingTableError, match="nps report needs the 'survey' table"):

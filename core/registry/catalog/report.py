@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, SINCE
+from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, ENGINE, SINCE
 from core.registry.model import Analysis, Group, When, register, register_group
 from core.registry.options import BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, TABLE, TEXT, Option
 
@@ -29,7 +29,7 @@ report(
         AS_OF,
         Option("window_days", INT, 30, low=1, flags=("--window",),
                help="Days after a touch in which a purchase counts as its conversion"),
-        CONFIDENCE, RETENTION_DAYS, DISCOUNT_RATE,
+        CONFIDENCE, RETENTION_DAYS, DISCOUNT_RATE, ENGINE,
     ),
 )
 report(

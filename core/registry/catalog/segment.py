@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.registry.catalog import AS_OF
+from core.registry.catalog import AS_OF, ENGINE
 from core.registry.model import Analysis, Group, When, register, register_group
 from core.registry.options import CHOICE, DATE, FLOAT, INT, LIST, PATH, Option
 
@@ -25,6 +25,7 @@ register(Analysis(
         Option("scheme", CHOICE, "map", choices=("map", "levels"),
                help="map: the 10-segment R x F map (editable in loyalist.toml, table segments.rfm_map); "
                "levels: high/mid/low value"),
+        ENGINE,
     ),
 ))
 register(Analysis(
@@ -39,6 +40,7 @@ register(Analysis(
         Option("sample_size", INT, 2000, low=100, help="Customers sampled to choose k"),
         SEED,
         Option("minibatch_threshold", INT, 100_000, low=1, help="Use MiniBatchKMeans above this many customers"),
+        ENGINE,
     ),
 ))
 register(Analysis(
@@ -50,6 +52,7 @@ register(Analysis(
         Option("frequency_split", FLOAT, help="High frequency means above this many purchase days; empty: the median"),
         Option("engagement_split", FLOAT, help="High engagement means above this many touchpoints in 90 days; "
                "empty: the median"),
+        ENGINE,
     ),
 ))
 register(Analysis(
@@ -68,6 +71,7 @@ register(Analysis(
         Option("inactivity_days", INT, low=1, help="Lapsed after this many days without a purchase; empty: "
                "inactivity_multiple x the customer's mean inter-purchase time"),
         Option("inactivity_multiple", FLOAT, 3.0, low=0.1, help="Lapsed after this many mean inter-purchase times"),
+        ENGINE,
     ),
 ))
 register(Analysis(

@@ -1,0 +1,525 @@
+"""The per-customer reduction on an engine: DuckDB, PostgreSQL or Spark (`--engine`).
+
+Transactions are reduced to one row per customer by one `group_by`; on a laptop Polars does
+it (core.features), and that stays the default. With `--engine duckdb|postgres|spark` the
+same `group_by` runs where the data is and only the per-customer table comes back; every
+formula after it (recency, T, AOV, shares, activity...) is core.features' own, in Polars, on
+that small table, so the figures cannot drift apart.
+
+The reduction is written once, as an Ibis expression (`_aggregates`), which Ibis compiles to
+each engine's SQL. The engine reads the table itself: a DuckDB or PostgreSQL table or query
+from loyalist.toml, or a Parquet or plain CSV file (Spark and DuckDB). The workspace's
+column mapping and the contract's types apply there too: columns are renamed and cast on
+the engine, and a value the engine cannot cast is an error (exit 2), never a null.
+
+Which engine (`resolve`): polars for files and the database's own engine for a database
+table, unless `--engine` says otherwise; `auto` picks DuckDB for files larger than the
+memory budget (core.memory). Ibis, DuckDB, psycopg and PySpark come with the `engines`
+extra and are imported only when an engine runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from core import contract as c
+from core.errors import AnalysisError, InputError
+
+if TYPE_CHECKING:
+    from core.validate import Finding
+    from core.workspace import TableSource, Workspace
+
+ENGINES = ("polars", "duckdb", "postgres", "spark", "auto")
+ON_ENGINE = ("duckdb", "postgres", "spark")
+OWN_ENGINE = {"duckdb": "duckdb", "postgresql": "postgres", "spark": "spark"}  # a database source's engine
+FILE_ENGINES = ("duckdb", "spark")  # engines that read Parquet and CSV files themselves
+EXTRA = "pip install 'loyalist[engines]'"
+# The columns the reduction reads; the rest of the table never leaves the engine.
+COLUMNS = ("customer_id", "order_date", "amount", "order_id", "channel")
+ISO_DATE, ISO_TIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
+DAY_KEY = "day:"  # order key of a purchase without an order_id: one order per day
+# Spark in local mode: one JVM, few shuffle partitions (a laptop's cores, not a cluster's)
+SPARK_LOCAL = "local[2]"
+SPARK_PARTITIONS = "4"
+SPARK_ENV = "LOYALIST_SPARK_MASTER"  # e.g. spark://host:7077 to run on a cluster
+
+
+def resolve(ws: Workspace, requested: str | None) -> str:
+    """The engine the per-customer reduction runs on, checked against where the data is."""
+    source = ws.sources.get("transactions")
+    if source is None:
+        return "polars"
+    own = OWN_ENGINE.get(source.database.database.engine) if source.database else None
+    if requested is None:
+        return own or "polars"
+    if requested == "auto":
+        return own or ("duckdb" if _larger_than_memory(ws) and _installed("duckdb") else "polars")
+    if requested == "polars":
+        return requested
+    if requested not in ON_ENGINE:
+        raise InputError(f"unknown engine {requested!r}", fix=f"use one of {', '.join(ENGINES)}")
+    where = source.where
+    if source.database is not None:
+        if requested != own:
+            engine = source.database.database.engine
+            raise InputError(f"--engine {requested} cannot compute on a {engine} table: the reduction runs "
+                             "where the data is", file=where,
+                             fix=f"use --engine {own or 'polars'} (the table's own engine) or --engine polars")
+        return requested
+    if requested not in FILE_ENGINES:
+        raise InputError(f"--engine {requested} computes on tables in {requested}, and transactions is a file",
+                         file=where, fix="use --engine duckdb or spark for files, or name a PostgreSQL table "
+                         "in loyalist.toml ([source] url = ...)")
+    if source.format not in ("parquet", "csv"):
+        raise InputError(f"--engine {requested} reads Parquet and CSV files, not {source.format}", file=where,
+                         fix="run `loyalist data convert` (it writes a Parquet copy the engine reads), "
+                         "or use --engine polars")
+    return requested
+
+
+def reducer(ws: Workspace, engine: str) -> Reducer | None:
+    """The reduction on `engine` for this workspace's transactions; None for Polars."""
+    if engine == "polars":
+        return None
+    if "transactions" in ws.frames:  # core.invalid left rows out: only Polars holds that view
+        raise InputError(f"--engine {engine} cannot leave out the invalid transactions rows",
+                         file=ws.sources["transactions"].where,
+                         fix="correct those rows (loyalist data validate names them) or use --engine polars")
+    return Reducer(engine, ws.sources["transactions"])
+
+
+def _larger_than_memory(ws: Workspace) -> bool:
+    from core.features import aggregation_passes
+
+    return aggregation_passes(ws.scan_raw("transactions")) > 1
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+class Reducer:
+    """The transactions table on one engine, and the few questions core.features asks of it."""
+
+    def __init__(self, engine: str, source: TableSource) -> None:
+        self.engine = engine
+        self.source = source
+        self._table: Any = None
+        self._connection: Any = None
+        self._view: str | None = None  # Spark's temporary view of a file, dropped on close
+        self._last: dict[dt.date, tuple[dt.date | None, int]] = {}  # asked twice per run
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine} ({self.source.where})"
+
+    @property
+    def columns(self) -> set[str]:
+        return {m.canonical for m in self.source.columns if m.canonical in COLUMNS}
+
+    # -- what core.features asks -------------------------------------------------------
+
+    def last_date(self, today: dt.date) -> tuple[dt.date | None, int]:
+        """(the last order date up to today, how many rows are dated after today)."""
+        if today not in self._last:
+            t = self.table()
+            date = t.order_date
+            last, later = self._run(t.aggregate(last=date.max(where=date <= today),
+                                                later=(date > today).ifelse(1, 0).sum())).row(0)
+            self._last[today] = (last, int(later or 0))
+        return self._last[today]
+
+    def channels(self, as_of: dt.date) -> list[str]:
+        t = self.table()
+        found = self._run(t.filter(t.order_date <= as_of, t.channel.notnull()).select("channel").distinct())
+        return sorted(found["channel"].to_list())
+
+    def aggregates(self, as_of: dt.date, channels: list[str], has_order_id: bool,
+                   columns: list[str] | None = None) -> pl.DataFrame:
+        """The per-customer aggregates core.features' `_per_customer` makes (or those of them
+        in `columns`), computed on the engine."""
+        schema = aggregate_schema(channels, has_order_id)
+        wanted = [name for name in schema if columns is None or name in columns or name == "customer_id"]
+        frame = self._run(_aggregates(self.table(), as_of, channels, wanted))
+        return _as_polars_aggregates(frame, wanted)
+
+    def scan_aggregates(self, as_of: dt.date, channels: list[str], has_order_id: bool) -> pl.LazyFrame:
+        """The aggregates as a LazyFrame: computed on the engine when collected, only those the
+        plan reads (RFM needs no distinct order count, the most expensive one)."""
+        from polars.io.plugins import register_io_source
+
+        def pull(columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
+                 batch_size: int | None) -> Iterator[pl.DataFrame]:
+            frame = self.aggregates(as_of, channels, has_order_id, columns)
+            frame = frame.filter(predicate) if predicate is not None else frame
+            yield frame.head(n_rows) if n_rows is not None else frame
+
+        return register_io_source(pull, schema=aggregate_schema(channels, has_order_id),
+                                  explain_name="engine", explain_detail=self.label)
+
+    def findings(self) -> list[Finding]:
+        """core.validate's error rules for the transactions as one query on the engine (empty
+        required values, non-finite amounts, an empty table), with a few offending rows pulled
+        back as examples. A value that does not parse stops the run with the engine's error."""
+        from core.validate import ERROR, MAX_ROWS_SHOWN, Finding
+
+        where = self.source.where
+        if self.source.missing_required:  # as core.validate says it; nothing to query
+            return [Finding(ERROR, "transactions", column, "missing_required_column", 1, (),
+                            f"the transactions table has no {column!r} column",
+                            f"rename a column to {column}, or map it in loyalist.toml under "
+                            "[tables.transactions.columns]", where) for column in self.source.missing_required]
+        t = self.table()
+        header = {m.canonical: m.source for m in self.source.columns}
+        rules = {f"empty {name}": (name, "missing_value", t[name].isnull(), f"{name} is empty",
+                                   f"fill in {header[name]} on these rows or remove them")
+                 for name in ("customer_id", "order_date", "amount")}
+        rules["absurd amount"] = (
+            "amount", "not_finite", t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
+            f"values in {header['amount']!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
+            "correct these values, or leave them blank if they are unknown")
+        counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": flag.ifelse(1, 0).sum()
+                                                          for i, (_, _, flag, _, _) in enumerate(rules.values())}))
+        found = counts.row(0, named=True)
+        if not found["rows"]:
+            return [Finding(ERROR, "transactions", "", "empty_table", 0, (),
+                            "the transactions table has a header but no rows", "export the table again with its data",
+                            where)]
+        findings = []
+        for i, (column, rule, flag, message, fix) in enumerate(rules.values()):
+            count = int(found[f"n{i}"] or 0)
+            if count:
+                examples = self._run(t.filter(flag.fill_null(False)).select(*COLUMNS[:3]).limit(MAX_ROWS_SHOWN))
+                findings.append(Finding(ERROR, "transactions", column, rule, count, (),
+                                        f"{message} (e.g. {_examples(examples)})", fix, where))
+        return findings
+
+    def close(self) -> None:
+        """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
+        try:
+            if self._view is not None:
+                spark_session().catalog.dropTempView(self._view)
+            elif self._connection is not None and self.engine != "spark":
+                self._connection.disconnect()
+        except Exception:  # closing what failed to open: nothing to tell
+            pass
+        self._connection = self._table = self._view = None
+
+    # -- the engine --------------------------------------------------------------------
+
+    def table(self) -> Any:
+        """The transactions as an Ibis table with canonical names and types (made once)."""
+        if self._table is None:
+            raw = self._guarded(self._raw_table)
+            self._table = self._guarded(lambda: _canonical(raw, self.source))
+        return self._table
+
+    def _raw_table(self) -> Any:
+        ibis = _ibis()
+        source = self.source
+        if source.database is not None:
+            db = source.database.database
+            if self.engine == "spark":
+                self._connection = ibis.pyspark.connect(spark_session(db.target))
+                return self._connection.sql(source.database.sql)
+            if self.engine == "duckdb":
+                # The file attached read-only to an in-memory database, the table or query a
+                # temporary view there (so the file is never written and stays usable by others).
+                self._connection = ibis.duckdb.connect()
+                self._connection.raw_sql(f"ATTACH {_sql_text(db.target)} AS loyalist_source (READ_ONLY)")
+                self._connection.raw_sql("USE loyalist_source")
+                self._connection.raw_sql(f"CREATE TEMP VIEW loyalist_transactions AS {source.database.sql}")
+                return self._connection.table("loyalist_transactions")
+            from core.database import sample
+
+            # Read only; the query's schema from its first rows (read-only too), so Ibis need
+            # not create a view to learn it.
+            schema = ibis.Schema.from_polars(sample(source.database).schema)
+            self._connection = ibis.postgres.connect(**_postgres_arguments(db.target))
+            self._connection.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            return self._connection.sql(source.database.sql, schema=schema)
+        path = str(source.path)
+        if self.engine == "duckdb":
+            self._connection = ibis.duckdb.connect()
+            if source.format == "parquet":
+                return self._connection.read_parquet(path)
+            return self._connection.read_csv(path, all_varchar=True, header=True, **_csv_options(source, "delim"))
+        session = spark_session()
+        self._connection = ibis.pyspark.connect(session)
+        reader = session.read
+        frame = (reader.parquet(path) if source.format == "parquet"
+                 else reader.csv(path, header=True, inferSchema=False, **_csv_options(source, "sep")))
+        self._view = f"loyalist_transactions_{next(_VIEWS)}"
+        frame.createOrReplaceTempView(self._view)
+        return self._connection.table(self._view)
+
+    def _run(self, expr: Any) -> pl.DataFrame:
+        return self._guarded(expr.to_polars)
+
+    def _guarded(self, work: Any) -> Any:
+        """Run engine work; the engine's error becomes one line with a fix, without credentials."""
+        try:
+            return work()
+        except (InputError, AnalysisError):
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> InputError:
+        from core.database import _fix, _one_line
+
+        source = self.source
+        if source.database is not None:
+            return InputError(f"{self.engine}: {_one_line(exc, source.database.database)}", file=source.where,
+                              fix=_fix(exc, source.database))
+        text = " ".join(str(exc).split())[:300] or type(exc).__name__
+        if self.engine == "spark" and ("java" in text.lower() or "gateway" in text.lower()):
+            return InputError(f"spark: {text}", fix=JAVA_FIX)
+        return InputError(f"{self.engine}: {text}", file=source.where,
+                          fix="run `loyalist data convert` (a Parquet copy with clean types) and try again, "
+                          "or use --engine polars")
+
+
+_VIEWS = itertools.count(1)
+JAVA_FIX = "Spark needs Java 17: install openjdk-17-jre-headless (apt) or set JAVA_HOME"
+
+
+def _ibis() -> Any:
+    try:
+        import ibis
+    except ImportError:
+        raise InputError("--engine needs the ibis-framework package, which is not installed", fix=EXTRA) from None
+    return ibis
+
+
+@functools.lru_cache(maxsize=1)  # one JVM per process: starting Spark takes seconds
+def spark_session(url: str | None = None) -> Any:
+    """A Spark session: local mode on this machine, or the cluster a spark:// URL (from
+    loyalist.toml) or LOYALIST_SPARK_MASTER names."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("--engine spark needs the pyspark package, which is not installed", fix=EXTRA) from None
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise InputError("--engine spark needs Java, which is not installed", fix=JAVA_FIX)
+    session = (SparkSession.builder.appName("loyalist")
+            .master(url if url and url.startswith("spark://") else os.environ.get(SPARK_ENV, SPARK_LOCAL))
+            .config("spark.sql.shuffle.partitions", SPARK_PARTITIONS)
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.ansi.enabled", "true")  # a value that does not cast is an error, not a null
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")  # no progress bars on our stderr
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_quiet_logging()}")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+# Spark's own log lines (its default profile logs WARN) would mix with Loyalist's messages on
+# stderr; errors still reach the user, as one line through Reducer._error.
+LOG4J2 = """status = error
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %p %c{1}: %m%n
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+"""
+
+
+def _quiet_logging() -> str:
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / "loyalist-spark-log4j2.properties"
+    if not path.is_file() or path.read_text() != LOG4J2:
+        path.write_text(LOG4J2)
+    return str(path)
+
+
+def _postgres_arguments(url: str) -> dict[str, Any]:
+    """Ibis' PostgreSQL connect arguments from the URL; a password not in it comes from libpq
+    (PGPASSWORD, ~/.pgpass) as for every other read."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    arguments = {"host": parts.hostname, "port": parts.port, "user": parts.username and unquote(parts.username),
+                 "password": parts.password and unquote(parts.password),
+                 "database": unquote(parts.path.lstrip("/")) or None}
+    return {k: v for k, v in arguments.items() if v is not None}
+
+
+def _examples(rows: pl.DataFrame) -> str:
+    """A few offending rows as the analyst finds them in the database: id, date, amount."""
+    return "; ".join(", ".join(f"{k} {v}" for k, v in row.items()) for row in rows.iter_rows(named=True))
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv_options(source: TableSource, delimiter_key: str) -> dict[str, Any]:
+    """How the engine reads a CSV: the delimiter judged on opening; only UTF-8 text."""
+    text = source.text
+    encoding = (text.encoding if text else "utf-8").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        raise InputError(f"--engine reads UTF-8 CSV files, and this one is {encoding}", file=source.where,
+                         fix="run `loyalist data convert` (it writes a Parquet copy the engine reads), "
+                         "or use --engine polars")
+    return {delimiter_key: text.delimiter if text else ","}
+
+
+# -- the reduction, written once ---------------------------------------------------------
+
+
+def _canonical(t: Any, source: TableSource) -> Any:
+    """The columns the reduction reads, renamed and cast as the contract says (on the engine)."""
+    columns = {}
+    for m in source.columns:
+        if m.canonical not in COLUMNS:
+            continue
+        column = t[m.source]
+        dtype = column.type()
+        if m.kind in (c.ID, c.TEXT):
+            columns[m.canonical] = _text(column, dtype, m, source)
+        elif m.kind == c.DATE:
+            columns[m.canonical] = _date(column, dtype, m, source)
+        else:
+            columns[m.canonical] = _number(column, dtype, m, source)
+    return t.select(**columns)
+
+
+def _refuse(m: Any, source: TableSource, what: str, fix: str) -> InputError:
+    return InputError(f"column {m.source!r} ({m.canonical}) {what}", file=source.where, column=m.source, fix=fix)
+
+
+QUERY_FIX = "CAST it in a query = \"SELECT ...\" in loyalist.toml, or use --engine polars"
+
+
+def _text(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
+    if dtype.is_floating():  # 1001.0 or 1001.5: core.coerce decides which is an id; the engine does not
+        raise _refuse(m, source, f"holds {dtype} numbers, not ids the engine can read as text", QUERY_FIX)
+    if not (dtype.is_string() or dtype.is_integer()):
+        raise _refuse(m, source, f"holds {dtype} values, not text", QUERY_FIX)
+    text = column.cast("string")
+    if dtype.is_string() and not source.parse.clean_text:
+        return text
+    text = text.strip()
+    return (text == "").ifelse(None, text)
+
+
+def _blank_is_null(column: Any) -> Any:
+    text = column.strip()
+    return (text == "").ifelse(None, text)
+
+
+def _date(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
+    if dtype.is_date():
+        return column
+    if dtype.is_timestamp():
+        if dtype.timezone is not None:
+            raise _refuse(m, source, f"holds times in the time zone {dtype.timezone}", "give the local day in a "
+                          "query: CAST(order_date AT TIME ZONE 'Asia/Shanghai' AS DATE), or use --engine polars")
+        return column.date()
+    if dtype.is_string() and m.detail in ("", ISO_DATE):
+        return _blank_is_null(column).cast("date")  # strict: a value that is no date stops the run
+    if dtype.is_string() and m.detail == ISO_TIME:
+        return _blank_is_null(column).cast("timestamp").date()
+    if dtype.is_string():
+        raise _refuse(m, source, f"holds dates written {m.detail!r}; the engine reads ISO dates (2024-06-30)",
+                      "run `loyalist data convert` (it writes a Parquet copy with real dates), or use --engine polars")
+    raise _refuse(m, source, f"holds {dtype} values, not dates", QUERY_FIX)
+
+
+def _number(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
+    if dtype.is_numeric() and not dtype.is_boolean():
+        return column.cast("float64")
+    if not dtype.is_string():
+        raise _refuse(m, source, f"holds {dtype} values, not numbers", QUERY_FIX)
+    text = _blank_is_null(column)
+    number = m.number
+    if number is not None:  # the convention judged on opening: 1,234.50 or 1.234,50
+        if number.thousands:
+            text = text.replace(number.thousands, "")
+        if number.decimal != ".":
+            text = text.replace(number.decimal, ".")
+    return text.cast("float64")  # strict: "$12" or "12 EUR" stops the run (exit 2), never a null
+
+
+def aggregate_schema(channels: list[str], has_order_id: bool) -> pl.Schema:
+    """The columns and types of core.features' per-customer group_by."""
+    return pl.Schema({
+        "customer_id": pl.String, "_rows": pl.UInt32, "_non_buys": pl.UInt32,
+        "first_purchase": pl.Date, "last_purchase": pl.Date, "_days": pl.UInt32,
+        "monetary": pl.Int64, "gross_spend": pl.Int64,
+        **({"_last_key": pl.Int64} if channels else {}),
+        **{f"_cg{i}": pl.Int64 for i in range(len(channels))},
+        **({"_keys": pl.UInt32} if has_order_id else {}),
+    })
+
+
+def _aggregates(t: Any, as_of: dt.date, channels: list[str], wanted: list[str]) -> Any:
+    """core.features' group_by as one Ibis expression (the `wanted` columns of
+    aggregate_schema). Sums are of whole money units (MONEY_UNITS per currency unit), so
+    every engine adds exactly the same integers."""
+    import ibis
+
+    from core.features import MONEY_UNITS
+
+    rows = t.filter(t.order_date <= as_of, t.customer_id.notnull())
+    buy = rows.amount > 0
+    units = (rows.amount * MONEY_UNITS).round().cast("int64")
+    gross = (units > 0).ifelse(units, 0)
+    buy_date = buy.ifelse(rows.order_date, ibis.null("date"))
+    n = len(channels)
+
+    def last_key() -> Any:
+        # The last purchase day and its channel packed in one integer, as core.features does.
+        code = ibis.cases(*((rows.channel == name, i) for i, name in enumerate(channels)), else_=n)
+        day = rows.order_date.delta(ibis.date(1970, 1, 1), unit="day")
+        return buy.ifelse(day * (n + 1) + (n - code), ibis.null("int64")).max()
+
+    def order_keys() -> Any:
+        key = ibis.coalesce(rows.order_id, ibis.literal(DAY_KEY) + rows.order_date.cast("string"))
+        return buy.ifelse(key, ibis.null("string")).nunique()  # without the null n_unique counts
+
+    made = {
+        "_rows": rows.count,
+        "_non_buys": lambda: buy_date.isnull().ifelse(1, 0).sum(),  # PostgreSQL casts no boolean to a number
+        "first_purchase": buy_date.min,
+        "last_purchase": buy_date.max,
+        "_buy_days": buy_date.nunique,  # without the null core.features' n_unique counts
+        "monetary": units.sum,
+        "gross_spend": gross.sum,
+        "_last_key": last_key,
+        "_buy_keys": order_keys,
+        **{f"_cg{i}": (lambda name=name: (rows.channel == name).ifelse(gross, 0).sum())
+           for i, name in enumerate(channels)},
+    }
+    needed = {"_rows"}  # at least one aggregate, so the group_by has rows to give
+    for name in wanted:
+        needed |= {"_days": {"_buy_days", "_non_buys"}, "_keys": {"_buy_keys", "_non_buys"},
+                   "customer_id": set()}.get(name, {name})
+    return rows.group_by("customer_id").aggregate(**{name: made[name]() for name in made if name in needed})
+
+
+def _as_polars_aggregates(frame: pl.DataFrame, wanted: list[str]) -> pl.DataFrame:
+    """The engine's aggregates with the names and types core.features' own group_by gives."""
+    schema = aggregate_schema([], False)
+    has_null = (pl.col("_non_buys") > 0).cast(pl.UInt32)
+    derived = {"_days": (pl.col("_buy_days").cast(pl.UInt32) + has_null).alias("_days"),
+               "_keys": (pl.col("_buy_keys").cast(pl.UInt32) + has_null).alias("_keys")}
+    return frame.select(derived[name] if name in derived else pl.col(name).cast(schema.get(name, pl.Int64))
+                        for name in wanted)
