@@ -33,6 +33,7 @@ from core.products.data import MIN_BUYERS
 
 USER_BLOCK = 20_000  # customers scored at once
 ITEM_BLOCK = 2_000  # item columns of the co-occurrence matrix computed at once
+PADDED_CELLS = 4_000_000  # rows x longest row copied at once to find each row's top n
 ALS_FACTORS = 4  # the best NDCG@10 on the sample's earlier split (core.products.tuning)
 ALS_REGULARIZATION = 10.0
 
@@ -71,6 +72,35 @@ def top_n(rows: np.ndarray, items: np.ndarray, scores: np.ndarray, n: int) -> tu
     rank = np.arange(len(rows)) - starts + 1
     keep = rank <= n
     return rows[keep], rank[keep], items[keep], scores[keep]
+
+
+def top_n_csr(scores, n: int) -> tuple[np.ndarray, ...]:
+    """top_n of the positive entries of a CSR matrix of scores, without sorting all of them:
+    each long row's n-th largest score is found by partitioning padded copies of the rows
+    (O(entries)), and only the entries at or above it (ties included) are sorted."""
+    scores = scores.tocsr()
+    counts = np.diff(scores.indptr)
+    data = scores.data
+    row_of = np.repeat(np.arange(scores.shape[0], dtype=np.int64), counts)
+    threshold = np.zeros(scores.shape[0])  # only positive scores are candidates
+    long_rows = np.flatnonzero(counts > n)
+    order = long_rows[np.argsort(counts[long_rows], kind="stable")]  # shortest first
+    start = 0
+    while start < len(order):  # chunks of rows whose padded copy stays small
+        ahead = np.arange(start + 1, min(len(order), start + max(PADDED_CELLS // n, 1)) + 1)
+        cost = (ahead - start) * counts[order[ahead - 1]]
+        stop = int(ahead[max(np.searchsorted(cost, PADDED_CELLS, side="right") - 1, 0)])
+        chunk = order[start:stop]
+        lengths = counts[chunk]
+        width = int(lengths.max())
+        at = np.repeat(np.arange(len(chunk)), lengths)
+        offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        padded = np.full((len(chunk), width), -np.inf)
+        padded[at, offset] = data[np.repeat(scores.indptr[chunk], lengths) + offset]
+        threshold[chunk] = np.maximum(np.partition(padded, width - n, axis=1)[:, width - n], 0.0)
+        start = stop
+    keep = (data > 0) & (data >= threshold[row_of])
+    return top_n(row_of[keep], scores.indices[keep].astype(np.int64), data[keep], n)
 
 
 def _blocks(count: int, size: int):
@@ -173,10 +203,8 @@ class ItemItem:
 
         bought = sparse.csr_matrix(rows > 0, dtype=np.float64)
         scores = (bought @ self.sim_).tocsr()
-        scores = (scores - scores.multiply(bought)).tocoo()  # never what they already have
-        keep = scores.data > 0
-        row, rank, item, score = top_n(scores.row[keep].astype(np.int64), scores.col[keep].astype(np.int64),
-                                       scores.data[keep], n)
+        scores = scores - scores.multiply(bought)  # never what they already have
+        row, rank, item, score = top_n_csr(scores, n)
         return Picks(row, rank, item, score, self.because(bought, row, item))
 
     def because(self, bought, row: np.ndarray, item: np.ndarray) -> np.ndarray:

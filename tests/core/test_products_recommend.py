@@ -56,3 +56,26 @@ def test_no_method_recommends_a_product_only_one_customer_bought(method):
     assert picks.filter(pl.col("customer_id") == "F").height == 0  # nothing left worth offering
     assert set(picks["product_id"]) <= {"tea", "cake", "jam"}
     assert picks.height > 0
+
+
+def test_the_fast_top_n_picks_what_sorting_every_score_picks(monkeypatch):
+    # top_n_csr partitions padded rows in chunks instead of sorting every candidate; on random
+    # scores with many ties and chunk limits small and large it must pick exactly what a full
+    # sort (ties: lower item code first) picks.
+    import numpy as np
+    from scipy import sparse
+
+    from core.products import recommenders
+
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        scores = sparse.random(300, 400, density=rng.uniform(0.001, 0.3), format="csr", random_state=trial)
+        scores.data = np.round(scores.data * 5) / 5 - 0.2  # ties, and zeros and negatives to leave out
+        n = int(rng.integers(1, 15))
+        monkeypatch.setattr(recommenders, "PADDED_CELLS", int(rng.integers(20, 5000)))
+        coo = scores.tocoo()
+        keep = coo.data > 0
+        expected = recommenders.top_n(coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64),
+                                      coo.data[keep], n)
+        found = recommenders.top_n_csr(scores, n)
+        assert all(np.array_equal(a, b) for a, b in zip(expected, found)), trial
