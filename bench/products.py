@@ -245,9 +245,10 @@ def main(argv: list[str] | None = None) -> None:
                          "loyalist_peak_mb": peaks["loyalist-rules"], "mlxtend_peak_mb": peaks["mlxtend-rules"],
                          "within_target": ours / theirs <= TARGET_RATIO, "same_rules": True})
         report["mlxtend"] = side
-        print("beside mlxtend: " + (f"Loyalist {side['loyalist_seconds']:.2f} s, mlxtend {side['mlxtend_seconds']:.2f} s "
-                                    f"(ratio {side['ratio']:.2f}), the same {side['loyalist-rules_rules']:,} rules"
-                                    if "ratio" in side else side["error"]), flush=True)
+        said = (f"Loyalist {side['loyalist_seconds']:.2f} s, mlxtend {side['mlxtend_seconds']:.2f} s (ratio "
+                f"{side['ratio']:.2f}), the same {side['loyalist-rules_rules']:,} rules") if "ratio" in side \
+            else side["error"]
+        print(f"beside mlxtend: {said}", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -95,7 +95,8 @@ async def test_a_filter_out_of_bounds_is_told_and_the_rules_stay(settle) -> None
         await set_filter(pilot, "min-support", "2")
         await settle(pilot)
         assert screen.rules is before
-        told = [t for t in app.screen.query("Toast") if "min support must be a number between 0 and 1" in str(t.render())]
+        said = "min support must be a number between 0 and 1"
+        told = [t for t in app.screen.query("Toast") if said in str(t.render())]
         assert len(told) == 1  # said once
         assert app.focused is screen.query_one("#min-support")
 

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from core.export.display import printable
 from core.registry import get as analysis
 from core.result import Result
 from core.workspace import Workspace
@@ -32,6 +33,7 @@ from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer, ResultReady, WorkFailed
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import Bar, BarChart
+from tui.widgets.frame_table import cell
 from tui.widgets.recommended import RecommendedTable, recommend_customer
 from tui.widgets.result_view import ResultTable, ShownTable, shown_table
 
@@ -143,11 +145,11 @@ back to the rules.
 
     def set_status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#status", Static)
-        status.update(Text(text))
+        status.update(Text(printable(text)))  # product ids and errors quote the user's data
         status.set_classes(kind)
 
     def caption(self, widget: str, text: str) -> None:
-        self.query_one(f"#{widget}", Static).update(Text(text))
+        self.query_one(f"#{widget}", Static).update(Text(printable(text)))
 
     # -- the workspace ----------------------------------------------------------------------------
 
@@ -280,7 +282,7 @@ back to the rules.
         table.add_column(Text("customer", style="bold"), key="customer_id")
         table.add_column(Text("last bought", style="bold"), key="last_bought")
         for cid, day in self.audience.iter_rows():
-            table.add_row(Text(cid), Text(day.isoformat() if day else "–"), key=cid)
+            table.add_row(cell(cid), cell(day), key=cid)
         more = f", the {AUDIENCE_SHOWN:,} latest listed" if customers.height > AUDIENCE_SHOWN else ""
         self.caption("audience-caption", f"{customers.height:,} customers to offer {rule}{more} · enter opens "
                      "one's history" if customers.height else f"No customer to offer: {rule}")
