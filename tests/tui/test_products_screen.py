@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 from textual.widgets import Input
 
+from tests.tui.test_hostile_content import CONTROL
 from tests.tui.test_reports_screen import SAMPLE, SIZE
 from tui.app import LoyalistApp
 from tui.screens.customer import CustomerScreen
@@ -108,3 +109,26 @@ async def test_without_product_id_the_status_names_the_mapping(workspace, settle
         status = str(screen.query_one("#status").render())
         assert "product_id" in status and "[tables.transactions.columns]" in status
         assert screen.rules is None and screen.exportable() is None
+
+
+async def test_hostile_product_and_customer_ids_are_shown_literally(make_workspace, settle) -> None:
+    # Three customers buy "[b]tea" with a cake whose id clears the screen; a fourth, whose id
+    # sets the window title, buys the tea alone: the rule's customer to offer the cake to.
+    lines = [f"o{c},C{c},2024-01-0{c},5.00,[b]tea" for c in (1, 2, 3)] + \
+            [f"o{c},C{c},2024-01-0{c},4.00,\x1b[2Jcake" for c in (1, 2, 3)] + \
+            ["o4,\x1b]0;owned\x07C4,2024-01-05,5.00,[b]tea"]
+    folder = make_workspace({"transactions.csv": "order_id,customer_id,order_date,amount,product_id\n"
+                                                 + "\n".join(lines) + "\n"})
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_products(pilot, settle)
+        rules = cells(screen.query_one("#products-rules"))
+        assert [row[:2] for row in rules] == [["␛[2Jcake", "[b]tea"], ["[b]tea", "␛[2Jcake"]]
+        await pilot.press("down")  # tea → cake: who has the tea and not the cake
+        await settle(pilot)
+        audience = cells(screen.query_one("#products-audience"))
+        caption = str(screen.query_one("#audience-caption").render())
+        shown = [c for row in rules + audience for c in row] + [caption]
+        assert "[b]tea" in [row[0] for row in rules] and "␛[2Jcake" in [row[1] for row in rules]
+        assert [row[0] for row in audience] == ["␛]0;owned␇C4"]
+        assert not any(CONTROL.search(text) for text in shown)
