@@ -68,7 +68,7 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
     if "popularity" not in methods:
         methods.append("popularity")  # always beside the baseline
     split = time_split(tx, train_until, test_days, as_of, where)
-    train, relevant, rows, notes, test_end = split.train, split.relevant, split.rows, split.notes, split.test_end
+    train, relevant, notes, test_end = split.train, split.relevant, split.notes, split.test_end
     scored, recommended = [], {}
     for method in methods:  # three methods, not rows
         per_method, recs = score_method(split, method, k, similarity=similarity, neighbours=neighbours,
