@@ -17,12 +17,13 @@ as a campaign list.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError, InputError
-from core.products.data import read_purchases
+from core.products.data import item_column, read_purchases
 from core.result import Result
 
 MIN_GROUP_BUYERS = 2
@@ -100,3 +101,26 @@ def cross_sell(ws, *, product: str | None = None, by: str | None = None, segment
         params={"as_of": purchases.as_of, "since": since, "product": product, "by": by, "segment": segment, "n": n},
         notes=tuple(notes),
     )
+
+
+def rule_audience(ws, antecedent: Sequence[str], consequent: Sequence[str], *,
+                  as_of: dt.date | None = None) -> pl.DataFrame:
+    """The customers a rule A → C speaks to: they bought every product of A and not every
+    product of C (on or before as_of). customer_id and when they last bought from A, latest
+    first: the list the Products screen shows under a rule."""
+    from core.features import default_as_of
+
+    tx = ws.scan("transactions")
+    where = str(ws.sources["transactions"].path) if "transactions" in ws.sources else "transactions"
+    column = item_column(tx, "product", where)
+    as_of = as_of or default_as_of(tx)
+    a, c = list(dict.fromkeys(antecedent)), list(dict.fromkeys(consequent))
+    item = pl.col(column).cast(pl.String)
+    return (tx.filter(pl.col("amount") > 0, pl.col("order_date") <= as_of, pl.col("customer_id").is_not_null(),
+                      item.is_in(a + c))
+            .group_by(pl.col("customer_id").cast(pl.String))
+            .agg(item.filter(item.is_in(a)).n_unique().alias("_a"), item.filter(item.is_in(c)).n_unique().alias("_c"),
+                 pl.col("order_date").filter(item.is_in(a)).max().alias("last_bought"))
+            .filter(pl.col("_a") == len(a), pl.col("_c") < len(c))
+            .sort(["last_bought", "customer_id"], descending=[True, False])
+            .select("customer_id", "last_bought").collect())

@@ -19,6 +19,9 @@ import polars as pl
 from core.errors import AnalysisError, InputError
 
 LEVELS = ("product", "category")
+# The least support any product analysis acts on: a product bought by fewer customers is one
+# person's habit, not a pattern. Rules leave it out, and no method recommends it.
+MIN_BUYERS = 2
 ITEM_COLUMN = {"product": "product_id", "category": "category"}
 
 

@@ -12,21 +12,24 @@ Evaluated customers bought before and after the split and bought something new a
 customers new in the test window (no history to recommend from) and products new in it
 (no method can know them) are left out and counted in the notes. Each method's NDCG is
 compared with popularity's on the same customers: the mean paired difference with a
-t interval.
+t interval, overall and in each segment of `by` (a segment with fewer than SMALL_SAMPLE
+evaluated customers is flagged small_sample and named in the notes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError, InputError
-from core.products.data import read_purchases
+from core.products.data import MIN_BUYERS, Purchases, read_purchases
 from core.products.metrics import per_customer
-from core.products.recommend import METHOD_TITLES, METHODS, capped, fit_and_pick
+from core.products.recommend import MAX_ITEMS, METHOD_TITLES, METHODS, capped, fit_and_pick
+from core.products.recommenders import ALS_FACTORS, ALS_REGULARIZATION
 from core.result import Chart, Result
 
 SMALL_SAMPLE = 30  # segments with fewer evaluated customers are flagged
@@ -35,8 +38,8 @@ MEASURES = ("precision", "recall", "map", "ndcg", "hit_rate")
 
 def evaluate(ws, *, train_until: dt.date | None = None, test_days: int = 90, k: int = 10,
              methods: Sequence[str] | None = None, by: str | None = None, similarity: str = "cosine",
-             neighbours: int = 50, factors: int = 8, confidence: float = 0.95,
-             as_of: dt.date | None = None) -> Result:
+             neighbours: int = 50, factors: int = ALS_FACTORS, regularization: float = ALS_REGULARIZATION,
+             confidence: float = 0.95, as_of: dt.date | None = None) -> Result:
     from core.features import default_as_of
 
     tx = ws.scan("transactions")
@@ -50,12 +53,13 @@ def evaluate(ws, *, train_until: dt.date | None = None, test_days: int = 90, k: 
         segments = customer_segments(ws, by, split)
     return evaluate_split(tx, train_until=split, test_days=test_days, k=k, methods=methods, segments=segments,
                           by=by, similarity=similarity, neighbours=neighbours, factors=factors,
-                          confidence=confidence, as_of=last, where=where)
+                          regularization=regularization, confidence=confidence, as_of=last, where=where)
 
 
 def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 90, k: int = 10,
                    methods: Sequence[str] | None = None, segments: pl.DataFrame | None = None,
-                   by: str | None = None, similarity: str = "cosine", neighbours: int = 50, factors: int = 8,
+                   by: str | None = None, similarity: str = "cosine", neighbours: int = 50,
+                   factors: int = ALS_FACTORS, regularization: float = ALS_REGULARIZATION,
                    confidence: float = 0.95, as_of: dt.date | None = None, where: str = "transactions") -> Result:
     methods = list(dict.fromkeys(methods or METHODS))
     unknown = [m for m in methods if m not in METHODS]
@@ -63,30 +67,14 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
         raise InputError(f"unknown method(s) {', '.join(unknown)}", fix=f"use {', '.join(METHODS)}")
     if "popularity" not in methods:
         methods.append("popularity")  # always beside the baseline
-    test_end = train_until + dt.timedelta(days=test_days)
-    if as_of is not None and as_of < test_end:
-        test_end = as_of
-    if test_end <= train_until:
-        raise InputError(f"the test window after {train_until.isoformat()} is empty (as of {test_end.isoformat()})",
-                         fix="give an earlier --train-until, or leave it empty for the last --test-days days")
-    train, dropped = capped(read_purchases(tx, as_of=train_until, where=where))
-    test = _test_items(tx, train, train_until, test_end, where)
-    relevant, notes = test["relevant"], test["notes"]
-    if relevant.height == 0:
-        raise AnalysisError(f"no customer bought a product new to them between {train_until.isoformat()} and "
-                            f"{test_end.isoformat()}: nothing to evaluate against",
-                            )
-    if dropped:
-        notes.append(f"{dropped:,} rarely bought products are not candidates")
-    rows = relevant["customer"].unique().sort().to_numpy()
+    split = time_split(tx, train_until, test_days, as_of, where)
+    train, relevant, notes, test_end = split.train, split.relevant, split.notes, split.test_end
     scored, recommended = [], {}
     for method in methods:  # three methods, not rows
-        picks, _, _ = fit_and_pick(method, train, rows, k, similarity=similarity, neighbours=neighbours,
-                                   factors=factors)
-        recs = pl.DataFrame({"customer": rows[picks.row].astype(np.int64), "rank": picks.rank,
-                             "item": picks.item})
+        per_method, recs = score_method(split, method, k, similarity=similarity, neighbours=neighbours,
+                                        factors=factors, regularization=regularization)
         recommended[method] = recs
-        scored.append(per_customer(recs, relevant, k).with_columns(pl.lit(method).alias("method")))
+        scored.append(per_method)
     per = pl.concat(scored)
     if segments is not None:
         per = per.join(_segment_codes(train, segments), on="customer", how="left").with_columns(
@@ -96,6 +84,10 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
     tables = {"metrics": overall}
     if segments is not None:
         tables["segments"] = _summary(per, recommended, popularity, train.n_items, ["segment"], confidence)
+        small = tables["segments"].filter(pl.col("small_sample"))["segment"].unique().sort().to_list()
+        if small:
+            notes.append(f"{len(small)} segment(s) have fewer than {SMALL_SAMPLE} evaluated customers, so their "
+                         f"NDCG gain intervals are wide (small_sample): {', '.join(small)}")
     tables["customers"] = per.with_columns(
         pl.Series("customer_id", train.customers.gather(per["customer"].cast(pl.UInt32)))).select(
         "method", *(["segment"] if segments is not None else []), "customer_id", "relevant", "hits",
@@ -116,12 +108,55 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
                       y=("precision", "recall", "ndcg", "hit_rate")),),
         params={"as_of": as_of, "train_until": train_until, "test_days": test_days, "k": k, "methods": methods,
                 "by": by, "similarity": similarity, "neighbours": neighbours, "factors": factors,
+                "regularization": regularization,
                 "confidence": confidence},
         notes=tuple(notes),
     )
 
 
 PER_CUSTOMER_COLUMNS = ("precision", "recall", "ap", "ndcg", "hit")
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Training purchases up to the split and, per evaluated customer, what they bought new after it."""
+
+    train: Purchases
+    relevant: pl.DataFrame  # customer, item (train codes) bought new in the test window
+    rows: np.ndarray  # the evaluated customers' codes, sorted
+    notes: list[str]
+    test_end: dt.date
+
+
+def time_split(tx: pl.LazyFrame, train_until: dt.date, test_days: int, as_of: dt.date | None = None,
+               where: str = "transactions") -> TimeSplit:
+    test_end = train_until + dt.timedelta(days=test_days)
+    if as_of is not None and as_of < test_end:
+        test_end = as_of
+    if test_end <= train_until:
+        raise InputError(f"the test window after {train_until.isoformat()} is empty (as of {test_end.isoformat()})",
+                         fix="give an earlier --train-until, or leave it empty for the last --test-days days")
+    everything = read_purchases(tx, as_of=train_until, where=where)
+    test = _test_items(tx, everything, train_until, test_end, where)  # "new" means new to all they bought
+    train, dropped = capped(everything)
+    relevant, notes = test["relevant"], test["notes"]
+    if relevant.height == 0:
+        raise AnalysisError(f"no customer bought a product new to them between {train_until.isoformat()} and "
+                            f"{test_end.isoformat()}: nothing to evaluate against")
+    if dropped:
+        notes.append(f"{dropped:,} product(s) are not candidates (fewer than {MIN_BUYERS} buyers, or beyond the "
+                     f"{MAX_ITEMS:,} bought by the most customers)")
+    rows = relevant["customer"].unique().sort().to_numpy()
+    return TimeSplit(train, relevant, rows, notes, test_end)
+
+
+def score_method(split: TimeSplit, method: str, k: int, **model_options) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The method fitted on the training purchases: each evaluated customer's metrics at k
+    (with a method column) and its recommendations (customer, rank, item)."""
+    picks, _, _ = fit_and_pick(method, split.train, split.rows, k, **model_options)
+    recs = pl.DataFrame({"customer": split.rows[picks.row].astype(np.int64), "rank": picks.rank,
+                         "item": picks.item})
+    return per_customer(recs, split.relevant, k).with_columns(pl.lit(method).alias("method")), recs
 
 
 def _test_items(tx: pl.LazyFrame, train, train_until: dt.date, test_end: dt.date, where: str) -> dict:

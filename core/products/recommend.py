@@ -5,12 +5,15 @@ implicit ALS matrix factorisation, and the popularity baseline. Each recommendat
 why: "bought with X by 34% of buyers of X" (item-item), "buyers with tastes like yours
 buy it; closest to X, which you bought" (ALS), "best seller: bought by 12% of customers".
 
-Stated rules: a customer whose purchases give item-item no neighbour (e.g. one purchase of
-a product nobody else bought) gets best sellers instead, marked source = popularity; an
-item needs 2 customers in common with another to be its neighbour, so a product bought by
-one customer only is never recommended by item-item; above MAX_ITEMS products only the
-MAX_ITEMS most bought are candidates (the cap is noted), so no matrix grows with products
-squared.
+Stated rules: only candidate products are fitted and recommended: bought by at least
+MIN_BUYERS (2) customers, the rules' minimum support, so no method (best sellers included)
+ever recommends a product one customer bought; above MAX_ITEMS candidates only the MAX_ITEMS
+bought by the most customers are kept (both noted). Every matrix is sparse, customers x
+products or products x products with at most `neighbours` entries a product, so a catalogue
+of millions of products never becomes a dense matrix. A customer whose purchases give the
+method nothing (e.g. one purchase of a product nobody else bought) gets best sellers
+instead, marked source = popularity; an item needs 2 customers in common with another to be
+its neighbour.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ import numpy as np
 import polars as pl
 
 from core.errors import InputError
-from core.products.data import Purchases, read_purchases
-from core.products.recommenders import ImplicitALS, ItemItem, Picks, Popularity
+from core.products.data import MIN_BUYERS, Purchases, read_purchases
+from core.products.recommenders import ALS_FACTORS, ALS_REGULARIZATION, ImplicitALS, ItemItem, Picks, Popularity
 from core.result import Result
 
 METHODS = ("item_item", "als", "popularity")
@@ -31,25 +34,31 @@ METHOD_TITLES = {"item_item": "item-item CF", "als": "ALS (implicit)", "populari
 MAX_ITEMS = 200_000
 
 
-def make_model(method: str, *, similarity: str = "cosine", neighbours: int = 50, factors: int = 8):
+def make_model(method: str, *, similarity: str = "cosine", neighbours: int = 50, factors: int = ALS_FACTORS,
+               regularization: float = ALS_REGULARIZATION):
     if method == "item_item":
         return ItemItem(similarity=similarity, neighbours=neighbours)
     if method == "als":
-        return ImplicitALS(factors=factors)
+        return ImplicitALS(factors=factors, regularization=regularization)
     if method == "popularity":
         return Popularity()
     raise InputError(f"unknown method {method!r}", fix=f"use one of {', '.join(METHODS)}")
 
 
 def capped(purchases: Purchases) -> tuple[Purchases, int]:
-    """Purchases of at most MAX_ITEMS items (the most bought); the number of items dropped."""
-    if purchases.n_items <= MAX_ITEMS:
-        return purchases, 0
+    """The purchases of the candidate products: bought by at least MIN_BUYERS customers, and of
+    those at most MAX_ITEMS, the most bought (ties: the lower code). Returns them and how many
+    products were dropped. Codes are kept, so the matrices stay sparse and never grow with the
+    products left out."""
     buyers = purchases.lines.group_by("item").agg(pl.col("customer").n_unique().alias("n"))
-    kept = buyers.sort(["n", "item"], descending=[True, False]).head(MAX_ITEMS)["item"]
-    lines = purchases.lines.filter(pl.col("item").is_in(kept))
-    return Purchases(lines, purchases.items, purchases.customers, purchases.as_of,
-                     purchases.basket_kind), purchases.n_items - MAX_ITEMS
+    kept = buyers.filter(pl.col("n") >= MIN_BUYERS)
+    if kept.height > MAX_ITEMS:
+        kept = kept.sort(["n", "item"], descending=[True, False]).head(MAX_ITEMS)
+    dropped = buyers.height - kept.height
+    if dropped == 0:
+        return purchases, 0
+    lines = purchases.lines.join(kept.select("item"), on="item", how="semi")
+    return Purchases(lines, purchases.items, purchases.customers, purchases.as_of, purchases.basket_kind), dropped
 
 
 def fit_and_pick(method: str, purchases: Purchases, rows: np.ndarray, n: int, **model_options
@@ -84,32 +93,34 @@ def _sorted(picks: Picks) -> Picks:
 
 
 def recommend(ws, *, method: str = "item_item", n: int = 10, customers: Sequence[str] | None = None,
-              similarity: str = "cosine", neighbours: int = 50, factors: int = 8, as_of: dt.date | None = None,
+              similarity: str = "cosine", neighbours: int = 50, factors: int = ALS_FACTORS,
+              regularization: float = ALS_REGULARIZATION, as_of: dt.date | None = None,
               since: dt.date | None = None) -> Result:
     tx = ws.scan("transactions")
     where = str(ws.sources["transactions"].path) if "transactions" in ws.sources else "transactions"
     purchases = read_purchases(tx, level="product", as_of=as_of, since=since, where=where)
     return recommend_for(purchases, method=method, n=n, customers=customers, similarity=similarity,
-                         neighbours=neighbours, factors=factors, since=since)
+                         neighbours=neighbours, factors=factors, regularization=regularization, since=since)
 
 
 def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 10,
                   customers: Sequence[str] | None = None, similarity: str = "cosine", neighbours: int = 50,
-                  factors: int = 8, since: dt.date | None = None) -> Result:
+                  factors: int = ALS_FACTORS, regularization: float = ALS_REGULARIZATION,
+                  since: dt.date | None = None) -> Result:
     purchases, dropped = capped(purchases)
     notes = []
     if dropped:
-        notes.append(f"{dropped:,} rarely bought products are not candidates (only the {MAX_ITEMS:,} bought by "
-                     "the most customers are)")
+        notes.append(f"{dropped:,} product(s) are not candidates: a candidate was bought by at least {MIN_BUYERS} "
+                     f"customers and is among the {MAX_ITEMS:,} bought by the most")
     rows = _rows_of(purchases, customers)
     picks, model, popularity = fit_and_pick(method, purchases, rows, n, similarity=similarity,
-                                            neighbours=neighbours, factors=factors)
+                                            neighbours=neighbours, factors=factors, regularization=regularization)
     table = pick_table(picks, rows, purchases, method, model, popularity)
     fallback = table.filter(pl.col("source") == "popularity")["customer_id"].n_unique() if method != "popularity" else 0
     if fallback:
         notes.append(f"{fallback:,} customer(s) got best sellers: {METHOD_TITLES[method]} found no neighbour for "
                      "what they bought")
-    short = table.group_by("customer_id").len().filter(pl.col("len") < n).height
+    short = len(rows) - table.group_by("customer_id").len().filter(pl.col("len") >= n).height  # none counts too
     if short:
         notes.append(f"{short:,} customer(s) have fewer than {n} products left that they have not bought")
     summary = table.group_by("source").agg(pl.col("customer_id").n_unique().alias("customers"),
@@ -125,7 +136,8 @@ def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 1
         params={"as_of": purchases.as_of, "since": since, "method": method, "n": n,
                 "similarity": similarity if method == "item_item" else None,
                 "neighbours": neighbours if method == "item_item" else None,
-                "factors": factors if method == "als" else None},
+                "factors": factors if method == "als" else None,
+                "regularization": regularization if method == "als" else None},
         notes=tuple(notes),
     )
 

@@ -6,13 +6,18 @@ Each takes a customers x items sparse matrix (CSR; a value > 0 means bought) and
 up to n items each that they have not bought, as a Picks of flat arrays (row, rank, item,
 score, because): `because` is the bought item behind the pick (-1 for popularity).
 
+Every method recommends only items bought by at least MIN_BUYERS customers (the same
+minimum support as the rules): one customer's purchase is not a pattern to act on.
+
 - Popularity: the items most customers bought (the baseline every method must beat).
 - ItemItem: item-item collaborative filtering on sparse co-occurrence; an item's neighbours
   are the `neighbours` items most similar to it (cosine or lift of co-buyers), with at least
   `min_co_buyers` customers in common; a customer's score for an item is the sum of its
   similarities to the items they bought.
 - ImplicitALS: matrix factorisation for implicit feedback (Hu, Koren & Volinsky 2008) by the
-  `implicit` library's alternating least squares, on BM25-weighted purchase counts.
+  `implicit` library's alternating least squares, on BM25-weighted purchase counts. Its
+  defaults (ALS_FACTORS, ALS_REGULARIZATION) were chosen on an earlier split than the one
+  its evaluation reports (core.products.tuning).
 
 Everything is sparse and works in blocks of customers (and of items, when fitting), so
 memory stays bounded by the block, not by customers x items.
@@ -24,8 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.products.data import MIN_BUYERS
+
 USER_BLOCK = 20_000  # customers scored at once
 ITEM_BLOCK = 2_000  # item columns of the co-occurrence matrix computed at once
+PADDED_CELLS = 4_000_000  # rows x longest row copied at once to find each row's top n
+ALS_FACTORS = 4  # the best NDCG@10 on the sample's earlier split (core.products.tuning)
+ALS_REGULARIZATION = 10.0
 
 
 @dataclass
@@ -64,6 +74,35 @@ def top_n(rows: np.ndarray, items: np.ndarray, scores: np.ndarray, n: int) -> tu
     return rows[keep], rank[keep], items[keep], scores[keep]
 
 
+def top_n_csr(scores, n: int) -> tuple[np.ndarray, ...]:
+    """top_n of the positive entries of a CSR matrix of scores, without sorting all of them:
+    each long row's n-th largest score is found by partitioning padded copies of the rows
+    (O(entries)), and only the entries at or above it (ties included) are sorted."""
+    scores = scores.tocsr()
+    counts = np.diff(scores.indptr)
+    data = scores.data
+    row_of = np.repeat(np.arange(scores.shape[0], dtype=np.int64), counts)
+    threshold = np.zeros(scores.shape[0])  # only positive scores are candidates
+    long_rows = np.flatnonzero(counts > n)
+    order = long_rows[np.argsort(counts[long_rows], kind="stable")]  # shortest first
+    start = 0
+    while start < len(order):  # chunks of rows whose padded copy stays small
+        ahead = np.arange(start + 1, min(len(order), start + max(PADDED_CELLS // n, 1)) + 1)
+        cost = (ahead - start) * counts[order[ahead - 1]]
+        stop = int(ahead[max(np.searchsorted(cost, PADDED_CELLS, side="right") - 1, 0)])
+        chunk = order[start:stop]
+        lengths = counts[chunk]
+        width = int(lengths.max())
+        at = np.repeat(np.arange(len(chunk)), lengths)
+        offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        padded = np.full((len(chunk), width), -np.inf)
+        padded[at, offset] = data[np.repeat(scores.indptr[chunk], lengths) + offset]
+        threshold[chunk] = np.maximum(np.partition(padded, width - n, axis=1)[:, width - n], 0.0)
+        start = stop
+    keep = (data > 0) & (data >= threshold[row_of])
+    return top_n(row_of[keep], scores.indices[keep].astype(np.int64), data[keep], n)
+
+
 def _blocks(count: int, size: int):
     for start in range(0, count, size):
         yield start, min(count, start + size)
@@ -71,6 +110,9 @@ def _blocks(count: int, size: int):
 
 class Popularity:
     """The items bought by the most customers, skipping those each customer already has."""
+
+    def __init__(self, min_buyers: int = MIN_BUYERS) -> None:
+        self.min_buyers = min_buyers
 
     def fit(self, matrix) -> Popularity:
         self.buyers_ = np.asarray((matrix > 0).sum(axis=0)).ravel()
@@ -83,7 +125,7 @@ class Popularity:
         return Picks.concat(parts)
 
     def _block(self, rows, n: int) -> Picks:
-        ranked = self.order_[self.buyers_[self.order_] > 0]
+        ranked = self.order_[self.buyers_[self.order_] >= max(self.min_buyers, 1)]
         count = rows.shape[0]
         # Enough of the best sellers that n of them are left after each customer's purchases.
         length = min(len(ranked), n)
@@ -109,7 +151,7 @@ class Popularity:
 class ItemItem:
     """Item-item collaborative filtering on the co-occurrence of items in customers' purchases."""
 
-    def __init__(self, similarity: str = "cosine", neighbours: int = 50, min_co_buyers: int = 2) -> None:
+    def __init__(self, similarity: str = "cosine", neighbours: int = 50, min_co_buyers: int = MIN_BUYERS) -> None:
         self.similarity = similarity
         self.neighbours = neighbours
         self.min_co_buyers = min_co_buyers
@@ -120,14 +162,18 @@ class ItemItem:
         x = sparse.csr_matrix(matrix > 0, dtype=np.float32)
         n_customers, n_items = x.shape
         buyers = np.asarray(x.sum(axis=0)).ravel()
+        # Only items with enough buyers can have a neighbour: the rest (often most of a long
+        # catalogue) stay out of the co-occurrence products.
+        active = np.flatnonzero(buyers >= max(self.min_co_buyers, 1))
+        x = x[:, active]
         xt = x.T.tocsr()
         xc = x.tocsc()
-        rows, cols, sims, cos = [], [], [], []
-        for a, b in _blocks(n_items, ITEM_BLOCK):
+        rows, cols, sims, cos = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [], []
+        for a, b in _blocks(len(active), ITEM_BLOCK):
             co = (xt @ xc[:, a:b]).tocoo()  # items x block: customers who bought both
             i, j, c = co.row, co.col + a, co.data
             keep = (i != j) & (c >= self.min_co_buyers)
-            i, j, c = i[keep], j[keep], c[keep]
+            i, j, c = active[i[keep]], active[j[keep]], c[keep]
             if self.similarity == "lift":
                 s = c * n_customers / (buyers[i] * buyers[j])
             else:
@@ -139,6 +185,7 @@ class ItemItem:
             keep = rank < self.neighbours
             rows.append(i[keep]), cols.append(j[keep]), sims.append(s[keep]), cos.append(c[keep])
         i, j = np.concatenate(rows), np.concatenate(cols)
+        sims, cos = [*sims, np.zeros(0)], [*cos, np.zeros(0)]
         # sim_[i, j]: how much having bought i speaks for j (j's neighbours are the i's).
         self.sim_ = sparse.csr_matrix((np.concatenate(sims).astype(np.float64), (i, j)), shape=(n_items, n_items))
         self.co_ = sparse.csr_matrix((np.concatenate(cos).astype(np.float64), (i, j)), shape=(n_items, n_items))
@@ -156,10 +203,8 @@ class ItemItem:
 
         bought = sparse.csr_matrix(rows > 0, dtype=np.float64)
         scores = (bought @ self.sim_).tocsr()
-        scores = (scores - scores.multiply(bought)).tocoo()  # never what they already have
-        keep = scores.data > 0
-        row, rank, item, score = top_n(scores.row[keep].astype(np.int64), scores.col[keep].astype(np.int64),
-                                       scores.data[keep], n)
+        scores = scores - scores.multiply(bought)  # never what they already have
+        row, rank, item, score = top_n_csr(scores, n)
         return Picks(row, rank, item, score, self.because(bought, row, item))
 
     def because(self, bought, row: np.ndarray, item: np.ndarray) -> np.ndarray:
@@ -186,12 +231,13 @@ def _lookup(matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 class ImplicitALS:
     """Alternating least squares for implicit feedback, from the `implicit` library."""
 
-    def __init__(self, factors: int = 8, regularization: float = 10.0, iterations: int = 20,
-                 random_state: int = 0) -> None:
+    def __init__(self, factors: int = ALS_FACTORS, regularization: float = ALS_REGULARIZATION,
+                 iterations: int = 20, random_state: int = 0, min_buyers: int = MIN_BUYERS) -> None:
         self.factors = factors
         self.regularization = regularization
         self.iterations = iterations
         self.random_state = random_state
+        self.min_buyers = min_buyers
 
     def fit(self, matrix) -> ImplicitALS:
         try:
@@ -215,6 +261,8 @@ class ImplicitALS:
         norms = np.linalg.norm(self.items_, axis=1)
         self.unit_items_ = self.items_ / np.where(norms > 0, norms, 1.0)[:, None]
         self.n_items_ = matrix.shape[1]
+        buyers = np.asarray((sparse.csr_matrix(matrix) > 0).sum(axis=0)).ravel()
+        self.candidates_ = np.flatnonzero(buyers >= max(self.min_buyers, 1))
         return self
 
     def recommend(self, rows, n: int, customers: np.ndarray | None = None) -> Picks:
@@ -224,14 +272,19 @@ class ImplicitALS:
         count = rows.shape[0]
         customers = np.arange(count) if customers is None else customers
         parts = []
+        if len(self.candidates_) == 0:
+            return Picks.empty()
         for a, b in _blocks(count, USER_BLOCK):
             block = sparse.csr_matrix(rows[a:b], dtype=np.float32)
-            ids, scores = self.model_.recommend(customers[a:b], block, N=min(n, self.n_items_),
-                                                filter_already_liked_items=True)
+            ids, scores = self.model_.recommend(customers[a:b], block, N=min(n, len(self.candidates_)),
+                                                filter_already_liked_items=True, items=self.candidates_)
             r = np.repeat(np.arange(b - a), ids.shape[1])
             item, score = ids.ravel().astype(np.int64), scores.ravel().astype(np.float64)
-            valid = (item >= 0) & np.isfinite(score)
+            valid = (item >= 0) & np.isfinite(score) & (score > np.finfo(np.float32).min)  # not a filler
             r, item, score = r[valid], item[valid], score[valid]
+            block.sort_indices()
+            owned = _lookup(block, r, item) > 0  # implicit fills short lists with owned items
+            r, item, score = r[~owned], item[~owned], score[~owned]
             row, rank, item, score = top_n(r, item, score, n)
             parts.append(Picks(row, rank, item, score, self.because(block, row, item)).shifted(a))
         return Picks.concat(parts)

@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from core.products.data import Purchases, customers_per_item, read_purchases
+from core.products.data import MIN_BUYERS, Purchases, customers_per_item, read_purchases
 from core.products.itemsets import association_rules, frequent_itemsets, min_count
 from core.result import Result
 
@@ -47,7 +47,7 @@ def mine_rules(purchases: Purchases, *, level: str = "product", min_support: flo
                window_days: int | None = None, since: dt.date | None = None) -> Result:
     """The rules of these purchases; with `segments` (customer_id, segment), per segment."""
     buyers = customers_per_item(purchases)
-    lone = buyers < 2
+    lone = buyers < MIN_BUYERS
     lines = purchases.lines
     notes = [_basket_note(purchases.basket_kind, window_days)]
     if lone.any():

@@ -1,6 +1,9 @@
 """Recommendations on thin data follow their stated rules: a customer item-item has nothing
 for gets best sellers (marked and noted), nobody is offered what they bought, and a
-product bought by one customer only is never an item-item pick."""
+product bought by one customer only is never recommended, by any method (the rules'
+minimum support: 2 customers)."""
+
+import pytest
 
 import datetime as dt
 
@@ -25,12 +28,54 @@ def test_a_customer_without_neighbours_gets_best_sellers_marked_as_such():
     d = picks.filter(pl.col("customer_id") == "D")
     assert d["product_id"].to_list() == ["cake", "tea"]  # bought by 3 customers each, ties by name
     assert set(d["source"]) == {"popularity"} and d["reason"][0] == "best seller: bought by 75% of customers"
-    # A and B have bought all but the lone product: item-item has nothing for them either.
-    assert set(picks.filter(pl.col("source") == "popularity")["customer_id"]) == {"A", "B", "D"}
-    assert any("3 customer(s) got best sellers" in n for n in result.notes)
+    # A and B have bought all but the lone product, which no method offers: nothing for them.
+    assert set(picks.filter(pl.col("source") == "popularity")["customer_id"]) == {"D"}
+    assert not {"A", "B"} & set(picks["customer_id"])
+    assert any("1 customer(s) got best sellers" in n for n in result.notes)
+    assert any("3 customer(s) have fewer than 2 products left" in n for n in result.notes)  # C has jam only
+    assert any("1 product(s) are not candidates: a candidate was bought by at least 2 customers" in n
+               for n in result.notes)
     c = picks.filter(pl.col("customer_id") == "C")
     assert c["product_id"].to_list() == ["jam"] and c["source"][0] == "item_item"
     assert c["reason"][0] in {"bought with tea by 67% of buyers of tea", "bought with cake by 67% of buyers of cake"}
     assert "lone" not in picks.filter(pl.col("source") == "item_item")["product_id"].to_list()
     bought = pl.DataFrame(rows, schema=["customer_id", "product_id"], orient="row")
     assert picks.join(bought, on=["customer_id", "product_id"]).height == 0  # never what they have
+
+
+@pytest.mark.parametrize("method", ["popularity", "item_item", "als"])
+def test_no_method_recommends_a_product_only_one_customer_bought(method):
+    # "lone" was bought by one customer (E), so often that it is the most bought line of all; F
+    # has bought every other product, so before the rule a best-seller list offered F "lone".
+    rows = [("A", "tea"), ("A", "cake"), ("B", "tea"), ("B", "jam"), ("C", "cake"), ("C", "jam"),
+            ("F", "tea"), ("F", "cake"), ("F", "jam"), *[("E", "lone")] * 5, ("E", "tea")]
+    if method == "als":
+        pytest.importorskip("implicit")
+    picks = recommend_for(purchases(rows), method=method, n=3).tables["recommendations"]
+    assert "lone" not in picks["product_id"].to_list()
+    assert picks.filter(pl.col("customer_id") == "F").height == 0  # nothing left worth offering
+    assert set(picks["product_id"]) <= {"tea", "cake", "jam"}
+    assert picks.height > 0
+
+
+def test_the_fast_top_n_picks_what_sorting_every_score_picks(monkeypatch):
+    # top_n_csr partitions padded rows in chunks instead of sorting every candidate; on random
+    # scores with many ties and chunk limits small and large it must pick exactly what a full
+    # sort (ties: lower item code first) picks.
+    import numpy as np
+    from scipy import sparse
+
+    from core.products import recommenders
+
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        scores = sparse.random(300, 400, density=rng.uniform(0.001, 0.3), format="csr", random_state=trial)
+        scores.data = np.round(scores.data * 5) / 5 - 0.2  # ties, and zeros and negatives to leave out
+        n = int(rng.integers(1, 15))
+        monkeypatch.setattr(recommenders, "PADDED_CELLS", int(rng.integers(20, 5000)))
+        coo = scores.tocoo()
+        keep = coo.data > 0
+        expected = recommenders.top_n(coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64),
+                                      coo.data[keep], n)
+        found = recommenders.top_n_csr(scores, n)
+        assert all(np.array_equal(a, b) for a, b in zip(expected, found)), trial

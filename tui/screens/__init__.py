@@ -35,4 +35,7 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("reports", "Reports", "p", "tui.screens.reports:ReportsScreen",
                "Evaluation reports (channels, attribution, experiments, campaigns, program, NPS, "
                "cohorts, KPIs) and predictions (CLV, churn, key drivers)"),
+    ScreenSpec("products", "Products", "k", "tui.screens.products:ProductsScreen",
+               "Association rules with filters, the customers a rule speaks to and their recommendations, "
+               "and whether the recommenders beat the best sellers"),
 )

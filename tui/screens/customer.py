@@ -5,7 +5,8 @@ Opened from the Segments screen's customer list (or by any screen posting
 tui.messages.OpenCustomer). The lookup runs in a thread worker (core.customer); Escape
 closes the view, e exports the history (every table) like any screen. The Recommended tab
 lists the products item-item filtering (core.products.recommend) suggests for the
-customer, each with its reason, from a second worker so the history never waits for it.
+customer, each with its reason (tui.widgets.recommended, shared with the Products screen),
+from a second worker so the history never waits for it.
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ from tui.messages import ResultReady, WorkFailed
 from tui.state import describe_error
 from tui.widgets.bars import Bar, BarChart
 from tui.widgets.frame_table import FrameTable
-
-RECOMMENDED = 10  # products suggested in the Recommended tab
+from tui.widgets.recommended import RecommendedTable, recommend_customer
 ORDER_LABELS = {"order_date": "date", "amount": "amount", "channel": "channel", "order_id": "order",
                 "category": "category", "product_id": "product", "quantity": "qty",
                 "campaign_id": "campaign"}
@@ -98,7 +98,7 @@ class CustomerScreen(ModalScreen[None]):
                 with TabPane("Survey [dim](a)[/]", id="survey"):
                     yield FrameTable(id="customer-survey")
                 with TabPane("Recommended [dim](m)[/]", id="recommended"):
-                    yield FrameTable(id="customer-recommended")
+                    yield RecommendedTable(id="customer-recommended")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -108,7 +108,7 @@ class CustomerScreen(ModalScreen[None]):
         box.loading = True
         self.set_status("Reading the customer's orders…", "-busy")
         self.load(self.workspace, self.customer_id)
-        self.query_one("#customer-recommended", FrameTable).show_frame(_only_row("working out recommendations…"))
+        self.query_one("#customer-recommended", RecommendedTable).working()
         self.load_recommendations(self.workspace, self.customer_id)
 
     def set_status(self, text: str, kind: str = "") -> None:
@@ -128,10 +128,8 @@ class CustomerScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="customer-recommended", exit_on_error=False)
     def load_recommendations(self, ws: Workspace, customer_id: str) -> None:
-        from core.products.recommend import recommend
-
         try:
-            result = recommend(ws, customers=[customer_id], n=RECOMMENDED, as_of=self.as_of)
+            result = recommend_customer(ws, customer_id, self.as_of)
         except Exception as exc:  # no product_id, no purchase: said in the tab
             self.post_message(WorkFailed(customer_id, "recommend", describe_error(exc)))
             return
@@ -142,10 +140,7 @@ class CustomerScreen(ModalScreen[None]):
         if message.key != self.customer_id or message.task != "recommend":
             return
         message.stop()
-        picks = message.result.tables["recommendations"]
-        self.query_one("#customer-recommended", FrameTable).show_frame(
-            picks.select("rank", "product_id", "reason") if picks.height else _only_row("nothing left to suggest"),
-            {"rank": "#", "product_id": "product", "reason": "why"})
+        self.query_one("#customer-recommended", RecommendedTable).show_result(message.result)
 
     @on(ResultReady)
     def show(self, message: ResultReady) -> None:
@@ -178,8 +173,7 @@ class CustomerScreen(ModalScreen[None]):
             return
         message.stop()
         if message.task == "recommend":
-            self.query_one("#customer-recommended", FrameTable).show_frame(
-                _only_row(f"no recommendations: {message.error}"))
+            self.query_one("#customer-recommended", RecommendedTable).show_error(message.error)
             return
         self.query_one("#customer-box").loading = False
         self.set_status(f"Could not read the history: {message.error}", "-error")
