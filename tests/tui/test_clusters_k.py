@@ -53,7 +53,7 @@ async def test_choose_k_with_the_silhouette_of_each(design: np.ndarray, settle) 
         await pilot.press("2")
         await settle(pilot)
         auto_k = screen.segmentation.headline["k"]
-        await pilot.press("k")
+        await pilot.press("K")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ChooseDialog)
@@ -75,7 +75,7 @@ async def test_choose_k_with_the_silhouette_of_each(design: np.ndarray, settle) 
         assert "k = 6, silhouette" in text_of(app, "#status") and "(chosen)" in text_of(app, "#status")
         assert app.remembered["segments"]["k"] == 6
 
-        await pilot.press("k")  # the bars still show every k, the chosen one marked
+        await pilot.press("K")  # the bars still show every k, the chosen one marked
         await pilot.pause()
         marked = [b.label for b in app.screen.query_one(BarChart).bars if "shown" in b.text]
         assert marked == ["k = 6"]

@@ -190,7 +190,7 @@ class SegmentsScreen(Screen):
         Action("c", "compare", "Compare", "Compare the selected segment with another"),
         Action("m", "migration", "Migration", "How customers moved between segments between two dates"),
         Action("a", "as_of", "As of", "Segment the customers as of another date", show=False),
-        Action("k", "choose_k", "Clusters k", "Choose the number of clusters, seeing the silhouette of each k",
+        Action("K", "choose_k", "Clusters k", "Choose the number of clusters, seeing the silhouette of each k",
                show=False),
         Action("v", "show_tab('profile')", "Profile", "The selected segment against the average",
                show=False),
@@ -752,7 +752,7 @@ class SegmentsScreen(Screen):
         """The number of clusters: automatic or a k of the range, each with its silhouette (bars)."""
         if self.method != "kmeans":
             self.action_show_method("kmeans")
-            self.notify("Clusters first: press k again once they are shown.", timeout=4)
+            self.notify("Clusters first: press K again once they are shown.", timeout=4)
             return
         segmentation = self.segmentation
         if segmentation is None:
