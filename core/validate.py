@@ -19,7 +19,7 @@ from core.coerce import is_missing_token, number_value
 from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
-from core.workspace import TableSource, Workspace, coercions, column_parse
+from core.workspace import TableSource, Workspace, coercions, column_parse, plain_column, plain_numbers
 
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
@@ -198,9 +198,9 @@ def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
     schema = raw.collect_schema()
     rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
     bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
-    frame = raw.with_row_index(ROW).select(
+    frame = raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW), *[pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns if m.kind != "extra"],
-        *coercions(source, schema))
+        *_plain_columns(source, schema), *coercions(source, schema, staged=True))
     count = frame.select(bad.sum()).collect().item()
     return frame.filter(~bad).select([m.canonical for m in source.columns]), count
 
@@ -239,12 +239,18 @@ def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
     """Row number, each mapped column as read (prefixed) and as coerced."""
     mapped = [m for m in source.columns if m.kind != "extra"]
     ranged = {column for column, *_ in source.ranges}  # extra columns with a declared range
-    return raw.with_row_index(ROW).select(
+    schema = raw.collect_schema()
+    return raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW),
         *[pl.col(m.source).alias(f"src:{m.canonical}") for m in mapped],
-        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns)
+        *_plain_columns(source, schema),  # kept for the rules (not_finite reads them)
+        *[e for e, m in zip(coercions(source, schema, staged=True), source.columns)
           if m.kind != "extra" or m.canonical in ranged],
     )
+
+
+def _plain_columns(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
+    return [pl.col(h) for m in source.columns if m.kind != "extra" and (h := plain_column(m, schema))]
 
 
 def _present(source_col: str, dtype: pl.DataType, kind: str = c.TEXT) -> pl.Expr:
@@ -271,7 +277,9 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
         absurd = None
         if m.kind in NUMBER_KINDS:
-            value = number_value(pl.col(src), schema[m.source], column_parse(source, m))
+            helper = plain_column(m, schema)
+            value = number_value(pl.col(src), schema[m.source], column_parse(source, m),
+                                 pl.col(helper) if helper else None)
             absurd = value.is_not_null() & (~value.is_finite() | (value.abs() >= c.MAX_MAGNITUDE))
             rules.append(_Rule(
                 ERROR, m.canonical, "not_finite", absurd,
