@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -9,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from commands import data, demo, export, predict, report, scale, segment
-from commands.analysis import add_analysis_commands
+from commands import demo
 from commands.lean_help import LeanHelpGroup, load_typer_help
 from commands.options import ExitCode
 from core.errors import LoyalistError
@@ -77,16 +78,26 @@ def _debug(ctx: typer.Context) -> bool:
 
 # One command group per registry group: its module adds what the registry cannot say (data
 # convert, scale init, report experiment --plan); a group without a module is all registry.
-MODULES = {"data": data.app, "segment": segment.app, "scale": scale.app, "report": report.app,
-           "predict": predict.app}
-GROUP_APPS: dict[str, tuple[typer.Typer, str]] = {}  # name -> (its app, its help), in the order shown
-for _group in groups():
-    _sub = MODULES.get(_group.name)
-    if _sub is None:
-        _sub = typer.Typer(no_args_is_help=True)
-        add_analysis_commands(_sub, _group.name)
-    GROUP_APPS[_group.name] = (_sub, _group.help)
-GROUP_APPS["export"] = (export.app, "Write several reports into one HTML report or workbook, from a recipe.")
+# A group's module is imported, and its commands made, only when the group is mounted.
+MODULES = ("data", "segment", "scale", "report", "predict", "export")
+EXPORT_HELP = "Write several reports into one HTML report or workbook, from a recipe."
+
+
+def group_help() -> dict[str, str]:
+    """Every command group's name and help, in the order shown."""
+    return {**{group.name: group.help for group in groups()}, "export": EXPORT_HELP}
+
+
+@functools.cache
+def group_app(name: str) -> typer.Typer:
+    """The Typer app of one command group, made on first use."""
+    if name in MODULES:
+        return importlib.import_module(f"commands.{name}").app
+    from commands.analysis import add_analysis_commands
+
+    sub = typer.Typer(no_args_is_help=True)
+    add_analysis_commands(sub, name)
+    return sub
 
 
 def main_callback(
@@ -109,9 +120,9 @@ def tui(
 
 def command_line(only: str | None = None) -> typer.Typer:
     """The `loyalist` app. With `only`, every other group is mounted empty: still listed with
-    its help (all that `loyalist --help` shows of it), but Typer does not build its commands,
-    which is most of the start-up of `--help` and of every command (each option's type is
-    resolved when the command is built)."""
+    its help (all that `loyalist --help` shows of it), but its module is not imported and
+    Typer does not build its commands, which was most of the start-up of `--help` and of
+    every command (each option's type is resolved when the command is built)."""
     root = typer.Typer(
         cls=LoyalistGroup,
         name="loyalist",
@@ -120,9 +131,9 @@ def command_line(only: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for name, (sub, text) in GROUP_APPS.items():
-        if only is not None and name != only:
-            sub = typer.Typer(no_args_is_help=True)  # never reached: the command line names another
+    for name, text in group_help().items():
+        # A group the command line does not name is never reached: an empty app lists it.
+        sub = group_app(name) if only is None or name == only else typer.Typer(no_args_is_help=True)
         root.add_typer(sub, name=name, help=text, cls=LeanHelpGroup)
     root.command("demo")(demo.demo)
     root.callback()(main_callback)
@@ -130,7 +141,13 @@ def command_line(only: str | None = None) -> typer.Typer:
     return root
 
 
-app = command_line()  # every group built: for tests and for tools that walk the commands
+def __getattr__(name: str):
+    """`commands.app.app`: every group built, for tests and tools that walk the commands;
+    made on first use, so the command line (main) does not pay for the groups it does not run."""
+    if name == "app":
+        globals()["app"] = built = command_line()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def first_word(args: list[str]) -> str:
