@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
-from commands import data, demo, export, predict, report, scale, segment
-from commands.analysis import add_analysis_commands
+from commands import demo
+from commands.lean_help import LeanHelpGroup, load_typer_help
 from commands.options import ExitCode
 from core.errors import LoyalistError
 from core.registry import groups
@@ -20,7 +21,7 @@ from core.registry import groups
 # Polars and the exporters, which `loyalist --help` must not pay for.
 
 
-class LoyalistGroup(TyperGroup):
+class LoyalistGroup(LeanHelpGroup):
     """Turns known errors into one clear line on stderr and the documented exit code."""
 
     def invoke(self, ctx: typer.Context):
@@ -75,29 +76,30 @@ def _debug(ctx: typer.Context) -> bool:
     return bool(ctx.params.get("debug")) or os.environ.get("LOYALIST_DEBUG") == "1"
 
 
-app = typer.Typer(
-    cls=LoyalistGroup,
-    name="loyalist",
-    help="Customer segments, loyalty scales and evaluation reports, offline in the terminal.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 # One command group per registry group: its module adds what the registry cannot say (data
 # convert, scale init, report experiment --plan); a group without a module is all registry.
-MODULES = {"data": data.app, "segment": segment.app, "scale": scale.app, "report": report.app,
-           "predict": predict.app}
-for _group in groups():
-    _sub = MODULES.get(_group.name)
-    if _sub is None:
-        _sub = typer.Typer(no_args_is_help=True)
-        add_analysis_commands(_sub, _group.name)
-    app.add_typer(_sub, name=_group.name, help=_group.help)
-app.add_typer(export.app, name="export", help="Write several reports into one HTML report or workbook, from a recipe.")
-app.command("demo")(demo.demo)
+# A group's module is imported, and its commands made, only when the group is mounted.
+MODULES = ("data", "segment", "scale", "report", "predict", "export")
+EXPORT_HELP = "Write several reports into one HTML report or workbook, from a recipe."
 
 
-@app.callback()
+def group_help() -> dict[str, str]:
+    """Every command group's name and help, in the order shown."""
+    return {**{group.name: group.help for group in groups()}, "export": EXPORT_HELP}
+
+
+@functools.cache
+def group_app(name: str) -> typer.Typer:
+    """The Typer app of one command group, made on first use."""
+    if name in MODULES:
+        return importlib.import_module(f"commands.{name}").app
+    from commands.analysis import add_analysis_commands
+
+    sub = typer.Typer(no_args_is_help=True)
+    add_analysis_commands(sub, name)
+    return sub
+
+
 def main_callback(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
@@ -107,7 +109,6 @@ def main_callback(
     # so `--help` and usage errors load nothing.
 
 
-@app.command("tui")
 def tui(
     workspace: Annotated[Path | None, typer.Argument(help="Workspace folder (default: the bundled sample)")] = None,
 ) -> None:
@@ -117,8 +118,47 @@ def tui(
     LoyalistApp(workspace).run()
 
 
+def command_line(only: str | None = None) -> typer.Typer:
+    """The `loyalist` app. With `only`, every other group is mounted empty: still listed with
+    its help (all that `loyalist --help` shows of it), but its module is not imported and
+    Typer does not build its commands, which was most of the start-up of `--help` and of
+    every command (each option's type is resolved when the command is built)."""
+    root = typer.Typer(
+        cls=LoyalistGroup,
+        name="loyalist",
+        help="Customer segments, loyalty scales and evaluation reports, offline in the terminal.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name, text in group_help().items():
+        # A group the command line does not name is never reached: an empty app lists it.
+        sub = group_app(name) if only is None or name == only else typer.Typer(no_args_is_help=True)
+        root.add_typer(sub, name=name, help=text, cls=LeanHelpGroup)
+    root.command("demo")(demo.demo)
+    root.callback()(main_callback)
+    root.command("tui")(tui)
+    return root
+
+
+def __getattr__(name: str):
+    """`commands.app.app`: every group built, for tests and tools that walk the commands;
+    made on first use, so the command line (main) does not pay for the groups it does not run."""
+    if name == "app":
+        globals()["app"] = built = command_line()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def first_word(args: list[str]) -> str:
+    """The command or group a command line runs: its first word that is not an option (the
+    top level's only options, --debug and --help, take no value); "" for none."""
+    return next((arg for arg in args if not arg.startswith("-")), "")
+
+
 def main() -> None:
+    load_typer_help()  # help and usage errors draw without markdown_it and pygments
     try:
-        app()
+        command_line(only=first_word(sys.argv[1:]))()
     finally:  # output still buffered after an error exit may meet a closed pipe too
         _flush_stdout()

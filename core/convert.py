@@ -5,6 +5,8 @@ files hold canonical column names and dtypes and load with no parsing at all. Ea
 records what it was made from (core.converted), so the workspace uses it only while
 that source is unchanged; a copy that is still current is left alone unless `force`.
 A table with validation errors is not converted (and says why); the others still are.
+Each copy written is checked once, so the next command finds it in the check cache
+(core.check_cache) and starts without reading every row again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from core import converted
 from core.errors import InputError
 from core.export import safe_write
 from core.result import Result
-from core.validate import LOSSY_RULES, validate
+from core.validate import LOSSY_RULES, check, validate
 from core.workspace import Workspace
 
 SUMMARY_SCHEMA = {"table": pl.String, "source": pl.String, "parquet": pl.String, "status": pl.String,
@@ -75,6 +77,8 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
         height = pl.scan_parquet(target).select(pl.len()).collect().item()
         rows.append(_row(table, source.path, status, parquet=target, rows=height, write_seconds=seconds,
                          count_seconds=time.perf_counter() - read_started))
+    if beside and todo:
+        _check_copies(ws, todo)
     summary = pl.DataFrame(rows, schema=SUMMARY_SCHEMA)
     return Result(
         name="data.convert", title=f"Parquet copies of {ws.name}", tables={"converted": summary},
@@ -85,6 +89,13 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
                "after an edit the source is read again (with a note) until you convert again.",)
         if beside else (),
     )
+
+
+def _check_copies(ws: Workspace, tables: list[str]) -> None:
+    """Check the copies just written (one pass over each Parquet, errors only, as every
+    analysis checks), so the check cache holds them and the next command starts without."""
+    fresh = Workspace.open(ws.config_path or ws.root)
+    check(fresh, tables=[t for t in tables if fresh.has(t) and fresh.sources[t].origin], errors_only=True)
 
 
 def _row(table: str, source: Path, status: str, *, parquet: Path | None = None, rows: int | None = None,

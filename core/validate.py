@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from core import contract as c
+from core.check_cache import CACHE_FILE, CheckCache, level, source_key
 from core.coerce import is_missing_token, number_value
 from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
-from core.workspace import TableSource, Workspace, coercions, column_parse
+from core.workspace import TableSource, Workspace, coercions, column_parse, plain_column, plain_numbers
 
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
@@ -61,24 +62,53 @@ def validate(
     errors_only: bool = False,
 ) -> list[Finding]:
     """Check the workspace's tables against the data contract and common data faults."""
+    return check(ws, tables, as_of=as_of, errors_only=errors_only).findings
+
+
+@dataclass(frozen=True)
+class Checks:
+    findings: list[Finding]
+    remembered: tuple[str, ...]  # tables whose findings came from the check cache (unchanged files)
+
+
+def check(
+    ws: Workspace,
+    tables: Iterable[str] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    errors_only: bool = False,
+    use_cache: bool = True,
+) -> Checks:
+    """validate(), saying which tables' findings were remembered from an earlier check of the
+    same unchanged file (core.check_cache) rather than checked again."""
     names = [t for t in (tables or ws.sources) if t in ws.sources]
-    findings: list[Finding] = []
+    cache = CheckCache(ws.root) if use_cache else None
+    kind = level(errors_only, (as_of or dt.date.today()).isoformat())
+    keys = {t: source_key(ws.sources[t]) for t in names} if cache else {}
+    per_table: dict[str, list[Finding]] = {}
+    remembered = []
     queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]] = []
     for table in names:
         source = ws.sources[table]
-        for column in source.missing_required:
-            findings.append(Finding(
+        if source.missing_required:
+            per_table[table] = [Finding(
                 ERROR, table, column, "missing_required_column", 1, (),
                 f"the {table} table has no {column!r} column",
                 f"rename a column to {column}, or map it in loyalist.toml under [tables.{table}.columns]",
-                source.where))
-        if source.missing_required:
+                source.where) for column in source.missing_required]
+            continue
+        known = cache.get(keys[table], kind) if cache else None
+        if known is not None:
+            per_table[table] = known
+            remembered.append(table)
             continue
         raw = ws.scan_raw(table)
         frame = _checked_frame(source, raw)
         rules = [r for r in _rules(source, raw.collect_schema(), as_of) if not errors_only or r.severity == ERROR]
         queries.append((source, rules, frame))
-    orphan_query = _orphan_query(ws, names) if not errors_only else None
+    orphan_key = _orphan_key(ws, keys) if cache and not errors_only else None
+    orphans_known = cache.get(orphan_key, "orphans") if cache else None
+    orphan_query = _orphan_query(ws, names) if not errors_only and orphans_known is None else None
     summaries = [_summarise(frame, rules) for _, rules, frame in queries]
     try:
         collected = pl.collect_all(summaries + ([orphan_query[1]] if orphan_query else []))
@@ -92,31 +122,51 @@ def validate(
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
+        found = per_table[source.table] = []
         if row["__n"] == 0:
-            findings.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
-                                    f"the {source.table} table has a header but no rows",
-                                    "export the table again with its data", source.where))
-            continue
-        offset = 2 if source.header_row else 1
-        for i, rule in enumerate(rules):
-            count = row[f"n{i}"]
-            if count:
-                rows = tuple(r + offset for r in rows_of[(q, i)])
-                findings.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
-                                        rule.message, rule.fix, source.where))
+            found.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
+                                 f"the {source.table} table has a header but no rows",
+                                 "export the table again with its data", source.where))
+        else:
+            offset = 2 if source.header_row else 1
+            for i, rule in enumerate(rules):
+                count = row[f"n{i}"]
+                if count:
+                    rows = tuple(r + offset for r in rows_of[(q, i)])
+                    found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
+                                         rule.message, rule.fix, source.where))
+        if cache:
+            cache.put(keys[source.table], kind, found)
+            if not errors_only:  # a full check holds the errors-only one too
+                cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
+    orphans = orphans_known or []
     if orphan_query:
         source, _ = orphan_query
         summary = collected[-1].row(0, named=True)
         if summary["n"]:
             offset = 2 if source.header_row else 1
-            findings.append(Finding(
+            orphans = [Finding(
                 WARNING, source.table, "customer_id", "orphan_customer", summary["n"],
                 tuple(r + offset for r in summary["rows"]),
                 "customer ids not found in the customers table (kept in the analysis)",
                 "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
-                source.where))
+                source.where)]
+        if cache:
+            cache.put(orphan_key, "orphans", orphans)
+    if cache:
+        cache.save()
+    findings = [f for table in names for f in per_table[table]] + orphans
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
-    return sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table]))
+    return Checks(sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table])), tuple(remembered))
+
+
+def _orphan_key(ws: Workspace, keys: dict[str, str | None]) -> str | None:
+    """Orphans depend on both tables: remembered only while neither file changed."""
+    if "transactions" not in keys or "customers" not in ws.sources:
+        return None
+    tx = keys["transactions"]
+    customers = keys["customers"] if "customers" in keys else source_key(ws.sources["customers"])
+    return f"{tx}+{customers}" if tx and customers else None
 
 
 def _unreadable_table(exc: Exception, queries, summaries) -> InputError:
@@ -148,9 +198,9 @@ def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
     schema = raw.collect_schema()
     rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
     bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
-    frame = raw.with_row_index(ROW).select(
+    frame = raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW), *[pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns if m.kind != "extra"],
-        *coercions(source, schema))
+        *_plain_columns(source, schema), *coercions(source, schema, staged=True))
     count = frame.select(bad.sum()).collect().item()
     return frame.filter(~bad).select([m.canonical for m in source.columns]), count
 
@@ -166,14 +216,19 @@ def findings_table(findings: list[Finding]) -> pl.DataFrame:
 
 
 def validation_result(ws: Workspace, as_of: dt.date | None = None) -> Result:
-    findings = validate(ws, as_of=as_of)
+    checks = check(ws, as_of=as_of)
+    findings = checks.findings
     errors = sum(f.severity == ERROR for f in findings)
+    remembered = [ws.sources[t].shown_name for t in checks.remembered]
     return Result(
         name="data.validate",
         title=f"Validation of {ws.name}",
         tables={"findings": findings_table(findings)},
         headline={"errors": errors, "warnings": len(findings) - errors, "tables": len(ws.sources)},
         params={"workspace": str(ws.root), "as_of": as_of},
+        notes=(f"{', '.join(remembered)}: findings remembered from an earlier check of the same unchanged "
+               f"file{'s' if len(remembered) > 1 else ''} (size, time, content; {CACHE_FILE.as_posix()})",)
+        if remembered else (),
     )
 
 
@@ -184,12 +239,18 @@ def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
     """Row number, each mapped column as read (prefixed) and as coerced."""
     mapped = [m for m in source.columns if m.kind != "extra"]
     ranged = {column for column, *_ in source.ranges}  # extra columns with a declared range
-    return raw.with_row_index(ROW).select(
+    schema = raw.collect_schema()
+    return raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW),
         *[pl.col(m.source).alias(f"src:{m.canonical}") for m in mapped],
-        *[e for e, m in zip(coercions(source, raw.collect_schema()), source.columns)
+        *_plain_columns(source, schema),  # kept for the rules (not_finite reads them)
+        *[e for e, m in zip(coercions(source, schema, staged=True), source.columns)
           if m.kind != "extra" or m.canonical in ranged],
     )
+
+
+def _plain_columns(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
+    return [pl.col(h) for m in source.columns if m.kind != "extra" and (h := plain_column(m, schema))]
 
 
 def _present(source_col: str, dtype: pl.DataType, kind: str = c.TEXT) -> pl.Expr:
@@ -216,7 +277,9 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
         absurd = None
         if m.kind in NUMBER_KINDS:
-            value = number_value(pl.col(src), schema[m.source], column_parse(source, m))
+            helper = plain_column(m, schema)
+            value = number_value(pl.col(src), schema[m.source], column_parse(source, m),
+                                 pl.col(helper) if helper else None)
             absurd = value.is_not_null() & (~value.is_finite() | (value.abs() >= c.MAX_MAGNITUDE))
             rules.append(_Rule(
                 ERROR, m.canonical, "not_finite", absurd,

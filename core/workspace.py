@@ -36,8 +36,8 @@ import polars as pl
 
 from core import contract as c
 from core import converted, database
-from core.coerce import (DATE_CELL, ParseOptions, answered, check_date_format, coerce, coerce_extra,
-                         detect_date_format, extra_is_numeric, needs_time_zone)
+from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
+                         detect_date_format, extra_is_numeric, needs_time_zone, plain_number)
 from core.config import CONFIG_NAME, read_config
 from core.database import DatabaseTable
 from core.errors import InputError, MissingTableError
@@ -211,7 +211,9 @@ class Workspace:
                 file=str(source.path), column=source.missing_required[0],
                 fix=f"rename the column, or map it in {CONFIG_NAME} under [tables.{table}.columns]",
             )
-        return self.scan_raw(table).select(coercions(source, self.scan_raw(table).collect_schema()))
+        raw = self.scan_raw(table)
+        schema = raw.collect_schema()
+        return raw.with_columns(**plain_numbers(source, schema)).select(coercions(source, schema, staged=True))
 
     def scan_if(self, table: str) -> pl.LazyFrame | None:
         return self.scan(table) if self.has(table) else None
@@ -398,16 +400,37 @@ def _share_number_format(columns: list[ColumnMapping]) -> list[ColumnMapping]:
     return [replace(m, number=follow) if m.number and m.number.how == "default" else m for m in columns]
 
 
-def coercions(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
+def coercions(source: TableSource, schema: pl.Schema, *, staged: bool = False) -> list[pl.Expr]:
+    """Each column as its kind, named canonically. `staged`: the frame holds plain_numbers'
+    columns (much faster for text numbers; see core.coerce.number_value)."""
     exprs = []
     for m in source.columns:
         parse = column_parse(source, m)
+        helper = plain_column(m, schema) if staged else None
+        plain = pl.col(helper) if helper else None
         if m.kind == "extra":
-            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse)
+            expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse, plain)
         else:
-            expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None)
+            expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None, plain)
         exprs.append(expr.alias(m.canonical))
     return exprs
+
+
+def plain_column(m: ColumnMapping, schema: pl.Schema) -> str | None:
+    """The helper column plain_numbers adds for this column, if any: text number columns."""
+    number = m.kind in (c.MONEY, c.NUMBER, c.INTEGER) or (m.kind == "extra" and m.detail == "number")
+    return PLAIN_PREFIX + m.source if number and schema[m.source] == pl.String else None
+
+
+def plain_numbers(source: TableSource, schema: pl.Schema) -> dict[str, pl.Expr]:
+    """The helper columns (name -> expression) that make coercions(staged=True) fast: each
+    text number column's plain cast, computed once (core.coerce.plain_number)."""
+    helpers = {}
+    for m in source.columns:
+        helper = plain_column(m, schema)
+        if helper:
+            helpers[helper] = plain_number(pl.col(m.source), column_parse(source, m))
+    return helpers
 
 
 def column_parse(source: TableSource, m: ColumnMapping) -> ParseOptions:

@@ -1,0 +1,91 @@
+"""`loyalist --help` starts light (issue 14): the command line builds only the group it runs,
+and Typer's help renderer loads without markdown_it and pygments; what the user sees is the
+same as from the fully built app. Speed itself is measured in bench/sidebyside.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from commands.app import app, first_word
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+ENV = {**os.environ, "COLUMNS": "100", "PYTHONPATH": str(ROOT)}
+ENV.pop("FORCE_COLOR", None)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "commands", *args], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["segment", "--help"], ["segment", "rfm", "--help"],
+                                  ["report", "channels", "--help"], ["export", "run", "--help"],
+                                  ["--debug", "data", "--help"], ["tui", "--help"]])
+def test_the_command_line_shows_the_same_help_as_the_whole_app(args):
+    """The command line mounts only the group it runs; the help must not notice."""
+    shown = cli(*args)
+    whole = runner.invoke(app, args, env={"COLUMNS": "100"}, prog_name="python -m commands")
+    assert shown.returncode == whole.exit_code == 0
+    assert shown.stdout == whole.stdout
+    assert "Usage:" in shown.stdout
+
+
+@pytest.mark.parametrize("args", [["segmnt", "rfm"], ["segment", "rfm", "--bins", "9"], ["report", "nope"]])
+def test_usage_errors_read_the_same_too(args):
+    shown = cli(*args)
+    whole = runner.invoke(app, args, env={"COLUMNS": "100"}, prog_name="python -m commands")
+    assert shown.returncode == whole.exit_code == 2
+    assert shown.stderr == whole.stderr and shown.stderr.strip()
+
+
+def test_the_listed_groups_are_every_group():
+    listed = cli("--help").stdout
+    for name in ("data", "segment", "scale", "report", "predict", "export", "demo", "tui"):
+        assert f" {name} " in listed
+
+
+def test_first_word_skips_top_level_options():
+    assert first_word(["--debug", "segment", "rfm", "-w", "x"]) == "segment"
+    assert first_word(["--help"]) == ""
+    assert first_word([]) == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["segment", "rfm", "--help"], ["report", "channels", "--help"]])
+def test_help_loads_neither_markdown_pygments_nor_pydantic(args):
+    """Typer's renderer imports rich.markdown and rich.traceback at its top, and checks an
+    absent --help through pydantic; Loyalist's help needs none of them."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "commands", *args], cwd=ROOT, env=ENV,
+                         capture_output=True, text=True, check=True)
+    loaded = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time")}
+    assert not {m for m in loaded if m.split(".")[0] in {"markdown_it", "pygments", "pydantic"}}
+    assert "rich.markdown" not in loaded and "rich.traceback" not in loaded
+
+
+def test_the_deferred_classes_are_the_real_ones_when_used():
+    """Were Typer to draw Markdown or a traceback, it gets Rich's own classes."""
+    code = """
+import sys
+from commands.lean_help import load_typer_help
+load_typer_help()
+assert "rich.markdown" not in sys.modules and "markdown_it" not in sys.modules
+import typer.rich_utils as ru
+import rich.markdown, rich.traceback
+assert hasattr(rich.markdown, "__file__")  # the real module, not the stand-in
+shown = ru.Markdown("**hi**")
+assert type(shown) is rich.markdown.Markdown
+try:
+    1 / 0
+except ZeroDivisionError as exc:
+    tb = ru.Traceback.from_exception(type(exc), exc, exc.__traceback__)
+assert type(tb) is rich.traceback.Traceback
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
