@@ -234,9 +234,10 @@ back to the rules.
                            " · lower the filters to see some"), "-ok")
         self.rule_chosen(0)
 
-    @on(DataTable.RowHighlighted, "#products-rules")
-    def rule_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.rule_chosen(event.cursor_row)
+    @on(DataTable.CellHighlighted, "#products-rules")
+    def rule_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        # A result table has a cell cursor and may be sorted: find the rule the row shows.
+        self.rule_chosen(self.query_one("#products-rules", ResultTable).source_row(event.coordinate.row))
 
     def rule_chosen(self, row: int) -> None:
         table = self.rules.tables["rules"] if self.rules is not None else None

@@ -178,6 +178,13 @@ class ResultTable(SheetVerbs, DataTable):
     def sheet_table(self) -> ResultTable:
         return self
 
+    def source_row(self, row: int) -> int:
+        """The shown row's index in the table as given, whatever order the sort shows."""
+        frame = self.sheet_frame
+        if frame is None or ROW not in frame.columns or not 0 <= row < frame.height:
+            return row
+        return int(frame[ROW][row])
+
     def sheet_redraw(self, frame: pl.DataFrame) -> None:
         column = self.cursor_coordinate.column
         self.draw([self.shown.rows[i] for i in frame[ROW]])
