@@ -30,6 +30,7 @@ from core.demo.marketing import (
 )
 from core.demo.names import demographics
 from core.demo.people import Population, draw_population
+from core.demo.pricing import discount_promotions, plant_prices, plant_promotions
 from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
 from core.demo.survey import delphi_ratings, kano_answers, survey_answers
 from core.errors import InputError
@@ -83,6 +84,9 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
 
     ids = tables.customer_ids(customers)
     tx = tables.transactions(cal, ids, lines, basket, return_lines(returns, basket), catalogue)
+    tx, promotions = plant_promotions(_stream(seed, "promotions"), tx)
+    tx, prices = plant_prices(_stream(seed, "prices"), tx, tables.products(catalogue))
+    tx, promotions = discount_promotions(tx, promotions)
     units = run_experiments(_stream(seed, "experiments"), cal, pop)
     answers = survey_answers(_stream(seed, "survey"), cal, pop)
     answers |= kano_answers(_stream(seed, "kano"), len(answers["cust"]))
@@ -103,7 +107,8 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
         "generator": {"version": GENERATOR_VERSION, "customers": customers, "seed": seed,
                       "start": cal.start.isoformat(), "end": cal.end.isoformat()},
         "planted": params.planted(),
-        "realised": _realised(out, pop, lines, runs, basket, catalogue),
+        "realised": {**_realised(out, pop, lines, runs, basket, catalogue),
+                     "promotions": promotions, "prices": prices},
     }
     return Demo(out, tables.customer_truth(cal, ids, pop, life), tables.products(catalogue), truth)
 
