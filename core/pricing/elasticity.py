@@ -124,7 +124,7 @@ def pricing(
     segments = segment_sensitivity(by_segment, panel)
     best = categories.filter(pl.col("elasticity").is_not_null()).sort("elasticity")
     headline = {
-        "categories": categories.height,
+        "categories_read": categories.height,
         "identified": categories.height - lost.height,
         "products_with_elasticity": products.height,
         "most_elastic_category": best["category"][0] if best.height else None,
