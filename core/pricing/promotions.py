@@ -119,7 +119,7 @@ def promotions(
         metric_table.filter(pl.col("metric") == "sales").drop("metric"), on="promo_id", how="left")
     table = table.with_columns(
         (pl.col("lift") / pl.col("baseline")).alias("relative_lift"),
-        pl.when(pl.col("lift") > 0).then((-pl.col("post_lift") / pl.col("lift")).clip(lower_bound=0))
+        pl.when(pl.col("lift") > 0).then((-pl.col("post_lift") / pl.col("lift")).clip(0.0, 1.0))  # 1: all of it, or more
         .alias("pull_forward_share"),
         (pl.col("lift") + pl.col("post_lift")).alias("net_lift"))
     if tagged is not None:
