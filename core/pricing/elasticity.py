@@ -25,7 +25,8 @@ from core.result import Chart, Result
 ANALYSIS = "pricing report"
 MIN_PRICE_SPREAD = 1e-6  # sd of log price left after both fixed effects: below it, nothing to learn
 PRODUCT_SPREAD = 0.05  # a product's own remaining log-price sd needed for its own elasticity
-DISPERSION_WARNING = 0.10  # median sd of log unit price within a product-period
+DISPERSION_WARNING = 0.10
+SPARSE_UNITS = 10  # median units per product-period below which log counts are coarse  # median sd of log unit price within a product-period
 RANGE_QUANTILES = (0.05, 0.95)
 PERIODS = {"week": "1w", "month": "1mo"}
 
@@ -116,6 +117,12 @@ def pricing(
                      f"{period} differ a lot (price_dispersion: median sd of log unit price above "
                      f"{DISPERSION_WARNING}): the average price mixes price points, order-level discounts or unit "
                      "errors, and the elasticity there is unreliable.")
+    sparse = categories.filter(pl.col("median_units") < SPARSE_UNITS)
+    if sparse.height:
+        notes.append(f"In {', '.join(sparse['category'].to_list())}, a product sells fewer than {SPARSE_UNITS} units "
+                     f"in a typical {period}: logs of such small counts pull the elasticity towards zero. "
+                     + ("Try --period month or a higher --min-periods." if period == "week"
+                        else "Try a higher --min-periods (products with more sales)."))
     lost = categories.filter(pl.col("elasticity").is_null())
     if lost.height:
         notes.append(f"Elasticity not identified for {lost.height} categor{'y' if lost.height == 1 else 'ies'} "
@@ -149,6 +156,7 @@ def pricing(
 
 
 _CATEGORY_SCHEMA = {"category": pl.String, "products": pl.Int64, "observations": pl.Int64,
+                    "median_units": pl.Float64,
                     "elasticity": pl.Float64, "se": pl.Float64, "elasticity_ci_low": pl.Float64,
                     "elasticity_ci_high": pl.Float64, "price_range_low": pl.Float64,
                     "price_range_high": pl.Float64, "best_price_change": pl.Float64,
@@ -177,7 +185,8 @@ def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str,
     relative = frame.select(pl.col("price") / pl.col("price").median().over("product_id") - 1.0).to_series()
     low, high = ((float(relative.quantile(q)) for q in RANGE_QUANTILES) if frame.height else (None, None))
     dispersion = frame["_spread"].drop_nulls().drop_nans().median()
-    empty = (name, sold.height, frame.height, None, None, None, None, low, high, None, None, dispersion)
+    typical = frame["units"].median()
+    empty = (name, sold.height, frame.height, typical, None, None, None, None, low, high, None, None, dispersion)
     if sold.height < 2:
         return (*empty, f"fewer than 2 products sold in {min_periods}+ periods"), []
     product = frame["product_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
@@ -195,7 +204,7 @@ def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str,
         return (*empty, "elasticity not identified: as many fixed effects as observations"), []
     half = _t(confidence, slope.df) * slope.se
     best, change = _best_change(slope.estimate, slope.estimate - half, slope.estimate + half, low, high)
-    row = (name, sold.height, slope.n, slope.estimate, slope.se, slope.estimate - half, slope.estimate + half,
+    row = (name, sold.height, slope.n, typical, slope.estimate, slope.se, slope.estimate - half, slope.estimate + half,
            low, high, best, change, dispersion, None if best is not None else
            "an interval on both sides of -1: cannot tell whether a cut or a rise earns more")
     products = []

@@ -149,7 +149,7 @@ def promotions(
     if short.height:
         notes.append(f"No baseline for {', '.join(short['promo_id'].to_list())}: fewer than {MIN_PRE_DAYS} days "
                      "before it outside other promotions.")
-    headline = {"promotions": table.height, "overlap_days": overlap,
+    headline = {"promotions_read": table.height, "overlap_days": overlap,
                 "total_sales_lift": float(table["sales_lift"].drop_nulls().sum()),
                 "total_net_lift": float(table["net_lift"].drop_nulls().sum())}
     return Result(
