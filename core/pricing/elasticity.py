@@ -19,7 +19,7 @@ import polars as pl
 
 from core.errors import AnalysisError
 from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_columns, require_rows
-from core.pricing.fixed_effects import two_way_slope
+from core.pricing.fixed_effects import demean, demeaned_slope
 from core.result import Chart, Result
 
 ANALYSIS = "pricing report"
@@ -192,14 +192,13 @@ def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str,
     product = frame["product_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
     period = frame["period"].rank("dense").cast(pl.Int64).to_numpy() - 1
     y, x = np.log(frame["units"].to_numpy()), np.log(frame["price"].to_numpy())
-    from core.pricing.fixed_effects import demean
-
-    if float(np.std(demean(x[:, None], product, period))) < MIN_PRICE_SPREAD:
+    both = demean(np.column_stack((y, x)), product, period)
+    if float(np.std(both[:, 1])) < MIN_PRICE_SPREAD:
         return (*empty, "elasticity not identified: prices did not move against the products' and periods' "
                 "own levels (constant price)"), []
     if errors == "cluster" and sold.height < 3:
         errors = "hc1"
-    slope, xt, resid = two_way_slope(y, x, product, period, errors)
+    slope, xt, resid = demeaned_slope(both[:, 0], both[:, 1], product, period, errors)
     if slope.n <= slope.params:
         return (*empty, "elasticity not identified: as many fixed effects as observations"), []
     half = _t(confidence, slope.df) * slope.se
@@ -207,20 +206,29 @@ def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str,
     row = (name, sold.height, slope.n, typical, slope.estimate, slope.se, slope.estimate - half, slope.estimate + half,
            low, high, best, change, dispersion, None if best is not None else
            "an interval on both sides of -1: cannot tell whether a cut or a rise earns more")
-    products = []
-    ids = frame["product_id"].to_numpy()
-    for p in range(product.max() + 1):  # one slope per product, vectorised over its periods
-        mine = product == p
-        sxx = float(xt[mine] @ xt[mine])
-        n = int(mine.sum())
-        if n < 3 or np.sqrt(sxx / n) < PRODUCT_SPREAD:
-            continue
-        beta = float(xt[mine] @ (resid[mine] + slope.estimate * xt[mine])) / sxx
-        e = resid[mine] + (slope.estimate - beta) * xt[mine]
-        se = float(np.sqrt(n / (n - 1) * float((xt[mine] * e) @ (xt[mine] * e)) / sxx**2))
-        h = _t(confidence, n - 1) * se
-        products.append((name, str(ids[mine][0]), n, beta, se, beta - h, beta + h))
-    return row, products
+    return row, _product_slopes(name, frame["product_id"], product, xt, resid + slope.estimate * xt, confidence)
+
+
+def _product_slopes(category: str, ids: pl.Series, product: np.ndarray, xt: np.ndarray, yt: np.ndarray,
+                    confidence: float) -> list[tuple]:
+    """Each product's own slope on the category's demeaned panel (x~, y~ of its periods), HC1 errors
+    with n - 1 degrees of freedom; only products with 3+ periods whose own price spread is at least
+    PRODUCT_SPREAD. Vectorised over products with bincount."""
+    from scipy.stats import t
+
+    k = int(product.max()) + 1
+    n = np.bincount(product, minlength=k)
+    sxx = np.bincount(product, weights=xt * xt, minlength=k)
+    keep = (n >= 3) & (np.sqrt(sxx / np.maximum(n, 1)) >= PRODUCT_SPREAD)
+    beta = np.bincount(product, weights=xt * yt, minlength=k) / np.where(keep, sxx, 1.0)
+    e = yt - beta[product] * xt
+    meat = np.bincount(product, weights=(xt * e) ** 2, minlength=k)
+    se = np.sqrt(n / np.maximum(n - 1, 1) * meat / np.where(keep, sxx, 1.0) ** 2)
+    half = t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * se
+    first = np.unique(product, return_index=True)[1]
+    names = ids.gather(first).to_list()
+    return [(category, names[p], int(n[p]), float(beta[p]), float(se[p]), float(beta[p] - half[p]),
+             float(beta[p] + half[p])) for p in np.flatnonzero(keep)]
 
 
 def _best_change(estimate: float, low: float, high: float, range_low: float | None,

@@ -60,11 +60,16 @@ def two_way_slope(y: np.ndarray, x: np.ndarray, product: np.ndarray, period: np.
     degrees of freedom; HC1: N/(N-K) x sum x~^2 e^2 / (sum x~^2)^2, t with N-K.
     """
     both = demean(np.column_stack((y, x)), product, period)
-    yt, xt = both[:, 0], both[:, 1]
+    return demeaned_slope(both[:, 0], both[:, 1], product, period, errors)
+
+
+def demeaned_slope(yt: np.ndarray, xt: np.ndarray, product: np.ndarray, period: np.ndarray,
+                   errors: str = "cluster") -> tuple[Slope, np.ndarray, np.ndarray]:
+    """two_way_slope on y and x already demeaned by both factors (x~ must not be all zero)."""
     sxx = float(xt @ xt)
     beta = float(xt @ yt) / sxx
     resid = yt - beta * xt
-    n, k = len(y), rank_of_effects(product, period) + 1
+    n, k = len(yt), rank_of_effects(product, period) + 1
     if errors == "cluster":
         g = int(product.max()) + 1
         score = np.bincount(product, weights=xt * resid, minlength=g)

@@ -160,3 +160,25 @@ def test_too_little_history_is_an_analysis_error(sample_tx):
     assert table.filter(pl.col("promo_id") == "PR01")["baseline_sales"][0] is None
     with pytest.raises(AnalysisError, match="days before"):
         promotions(sample_tx.filter(pl.col("order_date").is_between(dt.date(2024, 4, 1), dt.date(2024, 4, 20))))
+
+
+def test_a_products_own_slope_is_ols_on_its_demeaned_periods_with_hc1_errors():
+    import statsmodels.api as sm
+
+    from core.pricing.fixed_effects import demean
+
+    tx = _panel_tx(seed=5)
+    result = pricing(tx.lazy(), min_periods=2)
+    panel = (tx.with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
+             .group_by("product_id", "week").agg(pl.col("quantity").sum(), pl.col("amount").sum())
+             .sort("product_id", "week"))
+    product = panel["product_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    week = panel["week"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    y = np.log(panel["quantity"].to_numpy())
+    x = np.log((panel["amount"] / panel["quantity"]).to_numpy())
+    both = demean(np.column_stack((y, x)), product, week)
+    mine = product == 2
+    fit = sm.OLS(both[mine, 0], both[mine, 1]).fit(cov_type="HC1")
+    row = result.tables["products"].filter(pl.col("product_id") == "P2").row(0, named=True)
+    assert row["elasticity"] == pytest.approx(fit.params[0], abs=1e-10)
+    assert row["se"] == pytest.approx(fit.bse[0], abs=1e-10)
