@@ -431,24 +431,23 @@ def _demographics() -> dict[str, Any]:
 @dataclass(frozen=True)
 class PricePlant:
     """Exogenous markdowns in a few categories with a known own-price elasticity: each product
-    of a planted category is marked down in a calendar month with chance `markdown_prob`, by a
-    depth drawn evenly from `depths` (drawn without looking at demand). Its lines are then sold
-    at list price x `level` x (1 - depth), and their units scale by (1 - depth) ** elasticity
-    (a line of q list units gets x = 4 q (1 - depth) ** elasticity units at a quarter of the
-    price each, rounded up with chance x - floor(x), else down: the expected units are exactly x)."""
+    of a planted category is marked down in a calendar month with chance MARKDOWN_PROB, by a
+    depth drawn evenly from MARKDOWN_DEPTHS (without looking at demand). A unit then costs
+    list price / UNITS_PER_LINE x (1 - depth), and a line holds x = (its value as drawn) x
+    (1 - depth) ** elasticity / (the regular unit price) units, rounded up with chance
+    x - floor(x), else down (at least 1): the expected units are exactly x."""
 
     category: str
     elasticity: float
-    level: float  # realised price / list price outside markdowns (keeps the category's revenue)
 
 
 PRICE_PLANTS = (
-    PricePlant("apparel", -0.8, 1.35),
-    PricePlant("home", -1.5, 1.05),
-    PricePlant("sports", -2.5, 1.0),
+    PricePlant("apparel", -0.8),
+    PricePlant("home", -1.5),
+    PricePlant("sports", -2.5),
 )
 MARKDOWN_PROB = 0.3
-UNITS_PER_LINE = 4  # planted categories sell in units of a quarter of the list price (packs of 4)
+UNITS_PER_LINE = 2  # planted categories' unit price is half the list price (finer-grained units)
 MARKDOWN_DEPTHS = (0.1, 0.2, 0.3)
 
 
@@ -470,12 +469,12 @@ class Promotion:
 
 
 PROMOTIONS = (
-    Promotion("PR01", "Spring sale", "2024-04-03", 7, 0.6, 0.3, 0.20),
-    Promotion("PR02", "Summer sale", "2024-07-17", 10, 0.5, 0.2, 0.15),
-    Promotion("PR03", "Autumn sale", "2024-10-09", 7, 0.4, 0.25, 0.25),
-    Promotion("PR04", "Spring sale", "2025-05-07", 7, 0.6, 0.3, 0.20),
-    Promotion("PR05", "Back to school", "2025-07-09", 10, 0.5, 0.2, 0.30),
-    Promotion("PR06", "Members' days", "2025-07-16", 7, 0.3, 0.0, 0.10),  # overlaps PR05 on 16-18 July
+    Promotion("PR01", "Spring sale", "2024-04-03", 7, 0.4, 0.3, 0.20),
+    Promotion("PR02", "Summer sale", "2024-07-17", 10, 0.3, 0.2, 0.15),
+    Promotion("PR03", "Autumn sale", "2024-10-09", 7, 0.3, 0.25, 0.25),
+    Promotion("PR04", "Spring sale", "2025-05-07", 7, 0.4, 0.3, 0.20),
+    Promotion("PR05", "Back to school", "2025-07-09", 10, 0.3, 0.2, 0.30),
+    Promotion("PR06", "Members' days", "2025-07-16", 7, 0.2, 0.0, 0.10),  # overlaps PR05 on 16-18 July
 )
 PROMO_CLONE_DAYS = 60
 

@@ -4,9 +4,11 @@ They act on the table (after every other draw), so no other stream's draws move:
 - promotions (stream "promotions"): per params.PROMOTIONS, extra orders copied from the
   60 days before each promotion and a share of the orders after it moved into it, all
   tagged with its promo_id (and, last of all, sold at its discount);
-- prices (stream "prices"): in the categories of params.PRICE_PLANTS, each product's price
-  in a calendar month is list x level x (1 - markdown), markdowns drawn independently of
-  demand, and each line's units respond with the category's elasticity.
+- prices (stream "prices"): in the categories of params.PRICE_PLANTS, each product's unit
+  price in a calendar month is list / UNITS_PER_LINE x (1 - markdown), markdowns drawn
+  independently of demand; a line's units are its drawn value at the regular price times
+  (1 - markdown) ** elasticity, so its value moves by (1 - markdown) ** (1 + elasticity) and
+  every spend truth (order values, member lift) holds in expectation.
 
 Returns follow their order: a moved order's return lines carry its promo_id, and a line's
 refund is recomputed from its new price and units.
@@ -55,7 +57,7 @@ def plant_promotions(rng: np.random.Generator, tx: pl.DataFrame) -> tuple[pl.Dat
         picked = source.gather(rng.integers(0, len(source), extra))
         clones = pl.DataFrame({
             "_source": picked,
-            "_new": [f"{promo.promo_id}-{k:04d}" for k in range(1, extra + 1)],
+            "_new": [f"{promo.promo_id}-{k:03d}" for k in range(1, extra + 1)],
             "_date": pl.Series([start + timedelta(days=int(d)) for d in rng.integers(0, promo.days, extra)],
                                dtype=pl.Date),
         })
@@ -92,8 +94,7 @@ def plant_prices(rng: np.random.Generator, tx: pl.DataFrame, products: pl.DataFr
     """Monthly markdowns per product of the planted categories; their lines' prices and units
     follow (returns refund the new price)."""
     plants = pl.DataFrame({"category": [p.category for p in PRICE_PLANTS],
-                           "_elasticity": [p.elasticity for p in PRICE_PLANTS],
-                           "_level": [p.level for p in PRICE_PLANTS]})
+                           "_elasticity": [p.elasticity for p in PRICE_PLANTS]})
     ids = products.filter(pl.col("category").is_in(plants["category"])).sort("product_id")
     months = pl.date_range(tx["order_date"].min().replace(day=1), tx["order_date"].max(), "1mo", eager=True)
     marked = rng.random((ids.height, len(months))) < MARKDOWN_PROB
@@ -110,12 +111,13 @@ def plant_prices(rng: np.random.Generator, tx: pl.DataFrame, products: pl.DataFr
              .join(products.select("product_id", "list_price"), on="product_id", how="left")
              .sort("_row"))
     m = 1.0 - lines["_markdown"].to_numpy()
+    price = lines["list_price"].to_numpy() * m / UNITS_PER_LINE
+    # The line's value as drawn (the order's value split over its lines, which carries every
+    # spend truth) buys units at the regular price, scaled by the demand response m ** elasticity;
+    # rounded up or down at random (exact in expectation), at least one.
+    target = lines["amount"].to_numpy() * m ** lines["_elasticity"].to_numpy() / (price / m)
+    units = np.maximum(np.floor(target) + (rng.random(len(target)) < target - np.floor(target)), 1.0)
     q = lines["quantity"].to_numpy()
-    # Expected units; rounded up or down at random. Lines hold UNITS_PER_LINE times the units
-    # (at that fraction of the price), so the rounding barely blurs the response.
-    target = q * UNITS_PER_LINE * m ** lines["_elasticity"].to_numpy()
-    units = np.floor(target) + (rng.random(len(target)) < target - np.floor(target))
-    price = lines["list_price"].to_numpy() * lines["_level"].to_numpy() * m / UNITS_PER_LINE
     new = pl.DataFrame({"_row": lines["_row"], "_key": lines["order_id"], "product_id": lines["product_id"],
                         "_q": units.astype(np.float64), "_price": price, "_old_q": q})
     refunds = (tx.filter(~_SALE).with_columns(_BASE_ORDER.alias("_key"))
@@ -132,7 +134,7 @@ def plant_prices(rng: np.random.Generator, tx: pl.DataFrame, products: pl.DataFr
                         .otherwise(pl.col("quantity")).alias("quantity"))
           .drop("_row", "_q", "_price", "_sign"))
     realised = {"product_months_marked_down": int(marked.sum()), "lines_repriced": new.height,
-                "units_added": int((units - q * UNITS_PER_LINE).sum())}
+                "units": int(units.sum())}
     return tx, realised
 
 
