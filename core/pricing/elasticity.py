@@ -253,7 +253,7 @@ def price_bands(panel: pl.DataFrame) -> pl.DataFrame:
     band = (pl.col("price").rank("ordinal").over("category") * 4 / pl.len().over("category")).ceil().cast(pl.Int64)
     return (prices.with_columns(band.clip(1, 4).alias("band"))
             .group_by("category", "band")
-            .agg(pl.col("price").min().alias("price_low"), pl.col("price").max().alias("price_high"),
+            .agg(pl.col("price").min().round(2).alias("price_low"), pl.col("price").max().round(2).alias("price_high"),
                  pl.len().alias("products"), pl.col("units").sum(), pl.col("revenue").sum().round(2))
             .with_columns((pl.col("revenue") / pl.col("revenue").sum().over("category")).alias("revenue_share"))
             .sort("category", "band"))

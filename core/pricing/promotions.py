@@ -137,8 +137,12 @@ def promotions(
                           "post_observed": "post_sales", "post_baseline": "post_baseline_sales",
                           "post_lift": "post_dip", "post_lift_ci_low": "post_dip_ci_low",
                           "post_lift_ci_high": "post_dip_ci_high"})
+    shares = {"relative_lift", "pull_forward_share", "discount_depth", "roi"}
+    table = table.with_columns(pl.col(c).round(2) for c, t in table.schema.items() if t == pl.Float64 and c not in shares)
+    metric_table = metric_table.with_columns(pl.col(c).round(2) for c, t in metric_table.schema.items()
+                                             if t == pl.Float64)
     overlap = int(table["overlap_days"].sum())
-    notes.insert(0, f"Baseline: store-wide daily totals of the {pre_weeks} weeks before each promotion (other "
+    notes.insert(0, f"Sales are gross (returns not subtracted). Baseline: store-wide daily totals of the {pre_weeks} weeks before each promotion (other "
                  "promotions' days left out), OLS on a trend and day-of-week effects, forecast into the promotion "
                  f"and its {post_days} days after; {confidence:.0%} intervals add the forecast's uncertainty and "
                  "daily noise. baseline_last_year: the same days 52 weeks earlier, where the data has them.")
@@ -161,7 +165,10 @@ def promotions(
         params={"pre_weeks": pre_weeks, "post_days": post_days, "margin": margin, "as_of": as_of,
                 "confidence": confidence},
         notes=tuple(notes),
-        kinds={"relative_lift": "percent", "pull_forward_share": "percent", "discount_depth": "percent",
+        kinds={**{f"promotions/{c}": "money" for c in ("post_dip", "post_dip_ci_low", "post_dip_ci_high", "net_lift",
+                                                         "incremental_margin", "baseline_last_year",
+                                                         "lift_vs_last_year")},
+               "relative_lift": "percent", "pull_forward_share": "percent", "discount_depth": "percent",
                "roi": "number", "metrics/observed": "number", "metrics/baseline": "number",
                "metrics/lift": "number", "metrics/lift_ci_low": "number", "metrics/lift_ci_high": "number",
                "metrics/post_observed": "number", "metrics/post_baseline": "number",
