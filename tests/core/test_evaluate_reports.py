@@ -28,6 +28,8 @@ TABLES = {
     "ltv_cac": ["channels", "payback"],
     "comments": ["summary", "themes", "coverage", "scored"],
     "kano": ["features", "classes"],
+    "promotions": ["promotions", "metrics"],
+    "pricing": ["categories", "products", "bands", "segments"],
 }
 
 
