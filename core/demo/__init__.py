@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from core.demo import params, tables
-from core.demo.baskets import Catalogue, Lines, draw_catalogue, draw_lines, product_index, return_lines
+from core.demo.baskets import Catalogue, Lines, draw_catalogue, draw_lines, return_lines
 from core.demo.calendar import Calendar
 from core.demo.engagement import funnel_stages
 from core.demo.marketing import (
@@ -191,20 +191,22 @@ def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
         "returns": int((out["transactions"]["amount"] < 0).sum()),
         "returned_orders": int(out["transactions"].filter(pl.col("amount") < 0)["order_id"].n_unique()),
         "campaigns": campaign_rows,
-        "complements": _complements(basket, len(lines.cust)),
+        "complements": _complements(out["transactions"]),
     }
 
 
-def _complements(basket: Lines, orders: int) -> list[dict[str, Any]]:
-    """Each planted pair in this draw's order baskets: orders with a, with b, with both,
-    confidence P(b | a) and lift P(b | a) / P(b), exactly as counted."""
+def _complements(tx: pl.DataFrame) -> list[dict[str, Any]]:
+    """Each planted pair in this draw's order baskets (sale lines of the final table, so the
+    promotions' copied orders count): orders with a, with b, with both, confidence P(b | a) and
+    lift P(b | a) / P(b), exactly as counted."""
+    sales = tx.filter(pl.col("amount") > 0)
+    orders = sales["order_id"].n_unique()
     rows = []
     for pair in params.COMPLEMENTS:
-        with_a = np.zeros(orders, dtype=bool)
-        with_a[basket.order[basket.product == product_index(pair.a)]] = True
-        with_b = np.zeros(orders, dtype=bool)
-        with_b[basket.order[basket.product == product_index(pair.b)]] = True
-        n_a, n_b, n_ab = int(with_a.sum()), int(with_b.sum()), int((with_a & with_b).sum())
+        has = sales.group_by("order_id").agg(a=(pl.col("product_id") == pair.a).any(),
+                                             b=(pl.col("product_id") == pair.b).any())
+        n_a, n_b = int(has["a"].sum()), int(has["b"].sum())
+        n_ab = int((has["a"] & has["b"]).sum())
         confidence = n_ab / n_a if n_a else None
         rows.append({"a": pair.a, "b": pair.b, "add_prob": pair.add_prob, "orders_with_a": n_a,
                      "orders_with_b": n_b, "orders_with_both": n_ab, "confidence": confidence,
