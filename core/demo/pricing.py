@@ -95,7 +95,7 @@ def plant_prices(rng: np.random.Generator, tx: pl.DataFrame, products: pl.DataFr
     follow (returns refund the new price)."""
     plants = pl.DataFrame({"category": [p.category for p in PRICE_PLANTS],
                            "_elasticity": [p.elasticity for p in PRICE_PLANTS]})
-    ids = products.filter(pl.col("category").is_in(plants["category"])).sort("product_id")
+    ids = products.filter(pl.col("category").is_in(plants["category"].implode())).sort("product_id")
     months = pl.date_range(tx["order_date"].min().replace(day=1), tx["order_date"].max(), "1mo", eager=True)
     marked = rng.random((ids.height, len(months))) < MARKDOWN_PROB
     depth = np.asarray(MARKDOWN_DEPTHS)[rng.integers(0, len(MARKDOWN_DEPTHS), (ids.height, len(months)))]
