@@ -113,15 +113,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/loyalist-bench-pricing"))
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "pricing.json")
     parser.add_argument("--child", choices=("loyalist", "peer"))
+    parser.add_argument("--make", type=int, help="(internal) write the synthetic data of this many rows")
     parser.add_argument("--data", type=Path)
     parser.add_argument("--result", type=Path)
     args = parser.parse_args()
     if args.child:
         return _child(args.child, args.data, args.result)
+    if args.make:
+        return make_data(args.make, args.data)
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.out / f"pricing_{args.rows}.parquet"
-    if not data.exists():
-        make_data(args.rows, data)
+    if not data.exists():  # in a child: a child's peak memory starts from its parent's resident size
+        subprocess.run([sys.executable, "-m", "bench.pricing", "--make", str(args.rows), "--data", str(data)],
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     times: dict[str, list[float]] = {"loyalist": [], "peer": []}
     memory: dict[str, float] = {"loyalist": 0.0, "peer": 0.0}
     estimates = {}
