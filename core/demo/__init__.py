@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from core.demo import params, tables
-from core.demo.baskets import Catalogue, Lines, draw_catalogue, draw_lines, product_index, return_lines
+from core.demo.baskets import Catalogue, Lines, draw_catalogue, draw_lines, return_lines
 from core.demo.calendar import Calendar
 from core.demo.engagement import funnel_stages
 from core.demo.marketing import (
@@ -30,6 +30,7 @@ from core.demo.marketing import (
 )
 from core.demo.names import demographics
 from core.demo.people import Population, draw_population
+from core.demo.pricing import discount_promotions, plant_prices, plant_promotions
 from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
 from core.demo.survey import delphi_ratings, kano_answers, survey_answers
 from core.errors import InputError
@@ -83,6 +84,9 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
 
     ids = tables.customer_ids(customers)
     tx = tables.transactions(cal, ids, lines, basket, return_lines(returns, basket), catalogue)
+    tx, promotions = plant_promotions(_stream(seed, "promotions"), tx)
+    tx, prices = plant_prices(_stream(seed, "prices"), tx, tables.products(catalogue))
+    tx, promotions = discount_promotions(tx, promotions)
     units = run_experiments(_stream(seed, "experiments"), cal, pop)
     answers = survey_answers(_stream(seed, "survey"), cal, pop)
     answers |= kano_answers(_stream(seed, "kano"), len(answers["cust"]))
@@ -103,7 +107,8 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
         "generator": {"version": GENERATOR_VERSION, "customers": customers, "seed": seed,
                       "start": cal.start.isoformat(), "end": cal.end.isoformat()},
         "planted": params.planted(),
-        "realised": _realised(out, pop, lines, runs, basket, catalogue),
+        "realised": {**_realised(out, pop, lines, runs, basket, catalogue),
+                     "promotions": promotions, "prices": prices},
     }
     return Demo(out, tables.customer_truth(cal, ids, pop, life), tables.products(catalogue), truth)
 
@@ -186,20 +191,22 @@ def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
         "returns": int((out["transactions"]["amount"] < 0).sum()),
         "returned_orders": int(out["transactions"].filter(pl.col("amount") < 0)["order_id"].n_unique()),
         "campaigns": campaign_rows,
-        "complements": _complements(basket, len(lines.cust)),
+        "complements": _complements(out["transactions"]),
     }
 
 
-def _complements(basket: Lines, orders: int) -> list[dict[str, Any]]:
-    """Each planted pair in this draw's order baskets: orders with a, with b, with both,
-    confidence P(b | a) and lift P(b | a) / P(b), exactly as counted."""
+def _complements(tx: pl.DataFrame) -> list[dict[str, Any]]:
+    """Each planted pair in this draw's order baskets (sale lines of the final table, so the
+    promotions' copied orders count): orders with a, with b, with both, confidence P(b | a) and
+    lift P(b | a) / P(b), exactly as counted."""
+    sales = tx.filter(pl.col("amount") > 0)
+    orders = sales["order_id"].n_unique()
     rows = []
     for pair in params.COMPLEMENTS:
-        with_a = np.zeros(orders, dtype=bool)
-        with_a[basket.order[basket.product == product_index(pair.a)]] = True
-        with_b = np.zeros(orders, dtype=bool)
-        with_b[basket.order[basket.product == product_index(pair.b)]] = True
-        n_a, n_b, n_ab = int(with_a.sum()), int(with_b.sum()), int((with_a & with_b).sum())
+        has = sales.group_by("order_id").agg(a=(pl.col("product_id") == pair.a).any(),
+                                             b=(pl.col("product_id") == pair.b).any())
+        n_a, n_b = int(has["a"].sum()), int(has["b"].sum())
+        n_ab = int((has["a"] & has["b"]).sum())
         confidence = n_ab / n_a if n_a else None
         rows.append({"a": pair.a, "b": pair.b, "add_prob": pair.add_prob, "orders_with_a": n_a,
                      "orders_with_b": n_b, "orders_with_both": n_ab, "confidence": confidence,

@@ -411,6 +411,7 @@ def planted() -> dict[str, Any]:
         "delphi": {**asdict(DELPHI),
                    "items": [i.name for i in LIKERT_ITEMS],
                    "importance": dict(zip((i.name for i in LIKERT_ITEMS), DELPHI.importance))},
+        **planted_prices_and_promotions(),
     }
 
 
@@ -423,4 +424,65 @@ def _demographics() -> dict[str, Any]:
         "gender": dict(zip(names.GENDERS, names.GENDER_PROBS)),
         "income_band": dict(zip(names.INCOME_BANDS, names.INCOME_PROBS)),
         "age": {"mean": names.AGE_MEAN, "sd": names.AGE_SD, "range": list(names.AGE_RANGE)},
+    }
+
+
+# Prices and promotions (report pricing, report promotions; streams "prices" and "promotions").
+@dataclass(frozen=True)
+class PricePlant:
+    """Exogenous markdowns in a few categories with a known own-price elasticity: each product
+    of a planted category is marked down in a calendar month with chance MARKDOWN_PROB, by a
+    depth drawn evenly from MARKDOWN_DEPTHS (without looking at demand). A unit then costs
+    list price / UNITS_PER_LINE x (1 - depth), and a line holds x = (its value as drawn) x
+    (1 - depth) ** elasticity / (the regular unit price) units, rounded up with chance
+    x - floor(x), else down (at least 1): the expected units are exactly x."""
+
+    category: str
+    elasticity: float
+
+
+PRICE_PLANTS = (
+    PricePlant("apparel", -0.8),
+    PricePlant("home", -1.5),
+    PricePlant("sports", -2.5),
+)
+MARKDOWN_PROB = 0.3
+UNITS_PER_LINE = 2  # planted categories' unit price is half the list price (finer-grained units)
+MARKDOWN_DEPTHS = (0.1, 0.2, 0.3)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A store-wide promotion: extra orders (`lift` x the orders the window had), copies of
+    orders from the 60 days before it, and a share `pull_forward` of the orders of the
+    `post_days` after it moved into it (a dip after); every such order is tagged with the
+    promo_id and sold `discount` off."""
+
+    promo_id: str
+    name: str
+    start: str  # ISO date
+    days: int
+    lift: float
+    pull_forward: float
+    discount: float
+    post_days: int = 14
+
+
+PROMOTIONS = (
+    Promotion("PR01", "Spring sale", "2024-04-03", 7, 0.4, 0.3, 0.20),
+    Promotion("PR02", "Summer sale", "2024-07-17", 10, 0.3, 0.2, 0.15),
+    Promotion("PR03", "Autumn sale", "2024-10-09", 7, 0.3, 0.25, 0.25),
+    Promotion("PR04", "Spring sale", "2025-05-07", 7, 0.4, 0.3, 0.20),
+    Promotion("PR05", "Back to school", "2025-07-09", 10, 0.3, 0.2, 0.30),
+    Promotion("PR06", "Members' days", "2025-07-16", 7, 0.2, 0.0, 0.10),  # overlaps PR05 on 16-18 July
+)
+PROMO_CLONE_DAYS = 60
+
+
+def planted_prices_and_promotions() -> dict[str, Any]:
+    return {
+        "prices": {"plants": [asdict(p) for p in PRICE_PLANTS], "markdown_prob": MARKDOWN_PROB,
+                   "markdown_depths": list(MARKDOWN_DEPTHS), "period": "calendar month",
+                   "units_per_line": UNITS_PER_LINE},
+        "promotions": {"promotions": [asdict(p) for p in PROMOTIONS], "clone_days": PROMO_CLONE_DAYS},
     }

@@ -29,6 +29,8 @@ TABLES = {
     "comments": ["summary", "themes", "theme_groups", "topics", "coverage", "scored"],
     "comment_drivers": ["drivers"],
     "kano": ["features", "classes"],
+    "promotions": ["promotions", "metrics"],
+    "pricing": ["categories", "products", "bands", "segments"],
 }
 
 

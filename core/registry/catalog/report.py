@@ -178,3 +178,37 @@ report(
         AS_OF,
     ),
 )
+register(Analysis(
+    "report.promotions", "Promotions", "Per promotion (promo_id, or campaign without one): sales, orders, units, "
+    "new customers and members against a baseline fitted on the weeks before (and the same weeks last year), "
+    "with intervals; the dip after (pull-forward), discount depth and ROI on margin",
+    run="core.pricing.promotions:promotions", takes="tables", noun="promotions report",
+    details="Needs transactions (promo_id, or a campaigns table with start_date and end_date); uses customers "
+    "(member_since) and campaigns. Days in two promotions are attributed to neither.",
+    uses=("customers", "campaigns"),
+    options=(
+        Option("pre_weeks", INT, 8, low=3, high=104, help="Weeks before each promotion the baseline is fitted on"),
+        Option("post_days", INT, 14, low=1, high=180, help="Days after each promotion in which the dip is measured"),
+        Option("margin", FLOAT, low=0.001, high=1.0, help="Gross margin as a share of revenue, for ROI; empty: no ROI"),
+        AS_OF, CONFIDENCE,
+    ),
+))
+register(Analysis(
+    "report.pricing", "Pricing", "Own-price elasticity per category and product (log-log, product and period "
+    "fixed effects, robust intervals), the revenue-maximising price change inside the observed range, price "
+    "bands and price-point sensitivity by segment",
+    run="core.pricing.elasticity:pricing", takes="tables", noun="pricing report",
+    details="Needs transactions (product_id, quantity; category); uses customers (--by). Returns and zero "
+    "quantities are left out and counted; promotion lines too unless --include-promotions.",
+    uses=("customers",),
+    options=(
+        Option("period", CHOICE, "week", choices=("week", "month"), help="Period of the product panel"),
+        Option("min_periods", INT, 8, low=2, help="Products sold in fewer periods are left out"),
+        Option("by", TEXT, title="Segment by", help="A customers column (tier, region, ...) for price-point "
+               "sensitivity; empty: all customers"),
+        Option("errors", CHOICE, "cluster", choices=("cluster", "hc1"),
+               help="Standard errors: clustered by product, or heteroscedasticity-robust HC1"),
+        Option("include_promotions", BOOL, False, help="Keep promotion lines (promo_id) in the panel"),
+        SINCE, AS_OF, CONFIDENCE,
+    ),
+))

@@ -1,0 +1,153 @@
+"""`python -m bench.pricing [--rows 10000000]`: `report pricing` beside a bare Polars + statsmodels peer.
+
+A synthetic transactions Parquet (rows lines of 2,000 products in 20 categories over two years,
+weekly markdowns drawn independently of demand, a known elasticity per category) is written
+once to --out. Then, alternately (A B A B, so both see the same machine load), in fresh
+processes: Loyalist's core.pricing.elasticity.pricing on the scanned file, and a peer that
+builds the same product-week panel with Polars and fits each category with statsmodels OLS on
+data demeaned by product and week (Polars window means). Both elasticities must agree to 1e-6
+before a time counts. Wall time and peak memory (each child's own) go to
+bench/results/pricing.json. Check it at a small size (--rows 200000) before the 10M run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CATEGORIES, PRODUCTS, WEEKS = 20, 2000, 104
+
+
+def make_data(rows: int, path: Path, seed: int = 1) -> None:
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(seed)
+    elasticity = -0.5 - 2.5 * rng.random(CATEGORIES)
+    category = np.arange(PRODUCTS) % CATEGORIES
+    base = 5.0 * np.exp(rng.normal(1.0, 0.6, PRODUCTS))
+    markdown = np.where(rng.random((PRODUCTS, WEEKS)) < 0.3, rng.choice([0.1, 0.2, 0.3], (PRODUCTS, WEEKS)), 0.0)
+    price = base[:, None] * (1 - markdown)
+    popularity = 1.0 / np.arange(1, PRODUCTS + 1) ** 0.8
+    demand = popularity[:, None] * (1 - markdown) ** elasticity[category][:, None]
+    cell = rng.choice(PRODUCTS * WEEKS, size=rows, p=(demand / demand.sum()).ravel())
+    product, week = cell // WEEKS, cell % WEEKS
+    quantity = 1 + rng.poisson(0.3, rows)
+    start = np.datetime64("2024-01-01")
+    pl.DataFrame({
+        "customer_id": rng.integers(0, max(rows // 20, 1), rows).astype(str),
+        "order_date": start + (7 * week + rng.integers(0, 7, rows)).astype("timedelta64[D]"),
+        "amount": np.round(price[product, week] * quantity, 2),
+        "quantity": quantity.astype(np.float64),
+        "product_id": np.char.add("P", product.astype(str)),
+        "category": np.char.add("C", category[product].astype(str)),
+    }).write_parquet(path)
+
+
+def loyalist(path: Path) -> dict[str, float]:
+    import polars as pl
+
+    from core.pricing.elasticity import pricing
+
+    table = pricing(pl.scan_parquet(path), min_periods=8).tables["categories"]
+    return dict(zip(table["category"].to_list(), table["elasticity"].to_list()))
+
+
+def peer(path: Path) -> dict[str, float]:
+    import numpy as np
+    import polars as pl
+    import statsmodels.api as sm
+
+    panel = (pl.scan_parquet(path).filter((pl.col("quantity") > 0) & (pl.col("amount") > 0))
+             .with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
+             .group_by("category", "product_id", "week")
+             .agg(pl.col("quantity").sum().alias("units"), pl.col("amount").sum().alias("revenue"))
+             .filter(pl.len().over("category", "product_id") >= 8)
+             .with_columns(pl.col("units").log().alias("y"), (pl.col("revenue") / pl.col("units")).log().alias("x"))
+             .collect())
+    out = {}
+    for (name,), frame in panel.partition_by("category", as_dict=True).items():
+        frame = frame.select("product_id", "week", "y", "x")
+        for _ in range(200):  # alternate the two demeanings until they settle
+            before = frame["x"].to_numpy().copy()
+            for key in ("product_id", "week"):
+                frame = frame.with_columns(pl.col(v) - pl.col(v).mean().over(key) for v in ("y", "x"))
+            if np.abs(frame["x"].to_numpy() - before).max() < 1e-13:
+                break
+        groups = frame["product_id"].rank("dense").to_numpy()
+        fit = sm.OLS(frame["y"].to_numpy(), frame["x"].to_numpy()).fit(cov_type="cluster",
+                                                                       cov_kwds={"groups": groups})
+        out[name] = float(fit.params[0])
+    return out
+
+
+def _child(side: str, path: Path, result: Path) -> None:
+    estimates = (loyalist if side == "loyalist" else peer)(path)
+    result.write_text(json.dumps(estimates))
+
+
+def _run(side: str, path: Path, result: Path) -> tuple[float, float, dict]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.pricing", "--child", side, "--data", str(path),
+                             "--result", str(result)], cwd=ROOT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{side} failed with status {status}")
+    return wall, usage.ru_maxrss / 1024, json.loads(result.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/loyalist-bench-pricing"))
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / "pricing.json")
+    parser.add_argument("--child", choices=("loyalist", "peer"))
+    parser.add_argument("--make", type=int, help="(internal) write the synthetic data of this many rows")
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--result", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        return _child(args.child, args.data, args.result)
+    if args.make:
+        return make_data(args.make, args.data)
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = args.out / f"pricing_{args.rows}.parquet"
+    if not data.exists():  # in a child: a child's peak memory starts from its parent's resident size
+        subprocess.run([sys.executable, "-m", "bench.pricing", "--make", str(args.rows), "--data", str(data)],
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    times: dict[str, list[float]] = {"loyalist": [], "peer": []}
+    memory: dict[str, float] = {"loyalist": 0.0, "peer": 0.0}
+    estimates = {}
+    for _ in range(args.repeat):
+        for side in ("loyalist", "peer"):
+            wall, peak, estimates[side] = _run(side, data, args.out / f"{side}.json")
+            times[side].append(wall)
+            memory[side] = max(memory[side], peak)
+    worst = max(abs(estimates["loyalist"][c] - estimates["peer"][c]) for c in estimates["peer"])
+    if worst > 1e-6:
+        raise SystemExit(f"Loyalist and the peer disagree on an elasticity by {worst:.2e}")
+    report = {
+        "rows": args.rows, "repeat": args.repeat,
+        "loyalist_seconds": statistics.median(times["loyalist"]), "peer_seconds": statistics.median(times["peer"]),
+        "loyalist_peak_mb": round(memory["loyalist"], 1), "peer_peak_mb": round(memory["peer"], 1),
+        "ratio": statistics.median(times["loyalist"]) / statistics.median(times["peer"]),
+        "target_seconds": 20.0, "max_elasticity_difference": worst, "times": times,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in report.items() if k != "times"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

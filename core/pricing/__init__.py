@@ -1,0 +1,1 @@
+"""Prices and promotions: own-price elasticity (report pricing) and promotion lift (report promotions)."""

@@ -1,0 +1,239 @@
+"""Promotion lift against a counterfactual baseline (`report promotions`).
+
+A promotion is a promo_id's days (its first to its last tagged sale), or, with no promo_id in
+the transactions, a campaign's start_date..end_date. Per promotion and metric (sales, orders,
+units, new customers, new members), store-wide daily totals in the promotion are compared with
+a baseline fitted on the `pre_weeks` weeks before it: OLS of the daily total on a trend and
+day-of-week effects, forecast into the promotion (the interval adds the forecast's parameter
+uncertainty and the daily noise), and with the same days 52 weeks earlier where the data has
+them. The `post_days` after it give the dip (pull-forward: sales taken from later).
+
+Rules: days covered by two or more promotions are attributed to neither (counted in
+overlap_days); other promotions' days are left out of every baseline, pre and last-year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from core.errors import AnalysisError
+from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_rows
+from core.result import Chart, Result
+
+ANALYSIS = "promotions report"
+MIN_PRE_DAYS = 21
+METRICS = ("sales", "orders", "units", "new_customers", "new_members")
+
+
+def promotions(
+    transactions: pl.LazyFrame | None,
+    customers: pl.LazyFrame | None = None,
+    campaigns: pl.LazyFrame | None = None,
+    *,
+    pre_weeks: int = 8,
+    post_days: int = 14,
+    margin: float | None = None,
+    as_of: dt.date | None = None,
+    confidence: float = 0.95,
+    workspace: str = UNNAMED,
+) -> Result:
+    require(transactions, "transactions", ANALYSIS, workspace)
+    if margin is not None and not 0 < margin <= 1:
+        raise AnalysisError(f"{ANALYSIS}: --margin must be a fraction in (0, 1], got {margin}. "
+                            "Fix: give the gross margin as a share of revenue, e.g. --margin 0.35")
+    cols = names(transactions)
+    tx = transactions.filter(on_or_before(pl.col("order_date"), as_of))
+    sale = pl.col("amount") > 0
+    order = pl.col("order_id") if "order_id" in cols else pl.struct("customer_id", "order_date")
+    units = pl.col("quantity") if "quantity" in cols else pl.lit(None, dtype=pl.Float64)
+    daily = tx.filter(sale).group_by("order_date").agg(
+        pl.col("amount").sum().alias("sales"), order.n_unique().alias("orders"), units.sum().alias("units"))
+    first = (tx.filter(sale).group_by("customer_id").agg(pl.col("order_date").min())
+             .group_by("order_date").agg(pl.len().alias("new_customers")))
+    frames = [daily, first]
+    if "promo_id" in cols:
+        frames.append(tx.filter(sale & pl.col("promo_id").is_not_null())
+                      .select("promo_id", "order_date", "amount", "product_id" if "product_id" in cols
+                              else pl.lit(None, dtype=pl.String).alias("product_id"), units.alias("quantity")))
+    collected = pl.collect_all(frames)
+    daily, first = collected[0], collected[1]
+    notes = []
+    tagged = collected[2] if len(collected) > 2 else None
+    if tagged is not None and tagged.height:
+        windows = (tagged.group_by("promo_id").agg(pl.col("order_date").min().alias("start"),
+                                                   pl.col("order_date").max().alias("end")).sort("start", "promo_id"))
+    elif campaigns is not None and {"start_date", "end_date"} <= set(names(campaigns)):
+        windows = (campaigns.select(pl.col("campaign_id").alias("promo_id"), pl.col("start_date").alias("start"),
+                                    pl.col("end_date").alias("end"))
+                   .drop_nulls().collect().sort("start", "promo_id"))
+        tagged = None
+        notes.append("The transactions have no promo_id, so each campaign (start_date..end_date) is read as a "
+                     "promotion; no discount depth without tagged lines.")
+    else:
+        raise AnalysisError(f"{ANALYSIS} needs promotions: a 'promo_id' column in transactions, or a campaigns "
+                            "table with start_date and end_date. Fix: tag promotion lines with promo_id")
+    require_rows(windows.height, 1, "promotions", ANALYSIS)
+    if daily.height == 0:
+        raise AnalysisError(f"{ANALYSIS} needs sales (positive amounts); this data has none. Fix: check the amounts")
+    lo, hi = daily["order_date"].min(), daily["order_date"].max()
+    days = pl.DataFrame({"order_date": pl.date_range(lo, hi, "1d", eager=True)})
+    series = days.join(daily, on="order_date", how="left").join(first, on="order_date", how="left")
+    if customers is not None and "member_since" in names(customers):
+        joined = (customers.filter(pl.col("member_since").is_not_null())
+                  .group_by(pl.col("member_since").cast(pl.Date).alias("order_date"))
+                  .agg(pl.len().alias("new_members")).collect())
+        series = series.join(joined, on="order_date", how="left")
+    metrics = [m for m in METRICS if m in series.columns and not (m == "units" and "quantity" not in cols)]
+    series = series.with_columns(pl.col(m).fill_null(0).cast(pl.Float64) for m in metrics)
+    dates = series["order_date"].to_numpy().astype("datetime64[D]")
+    values = {m: series[m].to_numpy() for m in metrics}
+
+    starts = windows["start"].to_numpy().astype("datetime64[D]")
+    ends = windows["end"].to_numpy().astype("datetime64[D]")
+    covered = ((dates[:, None] >= starts[None, :]) & (dates[:, None] <= ends[None, :])).sum(axis=1)
+    rows, long = [], []
+    for i, promo in enumerate(windows["promo_id"].to_list()):  # one promotion at a time, vectorised over days
+        own = (dates >= starts[i]) & (dates <= ends[i])
+        clean = own & (covered == 1)
+        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & (covered == 0)
+        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & (covered == 0)
+        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & (covered == 0)
+        row = {"promo_id": promo, "start": windows["start"][i], "end": windows["end"][i],
+               "days": int(own.sum()), "overlap_days": int((own & (covered > 1)).sum()), "pre_days": int(pre.sum())}
+        for m in metrics:
+            fit = _baseline(dates, values[m], pre, clean, post, confidence)
+            yoy = (float(values[m][last_year].sum())
+                   if last_year.sum() == clean.sum() and clean.any() else None)
+            long.append({"promo_id": promo, "metric": m, **fit,
+                         "baseline_last_year": yoy,
+                         "lift_vs_last_year": None if yoy is None else fit["observed"] - yoy})
+        rows.append(row)
+    metric_table = pl.DataFrame(long, infer_schema_length=None)
+    if metric_table.height == 0 or metric_table["lift"].null_count() == metric_table.height:
+        raise AnalysisError(f"{ANALYSIS} needs at least {MIN_PRE_DAYS} days before a promotion (outside other "
+                            f"promotions) to fit its baseline; none has. Fix: raise --pre-weeks or add history")
+    table = pl.DataFrame(rows).join(
+        metric_table.filter(pl.col("metric") == "sales").drop("metric"), on="promo_id", how="left")
+    table = table.with_columns(
+        (pl.col("lift") / pl.col("baseline")).alias("relative_lift"),
+        pl.when(pl.col("lift") > 0).then((-pl.col("post_lift") / pl.col("lift")).clip(0.0, 1.0))  # 1: all of it, or more
+        .alias("pull_forward_share"),
+        (pl.col("lift") + pl.col("post_lift")).alias("net_lift"))
+    if tagged is not None:
+        table = table.join(_discounts(tagged, transactions, windows, pre_weeks), on="promo_id", how="left")
+        if margin is not None:
+            table = table.with_columns(
+                (margin * pl.col("net_lift")).alias("incremental_margin"),
+                pl.when(pl.col("discount_cost") > 0)
+                .then(margin * pl.col("net_lift") / pl.col("discount_cost")).alias("roi"))
+            notes.append(f"ROI: margin ({margin:.0%}) on the net incremental sales (lift plus the dip after) per "
+                         "unit of discount given on the promotion's lines (against the same products' prices in "
+                         "the weeks before).")
+    table = table.rename({"observed": "sales", "baseline": "baseline_sales", "lift": "sales_lift",
+                          "lift_ci_low": "sales_lift_ci_low", "lift_ci_high": "sales_lift_ci_high",
+                          "post_observed": "post_sales", "post_baseline": "post_baseline_sales",
+                          "post_lift": "post_dip", "post_lift_ci_low": "post_dip_ci_low",
+                          "post_lift_ci_high": "post_dip_ci_high"})
+    shares = {"relative_lift", "pull_forward_share", "discount_depth", "roi"}
+    table = table.with_columns(pl.col(c).round(2) for c, t in table.schema.items() if t == pl.Float64 and c not in shares)
+    metric_table = metric_table.with_columns(pl.col(c).round(2) for c, t in metric_table.schema.items()
+                                             if t == pl.Float64)
+    overlap = int(table["overlap_days"].sum())
+    notes.insert(0, f"Sales are gross (returns not subtracted). Baseline: store-wide daily totals of the {pre_weeks} weeks before each promotion (other "
+                 "promotions' days left out), OLS on a trend and day-of-week effects, forecast into the promotion "
+                 f"and its {post_days} days after; {confidence:.0%} intervals add the forecast's uncertainty and "
+                 "daily noise. baseline_last_year: the same days 52 weeks earlier, where the data has them.")
+    if overlap:
+        notes.append(f"{overlap} promotion-day(s) fall in two or more promotions: attributed to neither "
+                     "(left out of every lift and baseline).")
+    short = table.filter(pl.col("baseline_sales").is_null())
+    if short.height:
+        notes.append(f"No baseline for {', '.join(short['promo_id'].to_list())}: fewer than {MIN_PRE_DAYS} days "
+                     "before it outside other promotions.")
+    headline = {"promotions_read": table.height, "overlap_days": overlap,
+                "total_sales_lift": float(table["sales_lift"].drop_nulls().sum()),
+                "total_net_lift": float(table["net_lift"].drop_nulls().sum())}
+    return Result(
+        name="report.promotions", title="Promotion lift against a baseline",
+        tables={"promotions": table, "metrics": metric_table},
+        headline=headline,
+        charts=(Chart("bar", "Sales lift and dip after, per promotion", "promotions", "promo_id",
+                      ("sales_lift", "post_dip")),),
+        params={"pre_weeks": pre_weeks, "post_days": post_days, "margin": margin, "as_of": as_of,
+                "confidence": confidence},
+        notes=tuple(notes),
+        kinds={**{f"promotions/{c}": "money" for c in ("post_dip", "post_dip_ci_low", "post_dip_ci_high", "net_lift",
+                                                         "incremental_margin", "baseline_last_year",
+                                                         "lift_vs_last_year")},
+               "relative_lift": "percent", "pull_forward_share": "percent", "discount_depth": "percent",
+               "roi": "number", "metrics/observed": "number", "metrics/baseline": "number",
+               "metrics/lift": "number", "metrics/lift_ci_low": "number", "metrics/lift_ci_high": "number",
+               "metrics/post_observed": "number", "metrics/post_baseline": "number",
+               "metrics/post_lift": "number", "metrics/baseline_last_year": "number",
+               "metrics/lift_vs_last_year": "number"},
+    )
+
+
+def _design(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
+    """Constant, trend (weeks since the promotion's first pre-day) and six day-of-week dummies."""
+    t = (dates - origin).astype(np.int64)
+    weekday = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday: 0 = Monday
+    return np.column_stack([np.ones(len(t)), t / 7.0] + [(weekday == d).astype(float) for d in range(1, 7)])
+
+
+def _baseline(dates: np.ndarray, y: np.ndarray, pre: np.ndarray, own: np.ndarray, post: np.ndarray,
+              confidence: float) -> dict:
+    """Observed, baseline and lift (with its interval) in the promotion and in the days after."""
+    out = {"observed": float(y[own].sum()), "baseline": None, "lift": None, "lift_ci_low": None,
+           "lift_ci_high": None, "post_observed": float(y[post].sum()), "post_baseline": None,
+           "post_lift": None, "post_lift_ci_low": None, "post_lift_ci_high": None}
+    if pre.sum() < MIN_PRE_DAYS:
+        return out
+    from scipy.stats import t as student
+
+    origin = dates[pre].min()
+    x = _design(dates[pre], origin)
+    beta, *_ = np.linalg.lstsq(x, y[pre], rcond=None)
+    resid = y[pre] - x @ beta
+    df = len(resid) - np.linalg.matrix_rank(x)
+    sigma2 = float(resid @ resid) / df
+    cov = sigma2 * np.linalg.pinv(x.T @ x)
+    q = float(student.ppf(0.5 + confidence / 2, df))
+    for key, mask in (("", own), ("post_", post)):
+        if not mask.any():
+            continue
+        xf = _design(dates[mask], origin).sum(axis=0)
+        base = float(xf @ beta)
+        half = q * np.sqrt(float(xf @ cov @ xf) + mask.sum() * sigma2)
+        lift = float(y[mask].sum()) - base
+        out.update({f"{key}baseline": base, f"{key}lift": lift, f"{key}lift_ci_low": lift - half,
+                    f"{key}lift_ci_high": lift + half})
+    return out
+
+
+def _discounts(tagged: pl.DataFrame, transactions: pl.LazyFrame, windows: pl.DataFrame,
+               pre_weeks: int) -> pl.DataFrame:
+    """Discount depth of each promotion's lines against the same products' average price in the
+    pre weeks (untagged sales), and the discount given in money."""
+    cols = names(transactions)
+    if "product_id" not in cols or "quantity" not in cols:
+        return pl.DataFrame({"promo_id": windows["promo_id"], "discount_depth": [None] * windows.height,
+                             "discount_cost": [None] * windows.height},
+                            schema={"promo_id": pl.String, "discount_depth": pl.Float64, "discount_cost": pl.Float64})
+    untagged = transactions.filter((pl.col("amount") > 0) & (pl.col("quantity") > 0)
+                                   & pl.col("promo_id").is_null()).select("order_date", "product_id",
+                                                                          "amount", "quantity")
+    windows = windows.with_columns((pl.col("start") - pl.duration(weeks=pre_weeks)).alias("_from"))
+    prices = (untagged.join_where(windows.lazy(), pl.col("order_date") < pl.col("start"),
+                                  pl.col("order_date") >= pl.col("_from"))
+              .group_by("promo_id", "product_id")
+              .agg((pl.col("amount").sum() / pl.col("quantity").sum()).alias("_regular"))
+              .collect())
+    return (tagged.filter(pl.col("quantity") > 0).join(prices, on=["promo_id", "product_id"], how="inner")
+            .group_by("promo_id")
+            .agg((1 - pl.col("amount").sum() / (pl.col("quantity") * pl.col("_regular")).sum()).alias("discount_depth"),
+                 ((pl.col("quantity") * pl.col("_regular")).sum() - pl.col("amount").sum()).round(2)
+                 .alias("discount_cost")))

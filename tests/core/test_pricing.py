@@ -1,0 +1,184 @@
+"""report pricing and report promotions: statsmodels as the reference for the elasticity, the
+sample's planted elasticities and promotion lift/pull-forward, and the bad-input rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from core.errors import AnalysisError
+from core.pricing.elasticity import pricing
+from core.pricing.promotions import promotions
+
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample_tx() -> pl.LazyFrame:
+    return pl.scan_csv(SAMPLE / "transactions.csv", try_parse_dates=True)
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict:
+    return json.loads((SAMPLE / "truth" / "truth.json").read_text())
+
+
+def _panel_tx(seed: int = 3, constant: bool = False, products: int = 6, weeks: int = 20) -> pl.DataFrame:
+    """Lines for `products` products over `weeks` weeks, with known prices and units."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = dt.date(2024, 1, 1)
+    for p in range(products):
+        for w in range(weeks):
+            price = 10.0 * (p + 1) * (1.0 if constant else float(np.exp(rng.normal(0, 0.2))))
+            units = max(1, int(rng.poisson(20 * price ** -1.3 * (p + 1) ** 1.3 * 5)))
+            rows.append({"customer_id": f"C{p}{w}", "order_date": start + dt.timedelta(days=7 * w),
+                         "product_id": f"P{p}", "category": "cat", "quantity": float(units),
+                         "amount": round(units * price, 2), "order_id": f"O{p}-{w}"})
+    return pl.DataFrame(rows)
+
+
+def test_elasticity_equals_statsmodels_ols_with_product_and_week_dummies():
+    import statsmodels.api as sm
+
+    tx = _panel_tx()
+    result = pricing(tx.lazy(), min_periods=2)
+    row = result.tables["categories"].row(0, named=True)
+    # The design built independently: log units on log price, product and week dummies, constant.
+    panel = (tx.with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
+             .group_by("product_id", "week").agg(pl.col("quantity").sum(), pl.col("amount").sum())
+             .sort("product_id", "week").to_pandas())
+    import pandas as pd
+
+    dummies = pd.get_dummies(panel[["product_id", "week"]].astype(str), drop_first=True, dtype=float)
+    design = sm.add_constant(pd.concat([np.log(panel["amount"] / panel["quantity"]).rename("lp"), dummies], axis=1))
+    groups = panel["product_id"].astype("category").cat.codes
+    fit = sm.OLS(np.log(panel["quantity"]), design).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    assert row["elasticity"] == pytest.approx(fit.params["lp"], abs=1e-8)
+    assert row["se"] == pytest.approx(fit.bse["lp"], abs=1e-8)
+    low, high = fit.conf_int().loc["lp"]
+    assert (row["elasticity_ci_low"], row["elasticity_ci_high"]) == pytest.approx((low, high), abs=1e-8)
+    hc1 = sm.OLS(np.log(panel["quantity"]), design).fit(cov_type="HC1")
+    row = pricing(tx.lazy(), min_periods=2, errors="hc1").tables["categories"].row(0, named=True)
+    assert row["se"] == pytest.approx(hc1.bse["lp"], abs=1e-8)
+
+
+def test_planted_elasticities_are_recovered_within_their_intervals(sample_tx, truth):
+    planted = {p["category"]: p["elasticity"] for p in truth["planted"]["prices"]["plants"]}
+    table = pricing(sample_tx, period="month", min_periods=30).tables["categories"]
+    for category, elasticity in planted.items():
+        row = table.filter(pl.col("category") == category).row(0, named=True)
+        assert row["elasticity_ci_low"] <= elasticity <= row["elasticity_ci_high"], row
+        assert row["price_dispersion"] < 0.1
+    # The other categories' unit prices are shares of order values: flagged, not trusted.
+    flagged = table.filter(~pl.col("category").is_in(list(planted)))
+    assert (flagged["price_dispersion"] > 0.1).all()
+
+
+def test_best_price_change_stays_inside_the_observed_range(sample_tx):
+    table = pricing(sample_tx, period="month", min_periods=30).tables["categories"]
+    sports = table.filter(pl.col("category") == "sports").row(0, named=True)
+    assert sports["best_price_change"] == pytest.approx(sports["price_range_low"])  # elastic: cut, to the edge
+    assert sports["revenue_change"] > 0
+    for row in table.iter_rows(named=True):
+        if row["best_price_change"] is not None:
+            assert row["price_range_low"] <= row["best_price_change"] <= row["price_range_high"]
+
+
+def test_constant_price_is_not_identified_and_gives_no_number():
+    table = pricing(_panel_tx(constant=True).lazy(), min_periods=2).tables["categories"]
+    row = table.row(0, named=True)
+    assert row["elasticity"] is None and row["best_price_change"] is None
+    assert "not identified" in row["reason"]
+
+
+def test_returns_and_zero_quantities_are_left_out_and_counted():
+    tx = _panel_tx()
+    bad = tx.head(3).with_columns(pl.col("quantity") * 0, pl.col("amount") * 0)
+    ret = tx.head(2).with_columns(-pl.col("quantity"), -pl.col("amount"))
+    result = pricing(pl.concat([tx, bad, ret]).lazy(), min_periods=2)
+    assert result.headline["lines_left_out"] == 5
+    assert result.tables["categories"]["elasticity"][0] == pytest.approx(
+        pricing(tx.lazy(), min_periods=2).tables["categories"]["elasticity"][0])
+    assert any("5 of" in note for note in result.notes)
+
+
+def test_pricing_needs_products_and_quantities():
+    with pytest.raises(AnalysisError, match="product_id"):
+        pricing(_panel_tx().drop("product_id").lazy())
+
+
+def test_planted_promotion_lift_and_dip_are_within_their_intervals(sample_tx, truth):
+    table = promotions(sample_tx).tables["promotions"]
+    for real in truth["realised"]["promotions"]:
+        row = table.filter(pl.col("promo_id") == real["promo_id"]).row(0, named=True)
+        if row["overlap_days"] or real["promo_id"] == "PR05":  # PR05's days after hold PR06
+            continue
+        lift = real["extra_revenue"] + real["moved_revenue"]
+        assert row["sales_lift_ci_low"] <= lift <= row["sales_lift_ci_high"], (row, lift)
+        dip = -real["moved_revenue_undiscounted"]
+        assert row["post_dip_ci_low"] <= dip <= row["post_dip_ci_high"], (row, dip)
+        assert row["sales_lift_ci_low"] > 0
+
+
+def test_discount_depth_is_near_the_planted_one(sample_tx, truth):
+    table = promotions(sample_tx, margin=0.3).tables["promotions"]
+    for promo in truth["planted"]["promotions"]["promotions"]:
+        row = table.filter(pl.col("promo_id") == promo["promo_id"]).row(0, named=True)
+        assert row["discount_depth"] == pytest.approx(promo["discount"], abs=0.1)
+        assert row["roi"] is not None
+
+
+def test_overlapping_days_are_attributed_to_neither(sample_tx):
+    table = promotions(sample_tx).tables["promotions"]
+    both = table.filter(pl.col("promo_id").is_in(["PR05", "PR06"]))
+    assert both["overlap_days"].to_list() == [3, 3]
+    # PR06's own days: 19-22 July, four of seven.
+    tx = sample_tx.collect()
+    own = tx.filter((pl.col("amount") > 0) & pl.col("order_date").is_between(dt.date(2025, 7, 19),
+                                                                             dt.date(2025, 7, 22)))
+    assert both.filter(pl.col("promo_id") == "PR06")["sales"][0] == pytest.approx(own["amount"].sum())
+
+
+def test_without_promo_id_campaigns_are_the_promotions(sample_tx):
+    campaigns = pl.scan_csv(SAMPLE / "campaigns.csv", try_parse_dates=True)
+    result = promotions(sample_tx.drop("promo_id"), campaigns=campaigns)
+    assert result.tables["promotions"]["promo_id"].to_list()[0] == "CMP01"
+    assert any("no promo_id" in note for note in result.notes)
+    with pytest.raises(AnalysisError, match="promo_id"):
+        promotions(sample_tx.drop("promo_id"))
+
+
+def test_too_little_history_is_an_analysis_error(sample_tx):
+    early = sample_tx.filter(pl.col("order_date") >= dt.date(2024, 3, 25))
+    table = promotions(early, pre_weeks=3).tables["promotions"]
+    assert table.filter(pl.col("promo_id") == "PR01")["baseline_sales"][0] is None
+    with pytest.raises(AnalysisError, match="days before"):
+        promotions(sample_tx.filter(pl.col("order_date").is_between(dt.date(2024, 4, 1), dt.date(2024, 4, 20))))
+
+
+def test_a_products_own_slope_is_ols_on_its_demeaned_periods_with_hc1_errors():
+    import statsmodels.api as sm
+
+    from core.pricing.fixed_effects import demean
+
+    tx = _panel_tx(seed=5)
+    result = pricing(tx.lazy(), min_periods=2)
+    panel = (tx.with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
+             .group_by("product_id", "week").agg(pl.col("quantity").sum(), pl.col("amount").sum())
+             .sort("product_id", "week"))
+    product = panel["product_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    week = panel["week"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    y = np.log(panel["quantity"].to_numpy())
+    x = np.log((panel["amount"] / panel["quantity"]).to_numpy())
+    both = demean(np.column_stack((y, x)), product, week)
+    mine = product == 2
+    fit = sm.OLS(both[mine, 0], both[mine, 1]).fit(cov_type="HC1")
+    row = result.tables["products"].filter(pl.col("product_id") == "P2").row(0, named=True)
+    assert row["elasticity"] == pytest.approx(fit.params[0], abs=1e-10)
+    assert row["se"] == pytest.approx(fit.bse[0], abs=1e-10)
