@@ -178,3 +178,19 @@ report(
         AS_OF,
     ),
 )
+report(
+    "points", "Points", "Points ledger: outstanding balance and its liability, earn, burn and breakage rates, "
+    "redemption rate, time to first redemption, balances, by tier, segment and month; redeemers against "
+    "matched customers who had not redeemed, for spend after redemption",
+    details="Needs points (customer_id, date, points, kind); uses transactions (points per unit spent, the "
+    "comparison) and customers (--by).",
+    needs=("points",), uses=("transactions", "customers"), per_customer=("customers",),
+    options=(
+        Option("point_value", FLOAT, 0.01, low=0.0, help="Money one point is worth: the liability per point"),
+        Option("by", TEXT, title="Break down by", help="A customers column (region, ...) or 'segment' (RFM "
+               "segments from transactions); tiers come from the ledger's tier column"),
+        Option("post_days", INT, 90, low=7, help="Days after the first redemption in which spend is compared"),
+        Option("pre_days", INT, 365, low=30, help="Days before whose behaviour redeemers are matched on"),
+        AS_OF, MAX_CONTROLS, CONFIDENCE,
+    ),
+)
