@@ -194,3 +194,17 @@ report(
         AS_OF, MAX_CONTROLS, CONFIDENCE,
     ),
 )
+report(
+    "tiers", "Tiers over time", "Tier movement between two dates (upgrades, downgrades, stays), time in tier "
+    "(Kaplan-Meier) and retention by tier, from the points ledger's tier column",
+    details="Needs points (with tier); uses transactions (a purchase counts as retained).",
+    needs=("points",), uses=("transactions",), per_customer=("customers",),
+    options=(
+        Option("start", DATE, flags=("--from",), title="From", help="The first date of the comparison; empty: a "
+               "year before the as-of date"),
+        AS_OF,
+        Option("order", LIST, title="Tier order", sample='["bronze", "silver", "gold"]',
+               help="Tiers lowest first, comma-separated; empty: a known ladder (bronze, silver, gold, ...)"),
+        CONFIDENCE,
+    ),
+)
