@@ -11,10 +11,10 @@ import typer
 from typer.core import TyperGroup
 
 from commands import data, demo, export, predict, report, scale, segment
-from commands.analysis import add_analysis_commands
+from commands.analysis import Extra, add_analysis_commands, command_help, make_command
 from commands.options import ExitCode
 from core.errors import LoyalistError
-from core.registry import groups
+from core.registry import get, groups
 
 # Commands printing goes through commands.output, imported when a command runs: it loads
 # Polars and the exporters, which `loyalist --help` must not pay for.
@@ -87,7 +87,13 @@ app = typer.Typer(
 # convert, scale init, report experiment --plan); a group without a module is all registry.
 MODULES = {"data": data.app, "segment": segment.app, "scale": scale.app, "report": report.app,
            "predict": predict.app}
+# A group that is one command: `loyalist alerts`, not `loyalist alerts check`.
+SINGLE = {"alerts": "alerts.check"}
 for _group in groups():
+    if _group.name in SINGLE:
+        _one = get(SINGLE[_group.name])
+        app.command(_group.name, help=command_help(_one), short_help=_group.help)(make_command(_one, Extra()))
+        continue
     _sub = MODULES.get(_group.name)
     if _sub is None:
         _sub = typer.Typer(no_args_is_help=True)
