@@ -175,7 +175,7 @@ report(
                help="Months after the first purchase that LTV covers"),
         Option("by", TEXT, title="Break down by", help="A customers column (tier, region, ...) splitting each "
                "channel; empty: channels only"),
-        AS_OF,
+        AS_OF, CONFIDENCE,
     ),
 )
 report(
