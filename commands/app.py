@@ -87,11 +87,9 @@ app = typer.Typer(
 # convert, scale init, report experiment --plan); a group without a module is all registry.
 MODULES = {"data": data.app, "segment": segment.app, "scale": scale.app, "report": report.app,
            "predict": predict.app}
-# A group that is one command: `loyalist alerts`, not `loyalist alerts check`.
-SINGLE = {"alerts": "alerts.check"}
 for _group in groups():
-    if _group.name in SINGLE:
-        _one = get(SINGLE[_group.name])
+    if _group.single:  # a group that is one command: `loyalist alerts`, not `loyalist alerts check`
+        _one = get(_group.single)
         app.command(_group.name, help=command_help(_one), short_help=_group.help)(make_command(_one, Extra()))
         continue
     _sub = MODULES.get(_group.name)

@@ -151,10 +151,6 @@ def check_alerts(ws: Workspace, *, as_of: dt.date | None = None) -> Result:
     from core.result import Result
 
     rules = rules_of(ws)
-    if not rules:
-        raise InputError("no alerts in loyalist.toml", file=str(ws.config_path or ws.root / "loyalist.toml"),
-                         fix='add one: [[alerts]] metric = "active_customers" segment = "Champions" '
-                             'change = "-15%" window = "28d"')
     tx = ws.scan("transactions")
     as_of = as_of or default_as_of(tx)
     rows, audiences = [], []
@@ -169,15 +165,20 @@ def check_alerts(ws: Workspace, *, as_of: dt.date | None = None) -> Result:
                 pl.DataFrame(schema={"customer_id": pl.String, "alert": pl.String, "segment": pl.String,
                                      "previous": pl.Float64, "current": pl.Float64}))
     fired = int(table["fired"].sum())
+    notes = ["A change compares the window up to the as-of date with the window before; segments are taken on "
+             "the day the window starts. The audience lists the customers behind each fired alert "
+             "(--output audience.csv writes it)."]
+    if not rules:
+        notes.insert(0, f"No [[alerts]] in {ws.config_path or ws.root / 'loyalist.toml'}: nothing to check. Add "
+                     'one, e.g. [[alerts]] metric = "active_customers" segment = "Champions" change = "-15%" '
+                     'window = "28d"')
     return Result(
         name="alerts.check",
         title=f"Alerts on {as_of}: {fired} of {len(rules)} fired",
         tables={"audience": audience.sort("alert", "customer_id"), "alerts": table},
         headline={"rules": len(rules), "fired": fired, "audience_customers": audience["customer_id"].n_unique()},
         params={"as_of": as_of},
-        notes=("A change compares the window up to the as-of date with the window before; segments are taken on "
-               "the day the window starts. The audience lists the customers behind each fired alert "
-               "(--output audience.csv writes it).",),
+        notes=tuple(notes),
     )
 
 

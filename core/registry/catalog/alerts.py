@@ -6,7 +6,7 @@ from core.registry.catalog import AS_OF
 from core.registry.model import Analysis, Group, register, register_group
 
 register_group(Group("alerts", "Alerts", "Check the alert rules in loyalist.toml ([[alerts]]) and list the "
-                     "customers behind those that fire.", screen="reports"))
+                     "customers behind those that fire.", screen="reports", single="alerts.check"))
 
 register(Analysis(
     "alerts.check", "Alerts", "The [[alerts]] rules of loyalist.toml: which fire, with the figure, its comparison "
