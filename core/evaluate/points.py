@@ -72,8 +72,12 @@ def points(
     frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
     people = frames["people"]
     require_rows(people.height, 1, f"customers with points on or before {as_of}", ANALYSIS)
-    if by_column is not None:
-        people = people.join(frames["by"], on="customer_id", how="left")
+    if by_column is not None:  # --by tier: the customers table's tier, beside the ledger's own
+        by_frame = frames["by"]
+        if by in people.columns:
+            by = f"customers_{by}"
+            by_frame = by_frame.rename({by.removeprefix("customers_"): by})
+        people = people.join(by_frame, on="customer_id", how="left")
     totals = summary(people, point_value)
     km = first_redemption(people, as_of)
     tables = {"by_month": month_table(frames["month"], point_value), "balances": balance_bands(people)}
