@@ -45,7 +45,7 @@ def loyalist(folder: Path) -> dict:
     from core.workspace import Workspace
 
     result = run_analysis("report.points", Workspace.open(folder), {})
-    return {"customers": result.headline["customers"], "outstanding": result.headline["points_outstanding"]}
+    return {"customers": result.headline["customer_count"], "outstanding": result.headline["points_outstanding"]}
 
 
 def timed(fn, folder: Path) -> tuple[float, dict]:

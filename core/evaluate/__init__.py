@@ -81,7 +81,7 @@ report.ltv_cac - headline: customers, total_acquisition_cost, ltv_cac_ratio (all
     cac, total_cost, ltv, payback_months (empty: not within the horizon), ltv_cac_ratio,
     ltv_ci_low/high, ltv_cac_ratio_ci_low/high
   payback: group, month, cumulative_margin (mean per acquired customer), cac
-report.points - headline: customers, points_issued, points_redeemed, points_expired,
+report.points - headline: customer_count, points_issued, points_redeemed, points_expired,
   points_adjusted_out, points_outstanding, liability, liability_after_breakage, burn_rate,
   breakage_rate, used_points_expired_share, redeemers, redemption_rate, point_value,
   median_days_to_first_redemption, points_per_unit_spent, spend_lift_after_redemption(_ci)
@@ -97,7 +97,7 @@ report.points - headline: customers, points_issued, points_redeemed, points_expi
     n_redeemers, n_controls; matching_balance: as the program report's balance
   customers (one row per customer): customer_id, issued, redeemed, expired, adjusted_out,
     balance, first_issued, first_redemption, redemptions [, tier, the --by column]
-report.tiers - headline: customers, upgrades, downgrades, stays, new_to_tiers, upgrade_rate,
+report.tiers - headline: customer_count, upgrades, downgrades, stays, new_to_tiers, upgrade_rate,
   downgrade_rate
   movement: from_tier ((none) = no tier yet), one column per tier on the as-of date, customers
   time_in_tier: tier, spells, spells_ended, median_days_in_tier (Kaplan-Meier),

@@ -239,7 +239,7 @@ def summary(people: pl.DataFrame, point_value: float) -> dict[str, object]:
     issued_redeemers = int(((people["redemptions"] > 0) & (people["issued"] > 0)).sum())
     liability = outstanding * point_value
     return {
-        "customers": people.height,
+        "customer_count": people.height,
         "points_issued": issued, "points_redeemed": redeemed, "points_expired": expired,
         "points_adjusted_out": float(people["adjusted_out"].sum()),
         "points_outstanding": outstanding,

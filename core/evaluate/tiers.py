@@ -79,7 +79,7 @@ def tiers(
     had = counts["upgrade"] + counts["downgrade"] + counts["stay"]
     retention = retention_table(people, active, rank, confidence)
     headline = {
-        "customers": people.height, "upgrades": counts["upgrade"], "downgrades": counts["downgrade"],
+        "customer_count": people.height, "upgrades": counts["upgrade"], "downgrades": counts["downgrade"],
         "stays": counts["stay"], "new_to_tiers": counts["new"],
         "upgrade_rate": counts["upgrade"] / had if had else None,
         "downgrade_rate": counts["downgrade"] / had if had else None,

@@ -126,7 +126,7 @@ def test_sample_recovers_the_planted_ledger(sample):
 
 def test_sample_breaks_down_by_segment_and_compares_redeemers(sample):
     by = sample.tables["by_segment"]
-    assert by["customers"].sum() <= sample.headline["customers"] and "Champions" in by["segment"].to_list()
+    assert by["customers"].sum() <= sample.headline["customer_count"] and "Champions" in by["segment"].to_list()
     compared = sample.tables["redeemers_vs_non_redeemers"]
     assert compared["outcome"].to_list() == ["spend", "purchase_days"]
     assert compared["n_redeemers"][0] >= 20

@@ -28,6 +28,9 @@ TABLES = {
     "ltv_cac": ["channels", "payback"],
     "comments": ["summary", "themes", "coverage", "scored"],
     "kano": ["features", "classes"],
+    "points": ["by_month", "balances", "by_tier", "first_redemption", "redeemers_vs_non_redeemers",
+               "matching_balance", "customers"],
+    "tiers": ["movement", "time_in_tier", "retention", "customers"],
 }
 
 

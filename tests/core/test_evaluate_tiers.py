@@ -67,4 +67,4 @@ def test_sample_tiers_move_both_ways():
     result = run_analysis("report.tiers", Workspace.open(SAMPLE), {})
     h = result.headline
     assert h["upgrades"] > h["downgrades"] > 0  # the sample's customers grow into tiers more than out
-    assert result.tables["movement"]["customers"].sum() == h["customers"]
+    assert result.tables["movement"]["customers"].sum() == h["customer_count"]
