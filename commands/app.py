@@ -15,7 +15,7 @@ from commands import demo
 from commands.lean_help import LeanHelpGroup, load_typer_help
 from commands.options import ExitCode
 from core.errors import LoyalistError
-from core.registry import groups
+from core.registry import get, groups
 
 # Commands printing goes through commands.output, imported when a command runs: it loads
 # Polars and the exporters, which `loyalist --help` must not pay for.
@@ -100,6 +100,10 @@ def group_app(name: str) -> typer.Typer:
     return sub
 
 
+def _unreached() -> None:
+    """Stands in for a one-command group the command line does not run (only listed)."""
+
+
 def main_callback(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
@@ -131,7 +135,17 @@ def command_line(only: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
+    singles = {group.name: group.single for group in groups() if group.single}
     for name, text in group_help().items():
+        if name in singles:  # a group that is one command: `loyalist alerts`, not `loyalist alerts check`
+            if only in (None, name):
+                from commands.analysis import Extra, command_help, make_command
+
+                one = get(singles[name])
+                root.command(name, help=command_help(one), short_help=text)(make_command(one, Extra()))
+            else:  # listed only, never reached
+                root.command(name, help=text, short_help=text)(_unreached)
+            continue
         # A group the command line does not name is never reached: an empty app lists it.
         sub = group_app(name) if only is None or name == only else typer.Typer(no_args_is_help=True)
         root.add_typer(sub, name=name, help=text, cls=LeanHelpGroup)

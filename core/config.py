@@ -12,6 +12,7 @@ loyalist.toml example lists every key declared here (tests/core/test_config.py c
     url, table, query         a table in a database (core.database)
     [source] url              the database the tables are in
     [segments.rfm_map]        segment = { r = [low, high], f = [low, high] }
+    [[alerts]]                name, metric, segment, change, window, threshold (core.alerts)
     time_zone                 top level: the IANA zone times with an offset are shown in
 """
 
@@ -29,13 +30,14 @@ from core.errors import InputError
 CONFIG_NAME = "loyalist.toml"
 
 TEXT, CHOICE, TEXT_TABLE, RANGES, TABLE = "text", "choice", "table of text", "ranges", "table"
+NUMBER = "number"
 ON_INVALID = ("error", "skip")
 
 
 @dataclass(frozen=True)
 class Key:
     name: str
-    kind: str  # TEXT | CHOICE | TEXT_TABLE | RANGES | TABLE
+    kind: str  # TEXT | CHOICE | TEXT_TABLE | RANGES | TABLE | NUMBER
     help: str
     choices: tuple[str, ...] = ()
     example: str = ""  # how the value is written, for the fix of a wrong type
@@ -101,8 +103,29 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
+# Lists of tables ([[alerts]]): each entry's keys and their meaning (checked by the module named).
+ARRAYS: dict[str, dict[str, Key]] = {
+    "alerts": {k.name: k for k in (
+        Key("name", TEXT, "what the alert is called (default: its metric, segment and window)",
+            example='"Champions slipping"'),
+        Key("metric", CHOICE, "what is watched", choices=("active_customers", "revenue", "orders", "churn_risk"),
+            example='"active_customers"'),
+        Key("segment", TEXT, "an RFM segment (segment rfm's map); empty: every customer", example='"Champions"'),
+        Key("change", TEXT, "fires on this change against the window before: -15% a fall, +15% a rise, 15% either",
+            example='"-15%"'),
+        Key("window", TEXT, "days (28d) or weeks (4w) compared with the same length before", example='"28d"'),
+        Key("threshold", NUMBER, "churn_risk: fires for customers whose P(churned) is at least this", example="0.8"),
+    )},
+}
+
+
 def check_config(config: dict[str, Any], where: str) -> None:
     for section, value in config.items():
+        if section in ARRAYS:
+            from core.alerts import parse_rules
+
+            parse_rules(value, where)
+            continue
         if section in TOP_KEYS:
             if not isinstance(value, str):
                 raise InputError(f"{section} must be text, not {_type(value)} ({value!r})", file=where,
@@ -110,7 +133,7 @@ def check_config(config: dict[str, Any], where: str) -> None:
                                      f"{TOP_KEYS[section].example}")
             continue
         if section not in SECTIONS:
-            raise _unknown(f"section [{section}]", section, {**SECTIONS, **TOP_KEYS}, where)
+            raise _unknown(f"section [{section}]", section, {**SECTIONS, **TOP_KEYS, **ARRAYS}, where)
         _must_be_table(value, f"[{section}]", where, f"[{section}.{next(iter(SECTIONS[section]))}]")
         for name, entry in value.items():
             if name not in SECTIONS[section]:

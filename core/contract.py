@@ -103,6 +103,15 @@ TABLES: dict[str, Table] = {
             ("customer_id", ID, True), ("experiment", TEXT, True), ("variant", TEXT, True),
             ("exposure_date", DATE), ("converted", FLAG), ("revenue", MONEY),
         ),
+        _t(
+            "points", "the loyalty points ledger: one row per movement of a customer's points",
+            ("customer_id", ID, True, "whose points"),
+            ("date", DATE, True, "day of the movement"),
+            ("points", NUMBER, True, "points moved; the kind gives the sign of earn, redeem and expire"),
+            ("kind", TEXT, True, "earn, redeem, expire or adjust (an adjustment keeps its own sign)"),
+            ("reason", TEXT), ("order_id", ID),
+            ("tier", TEXT, False, "the customer's tier when the points moved"),
+        ),
     )
 }
 

@@ -15,7 +15,8 @@ from core.result import Result
 from core.workspace import TableSource, Workspace
 
 DATE_COLUMN = {"transactions": "order_date", "touchpoints": "timestamp", "survey": "response_date",
-               "customers": "signup_date", "campaigns": "start_date", "experiments": "exposure_date"}
+               "customers": "signup_date", "campaigns": "start_date", "experiments": "exposure_date",
+               "points": "date"}
 
 
 def read_as(source: TableSource) -> dict[str, str]:

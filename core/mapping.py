@@ -97,6 +97,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "exposure_date": ("exposure_date", "exposure date", "assigned", "assignment date", "曝光日期", "分组日期"),
     "converted": ("converted", "conversion", "purchased", "success", "是否转化", "转化"),
     "revenue": ("revenue", "sales", "value", "amount", "收入", "金额"),
+    # the points ledger (date is shared with no other table: order_date's synonyms stay there)
+    "date": ("date", "points date", "posting date", "transaction date", "txn date", "event date",
+             "日期", "积分日期", "变动日期", "交易日期", "时间"),
+    "points": ("points", "point", "points amount", "point change", "points change", "loyalty points",
+               "积分", "积分变动", "积分数", "变动积分", "积分值"),
+    "kind": ("kind", "points type", "point type", "movement", "transaction type", "type", "event",
+             "积分类型", "变动类型", "类型", "交易类型"),
+    "reason": ("reason", "description", "note", "memo", "source", "原因", "说明", "备注", "积分来源"),
 }
 
 

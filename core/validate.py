@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from core import contract as c
+from core import ledger
 from core.check_cache import CACHE_FILE, CheckCache, level, source_key
 from core.coerce import is_missing_token, number_value
 from core.errors import InputError
@@ -106,12 +107,20 @@ def check(
         frame = _checked_frame(source, raw)
         rules = [r for r in _rules(source, raw.collect_schema(), as_of) if not errors_only or r.severity == ERROR]
         queries.append((source, rules, frame))
-    orphan_key = _orphan_key(ws, keys) if cache and not errors_only else None
-    orphans_known = cache.get(orphan_key, "orphans") if cache else None
-    orphan_query = _orphan_query(ws, names) if not errors_only and orphans_known is None else None
+    orphans: list[Finding] = []
+    orphan_keys: dict[str, str | None] = {}
+    pending: list[str] = []
+    for table in (ORPHAN_TABLES if not errors_only else ()):
+        orphan_keys[table] = _orphan_key(ws, keys, table) if cache else None
+        known = cache.get(orphan_keys[table], "orphans") if cache else None
+        if known is None:
+            pending.append(table)
+        else:
+            orphans += known
+    orphan_queries = _orphan_queries(ws, [t for t in names if t in pending])
     summaries = [_summarise(frame, rules) for _, rules, frame in queries]
     try:
-        collected = pl.collect_all(summaries + ([orphan_query[1]] if orphan_query else []))
+        collected = pl.collect_all(summaries + [query for _, query in orphan_queries])
     except pl.exceptions.PolarsError as exc:
         raise _unreadable_table(exc, queries, summaries) from None
     counts = [summary.row(0, named=True) for summary in collected[:len(queries)]]
@@ -139,20 +148,20 @@ def check(
             cache.put(keys[source.table], kind, found)
             if not errors_only:  # a full check holds the errors-only one too
                 cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
-    orphans = orphans_known or []
-    if orphan_query:
-        source, _ = orphan_query
-        summary = collected[-1].row(0, named=True)
+    for (source, _), result in zip(orphan_queries, collected[len(queries):]):
+        summary = result.row(0, named=True)
+        found = []
         if summary["n"]:
             offset = 2 if source.header_row else 1
-            orphans = [Finding(
+            found = [Finding(
                 WARNING, source.table, "customer_id", "orphan_customer", summary["n"],
                 tuple(r + offset for r in summary["rows"]),
                 "customer ids not found in the customers table (kept in the analysis)",
                 "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
                 source.where)]
+        orphans += found
         if cache:
-            cache.put(orphan_key, "orphans", orphans)
+            cache.put(orphan_keys.get(source.table), "orphans", found)
     if cache:
         cache.save()
     findings = [f for table in names for f in per_table[table]] + orphans
@@ -160,13 +169,16 @@ def check(
     return Checks(sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table])), tuple(remembered))
 
 
-def _orphan_key(ws: Workspace, keys: dict[str, str | None]) -> str | None:
-    """Orphans depend on both tables: remembered only while neither file changed."""
-    if "transactions" not in keys or "customers" not in ws.sources:
+ORPHAN_TABLES = ("transactions", "points")  # tables whose customer ids must be in customers
+
+
+def _orphan_key(ws: Workspace, keys: dict[str, str | None], table: str) -> str | None:
+    """A table's orphans depend on it and on customers: remembered only while neither file changed."""
+    if table not in keys or "customers" not in ws.sources:
         return None
-    tx = keys["transactions"]
+    own = keys[table]
     customers = keys["customers"] if "customers" in keys else source_key(ws.sources["customers"])
-    return f"{tx}+{customers}" if tx and customers else None
+    return f"{own}+{customers}" if own and customers else None
 
 
 def _unreadable_table(exc: Exception, queries, summaries) -> InputError:
@@ -310,7 +322,8 @@ def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rul
     rules: list[_Rule] = []
     limit = as_of or dt.date.today()
     after = "the as-of date " + as_of.isoformat() if as_of else "today"
-    date_col = {"transactions": "order_date", "touchpoints": "timestamp", "survey": "response_date"}.get(table)
+    date_col = {"transactions": "order_date", "touchpoints": "timestamp", "survey": "response_date",
+                "points": "date"}.get(table)
     if date_col in cols:
         value = pl.col(date_col).dt.date() if date_col == "timestamp" else pl.col(date_col)
         rules.append(_Rule(WARNING, date_col, "date_after_as_of", value > limit,
@@ -343,7 +356,32 @@ def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rul
                            pl.struct("customer_id", "experiment").is_duplicated(),
                            "customers assigned more than once to the same experiment",
                            "keep one assignment per customer and experiment"))
+    if table == "points":
+        rules += _ledger_rules()
     return rules
+
+
+def _ledger_rules() -> list[_Rule]:
+    """A kind that is not earn, redeem, expire or adjust; redemptions the balance does not cover
+    or that come before any points were earned (core.ledger: the kind gives the sign)."""
+    kind = ledger.kind_of()
+    present = pl.col("kind").is_not_null() & (pl.col("kind").cast(pl.String).str.strip_chars() != "")
+    order = ["date", ROW]
+    balance = ledger.running(ledger.signed_points(kind), order)
+    earned_before = ledger.running(pl.when(ledger.signed_points(kind) > 0).then(pl.col("points").abs()), order) \
+        - pl.when(ledger.signed_points(kind) > 0).then(pl.col("points").abs()).otherwise(0)
+    redeem = kind == ledger.REDEEM
+    return [
+        _Rule(ERROR, "kind", "unknown_points_kind", present & kind.is_null(),
+              "points kinds that are not earn, redeem, expire or adjust",
+              "use earn, redeem, expire or adjust (or 获得, 兑换, 过期, 调整) in the kind column"),
+        _Rule(WARNING, "points", "redeemed_before_earning", redeem & (earned_before <= 0),
+              "redemptions before the customer had earned any points (kept: the balance goes negative)",
+              "check these customers' earlier points are in the ledger, or their dates"),
+        _Rule(WARNING, "points", "redemption_exceeds_balance", redeem & (earned_before > 0) & (balance < 0),
+              "redemptions larger than the customer's balance at the time (kept: the balance goes negative)",
+              "check the points of these rows and the earlier earnings of these customers"),
+    ]
 
 
 def _range_rule(table: str, column: str, low: float, high: float, declared_in: str) -> _Rule:
@@ -365,16 +403,20 @@ def _first_rows(frame: pl.LazyFrame, rule: _Rule) -> pl.LazyFrame:
     return frame.filter(rule.flag.fill_null(False)).select(ROW).head(MAX_ROWS_SHOWN)
 
 
-def _orphan_query(ws: Workspace, names: list[str]) -> tuple[TableSource, pl.LazyFrame] | None:
-    if "transactions" not in names or "customers" not in ws.sources:
-        return None
-    if ws.sources["transactions"].missing_required or ws.sources["customers"].missing_required:
-        return None
+def _orphan_queries(ws: Workspace, names: list[str]) -> list[tuple[TableSource, pl.LazyFrame]]:
+    """Rows of transactions and points whose customer is not in the customers table."""
+    if "customers" not in ws.sources or ws.sources["customers"].missing_required:
+        return []
     known = ws.scan("customers").select("customer_id").unique()
-    orphans = (
-        ws.scan("transactions").with_row_index(ROW)
-        .join(known, on="customer_id", how="anti")
-        .filter(pl.col("customer_id").is_not_null())
-    )
-    return ws.sources["transactions"], orphans.select(
-        pl.len().alias("n"), pl.col(ROW).head(MAX_ROWS_SHOWN).implode().alias("rows"))
+    queries = []
+    for table in ORPHAN_TABLES:
+        if table not in names or ws.sources[table].missing_required:
+            continue
+        orphans = (
+            ws.scan(table).with_row_index(ROW)
+            .join(known, on="customer_id", how="anti")
+            .filter(pl.col("customer_id").is_not_null())
+        )
+        queries.append((ws.sources[table], orphans.select(
+            pl.len().alias("n"), pl.col(ROW).head(MAX_ROWS_SHOWN).implode().alias("rows"))))
+    return queries

@@ -7,6 +7,7 @@ No analysis happens here: these pick rows and columns out of `data.inspect` and
 from __future__ import annotations
 
 import polars as pl
+from rich.text import Text
 
 from core.result import Result
 
@@ -56,3 +57,16 @@ def read_as(info: dict) -> str:
 def table_row(inspected: Result, table: str) -> dict:
     rows = inspected.tables["tables"].filter(pl.col("table") == table)
     return rows.row(0, named=True) if rows.height else {}
+
+
+def alerts_text(result: Result) -> Text:
+    """One line per fired alert of `loyalist alerts`: its figure, comparison and audience."""
+    from core.export.display import printable
+
+    h = result.headline
+    text = Text(f"Alerts: {h['fired']} of {plural(h['rules'], 'rule')} fired")
+    for row in result.tables["alerts"].filter(pl.col("fired")).iter_rows(named=True):
+        change = f" ({row['relative_change']:+.1%})" if row["relative_change"] is not None else ""
+        text.append(f"\n  {printable(row['alert'])}: {row['figure']:,.0f} against {row['comparison']:,.0f}"
+                    f"{change}, {plural(row['customers'], 'customer')} (loyalist alerts --output FILE)")
+    return text

@@ -1,6 +1,6 @@
 """A deterministic sample workspace with planted truths (`loyalist demo`).
 
-`generate` returns the six contract tables plus the Delphi panel; `build` also returns
+`generate` returns the seven contract tables plus the Delphi panel; `build` also returns
 the ground truth; `write_workspace` writes everything to a folder. fixtures/README.md
 documents every planted parameter (they live in core/demo/params.py).
 """
@@ -31,6 +31,7 @@ from core.demo.marketing import (
 from core.demo.names import demographics
 from core.demo.people import Population, draw_population
 from core.demo.pricing import discount_promotions, plant_prices, plant_promotions
+from core.demo.points import points_ledger
 from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
 from core.demo.survey import delphi_ratings, kano_answers, survey_answers
 from core.errors import InputError
@@ -40,7 +41,7 @@ __all__ = ["Demo", "build", "generate", "write_workspace", "DEFAULT_END", "MIN_C
 DEFAULT_END = date(2025, 12, 31)
 MIN_CUSTOMERS = 10
 FORMATS = ("csv", "parquet")
-WORKSPACE_TABLES = ("transactions", "customers", "touchpoints", "survey", "campaigns", "experiments")
+WORKSPACE_TABLES = ("transactions", "customers", "touchpoints", "survey", "campaigns", "experiments", "points")
 GENERATOR_VERSION = 2
 
 # One random stream per component, so changing one part leaves the others' draws alone.
@@ -100,6 +101,8 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
         "campaigns": tables.campaigns(cal, runs),
         "experiments": tables.experiments(cal, ids, units, runs, lines),
         "delphi": delphi_ratings(_stream(seed, "delphi")),
+        "points": points_ledger(_stream(seed, "points"), cal, ids, life.member,
+                                tables.member_days(cal, pop, life), lines),
     }
     out = {name: tables.conform(name, frame) if name in WORKSPACE_TABLES else frame
            for name, frame in out.items()}
@@ -153,6 +156,8 @@ def _write(frame: pl.DataFrame, path: Path, fmt: str, decimals: int | None = 2) 
         # Money gets two decimals; whole-number quantities print without them.
         if "quantity" in frame.columns:
             frame = frame.with_columns(pl.col("quantity").cast(pl.Int64))
+        if "points" in frame.columns:  # the ledger's points are whole
+            frame = frame.with_columns(pl.col("points").cast(pl.Int64))
         frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", float_precision=decimals)
 
 
@@ -192,7 +197,20 @@ def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
         "returned_orders": int(out["transactions"].filter(pl.col("amount") < 0)["order_id"].n_unique()),
         "campaigns": campaign_rows,
         "complements": _complements(out["transactions"]),
+        "points": _points(out["points"]),
     }
+
+
+def _points(ledger: pl.DataFrame) -> dict[str, Any]:
+    """The ledger's totals by kind and the outstanding balance with its liability, as written."""
+    total = {kind: float(ledger.filter(pl.col("kind") == kind)["points"].sum())
+             for kind in ("earn", "redeem", "expire", "adjust")}
+    outstanding = sum(total.values())
+    return {"earned": total["earn"], "redeemed": -total["redeem"], "expired": -total["expire"],
+            "adjusted": total["adjust"], "outstanding": outstanding,
+            "liability": round(outstanding * params.POINTS.point_value, 2),
+            "customers": int(ledger["customer_id"].n_unique()),
+            "redeemers": int(ledger.filter(pl.col("kind") == "redeem")["customer_id"].n_unique())}
 
 
 def _complements(tx: pl.DataFrame) -> list[dict[str, Any]]:

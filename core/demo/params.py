@@ -124,6 +124,31 @@ class Program:
 
 PROGRAM = Program()
 
+
+@dataclass(frozen=True)
+class PointsProgram:
+    """The points ledger of programme members (points.csv, stream "points").
+
+    Members earn on every order from the day they join: floor(order value x earn_per_unit x
+    the tier's multiplier), the tier set by gross spend in the 365 days before the order
+    (PROGRAM.tier_thresholds); joining gives a welcome bonus (kind adjust). Every full
+    redeem_block of points earned becomes a reward, redeemed with redeem_prob after a
+    geometric delay (mean redeem_delay_mean_days). The whole balance expires expiry_days
+    after the last earning, unless the customer earns again first.
+    """
+
+    earn_per_unit: float = 1.0  # points per unit of order value, at the bronze multiplier
+    tier_multipliers: tuple[float, float, float] = (1.0, 1.25, 1.5)  # bronze, silver, gold
+    welcome_bonus: int = 100
+    redeem_block: int = 500
+    redeem_prob: float = 0.6
+    redeem_delay_mean_days: float = 30.0
+    expiry_days: int = 365
+    point_value: float = 0.01  # money per point: the liability of the outstanding balance
+
+
+POINTS = PointsProgram()
+
 LOYALTY_BEHAVIOUR_RHO = 0.5  # within-type correlation of the loyalty factor with the purchase-rate score
 
 
@@ -382,6 +407,7 @@ def planted() -> dict[str, Any]:
                     "partial_fraction": PARTIAL_RETURN_FRACTION,
                     "delay_days": f"{RETURN_DELAY_MIN_DAYS} + Exp(mean {RETURN_DELAY_MEAN_EXTRA_DAYS})"},
         "program": asdict(PROGRAM),
+        "points": {**asdict(POINTS), "tiers": ["bronze", "silver", "gold"]},
         "loyalty_behaviour_rho": LOYALTY_BEHAVIOUR_RHO,
         "touch_channels": [asdict(c) for c in TOUCH_CHANNELS],
         "touch_engagement_slope": TOUCH_ENGAGEMENT_SLOPE,

@@ -95,6 +95,12 @@ def trailing_spend(cal: Calendar, n: int, lines: OrderLines, days: int = 365) ->
     return np.bincount(lines.cust[recent], weights=lines.amount[recent], minlength=n)
 
 
+def member_days(cal: Calendar, pop: Population, life: Lifetimes) -> np.ndarray:
+    """Day index each member joined on (member_since); 0 for non-members."""
+    join_day = np.floor(np.minimum(pop.join_t, cal.days - 1))
+    return np.where(life.member, join_day, 0).astype(np.int64)
+
+
 def customers(rng: np.random.Generator, cal: Calendar, cust_id: pl.Series, pop: Population,
               life: Lifetimes, demographics: pl.DataFrame, lines: OrderLines) -> pl.DataFrame:
     n = pop.n
@@ -103,8 +109,7 @@ def customers(rng: np.random.Generator, cal: Calendar, cust_id: pl.Series, pop: 
     acq = np.minimum((u[:, None] > np.cumsum(mix, axis=1)).sum(axis=1), len(ACQUISITION_CHANNELS) - 1)
     sigma = ACQUISITION_COST_SIGMA
     cost = np.asarray(ACQUISITION_COST)[acq] * rng.lognormal(-sigma**2 / 2, sigma, size=n)
-    join_day = np.floor(np.minimum(pop.join_t, cal.days - 1))
-    member_day = np.where(life.member, join_day, 0).astype(np.int64)
+    member_day = member_days(cal, pop, life)
 
     spend = trailing_spend(cal, n, lines)
     silver, gold = PROGRAM.tier_thresholds

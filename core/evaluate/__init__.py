@@ -67,18 +67,43 @@ report.cohorts - headline: cohort_count, customers, last_date, retention_{m|w}{1
   customer_retention, revenue_retention: cohort, customers, m0, m1, ... (w0... by week)
   cohorts: cohort, period, customers, active, retention, revenue, revenue_retention
 report.engagement - headline: contacts, channels, rows_without_touch_type, fatigue_threshold
-  (messages in the window past which response falls; empty if it does not), fatigue_p_value
+  (messages in the window past which response falls; empty if it does not), fatigue_p_value,
+  unsubscribe_rate (of delivered, in channels that log unsubscribes; empty if none do)
   funnel: channel [, the --by column], contacts, reach, sent, delivered, opened, clicked,
     converted, revenue, {delivery,open,click,click_to_open,conversion}_rate with _ci_low/_ci_high
-    (Wilson), revenue_per_contact, small_sample
+    (Wilson), revenue_per_contact, unsubscribed, unsubscribe_rate with _ci_low/_ci_high, small_sample
   touch_types: channel, touch_type, contacts, customers
-  fatigue: contacts_in_window, contacts, responded, response_rate, response_rate_ci_low/high,
-    small_sample
+  fatigue: contacts_in_window, contacts, responded, unsubscribed, response_rate,
+    response_rate_ci_low/high, unsubscribe_rate, unsubscribe_rate_ci_low/high, small_sample
 report.ltv_cac - headline: customers, total_acquisition_cost, ltv_cac_ratio (all channels),
-  best_channel, margin, horizon_months
+  ltv_cac_ratio_ci [low, high] (delta method), best_channel, margin, horizon_months
   channels: acquisition_channel [, the --by column], customers, buyers, customers_with_cost,
-    cac, total_cost, ltv, payback_months (empty: not within the horizon), ltv_cac_ratio
+    cac, total_cost, ltv, payback_months (empty: not within the horizon), ltv_cac_ratio,
+    ltv_ci_low/high, ltv_cac_ratio_ci_low/high
   payback: group, month, cumulative_margin (mean per acquired customer), cac
+report.points - headline: customer_count, points_issued, points_redeemed, points_expired,
+  points_adjusted_out, points_outstanding, liability, liability_after_breakage, burn_rate,
+  breakage_rate, used_points_expired_share, redeemers, redemption_rate, point_value,
+  median_days_to_first_redemption, points_per_unit_spent, spend_lift_after_redemption(_ci)
+  by_month: month, issued, redeemed, expired, adjusted_out, net, earners, redeemers,
+    closing_balance, burn_rate, breakage_rate, liability
+  balances: band, customers, balance, customer_share
+  by_tier / by_<--by>: the group, customers, issued, redeemed, expired, outstanding, redeemers,
+    liability, burn_rate, breakage_rate, redemption_rate [, points_per_unit_spent]
+  first_redemption: days (30, 90, 180, 365), redeemed_share (Kaplan-Meier), still_followed,
+    median_days
+  redeemers_vs_non_redeemers: outcome (spend, purchase_days), window_days, redeemers_mean,
+    matched_mean, matched_lift, matched_lift_ci_low/high, matched_relative_lift, p_value,
+    n_redeemers, n_controls; matching_balance: as the program report's balance
+  customers (one row per customer): customer_id, issued, redeemed, expired, adjusted_out,
+    balance, first_issued, first_redemption, redemptions [, tier, the --by column]
+report.tiers - headline: customer_count, upgrades, downgrades, stays, new_to_tiers, upgrade_rate,
+  downgrade_rate
+  movement: from_tier ((none) = no tier yet), one column per tier on the as-of date, customers
+  time_in_tier: tier, spells, spells_ended, median_days_in_tier (Kaplan-Meier),
+    mean_days_of_ended_spells
+  retention: tier, customers, retained, retention_rate, retention_rate_ci_low/high (Wilson)
+  customers (one row per customer): customer_id, from_tier, to_tier, movement
 report.kpi - headline: every KPI's current value
   kpis: level (brand, customer, sales), kpi, current, previous, change, change_pct, unit,
     definition

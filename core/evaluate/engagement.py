@@ -20,8 +20,10 @@ from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_
 from core.result import Chart, Result
 
 ANALYSIS = "engagement report"
-# Depth of each stage; "impression" is a delivered ad, "convert" a logged conversion.
-STAGES = {"sent": 0, "delivered": 1, "impression": 1, "open": 2, "click": 3, "convert": 4}
+# Depth of each stage; "impression" is a delivered ad, "convert" a logged conversion, and
+# "unsubscribe" a delivered message after which the customer unsubscribed (not counted as an
+# open: a list-unsubscribe button needs none).
+STAGES = {"sent": 0, "delivered": 1, "impression": 1, "unsubscribe": 1, "open": 2, "click": 3, "convert": 4}
 # (rate, numerator, denominator, the stage the denominator needs recorded)
 RATES = (
     ("delivery_rate", "delivered", "sent", "sent"),
@@ -29,6 +31,7 @@ RATES = (
     ("click_rate", "clicked", "delivered", "delivered"),
     ("click_to_open_rate", "clicked", "opened", "open"),
     ("conversion_rate", "converted", "contacts", None),
+    ("unsubscribe_rate", "unsubscribed", "delivered", "unsubscribe"),
 )
 SMALL_SAMPLE = 30
 
@@ -109,8 +112,12 @@ def engagement(
         notes.append(f"{untyped} touchpoints rows have no touch_type: counted as contacts and reach, left out of "
                      "every rate. Fix: fill touch_type (sent, delivered, open, click) or map the column.")
     if other:
-        notes.append(f"{other} touchpoints rows have a touch_type outside sent, delivered, impression, open, click, "
-                     "convert: counted as contacts, left out of the funnel stages.")
+        notes.append(f"{other} touchpoints rows have a touch_type outside sent, delivered, impression, unsubscribe, open, "
+                     "click, convert: counted as contacts, left out of the funnel stages.")
+    if headline_unsubscribes(table):
+        notes.append("Unsubscribe rate: contacts logged as touch_type 'unsubscribe' (a delivered message after which "
+                     "the customer unsubscribed) over delivered contacts, per channel and by messages in the window "
+                     "(fatigue table); empty for channels that never log unsubscribes.")
     if threshold is None and not curve.is_empty():
         notes.append(f"No contact fatigue detected: response does not fall significantly past any number of "
                      f"messages in {window_days} days.")
@@ -120,6 +127,7 @@ def engagement(
         "rows_without_touch_type": int(untyped),
         "fatigue_threshold": threshold,
         "fatigue_p_value": p_value,
+        "unsubscribe_rate": unsubscribe_rate(table),
     }
     tables = {"funnel": table, "touch_types": frames["types"].sort("channel", "touch_type"), "fatigue": curve}
     return Result(
@@ -136,6 +144,17 @@ def engagement(
                 "confidence": confidence},
         notes=tuple(notes),
     )
+
+
+def headline_unsubscribes(table: pl.DataFrame) -> int:
+    return int(table["unsubscribed"].fill_null(0).sum())
+
+
+def unsubscribe_rate(table: pl.DataFrame) -> float | None:
+    """Unsubscribes over delivered contacts, in the channels that log unsubscribes."""
+    logging = table.filter(pl.col("unsubscribed").is_not_null())
+    delivered = logging["delivered"].fill_null(0).sum()
+    return float(logging["unsubscribed"].sum()) / delivered if logging.height and delivered else None
 
 
 def with_purchases(tp: pl.LazyFrame, transactions: pl.LazyFrame, convert_days: int,
@@ -169,12 +188,14 @@ def funnel(tp: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
         (depth >= 0).sum().alias("sent"), (depth >= 1).sum().alias("delivered"),
         (depth >= 2).sum().alias("opened"), (depth >= 3).sum().alias("clicked"),
         pl.col("_converted").sum().alias("converted"), pl.col("_revenue").sum().alias("revenue"),
+        (pl.col("_stage") == "unsubscribe").sum().alias("unsubscribed"),
     )
     # Which stages each channel records at all (a channel logged as clicks has no sends).
     stage = pl.col("_stage")
     recorded = tp.group_by("channel").agg(
         (stage == "sent").any().alias("_has_sent"), (stage == "open").any().alias("_has_open"),
-        (stage.is_in(["sent", "delivered", "impression"])).any().alias("_has_delivered"),
+        (stage.is_in(["sent", "delivered", "impression", "unsubscribe"])).any().alias("_has_delivered"),
+        (stage == "unsubscribe").any().alias("_has_unsubscribe"),
         pl.lit(True).alias("_has_None"))
     return counts.join(recorded, on="channel", how="left")
 
@@ -192,6 +213,7 @@ def with_rates(table: pl.DataFrame, confidence: float) -> pl.DataFrame:
         pl.when(pl.col("_has_sent")).then(pl.col("sent")).alias("sent"),
         pl.when(pl.col("_has_delivered")).then(pl.col("delivered")).alias("delivered"),
         pl.when(pl.col("_has_open")).then(pl.col("opened")).alias("opened"),
+        pl.when(pl.col("_has_unsubscribe")).then(pl.col("unsubscribed")).alias("unsubscribed"),
         (pl.col("contacts") < SMALL_SAMPLE).alias("small_sample"),
     )
     return table.drop([c for c in table.columns if c.startswith("_has_")])
@@ -206,16 +228,28 @@ def fatigue_counts(tp: pl.LazyFrame, window_days: int) -> pl.LazyFrame:
         pl.len().rolling(index_column="timestamp", period=f"{window_days}d").over("customer_id")
         .alias("contacts_in_window"))
         .group_by("contacts_in_window").agg(pl.len().alias("contacts"),
-                                            (pl.col("_depth") >= 2).sum().alias("responded")))
+                                            (pl.col("_depth") >= 2).sum().alias("responded"),
+                                            (pl.col("_stage") == "unsubscribe").sum().alias("unsubscribed")))
 
 
 def fatigue_table(counts: pl.DataFrame, confidence: float) -> pl.DataFrame:
+    """Response and unsubscribe rates by messages in the window; unsubscribe columns are
+    empty (unknown, not 0) when no contact was ever logged as an unsubscribe."""
     contacts, responded = pl.col("contacts").cast(pl.Float64), pl.col("responded").cast(pl.Float64)
-    return (counts.with_columns(pl.col("contacts_in_window").cast(pl.Int64))
-            .with_columns((responded / contacts).alias("response_rate"),
-                          *wilson(responded, contacts, "response_rate", confidence),
-                          (pl.col("contacts") < SMALL_SAMPLE).alias("small_sample"))
-            .sort("contacts_in_window"))
+    unsubscribed = pl.col("unsubscribed").cast(pl.Float64)
+    logged = bool(counts["unsubscribed"].sum()) if "unsubscribed" in counts.columns else False
+    table = (counts.with_columns(pl.col("contacts_in_window").cast(pl.Int64))
+             .with_columns((responded / contacts).alias("response_rate"),
+                           *wilson(responded, contacts, "response_rate", confidence),
+                           (unsubscribed / contacts).alias("unsubscribe_rate"),
+                           *wilson(unsubscribed, contacts, "unsubscribe_rate", confidence),
+                           (pl.col("contacts") < SMALL_SAMPLE).alias("small_sample"))
+             .sort("contacts_in_window"))
+    if not logged:
+        table = table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in
+                                   ("unsubscribe_rate", "unsubscribe_rate_ci_low", "unsubscribe_rate_ci_high"))
+        table = table.with_columns(pl.lit(None, pl.Int64).alias("unsubscribed"))
+    return table
 
 
 def fatigue_threshold(curve: pl.DataFrame, alpha: float) -> tuple[int | None, float | None]:

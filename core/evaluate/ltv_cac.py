@@ -17,6 +17,7 @@ import polars as pl
 
 from core.errors import AnalysisError
 from core.evaluate.inputs import UNNAMED, names, require, require_columns, require_rows
+from core.evaluate.stats import z_critical
 from core.features import default_as_of
 from core.result import Chart, Result
 
@@ -32,6 +33,7 @@ def ltv_cac(
     horizon_months: int = 36,
     by: str | None = None,
     as_of: dt.date | None = None,
+    confidence: float = 0.95,
     workspace: str = UNNAMED,
 ) -> Result:
     """Per acquisition channel (and `by`): customers, CAC, LTV, LTV:CAC and payback months."""
@@ -64,7 +66,8 @@ def ltv_cac(
         except AnalysisError as exc:
             notes.append(f"No CLV model, so LTV counts observed margin only (an understatement): {exc}")
     curves = margin * (observed + expected)
-    table, curve = channel_table(people.select(keys + ["acquisition_cost", "bought"]), curves, keys)
+    z = z_critical(confidence)
+    table, curve = channel_table(people.select(keys + ["acquisition_cost", "bought"]), curves, keys, z)
     never = table.filter(pl.col("payback_months").is_null() & (pl.col("cac") > 0)).height
     if never:
         notes.append(f"{never} group(s) do not pay back their CAC within {horizon_months} months: payback_months "
@@ -72,10 +75,14 @@ def ltv_cac(
     if table.filter(pl.col("cac") == 0).height:
         notes.append("Groups whose CAC is 0 have no LTV:CAC ratio (payback is immediate: 0 months).")
     best = table.filter(pl.col("ltv_cac_ratio").is_not_null()).sort("ltv_cac_ratio", descending=True)
+    notes.append(f"Intervals ({confidence:.0%}): LTV, mean ± z x its standard error; LTV:CAC by the delta method for "
+                 "a ratio of means, from the variances and covariance of customers' LTV and acquisition cost. They "
+                 "hold the CLV model's fit fixed (its own uncertainty is not in them).")
     headline = {
         "customers": people.height,
         "total_acquisition_cost": float(people["acquisition_cost"].sum()),
         "ltv_cac_ratio": _ratio(table),
+        "ltv_cac_ratio_ci": overall_ratio_interval(curves[:, -1], people["acquisition_cost"].to_numpy(), z),
         "best_channel": best["acquisition_channel"][0] if best.height else None,
         "margin": margin,
         "horizon_months": horizon_months,
@@ -88,7 +95,8 @@ def ltv_cac(
         charts=(Chart("bar", "LTV:CAC by acquisition channel", "channels", "acquisition_channel", ("ltv_cac_ratio",)),
                 Chart("line", "Cumulative margin per customer", "payback", "month", ("cumulative_margin",),
                       "group")),
-        params={"margin": margin, "horizon_months": horizon_months, "by": by, "as_of": as_of},
+        params={"margin": margin, "horizon_months": horizon_months, "by": by, "as_of": as_of,
+                "confidence": confidence},
         notes=tuple(notes),
     )
 
@@ -151,12 +159,38 @@ def expected_revenue(transactions: pl.LazyFrame, people: pl.DataFrame, as_of: dt
     return out
 
 
-def channel_table(people: pl.DataFrame, curves: np.ndarray, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Mean cumulative margin per group and month; LTV, CAC, ratio and payback per group."""
+def ratio_se(ltv_mean: pl.Expr, cost_mean: pl.Expr, ltv_var: pl.Expr, cost_var: pl.Expr, cov: pl.Expr,
+             n: pl.Expr) -> pl.Expr:
+    """Delta-method standard error of mean(LTV) / mean(cost) (the ratio estimator's variance,
+    Cochran 1977, 6.3): sqrt((s_L^2 - 2R s_LC + R^2 s_C^2) / n) / mean(cost)."""
+    ratio = ltv_mean / cost_mean
+    return ((ltv_var - 2 * ratio * cov + ratio**2 * cost_var).clip(lower_bound=0) / n).sqrt() / cost_mean
+
+
+def overall_ratio_interval(ltv: np.ndarray, cost: np.ndarray, z: float) -> tuple[float, float] | None:
+    """The interval of every customer's LTV:CAC together (customers with a cost)."""
+    frame = pl.DataFrame({"l": ltv, "c": cost}).drop_nulls()
+    if frame.height < 2 or not frame["c"].mean():
+        return None
+    row = frame.select(pl.col("l").mean(), pl.col("c").mean(),
+                       ratio_se(pl.col("l").mean(), pl.col("c").mean(), pl.col("l").var(), pl.col("c").var(),
+                                pl.cov("l", "c"), pl.len()).alias("se")).row(0, named=True)
+    ratio = row["l"] / row["c"]
+    return (ratio - z * row["se"], ratio + z * row["se"])
+
+
+def channel_table(people: pl.DataFrame, curves: np.ndarray, keys: list[str],
+                  z: float = 1.959963984540054) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Mean cumulative margin per group and month; LTV, CAC, ratio and payback per group, with intervals."""
     horizon = curves.shape[1]
     wide = people.with_columns(pl.Series(f"m{m + 1}", curves[:, m]) for m in range(horizon))
     months = [f"m{m + 1}" for m in range(horizon)]
+    last, has = pl.col(months[-1]), pl.col("acquisition_cost").is_not_null()
+    costed_ltv, cost = last.filter(has), pl.col("acquisition_cost").filter(has)
     grouped = wide.group_by(keys).agg(
+        last.std().alias("_ltv_sd"),
+        ratio_se(costed_ltv.mean(), cost.mean(), costed_ltv.var(), cost.var(), pl.cov(costed_ltv, cost),
+                 has.sum()).alias("_ratio_se"),
         pl.len().alias("customers"), pl.col("bought").sum().alias("buyers"),
         pl.col("acquisition_cost").is_not_null().sum().alias("customers_with_cost"),
         pl.col("acquisition_cost").mean().alias("cac"),
@@ -167,10 +201,17 @@ def channel_table(people: pl.DataFrame, curves: np.ndarray, keys: list[str]) -> 
     cac = grouped["cac"].to_numpy().astype(float)
     covered = curve_matrix >= cac[:, None]
     payback = np.where(cac <= 0, 0, np.where(covered.any(axis=1), covered.argmax(axis=1) + 1, -1))
-    table = grouped.select(*keys, "customers", "buyers", "customers_with_cost", "cac", "total_cost").with_columns(
+    table = grouped.select(*keys, "customers", "buyers", "customers_with_cost", "cac", "total_cost", "_ltv_sd",
+                           "_ratio_se").with_columns(
         pl.Series("ltv", curve_matrix[:, -1]),
         pl.Series("payback_months", payback).replace(-1, None).cast(pl.Int64),
     ).with_columns(pl.when(pl.col("cac") > 0).then(pl.col("ltv") / pl.col("cac")).alias("ltv_cac_ratio"))
+    half = z * pl.col("_ltv_sd") / pl.col("customers").sqrt()
+    table = table.with_columns(
+        (pl.col("ltv") - half).alias("ltv_ci_low"), (pl.col("ltv") + half).alias("ltv_ci_high"),
+        (pl.col("ltv_cac_ratio") - z * pl.col("_ratio_se")).alias("ltv_cac_ratio_ci_low"),
+        (pl.col("ltv_cac_ratio") + z * pl.col("_ratio_se")).alias("ltv_cac_ratio_ci_high"),
+    ).drop("_ltv_sd", "_ratio_se").fill_nan(None)
     label = pl.concat_str([pl.col(k).cast(pl.String).fill_null("(none)") for k in keys], separator=" / ")
     curve = (grouped.select(label.alias("group"), "cac", *months)
              .unpivot(index=["group", "cac"], variable_name="month", value_name="cumulative_margin")

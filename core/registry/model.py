@@ -26,6 +26,7 @@ class Group:
     title: str  # e.g. "Reports": the app's heading for the group
     help: str  # one line, for `loyalist --help`
     screen: str | None = None  # the app screen that lists its analyses ("reports"), if any
+    single: str | None = None  # the kind the group is, as one command (`loyalist alerts`), if any
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from core.workspace import Workspace
 from tests.conftest import SAMPLE
 
 AS_OF = dt.date(2025, 9, 30)
-TABLES = ("transactions", "customers", "touchpoints", "survey", "campaigns", "experiments")
+TABLES = ("transactions", "customers", "touchpoints", "survey", "campaigns", "experiments", "points")
 # The analyses compared: per customer (exact), segments (exact), a report with sums (1e-9)
 KINDS = ("segment.rfm", "report.channels", "report.nps")
 

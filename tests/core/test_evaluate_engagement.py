@@ -130,3 +130,38 @@ def test_no_fatigue_is_reported_when_response_does_not_fall():
     assert result.tables["fatigue"].height >= 5  # the counts do vary
     assert result.headline["fatigue_threshold"] is None
     assert any("No contact fatigue detected" in n for n in result.notes)
+
+
+def test_unsubscribe_rates_by_channel_and_by_messages_in_the_window():
+    # e: three emails in ten days, unsubscribing after the third; f: one email, unsubscribed;
+    # g: two delivered emails. Push never logs unsubscribes: its rate is unknown, not 0.
+    tp = touches([
+        ("e", T(2024, 3, 1, 9), "email", "open"),
+        ("e", T(2024, 3, 5, 9), "email", "delivered"),
+        ("e", T(2024, 3, 10, 9), "email", "unsubscribe"),
+        ("f", T(2024, 3, 1, 9), "email", "unsubscribe"),
+        ("g", T(2024, 3, 1, 9), "email", "delivered"),
+        ("g", T(2024, 3, 3, 9), "email", "delivered"),
+        ("h", T(2024, 3, 3, 9), "push", "open"),
+    ])
+    result = engagement(tp, window_days=30)
+    rows = {r["channel"]: r for r in result.tables["funnel"].iter_rows(named=True)}
+    assert (rows["email"]["unsubscribed"], rows["email"]["delivered"], rows["email"]["opened"]) == (2, 6, 1)
+    assert rows["email"]["unsubscribe_rate"] == pytest.approx(2 / 6)
+    assert rows["push"]["unsubscribed"] is None and rows["push"]["unsubscribe_rate"] is None
+    assert result.headline["unsubscribe_rate"] == pytest.approx(2 / 6)
+    fatigue = {r["contacts_in_window"]: r for r in result.tables["fatigue"].iter_rows(named=True)}
+    # first messages: e, f, g (f unsubscribed; push logs no sends, so it is no message channel);
+    # second: e, g; third: e (unsubscribed)
+    assert (fatigue[1]["contacts"], fatigue[1]["unsubscribed"]) == (3, 1)
+    assert (fatigue[3]["contacts"], fatigue[3]["unsubscribed"]) == (1, 1)
+    low, high = proportion_confint(1, 3, alpha=0.05, method="wilson")
+    assert fatigue[1]["unsubscribe_rate_ci_low"] == pytest.approx(low, abs=1e-12)
+    assert fatigue[1]["unsubscribe_rate_ci_high"] == pytest.approx(high, abs=1e-12)
+
+
+def test_no_unsubscribes_logged_leaves_the_rate_empty():
+    tp, tx, _ = small()
+    result = engagement(tp, tx)
+    assert result.headline["unsubscribe_rate"] is None
+    assert result.tables["fatigue"]["unsubscribe_rate"].null_count() == result.tables["fatigue"].height

@@ -114,3 +114,37 @@ def test_sample_ranks_channels_as_planted(on_sample):
     paid = ("referral", "paid_search", "social", "display")
     assert max(paid, key=lambda c: rows[c]["ltv_cac_ratio"]) == "referral"
     assert min(paid, key=lambda c: rows[c]["ltv_cac_ratio"]) == "display"
+
+
+def test_ratio_interval_matches_a_bootstrap_over_customers():
+    """The delta-method interval of LTV:CAC against 4,000 bootstrap resamples of customers (numpy
+    only, written here), on 3,000 customers whose LTV rises with their cost."""
+    import numpy as np
+
+    from core.evaluate.ltv_cac import channel_table
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    cost = rng.gamma(4.0, 10.0, n)
+    ltv = 1.5 * cost + rng.gamma(2.0, 30.0, n) * rng.binomial(1, 0.6, n)
+    people = pl.DataFrame({"acquisition_channel": ["paid"] * n, "acquisition_cost": cost, "bought": [True] * n})
+    row = channel_table(people, ltv[:, None], ["acquisition_channel"])[0].row(0, named=True)
+    boots = rng.integers(0, n, (4000, n))
+    ratios = ltv[boots].mean(axis=1) / cost[boots].mean(axis=1)
+    half = (row["ltv_cac_ratio_ci_high"] - row["ltv_cac_ratio_ci_low"]) / 2
+    assert half == pytest.approx(1.959964 * ratios.std(ddof=1), rel=0.06)
+    assert row["ltv_cac_ratio"] == pytest.approx(ltv.mean() / cost.mean())
+    ltv_half = (row["ltv_ci_high"] - row["ltv_ci_low"]) / 2
+    z = 1.959963984540054  # the normal 97.5% point
+    assert ltv_half == pytest.approx(z * ltv.std(ddof=1) / np.sqrt(n), rel=1e-9)
+
+
+def test_hand_ledger_intervals_bracket_the_figures():
+    transactions, customers = ledger()
+    result = ltv_cac(transactions, customers, margin=0.5, horizon_months=2, as_of=D(2024, 12, 31))
+    for row in result.tables["channels"].iter_rows(named=True):
+        assert row["ltv_ci_low"] <= row["ltv"] <= row["ltv_ci_high"]
+        assert row["ltv_cac_ratio_ci_low"] <= row["ltv_cac_ratio"] <= row["ltv_cac_ratio_ci_high"]
+    low, high = result.headline["ltv_cac_ratio_ci"]
+    assert low < result.headline["ltv_cac_ratio"] < high
+    assert any("delta method" in n for n in result.notes)

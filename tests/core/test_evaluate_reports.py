@@ -31,6 +31,9 @@ TABLES = {
     "kano": ["features", "classes"],
     "promotions": ["promotions", "metrics"],
     "pricing": ["categories", "products", "bands", "segments"],
+    "points": ["by_month", "balances", "by_tier", "first_redemption", "redeemers_vs_non_redeemers",
+               "matching_balance", "customers"],
+    "tiers": ["movement", "time_in_tier", "retention", "customers"],
 }
 
 

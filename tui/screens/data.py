@@ -47,7 +47,7 @@ FIRST_ROWS = 1_000
 FINDINGS_LABEL = "Findings{} [dim](f)[/]"
 FAILURE_TITLES = {"inspect": "Could not read the tables", "validate": "Could not validate the data",
                   "rows": "Could not read the rows", "query": "Could not filter the rows",
-                  "frequency": "Could not count the values"}
+                  "frequency": "Could not count the values", "alerts": "Could not check the alerts"}
 FREQUENCY_BAR = 20  # cells of the share bar in the counts table
 NO_COUNTS = "Press c on a column of the browser to count its values."
 
@@ -85,9 +85,15 @@ class FrequencyLoaded(Message):
 
 
 @dataclass(eq=False)
+class AlertsChecked(Message):
+    workspace: Workspace
+    result: Result
+
+
+@dataclass(eq=False)
 class TaskFailed(Message):
     workspace: Workspace
-    task: str  # "inspect" | "validate" | "rows" | "query" | "frequency"
+    task: str  # "inspect" | "validate" | "rows" | "query" | "frequency" | "alerts"
     error: str
 
 
@@ -155,6 +161,7 @@ class DataScreen(Screen):
         yield Header()
         with Vertical(id="data-body"):
             yield Static("", id="status")
+            yield Static("", id="alerts")  # the [[alerts]] of loyalist.toml that fire (loyalist alerts)
             yield FrameTable(id="tables", key="table")
             with TabbedContent(id="detail", initial="browse"):
                 with TabPane("Browse [dim](b)[/]", id="browse"):
@@ -172,6 +179,7 @@ class DataScreen(Screen):
         self.title = "Loyalist · Data"
         self.query_one("#tables").border_title = "Tables"
         self.query_one("#tables", FrameTable).focus()
+        self.query_one("#alerts").display = False
         self.watch(self.app, "workspace_state", self.workspace_changed, init=True)
         self.call_later(self.query_one("#frequency-browser", TableBrowser).show_message, NO_COUNTS)
 
@@ -180,6 +188,7 @@ class DataScreen(Screen):
     async def workspace_changed(self, state: WorkspaceState | None) -> None:
         self.workspace, self.inspected, self.findings, self.current_table = None, None, None, None
         self.forget_rows()
+        self.query_one("#alerts").display = False
         tables = self.query_one("#tables", FrameTable)
         if state is None or state.opening:
             label = state.label if state else "the workspace"
@@ -211,6 +220,8 @@ class DataScreen(Screen):
         if self.checks_pending and self.workspace is not None:
             self.checks_pending = False
             self.validate(self.workspace)
+            if self.workspace.options.get("alerts"):
+                self.check_alerts(self.workspace)
 
     def forget_rows(self) -> None:
         had_counts = self.counts is not None
@@ -261,6 +272,18 @@ class DataScreen(Screen):
             return
         if not get_current_worker().is_cancelled:
             self.post_message(Validated(ws, result))
+
+    @work(thread=True, exclusive=True, group="alerts", exit_on_error=False)
+    def check_alerts(self, ws: Workspace) -> None:
+        from core.registry import run_analysis
+
+        try:
+            result = run_analysis("alerts.check", ws)
+        except Exception as exc:
+            self.post_message(TaskFailed(ws, "alerts", describe_error(exc)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(AlertsChecked(ws, result))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
     def load_rows(self, ws: Workspace, table: str, query: BrowseQuery, base: pl.DataFrame | None) -> None:
@@ -339,6 +362,14 @@ class DataScreen(Screen):
         self.refresh_tables()
         self.show_status()
 
+    @on(AlertsChecked)
+    def show_alerts(self, message: AlertsChecked) -> None:
+        if message.workspace is not self.workspace:
+            return
+        self.query_one("#alerts", Static).update(present.alerts_text(message.result))
+        self.query_one("#alerts").set_classes("-warning" if message.result.headline["fired"] else "-ok")
+        self.query_one("#alerts").display = True
+
     @on(RowsLoaded)
     async def show_rows(self, message: RowsLoaded) -> None:
         if message.workspace is not self.workspace or message.table != self.current_table:
@@ -397,6 +428,10 @@ class DataScreen(Screen):
             elif self.rows is None and self.current_table is not None:  # a query kept from last time
                 self.load_rows(message.workspace, self.current_table, BrowseQuery(), None)
             self.retry = None
+        elif message.task == "alerts":
+            self.query_one("#alerts", Static).update(Text(f"Alerts could not be checked: {message.error}"))
+            self.query_one("#alerts").set_classes("-error")
+            self.query_one("#alerts").display = True
         elif message.task == "frequency":
             browser = self.query_one("#frequency-browser", TableBrowser)
             browser.loading = False

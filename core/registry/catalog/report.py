@@ -175,7 +175,37 @@ report(
                help="Months after the first purchase that LTV covers"),
         Option("by", TEXT, title="Break down by", help="A customers column (tier, region, ...) splitting each "
                "channel; empty: channels only"),
+        AS_OF, CONFIDENCE,
+    ),
+)
+report(
+    "points", "Points", "Points ledger: outstanding balance and its liability, earn, burn and breakage rates, "
+    "redemption rate, time to first redemption, balances, by tier, segment and month; redeemers against "
+    "matched customers who had not redeemed, for spend after redemption",
+    details="Needs points (customer_id, date, points, kind); uses transactions (points per unit spent, the "
+    "comparison) and customers (--by).",
+    needs=("points",), uses=("transactions", "customers"), per_customer=("customers",),
+    options=(
+        Option("point_value", FLOAT, 0.01, low=0.0, help="Money one point is worth: the liability per point"),
+        Option("by", TEXT, title="Break down by", help="A customers column (region, ...) or 'segment' (RFM "
+               "segments from transactions); tiers come from the ledger's tier column"),
+        Option("post_days", INT, 90, low=7, help="Days after the first redemption in which spend is compared"),
+        Option("pre_days", INT, 365, low=30, help="Days before whose behaviour redeemers are matched on"),
+        AS_OF, MAX_CONTROLS, CONFIDENCE,
+    ),
+)
+report(
+    "tiers", "Tiers over time", "Tier movement between two dates (upgrades, downgrades, stays), time in tier "
+    "(Kaplan-Meier) and retention by tier, from the points ledger's tier column",
+    details="Needs points (with tier); uses transactions (a purchase counts as retained).",
+    needs=("points",), uses=("transactions",), per_customer=("customers",),
+    options=(
+        Option("start", DATE, flags=("--from",), title="From", help="The first date of the comparison; empty: a "
+               "year before the as-of date"),
         AS_OF,
+        Option("order", LIST, title="Tier order", sample='["bronze", "silver", "gold"]',
+               help="Tiers lowest first, comma-separated; empty: a known ladder (bronze, silver, gold, ...)"),
+        CONFIDENCE,
     ),
 )
 register(Analysis(
