@@ -31,7 +31,7 @@ from core.demo.marketing import (
 from core.demo.names import demographics
 from core.demo.people import Population, draw_population
 from core.demo.pricing import discount_promotions, plant_prices, plant_promotions
-from core.demo.points import points_ledger
+from core.demo.points import order_amounts, points_ledger
 from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
 from core.demo.survey import delphi_ratings, kano_answers, survey_answers
 from core.errors import InputError
@@ -102,7 +102,7 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
         "experiments": tables.experiments(cal, ids, units, runs, lines),
         "delphi": delphi_ratings(_stream(seed, "delphi")),
         "points": points_ledger(_stream(seed, "points"), cal, ids, life.member,
-                                tables.member_days(cal, pop, life), lines),
+                                tables.member_days(cal, pop, life), lines, order_amounts(tx, len(lines.cust))),
     }
     out = {name: tables.conform(name, frame) if name in WORKSPACE_TABLES else frame
            for name, frame in out.items()}

@@ -18,12 +18,23 @@ TIERS = ("bronze", "silver", "gold")
 _KIND_ORDER = {"adjust": 0, "earn": 1, "redeem": 2, "expire": 3}
 
 
+def order_amounts(tx: pl.DataFrame, orders: int) -> np.ndarray:
+    """Each simulated order's value in the transactions table (its sale lines: ids O000001...,
+    not the returns' -R lines nor the promotions' copied orders), by order index."""
+    sales = tx.filter(pl.col("order_id").str.starts_with("O"), ~pl.col("order_id").str.ends_with("-R"))
+    index = (sales["order_id"].str.slice(1).cast(pl.Int64) - 1).to_numpy()
+    return np.bincount(index, weights=sales["amount"].to_numpy(), minlength=orders)
+
+
 def points_ledger(rng: np.random.Generator, cal: Calendar, cust_id: pl.Series, member: np.ndarray,
-                  member_day: np.ndarray, lines: OrderLines) -> pl.DataFrame:
-    """customer_id, date, points, kind, reason, order_id, tier; sorted by date and customer."""
+                  member_day: np.ndarray, lines: OrderLines, amounts: np.ndarray) -> pl.DataFrame:
+    """customer_id, date, points, kind, reason, order_id, tier; sorted by date and customer.
+
+    `amounts` are the orders' values as written to transactions (order_amounts), so the
+    points follow the spend an analyst sees, after the price plants changed some lines."""
     width = max(6, len(str(len(lines.cust))))
     orders = pl.DataFrame({"cust": lines.cust, "day": lines.day.astype(np.int64),
-                           "amount": lines.amount.astype(np.float64),
+                           "amount": np.asarray(amounts, dtype=np.float64),
                            "order": np.arange(len(lines.cust), dtype=np.int64)})
     members = pl.DataFrame({"cust": np.flatnonzero(member), "join": member_day[member].astype(np.int64)})
     bonus = members.select("cust", pl.col("join").alias("day"), pl.lit(0.0).alias("amount"),
