@@ -13,6 +13,8 @@ loyalist.toml example lists every key declared here (tests/core/test_config.py c
     [source] url              the database the tables are in
     [segments.rfm_map]        segment = { r = [low, high], f = [low, high] }
     time_zone                 top level: the IANA zone times with an offset are shown in
+    [[holidays]]              name, date | month_day, days: the demand forecast's own holidays
+                              (core.forecast.holidays checks each entry)
 """
 
 from __future__ import annotations
@@ -101,8 +103,25 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
+# Arrays of tables ([[name]]), each entry checked by its owner
+ARRAYS: dict[str, Key] = {
+    "holidays": Key("holidays", TABLE, "a holiday of the demand forecast's calendar: name, date (or a list of "
+                    'dates) or month_day "MM-DD", days', example='[[holidays]] name = "brand_day" date = 2025-08-08'),
+}
+
+
 def check_config(config: dict[str, Any], where: str) -> None:
     for section, value in config.items():
+        if section == "holidays":
+            from core.forecast.holidays import parse_holiday
+
+            if not isinstance(value, list):
+                raise InputError(f"holidays must be a list of [[holidays]] tables, not {_type(value)}", file=where,
+                                 fix='write [[holidays]] then name = "brand_day" and date = 2025-08-08 on their '
+                                     "own lines")
+            for i, entry in enumerate(value):
+                parse_holiday(entry, where, i)
+            continue
         if section in TOP_KEYS:
             if not isinstance(value, str):
                 raise InputError(f"{section} must be text, not {_type(value)} ({value!r})", file=where,
@@ -110,7 +129,7 @@ def check_config(config: dict[str, Any], where: str) -> None:
                                      f"{TOP_KEYS[section].example}")
             continue
         if section not in SECTIONS:
-            raise _unknown(f"section [{section}]", section, {**SECTIONS, **TOP_KEYS}, where)
+            raise _unknown(f"section [{section}]", section, {**SECTIONS, **TOP_KEYS, **ARRAYS}, where)
         _must_be_table(value, f"[{section}]", where, f"[{section}.{next(iter(SECTIONS[section]))}]")
         for name, entry in value.items():
             if name not in SECTIONS[section]:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commands.app import app
-from core.config import TOP_KEYS, SECTIONS, TABLE_KEYS
+from core.config import ARRAYS, TOP_KEYS, SECTIONS, TABLE_KEYS
 from core.errors import InputError
 from core.workspace import Workspace
 
@@ -73,4 +73,4 @@ def test_readme_example_holds_every_declared_key_and_is_accepted(make_workspace)
     config = tomllib.loads(example)
     keys = {k for table in config["tables"].values() for k in table}
     assert keys == set(TABLE_KEYS)
-    assert set(config) == set(SECTIONS) | set(TOP_KEYS) and set(config["segments"]) == set(SECTIONS["segments"])
+    assert set(config) == set(SECTIONS) | set(TOP_KEYS) | set(ARRAYS) and set(config["segments"]) == set(SECTIONS["segments"])
