@@ -40,7 +40,8 @@ class Fitted:
 
 def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "week", by: str | None = None,
                     horizon: int | None = None, confidence: float = 0.95, as_of: dt.date | None = None,
-                    holidays: str = "both", custom_holidays: Sequence[Mapping[str, Any]] = (),
+                    since: dt.date | None = None, holidays: str = "both",
+                    custom_holidays: Sequence[Mapping[str, Any]] = (),
                     yearly: bool = True, transform: str = "log", backtest_origins: int = 4, top: int = 200,
                     customers: pl.LazyFrame | None = None, config_file: str = "loyalist.toml") -> Result:
     from core.features import default_as_of
@@ -52,7 +53,8 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
         raise InputError(f"--horizon must be at least 1, got {horizon}", fix="pass e.g. --horizon 13")
     as_of = as_of or default_as_of(tx)
     cal = calendar(holidays, custom_holidays, where=config_file)
-    series = demand_series(tx, measure=measure, freq=freq, as_of=as_of, by=by, customers=customers)
+    series = demand_series(tx, measure=measure, freq=freq, as_of=as_of, since=since, by=by,
+                           customers=customers)
     need = YEAR[freq] if yearly else SHORT[freq]
 
     lengths = series.frame.group_by("group").agg(pl.len().alias("n"), pl.col("value").sum().alias("total"))
@@ -217,7 +219,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         charts=(Chart("line", f"{measure.capitalize()} per {freq}: history and forecast", "series", "period",
                       ("actual", "forecast"), series="group" if by else None),),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
-                "as_of": series.as_of, "holidays": [h.name for h in holidays], "yearly": yearly,
+                "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
                 "transform": transform, "backtest_origins": backtest_origins},
         notes=tuple(notes),
         kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast": kind, "forecast_total": kind,

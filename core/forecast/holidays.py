@@ -70,12 +70,13 @@ class Holiday:
     days: int  # length of the window
     first_day: Callable[[int], dt.date | None]  # the window's first day in a year (None: not that year)
     rule: str  # how the window is set, for the README and `help`
+    dates: tuple[dt.date, ...] = ()  # first days given one by one (then first_day is not used)
 
     def windows(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Every day of this holiday's windows that falls in start..end."""
+        firsts = self.dates or [self.first_day(year) for year in range(start.year - 1, end.year + 1)]
         out = []
-        for year in range(start.year - 1, end.year + 1):
-            first = self.first_day(year)
+        for first in firsts:
             if first is None:
                 continue
             out += [d for d in (first + dt.timedelta(days=i) for i in range(self.days)) if start <= d <= end]
@@ -102,7 +103,7 @@ BUILT_IN: tuple[Holiday, ...] = (
 # month_day = "08-08" (every year), days = 1
 HOLIDAY_KEYS = {
     "name": "what the holiday is called in the tables (letters, digits, _)",
-    "date": "the first day: a date (2025-08-08) or a list of dates, for days that move",
+    "date": "the first day: a date (2025-08-08) or a list of dates (days that move, or repeat in a year)",
     "month_day": 'the first day every year, "MM-DD"',
     "days": "how many days the window lasts (default 1)",
 }
@@ -139,20 +140,15 @@ def parse_holiday(entry: Mapping[str, Any], where: str, index: int) -> Holiday:
                          file=where, fix="write days = 3")
     if ("date" in entry) == ("month_day" in entry):
         raise InputError(f"holiday {name!r} needs either date or month_day (one of them)", file=where,
-                         fix='write date = 2025-08-08 (or a list of dates), or month_day = "08-08" for every year')
+                         fix='write date = 2025-08-08 (or a list of dates), or month_day = "08-08" for every '
+                                                   "year")
     if "date" in entry:
         raw = entry["date"] if isinstance(entry["date"], list) else [entry["date"]]
         if not raw or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in raw):
             raise InputError(f"date of holiday {name!r} must be a date or a list of dates, without quotes "
                              f"(got {entry['date']!r})", file=where, fix="write date = 2025-08-08 or "
                              "date = [2024-08-08, 2025-08-09]")
-        by_year: dict[int, dt.date] = {}
-        for d in raw:
-            if d.year in by_year:
-                raise InputError(f"holiday {name!r} has two dates in {d.year}", file=where,
-                                 fix="give one date per year, or add a second holiday with its own name")
-            by_year[d.year] = d
-        return Holiday(name, "custom", days, by_year.get, "dates from loyalist.toml")
+        return Holiday(name, "custom", days, lambda _: None, "dates from loyalist.toml", tuple(sorted(set(raw))))
     md = entry["month_day"]
     try:
         month, day = (int(p) for p in str(md).split("-"))

@@ -26,9 +26,10 @@ class DemandSeries:
     freq: str
     returns_left_out: int  # lines with a negative amount or quantity
     zero_periods: int  # periods with no sales, filled with 0
+    since: dt.date | None = None
 
 
-def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date,
+def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date, since: dt.date | None = None,
                   by: str | None = None, customers: pl.LazyFrame | None = None) -> DemandSeries:
     """The per-period series (one collect). `by` is a transactions column, or a customers
     column joined on customer_id."""
@@ -41,6 +42,8 @@ def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date,
         raise InputError("units need a quantity column in transactions", file="transactions",
                          column="quantity", fix="add a quantity column, or use --measure revenue or orders")
     tx = tx.filter(pl.col("order_date") <= pl.lit(as_of, dtype=pl.Date))
+    if since is not None:
+        tx = tx.filter(pl.col("order_date") >= pl.lit(since, dtype=pl.Date))
     if by:
         tx = _with_group(tx, by, columns, customers)
     else:
@@ -60,7 +63,8 @@ def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date,
     daily, counts = pl.collect_all([daily, counts])
     returns, first = counts.row(0)
     if first is None or daily.is_empty():
-        raise AnalysisError(f"no sales on or before {as_of}, so there is nothing to forecast")
+        window = f"from {since} to {as_of}" if since else f"on or before {as_of}"
+        raise AnalysisError(f"no sales {window}, so there is nothing to forecast")
 
     if freq == "week":
         # Week k ends on as_of - 7k; a first week starting before the first sale is partial.
@@ -78,7 +82,7 @@ def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date,
             .sort("group", "period"))
     zero = int(full["value"].null_count())
     full = full.with_columns(pl.col("value").fill_null(0.0))
-    return DemandSeries(full, as_of, freq, int(returns or 0), zero)
+    return DemandSeries(full, as_of, freq, int(returns or 0), zero, since)
 
 
 def _with_group(tx: pl.LazyFrame, by: str, columns: list[str], customers: pl.LazyFrame | None) -> pl.LazyFrame:

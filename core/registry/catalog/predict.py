@@ -3,7 +3,7 @@ forecasts (core.forecast.run)."""
 
 from __future__ import annotations
 
-from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE
+from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, SINCE
 from core.registry.model import Analysis, Group, When, register, register_group
 from core.registry.options import BOOL, CHOICE, DATE, FLOAT, INT, LIST, TEXT, Option
 
@@ -88,6 +88,7 @@ register(Analysis(
         Option("horizon", INT, low=1, high=730, help="Periods to forecast; empty: 13 weeks or 28 days"),
         CONFIDENCE,
         AS_OF,
+        SINCE,
         Option("holidays", CHOICE, "both", choices=("both", "china", "western", "none"),
                help="Built-in holiday calendar (Chinese festivals and shopping days, Western holidays); "
                "loyalist.toml [[holidays]] adds your own"),
