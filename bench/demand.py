@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> None:
            "ratio": lo["seconds"] / pe["seconds"] if "seconds" in lo and "seconds" in pe else None,
            "budget_seconds": 60, "within_budget": lo.get("seconds", float("inf")) < 60,
            # the peer starts every category at the first full week (Loyalist: at its first sale)
-           "forecast_total_relative_difference": (abs(lo["forecast_total"] - pe["forecast_total"]) / pe["forecast_total"]
-                                                  if "forecast_total" in lo and "forecast_total" in pe else None)}
+           "forecast_total_relative_difference": (
+               abs(lo["forecast_total"] - pe["forecast_total"]) / pe["forecast_total"]
+               if "forecast_total" in lo and "forecast_total" in pe else None)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))

@@ -79,11 +79,20 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
     spec = model_spec(freq, yearly, transform)
     alpha = 1.0 - confidence
     by_group = series.frame.partition_by("group", as_dict=True)
-    fitted = [_fit_group(str(g), by_group[(g,)]["value"].to_numpy(), n_all, periods, X_all, names, horizon,
-                         freq, alpha, backtest_origins, need, spec)
-              for g in kept["group"].to_list()]  # one model per group: a few hundred at most
+    fitted, failed = [], []
+    for g in kept["group"].to_list():  # one model per group: a few hundred at most
+        try:
+            fitted.append(_fit_group(str(g), by_group[(g,)]["value"].to_numpy(), n_all, periods, X_all, names,
+                                     horizon, freq, alpha, backtest_origins, need, spec))
+        except AnalysisError:
+            if by is None:
+                raise
+            failed.append(str(g))
+    if not fitted:
+        raise AnalysisError(f"the demand model could not be fitted to any {by} series")
     return _result(fitted, series, measure=measure, freq=freq, by=by, horizon=horizon, confidence=confidence,
                    holidays=cal, yearly=yearly, transform=transform, too_short=too_short, beyond_top=beyond_top,
+                   failed=failed,
                    need=need, backtest_origins=backtest_origins)
 
 
@@ -137,7 +146,7 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
             confidence: float, holidays: tuple[Holiday, ...], yearly: bool, transform: str, too_short: int,
-            beyond_top: int, need: int, backtest_origins: int) -> Result:
+            beyond_top: int, failed: list[str], need: int, backtest_origins: int) -> Result:
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
@@ -191,7 +200,10 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         notes.insert(0, f"No backtest: the history leaves no origin with {need} {unit} to fit on before it; "
                         "the forecast error is unknown.")
     if by is not None:
-        headline |= {"groups": len(fitted), "groups_skipped": too_short + beyond_top}
+        headline |= {"groups": len(fitted), "groups_skipped": too_short + beyond_top + len(failed)}
+        if failed:
+            notes.append(f"{len(failed)} {by} series could not be fitted and were skipped: "
+                         f"{', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}.")
         if too_short:
             notes.append(f"{too_short} {by} series with under {need} {unit} of history were skipped.")
         if beyond_top:

@@ -173,3 +173,15 @@ def test_cli_too_short_is_exit_one(make_workspace):
     result = runner.invoke(app, ["predict", "demand", "-w", str(folder)])
     assert result.exit_code == 1
     assert "104 weeks" in result.output
+
+
+def test_by_a_customers_column_joins_on_customer_id():
+    tx = _daily("2025-01-01", 120)
+    customers = pl.DataFrame({"customer_id": [f"C{i}" for i in range(50)],
+                              "tier": ["gold" if i < 10 else "basic" for i in range(50)]})
+    result = demand_forecast(tx.lazy(), by="tier", customers=customers.lazy(), freq="day", yearly=False,
+                             horizon=7, backtest_origins=1)
+    forecast = result.tables["forecast"]
+    assert set(forecast["group"]) == {"gold", "basic"}
+    gold, basic = (forecast.filter(pl.col("group") == g)["forecast"].mean() for g in ("gold", "basic"))
+    assert 2.0 < basic / gold < 8.0  # 40 basic customers against 10 gold ones buy alike
