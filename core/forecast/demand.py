@@ -36,6 +36,7 @@ class Fitted:
     effects: list[tuple[str, float, float, float]]
     test: bt.Backtest | None
     dropped_holidays: list[str]
+    transform: str  # "none" where a log series would have had zero periods
 
 
 def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "week", by: str | None = None,
@@ -120,6 +121,10 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
     offset = n_all - len(y)  # a group's series starts at its first sale
     X = X_all[offset:]
     n = len(y)
+    if spec["transform"] == "log" and np.any(y == 0):
+        # log(1 + 0) = 0 sits far below log(1 + y) of a normal period: one empty day would
+        # drag the effects and the level down, so such a series is modelled as it is.
+        spec = {**spec, "transform": "none"}
 
     def fit(train: int, intervals: bool) -> tuple[DemandModel, list[int]]:
         keep = usable_columns(X[:train], names, seasonal_lag=spec.get("seasonal_order", (0, 0, 0, 0))[3])
@@ -141,7 +146,7 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 
     at = bt.origins(n, horizon, origins, need)
     test = bt.backtest(y, at, horizon, SEASON[freq], refit) if at else None
-    return Fitted(group, forecast, effects, test, dropped)
+    return Fitted(group, forecast, effects, test, dropped, spec["transform"])
 
 
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
@@ -153,9 +158,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     chart_table = pl.concat([history.with_columns(pl.lit(None, pl.Float64).alias("forecast")),
                              forecast.select("group", "period", pl.lit(None, pl.Float64).alias("actual"),
                                              "forecast")])
-    effects = pl.DataFrame([(f.group, *e) for f in fitted for e in f.effects],
+    effects = pl.DataFrame([(f.group, *e, "multiplier" if f.transform == "log" else "added")
+                            for f in fitted for e in f.effects],
                            schema={"group": pl.String, "term": pl.String, "effect": pl.Float64,
-                                   "effect_low": pl.Float64, "effect_high": pl.Float64}, orient="row")
+                                   "effect_low": pl.Float64, "effect_high": pl.Float64, "scale": pl.String},
+                           orient="row")
     effects = effects.with_columns(pl.col("term").str.replace(r"^(holiday|weekday)_", ""),
                                    pl.col("effect", "effect_low", "effect_high").round(4))
     tested = [f for f in fitted if f.test is not None and len(f.test.actual)]
@@ -209,6 +216,12 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         if beyond_top:
             notes.append(f"Only the {len(fitted)} largest {by} series were forecast; {beyond_top} smaller "
                          "ones were not (raise --top).")
+    raw = sum(f.transform != transform for f in fitted)
+    if raw:
+        what = "The series has" if by is None else f"{raw} {by} series have"
+        notes.append(f"{what} {freq}s without sales, so {'it was' if by is None else 'they were'} modelled on the "
+                     "raw scale, not log(1 + y) (a zero would be an outlier there): effects add, in the "
+                     "measure's units.")
     if series.returns_left_out:
         notes.append(f"{series.returns_left_out} return lines (negative amount or quantity) were left out: the "
                      "forecast is of gross demand.")
