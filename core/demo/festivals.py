@@ -1,7 +1,8 @@
 """Planted demand pattern: holiday peaks, a weekend lift and a trend (stream "festivals").
 
-Extra orders copy the day's orders: each order placed on day d is repeated Poisson(m_d - 1)
-times that day by the same customer, so day d expects m_d times the orders it had. A copy is
+Extra orders copy the day's orders: each order placed on day d (campaign orders aside) is
+repeated Poisson(m_d - 1) times that day by the same customer, so day d expects m_d times
+the orders it had. A copy is
 placed between the start of the day and the original, so nobody buys after leaving.
 """
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from core.demo.calendar import DAYS_PER_YEAR, Calendar
 from core.demo.params import FESTIVAL_MULTIPLIERS, TREND_PER_YEAR, WEEKDAY_MULTIPLIERS
-from core.demo.purchases import FESTIVAL, Orders
+from core.demo.purchases import CAMPAIGN, FESTIVAL, Orders
 
 
 def day_multipliers(cal: Calendar) -> np.ndarray:
@@ -32,7 +33,8 @@ def day_multipliers(cal: Calendar) -> np.ndarray:
 
 def festival_orders(rng: np.random.Generator, cal: Calendar, orders: Orders) -> Orders:
     day = np.minimum(np.floor(orders.t).astype(np.int64), cal.days - 1)
-    copies = rng.poisson(day_multipliers(cal)[day] - 1.0)
+    # Campaign orders are not copied: a campaign's true increment stays what it planted.
+    copies = np.where(orders.source == CAMPAIGN, 0, rng.poisson(day_multipliers(cal)[day] - 1.0))
     src = np.repeat(np.arange(len(orders.t)), copies)
     start = np.floor(orders.t[src])
     t = start + rng.random(len(src)) * (orders.t[src] - start)
