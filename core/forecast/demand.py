@@ -18,7 +18,7 @@ from core.forecast import backtest as bt
 from core.forecast.design import period_starts, regressors, usable_columns
 from core.forecast.holidays import Holiday, calendar
 from core.forecast.model import DemandModel
-from core.forecast.series import ALL, DemandSeries, demand_series
+from core.forecast.series import DemandSeries, demand_series
 from core.result import Chart, Result
 
 SEASON = {"day": 7, "week": 52}  # seasonal-naive period and MASE lag
@@ -186,7 +186,8 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     total = float(forecast["forecast"].sum())
     headline: dict[str, Any] = {"forecast_total": round(total, 2), "horizon": horizon}
     notes = [f"{measure.capitalize()} per {freq} forecast {horizon} {unit} ahead from {series.as_of} with "
-             f"{confidence:.0%} prediction intervals: {_describe(freq, yearly, transform, len(holidays))} "
+             f"{confidence:.0%} prediction intervals: "
+             f"{_describe(freq, yearly, fitted[0].transform if by is None else transform, len(holidays))} "
              "(statsmodels ARIMA, feasible GLS). Point forecasts are medians; the intervals leave out the "
              "uncertainty of the estimates."]
     if pooled is not None:
