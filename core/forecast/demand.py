@@ -134,15 +134,17 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 
     model, keep = fit(n, True)
     pred = model.forecast(horizon, X[n:n + horizon, keep], alpha)
-    forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon], "forecast": pred.mean,
-                             "forecast_low": pred.low, "forecast_high": pred.high})
+    # Demand is never negative: on the raw scale a forecast or bound below zero is cut at zero.
+    forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon],
+                             "forecast": np.maximum(pred.mean, 0.0), "forecast_low": np.maximum(pred.low, 0.0),
+                             "forecast_high": np.maximum(pred.high, 0.0)})
     effects = model.effects([names[j] for j in keep if not names[j].startswith("year_")], alpha)
     dropped = [names[j].removeprefix("holiday_") for j in range(len(names))
                if j not in keep and names[j].startswith("holiday_") and np.any(X[n:n + horizon, j])]
 
     def refit(origin: int, steps: int) -> np.ndarray:
         m, cols = fit(origin, False)
-        return m.forecast(steps, X[origin:origin + steps, cols], alpha).mean
+        return np.maximum(m.forecast(steps, X[origin:origin + steps, cols], alpha).mean, 0.0)
 
     at = bt.origins(n, horizon, origins, need)
     test = bt.backtest(y, at, horizon, SEASON[freq], refit) if at else None
