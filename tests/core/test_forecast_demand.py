@@ -113,7 +113,7 @@ def test_too_short_a_history_says_how_much_is_needed():
 
 def test_short_groups_are_skipped_and_counted_and_gaps_are_zeros():
     long = _daily("2023-01-01", 800, category="long")
-    short = _daily("2025-01-01", 70, category="short", seed=1)
+    short = _daily("2025-01-01", 69, category="short", seed=1)  # all three end on 10 March 2025
     gappy = _daily("2023-01-01", 800, per_day=0.7, category="sparse", seed=2)  # many days without a sale
     tx = pl.concat([long, short, gappy]).lazy()
     result = demand_forecast(tx, freq="day", by="category", horizon=7, backtest_origins=1)
@@ -121,6 +121,12 @@ def test_short_groups_are_skipped_and_counted_and_gaps_are_zeros():
     assert result.headline["groups"] == 2 and result.headline["groups_skipped"] == 1
     assert any("1 category series with under 730 days of history were skipped" in n for n in result.notes)
     assert any("days with no sales count as zero" in n for n in result.notes)
+    # the sparse series has empty days: modelled on the raw scale, said so, never below zero
+    assert any(n.startswith("1 category series have days without sales, so they were modelled on the raw scale")
+               for n in result.notes)
+    assert (result.tables["forecast"]["forecast_low"] >= 0).all()
+    scales = dict(result.tables["effects"].select("group", "scale").unique().iter_rows())
+    assert scales == {"long": "multiplier", "sparse": "added"}
 
 
 def test_returns_are_left_out_and_said_so():
