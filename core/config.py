@@ -14,6 +14,8 @@ loyalist.toml example lists every key declared here (tests/core/test_config.py c
     [segments.rfm_map]        segment = { r = [low, high], f = [low, high] }
     [[alerts]]                name, metric, segment, change, window, threshold (core.alerts)
     time_zone                 top level: the IANA zone times with an offset are shown in
+    [[holidays]]              name, date | month_day, days: the demand forecast's own holidays
+                              (core.forecast.holidays checks each entry)
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-# Lists of tables ([[alerts]]): each entry's keys and their meaning (checked by the module named).
+# Lists of tables ([[alerts]], [[holidays]]): each entry's keys and their meaning (checked by the module
+# named in check_config).
 ARRAYS: dict[str, dict[str, Key]] = {
     "alerts": {k.name: k for k in (
         Key("name", TEXT, "what the alert is called (default: its metric, segment and window)",
@@ -116,15 +119,35 @@ ARRAYS: dict[str, dict[str, Key]] = {
         Key("window", TEXT, "days (28d) or weeks (4w) compared with the same length before", example='"28d"'),
         Key("threshold", NUMBER, "churn_risk: fires for customers whose P(churned) is at least this", example="0.8"),
     )},
+    "holidays": {k.name: k for k in (
+        Key("name", TEXT, "the holiday's name: letters, digits and _", example='"brand_day"'),
+        Key("date", TEXT, "its day, or a list of days (dates without quotes)", example="2025-08-08"),
+        Key("month_day", TEXT, "or the same day every year, MM-DD", example='"08-08"'),
+        Key("days", NUMBER, "how many days from that day it lasts (1-60, default 1)", example="1"),
+    )},
 }
+
+
+def _check_array(section: str, value: Any, where: str) -> None:
+    """Each entry of a [[section]] list, checked by the module that uses it."""
+    if section == "alerts":
+        from core.alerts import parse_rules
+
+        parse_rules(value, where)
+        return
+    from core.forecast.holidays import parse_holiday
+
+    if not isinstance(value, list):
+        raise InputError(f"holidays must be a list of [[holidays]] tables, not {_type(value)}", file=where,
+                         fix='write [[holidays]] then name = "brand_day" and date = 2025-08-08 on their own lines')
+    for i, entry in enumerate(value):
+        parse_holiday(entry, where, i)
 
 
 def check_config(config: dict[str, Any], where: str) -> None:
     for section, value in config.items():
         if section in ARRAYS:
-            from core.alerts import parse_rules
-
-            parse_rules(value, where)
+            _check_array(section, value, where)
             continue
         if section in TOP_KEYS:
             if not isinstance(value, str):

@@ -20,6 +20,7 @@ from core.demo import params, tables
 from core.demo.baskets import Catalogue, Lines, draw_catalogue, draw_lines, return_lines
 from core.demo.calendar import Calendar
 from core.demo.engagement import funnel_stages
+from core.demo.festivals import festival_orders
 from core.demo.marketing import (
     CampaignRun,
     Touches,
@@ -32,7 +33,7 @@ from core.demo.names import demographics
 from core.demo.people import Population, draw_population
 from core.demo.pricing import discount_promotions, plant_prices, plant_promotions
 from core.demo.points import order_amounts, points_ledger
-from core.demo.purchases import CAMPAIGN, OrderLines, Orders, btyd_orders, draw_returns, order_lines
+from core.demo.purchases import CAMPAIGN, FESTIVAL, OrderLines, Orders, btyd_orders, draw_returns, order_lines
 from core.demo.survey import delphi_ratings, kano_answers, survey_answers
 from core.errors import InputError
 
@@ -74,6 +75,7 @@ def build(customers: int = 2000, seed: int = 7, end: date = DEFAULT_END) -> Demo
     runs, campaign_touches, campaign_orders = run_campaigns(
         _stream(seed, "campaigns"), cal, pop, life, orders)
     orders = Orders.concat([orders, campaign_orders])
+    orders = Orders.concat([orders, festival_orders(_stream(seed, "festivals"), cal, orders)])
     touches = Touches.concat([touches, campaign_touches])
 
     lines = order_lines(_stream(seed, "lines"), cal, pop, life, orders)
@@ -192,6 +194,7 @@ def _realised(out: dict[str, pl.DataFrame], pop: Population, lines: OrderLines,
         "multichannel_customers": int(pop.multichannel.sum()),
         "members": int(out["customers"]["is_member"].sum()),
         "orders": int(len(lines.cust)),
+        "festival_orders": int((lines.source == FESTIVAL).sum()),
         "order_lines": int(len(basket.order)),
         "returns": int((out["transactions"]["amount"] < 0).sum()),
         "returned_orders": int(out["transactions"].filter(pl.col("amount") < 0)["order_id"].n_unique()),

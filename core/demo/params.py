@@ -434,6 +434,7 @@ def planted() -> dict[str, Any]:
             "kano": {f.name: dict(zip("MOAIRQ", f.shares)) for f in KANO_FEATURES},
         },
         "demographics": _demographics(),
+        "demand": festivals_planted(),
         "delphi": {**asdict(DELPHI),
                    "items": [i.name for i in LIKERT_ITEMS],
                    "importance": dict(zip((i.name for i in LIKERT_ITEMS), DELPHI.importance))},
@@ -512,3 +513,22 @@ def planted_prices_and_promotions() -> dict[str, Any]:
                    "units_per_line": UNITS_PER_LINE},
         "promotions": {"promotions": [asdict(p) for p in PROMOTIONS], "clone_days": PROMO_CLONE_DAYS},
     }
+
+
+# Planted demand pattern (stream "festivals", core.demo.festivals): on top of the orders
+# above, each order of day d is copied Poisson(m_d - 1) times on the same day (same customer),
+# so day d expects m_d times its orders, m_d = trend x weekday x holiday multiplier.
+# The holiday windows are core.forecast.holidays' (the calendar the forecast uses).
+FESTIVAL_MULTIPLIERS = {"singles_day": 3.0, "618": 2.0, "double_12": 1.8, "black_friday": 2.0,
+                        "christmas": 1.6, "spring_festival": 1.5}
+WEEKDAY_MULTIPLIERS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.1)  # Monday .. Sunday
+TREND_PER_YEAR = 0.05  # m grows linearly: 1 + 0.05 x years since the start
+
+
+def festivals_planted() -> dict[str, Any]:
+    return {"holiday_multipliers": FESTIVAL_MULTIPLIERS,
+            "weekday_multipliers": dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+                                            WEEKDAY_MULTIPLIERS)),
+            "trend_per_year": TREND_PER_YEAR,
+            "rule": "each order of day d is copied Poisson(m_d - 1) times that day, m_d = (1 + trend x "
+                    "years since start) x weekday multiplier x holiday multiplier"}

@@ -22,7 +22,7 @@ from core.demo.params import (
 from core.demo.people import Population
 
 # Where an order came from (kept in the truth, not in the workspace).
-FIRST, REPEAT, TRIGGERED, CAMPAIGN = range(4)
+FIRST, REPEAT, TRIGGERED, CAMPAIGN, FESTIVAL = range(5)
 
 
 @dataclass

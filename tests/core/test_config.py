@@ -36,6 +36,13 @@ README = Path(__file__).resolve().parents[2] / "README.md"
     ('time_zone = 1\n', ["time_zone must be text", 'time_zone = "Europe/Berlin"']),
     ('time_zon = "UTC"\n', ["unknown section [time_zon]", "did you mean 'time_zone'"]),
     ('[tables]\ntransactions = "sales.csv"\n', ["[tables.transactions] must be a table"]),
+    # predict demand's own holidays
+    ('[[holidays]]\nname = "x"\ndate = 2025-08-08\nwhen = 3\n', ["unknown key 'when'", "[[holidays]] number 1"]),
+    ('[[holidays]]\nname = "x"\nmonth_day = "13-40"\n', ["month_day of holiday 'x'", '"MM-DD"']),
+    ('[[holidays]]\nname = "x"\ndate = "2025-08-08"\n', ["must be a date", "without quotes"]),
+    ('[[holidays]]\nname = "x"\n', ["either date or month_day"]),
+    ('holidays = 3\n', ["holidays must be a list"]),
+    ('[[holiday]]\nname = "x"\n', ["unknown section [holiday]", "did you mean 'holidays'"]),
 ])
 def test_bad_keys_and_types_are_errors_with_the_fix(make_workspace, toml, words):
     folder = make_workspace({"transactions.csv": TX, "loyalist.toml": toml})

@@ -1,12 +1,13 @@
-"""`loyalist predict ...`: lifetime value, churn risk and key drivers (core.predict.run)."""
+"""`loyalist predict ...`: lifetime value, churn risk and key drivers (core.predict.run); demand
+forecasts (core.forecast.run)."""
 
 from __future__ import annotations
 
-from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE
+from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, SINCE
 from core.registry.model import Analysis, Group, When, register, register_group
 from core.registry.options import BOOL, CHOICE, DATE, FLOAT, INT, LIST, TEXT, Option
 
-register_group(Group("predict", "Predict", "CLV, churn risk and key drivers.", screen="reports"))
+register_group(Group("predict", "Predict", "CLV, churn risk, key drivers and demand forecasts.", screen="reports"))
 
 register(Analysis(
     "predict.clv", "CLV", "BG/NBD and Gamma-Gamma models: probability alive, expected purchases and lifetime "
@@ -71,5 +72,32 @@ register(Analysis(
         CONFIDENCE,
         Option("random_state", INT, 0, flags=("--seed",), title="Seed",
                help="Random seed (bootstrap, holdout, folds)"),
+    ),
+))
+register(Analysis(
+    "predict.demand", "Demand forecast", "Revenue, orders or units by day or week, overall or per category, "
+    "channel or customers column, with prediction intervals, holiday effects and a rolling-origin backtest "
+    "against seasonal naive", run="core.forecast.run:demand", uses=("customers",),
+    options=(
+        Option("measure", CHOICE, "revenue", choices=("revenue", "orders", "units"),
+               help="What to forecast: revenue (sum of amount), orders, or units (sum of quantity)"),
+        Option("freq", CHOICE, "week", choices=("week", "day"), help="Forecast per week (ending on the as-of "
+               "day) or per day"),
+        Option("by", TEXT, title="Break down by", help="A transactions column (category, channel) or a customers "
+               "column (tier, region...): one forecast per value; empty: one overall forecast"),
+        Option("horizon", INT, low=1, high=730, help="Periods to forecast; empty: 13 weeks or 28 days"),
+        CONFIDENCE,
+        AS_OF,
+        SINCE,
+        Option("holidays", CHOICE, "both", choices=("both", "china", "western", "none"),
+               help="Built-in holiday calendar (Chinese festivals and shopping days, Western holidays); "
+               "loyalist.toml [[holidays]] adds your own"),
+        Option("yearly", BOOL, True, flags=("--yearly/--no-yearly",), title="Yearly seasonality",
+               help="Model yearly seasonality (needs two years of history)"),
+        Option("transform", CHOICE, "log", choices=("log", "none"),
+               help="log: model log(1 + y), effects are multipliers; none: the raw series, effects add"),
+        Option("backtest_origins", INT, 4, low=0, high=20, flags=("--backtest",), title="Backtest origins",
+               help="Rolling origins of the backtest (0: none)"),
+        Option("top", INT, 200, low=0, help="With --by: forecast the largest this many series (0 = all)"),
     ),
 ))

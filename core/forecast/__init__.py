@@ -1,0 +1,1 @@
+"""Demand forecasts (`loyalist predict demand`): holiday calendar, model, backtest."""

@@ -1,0 +1,143 @@
+"""predict demand's parts against independent references: the model against statsmodels'
+own fit of the same specification on a series that ships with it, the backtest metrics on a
+hand-computed example, the holiday calendar against dateutil and the `holidays` package."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import pytest
+
+from core.forecast import backtest as bt
+from core.forecast.design import fourier, regressors, usable_columns
+from core.forecast.holidays import BUILT_IN, SPRING_FESTIVAL, black_friday, calendar, easter
+from core.forecast.model import DemandModel
+
+
+@pytest.fixture(scope="module")
+def co2():
+    """statsmodels' Mauna Loa CO2 series (weekly, Saturdays), its gaps interpolated; the
+    last ten years."""
+    from statsmodels.datasets import co2 as data
+
+    frame = data.load_pandas().data["co2"].interpolate()
+    return frame.iloc[-520:]
+
+
+def test_fit_on_co2_equals_statsmodels_own_fit_of_the_same_specification(co2):
+    """A regression with ARIMA(1,1,0) errors on 3 yearly Fourier pairs, estimated by feasible
+    GLS: our design and model give the forecast and intervals statsmodels gives with its own
+    Fourier terms (DeterministicProcess, a different phase: the same column space)."""
+    import pandas as pd
+    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.deterministic import DeterministicProcess, Fourier
+
+    y = co2.to_numpy()
+    periods = [d.date() for d in pd.date_range(co2.index[0], periods=len(y) + 52, freq="7D")]
+    X, names = regressors(periods, "week", fourier_terms=3, holidays=())
+    ours = DemandModel(order=(1, 1, 0), transform="none").fit(y, X[:len(y)], names)
+    mine = ours.forecast(52, X[len(y):], alpha=0.10)
+
+    process = DeterministicProcess(co2.index, additional_terms=[Fourier(365.25 / 7, 3)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ARIMA(co2, exog=process.in_sample(), order=(1, 1, 0)).fit(method="burg", gls=True)
+        pred = ref.get_forecast(52, exog=process.out_of_sample(52))
+    ci = np.asarray(pred.conf_int(alpha=0.10))
+    np.testing.assert_allclose(mine.mean, np.asarray(pred.predicted_mean), rtol=1e-6)
+    np.testing.assert_allclose(mine.low, ci[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(mine.high, ci[:, 1], rtol=1e-6)
+    # the AR coefficient and the error variance are statsmodels' too
+    assert ours.params_[ours.names_.index("ar.L1")] == pytest.approx(ref.params["ar.L1"], rel=1e-6)
+    # and the forecast is a forecast: CO2 rises through the next year's seasonal cycle
+    assert mine.mean[-1] > y[-52:].mean()
+
+
+def test_weekly_seasonal_model_equals_statsmodels_on_co2(co2):
+    """The weekly spec (AR(1) errors after a 52-week seasonal difference) on log(1 + y)."""
+    from statsmodels.tsa.arima.model import ARIMA
+
+    y = co2.to_numpy()
+    ours = DemandModel(order=(1, 0, 0), seasonal_order=(0, 1, 0, 52)).fit(y)
+    mine = ours.forecast(26)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ARIMA(np.log1p(y), order=(1, 0, 0), seasonal_order=(0, 1, 0, 52)).fit(method="burg")
+    pred = ref.get_forecast(26)
+    np.testing.assert_allclose(mine.mean, np.expm1(np.asarray(pred.predicted_mean)), rtol=1e-9)
+    np.testing.assert_allclose(mine.high, np.expm1(np.asarray(pred.conf_int(alpha=0.05))[:, 1]), rtol=1e-9)
+
+
+def test_backtest_metrics_on_a_hand_computed_example():
+    actual = np.array([10.0, 0.0, 5.0, 20.0])
+    forecast = np.array([12.0, 1.0, 5.0, 10.0])
+    # MAPE leaves the zero actual out: (2/10 + 0/5 + 10/20) / 3
+    assert bt.mape(actual, forecast) == pytest.approx(0.7 / 3)
+    # sMAPE: 4/22, 2/1, 0, 20/30
+    assert bt.smape(actual, forecast) == pytest.approx((4 / 22 + 2.0 + 0.0 + 20 / 30) / 4)
+    # MASE: seasonal differences (m = 2) of 1, 3, 2, 6 are 1 and 3, scale 2; mean |e| = 13/4
+    history = np.array([1.0, 3.0, 2.0, 6.0])
+    scale = bt.naive_scale(history, 2)
+    assert scale == 2.0
+    assert bt.mase(actual, forecast, np.full(4, scale)) == pytest.approx(13 / 8)
+    assert bt.seasonal_naive(history, 3, 2).tolist() == [2.0, 6.0, 2.0]
+    assert bt.smape(np.zeros(2), np.zeros(2)) == 0.0  # y = f = 0 scores 0, not NaN
+    assert bt.mape(np.zeros(2), np.ones(2)) is None  # nothing to divide by: no figure
+
+
+def test_rolling_origins_and_the_backtest_score_both_forecasts_on_the_same_points():
+    assert bt.origins(100, 12, 4, 80) == [88, 91, 94, 97]
+    assert bt.origins(100, 12, 4, 95) == [97]  # origins leave enough history to fit on
+    y = np.arange(1.0, 21.0)
+    perfect = bt.backtest(y, [14, 17], 5, 4, lambda origin, steps: y[origin:origin + steps])
+    assert perfect.lead.tolist() == [1, 2, 3, 4, 5, 1, 2, 3]  # cut at the end of the data
+    assert perfect.model_scores.mape == 0.0 and perfect.model_scores.mase == 0.0
+    # seasonal naive repeats the last 4: at origin 14 it forecasts 11, 12, 13, 14, 11 for 15..19
+    assert perfect.naive[:5].tolist() == [11.0, 12.0, 13.0, 14.0, 11.0]
+    assert perfect.naive_scores.mase == pytest.approx(np.mean([4, 4, 4, 4, 8, 4, 4, 4]) / 4)
+
+
+def test_easter_black_friday_and_spring_festival_match_independent_calendars():
+    from dateutil.easter import easter as dateutil_easter
+    import holidays
+
+    assert all(easter(y) == dateutil_easter(y) for y in range(1990, 2041))
+    us = holidays.US(years=range(2015, 2036))
+    thanksgiving = {d.year: d for d, name in us.items() if name == "Thanksgiving Day"}
+    assert all(black_friday(y) == thanksgiving[y] + dt.timedelta(days=1) for y in range(2015, 2036))
+    china = holidays.China(years=range(2015, 2036))
+    first_days = {}
+    for d, name in sorted(china.items()):
+        if name.startswith("Chinese New Year (Spring Festival)") and "observed" not in name:
+            first_days.setdefault(d.year, d)
+    assert {y: dt.date(y, *md) for y, md in SPRING_FESTIVAL.items()} == first_days
+
+
+def test_calendar_choices_and_windows():
+    china = {h.name for h in calendar("china")}
+    assert {"spring_festival", "618", "singles_day", "double_12"} <= china
+    assert "christmas" not in china and calendar("none") == ()
+    spring = next(h for h in BUILT_IN if h.name == "spring_festival")
+    assert spring.windows(dt.date(2025, 1, 1), dt.date(2025, 12, 31))[0] == dt.date(2025, 1, 28)  # the eve
+    assert len(spring.windows(dt.date(2025, 1, 1), dt.date(2025, 12, 31))) == 7
+
+
+def test_weekly_holiday_columns_spread_a_window_and_identical_columns_go():
+    periods = [dt.date(2024, 12, 19) + dt.timedelta(days=7 * i) for i in range(3)]
+    X, names = regressors(periods, "week", fourier_terms=0, holidays=calendar("western"))
+    christmas = X[:, names.index("holiday_christmas")]
+    assert christmas.tolist() == [1.0, 0.0, 0.0]  # 24 and 25 December in the week of 19-25
+    new_year = X[:, names.index("holiday_new_year")]
+    assert new_year.tolist() == [0.0, 1.0, 0.0]
+    kept = [names[j] for j in usable_columns(X, names)]
+    assert "holiday_christmas" in kept and "holiday_easter" not in kept  # no Easter in these weeks
+
+
+def test_fourier_terms_are_a_yearly_cycle():
+    days = np.array([0.0, 365.25, 365.25 / 2])
+    X, names = fourier(days, 1)
+    assert names == ["year_sin1", "year_cos1"]
+    np.testing.assert_allclose(X[0], X[1], atol=1e-12)
+    np.testing.assert_allclose(X[2, 1], -X[0, 1], atol=1e-12)

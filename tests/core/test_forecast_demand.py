@@ -1,0 +1,193 @@
+"""predict demand on the sample (the planted holiday peaks and weekend lift are recovered,
+the model beats seasonal naive) and on small made-up data (bad input, groups, the CLI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from commands.app import app
+from core.demo import params
+from core.errors import AnalysisError, InputError
+from core.forecast.demand import demand_forecast
+from core.registry import run_analysis
+from core.workspace import Workspace
+
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sample_tx():
+    return Workspace.open(SAMPLE).scan("transactions")
+
+
+@pytest.fixture(scope="module")
+def daily_effects(sample_tx):
+    """Daily orders over the sample's last two years (the first year is the customer base's
+    ramp-up, where log(1 + y) of a few orders a day would shrink every multiplier)."""
+    result = demand_forecast(sample_tx, measure="orders", freq="day", since=dt.date(2024, 1, 1),
+                             backtest_origins=0, horizon=14)
+    return {row["term"]: row for row in result.tables["effects"].iter_rows(named=True)}
+
+
+@pytest.mark.parametrize("holiday", sorted(params.FESTIVAL_MULTIPLIERS))
+def test_planted_holiday_peaks_are_recovered_within_their_intervals(daily_effects, holiday):
+    row = daily_effects[holiday]
+    planted = params.FESTIVAL_MULTIPLIERS[holiday]
+    assert row["effect_low"] <= planted <= row["effect_high"], row
+    assert row["effect_low"] > 1.0  # each planted peak is told apart from no effect
+
+
+def test_planted_weekend_lift_is_recovered(daily_effects):
+    planted = dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), params.WEEKDAY_MULTIPLIERS))
+    for day in ("tue", "wed", "thu", "fri", "sat", "sun"):  # relative to Monday
+        row = daily_effects[day]
+        assert row["effect_low"] <= planted[day] / planted["mon"] <= row["effect_high"], row
+
+
+def test_holidays_without_a_planted_peak_show_none(daily_effects):
+    # New Year's Day is left out: the sample's seasonality steps from December's 1.45 to
+    # January's 0.85 on that very day, which a smooth yearly curve cannot follow.
+    for holiday in ("labour_day", "national_day", "valentines_day", "easter", "cyber_monday"):
+        row = daily_effects[holiday]
+        assert row["effect_low"] <= 1.0 <= row["effect_high"], row
+
+
+def test_the_model_beats_seasonal_naive_on_the_sample_and_says_by_how_much(sample_tx):
+    result = demand_forecast(sample_tx, measure="orders", freq="week", horizon=13)
+    h = result.headline
+    assert h["beats_naive"] is True and h["model_mase"] < h["naive_mase"]
+    assert 0 < h["forecast_error"] < h["naive_error"]
+    assert result.notes[0].startswith(f"Forecast error ±{h['forecast_error']:.0%} (backtest MAPE")
+    forecast = result.tables["forecast"]
+    assert forecast.height == 13 and forecast["period"][0] == dt.date(2026, 1, 1)
+    assert (forecast["forecast_low"] <= forecast["forecast"]).all()
+    assert (forecast["forecast"] <= forecast["forecast_high"]).all()
+    # the forecast continues the level of the last weeks, not a number from nowhere
+    last = result.tables["series"].drop_nulls("actual")["actual"].tail(13).mean()
+    assert 0.5 * last < forecast["forecast"].mean() < 1.5 * last
+
+
+def test_a_backtest_is_scored_on_points_after_each_origin_only(sample_tx):
+    """Refits see only the past: a forecast of next year cannot have seen next year, so a
+    series whose last weeks are doubled shows a larger backtest error there, not a smaller one."""
+    base = demand_forecast(sample_tx, measure="orders", freq="week", horizon=8, backtest_origins=2)
+    shocked = sample_tx.with_columns(
+        pl.when(pl.col("order_date") > dt.date(2025, 12, 3)).then(pl.col("amount") * 5).otherwise(pl.col("amount"))
+        .alias("amount"))
+    worse = demand_forecast(shocked, measure="revenue", freq="week", horizon=8, backtest_origins=2)
+    plain = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=8, backtest_origins=2)
+    assert worse.headline["forecast_error"] > plain.headline["forecast_error"] + 0.2
+    assert base.tables["backtest"]["origins"][0] == 2
+
+
+# --- small made-up data -------------------------------------------------------------------
+
+def _daily(start: str, days: int, per_day: float = 20.0, category: str = "a", seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = pl.date_range(dt.date.fromisoformat(start), dt.date.fromisoformat(start) + dt.timedelta(days=days - 1),
+                          "1d", eager=True)
+    counts = rng.poisson(per_day, size=days)
+    day = np.repeat(np.arange(days), counts)
+    return pl.DataFrame({"customer_id": [f"C{i % 50}" for i in range(len(day))],
+                         "order_id": [f"{category}{i}" for i in range(len(day))],
+                         "order_date": dates.gather(day), "amount": rng.gamma(2.0, 20.0, size=len(day)).round(2),
+                         "quantity": np.ones(len(day), dtype=np.int64), "category": category})
+
+
+def test_too_short_a_history_says_how_much_is_needed():
+    tx = _daily("2025-01-01", 200).lazy()
+    with pytest.raises(AnalysisError, match=r"needs 104 weeks of history \(two years\), the longest has 2\d") as err:
+        demand_forecast(tx, freq="week")
+    assert "--no-yearly" in str(err.value) and err.value.exit_code == 1
+    result = demand_forecast(tx, freq="week", yearly=False, horizon=4)
+    assert result.tables["forecast"].height == 4
+
+
+def test_short_groups_are_skipped_and_counted_and_gaps_are_zeros():
+    long = _daily("2023-01-01", 800, category="long")
+    short = _daily("2025-01-01", 69, category="short", seed=1)  # all three end on 10 March 2025
+    gappy = _daily("2023-01-01", 800, per_day=0.7, category="sparse", seed=2)  # many days without a sale
+    tx = pl.concat([long, short, gappy]).lazy()
+    result = demand_forecast(tx, freq="day", by="category", horizon=7, backtest_origins=1)
+    assert set(result.tables["forecast"]["group"]) == {"long", "sparse"}
+    assert result.headline["groups"] == 2 and result.headline["groups_skipped"] == 1
+    assert any("1 category series with under 730 days of history were skipped" in n for n in result.notes)
+    assert any("days with no sales count as zero" in n for n in result.notes)
+    # the sparse series has empty days: modelled on the raw scale, said so, never below zero
+    assert any(n.startswith("1 category series have days without sales, so they were modelled on the raw scale")
+               for n in result.notes)
+    assert (result.tables["forecast"]["forecast_low"] >= 0).all()
+    scales = dict(result.tables["effects"].select("group", "scale").unique().iter_rows())
+    assert scales == {"long": "multiplier", "sparse": "added"}
+
+
+def test_returns_are_left_out_and_said_so():
+    tx = _daily("2025-01-01", 120)
+    returns = tx.head(30).with_columns(-pl.col("amount"), -pl.col("quantity"))
+    result = demand_forecast(pl.concat([tx, returns]).lazy(), measure="units", freq="day", yearly=False,
+                             horizon=7, backtest_origins=1)
+    assert any(n.startswith("30 return lines (negative amount or quantity) were left out") for n in result.notes)
+    assert (result.tables["forecast"]["forecast"] >= 0).all()
+
+
+def test_units_without_quantity_and_an_unknown_group_column_are_input_errors():
+    tx = _daily("2025-01-01", 120)
+    with pytest.raises(InputError, match="quantity"):
+        demand_forecast(tx.drop("quantity").lazy(), measure="units", freq="day", yearly=False)
+    with pytest.raises(InputError, match="--by 'brand' is not a column"):
+        demand_forecast(tx.lazy(), by="brand", freq="day", yearly=False)
+
+
+def test_custom_holidays_from_loyalist_toml_get_their_own_effect(make_workspace):
+    tx = _daily("2025-01-01", 150)
+    brand = [dt.date(2025, 2, 8), dt.date(2025, 3, 8), dt.date(2025, 4, 8)]
+    peak = pl.concat([_daily(d.isoformat(), 1, per_day=60, category=f"peak{i}", seed=i) for i, d in enumerate(brand)])
+    folder = make_workspace({"transactions.csv": pl.concat([tx, peak]).write_csv(),
+                             "loyalist.toml": '[[holidays]]\nname = "brand_day"\nmonth_day = "08-08"\n\n'
+                                              '[[holidays]]\nname = "monthly_eighth"\n'
+                                              'date = [2025-02-08, 2025-03-08, 2025-04-08]\n'})
+    result = run_analysis("predict.demand", Workspace.open(folder),
+                          {"freq": "day", "yearly": False, "measure": "orders", "holidays": "none", "horizon": 80})
+    effects = {r["term"]: r for r in result.tables["effects"].iter_rows(named=True)}
+    assert "brand_day" not in effects  # 8 August is in the forecast, not in the history
+    assert effects["monthly_eighth"]["effect_low"] > 2.0  # about 80 orders on those days against 20
+    assert any("brand_day" in n and "not seen in the history" in n for n in result.notes)
+
+
+def test_cli_json_has_the_documented_keys():
+    result = runner.invoke(app, ["predict", "demand", "-w", str(SAMPLE), "--measure", "orders", "--horizon", "4",
+                                 "--backtest", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["name"] == "predict.demand"
+    assert {"forecast_total", "forecast_error", "naive_error", "beats_naive", "forecast", "backtest",
+            "effects", "series"} <= set(out)
+    assert len(out["forecast"]) == 4
+    assert set(out["forecast"][0]) == {"period", "forecast", "forecast_low", "forecast_high"}
+
+
+def test_cli_too_short_is_exit_one(make_workspace):
+    folder = make_workspace({"transactions.csv": _daily("2025-01-01", 100).write_csv()})
+    result = runner.invoke(app, ["predict", "demand", "-w", str(folder)])
+    assert result.exit_code == 1
+    assert "104 weeks" in result.output
+
+
+def test_by_a_customers_column_joins_on_customer_id():
+    tx = _daily("2025-01-01", 120)
+    customers = pl.DataFrame({"customer_id": [f"C{i}" for i in range(50)],
+                              "tier": ["gold" if i < 10 else "basic" for i in range(50)]})
+    result = demand_forecast(tx.lazy(), by="tier", customers=customers.lazy(), freq="day", yearly=False,
+                             horizon=7, backtest_origins=1)
+    forecast = result.tables["forecast"]
+    assert set(forecast["group"]) == {"gold", "basic"}
+    gold, basic = (forecast.filter(pl.col("group") == g)["forecast"].mean() for g in ("gold", "basic"))
+    assert 2.0 < basic / gold < 8.0  # 40 basic customers against 10 gold ones buy alike
