@@ -136,6 +136,42 @@ TERMS: dict[str, str] = {
     "ss": "SS: sum of squares.", "cor": "cor: correlation.",
     "rotation": "Rotation: how the factors are turned to be easier to read (varimax, oblimin, promax).",
     "top2": "Top2: top-two-box, the share answering in the two highest categories.",
+    # points, tiers and alerts
+    "outstanding": "Outstanding: points earned and not yet redeemed or expired (positive balances).",
+    "liability": "Liability: what the outstanding points would cost if redeemed, at the point value.",
+    "breakage": "Breakage: points that expire unused, as a share of the points issued.",
+    "burn": "Burn: points redeemed as a share of the points issued.",
+    "issued": "Issued: points given (earned plus bonuses and positive adjustments).",
+    "redemption": "Redemption: a customer trading points for a reward.",
+    "spells": "Spells: unbroken stretches a customer spent in one tier.",
+    "alert": "Alert: a rule from loyalist.toml's [[alerts]] that fires when its figure changes enough.",
+    # prices and promotions
+    "elasticity": "Elasticity: the % change in units for a 1% change in price (below -1: demand is elastic, "
+                  "a cut raises revenue).",
+    "elastic": "Elastic: demand that moves more than the price does (elasticity below -1).",
+    "identified": "Identified: the data hold price changes that are not driven by demand, so the elasticity "
+                  "can be estimated.",
+    "dispersion": "Dispersion: how much the unit price of one product varies within a period (a mix of "
+                  "price points).",
+    "markdown": "Markdown: a price cut below the product's typical price.",
+    "band": "Band: a price band, products grouped by quartile of their price.",
+    "dip": "Dip: sales below the baseline in the days after a promotion.",
+    "pull": "Pull forward: sales a promotion moved earlier from the days after it (dip / lift).",
+    "depth": "Depth: the discount as a share of the regular price.",
+    "overlap": "Overlap: days in more than one promotion, attributed to none.",
+    # forecasts
+    "forecast": "Forecast: the model's expected value for a future period, with a prediction interval.",
+    "naive": "Naive: the seasonal-naive forecast (the same period a season earlier), the baseline a model "
+             "must beat.",
+    "mape": "MAPE: mean absolute percentage error of the forecasts in the backtest.",
+    "smape": "sMAPE: symmetric mean absolute percentage error (bounded when actuals are near 0).",
+    "mase": "MASE: mean absolute error scaled by the seasonal-naive error in the training data (below 1: "
+            "better than naive).",
+    "origins": "Origins: the rolling-origin backtest's forecast starting points.",
+    # comments, engines
+    "odds": "Odds ratio: how much more often detractors mention a term than promoters (1: equally often).",
+    "topic": "Topic: a group of words that occur together in comments (NMF).",
+    "engine": "Engine: where the per-customer reduction runs (Polars, DuckDB, PostgreSQL or Spark).",
 }
 
 # Everyday words that need no entry (headings read as plain English).
@@ -163,6 +199,10 @@ time to top total touch touches touchpoints train treated trust type unique unit
 validation value variant vs warnings web weekend why window with without workspace worse yes
 purchase purchases beats bottom changed cluster complete cuts deleted given half if matched most open
 pct proportion reverse reversed sensitive shift weight factors keyed
+actual adjusted balance bronze categories closing detractor downgrade downgrades earners ended error
+expired figure fired followed forward gold left lines mentions more movement net observations or out
+paid periods point points post pre promo promoter query range redeemed redeemers redemptions said sales
+silver spent stays still terms tested tiers unsubscribe unsubscribed upgrade upgrades used year scale
 """.split())
 
 MONTH = re.compile(r"m\d{1,3}")  # m0, m1 ... m35: periods after the cohort's first

@@ -117,7 +117,8 @@ def check(
             pending.append(table)
         else:
             orphans += known
-    orphan_queries = _orphan_queries(ws, [t for t in names if t in pending])
+    unchecked = [t for t in names if t in pending]
+    orphan_queries = _orphan_queries(ws, unchecked) if unchecked else []
     summaries = [_summarise(frame, rules) for _, rules, frame in queries]
     try:
         collected = pl.collect_all(summaries + [query for _, query in orphan_queries])

@@ -77,6 +77,18 @@ def test_csv_and_json_carry_the_rounded_money(results):
     assert "99999999" not in blob and "00000000" not in blob.replace(".0,", ",")
 
 
+def test_every_result_writes_its_json(results):
+    """`--format json` and .json exports put figures and tables side by side at the top level:
+    a headline named like a table (products evaluate's "customers") made the command fail."""
+    failed = {}
+    for kind, result in results.items():
+        try:
+            result.to_dict()
+        except ValueError as exc:
+            failed[kind] = str(exc)
+    assert not failed
+
+
 def test_a_fraction_column_never_holds_percent_points(results):
     """A share or rate shown as a percentage must be a fraction (0.42), not 42 shown as 4200%."""
     wrong = []

@@ -99,7 +99,7 @@ def evaluate_split(tx: pl.LazyFrame, *, train_until: dt.date, test_days: int = 9
         name="products.evaluate",
         title=f"Recommender evaluation (train to {train_until.isoformat()}, test {test_days} days, top {k})",
         tables=tables,
-        headline={"customers": int(relevant["customer"].n_unique()), "train_until": train_until,
+        headline={"customer_count": int(relevant["customer"].n_unique()), "train_until": train_until,
                   "test_end": test_end, "k": k, "best_method": METHOD_TITLES[best["method"]] if best else None,
                   "best_ndcg": best["ndcg"] if best else None, "popularity_ndcg": base["ndcg"],
                   "beats_popularity": bool(best and best["ndcg_gain_ci_low"] is not None

@@ -37,7 +37,7 @@ def no_data_pass(monkeypatch):
 
     def on():
         monkeypatch.setattr(validate_module, "_summarise", refuse)
-        monkeypatch.setattr(validate_module, "_orphan_query", refuse)
+        monkeypatch.setattr(validate_module, "_orphan_queries", refuse)
     return on
 
 
