@@ -96,7 +96,10 @@ def points_ledger(rng: np.random.Generator, cal: Calendar, cust_id: pl.Series, m
                         pl.lit("expire").alias("kind"), pl.lit("no earning for a year").alias("reason"),
                         pl.lit(None, pl.Int64).alias("order"), "tier"),
     ])
-    ledger = ledger.sort("day", "cust", pl.col("kind").replace_strict(_KIND_ORDER, return_dtype=pl.Int8), "order")
+    # Every column breaks ties, so rows the parallel join and group_by met in any order are
+    # written in one order (same arguments, same bytes).
+    ledger = ledger.sort("day", "cust", pl.col("kind").replace_strict(_KIND_ORDER, return_dtype=pl.Int8), "order",
+                         "points", "tier", "reason", nulls_last=True, maintain_order=True)
     return pl.DataFrame({
         "customer_id": cust_id[ledger["cust"].to_numpy()],
         "date": cal.dates(ledger["day"].to_numpy()),
