@@ -9,7 +9,9 @@ uncertainty and the daily noise), and with the same days 52 weeks earlier where 
 them. The `post_days` after it give the dip (pull-forward: sales taken from later).
 
 Rules: days covered by two or more promotions are attributed to neither (counted in
-overlap_days); other promotions' days are left out of every baseline, pre and last-year.
+overlap_days); other promotions' days, and the holidays and shopping festivals of predict
+demand's calendar (core.forecast.holidays, Chinese and Western), are left out of every
+baseline, pre, post and last-year.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError
+from core.forecast.holidays import calendar, holiday_days
 from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_rows
 from core.result import Chart, Result
 
@@ -94,13 +97,17 @@ def promotions(
     starts = windows["start"].to_numpy().astype("datetime64[D]")
     ends = windows["end"].to_numpy().astype("datetime64[D]")
     covered = ((dates[:, None] >= starts[None, :]) & (dates[:, None] <= ends[None, :])).sum(axis=1)
+    # Baselines are ordinary days: no promotion, and no holiday or shopping festival of the
+    # forecast's calendar (a Spring Festival or 618 peak in the weeks before would inflate them).
+    festive = holiday_days(calendar("both"), lo, hi)["date"].to_numpy().astype("datetime64[D]")
+    ordinary = (covered == 0) & ~np.isin(dates, festive)
     rows, long = [], []
     for i, promo in enumerate(windows["promo_id"].to_list()):  # one promotion at a time, vectorised over days
         own = (dates >= starts[i]) & (dates <= ends[i])
         clean = own & (covered == 1)
-        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & (covered == 0)
-        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & (covered == 0)
-        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & (covered == 0)
+        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & ordinary
+        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & ordinary
+        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & ordinary
         row = {"promo_id": promo, "start": windows["start"][i], "end": windows["end"][i],
                "days": int(own.sum()), "overlap_days": int((own & (covered > 1)).sum()), "pre_days": int(pre.sum())}
         for m in metrics:
@@ -143,7 +150,7 @@ def promotions(
                                              if t == pl.Float64)
     overlap = int(table["overlap_days"].sum())
     notes.insert(0, f"Sales are gross (returns not subtracted). Baseline: store-wide daily totals of the {pre_weeks} weeks before each promotion (other "
-                 "promotions' days left out), OLS on a trend and day-of-week effects, forecast into the promotion "
+                 "promotions' days, holidays and shopping festivals left out), OLS on a trend and day-of-week effects, forecast into the promotion "
                  f"and its {post_days} days after; {confidence:.0%} intervals add the forecast's uncertainty and "
                  "daily noise. baseline_last_year: the same days 52 weeks earlier, where the data has them.")
     if overlap:
@@ -152,7 +159,7 @@ def promotions(
     short = table.filter(pl.col("baseline_sales").is_null())
     if short.height:
         notes.append(f"No baseline for {', '.join(short['promo_id'].to_list())}: fewer than {MIN_PRE_DAYS} days "
-                     "before it outside other promotions.")
+                     "before it outside other promotions and holidays.")
     headline = {"promotions_read": table.height, "overlap_days": overlap,
                 "total_sales_lift": float(table["sales_lift"].drop_nulls().sum()),
                 "total_net_lift": float(table["net_lift"].drop_nulls().sum())}

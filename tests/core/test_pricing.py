@@ -114,16 +114,22 @@ def test_pricing_needs_products_and_quantities():
 
 
 def test_planted_promotion_lift_and_dip_are_within_their_intervals(sample_tx, truth):
+    # Four promotions, a lift and a dip each: eight 95% intervals. Each misses its truth one
+    # time in twenty, so asking all eight to cover would fail a third of all draws; at most one
+    # miss (about 6% of draws would have two) is what a working method shows.
     table = promotions(sample_tx).tables["promotions"]
+    misses, checked = [], 0
     for real in truth["realised"]["promotions"]:
         row = table.filter(pl.col("promo_id") == real["promo_id"]).row(0, named=True)
         if row["overlap_days"] or real["promo_id"] == "PR05":  # PR05's days after hold PR06
             continue
         lift = real["extra_revenue"] + real["moved_revenue"]
-        assert row["sales_lift_ci_low"] <= lift <= row["sales_lift_ci_high"], (row, lift)
         dip = -real["moved_revenue_undiscounted"]
-        assert row["post_dip_ci_low"] <= dip <= row["post_dip_ci_high"], (row, dip)
-        assert row["sales_lift_ci_low"] > 0
+        checked += 2
+        misses += [(real["promo_id"], "lift", lift)] * (not row["sales_lift_ci_low"] <= lift <= row["sales_lift_ci_high"])
+        misses += [(real["promo_id"], "dip", dip)] * (not row["post_dip_ci_low"] <= dip <= row["post_dip_ci_high"])
+        assert row["sales_lift_ci_low"] > 0  # every planted lift is found
+    assert checked == 8 and len(misses) <= 1, misses
 
 
 def test_discount_depth_is_near_the_planted_one(sample_tx, truth):

@@ -53,7 +53,7 @@ def test_the_als_defaults_are_the_best_of_the_grid_on_an_earlier_split(ws):
     assert best["ndcg"] > grid["ndcg"].median()  # the grid matters: not a flat surface
 
 
-def test_als_beats_the_best_sellers_on_a_time_split(ws):
+def test_als_against_the_best_sellers_on_a_time_split(ws):
     result = evaluate(ws, train_until=SPLIT, test_days=90)
     assert result.params["factors"] == ALS_FACTORS and result.params["regularization"] == ALS_REGULARIZATION
     metrics = {row["method"]: row for row in result.tables["metrics"].iter_rows(named=True)}
@@ -61,10 +61,12 @@ def test_als_beats_the_best_sellers_on_a_time_split(ws):
     als, popular = metrics["als"], metrics["popularity"]
     assert als["customers"] == popular["customers"] > 500  # the same customers
     assert als["ndcg"] > popular["ndcg"] and als["precision"] > popular["precision"]
-    assert als["ndcg_gain_ci_low"] > 0  # paired over customers, not by chance
-    assert als["coverage_share"] > 3 * popular["coverage_share"]  # 18% of the catalogue against 4%
+    # With its defaults tuned on an earlier split, ALS is ahead on average but its paired
+    # interval reaches below 0: the report must not call that a win.
+    assert als["ndcg_gain_ci_low"] < 0 < als["ndcg_gain"] < als["ndcg_gain_ci_high"]
+    assert als["coverage_share"] > 3 * popular["coverage_share"]  # 26% of the catalogue against 4%
     assert popular["ndcg_gain"] is None
-    assert result.headline["beats_popularity"] and result.headline["best_method"] == "ALS (implicit)"
+    assert result.headline["best_method"] == "ALS (implicit)" and result.headline["beats_popularity"] is False
     assert result.headline["test_end"] == dt.date(2025, 12, 29)
 
 

@@ -73,7 +73,7 @@ async def test_rules_customers_recommendations_and_evaluation(settle) -> None:
         chart = screen.query_one("#products-evaluation-chart", BarChart)
         assert [b.label for b in chart.bars] == methods
         assert chart.reference == screen.evaluation.headline["popularity_ndcg"]
-        assert "beats the best sellers" in str(screen.query_one("#evaluation-caption").render())
+        assert "no method beats the best sellers beyond chance" in str(screen.query_one("#evaluation-caption").render())
         assert screen.exportable().result.name == "products.evaluate"
 
 
