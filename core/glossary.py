@@ -217,19 +217,24 @@ def key_of(name: str) -> str:
     return "_".join(words(name))
 
 
-def explain(name: str) -> str | None:
-    """What `name` means: its own entry, else its technical words' entries; None when it is
-    plain English (or unknown: see `unexplained`)."""
+def entries(name: str) -> list[str]:
+    """The entries that explain `name`: its own, else one per technical word in it."""
     key = key_of(name)
     if key in NAMES:
-        return NAMES[key]
+        return [NAMES[key]]
     found = []
     for word in words(name):
         term = TERMS.get(word) or (f"{word}: period {word[1:]} after the cohort's first (months, or weeks "
                                    "when the period is a week)." if MONTH.fullmatch(word) else None)
         if term and term not in found:
             found.append(term)
-    return " ".join(found) or None
+    return found
+
+
+def explain(name: str) -> str | None:
+    """What `name` means: its own entry, else its technical words' entries; None when it is
+    plain English (or unknown: see `unexplained`)."""
+    return " ".join(entries(name)) or None
 
 
 def unexplained(name: str) -> list[str]:
@@ -244,8 +249,9 @@ def glossary_for(names) -> list[tuple[str, str]]:
     """(name, meaning) for each name that has one, in order, once (for an export's footnote)."""
     seen, out = set(), []
     for name in names:
-        text = explain(name)
-        if text and text not in seen:
-            seen.add(text)
-            out.append((name, text))
+        # A list of names shows each entry once: "naive_mape" and "model_mape" share MAPE's.
+        fresh = [text for text in entries(name) if text not in seen]
+        if fresh:
+            seen.update(fresh)
+            out.append((name, " ".join(fresh)))
     return out

@@ -55,3 +55,13 @@ def test_html_exports_explain_the_names_in_a_footnote(results):
     assert "<h3>Terms</h3>" in html
     assert "Guttman&#x27;s lambda 6" in html or "Guttman's lambda 6" in html  # g6 in the headline
     assert "Feldt" in html
+
+
+def test_a_list_of_names_shows_each_entry_once():
+    from core.glossary import glossary_for
+
+    shown = glossary_for(["model_mape", "naive_mape", "naive_mase", "forecast"])
+    texts = " ".join(text for _, text in shown)
+    assert texts.count("MAPE: mean absolute percentage error") == 1
+    assert texts.count("Naive: the seasonal-naive forecast") == 1
+    assert [name for name, _ in shown] == ["model_mape", "naive_mape", "naive_mase", "forecast"]

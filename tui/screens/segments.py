@@ -138,7 +138,7 @@ def splits_text(segmentation: Result) -> str:
         chosen = tables["k_scores"].filter(pl.col("chosen")) if tables["k_scores"].height else None
         silhouette = f", silhouette {chosen['silhouette'][0]:.2f}" if chosen is not None and chosen.height else ""
         how = "chosen" if segmentation.params.get("k") is not None else "the best"
-        return f"k = {tables['segments'].height}{silhouette} ({how}) · k: another k"
+        return f"k = {tables['segments'].height}{silhouette} ({how}) · K: another k"
     return ""
 
 
