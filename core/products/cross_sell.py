@@ -97,7 +97,7 @@ def cross_sell(ws, *, product: str | None = None, by: str | None = None, segment
         tables={"cross_sell": table, "audience": audience},
         headline={"group_customers": size, "best_product": table["product_id"][0] if table.height else None,
                   "best_uplift": table["uplift"][0] if table.height else None,
-                  "audience": audience.height},
+                  "audience_count": audience.height},
         params={"as_of": purchases.as_of, "since": since, "product": product, "by": by, "segment": segment, "n": n},
         notes=tuple(notes),
     )

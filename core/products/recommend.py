@@ -131,7 +131,7 @@ def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 1
         name="products.recommend",
         title=f"Recommendations ({METHOD_TITLES[method]}, top {n})",
         tables={"recommendations": table, "summary": summary},
-        headline={"customers": len(rows), "recommendations": table.height,
+        headline={"customers": len(rows), "recommendation_count": table.height,
                   "products_recommended": table["product_id"].n_unique(), "catalogue_coverage_share": coverage},
         params={"as_of": purchases.as_of, "since": since, "method": method, "n": n,
                 "similarity": similarity if method == "item_item" else None,

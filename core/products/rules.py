@@ -93,7 +93,7 @@ def mine_rules(purchases: Purchases, *, level: str = "product", min_support: flo
         name="products.rules",
         title=f"Association rules ({level}s, {_basket_word(purchases.basket_kind, window_days)})",
         tables={"rules": table, "segments" if segments is not None else "baskets": summary, "itemsets": sets},
-        headline={"baskets": int(purchases.n_baskets), "customers": purchases.n_customers,
+        headline={"basket_count": int(purchases.n_baskets), "customers": purchases.n_customers,
                   f"{level}s": purchases.n_items, "rule_count": total,
                   "top_rule": f"{best['antecedent']} → {best['consequent']}" if best else None,
                   "top_lift": best["lift"] if best else None},

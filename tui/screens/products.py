@@ -229,7 +229,7 @@ back to the rules.
         shown, total = message.result.tables["rules"].height, message.result.headline["rule_count"]
         self.query_one("#products-rules-panel").border_title = \
             f"Rules · {shown:,}" + (f" of {total:,}" if total > shown else "")
-        self.set_status(f"{total:,} rules in {message.result.headline['baskets']:,} baskets"
+        self.set_status(f"{total:,} rules in {message.result.headline['basket_count']:,} baskets"
                         + (" · highlight one to see its customers" if total else
                            " · lower the filters to see some"), "-ok")
         self.rule_chosen(0)
@@ -369,7 +369,7 @@ back to the rules.
         verdict = f"{h['best_method']} beats the best sellers" if h["beats_popularity"] else \
             "no method beats the best sellers beyond chance"
         self.caption("evaluation-caption", f"Trained to {h['train_until']}, tested to {h['test_end']} on "
-                     f"{h['customers']:,} customers: {verdict}")
+                     f"{h['customer_count']:,} customers: {verdict}")
         metrics = result.tables["metrics"]
         bars = [Bar(row["method"], row["ndcg"], f"{row['ndcg']:.3f}" + (
             f" ({row['ndcg_gain']:+.3f})" if row["ndcg_gain"] is not None else ""))
