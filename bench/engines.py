@@ -18,14 +18,11 @@ Writes bench/results/engines.json ({"meta", "comparisons"} like bench.sidebyside
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench.sidebyside import CLI, alternate, compare, same_answer
+from bench.sidebyside import CLI, alternate, compare, run_sizes, same_answer
 from bench.summary import machine
 from bench.workspaces import default_root, ensure_parquet, parse_size, workspace_info
 
@@ -81,16 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             meta[module] = __import__(module).__version__
         except ImportError:
             pass
-    started = time.perf_counter()
-    records: list[dict] = []
-    for text in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-        run_size(text, args, records, log)
-    meta["bench_seconds"] = round(time.perf_counter() - started, 1)
-    meta["load_average_end"] = list(os.getloadavg())
-    meta["repeat"] = args.repeat
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": meta, "comparisons": records}, indent=2) + "\n")
-    log(f"wrote {args.json}")
+    run_sizes(args, meta, run_size, log)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,12 @@ def main(argv: list[str] | None = None) -> None:
         meta["duckdb"] = duckdb.__version__
     except ImportError:
         pass
+    run_sizes(args, meta, run_size, log)
+
+
+def run_sizes(args, meta: dict, run_size, log) -> None:
+    """Every size of --sizes through `run_size`, then the run (machine, timing, comparisons)
+    into --json: one layout for bench.sidebyside and the benches built on it (bench.engines)."""
     started = time.perf_counter()
     records: list[dict] = []
     for text in [s.strip() for s in args.sizes.split(",") if s.strip()]:
