@@ -203,6 +203,7 @@ actual adjusted balance bronze categories closing detractor downgrade downgrades
 expired figure fired followed forward gold left lines mentions more movement net observations or out
 paid periods point points post pre promo promoter query range redeemed redeemers redemptions said sales
 silver spent stays still terms tested tiers unsubscribe unsubscribed upgrade upgrades used year scale
+recommendation
 """.split())
 
 MONTH = re.compile(r"m\d{1,3}")  # m0, m1 ... m35: periods after the cohort's first
