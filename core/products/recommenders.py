@@ -30,12 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.products.data import MIN_BUYERS
+from core.products.defaults import ALS_FACTORS, ALS_REGULARIZATION
 
 USER_BLOCK = 20_000  # customers scored at once
 ITEM_BLOCK = 2_000  # item columns of the co-occurrence matrix computed at once
 PADDED_CELLS = 4_000_000  # rows x longest row copied at once to find each row's top n
-ALS_FACTORS = 8  # the best NDCG@10 on the sample's earlier split (core.products.tuning)
-ALS_REGULARIZATION = 0.1
 
 
 @dataclass

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from core.products.defaults import ALS_FACTORS, ALS_REGULARIZATION
 from core.registry.catalog import AS_OF, CONFIDENCE, SINCE
 from core.registry.model import Analysis, Group, When, register, register_group
 from core.registry.options import CHOICE, DATE, FLOAT, INT, LIST, TEXT, Option
@@ -17,9 +18,11 @@ METHOD_CHOICES = ("item_item", "als", "popularity")
 SIMILARITY = Option("similarity", CHOICE, "cosine", choices=("cosine", "lift"),
                     help="Item-item similarity of two products' buyers")
 NEIGHBOURS = Option("neighbours", INT, 50, low=1, help="Item-item: the most similar products kept per product")
-FACTORS = Option("factors", INT, 8, low=1, high=512, help="ALS: latent factors (tastes) per customer and product "
+FACTORS = Option("factors", INT, ALS_FACTORS, low=1, high=512,
+                 help="ALS: latent factors (tastes) per customer and product "
                  "(the default was chosen on an earlier split than the one evaluated)")
-REGULARIZATION = Option("regularization", FLOAT, 0.1, low=0.0, help="ALS: how strongly the factors are pulled "
+REGULARIZATION = Option("regularization", FLOAT, ALS_REGULARIZATION, low=0.0,
+                        help="ALS: how strongly the factors are pulled "
                         "towards 0 (larger: fewer, broader tastes)")
 
 register(Analysis(
