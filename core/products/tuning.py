@@ -3,7 +3,7 @@
 `als_grid` fits ALS for every (factors, regularization) of a small grid on the purchases up to
 `train_until` and scores NDCG@k against what each customer bought new in the next `test_days`
 days (core.products.evaluate), beside popularity on the same customers. The defaults
-(core.products.recommenders.ALS_FACTORS, ALS_REGULARIZATION) are the grid's best on the sample
+(core.products.defaults: ALS_FACTORS, ALS_REGULARIZATION) are the grid's best on the sample
 with training up to TUNING_SPLIT and a 90-day test window that ends before the split the
 sample's evaluation reports (EVALUATION_SPLIT): the choice never saw the purchases it is
 judged on, so "ALS beats popularity" after EVALUATION_SPLIT is out of sample.
