@@ -161,9 +161,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
-    chart_table = pl.concat([history.with_columns(pl.lit(None, pl.Float64).alias("forecast")),
-                             forecast.select("group", "period", pl.lit(None, pl.Float64).alias("actual"),
-                                             "forecast")])
+    empty = pl.lit(None, pl.Float64)
+    chart_table = pl.concat([history.with_columns(empty.alias("forecast"), empty.alias("forecast_low"),
+                                                  empty.alias("forecast_high")),
+                             forecast.select("group", "period", empty.alias("actual"), "forecast", "forecast_low",
+                                             "forecast_high")])
     effects = pl.DataFrame([(f.group, *e, "multiplier" if f.transform == "log" else "added")
                             for f in fitted for e in f.effects],
                            schema={"group": pl.String, "term": pl.String, "effect": pl.Float64,
@@ -257,17 +259,27 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         title=f"Demand forecast: {measure} per {freq}" + (f" by {by}" if by else ""),
         tables={"forecast": forecast, "backtest": backtest, "effects": effects, "series": chart_table},
         headline=headline,
-        charts=(Chart("line", f"{measure.capitalize()} per {freq}: history and forecast", "series", "period",
-                      ("actual", "forecast"), series="group" if by else None),),
+        charts=_charts(measure, freq, by, confidence),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
                 "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
                 "trend": trend,
                 "transform": transform, "backtest_origins": backtest_origins},
         notes=tuple(notes),
-        kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast": kind, "forecast_total": kind,
+        kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast*": kind, "forecast_total": kind,
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",
                "effects/effect*": "number"},
     )
+
+
+def _charts(measure: str, freq: str, by: str | None, confidence: float) -> tuple[Chart, ...]:
+    """Overall: history, forecast and the interval's bounds in one chart. By group: a chart draws
+    one column per group, so the history and the forecast get a chart each."""
+    what = f"{measure.capitalize()} per {freq}"
+    if by is None:
+        return (Chart("line", f"{what}: history and forecast with its {confidence:.0%} interval", "series", "period",
+                      ("actual", "forecast", "forecast_low", "forecast_high")),)
+    return (Chart("line", f"{what} by {by}: history", "series", "period", ("actual",), series="group"),
+            Chart("line", f"{what} by {by}: forecast", "forecast", "period", ("forecast",), series="group"))
 
 
 def _pooled(tests: list[bt.Backtest]) -> tuple[bt.Scores, bt.Scores] | None:

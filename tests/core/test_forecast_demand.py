@@ -231,3 +231,22 @@ def test_a_planted_trend_is_recovered_within_its_interval(yearly, slope):
     flat = demand_forecast(_trending_weeks(slope, yearly), yearly=yearly, backtest_origins=0)
     assert "trend" not in flat.tables["effects"]["term"].to_list()
     assert result.headline["forecast_total"] > flat.headline["forecast_total"]
+
+
+def test_the_chart_draws_history_forecast_and_the_interval_band():
+    from core.export.charts import chart_svg
+
+    result = demand_forecast(_trending_weeks(0.1, True), horizon=8, backtest_origins=0)
+    (chart,) = result.charts_to_draw
+    table = result.tables[chart.table]
+    future = table.filter(pl.col("actual").is_null())
+    assert future.height == 8 and (future["forecast_low"] <= future["forecast"]).all()
+    assert (future["forecast"] <= future["forecast_high"]).all()
+    assert table.filter(pl.col("actual").is_not_null())["forecast_low"].null_count() == table.height - 8
+    svg = chart_svg(chart, table)
+    for line in ("actual", "forecast", "forecast_low", "forecast_high"):
+        assert f'data-series="{line}"' in svg
+    by = demand_forecast(_trending_weeks(0.1, True).with_columns(pl.lit("a").alias("category")), by="category",
+                         horizon=8, backtest_origins=0)
+    assert [c.y for c in by.charts] == [("actual",), ("forecast",)]
+    assert all('data-series="a"' in chart_svg(c, by.tables[c.table]) for c in by.charts_to_draw)

@@ -266,3 +266,13 @@ def test_a_products_own_slope_is_ols_on_its_demeaned_periods_with_hc1_errors():
     row = result.tables["products"].filter(pl.col("product_id") == "P2").row(0, named=True)
     assert row["elasticity"] == pytest.approx(fit.params[0], abs=1e-10)
     assert row["se"] == pytest.approx(fit.bse[0], abs=1e-10)
+
+
+def test_the_elasticity_chart_shows_each_estimate_between_its_bounds():
+    from core.export.charts import chart_svg
+
+    result = pricing(_sparse_tx().lazy(), min_periods=8)
+    chart = next(c for c in result.charts_to_draw if c.table == "categories")
+    assert chart.y == ("elasticity_ci_low", "elasticity", "elasticity_ci_high")
+    svg = chart_svg(chart, result.tables["categories"])
+    assert all(f'data-series="{y}"' in svg for y in chart.y)
