@@ -172,6 +172,12 @@ def test_cli_json_has_the_documented_keys():
             "effects", "series"} <= set(out)
     assert len(out["forecast"]) == 4
     assert set(out["forecast"][0]) == {"period", "forecast", "forecast_low", "forecast_high"}
+    assert "trend_per_year" not in out and out["params"]["trend"] is False
+    trended = runner.invoke(app, ["predict", "demand", "-w", str(SAMPLE), "--measure", "orders", "--horizon", "4",
+                                  "--backtest", "0", "--trend", "--format", "json"])
+    assert trended.exit_code == 0, trended.output
+    out = json.loads(trended.stdout)
+    assert out["trend_per_year"] > 1 and any(row["term"] == "trend" for row in out["effects"])
 
 
 def test_cli_too_short_is_exit_one(make_workspace):
