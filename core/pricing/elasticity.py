@@ -249,6 +249,8 @@ def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str, est
         slope, _, _ = demeaned_slope(both[:, 0], both[:, 1], product, period, errors)
     if slope.n <= slope.params:
         return (*empty, "elasticity not identified: as many fixed effects as observations"), [], 0
+    if not (np.isfinite(slope.estimate) and np.isfinite(slope.se)):
+        return (*empty, "no estimate: the Poisson fit did not converge (try --estimator loglog)"), [], 0
     half = _t(confidence, slope.df) * slope.se
     best, change = _best_change(slope.estimate, slope.estimate - half, slope.estimate + half, low, high)
     row = (name, sold.height, slope.n, typical, slope.estimate, slope.se, slope.estimate - half, slope.estimate + half,
