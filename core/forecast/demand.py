@@ -221,7 +221,8 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         headline["trend_per_year"] = t["effect"]
         size = (f"x{t['effect']:.3f} per year ({t['effect_low']:.3f} to {t['effect_high']:.3f})"
                 if t["scale"] == "multiplier" else
-                f"{t['effect']:+,.2f} {measure} per {freq} per year ({t['effect_low']:+,.2f} to {t['effect_high']:+,.2f})")
+                f"{t['effect']:+,.2f} {measure} per {freq} per year "
+                f"({t['effect_low']:+,.2f} to {t['effect_high']:+,.2f})")
         notes.append(f"Trend: {size}, forecast forward. It is all growth, whatever drives it: a growing customer "
                      "base shows here too.")
     if by is not None:

@@ -10,7 +10,8 @@ from core.result import Result
 
 def demand(ws, *, measure: str = "revenue", freq: str = "week", by: str | None = None, horizon: int | None = None,
            confidence: float = 0.95, as_of: dt.date | None = None, since: dt.date | None = None,
-           holidays: str = "both", yearly: bool = True, trend: bool = False, transform: str = "log", backtest_origins: int = 4,
+           holidays: str = "both", yearly: bool = True, trend: bool = False, transform: str = "log",
+           backtest_origins: int = 4,
            top: int = 200) -> Result:
     from core.forecast.demand import demand_forecast
 

@@ -12,7 +12,9 @@ log E[units] = e log(price) + product + period. It keeps periods in which a prod
 of small counts; both pull the log-log slope towards zero when products sell a few units a week
 (on the sample, weekly log-log misses the planted elasticities, PPML recovers them). A period with
 no sale has no price paid: the product's last price paid is carried forward (the shelf price as
-far as the data know). `estimator="loglog"` keeps the OLS of log(units) on log(price). Rules: lines with a zero or negative quantity or amount (returns, corrections) are left
+far as the data know). `estimator="loglog"` keeps the OLS of log(units) on log(price).
+
+Rules: lines with a zero or negative quantity or amount (returns, corrections) are left
 out and counted; promotion lines (promo_id) are left out by default, since their price moves
 with promotion demand; products sold in fewer than `min_periods` periods are left out.
 """
@@ -193,14 +195,16 @@ def _estimator_text(estimator: str, period: str) -> str:
     if estimator == "ppml":
         return (f"Poisson pseudo-maximum likelihood (PPML) of units on log(average price paid) per product and "
                 f"{period}, zero-unit {period}s kept")
-    return f"OLS of log(units) on log(average price paid) per product and {period} (log-log; zero-unit {period}s dropped)"
+    return (f"OLS of log(units) on log(average price paid) per product and {period} "
+            f"(log-log; zero-unit {period}s dropped)")
 
 
 def with_zero_periods(frame: pl.DataFrame) -> pl.DataFrame:
     """The category's panel with every product's periods between its first and last sale: a period
     with no sale gets zero units and the product's last price paid (carried forward)."""
     periods = frame.select(pl.col("period").unique().sort())
-    span = frame.group_by("product_id").agg(pl.col("period").min().alias("_first"), pl.col("period").max().alias("_last"))
+    span = frame.group_by("product_id").agg(pl.col("period").min().alias("_first"),
+                                            pl.col("period").max().alias("_last"))
     grid = (span.join(periods, how="cross").filter(pl.col("period").is_between(pl.col("_first"), pl.col("_last")))
             .select("product_id", "period"))
     return (grid.join(frame, on=["product_id", "period"], how="left").sort("product_id", "period")

@@ -109,13 +109,14 @@ def poisson_slope(y: np.ndarray, x: np.ndarray, product: np.ndarray, period: np.
     (as ppmlhdfe does), so no dummy matrix is built. The slope and its robust errors are those of
     statsmodels' GLM Poisson with every dummy: cluster by product with G/(G-1) x (N-1)/(N-K), or
     HC1 with N/(N-K) (statsmodels' GLM "HC1" applies no such factor: it is HC0 there), sum
-    (x~ (y - mu))^2 over the weighted bread (sum mu x~^2)^2; t intervals with G-1 or N-K degrees of
-    freedom, as statsmodels gives with use_t. Products or periods whose units are all zero carry no information (their
-    effect runs to minus infinity) and must be left out by the caller. Returns the slope and mu."""
+    (x~ (y - mu))^2 over the weighted bread (sum mu x~^2)^2; t intervals with G-1 or N-K degrees
+    of freedom, as statsmodels gives with use_t. Products or periods whose units are all zero
+    carry no information (their effect runs to minus infinity) and must be left out by the
+    caller. Returns the slope and mu."""
     mean_y = np.bincount(product, weights=y) / np.bincount(product)
     mu = np.maximum((y + mean_y[product]) / 2, 1e-3)  # a start every unit can reach
     eta = np.log(mu)
-    beta, deviance, demeaned = 0.0, np.inf, None
+    beta, deviance = 0.0, np.inf
     for _ in range(max_iterations):
         z = eta + (y - mu) / mu
         demeaned = weighted_demean(np.column_stack((z, x)), mu, product, period)
