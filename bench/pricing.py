@@ -3,10 +3,10 @@
 A synthetic transactions Parquet (rows lines of 2,000 products in 20 categories over two years,
 weekly markdowns drawn independently of demand, a known elasticity per category) is written
 once to --out. Then, alternately (A B A B, so both see the same machine load), in fresh
-processes: Loyalist's core.pricing.elasticity.pricing on the scanned file, and a peer that
-builds the same product-week panel with Polars and fits each category with statsmodels OLS on
-data demeaned by product and week (Polars window means). Both elasticities must agree to 1e-6
-before a time counts. Wall time and peak memory (each child's own) go to
+processes: Loyalist's core.pricing.elasticity.pricing on the scanned file (its default, PPML),
+and a peer that builds the same product-week panel with Polars (zero-unit weeks kept, the last
+price carried forward) and runs the Poisson IRLS with Polars window sums (see peer()). Both
+elasticities must agree to 1e-6 before a time counts. Wall time and peak memory (each child's own) go to
 bench/results/pricing.json. Check it at a small size (--rows 200000) before the 10M run.
 """
 
@@ -62,31 +62,53 @@ def loyalist(path: Path) -> dict[str, float]:
 
 
 def peer(path: Path) -> dict[str, float]:
-    import numpy as np
+    """The same PPML by hand: Polars builds the product-week panel (zero-unit weeks between a
+    product's first and last sale, the last price paid carried forward) and runs the Poisson
+    IRLS, every category at once: each step's weighted least squares on product and week dummies
+    by weighted demeaning with Polars window sums, its slope per category from group sums.
+    (statsmodels' GLM with every dummy takes minutes a category at this panel size; the tests
+    check Loyalist against it on small panels.)"""
     import polars as pl
-    import statsmodels.api as sm
 
-    panel = (pl.scan_parquet(path).filter((pl.col("quantity") > 0) & (pl.col("amount") > 0))
-             .with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
-             .group_by("category", "product_id", "week")
-             .agg(pl.col("quantity").sum().alias("units"), pl.col("amount").sum().alias("revenue"))
-             .filter(pl.len().over("category", "product_id") >= 8)
-             .with_columns(pl.col("units").log().alias("y"), (pl.col("revenue") / pl.col("units")).log().alias("x"))
-             .collect())
-    out = {}
-    for (name,), frame in panel.partition_by("category", as_dict=True).items():
-        frame = frame.select("product_id", "week", "y", "x")
-        for _ in range(200):  # alternate the two demeanings until they settle
-            before = frame["x"].to_numpy().copy()
-            for key in ("product_id", "week"):
-                frame = frame.with_columns(pl.col(v) - pl.col(v).mean().over(key) for v in ("y", "x"))
-            if np.abs(frame["x"].to_numpy() - before).max() < 1e-13:
+    sold = (pl.scan_parquet(path).filter((pl.col("quantity") > 0) & (pl.col("amount") > 0))
+            .with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
+            .group_by("category", "product_id", "week")
+            .agg(pl.col("quantity").sum().alias("units"), pl.col("amount").sum().alias("revenue"))
+            .filter(pl.len().over("category", "product_id") >= 8)
+            .collect())
+    weeks = sold.select("category", "week").unique()
+    span = sold.group_by("category", "product_id").agg(pl.col("week").min().alias("first"),
+                                                        pl.col("week").max().alias("last"))
+    frame = (span.join(weeks, on="category").filter(pl.col("week").is_between(pl.col("first"), pl.col("last")))
+             .join(sold, on=["category", "product_id", "week"], how="left").sort("category", "product_id", "week")
+             .select("category", "product_id", "week", pl.col("units").fill_null(0.0).alias("y"),
+                     (pl.col("revenue") / pl.col("units")).forward_fill().over("category", "product_id").log()
+                     .alias("x")))
+    frame = frame.with_columns(((pl.col("y") + pl.col("y").mean().over("category", "product_id")) / 2)
+                               .clip(lower_bound=1e-3).alias("mu"))
+    frame = frame.with_columns(pl.col("mu").log().alias("eta"), pl.lit(0.0).alias("beta"))
+    keys = (["category", "product_id"], ["category", "week"])
+    for _ in range(100):  # IRLS
+        frame = frame.with_columns((pl.col("eta") + (pl.col("y") - pl.col("mu")) / pl.col("mu")).alias("z"))
+        frame = frame.with_columns(pl.col("z").alias("zt"), pl.col("x").alias("xt"))
+        for _ in range(10_000):  # alternate the two weighted demeanings until they settle
+            before = frame["xt"].to_numpy().copy(), frame["zt"].to_numpy().copy()
+            for key in keys:
+                frame = frame.with_columns(
+                    pl.col(v) - (pl.col(v) * pl.col("mu")).sum().over(key) / pl.col("mu").sum().over(key)
+                    for v in ("zt", "xt"))
+            moved = max(abs(frame["xt"].to_numpy() - before[0]).max(), abs(frame["zt"].to_numpy() - before[1]).max())
+            if moved < 1e-13 * max(1.0, float(frame["z"].abs().max())):
                 break
-        groups = frame["product_id"].rank("dense").to_numpy()
-        fit = sm.OLS(frame["y"].to_numpy(), frame["x"].to_numpy()).fit(cov_type="cluster",
-                                                                       cov_kwds={"groups": groups})
-        out[name] = float(fit.params[0])
-    return out
+        old = frame["beta"].to_numpy().copy()
+        frame = frame.with_columns(((pl.col("mu") * pl.col("xt") * pl.col("zt")).sum().over("category")
+                                    / (pl.col("mu") * pl.col("xt") ** 2).sum().over("category")).alias("beta"))
+        frame = frame.with_columns((pl.col("z") - pl.col("zt") + pl.col("beta") * pl.col("xt")).alias("eta"))
+        frame = frame.with_columns(pl.col("eta").exp().alias("mu"))
+        if abs(frame["beta"].to_numpy() - old).max() < 1e-11:
+            break
+    betas = frame.group_by("category").agg(pl.col("beta").first())
+    return dict(zip(betas["category"].to_list(), betas["beta"].to_list()))
 
 
 def _child(side: str, path: Path, result: Path) -> None:

@@ -43,7 +43,8 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
                     horizon: int | None = None, confidence: float = 0.95, as_of: dt.date | None = None,
                     since: dt.date | None = None, holidays: str = "both",
                     custom_holidays: Sequence[Mapping[str, Any]] = (),
-                    yearly: bool = True, transform: str = "log", backtest_origins: int = 4, top: int = 200,
+                    yearly: bool = True, trend: bool = False, transform: str = "log", backtest_origins: int = 4,
+                    top: int = 200,
                     customers: pl.LazyFrame | None = None, config_file: str = "loyalist.toml") -> Result:
     from core.features import default_as_of
 
@@ -76,7 +77,7 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
                               "1d" if freq == "day" else "7d", eager=True))
     periods = period_starts(first, n_all + horizon, freq)
     fourier = FOURIER_PAIRS if yearly and freq == "day" else 0
-    X_all, names = regressors(periods, freq, fourier_terms=fourier, holidays=cal)
+    X_all, names = regressors(periods, freq, fourier_terms=fourier, holidays=cal, trend=trend)
     spec = model_spec(freq, yearly, transform)
     alpha = 1.0 - confidence
     by_group = series.frame.partition_by("group", as_dict=True)
@@ -92,7 +93,8 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
     if not fitted:
         raise AnalysisError(f"the demand model could not be fitted to any {by} series")
     return _result(fitted, series, measure=measure, freq=freq, by=by, horizon=horizon, confidence=confidence,
-                   holidays=cal, yearly=yearly, transform=transform, too_short=too_short, beyond_top=beyond_top,
+                   holidays=cal, yearly=yearly, trend=trend, transform=transform, too_short=too_short,
+                   beyond_top=beyond_top,
                    failed=failed,
                    need=need, backtest_origins=backtest_origins)
 
@@ -107,10 +109,11 @@ def model_spec(freq: str, yearly: bool, transform: str) -> dict[str, Any]:
     return {"order": (1, 1, 0), "transform": transform}
 
 
-def _describe(freq: str, yearly: bool, transform: str, holidays: int) -> str:
+def _describe(freq: str, yearly: bool, trend: bool, transform: str, holidays: int) -> str:
     errors = ("AR(1) errors after a 52-week seasonal difference" if freq == "week" and yearly
               else "ARIMA(1,1,0) errors")
-    parts = [f"{FOURIER_PAIRS} yearly Fourier pairs" if freq == "day" and yearly else "",
+    parts = ["a linear trend (drift)" if trend else "no trend",
+             f"{FOURIER_PAIRS} yearly Fourier pairs" if freq == "day" and yearly else "",
              "day-of-week effects" if freq == "day" else "", f"{holidays} holiday windows"]
     scale = "log(1 + y)" if transform == "log" else "y"
     return f"a regression with {errors} on {scale}, with {', '.join(p for p in parts if p)}"
@@ -152,14 +155,17 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 
 
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
-            confidence: float, holidays: tuple[Holiday, ...], yearly: bool, transform: str, too_short: int,
+            confidence: float, holidays: tuple[Holiday, ...], yearly: bool, trend: bool, transform: str,
+            too_short: int,
             beyond_top: int, failed: list[str], need: int, backtest_origins: int) -> Result:
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
-    chart_table = pl.concat([history.with_columns(pl.lit(None, pl.Float64).alias("forecast")),
-                             forecast.select("group", "period", pl.lit(None, pl.Float64).alias("actual"),
-                                             "forecast")])
+    empty = pl.lit(None, pl.Float64)
+    chart_table = pl.concat([history.with_columns(empty.alias("forecast"), empty.alias("forecast_low"),
+                                                  empty.alias("forecast_high")),
+                             forecast.select("group", "period", empty.alias("actual"), "forecast", "forecast_low",
+                                             "forecast_high")])
     effects = pl.DataFrame([(f.group, *e, "multiplier" if f.transform == "log" else "added")
                             for f in fitted for e in f.effects],
                            schema={"group": pl.String, "term": pl.String, "effect": pl.Float64,
@@ -189,7 +195,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     headline: dict[str, Any] = {"forecast_total": round(total, 2), "horizon": horizon}
     notes = [f"{measure.capitalize()} per {freq} forecast {horizon} {unit} ahead from {series.as_of} with "
              f"{confidence:.0%} prediction intervals: "
-             f"{_describe(freq, yearly, fitted[0].transform if by is None else transform, len(holidays))} "
+             f"{_describe(freq, yearly, trend, fitted[0].transform if by is None else transform, len(holidays))} "
              "(statsmodels ARIMA, feasible GLS). Point forecasts are medians; the intervals leave out the "
              "uncertainty of the estimates."]
     if pooled is not None:
@@ -209,6 +215,16 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         headline |= {"forecast_error": None, "beats_naive": None}
         notes.insert(0, f"No backtest: the history leaves no origin with {need} {unit} to fit on before it; "
                         "the forecast error is unknown.")
+    trend_rows = effects.filter(pl.col("term") == "trend") if trend and by is None else effects.clear()
+    if trend_rows.height:
+        t = trend_rows.row(0, named=True)
+        headline["trend_per_year"] = t["effect"]
+        size = (f"x{t['effect']:.3f} per year ({t['effect_low']:.3f} to {t['effect_high']:.3f})"
+                if t["scale"] == "multiplier" else
+                f"{t['effect']:+,.2f} {measure} per {freq} per year "
+                f"({t['effect_low']:+,.2f} to {t['effect_high']:+,.2f})")
+        notes.append(f"Trend: {size}, forecast forward. It is all growth, whatever drives it: a growing customer "
+                     "base shows here too.")
     if by is not None:
         headline |= {"groups": len(fitted), "groups_skipped": too_short + beyond_top + len(failed)}
         if failed:
@@ -244,16 +260,27 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         title=f"Demand forecast: {measure} per {freq}" + (f" by {by}" if by else ""),
         tables={"forecast": forecast, "backtest": backtest, "effects": effects, "series": chart_table},
         headline=headline,
-        charts=(Chart("line", f"{measure.capitalize()} per {freq}: history and forecast", "series", "period",
-                      ("actual", "forecast"), series="group" if by else None),),
+        charts=_charts(measure, freq, by, confidence),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
                 "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
+                "trend": trend,
                 "transform": transform, "backtest_origins": backtest_origins},
         notes=tuple(notes),
-        kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast": kind, "forecast_total": kind,
+        kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast*": kind, "forecast_total": kind,
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",
                "effects/effect*": "number"},
     )
+
+
+def _charts(measure: str, freq: str, by: str | None, confidence: float) -> tuple[Chart, ...]:
+    """Overall: history, forecast and the interval's bounds in one chart. By group: a chart draws
+    one column per group, so the history and the forecast get a chart each."""
+    what = f"{measure.capitalize()} per {freq}"
+    if by is None:
+        return (Chart("line", f"{what}: history and forecast with its {confidence:.0%} interval", "series", "period",
+                      ("actual", "forecast", "forecast_low", "forecast_high")),)
+    return (Chart("line", f"{what} by {by}: history", "series", "period", ("actual",), series="group"),
+            Chart("line", f"{what} by {by}: forecast", "forecast", "period", ("forecast",), series="group"))
 
 
 def _pooled(tests: list[bt.Backtest]) -> tuple[bt.Scores, bt.Scores] | None:

@@ -1,5 +1,9 @@
-"""The regressors of the demand model for a run of periods: yearly Fourier terms, day-of-week
-dummies (daily series) and one column per holiday.
+"""The regressors of the demand model for a run of periods: a linear trend (optional), yearly
+Fourier terms, day-of-week dummies (daily series) and one column per holiday.
+
+The trend column is years since the first period: after the model's difference (first or
+52-week) it is a constant, the drift, and its coefficient is the growth per year (on the log
+scale a multiplier per year). Without it a differenced model forecasts no growth.
 
 A holiday column is 1 on each day of its window (daily), or the share of the window's days
 that fall in the week (weekly), so a coefficient is the effect of the whole window.
@@ -34,13 +38,16 @@ def fourier(days: np.ndarray, k: int) -> tuple[np.ndarray, list[str]]:
 
 
 def regressors(periods: Sequence[dt.date], freq: str, *, fourier_terms: int,
-               holidays: Sequence[Holiday]) -> tuple[np.ndarray, list[str]]:
+               holidays: Sequence[Holiday], trend: bool = False) -> tuple[np.ndarray, list[str]]:
     """The design matrix (one row per period) and its column names."""
     periods = list(periods)
     start = np.array([(p - EPOCH).days for p in periods], dtype=np.float64)
     # A week's yearly phase is taken at its middle day.
     X, names = fourier(start + (3.0 if freq == "week" else 0.0), fourier_terms)
     parts = [X]
+    if trend:
+        parts.insert(0, ((start - start[0]) / YEAR_DAYS)[:, None])
+        names = ["trend", *names]
     if freq == "day":
         weekday = np.array([p.weekday() for p in periods])
         parts.append(np.column_stack([(weekday == d).astype(float) for d in range(1, 7)]))

@@ -2,10 +2,19 @@
 the observed range, price bands, and price-point sensitivity by segment (`report pricing`).
 
 The panel is one row per product and period (week or month): units (sum of quantity) and the
-average price paid (revenue / units). Per category, log(units) is regressed on log(price) with
-product and period fixed effects (core.pricing.fixed_effects); the slope is the elasticity,
-identified by each product's price moving against the category's other products in the same
-period. Rules: lines with a zero or negative quantity or amount (returns, corrections) are left
+average price paid (revenue / units). Per category, units are fitted on log(price) with product
+and period fixed effects (core.pricing.fixed_effects); the slope is the elasticity, identified by
+each product's price moving against the category's other products in the same period.
+
+The default estimator is Poisson pseudo-maximum likelihood (PPML, Santos Silva & Tenreyro 2006):
+log E[units] = e log(price) + product + period. It keeps periods in which a product sold nothing
+(between its first and last sale), which a log-log regression must drop, and it does not take logs
+of small counts; both pull the log-log slope towards zero when products sell a few units a week
+(on the sample, weekly log-log misses the planted elasticities, PPML recovers them). A period with
+no sale has no price paid: the product's last price paid is carried forward (the shelf price as
+far as the data know). `estimator="loglog"` keeps the OLS of log(units) on log(price).
+
+Rules: lines with a zero or negative quantity or amount (returns, corrections) are left
 out and counted; promotion lines (promo_id) are left out by default, since their price moves
 with promotion demand; products sold in fewer than `min_periods` periods are left out.
 """
@@ -19,7 +28,7 @@ import polars as pl
 
 from core.errors import AnalysisError
 from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_columns, require_rows
-from core.pricing.fixed_effects import demean, demeaned_slope
+from core.pricing.fixed_effects import demean, demeaned_slope, poisson_slope, weighted_demean
 from core.result import Chart, Result
 
 ANALYSIS = "pricing report"
@@ -29,6 +38,7 @@ DISPERSION_WARNING = 0.10
 SPARSE_UNITS = 10  # median units per product-period below which log counts are coarse  # median sd of log unit price within a product-period
 RANGE_QUANTILES = (0.05, 0.95)
 PERIODS = {"week": "1w", "month": "1mo"}
+ESTIMATORS = ("ppml", "loglog")
 
 
 def pricing(
@@ -39,6 +49,7 @@ def pricing(
     min_periods: int = 8,
     by: str | None = None,
     errors: str = "cluster",
+    estimator: str = "ppml",
     include_promotions: bool = False,
     since: dt.date | None = None,
     as_of: dt.date | None = None,
@@ -52,6 +63,9 @@ def pricing(
         raise AnalysisError(f"{ANALYSIS}: --period must be week or month, got {period!r}. Fix: pass --period week")
     if errors not in ("cluster", "hc1"):
         raise AnalysisError(f"{ANALYSIS}: --errors must be cluster or hc1, got {errors!r}. Fix: pass --errors cluster")
+    if estimator not in ESTIMATORS:
+        raise AnalysisError(f"{ANALYSIS}: --estimator must be ppml or loglog, got {estimator!r}. "
+                            "Fix: pass --estimator ppml")
     if by and by not in names(customers):
         raise AnalysisError(f"{ANALYSIS}: --by {by!r} is not a column of the customers table "
                             f"({', '.join(names(customers)) or 'no customers table'}). "
@@ -90,8 +104,8 @@ def pricing(
     require_rows(panel.height, 2, "product-periods with positive units and amounts", ANALYSIS)
 
     panel = panel.with_columns((pl.col("revenue") / pl.col("units")).alias("price"))
-    notes = [f"Elasticity per category: OLS of log(units) on log(average price paid) per product and {period}, "
-             f"with product and {period} fixed effects, {_errors_text(errors)}. It is identified only by "
+    notes = [f"Elasticity per category: {_estimator_text(estimator, period)}, with product and {period} fixed "
+             f"effects, {_errors_text(errors)}. It is identified only by "
              "price changes not driven by demand (planned markdowns, cost changes, tests): prices raised "
              "because demand was high bias it towards zero or above.",
              "The revenue-maximising change stays inside the price range observed for the category's "
@@ -104,11 +118,15 @@ def pricing(
         notes.append(f"{n_promo} promotion lines (promo_id) were left out: promotion prices move with promotion "
                      "demand. Pass --include-promotions to keep them.")
 
-    rows, product_rows = [], []
+    rows, product_rows, zeros = [], [], 0
     for cat, frame in panel.partition_by("category", as_dict=True, maintain_order=True).items():
-        row, products = _category(cat[0], frame, min_periods, errors, confidence)
+        row, products, added = _category(cat[0], frame, min_periods, errors, estimator, confidence)
         rows.append(row)
         product_rows += products
+        zeros += added
+    if zeros:
+        notes.append(f"{zeros} product-{period}s with no sale between a product's first and last sale were kept "
+                     "with zero units, at the product's last price paid (carried forward).")
     categories = pl.DataFrame(rows, schema=_CATEGORY_SCHEMA, orient="row")
     products = pl.DataFrame(product_rows, schema=_PRODUCT_SCHEMA, orient="row")
     mixed = categories.filter(pl.col("price_dispersion") > DISPERSION_WARNING)
@@ -118,10 +136,10 @@ def pricing(
                      f"{DISPERSION_WARNING}): the average price mixes price points, order-level discounts or unit "
                      "errors, and the elasticity there is unreliable.")
     sparse = categories.filter(pl.col("median_units") < SPARSE_UNITS)
-    if sparse.height:
+    if sparse.height and estimator == "loglog":
         notes.append(f"In {', '.join(sparse['category'].to_list())}, a product sells fewer than {SPARSE_UNITS} units "
                      f"in a typical {period}: logs of such small counts pull the elasticity towards zero. "
-                     + ("Try --period month or a higher --min-periods." if period == "week"
+                     + ("Try --estimator ppml, --period month or a higher --min-periods." if period == "week"
                         else "Try a higher --min-periods (products with more sales)."))
     lost = categories.filter(pl.col("elasticity").is_null())
     if lost.height:
@@ -131,6 +149,7 @@ def pricing(
     segments = segment_sensitivity(by_segment, panel)
     best = categories.filter(pl.col("elasticity").is_not_null()).sort("elasticity")
     headline = {
+        "estimator": "PPML" if estimator == "ppml" else "log-log OLS",
         "categories_read": categories.height,
         "identified": categories.height - lost.height,
         "products_with_elasticity": products.height,
@@ -143,9 +162,10 @@ def pricing(
         title="Price elasticity, price bands and price-point sensitivity",
         tables={"categories": categories, "products": products, "bands": bands, "segments": segments},
         headline=headline,
-        charts=(Chart("bar", "Own-price elasticity by category", "categories", "category", ("elasticity",)),
+        charts=(Chart("bar", f"Own-price elasticity by category, with its {confidence:.0%} interval", "categories",
+                      "category", ("elasticity_ci_low", "elasticity", "elasticity_ci_high")),
                 Chart("bar", "Revenue by price band", "bands", "band", ("revenue",), "category")),
-        params={"period": period, "min_periods": min_periods, "by": by, "errors": errors,
+        params={"period": period, "min_periods": min_periods, "by": by, "errors": errors, "estimator": estimator,
                 "include_promotions": include_promotions, "since": since, "as_of": as_of,
                 "confidence": confidence},
         notes=tuple(notes),
@@ -171,15 +191,37 @@ def _errors_text(errors: str) -> str:
             else "heteroscedasticity-robust (HC1) standard errors")
 
 
+def _estimator_text(estimator: str, period: str) -> str:
+    if estimator == "ppml":
+        return (f"Poisson pseudo-maximum likelihood (PPML) of units on log(average price paid) per product and "
+                f"{period}, zero-unit {period}s kept")
+    return (f"OLS of log(units) on log(average price paid) per product and {period} "
+            f"(log-log; zero-unit {period}s dropped)")
+
+
+def with_zero_periods(frame: pl.DataFrame) -> pl.DataFrame:
+    """The category's panel with every product's periods between its first and last sale: a period
+    with no sale gets zero units and the product's last price paid (carried forward)."""
+    periods = frame.select(pl.col("period").unique().sort())
+    span = frame.group_by("product_id").agg(pl.col("period").min().alias("_first"),
+                                            pl.col("period").max().alias("_last"))
+    grid = (span.join(periods, how="cross").filter(pl.col("period").is_between(pl.col("_first"), pl.col("_last")))
+            .select("product_id", "period"))
+    return (grid.join(frame, on=["product_id", "period"], how="left").sort("product_id", "period")
+            .with_columns(pl.col("units").fill_null(0.0), pl.col("revenue").fill_null(0.0),
+                          pl.col("price").forward_fill().over("product_id")))
+
+
 def _t(confidence: float, df: int) -> float:
     from scipy.stats import t
 
     return float(t.ppf(0.5 + confidence / 2, df))
 
 
-def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str,
-              confidence: float) -> tuple[tuple, list[tuple]]:
-    """One category's row (elasticity or the reason there is none) and its products' rows."""
+def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str, estimator: str,
+              confidence: float) -> tuple[tuple, list[tuple], int]:
+    """One category's row (elasticity or the reason there is none), its products' rows, and the
+    zero-unit periods added (PPML)."""
     sold = frame.group_by("product_id").len().filter(pl.col("len") >= min_periods)
     frame = frame.join(sold.select("product_id"), on="product_id", how="semi")
     relative = frame.select(pl.col("price") / pl.col("price").median().over("product_id") - 1.0).to_series()
@@ -188,41 +230,57 @@ def _category(name: str, frame: pl.DataFrame, min_periods: int, errors: str,
     typical = frame["units"].median()
     empty = (name, sold.height, frame.height, typical, None, None, None, None, low, high, None, None, dispersion)
     if sold.height < 2:
-        return (*empty, f"fewer than 2 products sold in {min_periods}+ periods"), []
+        return (*empty, f"fewer than 2 products sold in {min_periods}+ periods"), [], 0
+    sold_periods = frame.height
+    if estimator == "ppml":
+        frame = with_zero_periods(frame)
     product = frame["product_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
     period = frame["period"].rank("dense").cast(pl.Int64).to_numpy() - 1
-    y, x = np.log(frame["units"].to_numpy()), np.log(frame["price"].to_numpy())
+    units, x = frame["units"].to_numpy(), np.log(frame["price"].to_numpy())
+    y = np.log(units) if estimator == "loglog" else units
     both = demean(np.column_stack((y, x)), product, period)
     if float(np.std(both[:, 1])) < MIN_PRICE_SPREAD:
         return (*empty, "elasticity not identified: prices did not move against the products' and periods' "
-                "own levels (constant price)"), []
+                "own levels (constant price)"), [], 0
     if errors == "cluster" and sold.height < 3:
         errors = "hc1"
-    slope, xt, resid = demeaned_slope(both[:, 0], both[:, 1], product, period, errors)
+    if estimator == "ppml":
+        slope, mu = poisson_slope(units, x, product, period, errors)
+        weights = mu
+        both = weighted_demean(np.column_stack((np.log(mu) + (units - mu) / mu, x)), mu, product, period)
+    else:
+        weights = np.ones(len(y))
+        slope, _, _ = demeaned_slope(both[:, 0], both[:, 1], product, period, errors)
     if slope.n <= slope.params:
-        return (*empty, "elasticity not identified: as many fixed effects as observations"), []
+        return (*empty, "elasticity not identified: as many fixed effects as observations"), [], 0
+    if not (np.isfinite(slope.estimate) and np.isfinite(slope.se)):
+        return (*empty, "no estimate: the Poisson fit did not converge (try --estimator loglog)"), [], 0
     half = _t(confidence, slope.df) * slope.se
     best, change = _best_change(slope.estimate, slope.estimate - half, slope.estimate + half, low, high)
     row = (name, sold.height, slope.n, typical, slope.estimate, slope.se, slope.estimate - half, slope.estimate + half,
            low, high, best, change, dispersion, None if best is not None else
            "an interval on both sides of -1: cannot tell whether a cut or a rise earns more")
-    return row, _product_slopes(name, frame["product_id"], product, xt, resid + slope.estimate * xt, confidence)
+    products = _product_slopes(name, frame["product_id"], product, both[:, 1], both[:, 0], weights, confidence)
+    return row, products, frame.height - sold_periods
 
 
 def _product_slopes(category: str, ids: pl.Series, product: np.ndarray, xt: np.ndarray, yt: np.ndarray,
-                    confidence: float) -> list[tuple]:
+                    w: np.ndarray, confidence: float) -> list[tuple]:
     """Each product's own slope on the category's demeaned panel (x~, y~ of its periods), HC1 errors
     with n - 1 degrees of freedom; only products with 3+ periods whose own price spread is at least
-    PRODUCT_SPREAD. Vectorised over products with bincount."""
+    PRODUCT_SPREAD. Log-log: OLS (w = 1) on log units. PPML: weighted least squares with the
+    converged fit's weights mu on its working response (one IRLS step from the category's fit),
+    both weighted-demeaned. Vectorised over products with bincount."""
     from scipy.stats import t
 
     k = int(product.max()) + 1
     n = np.bincount(product, minlength=k)
-    sxx = np.bincount(product, weights=xt * xt, minlength=k)
-    keep = (n >= 3) & (np.sqrt(sxx / np.maximum(n, 1)) >= PRODUCT_SPREAD)
-    beta = np.bincount(product, weights=xt * yt, minlength=k) / np.where(keep, sxx, 1.0)
+    sxx = np.bincount(product, weights=w * xt * xt, minlength=k)
+    spread = np.sqrt(np.bincount(product, weights=xt * xt, minlength=k) / np.maximum(n, 1))
+    keep = (n >= 3) & (spread >= PRODUCT_SPREAD)
+    beta = np.bincount(product, weights=w * xt * yt, minlength=k) / np.where(keep, sxx, 1.0)
     e = yt - beta[product] * xt
-    meat = np.bincount(product, weights=(xt * e) ** 2, minlength=k)
+    meat = np.bincount(product, weights=(w * xt * e) ** 2, minlength=k)
     se = np.sqrt(n / np.maximum(n - 1, 1) * meat / np.where(keep, sxx, 1.0) ** 2)
     half = t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * se
     first = np.unique(product, return_index=True)[1]

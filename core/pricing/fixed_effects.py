@@ -79,3 +79,68 @@ def demeaned_slope(yt: np.ndarray, xt: np.ndarray, product: np.ndarray, period: 
         var = n / (n - k) * float((xt * resid) @ (xt * resid)) / sxx**2
         df = n - k
     return Slope(beta, float(np.sqrt(var)), df, n, k), xt, resid
+
+
+def weighted_demean(values: np.ndarray, weights: np.ndarray, a: np.ndarray, b: np.ndarray,
+                    tolerance: float = TOLERANCE) -> np.ndarray:
+    """demean with weighted means: the residual of a weighted least-squares fit on both sets of
+    dummies."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    na, nb = a.max() + 1, b.max() + 1
+    weight_a = np.bincount(a, weights=weights, minlength=na)
+    weight_b = np.bincount(b, weights=weights, minlength=nb)
+    scale = max(float(np.abs(values).max()), 1.0)
+    for _ in range(MAX_SWEEPS):
+        before = out.copy()
+        for codes, total, n in ((a, weight_a, na), (b, weight_b, nb)):
+            for j in range(out.shape[1]):
+                out[:, j] -= (np.bincount(codes, weights=weights * out[:, j], minlength=n) / total)[codes]
+        if np.abs(out - before).max() <= tolerance * scale:
+            break
+    return out
+
+
+def poisson_slope(y: np.ndarray, x: np.ndarray, product: np.ndarray, period: np.ndarray,
+                  errors: str = "cluster", max_iterations: int = 100) -> tuple[Slope, np.ndarray]:
+    """Poisson pseudo-maximum likelihood (PPML, Santos Silva & Tenreyro 2006) of y (counts, zeros
+    kept) on x with product and period fixed effects: log E[y] = b x + product + period.
+
+    IRLS where each step's weighted least squares on the dummies is a weighted within-transformation
+    (as ppmlhdfe does), so no dummy matrix is built. The slope and its robust errors are those of
+    statsmodels' GLM Poisson with every dummy: cluster by product with G/(G-1) x (N-1)/(N-K), or
+    HC1 with N/(N-K) (statsmodels' GLM "HC1" applies no such factor: it is HC0 there), sum
+    (x~ (y - mu))^2 over the weighted bread (sum mu x~^2)^2; t intervals with G-1 or N-K degrees
+    of freedom, as statsmodels gives with use_t. Products or periods whose units are all zero
+    carry no information (their effect runs to minus infinity) and must be left out by the
+    caller. Returns the slope and mu."""
+    mean_y = np.bincount(product, weights=y) / np.bincount(product)
+    mu = np.maximum((y + mean_y[product]) / 2, 1e-3)  # a start every unit can reach
+    eta = np.log(mu)
+    beta, deviance = 0.0, np.inf
+    for _ in range(max_iterations):
+        z = eta + (y - mu) / mu
+        demeaned = weighted_demean(np.column_stack((z, x)), mu, product, period)
+        zt, xt = demeaned[:, 0], demeaned[:, 1]
+        beta = float((mu * xt) @ zt) / float((mu * xt) @ xt)
+        eta = z - (zt - beta * xt)  # fitted: z minus its weighted residual
+        mu = np.exp(eta)
+        positive = y > 0
+        new = 2 * float(np.sum(y[positive] * np.log(y[positive] / mu[positive])) - np.sum(y - mu))
+        if abs(new - deviance) <= 1e-10 * (abs(new) + 0.1):
+            deviance = new
+            break
+        deviance = new
+    # Errors at the converged fit: x~ weighted-demeaned with the final mu.
+    xt = weighted_demean(x[:, None], mu, product, period)[:, 0]
+    bread = float((mu * xt) @ xt)
+    score = xt * (y - mu)
+    n, k = len(y), rank_of_effects(product, period) + 1
+    if errors == "cluster":
+        g = int(product.max()) + 1
+        per = np.bincount(product, weights=score, minlength=g)
+        var = g / (g - 1) * (n - 1) / (n - k) * float(per @ per) / bread**2
+        df = g - 1
+    else:
+        var = n / (n - k) * float(score @ score) / bread**2
+        df = n - k
+    return Slope(beta, float(np.sqrt(var)), df, n, k), mu

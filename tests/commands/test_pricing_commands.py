@@ -15,7 +15,7 @@ def invoke(*args: str):
 
 
 def test_pricing_json_on_the_sample():
-    result = invoke("pricing", "-w", str(SAMPLE), "--period", "month", "--min-periods", "30", "-f", "json")
+    result = invoke("pricing", "-w", str(SAMPLE), "-f", "json")  # the defaults: PPML, weekly
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     sports = next(r for r in data["categories"] if r["category"] == "sports")
@@ -24,7 +24,9 @@ def test_pricing_json_on_the_sample():
     assert sports["elasticity_ci"][0] <= -2.5 <= sports["elasticity_ci"][1]
     assert data["most_elastic_category"] == "sports"
     assert {"products", "bands", "segments", "notes", "params"} <= set(data)
-    assert data["params"]["period"] == "month"
+    assert data["params"]["period"] == "week" and data["estimator"] == "PPML"
+    loglog = json.loads(invoke("pricing", "-w", str(SAMPLE), "--estimator", "loglog", "-f", "json").stdout)
+    assert loglog["estimator"] == "log-log OLS" and loglog["params"]["estimator"] == "loglog"
 
 
 def test_promotions_json_on_the_sample():

@@ -172,6 +172,12 @@ def test_cli_json_has_the_documented_keys():
             "effects", "series"} <= set(out)
     assert len(out["forecast"]) == 4
     assert set(out["forecast"][0]) == {"period", "forecast", "forecast_low", "forecast_high"}
+    assert "trend_per_year" not in out and out["params"]["trend"] is False
+    trended = runner.invoke(app, ["predict", "demand", "-w", str(SAMPLE), "--measure", "orders", "--horizon", "4",
+                                  "--backtest", "0", "--trend", "--format", "json"])
+    assert trended.exit_code == 0, trended.output
+    out = json.loads(trended.stdout)
+    assert out["trend_per_year"] > 1 and any(row["term"] == "trend" for row in out["effects"])
 
 
 def test_cli_too_short_is_exit_one(make_workspace):
@@ -191,3 +197,62 @@ def test_by_a_customers_column_joins_on_customer_id():
     assert set(forecast["group"]) == {"gold", "basic"}
     gold, basic = (forecast.filter(pl.col("group") == g)["forecast"].mean() for g in ("gold", "basic"))
     assert 2.0 < basic / gold < 8.0  # 40 basic customers against 10 gold ones buy alike
+
+
+def _trending_weeks(slope: float, yearly: bool, seed: int = 4, years: int = 4) -> pl.LazyFrame:
+    """Weekly revenue, one line a week, whose log grows by `slope` a year. Yearly: a yearly cycle
+    plus errors whose 52-week difference is AR(1) (phi 0.5); otherwise a random walk with drift
+    and AR(1) steps. These are the two weekly models' own assumptions."""
+    rng = np.random.default_rng(seed)
+    n = 52 * years + 1
+    t = np.arange(n)
+    shock = np.zeros(n)
+    for i in range(1, n):
+        shock[i] = 0.5 * shock[i - 1] + rng.normal(0, 0.03)
+    if yearly:
+        error = shock.copy()
+        for i in range(52, n):
+            error[i] += error[i - 52]
+        z = 6.0 + 0.3 * np.sin(2 * np.pi * t * 7 / 365.25) + error
+    else:
+        z = 6.0 + np.cumsum(shock)
+    z += slope * t * 7 / 365.25
+    start = dt.date(2021, 1, 4)
+    return pl.LazyFrame({"order_id": [f"O{i}" for i in t], "customer_id": "C1",
+                         "order_date": [start + dt.timedelta(days=7 * int(i)) for i in t], "amount": np.exp(z)})
+
+
+@pytest.mark.parametrize(("yearly", "slope"), [(True, 0.15), (False, 0.8)])
+def test_a_planted_trend_is_recovered_within_its_interval(yearly, slope):
+    # log revenue grows `slope` a year (x1.16, x2.2); a random walk's drift is known less well.
+    # Over 30 draws each interval covered the truth 27 times (95% intervals).
+    result = demand_forecast(_trending_weeks(slope, yearly), trend=True, yearly=yearly, backtest_origins=0)
+    row = result.tables["effects"].filter(pl.col("term") == "trend").row(0, named=True)
+    assert row["scale"] == "multiplier"
+    assert row["effect_low"] <= np.exp(slope) <= row["effect_high"], row
+    assert row["effect_low"] > 1.0  # growth is found, not just allowed
+    assert result.headline["trend_per_year"] == pytest.approx(row["effect"])
+    assert any(note.startswith("Trend: x") for note in result.notes)
+    # Without the trend term the forecast stays near the last year's level; with it, it grows.
+    flat = demand_forecast(_trending_weeks(slope, yearly), yearly=yearly, backtest_origins=0)
+    assert "trend" not in flat.tables["effects"]["term"].to_list()
+    assert result.headline["forecast_total"] > flat.headline["forecast_total"]
+
+
+def test_the_chart_draws_history_forecast_and_the_interval_band():
+    from core.export.charts import chart_svg
+
+    result = demand_forecast(_trending_weeks(0.1, True), horizon=8, backtest_origins=0)
+    (chart,) = result.charts_to_draw
+    table = result.tables[chart.table]
+    future = table.filter(pl.col("actual").is_null())
+    assert future.height == 8 and (future["forecast_low"] <= future["forecast"]).all()
+    assert (future["forecast"] <= future["forecast_high"]).all()
+    assert table.filter(pl.col("actual").is_not_null())["forecast_low"].null_count() == table.height - 8
+    svg = chart_svg(chart, table)
+    for line in ("actual", "forecast", "forecast_low", "forecast_high"):
+        assert f'data-series="{line}"' in svg
+    by = demand_forecast(_trending_weeks(0.1, True).with_columns(pl.lit("a").alias("category")), by="category",
+                         horizon=8, backtest_origins=0)
+    assert [c.y for c in by.charts] == [("actual",), ("forecast",)]
+    assert all('data-series="a"' in chart_svg(c, by.tables[c.table]) for c in by.charts_to_draw)

@@ -43,11 +43,11 @@ def _panel_tx(seed: int = 3, constant: bool = False, products: int = 6, weeks: i
     return pl.DataFrame(rows)
 
 
-def test_elasticity_equals_statsmodels_ols_with_product_and_week_dummies():
+def test_loglog_elasticity_equals_statsmodels_ols_with_product_and_week_dummies():
     import statsmodels.api as sm
 
     tx = _panel_tx()
-    result = pricing(tx.lazy(), min_periods=2)
+    result = pricing(tx.lazy(), min_periods=2, estimator="loglog")
     row = result.tables["categories"].row(0, named=True)
     # The design built independently: log units on log price, product and week dummies, constant.
     panel = (tx.with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
@@ -64,13 +64,91 @@ def test_elasticity_equals_statsmodels_ols_with_product_and_week_dummies():
     low, high = fit.conf_int().loc["lp"]
     assert (row["elasticity_ci_low"], row["elasticity_ci_high"]) == pytest.approx((low, high), abs=1e-8)
     hc1 = sm.OLS(np.log(panel["quantity"]), design).fit(cov_type="HC1")
-    row = pricing(tx.lazy(), min_periods=2, errors="hc1").tables["categories"].row(0, named=True)
+    row = pricing(tx.lazy(), min_periods=2, errors="hc1", estimator="loglog").tables["categories"].row(0, named=True)
     assert row["se"] == pytest.approx(hc1.bse["lp"], abs=1e-8)
+
+
+def _sparse_tx(seed: int = 11, products: int = 60, weeks: int = 80, elasticity: float = -2.0,
+               level: float = 3.0) -> pl.DataFrame:
+    """Lines of products selling a few units a week (many weeks with none). Prices hold for four
+    weeks, then move by a markdown drawn without looking at demand; units are Poisson with mean
+    level x product popularity x week x price ** elasticity. One line per unit sold."""
+    rng = np.random.default_rng(seed)
+    blocks = (weeks + 3) // 4
+    markdown = rng.choice([0.0, 0.0, 0.1, 0.2, 0.3], (products, blocks))
+    price = 10.0 * np.exp(rng.normal(0, 0.3, products))[:, None] * np.repeat(1 - markdown, 4, axis=1)[:, :weeks]
+    popularity = np.exp(rng.normal(0, 0.5, products))[:, None]
+    season = np.exp(0.3 * np.sin(np.arange(weeks) / 8.0))[None, :]
+    units = rng.poisson(level * popularity * season * (price / price.mean(axis=1, keepdims=True)) ** elasticity)
+    p, w = np.nonzero(units)
+    start = dt.date(2024, 1, 1)
+    return pl.DataFrame({
+        "customer_id": [f"C{i}" for i in range(len(p))],
+        "order_date": [start + dt.timedelta(days=7 * int(k) + 2) for k in w],
+        "product_id": [f"P{i}" for i in p], "category": "cat",
+        "quantity": units[p, w].astype(float), "amount": np.round(units[p, w] * price[p, w], 2),
+        "order_id": [f"O{i}" for i in range(len(p))]})
+
+
+def _ppml_panel(tx: pl.DataFrame) -> "pd.DataFrame":
+    """The PPML panel built here with pandas: every week between a product's first and last sale,
+    zero units where it sold nothing, the last price paid carried forward."""
+    import pandas as pd
+
+    frame = tx.to_pandas()
+    frame["week"] = frame["order_date"] - pd.to_timedelta(frame["order_date"].dt.day_of_week, unit="D")
+    sold = frame.groupby(["product_id", "week"], as_index=False)[["quantity", "amount"]].sum()
+    weeks = sorted(sold["week"].unique())
+    rows = []
+    for product, own in sold.groupby("product_id"):
+        span = [w for w in weeks if own["week"].min() <= w <= own["week"].max()]
+        rows.append(own.set_index("week").reindex(span).assign(product_id=product).rename_axis("week").reset_index())
+    panel = pd.concat(rows, ignore_index=True)
+    panel["price"] = (panel["amount"] / panel["quantity"]).groupby(panel["product_id"]).ffill()
+    panel["quantity"] = panel["quantity"].fillna(0.0)
+    return panel
+
+
+def test_ppml_elasticity_equals_statsmodels_glm_poisson_with_product_and_week_dummies():
+    import pandas as pd
+    import statsmodels.api as sm
+
+    tx = _sparse_tx(products=12, weeks=30, level=2.0)
+    panel = _ppml_panel(tx)
+    assert (panel["quantity"] == 0).sum() > 20  # zero-unit weeks are in the design
+    dummies = pd.get_dummies(panel[["product_id", "week"]].astype(str), drop_first=True, dtype=float)
+    design = sm.add_constant(pd.concat([np.log(panel["price"]).rename("lp"), dummies], axis=1))
+    groups = panel["product_id"].astype("category").cat.codes
+    model = sm.GLM(panel["quantity"], design, family=sm.families.Poisson())
+    fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True, tol=1e-12)
+    result = pricing(tx.lazy(), min_periods=2)
+    row = result.tables["categories"].row(0, named=True)
+    assert row["observations"] == len(panel)
+    assert row["elasticity"] == pytest.approx(fit.params["lp"], abs=1e-8)
+    assert row["se"] == pytest.approx(fit.bse["lp"], abs=1e-8)
+    low, high = fit.conf_int().loc["lp"]
+    assert (row["elasticity_ci_low"], row["elasticity_ci_high"]) == pytest.approx((low, high), abs=1e-8)
+    assert result.headline["estimator"] == "PPML" and "PPML" in result.notes[0]
+    # statsmodels' GLM "HC1" is HC0 (no small-sample factor); ours applies N/(N-K) as HC1 does.
+    hc0 = model.fit(cov_type="HC0", tol=1e-12)
+    n, k = design.shape
+    row = pricing(tx.lazy(), min_periods=2, errors="hc1").tables["categories"].row(0, named=True)
+    assert row["se"] == pytest.approx(hc0.bse["lp"] * np.sqrt(n / (n - k)), abs=1e-8)
+
+
+def test_ppml_recovers_an_elasticity_that_loglog_biases_towards_zero_with_zero_weeks():
+    tx = _sparse_tx()
+    ppml = pricing(tx.lazy(), min_periods=8).tables["categories"].row(0, named=True)
+    loglog = pricing(tx.lazy(), min_periods=8, estimator="loglog").tables["categories"].row(0, named=True)
+    assert ppml["elasticity_ci_low"] <= -2.0 <= ppml["elasticity_ci_high"], ppml
+    assert loglog["elasticity_ci_low"] > -2.0, loglog  # the old estimator misses, towards zero
 
 
 def test_planted_elasticities_are_recovered_within_their_intervals(sample_tx, truth):
     planted = {p["category"]: p["elasticity"] for p in truth["planted"]["prices"]["plants"]}
-    table = pricing(sample_tx, period="month", min_periods=30).tables["categories"]
+    result = pricing(sample_tx)  # the defaults: PPML, weekly
+    assert result.headline["estimator"] == "PPML"
+    table = result.tables["categories"]
     for category, elasticity in planted.items():
         row = table.filter(pl.col("category") == category).row(0, named=True)
         assert row["elasticity_ci_low"] <= elasticity <= row["elasticity_ci_high"], row
@@ -81,7 +159,7 @@ def test_planted_elasticities_are_recovered_within_their_intervals(sample_tx, tr
 
 
 def test_best_price_change_stays_inside_the_observed_range(sample_tx):
-    table = pricing(sample_tx, period="month", min_periods=30).tables["categories"]
+    table = pricing(sample_tx).tables["categories"]
     sports = table.filter(pl.col("category") == "sports").row(0, named=True)
     assert sports["best_price_change"] == pytest.approx(sports["price_range_low"])  # elastic: cut, to the edge
     assert sports["revenue_change"] > 0
@@ -174,7 +252,7 @@ def test_a_products_own_slope_is_ols_on_its_demeaned_periods_with_hc1_errors():
     from core.pricing.fixed_effects import demean
 
     tx = _panel_tx(seed=5)
-    result = pricing(tx.lazy(), min_periods=2)
+    result = pricing(tx.lazy(), min_periods=2, estimator="loglog")
     panel = (tx.with_columns(pl.col("order_date").dt.truncate("1w").alias("week"))
              .group_by("product_id", "week").agg(pl.col("quantity").sum(), pl.col("amount").sum())
              .sort("product_id", "week"))
@@ -188,3 +266,37 @@ def test_a_products_own_slope_is_ols_on_its_demeaned_periods_with_hc1_errors():
     row = result.tables["products"].filter(pl.col("product_id") == "P2").row(0, named=True)
     assert row["elasticity"] == pytest.approx(fit.params[0], abs=1e-10)
     assert row["se"] == pytest.approx(fit.bse[0], abs=1e-10)
+
+
+def test_the_elasticity_chart_shows_each_estimate_between_its_bounds():
+    from core.export.charts import chart_svg
+
+    result = pricing(_sparse_tx().lazy(), min_periods=8)
+    chart = next(c for c in result.charts_to_draw if c.table == "categories")
+    assert chart.y == ("elasticity_ci_low", "elasticity", "elasticity_ci_high")
+    svg = chart_svg(chart, result.tables["categories"])
+    assert all(f'data-series="{y}"' in svg for y in chart.y)
+
+
+def test_ppml_products_own_elasticities_are_recovered():
+    """Half the products at -1, half at -3, one category: each product's own slope (a weighted
+    step from the category's PPML fit) finds its own elasticity, not the category's -2."""
+    rng = np.random.default_rng(2)
+    products, weeks = 40, 60
+    truth = np.where(np.arange(products) % 2 == 0, -1.0, -3.0)
+    price = 10 * np.exp(rng.normal(0, 0.15, (products, weeks)))
+    units = rng.poisson(5 * (price / price.mean(axis=1, keepdims=True)) ** truth[:, None])
+    p, w = np.nonzero(units)
+    start = dt.date(2024, 1, 1)
+    tx = pl.DataFrame({"customer_id": "C", "order_date": [start + dt.timedelta(days=7 * int(k) + 1) for k in w],
+                       "product_id": [f"P{i:02d}" for i in p], "category": "c",
+                       "quantity": units[p, w].astype(float), "amount": units[p, w] * price[p, w], "order_id": "O"})
+    result = pricing(tx.lazy(), min_periods=8)
+    assert result.tables["categories"]["elasticity"][0] == pytest.approx(-2.0, abs=0.2)
+    table = (result.tables["products"].with_columns(pl.col("product_id").str.slice(1).cast(pl.Int64).alias("i"))
+             .with_columns(pl.when(pl.col("i") % 2 == 0).then(-1.0).otherwise(-3.0).alias("truth")))
+    assert table.height == products
+    for truth_value, group in table.group_by("truth"):
+        assert group["elasticity"].median() == pytest.approx(truth_value[0], abs=0.2)
+        covered = ((group["elasticity_ci_low"] <= group["truth"]) & (group["truth"] <= group["elasticity_ci_high"]))
+        assert covered.mean() >= 0.85  # 95% intervals: 19 of 20 here

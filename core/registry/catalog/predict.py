@@ -94,6 +94,9 @@ register(Analysis(
                "loyalist.toml [[holidays]] adds your own"),
         Option("yearly", BOOL, True, flags=("--yearly/--no-yearly",), title="Yearly seasonality",
                help="Model yearly seasonality (needs two years of history)"),
+        Option("trend", BOOL, False, flags=("--trend/--no-trend",), title="Trend",
+               help="Add a linear trend (drift) and forecast it: growth per year in the effects table. Off: "
+               "a drift fitted on a ramp-up (a growing customer base) would extrapolate it"),
         Option("transform", CHOICE, "log", choices=("log", "none"),
                help="log: model log(1 + y), effects are multipliers; none: the raw series, effects add"),
         Option("backtest_origins", INT, 4, low=0, high=20, flags=("--backtest",), title="Backtest origins",

@@ -224,7 +224,7 @@ register(Analysis(
     ),
 ))
 register(Analysis(
-    "report.pricing", "Pricing", "Own-price elasticity per category and product (log-log, product and period "
+    "report.pricing", "Pricing", "Own-price elasticity per category and product (Poisson PML, product and period "
     "fixed effects, robust intervals), the revenue-maximising price change inside the observed range, price "
     "bands and price-point sensitivity by segment",
     run="core.pricing.elasticity:pricing", takes="tables", noun="pricing report",
@@ -238,6 +238,8 @@ register(Analysis(
                "sensitivity; empty: all customers"),
         Option("errors", CHOICE, "cluster", choices=("cluster", "hc1"),
                help="Standard errors: clustered by product, or heteroscedasticity-robust HC1"),
+        Option("estimator", CHOICE, "ppml", choices=("ppml", "loglog"),
+               help="ppml: Poisson pseudo-maximum likelihood, keeps zero-unit periods; loglog: OLS of log units"),
         Option("include_promotions", BOOL, False, help="Keep promotion lines (promo_id) in the panel"),
         SINCE, AS_OF, CONFIDENCE,
     ),
