@@ -157,9 +157,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
-    chart_table = pl.concat([history.with_columns(pl.lit(None, pl.Float64).alias("forecast")),
-                             forecast.select("group", "period", pl.lit(None, pl.Float64).alias("actual"),
-                                             "forecast")])
+    chart_table = history_and_forecast(history, forecast)
     effects = pl.DataFrame([(f.group, *e, "multiplier" if f.transform == "log" else "added")
                             for f in fitted for e in f.effects],
                            schema={"group": pl.String, "term": pl.String, "effect": pl.Float64,
@@ -244,8 +242,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         title=f"Demand forecast: {measure} per {freq}" + (f" by {by}" if by else ""),
         tables={"forecast": forecast, "backtest": backtest, "effects": effects, "series": chart_table},
         headline=headline,
-        charts=(Chart("line", f"{measure.capitalize()} per {freq}: history and forecast", "series", "period",
-                      ("actual", "forecast"), series="group" if by else None),),
+        charts=demand_charts(measure, freq, by),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
                 "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
                 "transform": transform, "backtest_origins": backtest_origins},
@@ -274,3 +271,25 @@ def _beats(m: bt.Scores, s: bt.Scores) -> bool | None:
 
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
+
+
+# --- the chart: history, forecast and its interval ------------------------------------------------
+
+
+def history_and_forecast(history: pl.DataFrame, forecast: pl.DataFrame) -> pl.DataFrame:
+    """One row per group and period: the actual value (history) or the forecast with its interval."""
+    missing = pl.lit(None, pl.Float64)
+    return pl.concat([history.with_columns(missing.alias("forecast"), missing.alias("forecast_low"),
+                                           missing.alias("forecast_high")),
+                      forecast.select("group", "period", missing.alias("actual"), "forecast", "forecast_low",
+                                      "forecast_high")])
+
+
+def demand_charts(measure: str, freq: str, by: str | None) -> tuple[Chart, ...]:
+    """History and forecast as two lines, the prediction interval shaded around the forecast
+    (one series); by group, one line per group."""
+    title = f"{measure.capitalize()} per {freq}: history and forecast"
+    if by:
+        return (Chart("line", title, "series", "period", ("actual", "forecast"), series="group"),)
+    return (Chart("line", title + " with its prediction interval", "series", "period", ("actual", "forecast"),
+                  intervals=(("forecast", "forecast_low", "forecast_high"),)),)
