@@ -195,6 +195,8 @@ class SegmentsScreen(Screen):
                show=False),
         Action("v", "show_tab('profile')", "Profile", "The selected segment against the average",
                show=False),
+        Action("h", "show_tab('segment-charts-tab')", "Charts",
+               "The segmentation's charts: sizes, the quadrant scatter, silhouette by k, the R x F grid"),
         Action("escape", "cancel", "Cancel", "Stop the analysis that is running", show=False),
     )
     BINDINGS = bindings(ACTIONS)

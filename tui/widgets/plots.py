@@ -28,7 +28,7 @@ from tui.widgets.charts import (MUTED, Bars, Heatmap, Histogram, HistogramRender
 
 MIN_WIDTH = 44  # cells: narrower, the text chart
 MIN_SCREEN_HEIGHT = 24  # rows: a lower terminal gets the text chart
-PLOT_ROWS = (12, 22)  # a plot's height: 60% of the screen, within these bounds
+PLOT_ROWS = (12, 22)  # a plot's height: what its panel shows at once, within these bounds
 LABEL_CELLS = 18  # category labels are cut to this many cells
 BAND = (170, 196, 228)  # the interval band: a light tint of the first palette colour
 WHISKER = (90, 90, 90)
@@ -188,7 +188,9 @@ def _bars(plt: Any, p: Bars) -> None:
         per_series = {j: ([flip - a for a in xs], ys) for j, (xs, ys) in per_series.items()}
         whiskers = [(flip - at, ends) for at, ends in whiskers]
     for owner, (xs, ys) in sorted(per_series.items()):
-        plt.bar(xs, ys, width=width, color=rgb(owner), orientation=orientation,
+        # plotext scales `width` by the series' mean spacing: undo that so every bar is one slot wide
+        spacing = (max(xs) - min(xs)) / (len(xs) - 1) if len(xs) > 1 else 1.0
+        plt.bar(xs, ys, width=min(width / (spacing or 1.0), 1.0), color=rgb(owner), orientation=orientation,
                 label=name(p, p.names[owner]) if len(p.names) > 1 else None)
     for at, (lo, hi) in whiskers:
         if horizontal:
@@ -241,7 +243,7 @@ def _scatter(plt: Any, p: Scatter) -> None:
 class PlotView(PlotextPlot):
     """One chart, its title on the border. plotext draws it when it fits, else the text chart.
     With `fit_height` it fills the height CSS gives it; otherwise it sizes itself: a plot takes
-    60% of the screen's height (PLOT_ROWS), a text chart the lines it needs."""
+    the height its panel shows at once (within PLOT_ROWS), a text chart the lines it needs."""
 
     DEFAULT_CSS = """
     PlotView { height: auto; width: 1fr; }
@@ -277,9 +279,9 @@ class PlotView(PlotextPlot):
     def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
         if self.fit_height:
             return viewport.height
-        if self.uses_plotext(width):
+        if self.uses_plotext(width):  # the visible height of the panel (less the border), within bounds
             low, high = PLOT_ROWS
-            return max(low, min(high, round(self.app.size.height * 0.6)))
+            return max(low, min(high, container.height - 2))
         lines = self.app.console.render_lines(self._fallback(), self.app.console.options.update_width(max(width, 1)),
                                               pad=False)
         return max(len(lines), 1)
