@@ -1,9 +1,10 @@
-"""Terminal charts drawn from a Result's Chart specs: bars, lines, histograms, heatmaps.
+"""Terminal charts drawn from a Result's Chart specs: bars, lines, histograms, heatmaps, scatters.
 
 Two steps, so the UI thread only draws: `plot(chart, table)` pulls the numbers out of the
 table (pure, safe in a worker thread; it reads the data the same way the HTML exporter
-does, through core.export.charts), and the Rich renderables below lay them out in
-whatever width the terminal gives. `ChartView` is the widget that shows one.
+does, through core.export.charts), and the Rich renderables below lay them out as text in
+whatever width the terminal gives. `tui.widgets.plots.PlotView` shows one: with plotext
+when it fits, else with these text charts.
 
 Colours are fixed mid-tone hues (the exporter's palette) that read on light and dark
 themes; heatmap cells carry their own background, so they look the same in both.
@@ -22,12 +23,10 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
 
 from core.export import columns as k
 from core.export.charts.base import (PALETTE, ChartError, Interval, Series, compact, interval_columns, intervals,
-                                     limit_note, need_columns, value_columns, value_range, wide, with_intervals,
-                                     y_columns)
+                                     limit_note, need_columns, value_columns, value_range, wide, y_columns)
 from core.export.charts.heatmap import heatmap_matrix  # the exporter's reading of long/wide tables
 from core.export.charts.histogram import histogram_bins, histogram_values  # the exporter's bins (tail folded in)
 from core.export.charts.scatter import Points, scatter_points  # the exporter's points (a seeded sample of many)
@@ -518,35 +517,6 @@ def render(p: Plot):
     if isinstance(p, Scatter):
         return ScatterRender(p)
     return HeatmapRender(p)
-
-
-class ChartView(Static):
-    """One chart with its title on the border; redrawn to fit when the terminal is resized.
-    With `fit_height` a histogram or line chart fills the widget's height (give it one in
-    CSS); otherwise it takes PLOT_HEIGHT rows."""
-
-    def __init__(self, p: Plot | None, title: str, *, problem: str = "", fit_height: bool = False,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.plot = p
-        self.problem = problem
-        self.fit_height = fit_height
-        self.border_title = title
-
-    def show(self, p: Plot | None, problem: str = "") -> None:
-        self.plot, self.problem = p, problem
-        self.refresh(layout=True)
-
-    def render(self):
-        if self.plot is None:
-            return Text(f"Cannot draw this chart: {self.problem}" if self.problem else "Nothing to draw yet.",
-                        MUTED)
-        if self.fit_height and isinstance(self.plot, (Histogram, Lines)):
-            spare = 2 + (1 if isinstance(self.plot, Lines) and len(self.plot.series) > 1 else 0)
-            height = max(3, self.content_size.height - spare)
-            return HistogramRender(self.plot, height) if isinstance(self.plot, Histogram) else \
-                LineRender(self.plot, height)
-        return render(self.plot)
 
 
 def safe_plot(chart: Chart, table: pl.DataFrame | None) -> tuple[Plot | None, str]:
