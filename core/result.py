@@ -32,6 +32,8 @@ class Chart:
     `intervals` holds (y column, low column, high column) triples: the interval around that
     y column's values, drawn as a shaded band on a line chart (a forecast's prediction
     interval) and as whiskers on a bar chart (an elasticity's confidence interval).
+    `references` holds (axis "x" or "y", value, label) triples: dashed reference lines on a
+    scatter, e.g. the split points of the loyalty quadrants.
     """
 
     kind: str  # "bar" | "line" | "histogram" | "heatmap" | "scatter"
@@ -41,6 +43,7 @@ class Chart:
     y: str | tuple[str, ...] = ()
     series: str | None = None  # column splitting the data into series (line/bar/scatter)
     intervals: tuple[tuple[str, str, str], ...] = ()  # (y, low, high) columns
+    references: tuple[tuple[str, float, str], ...] = ()  # (axis, value, label) reference lines
     # The Result's declared kinds (Result.kinds), set by renderers: axes format as tables do
     kinds: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -106,7 +106,11 @@ def test_quadrant_scatter_places_every_customer_by_frequency_and_engagement(ws) 
             assert all(high_f) and all(high_e)
         if name == "Lapsed":
             assert not any(high_f) and not any(high_e)
+    splits = (result.headline["frequency_split"], result.headline["engagement_split"])
+    assert [(axis, value) for axis, value, _ in chart.references] == [("x", splits[0]), ("y", splits[1])]
     svg = chart_svg(chart, customers)
+    drawn = [float(v) for v in re.findall(r'<line class="reference"[^>]*data-value="([^"]+)"', svg)]
+    assert drawn == list(splits)  # the split points as dashed lines
     assert svg.count("<circle") == customers.height
     assert 'data-kind="scatter"' in svg and ">Frequency<" in svg and ">Engagement<" in svg
 

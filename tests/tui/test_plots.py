@@ -194,6 +194,8 @@ async def test_segments_charts_tab_shows_the_quadrant_scatter(sample_copy: Path,
         assert scatter.plot.points.count == panel.result.tables["customers"].height
         text = drawn(scatter)
         assert "Frequency" in text and "Active loyal" in text
+        split = panel.result.headline["frequency_split"]
+        assert f"x: split {split:g}" in text  # the split points are drawn and named
 
         await pilot.press("1")  # RFM: the panel follows the method
         await settle(pilot)

@@ -32,6 +32,7 @@ PLOT_ROWS = (12, 22)  # a plot's height: what its panel shows at once, within th
 LABEL_CELLS = 18  # category labels are cut to this many cells
 BAND = (170, 196, 228)  # the interval band: a light tint of the first palette colour
 WHISKER = (90, 90, 90)
+REFERENCE = (150, 150, 150)  # reference lines (a scatter's split points)
 
 
 def rgb(i: int) -> tuple[int, int, int]:
@@ -229,12 +230,16 @@ def _scatter(plt: Any, p: Scatter) -> None:
         plt.scatter(xs, ys, color=rgb(j), marker="dot", label=name if len(points.groups) > 1 else None)
     xs = [x for _, gx, _ in points.groups for x in gx]
     ys = [y for _, _, gy in points.groups for y in gy]
+    for axis, value, _ in points.references:  # e.g. the quadrants' split points
+        (plt.vline if axis == "x" else plt.hline)(value, REFERENCE)
     value_ticks(plt, min(xs), max(xs), points.x_kind, "x")
     value_ticks(plt, min(ys), max(ys), points.y_kind)
     plt.xlabel(points.x_title)
     plt.ylabel(points.y_title)
-    if points.note:
-        plt.title(points.note)
+    notes = [points.note] + ([" · ".join(f"{axis}: {text}" for axis, _, text in points.references)]
+                             if points.references else [])
+    if any(notes):
+        plt.title("; ".join(n for n in notes if n))
 
 
 # --- the widget ---------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from html import escape
 import polars as pl
 
 from core.export import columns as k
-from core.export.charts.base import (MAX_POINTS, PALETTE, WIDTH, ChartError, Scale, axis_labels, axis_width, inside,
-                                     legend_marks, Series, nice_ticks, svg_root, svg_text, y_axis)
+from core.export.charts.base import (MAX_POINTS, MUTED, PALETTE, WIDTH, ChartError, Scale, Series, axis_labels,
+                                     axis_width, inside, legend_marks, nice_ticks, svg_root, svg_text, y_axis)
 from core.export.display import format_value, label
 from core.result import Chart
 
@@ -26,6 +26,7 @@ class Points:
     x_title: str
     y_title: str
     note: str = ""  # "5,000 of 120,000 points shown (a random sample)"
+    references: tuple[tuple[str, float, str], ...] = ()  # (axis, value, label), as in the chart
 
     @property
     def count(self) -> int:
@@ -62,7 +63,7 @@ def scatter_points(chart: Chart, table: pl.DataFrame, most: int = MAX_POINTS) ->
     else:
         groups = [(label(y), frame["_x"].to_list(), frame["_y"].to_list())]
     kind_of = lambda c: k.column_kind(c, table.schema[c], chart.kinds, chart.table)  # noqa: E731
-    return Points(groups, kind_of(chart.x), kind_of(y), label(chart.x), label(y), note)
+    return Points(groups, kind_of(chart.x), kind_of(y), label(chart.x), label(y), note, chart.references)
 
 
 def scatter(chart: Chart, table: pl.DataFrame) -> str:
@@ -87,6 +88,17 @@ def scatter(chart: Chart, table: pl.DataFrame) -> str:
     body.append(svg_text((left + right) / 2, bottom + 34, points.x_title, "middle"))
     middle = (top + bottom) / 2
     body.append(svg_text(14, middle, points.y_title, "middle", extra=f' transform="rotate(-90 14 {middle:.1f})"'))
+    for axis, value, text in chart.references:  # dashed lines under the points, labelled at their end
+        if axis == "x" and x_ticks[0] <= value <= x_ticks[-1]:
+            x = x_scale(value)
+            body.append(f'<line class="reference" x1="{x:.1f}" x2="{x:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" '
+                        f'stroke="{MUTED}" stroke-dasharray="4 3" data-value="{value!r}"/>')
+            body.append(svg_text(x + 4, top + 10, text, extra=' font-size="11"'))
+        elif axis == "y" and y_ticks[0] <= value <= y_ticks[-1]:
+            y = y_scale(value)
+            body.append(f'<line class="reference" x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                        f'stroke="{MUTED}" stroke-dasharray="4 3" data-value="{value!r}"/>')
+            body.append(svg_text(right - 4, y - 4, text, "end", extra=' font-size="11"'))
     for j, (name, gx, gy) in enumerate(points.groups):
         colour = PALETTE[j % len(PALETTE)]
         marks = "".join(f'<circle cx="{x_scale(x):.1f}" cy="{y_scale(y):.1f}" r="2.5"/>' for x, y in zip(gx, gy))
