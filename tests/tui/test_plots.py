@@ -201,3 +201,23 @@ async def test_segments_charts_tab_shows_the_quadrant_scatter(sample_copy: Path,
         await settle(pilot)
         assert panel.result.name == "segment.rfm"
         assert "Customers by R and F score" in {v.border_title for v in panel.query(PlotView)}
+
+
+class LowPanel(App):
+    """A histogram filling a fixed, low panel (as the Scale builder's at 100x30)."""
+
+    CSS = "PlotView { height: 8; }"
+
+    def compose(self):
+        binned = pl.DataFrame({"bin_start": [0, 5, 10, 15], "customers": [2, 9, 4, 1]})
+        yield PlotView(plot(Chart("histogram", "Scores", "t", "bin_start", "customers"), binned), "Scores",
+                       fit_height=True)
+
+
+async def test_a_histogram_in_a_low_panel_is_the_text_chart() -> None:
+    async with LowPanel().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        view = pilot.app.query_one(PlotView)
+        assert not view.uses_plotext()
+        text = drawn(view)
+        assert "█" in text and "n = 16" in text and "┤" not in text

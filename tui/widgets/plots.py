@@ -4,7 +4,8 @@ axis titles, a legend, interval bands and whiskers, scatter points coloured by g
 `PlotView` takes the numbers `tui.widgets.charts.plot` already pulled in a worker and only
 lays them out. It falls back to the text chart of `tui.widgets.charts` (the same numbers
 as Rich renderables) when plotext would mislead or not fit:
-- the widget is narrower than MIN_WIDTH cells or the screen lower than MIN_SCREEN_HEIGHT rows;
+- the widget is narrower than MIN_WIDTH cells or the screen lower than MIN_SCREEN_HEIGHT rows
+  (or, when it fills a fixed panel, that panel is lower than PLOT_ROWS[0]);
 - a heatmap (cells coloured with their value in them read better as text than plotext's matrix),
   or bars of one series without intervals (a labelled bar with its value printed is clearer
   and shorter);
@@ -269,6 +270,8 @@ class PlotView(PlotextPlot):
     def uses_plotext(self, width: int | None = None) -> bool:
         """Whether plotext draws the chart at this width (the text chart otherwise)."""
         width = self.content_size.width if width is None else width
+        if self.fit_height and self.is_mounted and self.content_size.height < PLOT_ROWS[0]:
+            return False  # a panel too low for axes: the text chart's eighth-blocks read better
         return (self.plot is not None and plotext_can_draw(self.plot) and width >= MIN_WIDTH
                 and self.app.size.height >= MIN_SCREEN_HEIGHT)
 
