@@ -149,3 +149,15 @@ def test_an_interval_column_that_is_missing_is_named() -> None:
     table = pl.DataFrame({"c": ["a"], "v": [1.0]})
     with pytest.raises(ChartError, match="v_low"):
         chart_svg(Chart("bar", "V", "t", "c", ("v",), intervals=(("v", "v_low", "v_high"),)), table)
+
+
+def test_written_documents_carry_the_intervals_and_references(ws) -> None:
+    from core.export.tables import result_document
+
+    pricing = result_document(run_analysis("report.pricing", ws, {}))
+    assert pricing["charts"][0]["intervals"] == [["elasticity", "elasticity_ci_low", "elasticity_ci_high"]]
+    assert "intervals" not in pricing["charts"][1]
+    quadrants = run_analysis("segment.quadrant", ws, {})
+    (scatter,) = [c for c in result_document(quadrants)["charts"] if c["kind"] == "scatter"]
+    assert [r[:2] for r in scatter["references"]] == [["x", quadrants.headline["frequency_split"]],
+                                                       ["y", quadrants.headline["engagement_split"]]]
