@@ -25,7 +25,8 @@ JSON keys are stable: name, title, params, headline, tables, notes.
   top_decile_lift, customers_flagged, value_at_risk_total; tables at_risk (rank,
   customer_id, churn_probability, recency_days, frequency, monetary, clv, value_at_risk,
   risk_factor_1..3), models (model, validation_auc, chosen), gains (by decile),
-  calibration, test_predictions (customer_id, churn_probability, churned: the test window,
+  calibration, risk_distribution (bin_start, customers: every scored customer per 5-point
+  band of churn probability), test_predictions (customer_id, churn_probability, churned: the test window,
   written by --output, not printed). Without a CLV fit (too few
   repeat buyers) a note says there is no value at risk.
 - drivers: headline outcome, method, n, r2, holdout_r2, cv_r2_mean, top_driver,

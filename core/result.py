@@ -26,16 +26,30 @@ class Chart:
     - heatmap: a long table with `series` as rows, `x` as columns and `y` the value; or
       `y=(row column, value column)` with `x` the columns; or a wide table whose first
       column names the rows (e.g. a channel overlap or migration matrix).
+    - scatter: one point per row, `y` (one column) against `x`, both numeric; `series` colours
+      the points by group (loyalty quadrants). Renderers draw a sample of very many rows.
+
+    `intervals` holds (y column, low column, high column) triples: the interval around that
+    y column's values, drawn as a shaded band on a line chart (a forecast's prediction
+    interval) and as whiskers on a bar chart (an elasticity's confidence interval).
+    `references` holds (axis "x" or "y", value, label) triples: dashed reference lines on a
+    scatter, e.g. the split points of the loyalty quadrants.
     """
 
-    kind: str  # "bar" | "line" | "histogram" | "heatmap"
+    kind: str  # "bar" | "line" | "histogram" | "heatmap" | "scatter"
     title: str
     table: str  # key into Result.tables
     x: str
     y: str | tuple[str, ...] = ()
-    series: str | None = None  # column splitting the data into series (line/bar)
+    series: str | None = None  # column splitting the data into series (line/bar/scatter)
+    intervals: tuple[tuple[str, str, str], ...] = ()  # (y, low, high) columns
+    references: tuple[tuple[str, float, str], ...] = ()  # (axis, value, label) reference lines
     # The Result's declared kinds (Result.kinds), set by renderers: axes format as tables do
     kinds: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def interval(self, y: str) -> tuple[str, str] | None:
+        """The (low, high) columns of the interval around column `y`, if the chart has one."""
+        return next(((low, high) for name, low, high in self.intervals if name == y), None)
 
 
 @dataclass(frozen=True)

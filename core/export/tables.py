@@ -53,7 +53,9 @@ def result_about(result: Result) -> dict[str, Any]:
 
 def _charts(result: Result) -> list[dict[str, Any]]:
     return [{"kind": c.kind, "title": c.title, "table": c.table, "x": c.x,
-             "y": [c.y] if isinstance(c.y, str) else list(c.y), "series": c.series}
+             "y": [c.y] if isinstance(c.y, str) else list(c.y), "series": c.series,
+             **({"intervals": [list(i) for i in c.intervals]} if c.intervals else {}),
+             **({"references": [list(r) for r in c.references]} if c.references else {})}
             for c in result.charts]
 
 
@@ -61,7 +63,7 @@ def result_document(result: Result) -> dict[str, Any]:
     """Result.to_dict() plus dtypes (so tables load back exactly), chart specs and the version.
 
     Keys: those of Result.to_dict() (name, title, each headline figure and each table as
-    a list of row records, notes, params), plus schemas ({table: {column: Polars dtype}}), charts ([{kind, title, table, x, y, series}]),
+    a list of row records, notes, params), plus schemas ({table: {column: Polars dtype}}), charts ([{kind, title, table, x, y, series}], plus intervals [[y, low, high]] and references [[axis, value, label]] when drawn),
     loyalist_version.
     """
     doc = result.to_dict()

@@ -161,11 +161,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
-    empty = pl.lit(None, pl.Float64)
-    chart_table = pl.concat([history.with_columns(empty.alias("forecast"), empty.alias("forecast_low"),
-                                                  empty.alias("forecast_high")),
-                             forecast.select("group", "period", empty.alias("actual"), "forecast", "forecast_low",
-                                             "forecast_high")])
+    chart_table = history_and_forecast(history, forecast)
     effects = pl.DataFrame([(f.group, *e, "multiplier" if f.transform == "log" else "added")
                             for f in fitted for e in f.effects],
                            schema={"group": pl.String, "term": pl.String, "effect": pl.Float64,
@@ -260,7 +256,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         title=f"Demand forecast: {measure} per {freq}" + (f" by {by}" if by else ""),
         tables={"forecast": forecast, "backtest": backtest, "effects": effects, "series": chart_table},
         headline=headline,
-        charts=_charts(measure, freq, by, confidence),
+        charts=demand_charts(measure, freq, by, confidence),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
                 "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
                 "trend": trend,
@@ -270,17 +266,6 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",
                "effects/effect*": "number"},
     )
-
-
-def _charts(measure: str, freq: str, by: str | None, confidence: float) -> tuple[Chart, ...]:
-    """Overall: history, forecast and the interval's bounds in one chart. By group: a chart draws
-    one column per group, so the history and the forecast get a chart each."""
-    what = f"{measure.capitalize()} per {freq}"
-    if by is None:
-        return (Chart("line", f"{what}: history and forecast with its {confidence:.0%} interval", "series", "period",
-                      ("actual", "forecast", "forecast_low", "forecast_high")),)
-    return (Chart("line", f"{what} by {by}: history", "series", "period", ("actual",), series="group"),
-            Chart("line", f"{what} by {by}: forecast", "forecast", "period", ("forecast",), series="group"))
 
 
 def _pooled(tests: list[bt.Backtest]) -> tuple[bt.Scores, bt.Scores] | None:
@@ -301,3 +286,26 @@ def _beats(m: bt.Scores, s: bt.Scores) -> bool | None:
 
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
+
+
+# --- the chart: history, forecast and its interval ------------------------------------------------
+
+
+def history_and_forecast(history: pl.DataFrame, forecast: pl.DataFrame) -> pl.DataFrame:
+    """One row per group and period: the actual value (history) or the forecast with its interval."""
+    missing = pl.lit(None, pl.Float64)
+    return pl.concat([history.with_columns(missing.alias("forecast"), missing.alias("forecast_low"),
+                                           missing.alias("forecast_high")),
+                      forecast.select("group", "period", missing.alias("actual"), "forecast", "forecast_low",
+                                      "forecast_high")])
+
+
+def demand_charts(measure: str, freq: str, by: str | None, confidence: float) -> tuple[Chart, ...]:
+    """Overall: history and forecast as two lines, the prediction interval shaded around the
+    forecast. By group: a chart draws one column per group, so history and forecast get a chart each."""
+    what = f"{measure.capitalize()} per {freq}"
+    if by:
+        return (Chart("line", f"{what} by {by}: history", "series", "period", ("actual",), series="group"),
+                Chart("line", f"{what} by {by}: forecast", "forecast", "period", ("forecast",), series="group"))
+    return (Chart("line", f"{what}: history and forecast with its {confidence:.0%} interval", "series", "period",
+                  ("actual", "forecast"), intervals=(("forecast", "forecast_low", "forecast_high"),)),)

@@ -457,6 +457,7 @@ def churn_analysis(
         title=f"Churn risk: no purchase in the next {horizon_days} days",
         tables={"at_risk": at_risk, "models": models, "gains": gains,
                 "calibration": calibration_table(y_test, p_test),
+                "risk_distribution": risk_distribution(p_scored),
                 "test_predictions": pl.DataFrame({
                     "customer_id": test["customer_id"], "churn_probability": p_test,
                     "churned": y_test.astype(np.int8)})},
@@ -464,9 +465,23 @@ def churn_analysis(
         charts=(
             Chart("line", "Cumulative gains", "gains", "decile", "cumulative_gain"),
             Chart("line", "Calibration", "calibration", "mean_predicted", "observed_rate"),
+            Chart("histogram", "Churn probability across scored customers", "risk_distribution", "bin_start",
+                  "customers"),
         ),
         params={"horizon_days": horizon_days, "threshold": threshold, "top": top,
                 "model": model, "max_recency_days": max_recency_days,
                 "features": names, "random_state": random_state},
         notes=tuple(notes),
+        kinds={"risk_distribution/bin_start": "percent"},
     )
+
+
+RISK_BANDS = 20  # the churn-probability histogram's bins: 0-5%, 5-10%, ... 95-100%
+
+
+def risk_distribution(p_scored: np.ndarray) -> pl.DataFrame:
+    """Scored customers per band of churn probability (bin_start 0, 0.05, ... 0.95; 1 joins the top band),
+    so the whole scored list's spread can be drawn when the at-risk list shows only its top."""
+    bands = np.clip(np.floor(np.asarray(p_scored, dtype=float) * RISK_BANDS), 0, RISK_BANDS - 1).astype(np.int64)
+    counts = np.bincount(bands, minlength=RISK_BANDS)
+    return pl.DataFrame({"bin_start": np.arange(RISK_BANDS) / RISK_BANDS, "customers": counts.astype(np.int64)})

@@ -162,9 +162,7 @@ def pricing(
         title="Price elasticity, price bands and price-point sensitivity",
         tables={"categories": categories, "products": products, "bands": bands, "segments": segments},
         headline=headline,
-        charts=(Chart("bar", f"Own-price elasticity by category, with its {confidence:.0%} interval", "categories",
-                      "category", ("elasticity_ci_low", "elasticity", "elasticity_ci_high")),
-                Chart("bar", "Revenue by price band", "bands", "band", ("revenue",), "category")),
+        charts=pricing_charts(confidence),
         params={"period": period, "min_periods": min_periods, "by": by, "errors": errors, "estimator": estimator,
                 "include_promotions": include_promotions, "since": since, "as_of": as_of,
                 "confidence": confidence},
@@ -330,3 +328,10 @@ def segment_sensitivity(by_segment: pl.DataFrame, panel: pl.DataFrame) -> pl.Dat
                  (pl.col("units").filter(pl.col("price") <= 0.95 * pl.col("_typical")).sum()
                   / pl.col("units").sum()).alias("markdown_units_share"))
             .sort("segment"))
+
+
+def pricing_charts(confidence: float) -> tuple[Chart, ...]:
+    """Elasticity per category with its confidence interval as whiskers; revenue by price band."""
+    return (Chart("bar", f"Own-price elasticity by category, with its {confidence:.0%} interval", "categories", "category",
+                  ("elasticity",), intervals=(("elasticity", "elasticity_ci_low", "elasticity_ci_high"),)),
+            Chart("bar", "Revenue by price band", "bands", "band", ("revenue",), "category"))

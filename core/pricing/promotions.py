@@ -167,8 +167,7 @@ def promotions(
         name="report.promotions", title="Promotion lift against a baseline",
         tables={"promotions": table, "metrics": metric_table},
         headline=headline,
-        charts=(Chart("bar", "Sales lift and dip after, per promotion", "promotions", "promo_id",
-                      ("sales_lift", "post_dip")),),
+        charts=promotion_charts(),
         params={"pre_weeks": pre_weeks, "post_days": post_days, "margin": margin, "as_of": as_of,
                 "confidence": confidence},
         notes=tuple(notes),
@@ -244,3 +243,10 @@ def _discounts(tagged: pl.DataFrame, transactions: pl.LazyFrame, windows: pl.Dat
             .agg((1 - pl.col("amount").sum() / (pl.col("quantity") * pl.col("_regular")).sum()).alias("discount_depth"),
                  ((pl.col("quantity") * pl.col("_regular")).sum() - pl.col("amount").sum()).round(2)
                  .alias("discount_cost")))
+
+
+def promotion_charts() -> tuple[Chart, ...]:
+    """Per promotion, the sales lift and the dip after it, each with its interval as whiskers."""
+    return (Chart("bar", "Sales lift and dip after, per promotion, with their intervals", "promotions", "promo_id",
+                  ("sales_lift", "post_dip"), intervals=(("sales_lift", "sales_lift_ci_low", "sales_lift_ci_high"),
+                                                         ("post_dip", "post_dip_ci_low", "post_dip_ci_high"))),)

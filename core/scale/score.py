@@ -104,7 +104,7 @@ def score(data: pl.DataFrame, spec: ScaleSpec,
             "tier_cuts": thresholds,
         },
         charts=(
-            Chart("bar", "Score distribution (customers per 5 points)", "distribution", "bin_start", "customers"),
+            Chart("histogram", "Score distribution (customers per 5 points)", "distribution", "bin_start", "customers"),
             Chart("bar", "Customers per tier", "tiers", "tier", "customers"),
         ),
         params={"spec": spec.source, "missing": spec.missing, "weights": w,

@@ -14,7 +14,7 @@ import datetime as dt
 import polars as pl
 
 from core.errors import AnalysisError, InputError
-from core.result import Result
+from core.result import Chart, Result
 from core.segments.profile import segment_summary, summary_charts
 
 QUADRANTS = ("Active loyal", "Passive loyal", "Chasers", "Lapsed")
@@ -84,8 +84,19 @@ def quadrant_segments(
                   "engagement_split": splits["engagement"],
                   **{q.lower().replace(" ", "_") + "_share": s
                      for q, s in zip(summary["segment"], summary["customer_share"])}},
-        charts=summary_charts(),
+        charts=quadrant_charts(frequency, engagement, splits["frequency"], splits["engagement"]),
         params={"as_of": as_of, "frequency": frequency, "engagement": engagement,
                 "frequency_split": frequency_split, "engagement_split": engagement_split},
         notes=tuple(notes),
     )
+
+
+def quadrant_charts(frequency: str, engagement: str, frequency_split: float,
+                    engagement_split: float) -> tuple[Chart, ...]:
+    """The segment sizes, and every customer placed by the two axes, coloured by quadrant,
+    with the split points drawn as reference lines."""
+    return (*summary_charts(),
+            Chart("scatter", "Customers by frequency and engagement, coloured by quadrant", "customers",
+                  x=frequency, y=engagement, series="segment",
+                  references=(("x", frequency_split, f"split {frequency_split:g}"),
+                              ("y", engagement_split, f"split {engagement_split:g}"))))

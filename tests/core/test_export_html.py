@@ -144,7 +144,7 @@ def test_a_chart_that_cannot_be_drawn_says_why_instead_of_failing(tmp_path):
     assert not list(root.iter("svg"))
     reasons = [p.text for p in root.iterfind(".//figure/p")]
     assert reasons == ["This chart could not be drawn: the result has no table named 'missing_table'.",
-                       "This chart could not be drawn: unknown chart kind 'pie' (bar, line, histogram or heatmap)."]
+                       "This chart could not be drawn: unknown chart kind 'pie' (bar, line, histogram, heatmap or scatter)."]
 
 
 def test_bundle_has_contents_and_a_section_per_report(tmp_path):

@@ -250,8 +250,9 @@ def test_the_chart_draws_history_forecast_and_the_interval_band():
     assert (future["forecast"] <= future["forecast_high"]).all()
     assert table.filter(pl.col("actual").is_not_null())["forecast_low"].null_count() == table.height - 8
     svg = chart_svg(chart, table)
-    for line in ("actual", "forecast", "forecast_low", "forecast_high"):
+    for line in ("actual", "forecast"):
         assert f'data-series="{line}"' in svg
+    assert '<polygon class="band"' in svg  # the interval, shaded around the forecast
     by = demand_forecast(_trending_weeks(0.1, True).with_columns(pl.lit("a").alias("category")), by="category",
                          horizon=8, backtest_origins=0)
     assert [c.y for c in by.charts] == [("actual",), ("forecast",)]

@@ -20,7 +20,8 @@ from core.result import Chart, Result
 from tui.app import LoyalistApp
 from tui.screens import report_entries
 from tui.screens.reports import ReportsScreen
-from tui.widgets.charts import ChartView, plot, render
+from tui.widgets.charts import plot, render
+from tui.widgets.plots import PlotView
 from tui.widgets.options_form import FieldError, OptionsForm, parse
 from tui.widgets.result_view import ResultView, prepare
 
@@ -97,7 +98,7 @@ async def test_channels_report_figures(settle) -> None:
 
         await pilot.press("right_square_bracket")  # ] : the charts
         assert app.screen.query_one(TabbedContent).active == "charts"
-        charts = [c.border_title for c in view(app).query(ChartView)]
+        charts = [c.border_title for c in view(app).query(PlotView)]
         assert "Revenue by channel" in charts
 
 

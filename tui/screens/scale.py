@@ -42,7 +42,8 @@ from tui.history import History
 from tui.messages import ResultPrepared, WorkFailed
 from core.scale import edit
 from tui.state import WorkspaceState, describe_error
-from tui.widgets.charts import ChartView, Plot, safe_plot
+from tui.widgets.charts import Plot, safe_plot
+from tui.widgets.plots import PlotView
 from tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog, ResultDialog, TextDialog
 from tui.widgets.options_form import CHOICE, DATE, INT, LIST, TEXT, Field
 from tui.widgets.result_view import Prepared, ResultTable, ShownTable, prepare, shown_table
@@ -230,7 +231,7 @@ usually means the item needs reversing.
             yield Static("", id="scale-summary")
             yield ScaleItemsTable(id="scale-items")
             with Horizontal(id="scale-bottom"):
-                yield ChartView(None, "Score distribution", id="scale-histogram", fit_height=True)
+                yield PlotView(None, "Score distribution", id="scale-histogram", fit_height=True)
                 with Vertical(id="scale-tiers-box"):
                     yield ResultTable(ShownTable("tiers", []), id="scale-tiers")
         yield Footer(compact=True)
@@ -422,7 +423,7 @@ usually means the item needs reversing.
         self.data[outcome.spec.as_of] = outcome.data
         self.items_table.show_rows(outcome.rows)
         self.set_summary(summary_text(outcome))
-        self.query_one("#scale-histogram", ChartView).show(*outcome.histogram)
+        self.query_one("#scale-histogram", PlotView).show(*outcome.histogram)
         self.query_one("#scale-tiers", ResultTable).show(outcome.tiers)
 
     @on(WorkFailed)

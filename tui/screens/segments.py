@@ -39,6 +39,7 @@ from tui.screens.dates import DatesDialog
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import Bar, BarChart, short_number
 from tui.widgets.browser import TableBrowser, browsable
+from tui.widgets.chart_panel import ChartPanel
 from tui.widgets.matrix import MatrixTable
 from tui.widgets.segment_list import SegmentList
 from tui.widgets.sheet import SheetBrowser
@@ -194,6 +195,8 @@ class SegmentsScreen(Screen):
                show=False),
         Action("v", "show_tab('profile')", "Profile", "The selected segment against the average",
                show=False),
+        Action("h", "show_tab('segment-charts-tab')", "Charts",
+               "The segmentation's charts: sizes, the quadrant scatter, silhouette by k, the R x F grid"),
         Action("escape", "cancel", "Cancel", "Stop the analysis that is running", show=False),
     )
     BINDINGS = bindings(ACTIONS)
@@ -232,6 +235,8 @@ class SegmentsScreen(Screen):
                             yield Label("Top channels · share of the segment's spend", classes="section-title")
                             yield BarChart(id="profile-channels", empty="No channel column in the transactions.")
                             yield Static("", id="profile-terms", classes="notes")
+                    with TabPane("Charts", id="segment-charts-tab"):  # quadrant scatter, silhouette by k...
+                        yield ChartPanel("The segments' charts appear here.", id="segment-charts")
                     with TabPane("Customers", id="members"):
                         yield SheetBrowser(id="members-browser")
                     with TabPane("Compare", id="compare"):
@@ -342,6 +347,7 @@ class SegmentsScreen(Screen):
         self.query_one("#migration-head", Static).update("Press m to see how customers moved between two dates.")
         self.query_one("#migration-notes", Static).update("")
         self.query_one("#migration-matrix").display = False
+        self.query_one("#segment-charts", ChartPanel).show_result(None)
         browser = self.query_one("#members-browser", TableBrowser)
         browser.set_caption("")
         await browser.show_message("Press u (or Enter on a segment) to list its customers.")
@@ -541,6 +547,7 @@ class SegmentsScreen(Screen):
                         "-ok")
         self.members = None
         self.show_profile()
+        self.query_one("#segment-charts", ChartPanel).show_result(segmentation)
         if self.query_one(TabbedContent).active == "members":
             self.load_members()
 

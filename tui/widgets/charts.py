@@ -1,9 +1,10 @@
-"""Terminal charts drawn from a Result's Chart specs: bars, lines, histograms, heatmaps.
+"""Terminal charts drawn from a Result's Chart specs: bars, lines, histograms, heatmaps, scatters.
 
 Two steps, so the UI thread only draws: `plot(chart, table)` pulls the numbers out of the
 table (pure, safe in a worker thread; it reads the data the same way the HTML exporter
-does, through core.export.charts), and the Rich renderables below lay them out in
-whatever width the terminal gives. `ChartView` is the widget that shows one.
+does, through core.export.charts), and the Rich renderables below lay them out as text in
+whatever width the terminal gives. `tui.widgets.plots.PlotView` shows one: with plotext
+when it fits, else with these text charts.
 
 Colours are fixed mid-tone hues (the exporter's palette) that read on light and dark
 themes; heatmap cells carry their own background, so they look the same in both.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -22,19 +23,20 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
 
 from core.export import columns as k
-from core.export.charts.base import (PALETTE, ChartError, Series, compact, limit_note, need_columns, value_columns,
-                                     value_range, wide, y_columns)
+from core.export.charts.base import (PALETTE, ChartError, Interval, Series, compact, interval_columns, intervals,
+                                     limit_note, need_columns, value_columns, value_range, wide, y_columns)
 from core.export.charts.heatmap import heatmap_matrix  # the exporter's reading of long/wide tables
 from core.export.charts.histogram import histogram_bins, histogram_values  # the exporter's bins (tail folded in)
+from core.export.charts.scatter import Points, scatter_points  # the exporter's points (a seeded sample of many)
 from core.export.display import format_value, label
 from core.result import Chart
 
 MAX_BARS = 30  # categories drawn; the rest are counted in a note
 MAX_LINE_POINTS = 2000
 MAX_HEAT_ROWS = 40
+MAX_SCATTER_POINTS = 3000  # a terminal has fewer cells than that; more rows are sampled
 PLOT_HEIGHT = 8  # rows of a line chart or histogram
 HORIZONTAL_EIGHTHS = " ▏▎▍▌▋▊▉█"
 VERTICAL_EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -55,10 +57,14 @@ class Bars:
     groups: list[tuple[str, list[tuple[int, float | None]]]]  # label, (series index, value) per bar
     kind: str  # how values read (core.export.columns kinds)
     note: str = ""
+    ends: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)  # (group, series): interval
+    x_title: str = ""
+    named_by_column: bool = False  # series names are column names (shown as their labels), not values
 
     @property
     def values(self) -> list[float]:
-        return [v for _, bars in self.groups for _, v in bars if v is not None]
+        return [v for _, bars in self.groups for _, v in bars if v is not None] + \
+            [e for pair in self.ends.values() for e in pair]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,10 @@ class Lines:
     series: list[Series]
     kind: str
     note: str = ""
+    bands: tuple[Interval, ...] = ()  # shaded around the series of the same name
+    x_title: str = ""
+    named_by_column: bool = False
+    x_kind: str | None = None  # the kind of a numeric x (ticks placed as for values); None: dates or labels
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class Histogram:
     counts: list[int]
     kind: str  # of the binned values
     caption: str = ""
+    x_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,14 +103,23 @@ class Heatmap:
     note: str = ""
 
 
-Plot = Bars | Lines | Histogram | Heatmap
+@dataclass(frozen=True)
+class Scatter:
+    title: str
+    points: Points
+
+
+Plot = Bars | Lines | Histogram | Heatmap | Scatter
 
 
 def plot(chart: Chart, table: pl.DataFrame | None) -> Plot:
     """The numbers of one chart; ChartError says why it cannot be drawn."""
     if table is None:
         raise ChartError(f"the result has no table named {chart.table!r}")
-    need_columns(table, chart.x, *y_columns(chart), *([chart.series] if chart.series else []))
+    need_columns(table, chart.x, *y_columns(chart), *([chart.series] if chart.series else []),
+                 *interval_columns(chart))
+    if chart.kind == "scatter":
+        return Scatter(chart.title, scatter_points(chart, table, MAX_SCATTER_POINTS))
     if chart.kind == "bar":
         return _bars(chart, table)
     if chart.kind == "line":
@@ -127,13 +147,16 @@ def _bars(chart: Chart, table: pl.DataFrame) -> Bars:
         note = limit_note(MAX_BARS, frame.height, "bars")
         groups = [(format_value(x, x_kind), [(names.index(format_value(name)), _float(v))])
                   for x, name, v in frame.head(MAX_BARS).iter_rows()]
-        return Bars(chart.title, names, groups, kind, note)
+        return Bars(chart.title, names, groups, kind, note, x_title=label(chart.x))
     groups = []
     for i, text in enumerate(labels):
         bars = [(j, s.values[i]) for j, s in enumerate(series)]
         present = [b for b in bars if b[1] is not None]
         groups.append((text, present if len(series) > 1 and present else bars))
-    return Bars(chart.title, names, groups, kind, note)
+    ends = {(i, names.index(w.name)): (lo, hi)
+            for w in intervals(chart, table, MAX_BARS) if w.name in names
+            for i, (lo, hi) in enumerate(zip(w.low, w.high)) if lo is not None and hi is not None}
+    return Bars(chart.title, names, groups, kind, note, ends, label(chart.x), not chart.series)
 
 
 def _float(value: object) -> float | None:
@@ -151,6 +174,7 @@ def _lines(chart: Chart, table: pl.DataFrame) -> Lines:
     note = limit_note(MAX_LINE_POINTS, len(cats), "points")
     cats = cats[:MAX_LINE_POINTS]
     series = [Series(s.name, s.values[:MAX_LINE_POINTS]) for s in series]
+    bands = tuple(intervals(chart, ordered, len(cats)))
     value_range(series, include_zero=False)
     if x_type.is_numeric():
         xs = [float(c) for c in cats]
@@ -159,7 +183,8 @@ def _lines(chart: Chart, table: pl.DataFrame) -> Lines:
     else:
         xs = [float(i) for i in range(len(cats))]
     x_kind = k.column_kind(chart.x, x_type, chart.kinds, chart.table)
-    return Lines(chart.title, xs, [format_value(c, x_kind) for c in cats], series, kind, note)
+    return Lines(chart.title, xs, [format_value(c, x_kind) for c in cats], series, kind, note, bands,
+                 label(chart.x), not chart.series, x_kind if x_type.is_numeric() else None)
 
 
 def _days(value: object) -> float:
@@ -181,14 +206,14 @@ def _histogram(chart: Chart, table: pl.DataFrame) -> Histogram:
         edges = [*starts, starts[-1] + step]
         counts = [int(round(c)) for c in frame[ys[0]].to_list()]
         return Histogram(chart.title, edges, counts, k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table),
-                         f"n = {sum(counts):,}")
+                         f"n = {sum(counts):,}")  # no x title: "Bin start" says nothing the chart title does not
     values = histogram_values(table, chart.x)
     kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
     edges, counts, clipped, cut = histogram_bins(values)
     caption = f"n = {values.size:,}"
     if clipped:
         caption += f"; {clipped:,} above {format_value(cut, kind)} in the last bin"
-    return Histogram(chart.title, [float(e) for e in edges], [int(c) for c in counts], kind, caption)
+    return Histogram(chart.title, [float(e) for e in edges], [int(c) for c in counts], kind, caption, label(chart.x))
 
 
 def _heatmap(chart: Chart, table: pl.DataFrame) -> Heatmap:
@@ -238,7 +263,8 @@ class BarRender:
         many = len(bars.names) > 1
         if many:
             yield _legend(bars.names)
-        shown = [[compact(v, bars.kind) if v is not None else "–" for _, v in group] for _, group in bars.groups]
+        shown = [[(compact(v, bars.kind) if v is not None else "–") + _ends_text(bars, i, owner)
+                  for owner, v in group] for i, (_, group) in enumerate(bars.groups)]
         value_w = max(cell_len(t) for row in shown for t in row)
         label_w = min(max(cell_len(name) for name, _ in bars.groups), max(width // 3, 6))
         area = max(width - label_w - value_w - 2, 4)
@@ -269,6 +295,11 @@ class BarRender:
             return Text(" " * zero) + Text(body, style) + Text(" " * (room - len(body)))
         cells = max(min(round(-value / span * area), zero), 1)
         return Text(" " * (zero - cells)) + Text("█" * cells, style) + Text(" " * (area - zero))
+
+
+def _ends_text(bars: Bars, group: int, owner: int) -> str:
+    ends = bars.ends.get((group, owner))
+    return f" ({compact(ends[0], bars.kind)} to {compact(ends[1], bars.kind)})" if ends else ""
 
 
 class HistogramRender:
@@ -359,8 +390,48 @@ class LineRender:
         first, last = lines.x_labels[0], lines.x_labels[-1]
         gap = max(width - cell_len(first) - cell_len(last), 1)
         yield Text(" " * axis_w + first + " " * gap + last, MUTED)
-        if lines.note:
-            yield Text(lines.note, MUTED)
+        notes = [lines.note] + (["widen the window to see the interval"] if lines.bands else [])
+        if any(notes):
+            yield Text("; ".join(n for n in notes if n), MUTED)
+
+
+class ScatterRender:
+    """Points as braille dots (2 x 4 per cell), coloured by group; the y scale on the left."""
+
+    def __init__(self, scatter: Scatter, height: int = PLOT_HEIGHT) -> None:
+        self.scatter, self.height = scatter, height
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        points = self.scatter.points
+        xs = [x for _, gx, _ in points.groups for x in gx]
+        ys = [y for _, _, gy in points.groups for y in gy]
+        (x_lo, x_hi), (lo, hi) = (min(xs), max(xs)), (min(ys), max(ys))
+        ticks = [format_value(hi, points.y_kind), format_value(lo, points.y_kind)]
+        axis_w = max(cell_len(t) for t in ticks) + 1
+        width = max(options.max_width - axis_w, 8)
+        if len(points.groups) > 1:
+            yield _legend([name for name, _, _ in points.groups])
+        dots_w, dots_h = width * 2, self.height * 4
+        bits = np.zeros((self.height, width), dtype=np.int64)
+        owner = np.full((self.height, width), -1)
+        for j, (_, gx, gy) in enumerate(points.groups):
+            px = np.rint((np.asarray(gx) - x_lo) / ((x_hi - x_lo) or 1.0) * (dots_w - 1)).astype(int)
+            py = np.rint((hi - np.asarray(gy)) / ((hi - lo) or 1.0) * (dots_h - 1)).astype(int)
+            for x, y in zip(px, py):
+                bits[y // 4, x // 2] |= _DOTS[y % 4][x % 2]
+                owner[y // 4, x // 2] = j
+        for row in range(self.height):
+            tick = ticks[0] if row == 0 else ticks[1] if row == self.height - 1 else ""
+            line = Text(tick.rjust(axis_w - 1) + "│", MUTED)
+            for col in range(width):
+                b = int(bits[row, col])
+                line.append(chr(0x2800 + b) if b else " ", colour(int(owner[row, col])) if b else "")
+            yield line
+        first, last = format_value(x_lo, points.x_kind), format_value(x_hi, points.x_kind)
+        gap = max(width - cell_len(first) - cell_len(last), 1)
+        yield Text(" " * axis_w + first + " " * gap + last, MUTED)
+        yield Text(f"x: {points.x_title} · y: {points.y_title}" + (f" · {points.note}" if points.note else ""),
+                   MUTED)
 
 
 def _segment(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[int, int]]:
@@ -443,36 +514,9 @@ def render(p: Plot):
         return LineRender(p)
     if isinstance(p, Histogram):
         return HistogramRender(p)
+    if isinstance(p, Scatter):
+        return ScatterRender(p)
     return HeatmapRender(p)
-
-
-class ChartView(Static):
-    """One chart with its title on the border; redrawn to fit when the terminal is resized.
-    With `fit_height` a histogram or line chart fills the widget's height (give it one in
-    CSS); otherwise it takes PLOT_HEIGHT rows."""
-
-    def __init__(self, p: Plot | None, title: str, *, problem: str = "", fit_height: bool = False,
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.plot = p
-        self.problem = problem
-        self.fit_height = fit_height
-        self.border_title = title
-
-    def show(self, p: Plot | None, problem: str = "") -> None:
-        self.plot, self.problem = p, problem
-        self.refresh(layout=True)
-
-    def render(self):
-        if self.plot is None:
-            return Text(f"Cannot draw this chart: {self.problem}" if self.problem else "Nothing to draw yet.",
-                        MUTED)
-        if self.fit_height and isinstance(self.plot, (Histogram, Lines)):
-            spare = 2 + (1 if isinstance(self.plot, Lines) and len(self.plot.series) > 1 else 0)
-            height = max(3, self.content_size.height - spare)
-            return HistogramRender(self.plot, height) if isinstance(self.plot, Histogram) else \
-                LineRender(self.plot, height)
-        return render(self.plot)
 
 
 def safe_plot(chart: Chart, table: pl.DataFrame | None) -> tuple[Plot | None, str]:

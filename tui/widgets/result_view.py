@@ -28,7 +28,8 @@ from core.export import columns as k
 from core.export.display import column_formatter, format_value, label, printable
 from core.result import Result, jsonable
 from tui.widgets.browser import browsable
-from tui.widgets.charts import ChartView, Plot, safe_plot
+from tui.widgets.charts import Plot, safe_plot
+from tui.widgets.plots import PlotView
 from tui.widgets.sheet import ROW, SheetBrowser, SheetVerbs, sheet_bindings
 
 BIG_TABLE = 500  # rows from which a table goes to the virtualised backend
@@ -253,7 +254,7 @@ class ResultView(Vertical):
 
     @staticmethod
     def _charts(prepared: Prepared) -> VerticalScroll:
-        return VerticalScroll(*(ChartView(c.plot, c.title, problem=c.problem, classes="result-chart")
+        return VerticalScroll(*(PlotView(c.plot, c.title, problem=c.problem, classes="result-chart")
                                 for c in prepared.charts), classes="result-scroll")
 
     async def show_notice(self, text: str, *, title: str = "", severity: str = "information") -> None:

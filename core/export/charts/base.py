@@ -41,6 +41,35 @@ def y_columns(chart: Chart) -> tuple[str, ...]:
     return (chart.y,) if isinstance(chart.y, str) else tuple(chart.y)
 
 
+def interval_columns(chart: Chart) -> tuple[str, ...]:
+    """The low and high columns of the chart's intervals (checked like the other columns)."""
+    return tuple(c for _, low, high in chart.intervals for c in (low, high))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The low and high ends around one plotted column, row for row with its values."""
+
+    name: str  # the y column
+    low: list[float | None]
+    high: list[float | None]
+
+
+def intervals(chart: Chart, table: pl.DataFrame, count: int) -> list[Interval]:
+    """The chart's intervals over the rows `wide` plots (x present, table order), cut to `count`.
+    Long tables split by `series` carry none: an interval belongs to one column."""
+    if chart.series or not chart.intervals:
+        return []
+    frame = table.filter(pl.col(chart.x).is_not_null()).head(count)
+    return [Interval(y, floats(frame[low].to_list()), floats(frame[high].to_list()))
+            for y, low, high in chart.intervals if y in y_columns(chart) or not y_columns(chart)]
+
+
+def with_intervals(series: Sequence[Series], bands: Sequence[Interval]) -> list[Series]:
+    """The series plus the interval ends, so a value range covers the whiskers and bands too."""
+    return [*series, *(Series(b.name, [*b.low, *b.high]) for b in bands)]
+
+
 def need_columns(table: pl.DataFrame, *names: str) -> None:
     missing = [n for n in names if n not in table.columns]
     if missing:

@@ -10,7 +10,7 @@ import polars as pl
 
 from core.export import columns as k
 from core.export.charts.base import (PALETTE, WIDTH, ChartError, Scale, axis_labels, axis_width, inside, nice_ticks,
-                                     svg_root, svg_text, y_axis)
+                                     svg_root, svg_text, y_axis, y_columns)
 from core.export.display import format_value
 from core.result import Chart
 
@@ -18,9 +18,14 @@ from core.result import Chart
 def histogram(chart: Chart, table: pl.DataFrame) -> str:
     if not table.schema[chart.x].is_numeric():
         raise ChartError(f"column {chart.x!r} is not numeric")
-    values = histogram_values(table, chart.x)
     kind = k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)
-    edges, counts, clipped, cut = histogram_bins(values)
+    if y_columns(chart):  # already binned: x holds each bin's start, y its count
+        edges, counts = prebinned(table, chart.x, y_columns(chart)[0])
+        clipped, cut, n = 0, float(edges[-1]), int(counts.sum())
+    else:
+        values = histogram_values(table, chart.x)
+        edges, counts, clipped, cut = histogram_bins(values)
+        n = values.size
     ticks_y = nice_ticks(0, float(counts.max()))
     left, right, top = axis_width(ticks_y, k.COUNT) + 18, WIDTH - 24, 20
     bottom = top + 260
@@ -39,11 +44,21 @@ def histogram(chart: Chart, table: pl.DataFrame) -> str:
                     f'data-high="{float(hi_edge)!r}" data-value="{int(count)}">'
                     f"<title>{escape(span)}: {int(count):,}</title></rect>")
     body.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" stroke="#9AA5B1"/>')
-    caption = f"n = {values.size:,}"
+    caption = f"n = {n:,}"
     if clipped:
         caption += f"; {clipped:,} values above {format_value(cut, kind)} are counted in the last bin"
     body.append(svg_text(left, bottom + 38, caption, extra=' font-style="italic"'))
     return svg_root("histogram", chart.title, WIDTH, bottom + 50, body)
+
+
+def prebinned(table: pl.DataFrame, start: str, count: str) -> tuple[np.ndarray, np.ndarray]:
+    """Edges and counts of a binned table (each bin's start and its count); bins are equally wide."""
+    frame = table.select(pl.col(start).cast(pl.Float64), pl.col(count).cast(pl.Float64)).drop_nulls().sort(start)
+    if frame.is_empty():
+        raise ChartError("no bins to plot")
+    starts = frame[start].to_numpy()
+    step = float(np.diff(starts).min()) if starts.size > 1 else 1.0
+    return np.append(starts, starts[-1] + step), np.rint(frame[count].to_numpy()).astype(np.int64)
 
 
 def histogram_values(table: pl.DataFrame, column: str) -> np.ndarray:

@@ -10,9 +10,9 @@ import polars as pl
 
 from core.export import columns as k
 from core.export.charts.base import (MAX_POINTS, PALETTE, WIDTH, Scale, Series, axis_labels, axis_width, clip_text,
-                                     inside, legend_marks, limit_note, nice_ticks, svg_root, svg_text, text_width,
-                                     value_range, wide, y_axis)
-from core.export.display import format_value
+                                     inside, intervals, legend_marks, limit_note, nice_ticks, svg_root, svg_text,
+                                     text_width, value_range, wide, with_intervals, y_axis)
+from core.export.display import format_value, label
 from core.result import Chart
 
 
@@ -25,7 +25,10 @@ def line_chart(chart: Chart, table: pl.DataFrame) -> str:
     cats = cats[:MAX_POINTS]
     series = [Series(s.name, s.values[:MAX_POINTS]) for s in series]
     xs, x_ticks, x_labels = _line_x(cats, x_type, temporal, chart.x, k.column_kind(chart.x, x_type, chart.kinds, chart.table))
-    lo, hi = value_range(series, include_zero=False)
+    bands = intervals(chart, ordered, len(cats))
+    if bands:
+        note = "; ".join(filter(None, [note, band_note(chart)]))
+    lo, hi = value_range(with_intervals(series, bands), include_zero=False)
     if lo > 0 and lo < (hi - lo) * 0.5:  # close to zero: show zero, so slopes are not exaggerated
         lo = 0.0
     legend, legend_h = legend_marks(series, 16, 16, WIDTH - 32)
@@ -43,6 +46,14 @@ def line_chart(chart: Chart, table: pl.DataFrame) -> str:
         body.append(svg_text(x_scale(t), bottom + 16, tick, anchor))
     body.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" stroke="#9AA5B1"/>')
     cat_labels = [format_value(c, k.column_kind(chart.x, table.schema[chart.x], chart.kinds, chart.table)) for c in cats]
+    names = [s.name for s in series]
+    for band in bands:  # under the lines: the interval as a shaded band
+        colour = PALETTE[names.index(band.name) % len(PALETTE)] if band.name in names else PALETTE[0]
+        for run in _band_runs(xs, band.low, band.high):
+            edge = [f"{x_scale(x):.1f},{y_scale(v):.1f}" for x, v, _ in run]
+            back = [f"{x_scale(x):.1f},{y_scale(v):.1f}" for x, _, v in reversed(run)]
+            body.append(f'<polygon class="band" points="{" ".join(edge + back)}" fill="{colour}" '
+                        f'fill-opacity="0.18" stroke="none" data-series="{escape(band.name)}"/>')
     for j, s in enumerate(series):
         colour = PALETTE[j % len(PALETTE)]
         for run in _runs(xs, s.values):  # a gap where values are missing
@@ -109,6 +120,25 @@ def _as_days(value: object) -> float:
     if isinstance(value, dt.datetime):
         return (value.replace(tzinfo=None) - dt.datetime(1970, 1, 1)).total_seconds() / 86400
     return float((value - EPOCH).days)  # type: ignore[operator]
+
+
+def band_note(chart: Chart) -> str:
+    """What the shaded band is: "shaded: Forecast low to Forecast high"."""
+    return "shaded: " + "; ".join(f"{label(low)} to {label(high)}" for _, low, high in chart.intervals)
+
+
+def _band_runs(xs: list[float], low: list[float | None],
+               high: list[float | None]) -> list[list[tuple[float, float, float]]]:
+    """Stretches of (x, low, high) where both ends are known; a single point is a sliver."""
+    runs: list[list[tuple[float, float, float]]] = [[]]
+    for x, a, b in zip(xs, low, high):
+        if a is None or b is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((x, a, b))
+    return [r if len(r) > 1 else [(r[0][0] - 0.5, r[0][1], r[0][2]), (r[0][0] + 0.5, r[0][1], r[0][2])]
+            for r in runs if r]
 
 
 def _runs(xs: list[float], values: list[float | None]) -> list[list[tuple[float, float]]]:
