@@ -201,7 +201,7 @@ def clv_analysis(
     }
     charts = [
         Chart("histogram", "P(alive) across customers", "customers", "p_alive"),
-        Chart("histogram", f"CLV over {horizon:g} {unit}s", "customers", "clv"),
+        Chart("histogram", f"CLV over {round(horizon, 1):g} {unit}s", "customers", "clv"),
     ]
     if holdout_end is not None:
         holdout_length = (holdout_end - calibration_end).days / days
@@ -233,7 +233,7 @@ def clv_analysis(
         "Standard errors from the observed information (numerical Hessian of the "
         "log-likelihood in log-parameters, delta method); intervals are 95% Wald intervals "
         "on the log scale.",
-        f"CLV: expected purchases over {horizon:g} {unit}s times expected spend per "
+        f"CLV: expected purchases over {round(horizon, 1):g} {unit}s times expected spend per "
         + (f"purchase, discounted monthly at {discount_rate:.1%} a year (months of 30.4375 days, "
            "each step discounted to its end)." if month_units is None else
            f"purchase, discounted at {discount_rate:.1%} a month (lifetimes' convention: months of "
