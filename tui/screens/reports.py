@@ -31,6 +31,7 @@ from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import ResultPrepared, WorkFailed
 from tui.progress import RunTicker
+from tui.screens.drill import can_drill, drill
 from tui.screens.report_entries import BY_KEY, ENTRIES, ReportEntry
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.options_form import FieldError, OptionsForm
@@ -56,6 +57,9 @@ Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
 - **escape** stops a report that is still running; else it goes back to the report list,
   from the options or the result. **1**, **2** and **3** jump to the list, the options
   and the result.
+- **enter** on a row of the channels, campaigns or cohorts tables lists the customers behind
+  it (enter again opens one customer's history); on a row of customers (CLV, churn risk) it
+  opens that customer's history. The footer shows the key only where it works.
 - **+** adds the result to the report being collected; **E** writes that report (HTML,
   XLSX or Markdown) or saves it as a recipe to rerun next month.
 
@@ -73,6 +77,8 @@ A report that needs a table the workspace lacks says which one and how to add it
         Action("escape", "cancel", "Back", "Stop the report that is running; else back to the report list",
                show=False),
         Action("ctrl+c", "stop_run", "Stop", "Stop the report that is running", show=False),
+        Action("enter", "drill", "Customers", "The customers behind the highlighted row (a channel, campaign, "
+               "cohort or customer); shown only on such rows", priority=True),
         Action("1", "focus_panel('list')", "Report list", "Move to the list of reports", show=False),
         Action("2", "focus_panel('options')", "Options panel", "Move to the highlighted report's options",
                show=False),
@@ -339,7 +345,16 @@ A report that needs a table the workspace lacks says which one and how to add it
         event.stop()
         self.action_run()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "drill":  # in the footer, and taking enter, only on a row with customers behind it
+            return can_drill(self.query_one(ResultView), self.focused)
+        return True
+
+    def action_drill(self) -> None:
+        drill(self, self.query_one(ResultView), self.workspace)
+
     def on_descendant_focus(self, event) -> None:
+        self.refresh_bindings()
         widget: Widget = event.widget
         text = self.query_one(OptionsForm).help_for(widget)
         line = self.query_one("#option-help", Static)
