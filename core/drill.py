@@ -59,8 +59,8 @@ def customers_behind(result: Result, table: str, row: dict[str, Any], ws: Worksp
         tx = ws.scan("transactions")
         if as_of is not None:
             tx = tx.filter(pl.col("order_date") <= pl.lit(as_of, dtype=pl.Date))
-        if column == "channel":
-            frame = _summary(tx.filter(pl.col("channel") == value), buys_only=True)
+        if column == "channel":  # its buyers, as the report counts them, and their orders there
+            frame = _summary(tx.filter(pl.col("channel") == value))
         elif column == "cohort":
             frame = _cohort(tx, str(value), result.params)
         else:
@@ -82,11 +82,17 @@ def _orders(tx: pl.LazyFrame) -> pl.Expr:
     return pl.col("order_id").n_unique() if "order_id" in tx.collect_schema().names() else pl.len()
 
 
-def _summary(tx: pl.LazyFrame, *, buys_only: bool = False) -> pl.DataFrame:
-    rows = tx.filter(pl.col("amount") > 0) if buys_only else tx
-    return (rows.group_by("customer_id")
-            .agg(_orders(rows).cast(pl.Int64).alias("orders"), pl.sum("amount").round(2).alias("revenue"),
-                 pl.min("order_date").alias("first_order"), pl.max("order_date").alias("last_order"))
+def _summary(tx: pl.LazyFrame) -> pl.DataFrame:
+    """Per customer with a purchase in `tx`: orders (returns are not orders), net revenue (returns
+    subtracted), first and last purchase."""
+    buys = tx.filter(pl.col("amount") > 0)
+    orders = (pl.col("order_id").filter(pl.col("amount") > 0).n_unique()
+              if "order_id" in tx.collect_schema().names() else (pl.col("amount") > 0).sum())
+    return (tx.group_by("customer_id")
+            .agg(orders.cast(pl.Int64).alias("orders"), pl.sum("amount").round(2).alias("revenue"),
+                 pl.col("order_date").filter(pl.col("amount") > 0).min().alias("first_order"),
+            pl.col("order_date").filter(pl.col("amount") > 0).max().alias("last_order"))
+            .join(buys.select("customer_id").unique(), on="customer_id", how="semi")
             .sort(["revenue", "customer_id"], descending=[True, False]).collect())
 
 
@@ -148,9 +154,9 @@ def _with_names(frame: pl.DataFrame, ws: Workspace | None) -> pl.DataFrame:
 def _defined(column: str, kind: str) -> str:
     return {
         "channel": "Customers with a purchase (amount > 0) on this channel up to the as-of date, as the channels "
-                   "report counts them; orders and revenue are on this channel only.",
+                   "report counts them; orders and net revenue (returns subtracted) are on this channel only.",
         "cohort": "Customers whose first purchase falls in this cohort's period, as the cohorts report groups "
-                  "them; orders and revenue are all of theirs up to the as-of date.",
+                  "them; orders and net revenue are all of theirs up to the as-of date.",
         "campaign_id": "Customers the campaign reached (a touchpoint with its campaign_id) or whose orders are "
                        "tagged with it, up to the as-of date.",
         "segment": f"The customers {kind} put in this segment.",

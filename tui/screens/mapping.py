@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
@@ -72,9 +72,12 @@ def open_mapping_editor(app: App) -> None:
     app.push_screen(MappingScreen(root, getattr(app.screen, "current_table", None)))
 
 
-class MappingScreen(Screen):
+class MappingScreen(ModalScreen[bool]):
+    """Modal: the app's screen keys wait until the mapping is written or left."""
+
     ACTIONS: ClassVar[tuple[Action, ...]] = (
-        Action("enter", "choose", "Choose", "Pick the file's column the highlighted contract column is read from"),
+        Action("enter", "choose", "Choose", "Pick the file's column the highlighted contract column is read from",
+               priority=True),
         Action("w,ctrl+s", "save", "Write", "Show the change to loyalist.toml and write it", key_display="w"),
         Action("t", "next_table", "Next table", "Map the next table's columns"),
         Action("escape", "close", "Close", "Leave the mapping editor (asks when choices are not written)"),
@@ -99,7 +102,7 @@ class MappingScreen(Screen):
     def on_mount(self) -> None:
         self.title = "Loyalist · Map columns"
         table = self.query_one("#mapping-columns", DataTable)
-        table.add_columns("Column", "Needed", "Read from", "Found by", "Sample values", "Would not parse")
+        table.add_columns("Column", "Needed", "Read from", "Found by", "Unparsed", "Sample values")
         table.focus()
         self.load(self.table)
 
@@ -151,8 +154,8 @@ class MappingScreen(Screen):
                 Text(header if header is not None else "—", "bold" if changed else ""),
                 Text("your choice", "italic") if changed else
                 Text(HOW[choice.how], "bold red" if choice.how == AMBIGUOUS else ""),
-                Text(", ".join(self.draft.values(header)) if header is not None else ""),
                 _failures(shown),
+                Text(", ".join(self.draft.values(header)) if header is not None else ""),
                 key=choice.column,
             )
         grid.move_cursor(row=min(row, grid.row_count - 1))
@@ -212,7 +215,9 @@ class MappingScreen(Screen):
         if column is None:
             return
         choice = next(ch for ch in self.draft.choices if ch.column == column)
-        choices = [(h, h, ", ".join(self.draft.values(h))) for h in choice.candidates]
+        used = {h: c for c, h in self.chosen.items() if h is not None and c != column}
+        choices = [(h, h, ", ".join(self.draft.values(h)) + (f"  (now read as {used[h]})" if h in used else ""))
+                   for h in choice.candidates]
         if not choice.required:
             choices.append((NONE, "(not in this file)", "leave the column out"))
         current = self.chosen[column]
