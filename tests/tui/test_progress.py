@@ -69,7 +69,7 @@ async def test_a_finished_report_says_how_long_it_took(settle) -> None:
         assert " s · + adds it to the report" in status(app)
 
 
-async def test_segments_show_the_step_and_elapsed_time_and_escape_cancels(sample_copy: Path, settle,
+async def test_segments_show_the_step_and_elapsed_time_and_ctrl_c_cancels(sample_copy: Path, settle,
                                                                           monkeypatch) -> None:
     import tui.screens.segments as segments_module
 
@@ -98,7 +98,7 @@ async def test_segments_show_the_step_and_elapsed_time_and_escape_cancels(sample
         line = status(app)
         assert line.startswith("Clusters as of ") and "trying 3 clusters… ██░░░░░░░░░░ 1/7 · " in line
         assert line.endswith(" s · Esc cancels")
-        await pilot.press("escape")
+        await pilot.press("ctrl+c")
         release.set()
         await settle(pilot)
         assert "Cancelled" in status(app) and "kmeans" not in screen.segmentations

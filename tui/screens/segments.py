@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import polars as pl
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -198,6 +199,7 @@ class SegmentsScreen(Screen):
         Action("v", "show_tab('profile')", "Profile", "The selected segment against the average",
                show=False),
         Action("escape", "cancel", "Cancel", "Stop the analysis that is running", show=False),
+        Action("ctrl+c", "stop_run", "Stop", "Stop the analysis that is running", show=False),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -812,6 +814,12 @@ class SegmentsScreen(Screen):
             "Number of clusters", options, bars=bars, current="auto" if self.k is None else str(self.k),
             prompt="Silhouette by k (higher: customers sit closer to their own cluster than to the next)."),
             chosen)
+
+    def action_stop_run(self) -> None:
+        """ctrl+c stops what is running; with nothing running the key keeps its app-wide meaning."""
+        if not any(w.node is self and w.state in ACTIVE for w in self.workers):
+            raise SkipAction()
+        self.action_cancel()
 
     def action_cancel(self) -> None:
         running = [w for w in self.workers if w.node is self and w.state in ACTIVE]
