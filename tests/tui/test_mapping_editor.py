@@ -112,3 +112,24 @@ async def test_two_columns_cannot_share_a_header(ambiguous: Path, settle) -> Non
         assert isinstance(pilot.app.screen, MappingScreen)  # refused before any diff
         assert any("chosen for both" in n.message for n in pilot.app._notifications)
         assert (ambiguous / "loyalist.toml").read_text() == CONFIG
+
+
+async def test_a_table_without_a_required_column_points_to_the_editor(make_workspace, settle) -> None:
+    root = make_workspace({"transactions.csv": "CustID,Order Date,Paid Sum\nA1,2024-01-05,12.5\nA2,2024-02-06,3\n"})
+    async with LoyalistApp(root).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert pilot.app.workspace_state.workspace is not None  # it opens; the amount is missing
+        assert any("transactions has no amount. Press M" in n.message for n in pilot.app._notifications)
+        await pilot.press("M")
+        await settle(pilot)
+        assert row(pilot.app, "amount")[2] == "—"
+        grid = pilot.app.screen.query_one("#mapping-columns", DataTable)
+        grid.move_cursor(row=2)
+        await choose(pilot, settle, "Paid Sum")
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("w")
+        await settle(pilot)
+        assert tomllib.loads((root / "loyalist.toml").read_text()) == {
+            "tables": {"transactions": {"columns": {"amount": "Paid Sum"}}}}
+        assert pilot.app.workspace_state.workspace.scan("transactions").collect()["amount"].to_list() == [12.5, 3.0]
