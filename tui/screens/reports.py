@@ -54,8 +54,9 @@ Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
 - **o** edits the options; **enter** in an option runs the report with them, **u** puts
   the defaults back.
 - **[** and **]** move between the result's tabs: Summary, Charts and one per table.
-- **escape** stops a report that is still running; else it goes back to the report list,
-  from the options or the result. **1**, **2** and **3** jump to the list, the options
+- **escape** (or **ctrl+c**) cancels a report still running (the status line says what it
+  is doing and for how long); else it goes back to the report list, from the options or
+  the result. **1**, **2** and **3** jump to the list, the options
   and the result.
 - **enter** on a row of the channels, campaigns or cohorts tables lists the customers behind
   it (enter again opens one customer's history); on a row of customers (CLV, churn risk) it
