@@ -95,3 +95,37 @@ async def test_enter_on_a_customer_row_opens_their_history(settle) -> None:
         history = pilot.app.screen
         assert isinstance(history, CustomerScreen)
         assert history.customer_id == customers["customer_id"][1]
+
+
+async def test_escape_cancels_a_slow_list_then_goes_back(monkeypatch, settle) -> None:
+    import asyncio
+    import threading
+
+    import tui.screens.drill as drill_module
+    from core.progress import step
+
+    reached, release = threading.Event(), threading.Event()
+    real = drill_module.customers_behind
+
+    def slow(*args):  # noqa: ANN002, ANN202
+        step("finding the customers", 1, 2)
+        reached.set()
+        release.wait(10)
+        step("joining their names", 2, 2)  # cancelled: stops here
+        return real(*args)
+
+    monkeypatch.setattr(drill_module, "customers_behind", slow)
+    async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
+        await run_to_table(pilot, settle, "report.channels", "table-channels")
+        await pilot.press("enter")
+        assert await asyncio.to_thread(reached.wait, 10)
+        screen = pilot.app.screen
+        assert isinstance(screen, CustomersScreen)
+        await pilot.press("escape")
+        release.set()
+        await settle(pilot)
+        assert pilot.app.screen is screen and screen.listed is None
+        assert "Cancelled" in screen.query_one("#status").render().plain
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ReportsScreen)
