@@ -118,6 +118,14 @@ _KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def synonym_headers(column: str, headers: list[str]) -> list[str]:
+    """The headers whose normalised name is one of `column`'s synonyms, best synonym first."""
+    keys = _KEYS.get(column, (normalise_header(column),))
+    ranked = sorted((keys.index(normalise_header(h)), i, h) for i, h in enumerate(headers)
+                    if normalise_header(h) in keys)
+    return [h for _, _, h in ranked]
+
+
 @dataclass(frozen=True)
 class ColumnMatch:
     canonical: str

@@ -21,9 +21,11 @@ class Action:
     help: str  # palette help line
     show: bool = True  # shown in the footer
     key_display: str | None = None
+    priority: bool = False  # before the focused widget's own key (e.g. enter on a table)
 
     def binding(self) -> Binding:
-        return Binding(self.key, self.action, self.title, show=self.show, key_display=self.key_display)
+        return Binding(self.key, self.action, self.title, show=self.show, key_display=self.key_display,
+                       priority=self.priority)
 
 
 def bindings(actions: Iterable[Action]) -> list[Binding]:

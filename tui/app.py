@@ -64,6 +64,8 @@ class LoyalistApp(App):
                "collected (written with E)", key_display="+"),
         Action("E", "export_pack", "Export report", "Write the collected results into one HTML report, "
                "workbook or Markdown file, or save them as a recipe", show=False, key_display="E"),
+        Action("M", "map_columns", "Map columns", "Choose which of a file's columns each contract column is "
+               "read from, and write it into loyalist.toml", show=False, key_display="M"),
         Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
         Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
                key_display="?"),
@@ -127,10 +129,15 @@ class LoyalistApp(App):
             self.screen_restored = True
             if screen in self.MODES and screen != self.current_mode:
                 await self.switch_mode(screen)
+        from tui.screens.mapping import mapping_hint
+
+        hint = mapping_hint(message.state)
         if message.state.error:
-            self.notify(message.state.error, title="Could not open the workspace",
+            self.notify(message.state.error + hint, title="Could not open the workspace",
                         severity="error", timeout=10, markup=False)
         else:
+            if hint:
+                self.notify(hint.strip(), title="Columns missing", severity="warning", timeout=10, markup=False)
             self.sub_title = printable(message.state.label)  # the folder name is the user's
             for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
                 self.notify(printable(notice), title="Reading the source", severity="warning", timeout=10, markup=False)
@@ -158,6 +165,11 @@ class LoyalistApp(App):
     def action_show_screen(self, name: str) -> None:
         self.switch_mode(name)
         self.remember("app", screen=name)
+
+    def action_map_columns(self) -> None:
+        from tui.screens.mapping import open_mapping_editor
+
+        open_mapping_editor(self)
 
     def action_reopen(self) -> None:
         self.open_workspace()

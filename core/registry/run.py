@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InputError
+from core.progress import step
 from core.registry.model import Analysis, get
 from core.registry.options import TABLE, OptionError, key_of
 
@@ -79,9 +80,12 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     engine = _engine(ws, values)
     try:
         if ws is not None:
+            step(f"checking {', '.join(needs + uses) or 'the tables'}")
             checked = check_tables(ws, analysis, needs, uses, engine)
             ws, read = checked.ws, checked.read
+        step(f"computing {analysis.what}")
         result = money_in_cents(_call(analysis, ws, read, values, engine))
+        step("preparing the result")
     finally:
         if engine is not None:
             engine.close()

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError, InputError
+from core.progress import step
 from core.result import Chart, Result
 from core.segments.profile import segment_summary, summary_charts
 
@@ -186,7 +187,9 @@ class CustomerClusters:
                                                                    replace=False)]
         k_max = min(k_max, len(np.unique(sample, axis=0)) - 1)
         scores = []
-        for k in range(max(2, self.k_range[0]), k_max + 1):
+        ks = range(max(2, self.k_range[0]), k_max + 1)
+        for done, k in enumerate(ks):
+            step(f"trying {k} clusters", done, len(ks))
             # One thread: on a small sample, thread start-up costs more than it saves.
             with warnings.catch_warnings(), threadpool_limits(1):
                 warnings.simplefilter("ignore", ConvergenceWarning)

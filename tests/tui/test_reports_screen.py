@@ -201,7 +201,7 @@ async def test_escape_stops_a_running_report(monkeypatch, settle) -> None:
         release.set()
         await settle(pilot)
         assert not view(app).loading
-        assert "stopped" in notice(app)
+        assert "cancelled" in notice(app)
         assert view(app).prepared is None  # the late result was dropped
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -29,6 +30,8 @@ from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import ResultPrepared, WorkFailed
+from tui.progress import RunTicker
+from tui.screens.drill import can_drill, drill
 from tui.screens.report_entries import BY_KEY, ENTRIES, ReportEntry
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.options_form import FieldError, OptionsForm
@@ -51,9 +54,13 @@ Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
 - **o** edits the options; **enter** in an option runs the report with them, **u** puts
   the defaults back.
 - **[** and **]** move between the result's tabs: Summary, Charts and one per table.
-- **escape** stops a report that is still running; else it goes back to the report list,
-  from the options or the result. **1**, **2** and **3** jump to the list, the options
+- **escape** (or **ctrl+c**) cancels a report still running (the status line says what it
+  is doing and for how long); else it goes back to the report list, from the options or
+  the result. **1**, **2** and **3** jump to the list, the options
   and the result.
+- **enter** on a row of the channels, campaigns or cohorts tables lists the customers behind
+  it (enter again opens one customer's history); on a row of customers (CLV, churn risk) it
+  opens that customer's history. The footer shows the key only where it works.
 - **+** adds the result to the report being collected; **E** writes that report (HTML,
   XLSX or Markdown) or saves it as a recipe to rerun next month.
 
@@ -70,6 +77,9 @@ A report that needs a table the workspace lacks says which one and how to add it
         Action("u", "reset_options", "Defaults", "Put the report's options back to their defaults", show=False),
         Action("escape", "cancel", "Back", "Stop the report that is running; else back to the report list",
                show=False),
+        Action("ctrl+c", "stop_run", "Stop", "Stop the report that is running", show=False),
+        Action("enter", "drill", "Customers", "The customers behind the highlighted row (a channel, campaign, "
+               "cohort or customer); shown only on such rows", priority=True),
         Action("1", "focus_panel('list')", "Report list", "Move to the list of reports", show=False),
         Action("2", "focus_panel('options')", "Options panel", "Move to the highlighted report's options",
                show=False),
@@ -83,6 +93,7 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.workspace: Workspace | None = None
         self.entry: ReportEntry = ENTRIES[0]
         self.pending: RunKey | None = None
+        self.ticker: RunTicker | None = None  # what the running report is doing, on the status line
         self.shown: dict[str, Any] = {}  # entry key -> Prepared, the last result of each report
         self.typed: dict[str, dict[str, Any]] = {}  # entry key -> the form as the analyst left it
         self.ran_with: dict[str, dict[str, Any]] = {}  # entry key -> the options of its shown result
@@ -134,6 +145,7 @@ A report that needs a table the workspace lacks says which one and how to add it
     async def workspace_changed(self, state: WorkspaceState | None) -> None:
         self.workers.cancel_group(self, "report")
         self.pending = None
+        self.stop_ticker()
         self.shown.clear()
         self.ran_with.clear()
         self.workspace = state.workspace if state else None
@@ -231,13 +243,22 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.remember()
         self.pending = RunKey(self.workspace, entry.key, options)
         self.query_one(ResultView).loading = True
-        self.set_status(f"Running {entry.title}… (escape stops it)", "-busy")
-        self.run_entry(self.pending, entry, self.workspace, options)
+        self.stop_ticker()
+        self.ticker = RunTicker(self, lambda text: self.set_status(text, "-busy"), f"Running {entry.title}",
+                                "escape stops it").start()
+        self.run_entry(self.pending, entry, self.workspace, options, self.ticker)
+
+    def stop_ticker(self) -> float:
+        """Stop the status line's clock; the seconds the run took (0 if none was running)."""
+        ticker, self.ticker = self.ticker, None
+        return ticker.stop() if ticker is not None else 0.0
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
-    def run_entry(self, key: RunKey, entry: ReportEntry, ws: Workspace, options: dict[str, Any]) -> None:
+    def run_entry(self, key: RunKey, entry: ReportEntry, ws: Workspace, options: dict[str, Any],
+                  ticker: RunTicker) -> None:
         try:
-            prepared = prepare(entry.run(ws, options))
+            with ticker.tracking():  # a cancelled run stops at the analysis's next step
+                prepared = prepare(entry.run(ws, options))
         except Exception as exc:  # a failed analysis is a message in the panel, never a dead app
             if not get_current_worker().is_cancelled:
                 self.post_message(WorkFailed(key, "report", describe_error(exc)))
@@ -251,14 +272,15 @@ A report that needs a table the workspace lacks says which one and how to add it
             return
         message.stop()
         self.pending = None
+        took = self.stop_ticker()
         key = message.key.entry
         self.shown[key] = message.prepared
         self.ran_with[key] = message.key.options
         view = self.query_one(ResultView)
         view.loading = False
         result: Result = message.prepared.result
-        self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''} · + adds it to the "
-                        "report", "-ok")
+        self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''} · {took:.1f} s · "
+                        "+ adds it to the report", "-ok")
         if key == self.entry.key:
             await view.show(message.prepared)
 
@@ -268,6 +290,7 @@ A report that needs a table the workspace lacks says which one and how to add it
             return
         message.stop()
         self.pending = None
+        self.stop_ticker()
         entry = BY_KEY[message.key.entry]
         self.shown.pop(entry.key, None)
         view = self.query_one(ResultView)
@@ -285,11 +308,18 @@ A report that needs a table the workspace lacks says which one and how to add it
         entry = BY_KEY[self.pending.entry]
         self.workers.cancel_group(self, "report")
         self.pending = None
+        took = self.stop_ticker()
         view = self.query_one(ResultView)
         view.loading = False
-        self.set_status(f"{entry.title} stopped", "-warning")
-        await view.show_notice(f"{entry.title} was stopped before it finished. Press enter to run it again.",
-                               title=entry.title, severity="warning")
+        self.set_status(f"{entry.title} cancelled after {took:.0f} s", "-warning")
+        await view.show_notice(f"{entry.title} was cancelled before it finished; nothing was kept. "
+                               "Press enter to run it again.", title=entry.title, severity="warning")
+
+    async def action_stop_run(self) -> None:
+        """ctrl+c stops a running report; with none running the key keeps its app-wide meaning."""
+        if self.pending is None:
+            raise SkipAction()
+        await self.action_cancel()
 
     # -- other actions ------------------------------------------------------------------------------
 
@@ -316,7 +346,16 @@ A report that needs a table the workspace lacks says which one and how to add it
         event.stop()
         self.action_run()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "drill":  # in the footer, and taking enter, only on a row with customers behind it
+            return can_drill(self.query_one(ResultView), self.focused)
+        return True
+
+    def action_drill(self) -> None:
+        drill(self, self.query_one(ResultView), self.workspace)
+
     def on_descendant_focus(self, event) -> None:
+        self.refresh_bindings()
         widget: Widget = event.widget
         text = self.query_one(OptionsForm).help_for(widget)
         line = self.query_one("#option-help", Static)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import polars as pl
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -29,11 +31,13 @@ from textual_fastdatatable import DataTable as FastDataTable
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.features import customer_features, default_as_of
+from core.progress import step
 from core.result import Result
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer, ResultReady, WorkFailed
+from tui.progress import RunTicker
 from tui.screens.choose import ChooseDialog
 from tui.screens.dates import DatesDialog
 from tui.state import WorkspaceState, describe_error
@@ -198,6 +202,7 @@ class SegmentsScreen(Screen):
         Action("h", "show_tab('segment-charts-tab')", "Charts",
                "The segmentation's charts: sizes, the quadrant scatter, silhouette by k, the R x F grid"),
         Action("escape", "cancel", "Cancel", "Stop the analysis that is running", show=False),
+        Action("ctrl+c", "stop_run", "Stop", "Stop the analysis that is running", show=False),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -216,6 +221,7 @@ class SegmentsScreen(Screen):
         self.comparison: Result | None = None
         self.migration: Result | None = None
         self.focus_members = False  # the user drilled in: focus the list once it arrives
+        self.ticker: RunTicker | None = None  # what the segments' worker is doing, on the status line
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -307,6 +313,7 @@ class SegmentsScreen(Screen):
 
     async def workspace_changed(self, state: WorkspaceState | None) -> None:
         self.workers.cancel_node(self)
+        self.stop_ticker()
         self.reset()
         self.as_of = None
         self.workspace = state.workspace if state else None
@@ -354,20 +361,35 @@ class SegmentsScreen(Screen):
 
     # -- workers (threads: no widget is touched here) --------------------------------
 
+    def start_ticker(self, title: str) -> RunTicker:
+        """The status line says what the segments' worker is doing and for how long (tui.progress)."""
+        self.stop_ticker()
+        self.ticker = RunTicker(self, lambda text: self.set_status(text, "-busy"), title, "Esc cancels").start()
+        return self.ticker
+
+    def stop_ticker(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
+
     def compute_features(self) -> None:
-        self.set_status(f"{self.workspace.root} · computing customer features… (Esc cancels)", "-busy")
         self.query_one(SegmentList).loading = True
-        self._features(self.workspace, self.as_of, self.key("features"))
+        ticker = self.start_ticker(f"{self.workspace.name} · customer features")
+        self._features(self.workspace, self.as_of, self.key("features"), ticker)
 
     @work(thread=True, exclusive=True, group="segments", exit_on_error=False)
-    def _features(self, ws: Workspace, as_of: dt.date | None, key: tuple) -> None:
+    def _features(self, ws: Workspace, as_of: dt.date | None, key: tuple, ticker: RunTicker) -> None:
         try:
-            ws.require("transactions", analysis="segmentation")
-            tx = ws.scan("transactions")
-            day = as_of or default_as_of(tx)
-            features = customer_features(tx, as_of=day, customers=ws.scan_if("customers"),
-                                         touchpoints=ws.scan_if("touchpoints"),
-                                         survey=ws.scan_if("survey")).collect()
+            with ticker.tracking():
+                step("checking the transactions")
+                ws.require("transactions", analysis="segmentation")
+                tx = ws.scan("transactions")
+                step("finding the last order date")
+                day = as_of or default_as_of(tx)
+                step("computing each customer's features")
+                features = customer_features(tx, as_of=day, customers=ws.scan_if("customers"),
+                                             touchpoints=ws.scan_if("touchpoints"),
+                                             survey=ws.scan_if("survey")).collect()
             result = Result("segment.features", f"Customer features as of {day}", {"features": features},
                             params={"as_of": day})
         except Exception as exc:
@@ -377,11 +399,13 @@ class SegmentsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="segments", exit_on_error=False)
     def _segment(self, ws: Workspace, method: str, features: pl.DataFrame, as_of: dt.date, key: tuple,
-                 k: int | None = None) -> None:
+                 k: int | None = None, ticker: RunTicker | None = None) -> None:
         from core.segments.profile import segment_profile
 
         try:
-            segmentation = segmentation_of(method, features, as_of, ws, k)
+            with ticker.tracking() if ticker else nullcontext():  # a cancelled run stops at its next step
+                step(f"segmenting {features.height:,} customers")
+                segmentation = segmentation_of(method, features, as_of, ws, k)
         except Exception as exc:
             self._post(WorkFailed(key, "segment", describe_error(exc)))
             return
@@ -485,6 +509,7 @@ class SegmentsScreen(Screen):
         self.notify(message.error, title=titles.get(message.task, "Failed"), severity="error",
                     timeout=10, markup=False)
         if message.task in ("features", "segment", "profile"):
+            self.stop_ticker()
             self.query_one(SegmentList).loading = False
             self.set_status(f"{titles[message.task]}: {message.error}", "-error")
             self.query_one("#profile-head", Static).update(Text(f"{titles[message.task]}.\n{message.error}"))
@@ -529,14 +554,15 @@ class SegmentsScreen(Screen):
             self.call_later(self.show_method_result)
             return
         self.query_one(SegmentList).loading = True
-        self.set_status(f"{self.workspace.root} · as of {self.as_of} · running {METHODS[self.method]}… "
-                        "(Esc cancels)", "-busy")
-        self._segment(self.workspace, self.method, self.features, self.as_of, self.key(self.method), self.k)
+        ticker = self.start_ticker(f"{METHODS[self.method]} as of {self.as_of}")
+        self._segment(self.workspace, self.method, self.features, self.as_of, self.key(self.method), self.k,
+                      ticker)
 
     async def show_method_result(self) -> None:
         segmentation = self.segmentation
         if segmentation is None:
             return
+        self.stop_ticker()
         segment_list = self.query_one(SegmentList)
         segment_list.loading = False
         previous = segment_list.selected if segment_list.row_count else None
@@ -796,6 +822,12 @@ class SegmentsScreen(Screen):
             prompt="Silhouette by k (higher: customers sit closer to their own cluster than to the next)."),
             chosen)
 
+    def action_stop_run(self) -> None:
+        """ctrl+c stops what is running; with nothing running the key keeps its app-wide meaning."""
+        if not any(w.node is self and w.state in ACTIVE for w in self.workers):
+            raise SkipAction()
+        self.action_cancel()
+
     def action_cancel(self) -> None:
         running = [w for w in self.workers if w.node is self and w.state in ACTIVE]
         if not running:
@@ -804,6 +836,7 @@ class SegmentsScreen(Screen):
             return
         groups = {w.group for w in running}
         self.workers.cancel_node(self)
+        self.stop_ticker()
         self.query_one(SegmentList).loading = False
         self.query_one("#members-browser", TableBrowser).loading = False
         if "migration" in groups:
