@@ -20,6 +20,7 @@ extra and are imported only when an engine runs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -44,6 +45,7 @@ FILE_ENGINES = ("duckdb", "spark")  # engines that read Parquet and CSV files th
 EXTRA = "pip install 'loyalist[engines]'"
 # The columns the reduction reads; the rest of the table never leaves the engine.
 COLUMNS = ("customer_id", "order_date", "amount", "order_id", "channel")
+CHECKED = (*COLUMNS, "product_id")  # and what the data checks read (core.validate)
 ISO_DATE, ISO_TIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
 DAY_KEY = "day:"  # order key of a purchase without an order_id: one order per day
 # Spark in local mode: one JVM, few shuffle partitions (a laptop's cores, not a cluster's)
@@ -115,6 +117,8 @@ class Reducer:
         self.engine = engine
         self.source = source
         self._table: Any = None
+        self._checked: Any = None
+        self._raw_ibis: Any = None
         self._connection: Any = None
         self._view: str | None = None  # Spark's temporary view of a file, dropped on close
         self._last: dict[dt.date, tuple[dt.date | None, int]] = {}  # asked twice per run
@@ -168,10 +172,19 @@ class Reducer:
                                   explain_name="engine", explain_detail=self.label)
 
     def findings(self) -> list[Finding]:
-        """core.validate's error rules for the transactions as one query on the engine (empty
-        required values, non-finite amounts, an empty table), with a few offending rows pulled
-        back as examples. A value that does not parse stops the run with the engine's error."""
-        from core.validate import ERROR, MAX_ROWS_SHOWN, Finding
+        """core.validate's error rules for the transactions (what every analysis checks)."""
+        return self.check(errors_only=True)
+
+    def check(self, as_of: dt.date | None = None, errors_only: bool = False,
+              customers: pl.LazyFrame | None = None) -> list[Finding]:
+        """core.validate's rules for the transactions as queries on the engine, with a few
+        offending rows pulled back as examples: the errors (empty required values, non-finite
+        amounts, an empty table) and, unless `errors_only`, the warnings (dates after `as_of`
+        or today, negative amounts, duplicate orders, and customer ids not in `customers`,
+        the customers table's ids). Counts are the Polars path's; a row number means nothing
+        in a database table, so examples name the rows by their values instead. A value
+        that does not parse stops the run with the engine's error."""
+        from core.validate import ERROR, MAX_ROWS_SHOWN, Finding, transaction_warnings
 
         where = self.source.where
         if self.source.missing_required:  # as core.validate says it; nothing to query
@@ -179,30 +192,77 @@ class Reducer:
                             f"the transactions table has no {column!r} column",
                             f"rename a column to {column}, or map it in loyalist.toml under "
                             "[tables.transactions.columns]", where) for column in self.source.missing_required]
-        t = self.table()
+        t = self.table() if errors_only else self.checked_table()
         header = {m.canonical: m.source for m in self.source.columns}
-        rules = {f"empty {name}": (name, "missing_value", t[name].isnull(), f"{name} is empty",
-                                   f"fill in {header[name]} on these rows or remove them")
+        rules = {name: (ERROR, name, "missing_value", t[name].isnull(), f"{name} is empty",
+                        f"fill in {header[name]} on these rows or remove them")
                  for name in ("customer_id", "order_date", "amount")}
         rules["absurd amount"] = (
-            "amount", "not_finite", t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
+            ERROR, "amount", "not_finite",
+            t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
             f"values in {header['amount']!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
             "correct these values, or leave them blank if they are unknown")
-        counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": flag.ifelse(1, 0).sum()
-                                                          for i, (_, _, flag, _, _) in enumerate(rules.values())}))
+        said = {} if errors_only else transaction_warnings(set(t.columns), as_of)
+        flags = {"date_after_as_of": t.order_date > (as_of or dt.date.today()), "negative_amount": t.amount < 0}
+        for rule, flag in flags.items():
+            if rule in said:
+                w = said[rule]
+                rules[rule] = (w.severity, w.column, rule, flag, w.message, w.fix)
+        counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": rule[3].ifelse(1, 0).sum()
+                                                          for i, rule in enumerate(rules.values())}))
         found = counts.row(0, named=True)
         if not found["rows"]:
             return [Finding(ERROR, "transactions", "", "empty_table", 0, (),
                             "the transactions table has a header but no rows", "export the table again with its data",
                             where)]
         findings = []
-        for i, (column, rule, flag, message, fix) in enumerate(rules.values()):
+        for i, (severity, column, rule, flag, message, fix) in enumerate(rules.values()):
             count = int(found[f"n{i}"] or 0)
             if count:
-                examples = self._run(t.filter(flag.fill_null(False)).select(*COLUMNS[:3]).limit(MAX_ROWS_SHOWN))
-                findings.append(Finding(ERROR, "transactions", column, rule, count, (),
+                examples = self._run(t.filter(flag.fill_null(False)).select(*COLUMNS[:3])
+                                     .order_by(COLUMNS[:3]).limit(MAX_ROWS_SHOWN))
+                findings.append(Finding(severity, "transactions", column, rule, count, (),
                                         f"{message} (e.g. {_examples(examples)})", fix, where))
+        if "duplicate_order" in said:
+            findings += self._duplicates(t, said["duplicate_order"])
+        if "orphan_customer" in said and customers is not None:
+            findings += self._orphans(t, said["orphan_customer"], customers)
         return findings
+
+    def _duplicates(self, t: Any, said: Any) -> list[Finding]:
+        """Rows whose order id (and product, when there is one) appears more than once: each
+        key counted on the engine, only the repeated ones' total and first few back."""
+        import ibis
+
+        from core.validate import MAX_ROWS_SHOWN
+
+        key = ["order_id", "product_id"] if "product_id" in t.columns else ["order_id"]
+        groups = t.filter(t.order_id.notnull()).group_by(key).aggregate(rows=ibis._.count())
+        repeated = groups.filter(groups.rows > 1)
+        count = int(self._run(repeated.aggregate(n=repeated.rows.sum())).item() or 0)
+        if not count:
+            return []
+        examples = self._run(repeated.order_by(key).limit(MAX_ROWS_SHOWN))
+        return [dataclasses.replace(said, count=count, rows=(), file=self.source.where,
+                                    message=f"{said.message} (e.g. {_examples(examples)})")]
+
+    def _orphans(self, t: Any, said: Any, customers: pl.LazyFrame) -> list[Finding]:
+        """Rows whose customer is not in the customers table: the engine gives one row per
+        customer and its row count (the per-customer table, not the rows); the customers
+        table may be anywhere, so the ids are compared here."""
+        import ibis
+
+        from core.validate import MAX_ROWS_SHOWN
+
+        per_customer = self._run(t.filter(t.customer_id.notnull()).group_by("customer_id")
+                                 .aggregate(rows=ibis._.count()))
+        known = customers.select("customer_id").unique().collect()
+        orphans = per_customer.join(known, on="customer_id", how="anti").sort("customer_id")
+        if orphans.is_empty():
+            return []
+        examples = orphans.head(MAX_ROWS_SHOWN).select("customer_id", pl.col("rows").cast(pl.Int64))
+        return [dataclasses.replace(said, count=int(orphans["rows"].sum()), rows=(), file=self.source.where,
+                                    message=f"{said.message} (e.g. {_examples(examples)})")]
 
     def close(self) -> None:
         """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
@@ -213,16 +273,26 @@ class Reducer:
                 self._connection.disconnect()
         except Exception:  # closing what failed to open: nothing to tell
             pass
-        self._connection = self._table = self._view = None
+        self._connection = self._table = self._checked = self._raw_ibis = self._view = None
 
     # -- the engine --------------------------------------------------------------------
 
     def table(self) -> Any:
         """The transactions as an Ibis table with canonical names and types (made once)."""
         if self._table is None:
-            raw = self._guarded(self._raw_table)
-            self._table = self._guarded(lambda: _canonical(raw, self.source))
+            self._table = self._guarded(lambda: _canonical(self._raw(), self.source))
         return self._table
+
+    def checked_table(self) -> Any:
+        """The table with the columns the data checks read too (product_id, for duplicates)."""
+        if self._checked is None:
+            self._checked = self._guarded(lambda: _canonical(self._raw(), self.source, CHECKED))
+        return self._checked
+
+    def _raw(self) -> Any:
+        if self._raw_ibis is None:
+            self._raw_ibis = self._guarded(self._raw_table)
+        return self._raw_ibis
 
     def _raw_table(self) -> Any:
         ibis = _ibis()
@@ -384,11 +454,11 @@ def _csv_options(source: TableSource, delimiter_key: str) -> dict[str, Any]:
 # -- the reduction, written once ---------------------------------------------------------
 
 
-def _canonical(t: Any, source: TableSource) -> Any:
-    """The columns the reduction reads, renamed and cast as the contract says (on the engine)."""
+def _canonical(t: Any, source: TableSource, names: tuple[str, ...] = COLUMNS) -> Any:
+    """The columns the reduction reads (`names`), renamed and cast as the contract says (on the engine)."""
     columns = {}
     for m in source.columns:
-        if m.canonical not in COLUMNS:
+        if m.canonical not in names:
             continue
         column = t[m.source]
         dtype = column.type()
