@@ -171,6 +171,45 @@ class Reducer:
         return register_io_source(pull, schema=aggregate_schema(channels, has_order_id),
                                   explain_name="engine", explain_detail=self.label)
 
+    def channel_parts(self, as_of: dt.date, has_order_id: bool) -> dict[str, pl.DataFrame]:
+        """core.evaluate.channels.channel_parts' tables, reduced on the engine: per channel,
+        per channel and customer, per customer and purchase day, and the first date."""
+        import ibis
+
+        t = self.table()
+        tx = t.filter(t.order_date <= as_of)
+        named = tx.filter(tx.channel.notnull())
+        buy = named.amount > 0
+        per_channel = {"revenue": named.amount.sum(), "_gross": buy.ifelse(named.amount, 0.0).sum()}
+        if has_order_id:  # distinct order ids of purchases, a missing one counted once as Polars does
+            per_channel["_ids"] = buy.ifelse(named.order_id, ibis.null("string")).nunique()
+            per_channel["_no_id"] = (buy & named.order_id.isnull()).ifelse(1, 0).max()
+        buys = named.filter(buy)
+        frames = {
+            "per_channel": self._run(named.group_by("channel").aggregate(**per_channel)),
+            "pairs": self._run(buys.group_by("channel", "customer_id").aggregate(
+                _days=buys.order_date.nunique(), _lines=buys.count(), _first=buys.order_date.min())),
+            "purchases": self._run(buys.group_by("customer_id", "order_date").aggregate(value=buys.amount.sum())),
+            "first_date": self._run(tx.aggregate(order_date=tx.order_date.min())),
+        }
+        orders = [(pl.col("_ids") + pl.col("_no_id")).cast(pl.Int64).alias("orders")] if has_order_id else []
+        frames["per_channel"] = frames["per_channel"].select(
+            "channel", pl.col("revenue", "_gross").cast(pl.Float64), *orders)
+        frames["pairs"] = frames["pairs"].with_columns(pl.col("_days", "_lines").cast(pl.UInt32))
+        return frames
+
+    def retention(self, as_of: dt.date, days: int) -> pl.DataFrame:
+        """core.evaluate.value.retention_flags on the engine: per customer, bought in the
+        earlier window (in_base) and in both (retained)."""
+        t = self.table()
+        later, earlier = as_of - dt.timedelta(days=days), as_of - dt.timedelta(days=2 * days)
+        buys = t.filter(t.amount > 0, t.order_date <= as_of, t.order_date > earlier)
+        flags = self._run(buys.group_by("customer_id").aggregate(
+            in_base=(buys.order_date <= later).ifelse(1, 0).max(),
+            _later=(buys.order_date > later).ifelse(1, 0).max()))
+        return flags.select("customer_id", (pl.col("in_base") == 1).alias("in_base"),
+                            ((pl.col("in_base") == 1) & (pl.col("_later") == 1)).alias("retained"))
+
     def findings(self) -> list[Finding]:
         """core.validate's error rules for the transactions (what every analysis checks)."""
         return self.check(errors_only=True)

@@ -319,3 +319,32 @@ def test_validation_runs_as_queries_on_the_engine_with_example_rows(tmp_path, mo
     with pytest.raises(InputError, match="cannot leave out") as err:
         run_analysis("segment.rfm", skip, {"engine": "duckdb"})
     assert "--engine polars" in err.value.fix
+
+
+def _unreadable(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A table with `frame`'s columns whose rows cannot be pulled: collecting it fails."""
+    from polars.io.plugins import register_io_source
+
+    def pull(*_):
+        pytest.fail("the transactions were pulled into Polars")
+        yield
+
+    return register_io_source(pull, schema=frame.collect_schema())
+
+
+def test_the_channels_report_on_an_engine_pulls_no_transactions_row_into_polars(file_ws, polars_results):
+    """Its per-channel, per-customer-and-channel, per-customer-and-day and retention tables
+    come from the engine: the transactions LazyFrame it is given is never collected."""
+    pytest.importorskip("ibis")
+    from core.evaluate.channels import channels
+    from core.registry.run import money_in_cents
+
+    tables = {t: file_ws.scan(t) for t in ("customers", "touchpoints", "survey", "campaigns")}
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        result = money_in_cents(channels(_unreadable(file_ws.scan("transactions")), **tables, as_of=AS_OF,
+                                          engine=engine))
+    finally:
+        engine.close()
+    for name, table in polars_results["report.channels"].tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
