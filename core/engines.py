@@ -210,6 +210,44 @@ class Reducer:
         return flags.select("customer_id", (pl.col("in_base") == 1).alias("in_base"),
                             ((pl.col("in_base") == 1) & (pl.col("_later") == 1)).alias("retained"))
 
+    def last_purchase(self) -> dt.date | None:
+        """The last date with a purchase (a non-negative amount): core.predict.summary.last_order_date."""
+        t = self.table()
+        return self._run(t.filter(t.amount >= 0).aggregate(last=t.order_date.max())).item()
+
+    def btyd_parts(self, calibration_end: dt.date, holdout_end: dt.date | None) -> tuple[pl.DataFrame,
+                                                                                          pl.DataFrame | None]:
+        """core.predict.summary's per-customer reductions on the engine: first and last purchase
+        day, purchase days, spend and the first day's spend up to `calibration_end`, and the
+        purchase days and spend in the holdout; sums are whole millionths (core.exact), so the
+        engine adds the same integers Polars does."""
+        from core.exact import SCALE
+
+        t = self.table()
+        purchases = t.filter(t.amount >= 0, t.order_date.notnull())
+        units = (purchases.amount * SCALE).round().cast("int64")
+        purchases = purchases.select("customer_id", "order_date", units=units)
+        before = purchases.filter(purchases.order_date <= calibration_end)
+        per_customer = before.group_by("customer_id").aggregate(
+            first_purchase=before.order_date.min(), last_purchase=before.order_date.max(),
+            purchase_days=before.order_date.nunique(), spend=before.units.sum())
+        firsts = per_customer.select("customer_id", "first_purchase")
+        first_day = before.join(firsts, [before.customer_id == firsts.customer_id,
+                                         before.order_date == firsts.first_purchase])
+        first_day = first_day.group_by("customer_id").aggregate(first_spend=first_day.units.sum())
+        calibration = self._run(per_customer.join(first_day, "customer_id"))
+        holdout = None
+        if holdout_end is not None:
+            later = purchases.filter(purchases.order_date > calibration_end, purchases.order_date <= holdout_end)
+            holdout = self._run(later.group_by("customer_id").aggregate(
+                holdout_frequency=later.order_date.nunique(), holdout_spend=later.units.sum()))
+            holdout = holdout.with_columns(pl.col("holdout_frequency").cast(pl.Int64),
+                                           pl.col("holdout_spend").cast(pl.Int64) / SCALE)
+        calibration = calibration.select(
+            "customer_id", "first_purchase", "last_purchase", pl.col("purchase_days").cast(pl.Int64),
+            pl.col("spend").cast(pl.Int64) / SCALE, pl.col("first_spend").cast(pl.Int64) / SCALE)
+        return calibration, holdout
+
     def findings(self) -> list[Finding]:
         """core.validate's error rules for the transactions (what every analysis checks)."""
         return self.check(errors_only=True)

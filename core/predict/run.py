@@ -8,20 +8,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.errors import AnalysisError
 from core.result import Result
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 FEATURE_TABLES = ("customers", "touchpoints", "survey")
 
 
 def clv(ws, *, calibration_end: dt.date | None = None, holdout_end: dt.date | None = None, unit: str = "week",
-        horizon: float | None = None, discount_rate: float = 0.10, discount_period: str = "year") -> Result:
+        horizon: float | None = None, discount_rate: float = 0.10, discount_period: str = "year",
+        engine: Reducer | None = None) -> Result:
     from core.predict.clv import clv_analysis
 
     return clv_analysis(ws.scan("transactions"), calibration_end=calibration_end, holdout_end=holdout_end,
                         unit=unit, horizon=horizon, discount_rate=discount_rate,
-                        discount_period=discount_period)
+                        discount_period=discount_period, engine=engine)
 
 
 def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_of: dt.date | None = None,

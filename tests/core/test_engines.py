@@ -348,3 +348,33 @@ def test_the_channels_report_on_an_engine_pulls_no_transactions_row_into_polars(
         engine.close()
     for name, table in polars_results["report.channels"].tables.items():
         assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"calibration_end": dt.date(2025, 3, 31), "holdout_end": AS_OF}])
+def test_predict_clv_on_duckdb_fits_the_polars_summary_without_pulling_rows(file_ws, options):
+    """BG/NBD and Gamma-Gamma fitted on the engine's per-customer summary: the same customers,
+    parameters and values as the Polars path, and the transactions never collected here."""
+    pytest.importorskip("ibis")
+    from core.predict.clv import clv_analysis
+    from core.registry.run import money_in_cents
+
+    expected = run_analysis("predict.clv", file_ws, options)
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        result = money_in_cents(clv_analysis(_unreadable(file_ws.scan("transactions")), **options, engine=engine))
+    finally:
+        engine.close()
+    assert result.headline == expected.headline
+    for name, table in expected.tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+def test_predict_clv_on_postgres_gives_the_polars_figures(loaded_postgres, tmp_path, monkeypatch, file_ws):
+    pytest.importorskip("ibis")
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    ws = workspace_in(tmp_path, f'[source]\nurl = "{loaded_postgres}"\n')
+    result = run_analysis("predict.clv", ws, {"calibration_end": AS_OF})
+    expected = run_analysis("predict.clv", file_ws, {"calibration_end": AS_OF})
+    assert result.params["engine"] == "postgres"
+    assert result.headline == pytest.approx(expected.headline, rel=1e-9)
+    assert_frame_equal(result.main_table, expected.main_table, check_exact=False, rel_tol=1e-9)
