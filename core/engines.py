@@ -46,6 +46,10 @@ EXTRA = "pip install 'loyalist[engines]'"
 # The columns the reduction reads; the rest of the table never leaves the engine.
 COLUMNS = ("customer_id", "order_date", "amount", "order_id", "channel")
 CHECKED = (*COLUMNS, "product_id")  # and what the data checks read (core.validate)
+# core.validate's rules Reducer.check runs on the engine; the rest (on columns it does not
+# read) stay in Polars, reading those columns only.
+ENGINE_RULES = frozenset({"missing_value", "date_after_as_of", "negative_amount", "duplicate_order",
+                          "orphan_customer", "empty_table"})
 ISO_DATE, ISO_TIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
 DAY_KEY = "day:"  # order key of a purchase without an order_id: one order per day
 # Spark in local mode: one JVM, few shuffle partitions (a laptop's cores, not a cluster's)
@@ -85,6 +89,12 @@ def resolve(ws: Workspace, requested: str | None) -> str:
                          fix="run `loyalist data convert` (it writes a Parquet copy the engine reads), "
                          "or use --engine polars")
     return requested
+
+
+def checks_on_engine(rule: str, column: str) -> bool:
+    """Whether Reducer.check runs this core.validate rule (a value of a column the engine
+    reads that does not parse or is not finite stops the engine's query instead)."""
+    return rule in ENGINE_RULES or (column in CHECKED and rule in ("not_finite", "unparsable"))
 
 
 def reducer(ws: Workspace, engine: str) -> Reducer | None:

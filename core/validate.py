@@ -106,9 +106,18 @@ def check(
                 source.where) for column in source.missing_required]
             continue
         if engine is not None and table == "transactions":
+            from core.engines import checks_on_engine
+
             customers = ws.scan("customers") if "customers" in ws.sources \
                 and not ws.sources["customers"].missing_required else None
             per_table[table] = engine.check(as_of, errors_only, customers)
+            # The rules on columns the engine does not read (a quantity that does not parse,
+            # declared ranges) run here, on those columns only.
+            raw = ws.scan_raw(table)
+            rest = [r for r in _rules(source, raw.collect_schema(), as_of) if not checks_on_engine(r.rule, r.column)
+                    and (not errors_only or r.severity == ERROR)]
+            if rest:
+                queries.append((source, rest, _checked_frame(source, raw)))
             continue
         known = cache.get(keys[table], kind) if cache else None
         if known is not None:
@@ -146,11 +155,13 @@ def check(
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
-        found = per_table[source.table] = []
+        on_engine = source.table in per_table  # checked there in part; an empty table it has said
+        found = per_table.setdefault(source.table, [])
         if row["__n"] == 0:
-            found.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
-                                 f"the {source.table} table has a header but no rows",
-                                 "export the table again with its data", source.where))
+            if not on_engine:
+                found.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
+                                     f"the {source.table} table has a header but no rows",
+                                     "export the table again with its data", source.where))
         else:
             offset = 2 if source.header_row else 1
             for i, rule in enumerate(rules):
@@ -159,7 +170,7 @@ def check(
                     rows = tuple(r + offset for r in rows_of[(q, i)])
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
                                          rule.message, rule.fix, source.where))
-        if cache:
+        if cache and not on_engine:
             cache.put(keys[source.table], kind, found)
             if not errors_only:  # a full check holds the errors-only one too
                 cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
