@@ -220,6 +220,14 @@ class Reducer:
         return flags.select("customer_id", (pl.col("in_base") == 1).alias("in_base"),
                             ((pl.col("in_base") == 1) & (pl.col("_later") == 1)).alias("retained"))
 
+    def buyers(self, as_of: dt.date, horizon_days: int) -> pl.DataFrame:
+        """core.predict.churn.churn_labels on the engine: who bought in (as_of, as_of + N]."""
+        t = self.table()
+        end = as_of + dt.timedelta(days=horizon_days)
+        bought = self._run(t.filter(t.order_date > as_of, t.order_date <= end, t.amount > 0)
+                           .select("customer_id").distinct())
+        return bought.with_columns(_bought=pl.lit(True))
+
     def last_purchase(self) -> dt.date | None:
         """The last date with a purchase (a non-negative amount): core.predict.summary.last_order_date."""
         t = self.table()

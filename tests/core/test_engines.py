@@ -378,3 +378,18 @@ def test_predict_clv_on_postgres_gives_the_polars_figures(loaded_postgres, tmp_p
     assert result.params["engine"] == "postgres"
     assert result.headline == pytest.approx(expected.headline, rel=1e-9)
     assert_frame_equal(result.main_table, expected.main_table, check_exact=False, rel_tol=1e-9)
+
+
+def test_predict_churn_on_duckdb_gives_the_polars_models_without_pulling_rows(file_ws, monkeypatch):
+    """Features at three dates, labels, the last date and the CLV summary all reduced on the
+    engine: the same training sets, so the same models, AUCs and at-risk list."""
+    pytest.importorskip("ibis")
+    expected = run_analysis("predict.churn", file_ws, {})
+    ws = Workspace.open(SAMPLE)
+    scan = ws.scan
+    monkeypatch.setattr(ws, "scan", lambda table: _unreadable(scan(table)) if table == "transactions" else scan(table))
+    result = run_analysis("predict.churn", ws, {"engine": "duckdb"})
+    assert result.params["engine"] == "duckdb"
+    assert result.headline == expected.headline
+    for name, table in expected.tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)

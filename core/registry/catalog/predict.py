@@ -49,6 +49,7 @@ register(Analysis(
                help="Only customers who bought within this many days; empty: all"),
         Option("with_clv", BOOL, True, flags=("--clv/--no-clv",), title="Value at risk",
                help="Value at risk = one-year CLV (BG/NBD + Gamma-Gamma) x churn probability"),
+        ENGINE,
     ),
 ))
 register(Analysis(
