@@ -220,6 +220,21 @@ class Reducer:
         return flags.select("customer_id", (pl.col("in_base") == 1).alias("in_base"),
                             ((pl.col("in_base") == 1) & (pl.col("_later") == 1)).alias("retained"))
 
+    def cohort_parts(self, period: str, as_of: dt.date | None) -> tuple[pl.DataFrame, pl.LazyFrame]:
+        """core.evaluate.cohorts.customer_periods on the engine: one row per customer and
+        month (or week from Monday 1970-01-05) with its revenue and first purchase day."""
+        import ibis
+
+        t = self.table()
+        tx = t.filter(t.order_date.notnull(), *([t.order_date <= as_of] if as_of is not None else []))
+        date = tx.order_date
+        number = (date.year().cast("int64") * 12 + date.month().cast("int64") - 1 if period == "month"
+                  else (date.delta(ibis.date(1970, 1, 5), unit="day") / 7).floor().cast("int64"))
+        per = self._run(tx.mutate(_p=number).group_by("customer_id", "_p").aggregate(
+            revenue=tx.amount.sum(), _first_buy=(tx.amount > 0).ifelse(date, ibis.null("date")).min()))
+        last = self._run(tx.aggregate(last_seen=date.max()))
+        return per.with_columns(pl.col("_p").cast(pl.Int64), pl.col("revenue").cast(pl.Float64)), last.lazy()
+
     def buyers(self, as_of: dt.date, horizon_days: int) -> pl.DataFrame:
         """core.predict.churn.churn_labels on the engine: who bought in (as_of, as_of + N]."""
         t = self.table()

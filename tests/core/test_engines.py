@@ -393,3 +393,18 @@ def test_predict_churn_on_duckdb_gives_the_polars_models_without_pulling_rows(fi
     assert result.headline == expected.headline
     for name, table in expected.tables.items():
         assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"period": "week", "as_of": AS_OF, "since": dt.date(2024, 1, 1)}])
+def test_report_cohorts_on_duckdb_gives_the_polars_matrices_without_pulling_rows(file_ws, monkeypatch, options):
+    """One row per customer and period comes back from the engine; cohorts, active customers
+    and revenue per period are the Polars path's."""
+    pytest.importorskip("ibis")
+    expected = run_analysis("report.cohorts", file_ws, options)
+    ws = Workspace.open(SAMPLE)
+    scan = ws.scan
+    monkeypatch.setattr(ws, "scan", lambda table: _unreadable(scan(table)) if table == "transactions" else scan(table))
+    result = run_analysis("report.cohorts", ws, {**options, "engine": "duckdb"})
+    assert result.headline == pytest.approx(expected.headline, rel=1e-12)
+    for name, table in expected.tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
