@@ -142,7 +142,8 @@ def snapshot(
     if horizon_days is not None:
         bought = (labels(as_of, horizon_days).lazy() if labels is not None
                   else churn_labels(transactions, as_of, horizon_days))
-        frame = frame.join(bought, on="customer_id", how="left").with_columns(churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
+        frame = frame.join(bought, on="customer_id", how="left").with_columns(
+            churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
     # sorted, so models that sample rows (early-stopping splits) are reproducible
     return frame.sort("customer_id").collect()
 

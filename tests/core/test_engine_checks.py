@@ -89,7 +89,8 @@ def test_the_planted_rows_are_what_the_polars_path_counts(reference):
     assert reference["duplicate_order"].count == 2 * (3 + 2 + 4)  # each repeated pair: both rows
     sample = pl.read_csv(SAMPLE / "transactions.csv", infer_schema=False)
     negative = sample.filter(pl.col("amount").cast(pl.Float64) < 0).height
-    assert reference["unparsable"].count == 1 and reference["unparsable"].rows == (1 + sample.height + 10,)  # header, rows, 10th planted
+    # the quantity "lots": after the header line and the sample's rows, the 10th planted row
+    assert reference["unparsable"].count == 1 and reference["unparsable"].rows == (1 + sample.height + 10,)
     assert reference["negative_amount"].count == negative + planted(sample).tail(10).filter(
         pl.col("amount").cast(pl.Float64) < 0).height
 
