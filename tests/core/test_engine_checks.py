@@ -109,7 +109,13 @@ def test_a_duckdb_database_gives_the_polars_warnings(planted_folder, reference, 
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
         con.unregister("frame")
     con.close()
-    assert_same_warnings(workspace_in(tmp_path, '[source]\nurl = "duckdb:///shop.duckdb"\n'), "duckdb", reference)
+    ws = workspace_in(tmp_path, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    assert_same_warnings(ws, "duckdb", reference)
+    from core.registry import run_analysis
+
+    validated = run_analysis("data.validate", ws, {"as_of": AS_OF})  # a database is checked on its engine
+    assert validated.params["engine"] == "duckdb" and "checked on duckdb" in validated.notes[-1]
+    assert validated.headline["warnings"] == len(reference)
 
 
 def test_postgres_gives_the_polars_warnings(loaded_postgres, planted_folder, reference, tmp_path, monkeypatch):
