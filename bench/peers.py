@@ -10,6 +10,7 @@ and segments as Loyalist before its time is compared.
 
   polars      bare Polars from the Parquet file (the floor)
   polars-csv  bare Polars from the CSV copy: one scan of the file
+  polars-streaming  bare Polars from the Parquet file on its streaming engine (bench.engines, 100m)
   pandas      pandas read_parquet + groupby
   duckdb      DuckDB SQL over the Parquet file, COPY to Parquet
 """
@@ -36,7 +37,7 @@ def map_rows() -> list[tuple[int, int, str]]:
             for r in range(r0, r1 + 1) for f in range(f0, f1 + 1)]
 
 
-def polars_rfm(source: Path, out: Path) -> None:
+def polars_rfm(source: Path, out: Path, streaming: bool = False) -> None:
     import polars as pl
 
     if source.suffix == ".csv":
@@ -52,7 +53,7 @@ def polars_rfm(source: Path, out: Path) -> None:
         .agg(recency_days=(pl.col("_as_of").first() - pl.col("_buy").max()).dt.total_days(),
              frequency=pl.col("_buy").drop_nulls().n_unique(),
              monetary=pl.col("amount").sum().round(2))
-        .collect()
+        .collect(engine="streaming" if streaming else "auto")
     )
     good = {"r": -pl.col("recency_days").fill_null(2**62), "f": pl.col("frequency"),
             "m": pl.col("monetary")}
@@ -123,7 +124,12 @@ def duckdb_rfm(source: Path, out: Path) -> None:
         ) TO '{out}' (FORMAT parquet)""")
 
 
-PEERS = {"polars": polars_rfm, "polars-csv": polars_rfm, "pandas": pandas_rfm, "duckdb": duckdb_rfm}
+def polars_streaming_rfm(source: Path, out: Path) -> None:
+    polars_rfm(source, out, streaming=True)
+
+
+PEERS = {"polars": polars_rfm, "polars-csv": polars_rfm, "pandas": pandas_rfm, "duckdb": duckdb_rfm,
+         "polars-streaming": polars_streaming_rfm}
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ extra and are imported only when an engine runs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -44,6 +45,11 @@ FILE_ENGINES = ("duckdb", "spark")  # engines that read Parquet and CSV files th
 EXTRA = "pip install 'loyalist[engines]'"
 # The columns the reduction reads; the rest of the table never leaves the engine.
 COLUMNS = ("customer_id", "order_date", "amount", "order_id", "channel")
+CHECKED = (*COLUMNS, "product_id")  # and what the data checks read (core.validate)
+# core.validate's rules Reducer.check runs on the engine; the rest (on columns it does not
+# read) stay in Polars, reading those columns only.
+ENGINE_RULES = frozenset({"missing_value", "date_after_as_of", "negative_amount", "duplicate_order",
+                          "orphan_customer", "empty_table"})
 ISO_DATE, ISO_TIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
 DAY_KEY = "day:"  # order key of a purchase without an order_id: one order per day
 # Spark in local mode: one JVM, few shuffle partitions (a laptop's cores, not a cluster's)
@@ -85,6 +91,12 @@ def resolve(ws: Workspace, requested: str | None) -> str:
     return requested
 
 
+def checks_on_engine(rule: str, column: str) -> bool:
+    """Whether Reducer.check runs this core.validate rule (a value of a column the engine
+    reads that does not parse or is not finite stops the engine's query instead)."""
+    return rule in ENGINE_RULES or (column in CHECKED and rule in ("not_finite", "unparsable"))
+
+
 def reducer(ws: Workspace, engine: str) -> Reducer | None:
     """The reduction on `engine` for this workspace's transactions; None for Polars."""
     if engine == "polars":
@@ -115,6 +127,8 @@ class Reducer:
         self.engine = engine
         self.source = source
         self._table: Any = None
+        self._checked: Any = None
+        self._raw_ibis: Any = None
         self._connection: Any = None
         self._view: str | None = None  # Spark's temporary view of a file, dropped on close
         self._last: dict[dt.date, tuple[dt.date | None, int]] = {}  # asked twice per run
@@ -167,11 +181,120 @@ class Reducer:
         return register_io_source(pull, schema=aggregate_schema(channels, has_order_id),
                                   explain_name="engine", explain_detail=self.label)
 
+    def channel_parts(self, as_of: dt.date, has_order_id: bool) -> dict[str, pl.DataFrame]:
+        """core.evaluate.channels.channel_parts' tables, reduced on the engine: per channel,
+        per channel and customer, per customer and purchase day, and the first date."""
+        import ibis
+
+        t = self.table()
+        tx = t.filter(t.order_date <= as_of)
+        named = tx.filter(tx.channel.notnull())
+        buy = named.amount > 0
+        per_channel = {"revenue": named.amount.sum(), "_gross": buy.ifelse(named.amount, 0.0).sum()}
+        if has_order_id:  # distinct order ids of purchases, a missing one counted once as Polars does
+            per_channel["_ids"] = buy.ifelse(named.order_id, ibis.null("string")).nunique()
+            per_channel["_no_id"] = (buy & named.order_id.isnull()).ifelse(1, 0).max()
+        buys = named.filter(buy)
+        frames = {
+            "per_channel": self._run(named.group_by("channel").aggregate(**per_channel)),
+            "pairs": self._run(buys.group_by("channel", "customer_id").aggregate(
+                _days=buys.order_date.nunique(), _lines=buys.count(), _first=buys.order_date.min())),
+            "purchases": self._run(buys.group_by("customer_id", "order_date").aggregate(value=buys.amount.sum())),
+            "first_date": self._run(tx.aggregate(order_date=tx.order_date.min())),
+        }
+        orders = [(pl.col("_ids") + pl.col("_no_id")).cast(pl.Int64).alias("orders")] if has_order_id else []
+        frames["per_channel"] = frames["per_channel"].select(
+            "channel", pl.col("revenue", "_gross").cast(pl.Float64), *orders)
+        frames["pairs"] = frames["pairs"].with_columns(pl.col("_days", "_lines").cast(pl.UInt32))
+        return frames
+
+    def retention(self, as_of: dt.date, days: int) -> pl.DataFrame:
+        """core.evaluate.value.retention_flags on the engine: per customer, bought in the
+        earlier window (in_base) and in both (retained)."""
+        t = self.table()
+        later, earlier = as_of - dt.timedelta(days=days), as_of - dt.timedelta(days=2 * days)
+        buys = t.filter(t.amount > 0, t.order_date <= as_of, t.order_date > earlier)
+        flags = self._run(buys.group_by("customer_id").aggregate(
+            in_base=(buys.order_date <= later).ifelse(1, 0).max(),
+            _later=(buys.order_date > later).ifelse(1, 0).max()))
+        return flags.select("customer_id", (pl.col("in_base") == 1).alias("in_base"),
+                            ((pl.col("in_base") == 1) & (pl.col("_later") == 1)).alias("retained"))
+
+    def cohort_parts(self, period: str, as_of: dt.date | None) -> tuple[pl.DataFrame, pl.LazyFrame]:
+        """core.evaluate.cohorts.customer_periods on the engine: one row per customer and
+        month (or week from Monday 1970-01-05) with its revenue and first purchase day."""
+        import ibis
+
+        t = self.table()
+        tx = t.filter(t.order_date.notnull(), *([t.order_date <= as_of] if as_of is not None else []))
+        date = tx.order_date
+        number = (date.year().cast("int64") * 12 + date.month().cast("int64") - 1 if period == "month"
+                  else (date.delta(ibis.date(1970, 1, 5), unit="day") / 7).floor().cast("int64"))
+        per = self._run(tx.mutate(_p=number).group_by("customer_id", "_p").aggregate(
+            revenue=tx.amount.sum(), _first_buy=(tx.amount > 0).ifelse(date, ibis.null("date")).min()))
+        last = self._run(tx.aggregate(last_seen=date.max()))
+        return per.with_columns(pl.col("_p").cast(pl.Int64), pl.col("revenue").cast(pl.Float64)), last.lazy()
+
+    def buyers(self, as_of: dt.date, horizon_days: int) -> pl.DataFrame:
+        """core.predict.churn.churn_labels on the engine: who bought in (as_of, as_of + N]."""
+        t = self.table()
+        end = as_of + dt.timedelta(days=horizon_days)
+        bought = self._run(t.filter(t.order_date > as_of, t.order_date <= end, t.amount > 0)
+                           .select("customer_id").distinct())
+        return bought.with_columns(_bought=pl.lit(True))
+
+    def last_purchase(self) -> dt.date | None:
+        """The last date with a purchase (a non-negative amount): core.predict.summary.last_order_date."""
+        t = self.table()
+        return self._run(t.filter(t.amount >= 0).aggregate(last=t.order_date.max())).item()
+
+    def btyd_parts(self, calibration_end: dt.date, holdout_end: dt.date | None) -> tuple[pl.DataFrame,
+                                                                                          pl.DataFrame | None]:
+        """core.predict.summary's per-customer reductions on the engine: first and last purchase
+        day, purchase days, spend and the first day's spend up to `calibration_end`, and the
+        purchase days and spend in the holdout; sums are whole millionths (core.exact), so the
+        engine adds the same integers Polars does."""
+        from core.exact import SCALE
+
+        t = self.table()
+        purchases = t.filter(t.amount >= 0, t.order_date.notnull())
+        units = (purchases.amount * SCALE).round().cast("int64")
+        purchases = purchases.select("customer_id", "order_date", units=units)
+        before = purchases.filter(purchases.order_date <= calibration_end)
+        per_customer = before.group_by("customer_id").aggregate(
+            first_purchase=before.order_date.min(), last_purchase=before.order_date.max(),
+            purchase_days=before.order_date.nunique(), spend=before.units.sum())
+        firsts = per_customer.select("customer_id", "first_purchase")
+        first_day = before.join(firsts, [before.customer_id == firsts.customer_id,
+                                         before.order_date == firsts.first_purchase])
+        first_day = first_day.group_by("customer_id").aggregate(first_spend=first_day.units.sum())
+        calibration = self._run(per_customer.join(first_day, "customer_id"))
+        holdout = None
+        if holdout_end is not None:
+            later = purchases.filter(purchases.order_date > calibration_end, purchases.order_date <= holdout_end)
+            holdout = self._run(later.group_by("customer_id").aggregate(
+                holdout_frequency=later.order_date.nunique(), holdout_spend=later.units.sum()))
+            holdout = holdout.with_columns(pl.col("holdout_frequency").cast(pl.Int64),
+                                           pl.col("holdout_spend").cast(pl.Int64) / SCALE)
+        calibration = calibration.select(
+            "customer_id", "first_purchase", "last_purchase", pl.col("purchase_days").cast(pl.Int64),
+            pl.col("spend").cast(pl.Int64) / SCALE, pl.col("first_spend").cast(pl.Int64) / SCALE)
+        return calibration, holdout
+
     def findings(self) -> list[Finding]:
-        """core.validate's error rules for the transactions as one query on the engine (empty
-        required values, non-finite amounts, an empty table), with a few offending rows pulled
-        back as examples. A value that does not parse stops the run with the engine's error."""
-        from core.validate import ERROR, MAX_ROWS_SHOWN, Finding
+        """core.validate's error rules for the transactions (what every analysis checks)."""
+        return self.check(errors_only=True)
+
+    def check(self, as_of: dt.date | None = None, errors_only: bool = False,
+              customers: pl.LazyFrame | None = None) -> list[Finding]:
+        """core.validate's rules for the transactions as queries on the engine, with a few
+        offending rows pulled back as examples: the errors (empty required values, non-finite
+        amounts, an empty table) and, unless `errors_only`, the warnings (dates after `as_of`
+        or today, negative amounts, duplicate orders, and customer ids not in `customers`,
+        the customers table's ids). Counts are the Polars path's; a row number means nothing
+        in a database table, so examples name the rows by their values instead. A value
+        that does not parse stops the run with the engine's error."""
+        from core.validate import ERROR, MAX_ROWS_SHOWN, Finding, transaction_warnings
 
         where = self.source.where
         if self.source.missing_required:  # as core.validate says it; nothing to query
@@ -179,30 +302,77 @@ class Reducer:
                             f"the transactions table has no {column!r} column",
                             f"rename a column to {column}, or map it in loyalist.toml under "
                             "[tables.transactions.columns]", where) for column in self.source.missing_required]
-        t = self.table()
+        t = self.table() if errors_only else self.checked_table()
         header = {m.canonical: m.source for m in self.source.columns}
-        rules = {f"empty {name}": (name, "missing_value", t[name].isnull(), f"{name} is empty",
-                                   f"fill in {header[name]} on these rows or remove them")
+        rules = {name: (ERROR, name, "missing_value", t[name].isnull(), f"{name} is empty",
+                        f"fill in {header[name]} on these rows or remove them")
                  for name in ("customer_id", "order_date", "amount")}
         rules["absurd amount"] = (
-            "amount", "not_finite", t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
+            ERROR, "amount", "not_finite",
+            t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
             f"values in {header['amount']!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
             "correct these values, or leave them blank if they are unknown")
-        counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": flag.ifelse(1, 0).sum()
-                                                          for i, (_, _, flag, _, _) in enumerate(rules.values())}))
+        said = {} if errors_only else transaction_warnings(set(t.columns), as_of)
+        flags = {"date_after_as_of": t.order_date > (as_of or dt.date.today()), "negative_amount": t.amount < 0}
+        for rule, flag in flags.items():
+            if rule in said:
+                w = said[rule]
+                rules[rule] = (w.severity, w.column, rule, flag, w.message, w.fix)
+        counts = self._run(t.aggregate(rows=t.count(), **{f"n{i}": rule[3].ifelse(1, 0).sum()
+                                                          for i, rule in enumerate(rules.values())}))
         found = counts.row(0, named=True)
         if not found["rows"]:
             return [Finding(ERROR, "transactions", "", "empty_table", 0, (),
                             "the transactions table has a header but no rows", "export the table again with its data",
                             where)]
         findings = []
-        for i, (column, rule, flag, message, fix) in enumerate(rules.values()):
+        for i, (severity, column, rule, flag, message, fix) in enumerate(rules.values()):
             count = int(found[f"n{i}"] or 0)
             if count:
-                examples = self._run(t.filter(flag.fill_null(False)).select(*COLUMNS[:3]).limit(MAX_ROWS_SHOWN))
-                findings.append(Finding(ERROR, "transactions", column, rule, count, (),
+                examples = self._run(t.filter(flag.fill_null(False)).select(*COLUMNS[:3])
+                                     .order_by(COLUMNS[:3]).limit(MAX_ROWS_SHOWN))
+                findings.append(Finding(severity, "transactions", column, rule, count, (),
                                         f"{message} (e.g. {_examples(examples)})", fix, where))
+        if "duplicate_order" in said:
+            findings += self._duplicates(t, said["duplicate_order"])
+        if "orphan_customer" in said and customers is not None:
+            findings += self._orphans(t, said["orphan_customer"], customers)
         return findings
+
+    def _duplicates(self, t: Any, said: Any) -> list[Finding]:
+        """Rows whose order id (and product, when there is one) appears more than once: each
+        key counted on the engine, only the repeated ones' total and first few back."""
+        import ibis
+
+        from core.validate import MAX_ROWS_SHOWN
+
+        key = ["order_id", "product_id"] if "product_id" in t.columns else ["order_id"]
+        groups = t.filter(t.order_id.notnull()).group_by(key).aggregate(rows=ibis._.count())
+        repeated = groups.filter(groups.rows > 1)
+        count = int(self._run(repeated.aggregate(n=repeated.rows.sum())).item() or 0)
+        if not count:
+            return []
+        examples = self._run(repeated.order_by(key).limit(MAX_ROWS_SHOWN))
+        return [dataclasses.replace(said, count=count, rows=(), file=self.source.where,
+                                    message=f"{said.message} (e.g. {_examples(examples)})")]
+
+    def _orphans(self, t: Any, said: Any, customers: pl.LazyFrame) -> list[Finding]:
+        """Rows whose customer is not in the customers table: the engine gives one row per
+        customer and its row count (the per-customer table, not the rows); the customers
+        table may be anywhere, so the ids are compared here."""
+        import ibis
+
+        from core.validate import MAX_ROWS_SHOWN
+
+        per_customer = self._run(t.filter(t.customer_id.notnull()).group_by("customer_id")
+                                 .aggregate(rows=ibis._.count()))
+        known = customers.select("customer_id").unique().collect()
+        orphans = per_customer.join(known, on="customer_id", how="anti").sort("customer_id")
+        if orphans.is_empty():
+            return []
+        examples = orphans.head(MAX_ROWS_SHOWN).select("customer_id", pl.col("rows").cast(pl.Int64))
+        return [dataclasses.replace(said, count=int(orphans["rows"].sum()), rows=(), file=self.source.where,
+                                    message=f"{said.message} (e.g. {_examples(examples)})")]
 
     def close(self) -> None:
         """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
@@ -213,16 +383,26 @@ class Reducer:
                 self._connection.disconnect()
         except Exception:  # closing what failed to open: nothing to tell
             pass
-        self._connection = self._table = self._view = None
+        self._connection = self._table = self._checked = self._raw_ibis = self._view = None
 
     # -- the engine --------------------------------------------------------------------
 
     def table(self) -> Any:
         """The transactions as an Ibis table with canonical names and types (made once)."""
         if self._table is None:
-            raw = self._guarded(self._raw_table)
-            self._table = self._guarded(lambda: _canonical(raw, self.source))
+            self._table = self._guarded(lambda: _canonical(self._raw(), self.source))
         return self._table
+
+    def checked_table(self) -> Any:
+        """The table with the columns the data checks read too (product_id, for duplicates)."""
+        if self._checked is None:
+            self._checked = self._guarded(lambda: _canonical(self._raw(), self.source, CHECKED))
+        return self._checked
+
+    def _raw(self) -> Any:
+        if self._raw_ibis is None:
+            self._raw_ibis = self._guarded(self._raw_table)
+        return self._raw_ibis
 
     def _raw_table(self) -> Any:
         ibis = _ibis()
@@ -384,11 +564,11 @@ def _csv_options(source: TableSource, delimiter_key: str) -> dict[str, Any]:
 # -- the reduction, written once ---------------------------------------------------------
 
 
-def _canonical(t: Any, source: TableSource) -> Any:
-    """The columns the reduction reads, renamed and cast as the contract says (on the engine)."""
+def _canonical(t: Any, source: TableSource, names: tuple[str, ...] = COLUMNS) -> Any:
+    """The columns the reduction reads (`names`), renamed and cast as the contract says (on the engine)."""
     columns = {}
     for m in source.columns:
-        if m.canonical not in COLUMNS:
+        if m.canonical not in names:
             continue
         column = t[m.source]
         dtype = column.type()

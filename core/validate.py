@@ -7,9 +7,11 @@ because of them: negative amounts stay in as returns, orphans stay in their tabl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -21,6 +23,9 @@ from core.errors import InputError
 from core.readers import explain_read_error
 from core.result import Result
 from core.workspace import TableSource, Workspace, coercions, column_parse, plain_column, plain_numbers
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
@@ -79,9 +84,11 @@ def check(
     as_of: dt.date | None = None,
     errors_only: bool = False,
     use_cache: bool = True,
+    engine: Reducer | None = None,
 ) -> Checks:
     """validate(), saying which tables' findings were remembered from an earlier check of the
-    same unchanged file (core.check_cache) rather than checked again."""
+    same unchanged file (core.check_cache) rather than checked again. With an `engine`
+    (core.engines) the transactions are checked there by queries, never pulled here."""
     names = [t for t in (tables or ws.sources) if t in ws.sources]
     cache = CheckCache(ws.root) if use_cache else None
     kind = level(errors_only, (as_of or dt.date.today()).isoformat())
@@ -98,6 +105,20 @@ def check(
                 f"rename a column to {column}, or map it in loyalist.toml under [tables.{table}.columns]",
                 source.where) for column in source.missing_required]
             continue
+        if engine is not None and table == "transactions":
+            from core.engines import checks_on_engine
+
+            customers = ws.scan("customers") if "customers" in ws.sources \
+                and not ws.sources["customers"].missing_required else None
+            per_table[table] = engine.check(as_of, errors_only, customers)
+            # The rules on columns the engine does not read (a quantity that does not parse,
+            # declared ranges) run here, on those columns only.
+            raw = ws.scan_raw(table)
+            rest = [r for r in _rules(source, raw.collect_schema(), as_of) if not checks_on_engine(r.rule, r.column)
+                    and (not errors_only or r.severity == ERROR)]
+            if rest:
+                queries.append((source, rest, _checked_frame(source, raw)))
+            continue
         known = cache.get(keys[table], kind) if cache else None
         if known is not None:
             per_table[table] = known
@@ -111,6 +132,8 @@ def check(
     orphan_keys: dict[str, str | None] = {}
     pending: list[str] = []
     for table in (ORPHAN_TABLES if not errors_only else ()):
+        if engine is not None and table == "transactions":  # the engine's check counts them
+            continue
         orphan_keys[table] = _orphan_key(ws, keys, table) if cache else None
         known = cache.get(orphan_keys[table], "orphans") if cache else None
         if known is None:
@@ -132,11 +155,13 @@ def check(
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
-        found = per_table[source.table] = []
+        on_engine = source.table in per_table  # checked there in part; an empty table it has said
+        found = per_table.setdefault(source.table, [])
         if row["__n"] == 0:
-            found.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
-                                 f"the {source.table} table has a header but no rows",
-                                 "export the table again with its data", source.where))
+            if not on_engine:
+                found.append(Finding(ERROR, source.table, "", "empty_table", 0, (),
+                                     f"the {source.table} table has a header but no rows",
+                                     "export the table again with its data", source.where))
         else:
             offset = 2 if source.header_row else 1
             for i, rule in enumerate(rules):
@@ -145,7 +170,7 @@ def check(
                     rows = tuple(r + offset for r in rows_of[(q, i)])
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
                                          rule.message, rule.fix, source.where))
-        if cache:
+        if cache and not on_engine:
             cache.put(keys[source.table], kind, found)
             if not errors_only:  # a full check holds the errors-only one too
                 cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
@@ -154,12 +179,8 @@ def check(
         found = []
         if summary["n"]:
             offset = 2 if source.header_row else 1
-            found = [Finding(
-                WARNING, source.table, "customer_id", "orphan_customer", summary["n"],
-                tuple(r + offset for r in summary["rows"]),
-                "customer ids not found in the customers table (kept in the analysis)",
-                "add these customers to the customers table, or check the id format (leading zeros, prefixes)",
-                source.where)]
+            found = [dataclasses.replace(_orphan_finding(source.table), count=summary["n"],
+                                         rows=tuple(r + offset for r in summary["rows"]), file=source.where)]
         orphans += found
         if cache:
             cache.put(orphan_keys.get(source.table), "orphans", found)
@@ -171,6 +192,20 @@ def check(
 
 
 ORPHAN_TABLES = ("transactions", "points")  # tables whose customer ids must be in customers
+
+
+def _orphan_finding(table: str) -> Finding:
+    return Finding(WARNING, table, "customer_id", "orphan_customer", 0, (),
+                   "customer ids not found in the customers table (kept in the analysis)",
+                   "add these customers to the customers table, or check the id format (leading zeros, prefixes)")
+
+
+def transaction_warnings(cols: set[str], as_of: dt.date | None) -> dict[str, Finding]:
+    """The transactions' warning rules by name, as findings without counts: what an engine
+    that checks them by its own queries (core.engines) says, in the same words."""
+    said = {r.rule: Finding(r.severity, "transactions", r.column, r.rule, 0, (), r.message, r.fix)
+            for r in _table_rules("transactions", cols, as_of) if r.severity == WARNING}
+    return {**said, "orphan_customer": _orphan_finding("transactions")}
 
 
 def _orphan_key(ws: Workspace, keys: dict[str, str | None], table: str) -> str | None:
@@ -228,20 +263,24 @@ def findings_table(findings: list[Finding]) -> pl.DataFrame:
     )
 
 
-def validation_result(ws: Workspace, as_of: dt.date | None = None) -> Result:
-    checks = check(ws, as_of=as_of)
+def validation_result(ws: Workspace, as_of: dt.date | None = None, engine: Reducer | None = None) -> Result:
+    checks = check(ws, as_of=as_of, engine=engine)
     findings = checks.findings
     errors = sum(f.severity == ERROR for f in findings)
     remembered = [ws.sources[t].shown_name for t in checks.remembered]
+    notes = [f"{', '.join(remembered)}: findings remembered from an earlier check of the same unchanged "
+             f"file{'s' if len(remembered) > 1 else ''} (size, time, content; {CACHE_FILE.as_posix()})"] \
+        if remembered else []
+    if engine is not None and "transactions" in ws.sources:
+        notes.append(f"The transactions were checked on {engine.label}, by queries there; their findings "
+                     "give example rows by their values rather than row numbers.")
     return Result(
         name="data.validate",
         title=f"Validation of {ws.name}",
         tables={"findings": findings_table(findings)},
         headline={"errors": errors, "warnings": len(findings) - errors, "tables": len(ws.sources)},
         params={"workspace": str(ws.root), "as_of": as_of},
-        notes=(f"{', '.join(remembered)}: findings remembered from an earlier check of the same unchanged "
-               f"file{'s' if len(remembered) > 1 else ''} (size, time, content; {CACHE_FILE.as_posix()})",)
-        if remembered else (),
+        notes=tuple(notes),
     )
 
 

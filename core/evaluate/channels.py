@@ -64,20 +64,21 @@ def channels(
     require_columns(transactions, "transactions", ("channel",), ANALYSIS,
                     "add the channel of each order (store, web, app...) as 'channel'")
     as_of = as_of or default_as_of(transactions, engine=engine)
-    tx = transactions.filter(pl.col("order_date") <= as_of)
-    buys = tx.filter(pl.col("amount") > 0, pl.col("channel").is_not_null())
+    has_order_id = "order_id" in names(transactions)
+    parts = ({k: v.lazy() for k, v in engine.channel_parts(as_of, has_order_id).items()} if engine is not None
+             else channel_parts(transactions, as_of, has_order_id))
     queries = {
-        "purchase": purchase_channels(tx, buys, "order_id" in names(transactions)),
-        "overlap": buys.select("customer_id", "channel").unique()
+        "purchase": purchase_channels(parts["per_channel"], parts["pairs"], has_order_id),
+        "overlap": parts["pairs"].select("customer_id", "channel")
         .pipe(lambda pairs: pairs.join(pairs, on="customer_id", suffix="_b"))
         .group_by("channel", "channel_b").agg(pl.len().alias("customers")),
         "customers": customer_table(transactions, as_of, customers=customers, survey=survey,
                                     retention_days=retention_days, engine=engine),
-        "first_date": tx.select(pl.col("order_date").min()),
+        "first_date": parts["first_date"],
     }
     if touchpoints is not None:
-        queries["marketing"] = marketing_channels(touchpoints, buys, campaigns, as_of, window_days)
-    acquisition = acquisition_channels(customers, buys)
+        queries["marketing"] = marketing_channels(touchpoints, parts["purchases"], campaigns, as_of, window_days)
+    acquisition = acquisition_channels(customers, parts["pairs"])
     if acquisition is not None:
         queries["acquisition"] = acquisition
     frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
@@ -145,25 +146,38 @@ def channels(
     )
 
 
-def purchase_channels(tx: pl.LazyFrame, buys: pl.LazyFrame, has_order_id: bool) -> pl.LazyFrame:
-    """customers, orders, revenue (net), AOV and repeat rate per purchase channel."""
-    per_channel = (
-        tx.filter(pl.col("channel").is_not_null())
-        .group_by("channel")
-        .agg(pl.sum("amount").alias("revenue"),
-             pl.col("amount").clip(lower_bound=0).sum().alias("_gross"))
-    )
-    # One row per channel and customer gives customers, repeat rate and (without order ids)
-    # orders in one pass; distinct (channel, order) pairs are cheaper than n_unique per group.
-    per_customer = buys.group_by("channel", "customer_id").agg(
-        pl.col("order_date").n_unique().alias("_days"), pl.len().alias("_lines"))
-    counts = per_customer.group_by("channel").agg(
-        pl.len().cast(pl.Int64).alias("customers"), (pl.col("_days") >= 2).mean().alias("repeat_rate"),
-        *([] if has_order_id else [pl.col("_lines").sum().cast(pl.Int64).alias("orders")]))
-    if has_order_id:
+def channel_parts(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) -> dict[str, pl.LazyFrame]:
+    """What the report reads of the transactions, reduced (core.engines' channel_parts makes
+    the same tables on an engine): per channel revenue, gross and distinct orders; per
+    channel and customer the purchase days, lines and first purchase; per customer and day
+    the purchases' value (for conversion and attribution); the first date."""
+    tx = transactions.filter(pl.col("order_date") <= as_of)
+    named = tx.filter(pl.col("channel").is_not_null())
+    buys = named.filter(pl.col("amount") > 0)
+    per_channel = named.group_by("channel").agg(pl.sum("amount").alias("revenue"),
+                                                pl.col("amount").clip(lower_bound=0).sum().alias("_gross"))
+    if has_order_id:  # distinct (channel, order) pairs are cheaper than n_unique per group
         orders = buys.select("channel", "order_id").unique().group_by("channel").agg(
             pl.len().cast(pl.Int64).alias("orders"))
-        counts = counts.join(orders, on="channel", how="left")
+        per_channel = per_channel.join(orders, on="channel", how="left")
+    return {
+        "per_channel": per_channel,
+        "pairs": buys.group_by("channel", "customer_id").agg(
+            pl.col("order_date").n_unique().alias("_days"), pl.len().alias("_lines"),
+            pl.col("order_date").min().alias("_first")),
+        "purchases": buys.group_by("customer_id", "order_date").agg(pl.sum("amount").alias("value")),
+        "first_date": tx.select(pl.col("order_date").min()),
+    }
+
+
+def purchase_channels(per_channel: pl.LazyFrame, pairs: pl.LazyFrame, has_order_id: bool) -> pl.LazyFrame:
+    """customers, orders, revenue (net), AOV and repeat rate per purchase channel, from
+    channel_parts' tables."""
+    # One row per channel and customer gives customers, repeat rate and (without order ids)
+    # orders in one pass.
+    counts = pairs.group_by("channel").agg(
+        pl.len().cast(pl.Int64).alias("customers"), (pl.col("_days") >= 2).mean().alias("repeat_rate"),
+        *([] if has_order_id else [pl.col("_lines").sum().cast(pl.Int64).alias("orders")]))
     return (
         counts.join(per_channel, on="channel", how="left")
         .with_columns((pl.col("_gross") / pl.col("orders")).alias("aov"))
@@ -172,19 +186,17 @@ def purchase_channels(tx: pl.LazyFrame, buys: pl.LazyFrame, has_order_id: bool) 
 
 
 def marketing_channels(
-    touchpoints: pl.LazyFrame, buys: pl.LazyFrame, campaigns: pl.LazyFrame | None, as_of: dt.date,
+    touchpoints: pl.LazyFrame, purchases: pl.LazyFrame, campaigns: pl.LazyFrame | None, as_of: dt.date,
     window_days: int,
 ) -> pl.LazyFrame:
-    """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI."""
+    """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI;
+    `purchases`: channel_parts' value bought per customer and day."""
     has_cost = "cost" in names(touchpoints)
     tp = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
-    purchases = (
-        buys.group_by("customer_id", "order_date").agg(pl.sum("amount").alias("value"))
-        .with_columns(pl.col("order_date").alias("bought")).sort("order_date")
-    )
+    purchases = purchases.with_columns(pl.col("order_date").alias("bought")).sort("order_date")
     reach = tp.group_by("channel").agg(
         pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
@@ -248,17 +260,15 @@ def _day_key(date_column: str) -> pl.Expr:
     return pl.col("_code").cast(pl.Int64) * DAY_SPAN + pl.col(date_column).cast(pl.Int32).cast(pl.Int64)
 
 
-def acquisition_channels(customers: pl.LazyFrame | None, buys: pl.LazyFrame) -> pl.LazyFrame | None:
+def acquisition_channels(customers: pl.LazyFrame | None, pairs: pl.LazyFrame) -> pl.LazyFrame | None:
     """customer_id and the channel that acquired them: customers.acquisition_channel, else the
-    channel of the first purchase; with acquisition_cost when the customers table has it."""
+    channel of the first purchase (of two on that day, the first by name), from channel_parts'
+    pairs; with acquisition_cost when the customers table has it."""
     cols = names(customers)
     if "acquisition_channel" in cols:
         extra = ["acquisition_cost"] if "acquisition_cost" in cols else []
         return customers.select("customer_id", pl.col("acquisition_channel").alias("channel"), *extra)
-    return (
-        buys.sort("order_date")
-        .group_by("customer_id").agg(pl.col("channel").first())
-    )
+    return pairs.sort("_first", "channel").group_by("customer_id").agg(pl.col("channel").first())
 
 
 def acquisition_value(acquired: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:

@@ -7,12 +7,16 @@ period k over its revenue in period 0. Periods after as_of are missing, not zero
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from core.errors import InputError
 from core.evaluate.inputs import UNNAMED, on_or_before, require, require_rows
 from core.result import Chart, Result
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 ANALYSIS = "cohorts report"
 PERIODS = {"month": "m", "week": "w"}
@@ -40,36 +44,39 @@ def cohorts(
     as_of: dt.date | None = None,
     max_periods: int | None = None,
     workspace: str = UNNAMED,
+    engine: Reducer | None = None,
 ) -> Result:
-    """Customer and revenue retention matrices of acquisition cohorts."""
+    """Customer and revenue retention matrices of acquisition cohorts. With an `engine`
+    (core.engines) the transactions are reduced there to one row per customer and period."""
     require(transactions, "transactions", ANALYSIS, workspace)
     if period not in PERIODS:
         raise InputError(f"unknown period {period!r}", fix="use --period month or --period week")
     if max_periods is not None and max_periods < 1:
         raise InputError("max periods must be 1 or more", fix="pass --periods 12")
-    tx = (
-        transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("order_date").is_not_null())
-        .select("customer_id", "order_date", "amount")
-        .with_columns(period_number(pl.col("order_date"), period).alias("_p"))
-    )
+    if engine is not None:
+        per, last_seen = engine.cohort_parts(period, as_of)
+        per = per.lazy()
+    else:
+        per, last_seen = customer_periods(transactions, period, as_of)
     first = (
-        tx.filter(pl.col("amount") > 0)
+        per.filter(pl.col("_first_buy").is_not_null())
         .group_by("customer_id")
-        .agg(pl.col("_p").min().alias("cohort_no"), pl.col("order_date").min().alias("first_purchase"))
+        .agg(pl.col("_p").min().alias("cohort_no"), pl.col("_first_buy").min().alias("first_purchase"))
     )
     if since is not None:
         first = first.filter(pl.col("first_purchase") >= since)
     # The last observed period: as_of's when given (quiet periods before it are zeros).
-    end = pl.lit(as_of, dtype=pl.Date) if as_of is not None else pl.col("order_date").max()
-    last = tx.select(period_number(end, period).alias("last_no"), end.alias("last_date")).head(1)
+    end = pl.lit(as_of, dtype=pl.Date) if as_of is not None else pl.col("last_seen")
+    last = last_seen.filter(pl.col("last_seen").is_not_null()).select(
+        period_number(end, period).alias("last_no"), end.alias("last_date"))
     activity = (
-        tx.join(first, on="customer_id")
+        per.join(first, on="customer_id")
         .with_columns((pl.col("_p") - pl.col("cohort_no")).alias("period"))
         .filter(pl.col("period") >= 0)
         .group_by("cohort_no", "period")
-        .agg(
-            pl.col("customer_id").filter(pl.col("amount") > 0).n_unique().alias("active"),
-            pl.sum("amount").alias("revenue"),
+        .agg(  # one row per customer and period: a customer who bought counts once
+            pl.col("_first_buy").is_not_null().sum().cast(pl.UInt32).alias("active"),
+            pl.sum("revenue").alias("revenue"),
         )
     )
     grid = (
@@ -133,6 +140,21 @@ def cohorts(
         # the matrices' columns are periods (m0, m1, ...) holding retention shares
         kinds={"customer_retention/*": "percent", "revenue_retention/*": "percent"},
     )
+
+
+def customer_periods(transactions: pl.LazyFrame, period: str, as_of: dt.date | None,
+                     ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The transactions reduced to one row per customer and period (`_p`): revenue (net of
+    returns) and the first purchase day in it (null: no purchase); and the last date seen
+    (core.engines' cohort_parts makes both on an engine)."""
+    tx = (
+        transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("order_date").is_not_null())
+        .select("customer_id", "order_date", "amount")
+    )
+    per = tx.group_by("customer_id", period_number(pl.col("order_date"), period).alias("_p")).agg(
+        pl.sum("amount").alias("revenue"),
+        pl.col("order_date").filter(pl.col("amount") > 0).min().alias("_first_buy"))
+    return per, tx.select(pl.col("order_date").max().alias("last_seen"))
 
 
 def matrix(table: pl.DataFrame, value: str, prefix: str) -> pl.DataFrame:

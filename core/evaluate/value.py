@@ -49,11 +49,13 @@ def customer_table(
     engine: Reducer | None = None,
 ) -> pl.LazyFrame:
     """customer_features plus in_base, retained and annual_value (lazy; collect once).
-    With an `engine` (core.engines) the features' group_by runs there."""
+    With an `engine` (core.engines) the features' group_by and the retention flags run there."""
     features = customer_features(transactions, as_of=as_of, customers=customers,
                                  touchpoints=touchpoints, survey=survey, engine=engine)
+    flags = (engine.retention(as_of, retention_days).lazy() if engine is not None
+             else retention_flags(transactions, as_of, retention_days))
     return (
-        features.join(retention_flags(transactions, as_of, retention_days), on="customer_id", how="left")
+        features.join(flags, on="customer_id", how="left")
         .with_columns(
             pl.col("in_base").fill_null(False),
             # Retention is only defined for customers who bought in the earlier window.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -35,6 +36,9 @@ from threadpoolctl import threadpool_limits
 
 from core.errors import AnalysisError, InputError
 from core.result import Chart, Result
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 Features = Callable[[dt.date], "pl.LazyFrame | pl.DataFrame"]
 MODELS = ("logistic", "boosting")
@@ -123,9 +127,11 @@ def snapshot(
     as_of: dt.date,
     horizon_days: int | None,
     max_recency_days: int | None = None,
+    labels: Callable[[dt.date, int], pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Features of customers with a purchase on or before ``as_of``, plus ``churned``
-    (1 = no purchase in the next ``horizon_days``) unless the horizon is None."""
+    (1 = no purchase in the next ``horizon_days``) unless the horizon is None; ``labels``
+    makes churn_labels' table elsewhere (core.engines' buyers)."""
     frame = features(as_of)
     frame = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     schema = frame.collect_schema()
@@ -134,9 +140,10 @@ def snapshot(
     if max_recency_days is not None and "recency_days" in schema:
         frame = frame.filter(pl.col("recency_days") <= max_recency_days)
     if horizon_days is not None:
-        frame = frame.join(
-            churn_labels(transactions, as_of, horizon_days), on="customer_id", how="left"
-        ).with_columns(churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
+        bought = (labels(as_of, horizon_days).lazy() if labels is not None
+                  else churn_labels(transactions, as_of, horizon_days))
+        frame = frame.join(bought, on="customer_id", how="left").with_columns(
+            churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
     # sorted, so models that sample rows (early-stopping splits) are reproducible
     return frame.sort("customer_id").collect()
 
@@ -348,11 +355,13 @@ def churn_analysis(
     max_recency_days: int | None = None,
     model: str = "best",
     random_state: int = 0,
+    engine: Reducer | None = None,
 ) -> Result:
     """Train, test and score churn models; see the module docstring for the dates.
 
     ``features(date)`` returns one row per customer as of the date (default
-    core.features.customer_features); ``clv`` (customer_id, clv) adds value at risk.
+    core.features.customer_features); ``clv`` (customer_id, clv) adds value at risk. With
+    an `engine` (core.engines) the last date and the labels are reduced there too.
     """
     if not 0 < threshold < 1:
         raise InputError(f"the threshold must be between 0 and 1, got {threshold}",
@@ -363,15 +372,17 @@ def churn_analysis(
         from core.features import customer_features
 
         def features(d: dt.date) -> pl.LazyFrame:
-            return customer_features(transactions, as_of=d)
+            return customer_features(transactions, as_of=d, engine=engine)
 
-    last = transactions.select(pl.col("order_date").max()).collect().item()
+    last = (engine.last_date(dt.date.max)[0] if engine is not None
+            else transactions.select(pl.col("order_date").max()).collect().item())
     if last is None:
         raise AnalysisError("the transactions hold no dated rows")
     dates = churn_dates(last, horizon_days, as_of=as_of, test_as_of=test_as_of,
                         train_as_of=train_as_of)
-    train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days)
-    test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days)
+    labels = engine.buyers if engine is not None else None
+    train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
+    test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
     scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
     names = feature_columns(train)
     if not names:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -23,6 +24,9 @@ from core.predict._mle import compress
 from core.predict.bgnbd import BetaGeoModel
 from core.predict.gammagamma import GammaGammaModel, frequency_spend_check
 from core.predict.summary import btyd_summary, last_order_date, unit_days
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 from core.result import Chart, Result
 
 DAYS_PER_YEAR = 365.25
@@ -147,11 +151,13 @@ def clv_analysis(
     discount_period: str = "year",
     n_starts: int = 4,
     random_state: int = 0,
+    engine: Reducer | None = None,
 ) -> Result:
     """Fit BG/NBD and Gamma-Gamma as of ``calibration_end`` and value every customer.
 
     ``horizon`` is in ``unit`` (default: one year). With ``holdout_end``, purchases in
-    (calibration_end, holdout_end] are compared with the model's predictions.
+    (calibration_end, holdout_end] are compared with the model's predictions. With an
+    `engine` (core.engines) the per-customer summary is reduced there.
     ``discount_period`` "year" (``discount_rate`` is annual) or "month" (monthly, in
     lifetimes' months; the default horizon is then 12 of them).
     """
@@ -161,8 +167,8 @@ def clv_analysis(
         horizon = DEFAULT_HORIZON_DAYS / days if month_units is None else 12 * month_units
     horizon = float(horizon)
     _check_options(horizon, discount_rate, calibration_end, holdout_end, discount_period)
-    calibration_end = calibration_end or last_order_date(transactions)
-    summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end)
+    calibration_end = calibration_end or last_order_date(transactions, engine)
+    summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end, engine=engine)
     x, tx, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     m = summary["monetary_value"].to_numpy()
 

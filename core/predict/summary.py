@@ -20,11 +20,15 @@ end]) and ``holdout_spend`` are added for the same customers.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from core.errors import AnalysisError, InputError
 from core.exact import exact_sum
+
+if TYPE_CHECKING:
+    from core.engines import Reducer
 
 UNITS: dict[str, float] = {"day": 1.0, "week": 7.0}
 REQUIRED = ("customer_id", "order_date", "amount")
@@ -70,19 +74,58 @@ def btyd_summary(
     *,
     unit: str = "week",
     holdout_end: dt.date | None = None,
+    engine: Reducer | None = None,
 ) -> pl.DataFrame:
     """Frequency, recency, T and mean repeat spend per customer as of ``calibration_end``.
 
     ``transactions`` is the canonical transactions LazyFrame (customer_id, order_date,
-    amount). The plan stays lazy until one collect. Sorted by customer_id.
+    amount). The plan stays lazy until one collect. Sorted by customer_id. With an
+    `engine` (core.engines) the per-customer reductions run there.
     """
     days = unit_days(unit)
-    _check_columns(transactions)
+    if engine is None:
+        _check_columns(transactions)
     if holdout_end is not None and holdout_end <= calibration_end:
         raise InputError(
             f"the holdout end {holdout_end} is not after the calibration end {calibration_end}",
             fix="give a --holdout-end later than the calibration end date",
         )
+    end = pl.lit(calibration_end, dtype=pl.Date)
+    if engine is not None:
+        on_engine, holdout = engine.btyd_parts(calibration_end, holdout_end)
+        per_customer = on_engine.lazy()
+    else:
+        per_customer, holdout = _per_customer(transactions, calibration_end, holdout_end)
+    calibration = (
+        per_customer
+        .with_columns(frequency=pl.col("purchase_days") - 1)
+        .select(
+            "customer_id",
+            "first_purchase",
+            "frequency",
+            recency=(pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / days,
+            T=(end - pl.col("first_purchase")).dt.total_days() / days,
+            monetary_value=pl.when(pl.col("frequency") > 0)
+            .then((pl.col("spend") - pl.col("first_spend")) / pl.col("frequency"))
+            .otherwise(0.0),
+        )
+    )
+    if holdout is not None:
+        calibration = calibration.join(holdout.lazy(), on="customer_id", how="left").with_columns(
+            pl.col("holdout_frequency").fill_null(0), pl.col("holdout_spend").fill_null(0.0)
+        )
+    summary = calibration.sort("customer_id").collect()
+    if summary.is_empty():
+        raise AnalysisError(
+            f"no customer has a purchase on or before {calibration_end}; "
+            "choose a later calibration end date"
+        )
+    return summary
+
+
+def _per_customer(transactions: pl.LazyFrame, calibration_end: dt.date, holdout_end: dt.date | None,
+                  ) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """The per-customer reductions (core.engines' btyd_parts makes the same on an engine)."""
     purchases = _purchases(transactions)
     end = pl.lit(calibration_end, dtype=pl.Date)
     before = purchases.filter(pl.col("order_date") <= end)
@@ -100,20 +143,7 @@ def btyd_summary(
         .group_by("customer_id")
         .agg(first_spend=exact_sum(pl.col("amount")))
     )
-    calibration = (
-        per_customer.join(first_day, on="customer_id")
-        .with_columns(frequency=pl.col("purchase_days") - 1)
-        .select(
-            "customer_id",
-            "first_purchase",
-            "frequency",
-            recency=(pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / days,
-            T=(end - pl.col("first_purchase")).dt.total_days() / days,
-            monetary_value=pl.when(pl.col("frequency") > 0)
-            .then((pl.col("spend") - pl.col("first_spend")) / pl.col("frequency"))
-            .otherwise(0.0),
-        )
-    )
+    holdout = None
     if holdout_end is not None:
         holdout = (
             purchases.filter(
@@ -124,25 +154,19 @@ def btyd_summary(
             .agg(holdout_frequency=pl.col("order_date").n_unique().cast(pl.Int64),
                  holdout_spend=exact_sum(pl.col("amount")))
         )
-        calibration = calibration.join(holdout, on="customer_id", how="left").with_columns(
-            pl.col("holdout_frequency").fill_null(0), pl.col("holdout_spend").fill_null(0.0)
-        )
-    summary = calibration.sort("customer_id").collect()
-    if summary.is_empty():
-        raise AnalysisError(
-            f"no customer has a purchase on or before {calibration_end}; "
-            "choose a later calibration end date"
-        )
-    return summary
+    return per_customer.join(first_day, on="customer_id"), holdout
 
 
-def last_order_date(transactions: pl.LazyFrame) -> dt.date:
+def last_order_date(transactions: pl.LazyFrame, engine: Reducer | None = None) -> dt.date:
     """The date of the last purchase: the default calibration end (DESIGN: as-of default)."""
-    _check_columns(transactions)
-    last = (
-        transactions.filter(pl.col("amount") >= 0)
-        .select(pl.col("order_date").max()).collect().item()
-    )
+    if engine is not None:
+        last = engine.last_purchase()
+    else:
+        _check_columns(transactions)
+        last = (
+            transactions.filter(pl.col("amount") >= 0)
+            .select(pl.col("order_date").max()).collect().item()
+        )
     if last is None:
         raise AnalysisError(
             "the transactions hold no purchase (every amount is negative or missing)"

@@ -91,7 +91,7 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
             engine.close()
     if ws is not None and checked.notes:
         result = dataclasses.replace(result, notes=(*result.notes, *checked.notes))
-    if engine is not None:
+    if engine is not None and not any(engine.label in note for note in result.notes):  # unless it said where
         result = dataclasses.replace(result, notes=(
             *result.notes, f"The per-customer table was computed on {engine.label}; the rest here, in Polars."))
     if result.name != kind:  # a result is named after its kind, wherever it is read

@@ -319,3 +319,92 @@ def test_validation_runs_as_queries_on_the_engine_with_example_rows(tmp_path, mo
     with pytest.raises(InputError, match="cannot leave out") as err:
         run_analysis("segment.rfm", skip, {"engine": "duckdb"})
     assert "--engine polars" in err.value.fix
+
+
+def _unreadable(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A table with `frame`'s columns whose rows cannot be pulled: collecting it fails."""
+    from polars.io.plugins import register_io_source
+
+    def pull(*_):
+        pytest.fail("the transactions were pulled into Polars")
+        yield
+
+    return register_io_source(pull, schema=frame.collect_schema())
+
+
+def test_the_channels_report_on_an_engine_pulls_no_transactions_row_into_polars(file_ws, polars_results):
+    """Its per-channel, per-customer-and-channel, per-customer-and-day and retention tables
+    come from the engine: the transactions LazyFrame it is given is never collected."""
+    pytest.importorskip("ibis")
+    from core.evaluate.channels import channels
+    from core.registry.run import money_in_cents
+
+    tables = {t: file_ws.scan(t) for t in ("customers", "touchpoints", "survey", "campaigns")}
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        result = money_in_cents(channels(_unreadable(file_ws.scan("transactions")), **tables, as_of=AS_OF,
+                                          engine=engine))
+    finally:
+        engine.close()
+    for name, table in polars_results["report.channels"].tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"calibration_end": dt.date(2025, 3, 31), "holdout_end": AS_OF}])
+def test_predict_clv_on_duckdb_fits_the_polars_summary_without_pulling_rows(file_ws, options):
+    """BG/NBD and Gamma-Gamma fitted on the engine's per-customer summary: the same customers,
+    parameters and values as the Polars path, and the transactions never collected here."""
+    pytest.importorskip("ibis")
+    from core.predict.clv import clv_analysis
+    from core.registry.run import money_in_cents
+
+    expected = run_analysis("predict.clv", file_ws, options)
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        result = money_in_cents(clv_analysis(_unreadable(file_ws.scan("transactions")), **options, engine=engine))
+    finally:
+        engine.close()
+    assert result.headline == expected.headline
+    for name, table in expected.tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+def test_predict_clv_on_postgres_gives_the_polars_figures(loaded_postgres, tmp_path, monkeypatch, file_ws):
+    pytest.importorskip("ibis")
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    ws = workspace_in(tmp_path, f'[source]\nurl = "{loaded_postgres}"\n')
+    result = run_analysis("predict.clv", ws, {"calibration_end": AS_OF})
+    expected = run_analysis("predict.clv", file_ws, {"calibration_end": AS_OF})
+    assert result.params["engine"] == "postgres"
+    assert result.headline == pytest.approx(expected.headline, rel=1e-9)
+    assert_frame_equal(result.main_table, expected.main_table, check_exact=False, rel_tol=1e-9)
+
+
+def test_predict_churn_on_duckdb_gives_the_polars_models_without_pulling_rows(file_ws, monkeypatch):
+    """Features at three dates, labels, the last date and the CLV summary all reduced on the
+    engine: the same training sets, so the same models, AUCs and at-risk list."""
+    pytest.importorskip("ibis")
+    expected = run_analysis("predict.churn", file_ws, {})
+    ws = Workspace.open(SAMPLE)
+    scan = ws.scan
+    monkeypatch.setattr(ws, "scan", lambda table: _unreadable(scan(table)) if table == "transactions" else scan(table))
+    result = run_analysis("predict.churn", ws, {"engine": "duckdb"})
+    assert result.params["engine"] == "duckdb"
+    assert result.headline == expected.headline
+    for name, table in expected.tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"period": "week", "as_of": AS_OF, "since": dt.date(2024, 1, 1)}])
+def test_report_cohorts_on_duckdb_gives_the_polars_matrices_without_pulling_rows(file_ws, monkeypatch, options):
+    """One row per customer and period comes back from the engine; cohorts, active customers
+    and revenue per period are the Polars path's."""
+    pytest.importorskip("ibis")
+    expected = run_analysis("report.cohorts", file_ws, options)
+    ws = Workspace.open(SAMPLE)
+    scan = ws.scan
+    monkeypatch.setattr(ws, "scan", lambda table: _unreadable(scan(table)) if table == "transactions" else scan(table))
+    result = run_analysis("report.cohorts", ws, {**options, "engine": "duckdb"})
+    assert result.headline == pytest.approx(expected.headline, rel=1e-12)
+    for name, table in expected.tables.items():
+        assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.registry.catalog import AS_OF
+from core.registry.catalog import AS_OF, ENGINE
 from core.registry.model import Analysis, Group, register, register_group
 
 register_group(Group("data", "Data", "Inspect and validate a workspace's tables."))
@@ -13,5 +13,5 @@ register(Analysis(
 ))
 register(Analysis(
     "data.validate", "Data quality", "Errors and warnings with table, column, rule, count, first rows and a "
-    "fix (exit 2 on errors)", run="core.validate:validation_result", needs=(), options=(AS_OF,),
+    "fix (exit 2 on errors)", run="core.validate:validation_result", needs=(), options=(AS_OF, ENGINE),
 ))

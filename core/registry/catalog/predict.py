@@ -3,7 +3,7 @@ forecasts (core.forecast.run)."""
 
 from __future__ import annotations
 
-from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, SINCE
+from core.registry.catalog import AS_OF, CONFIDENCE, DISCOUNT_RATE, ENGINE, SINCE
 from core.registry.model import Analysis, Group, When, register, register_group
 from core.registry.options import BOOL, CHOICE, DATE, FLOAT, INT, LIST, TEXT, Option
 
@@ -23,6 +23,7 @@ register(Analysis(
         Option("discount_period", CHOICE, "year", choices=("year", "month"),
                help="year: the discount rate is annual (30.4375-day months); month: monthly, lifetimes' "
                "convention (30 days or 4.345 weeks a month, 12 of them by default)"),
+        ENGINE,
     ),
 ))
 register(Analysis(
@@ -48,6 +49,7 @@ register(Analysis(
                help="Only customers who bought within this many days; empty: all"),
         Option("with_clv", BOOL, True, flags=("--clv/--no-clv",), title="Value at risk",
                help="Value at risk = one-year CLV (BG/NBD + Gamma-Gamma) x churn probability"),
+        ENGINE,
     ),
 ))
 register(Analysis(

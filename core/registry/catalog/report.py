@@ -130,7 +130,7 @@ report(
         Option("period", CHOICE, "month", choices=("month", "week"), help="Cohort and period length"),
         Option("max_periods", INT, low=1, flags=("--periods",),
                help="Show at most this many periods after the first; empty: all"),
-        SINCE, AS_OF,
+        SINCE, AS_OF, ENGINE,
     ),
 )
 report(

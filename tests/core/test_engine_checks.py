@@ -1,0 +1,159 @@
+"""The data checks' warnings on an engine (core.engines Reducer.check): DuckDB, PostgreSQL
+and Spark say what the Polars path says about the transactions (future dates, negative
+amounts, duplicate orders, customer ids not in customers), with the same counts, without
+pulling the table back.
+
+The reference is core.validate's Polars path on the same planted rows, and the planted
+rows are counted by hand too: 3 rows dated 2031, 4 rows of a customer GHOST1 who is not in
+customers, 10 rows repeating an (order_id, product_id) pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from commands.app import app
+from core import engines
+from core.validate import WARNING, check
+from core.workspace import Workspace
+from tests.conftest import SAMPLE
+from tests.core.test_database import PASSWORD, PG_TYPES, loaded_postgres, postgres, workspace_in  # noqa: F401
+
+AS_OF = dt.date(2030, 1, 1)  # after every sample date: only the planted 2031 rows are later
+TABLES = ("transactions", "customers")
+WARNED = {"date_after_as_of", "negative_amount", "duplicate_order", "orphan_customer"}  # found on the engine
+IN_POLARS = {"unparsable"}  # the quantity column the engine does not read: checked here, that column only
+
+
+def planted(frame: pl.DataFrame) -> pl.DataFrame:
+    """The sample's transactions (read as text) with bad rows added at the end."""
+    return pl.concat([
+        frame,
+        frame.slice(0, 3).with_columns(order_date=pl.lit("2031-05-01")),  # future, and 3 repeated pairs
+        frame.slice(10, 2),  # two repeated pairs
+        frame.slice(100, 4).with_columns(customer_id=pl.lit("GHOST1")),  # orphans (and 4 repeated pairs)
+        frame.slice(200, 1).with_columns(quantity=pl.lit("lots"), order_id=pl.lit("O-LOTS")),  # not a number
+    ])
+
+
+@pytest.fixture(scope="module")
+def planted_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("planted")
+    planted(pl.read_csv(SAMPLE / "transactions.csv", infer_schema=False)).write_csv(folder / "transactions.csv")
+    (folder / "customers.csv").write_bytes((SAMPLE / "customers.csv").read_bytes())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(planted_folder) -> dict:
+    """The Polars path's transactions findings, by rule."""
+    findings = check(Workspace.open(planted_folder), TABLES, as_of=AS_OF, use_cache=False).findings
+    return {f.rule: f for f in findings if f.table == "transactions"}
+
+
+def typed(folder: Path, table: str) -> pl.DataFrame:
+    """A table with the types a database holds (dates as DATE, amounts as numbers)."""
+    return pl.read_csv(folder / f"{table}.csv", try_parse_dates=True, infer_schema_length=None)
+
+
+def assert_same_warnings(ws: Workspace, engine: str, reference: dict) -> None:
+    reducer = engines.reducer(ws, engine)
+    try:
+        found = check(ws, TABLES, as_of=AS_OF, use_cache=False, engine=reducer).findings
+    finally:
+        reducer.close()
+    on_engine = {f.rule: f for f in found if f.table == "transactions"}
+    assert set(on_engine) == set(reference) == WARNED | IN_POLARS
+    assert on_engine["unparsable"] == reference["unparsable"] or ws.sources["transactions"].database
+    assert on_engine["unparsable"].count == 1 and on_engine["unparsable"].column == "quantity"
+    for rule, expected in reference.items():
+        if rule in IN_POLARS:
+            continue
+        got = on_engine[rule]
+        assert (got.severity, got.column, got.count, got.fix) == (expected.severity, expected.column,
+                                                                   expected.count, expected.fix), rule
+        assert got.message.startswith(expected.message + " (e.g. "), got.message  # with example rows
+        assert got.severity == WARNING and got.file == ws.sources["transactions"].where
+
+
+def test_the_planted_rows_are_what_the_polars_path_counts(reference):
+    """The reference itself, against the hand count (the sample has no future dates, orphans
+    or repeated pairs of its own)."""
+    assert reference["date_after_as_of"].count == 3
+    assert reference["orphan_customer"].count == 4
+    assert reference["duplicate_order"].count == 2 * (3 + 2 + 4)  # each repeated pair: both rows
+    sample = pl.read_csv(SAMPLE / "transactions.csv", infer_schema=False)
+    negative = sample.filter(pl.col("amount").cast(pl.Float64) < 0).height
+    # the quantity "lots": after the header line and the sample's rows, the 10th planted row
+    assert reference["unparsable"].count == 1 and reference["unparsable"].rows == (1 + sample.height + 10,)
+    assert reference["negative_amount"].count == negative + planted(sample).tail(10).filter(
+        pl.col("amount").cast(pl.Float64) < 0).height
+
+
+def test_duckdb_on_the_files_gives_the_polars_warnings(planted_folder, reference):
+    pytest.importorskip("ibis")
+    assert_same_warnings(Workspace.open(planted_folder), "duckdb", reference)
+
+
+def test_a_duckdb_database_gives_the_polars_warnings(planted_folder, reference, tmp_path):
+    pytest.importorskip("ibis")
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect(str(tmp_path / "shop.duckdb"))
+    for table in TABLES:
+        con.register("frame", typed(planted_folder, table).to_arrow())
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
+        con.unregister("frame")
+    con.close()
+    ws = workspace_in(tmp_path, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    assert_same_warnings(ws, "duckdb", reference)
+    from core.registry import run_analysis
+
+    validated = run_analysis("data.validate", ws, {"as_of": AS_OF})  # a database is checked on its engine
+    assert validated.params["engine"] == "duckdb" and "checked on duckdb" in validated.notes[-1]
+    assert validated.headline["warnings"] == len(reference)
+
+
+def test_postgres_gives_the_polars_warnings(loaded_postgres, planted_folder, reference, tmp_path, monkeypatch):
+    """The planted transactions in their own schema; customers is the loaded sample's."""
+    pytest.importorskip("ibis")
+    import psycopg
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    frame = typed(planted_folder, "transactions")
+    types = {n: PG_TYPES[d] for n, d in frame.schema.items()}
+    with psycopg.connect(loaded_postgres) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS planted")
+        con.execute("DROP TABLE IF EXISTS planted.transactions")
+        con.execute(f"CREATE TABLE planted.transactions ({', '.join(f'{n} {t}' for n, t in types.items())})")
+        with con.cursor().copy("COPY planted.transactions FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            copy.write(frame.write_csv())
+    ws = workspace_in(tmp_path, f'[source]\nurl = "{loaded_postgres}"\n[tables.transactions]\n'
+                                'table = "planted.transactions"\n')
+    assert_same_warnings(ws, "postgres", reference)
+
+
+def test_spark_on_the_files_gives_the_polars_warnings(spark, planted_folder, reference):
+    assert_same_warnings(Workspace.open(planted_folder), "spark", reference)
+
+
+def test_data_validate_with_an_engine_reports_the_same_counts(planted_folder):
+    """`data validate --engine duckdb` as the analyst runs it: the same warnings and counts,
+    and a note saying where the transactions were checked."""
+    pytest.importorskip("ibis")
+    runs = {}
+    for engine in ("polars", "duckdb"):
+        result = CliRunner().invoke(app, ["data", "validate", "-w", str(planted_folder), "--as-of", AS_OF.isoformat(),
+                                          "--engine", engine, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        runs[engine] = result.stdout
+    import json
+
+    counts = {engine: {(f["table"], f["rule"]): f["count"] for f in json.loads(text)["findings"]}
+              for engine, text in runs.items()}
+    assert counts["duckdb"] == counts["polars"] and counts["polars"][("transactions", "orphan_customer")] == 4
+    assert "checked on duckdb" in runs["duckdb"] and "checked on" not in runs["polars"]
