@@ -6,7 +6,7 @@ fastdatatable tables cannot be refilled in place, so each table shown gets a new
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 from rich.text import Text
@@ -21,14 +21,19 @@ from core.export.display import printable, printable_frame
 MAX_COLUMN_WIDTH = 40  # long comments should not push every other column off screen
 
 
-def browsable(frame: pl.DataFrame, money: Sequence[str] = ()) -> PolarsBackend:
+def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str, str] | None = None
+               ) -> PolarsBackend:
     """The backend for `frame`, built in a worker thread with its column widths measured,
     so the UI thread only draws the rows in view. `money` columns show two decimals
     (as Decimals: the table prints floats to six significant digits, 1.23457e+06).
+    `marks` are added to column headers (the sort marker, tui/widgets/sheet.py).
     Control characters in text and column names are replaced here, once, in Polars."""
-    frame = printable_frame(frame)
+    money = [c for c in money if c in frame.columns]
     if money:
         frame = frame.with_columns(pl.col(money).round(2).cast(pl.Decimal(38, 2), strict=False))
+    if marks:
+        frame = frame.rename({c: c + m for c, m in marks.items() if c in frame.columns})
+    frame = printable_frame(frame)
     backend = PolarsBackend.from_dataframe(frame)
     backend.render_markup = False  # cell values are user data, never markup
     _ = backend.column_content_widths  # measured (and cached) here, off the UI thread
