@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 from textual_fastdatatable.backend import PolarsBackend
 
@@ -29,6 +29,7 @@ from core.result import Result
 from core.validate import validation_result
 from core.workspace import Workspace
 from tui import present
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.query import BrowseQuery, collect_query, frequency
@@ -173,7 +174,7 @@ class DataScreen(Screen):
                     yield FindingsList(id="findings-list")
                 with TabPane("Counts [dim](c)[/]", id="counts"):
                     yield TableBrowser(id="frequency-browser")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Data"

@@ -21,13 +21,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from core.export.display import printable
 from core.registry import get as analysis
 from core.result import Result
 from core.workspace import Workspace
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer, ResultReady, WorkFailed
@@ -135,7 +136,7 @@ back to the rules.
                     yield ResultTable(ShownTable("metrics", []), id="products-evaluation")
                     yield Label("NDCG@10 by method, (gain over popularity), │ = popularity", classes="section-title")
                     yield BarChart(id="products-evaluation-chart", empty="Not evaluated yet.")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Products"
