@@ -77,5 +77,6 @@ class KeysFooter(Footer):
 
     @staticmethod
     def _width(key) -> int:
-        margin = key.styles.margin
-        return key.get_content_width(key.container_size, key.container_size) + margin.left + margin.right
+        """Columns the key takes: its text, padding, border and margins."""
+        styles = key.styles
+        return key.get_content_width(key.container_size, key.container_size) + styles.gutter.width + styles.margin.width
