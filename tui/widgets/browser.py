@@ -59,7 +59,8 @@ class TableBrowser(Vertical):
         had_focus = self.table is not None and self.table.has_focus
         await self.query("DataTable, .placeholder").remove()
         table = DataTable(backend=backend, render_markup=False, null_rep="[dim]null[/]",
-                          max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell")
+                          max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell",
+                          fixed_columns=1)  # the key column stays while scrolling sideways
         await self.mount(table)
         self.set_caption(caption)
         if had_focus:

@@ -23,6 +23,9 @@ from core.result import Result
 
 MARKS = {False: " ▲", True: " ▼"}  # ascending, descending
 ROW = "__sheet_row"  # the original row number, kept through sorting
+# figures an analyst reads a row for: shown right after the row's key column, so a wide
+# table (channels, campaigns) never leaves them past the right edge at 160 columns
+LEAD_COLUMNS = ("roi", "incremental_revenue", "attributed_revenue")
 SEARCH_CHUNK = 20_000  # rows looked through at a time for the next match
 COUNTED_MATCHES = 100_000  # up to this many rows, "Match 3 of 12"; beyond, the row number alone
 
@@ -81,6 +84,12 @@ def next_match(frame: pl.DataFrame, text: str, at: tuple[int, int], step: int) -
         if cells.size:
             return divmod(int(cells[0] if step > 0 else cells[-1]), width)
     return None
+
+
+def lead_first(columns: list[str]) -> list[str]:
+    """`columns` with the LEAD_COLUMNS present moved right after the first (the key) column."""
+    lead = [c for c in columns[1:] if c in LEAD_COLUMNS]
+    return columns[:1] + lead + [c for c in columns[1:] if c not in lead]
 
 
 def copied(value: Any) -> str:
