@@ -582,6 +582,8 @@ class DataScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        if tab == "browse":  # back to the rows, where the table keys work
+            self.focus_rows()
 
     def open_bar(self, mode: str, value: str = "") -> None:
         if self.rows is None:
