@@ -465,3 +465,12 @@ async def test_record_view_and_copied_row_of_the_grid(tmp_path: Path, settle) ->
         record = app.screen.shown.tables["record"]
         assert record["column"].to_list() == ["customer_id", "order_date", "amount", "channel"]
         assert record.filter(pl.col("column") == "channel")["value"].item() == row["channel"]
+
+
+def test_a_long_caption_drops_whole_parts_never_half_a_word() -> None:
+    from tui.widgets.browser import fit_parts
+
+    caption = "transactions · 12 of 54,821 rows match · containing 'HOM-059' · sorted by amount ↑ · transactions.csv"
+    assert fit_parts(caption, 200) == caption
+    assert fit_parts(caption, 70) == "transactions · 12 of 54,821 rows match · containing 'HOM-059' · …"
+    assert fit_parts("门店 · 客户", 10) == "门店 · …"  # measured in terminal cells: a Chinese character is two

@@ -40,6 +40,21 @@ def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str
     return backend
 
 
+def fit_parts(text: str, width: int, sep: str = " · ") -> str:
+    """`text` if it fits in `width` cells; else as many of its `sep`-separated parts as fit,
+    followed by "…"."""
+    from rich.cells import cell_len
+
+    if width <= 0 or cell_len(text) <= width:
+        return text
+    parts = text.split(sep)
+    for n in range(len(parts) - 1, 0, -1):
+        shown = sep.join(parts[:n]) + sep + "…"
+        if cell_len(shown) <= width:
+            return shown
+    return text  # not even the first part fits: Textual cuts it with an ellipsis
+
+
 class TableBrowser(Vertical):
     """A caption line over a virtualised table."""
 
@@ -52,8 +67,20 @@ class TableBrowser(Vertical):
         found = self.query(DataTable)
         return found.first() if found else None
 
+    caption_text = ""
+
     def set_caption(self, text: str) -> None:
-        self.query_one("#browser-caption", Static).update(Text(printable(text)))
+        self.caption_text = printable(text)
+        self.fit_caption()
+
+    def on_resize(self) -> None:
+        self.fit_caption()
+
+    def fit_caption(self) -> None:
+        """The caption's " · " parts that fit whole, then "…": never a word cut in half."""
+        caption = self.query_one("#browser-caption", Static)
+        room = caption.content_region.width or self.size.width - 2
+        caption.update(Text(fit_parts(self.caption_text, room)))
 
     async def show(self, backend: PolarsBackend, caption: str) -> None:
         had_focus = self.table is not None and self.table.has_focus
