@@ -465,8 +465,10 @@ class DataScreen(Screen):
         # the query goes first: at 80 columns the end of the caption is cut off
         if message.first_page:
             rows = f"first {shown:,} of {total:,} rows (reading more…)"
-        parts = [message.table, rows, message.query.describe(), info.get("file", ""),
-                 present.read_as(info), present.plural(message.backend.column_count, "column"), message.note]
+        # the note (why the columns are not the canonical ones) before the file's details:
+        # at 100 columns the caption keeps only the parts that fit
+        parts = [message.table, rows, message.query.describe(), message.note, info.get("file", ""),
+                 present.read_as(info), present.plural(message.backend.column_count, "column")]
         return " · ".join(p for p in parts if p)
 
     # -- selection ------------------------------------------------------------------
