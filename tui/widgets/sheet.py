@@ -27,7 +27,7 @@ ROW = "__sheet_row"  # the original row number, kept through sorting
 # table (channels, campaigns) never leaves them past the right edge at 160 columns
 LEAD_COLUMNS = ("roi", "incremental_revenue", "attributed_revenue")
 SEARCH_CHUNK = 20_000  # rows looked through at a time for the next match
-COUNTED_MATCHES = 100_000  # up to this many rows, "Match 3 of 12"; beyond, the row number alone
+COUNTED_MATCHES = 20_000  # up to this many rows, "Match 3 of 12"; beyond, the row number alone
 
 
 def sheet_bindings() -> list[Binding]:
@@ -66,9 +66,9 @@ def next_match(frame: pl.DataFrame, text: str, at: tuple[int, int], step: int) -
     """The next (step 1) or previous (step -1) cell after `at` containing `text`, wrapping
     around; None when no cell does. Looks SEARCH_CHUNK rows at a time from the cursor, so
     on a million rows the next match costs a slice, not the whole table."""
-    if frame.is_empty() or not text:
-        return None
     width = len([c for c in frame.columns if c != ROW])
+    if frame.is_empty() or not text or not width:
+        return None
     here = at[0] * width + at[1]  # cells numbered row by row
     first = at[0] // SEARCH_CHUNK * SEARCH_CHUNK
     starts = list(range(0, frame.height, SEARCH_CHUNK))
@@ -185,8 +185,8 @@ class SheetVerbs:
         self.sheet_goto_match(step)
 
     def sheet_goto_match(self, step: int, *, from_start: bool = False) -> None:
-        """Move to the next (or previous) cell containing the search text; from the top-left
-        cell itself when `from_start` (a new search)."""
+        """Move to the next (or previous) cell containing the search text; a new search
+        (`from_start`) may stop on the top-left cell itself."""
         frame, text = self.sheet_frame, self.sheet_search_text
         at = (0, -1) if from_start else (self.sheet_cursor() or (0, 0))  # (0, -1): before the first cell
         target = next_match(frame, text, at, step)
