@@ -229,7 +229,8 @@ async def test_every_key_action_is_in_the_command_palette(workspace: Path, settl
         await settle(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Data", "Next table", "Validate", "Browse", "Mapping", "Findings", "Help", "Quit",
-                "Reload", "Search", "Filter", "Sort", "Counts", "Go to row", "Clear", "Export"} <= titles
+                "Reload", "Search", "Filter", "Sort", "Value counts", "Counts tab", "Go to row", "Clear", "Export",
+                "Copy cell", "Record view"} <= titles  # the grid (focused at start) brings the table verbs
         bound = {binding.action for _, binding, *_ in app.screen.active_bindings.values()}
         assert {"next_table", "validate", "show_tab('mapping')", "show_screen('data')", "quit"} <= bound
 
@@ -264,6 +265,10 @@ def browser_of(app: LoyalistApp) -> TableBrowser:
     return app.screen.query_one("#browser", TableBrowser)
 
 
+def headers(app: LoyalistApp) -> list[str]:
+    return [str(c.label) for c in browser_of(app).table.ordered_columns]
+
+
 def caption_of(browser: TableBrowser) -> str:
     return browser.query_one("#browser-caption", Static).render().plain
 
@@ -280,13 +285,18 @@ async def test_sort_by_the_cursor_column(tmp_path: Path, settle) -> None:
         assert [float(a) for a in table.get_column_at(2)] == amounts
         assert table.cursor_column == 2, "the cursor stays on the sorted column"
         assert "sorted by amount ↑" in caption_of(browser_of(app))
+        assert headers(app) == ["customer_id", "order_date", "amount ▲", "channel"]
         await pilot.press("o")  # again: descending
         await settle(pilot)
         assert [float(a) for a in browser_of(app).table.get_column_at(2)] == amounts[::-1]
+        assert headers(app)[2] == "amount ▼"
+        await pilot.press("y")  # the same copy as on every table: the cell in full
+        assert float(app.clipboard) == amounts[-1]
         await pilot.press("o")  # a third time: the file's order
         await settle(pilot)
         assert [float(a) for a in browser_of(app).table.get_column_at(2)][:3] == [1.25, 2.5, 3.75]
         assert "sorted" not in caption_of(browser_of(app))
+        assert headers(app)[2] == "amount"
 
 
 async def test_filter_with_an_expression_and_fix_a_bad_one(tmp_path: Path, settle) -> None:
@@ -336,8 +346,15 @@ async def test_search_and_go_to_row(tmp_path: Path, settle) -> None:
         app.screen.query_one("#query-input", Input).value = "c07"  # any case, any column
         await pilot.press("enter")
         await settle(pilot)
-        assert browser_of(app).table.row_count == len(expected) == 10
+        table = browser_of(app).table
+        assert table.row_count == len(expected) == 10
         assert "containing 'c07'" in caption_of(browser_of(app))
+        # then n / N move between the matching cells, as in every table: C07 is the first column
+        assert (table.cursor_row, table.cursor_column) == (0, 0)
+        await pilot.press("n")
+        assert (table.cursor_row, table.cursor_column) == (1, 0)
+        await pilot.press("N", "N")  # back past the first match: the last one
+        assert (table.cursor_row, table.cursor_column) == (9, 0)
         await pilot.press("x")
         await settle(pilot)
         await pilot.press("g", *"250", "enter")
@@ -359,7 +376,7 @@ async def test_counts_of_a_column(tmp_path: Path, settle) -> None:
         app.screen.query_one("#query-input", Input).value = "amount > 100"
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("right", "right", "right", "c")  # the channel column
+        await pilot.press("right", "right", "right", "F")  # the channel column (Shift-F, as in every table)
         await settle(pilot)
         assert app.screen.query_one(TabbedContent).active == "counts"
         counts = app.screen.query_one("#frequency-browser", TableBrowser)
@@ -378,7 +395,7 @@ async def test_counts_of_many_values_are_capped(tmp_path: Path, settle) -> None:
     app = LoyalistApp(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("c")  # customer_id: every value once, C00000 twice
+        await pilot.press("F")  # customer_id: every value once, C00000 twice
         await settle(pilot)
         table = app.screen.query_one("#frequency-browser", TableBrowser).table
         assert table.row_count == FREQUENCY_ROWS + 1
@@ -429,3 +446,31 @@ async def test_a_stale_converted_copy_is_set_aside_with_a_notice(workspace: Path
         assert column_values(tables, "file")[0] == "transactions.csv"
         assert column_values(tables, "rows")[0] == "5"  # the copy has 4
         assert any("not transactions.parquet" in t and "data convert" in t for t in toasts(app))
+
+
+async def test_record_view_and_copied_row_of_the_grid(tmp_path: Path, settle) -> None:
+    from tui.widgets.dialogs import ResultDialog
+
+    folder = rows_workspace(tmp_path / "ws")
+    row = csv_rows(folder)[4]
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "down", "Y")  # the fifth order, tab-separated
+        assert app.clipboard.split("\t") == [row["customer_id"], row["order_date"], row["amount"].rstrip("0")
+                                             .rstrip("."), row["channel"]]
+        await pilot.press("R")  # the same row as a record, one line per column
+        await settle(pilot)
+        assert isinstance(app.screen, ResultDialog)
+        record = app.screen.shown.tables["record"]
+        assert record["column"].to_list() == ["customer_id", "order_date", "amount", "channel"]
+        assert record.filter(pl.col("column") == "channel")["value"].item() == row["channel"]
+
+
+def test_a_long_caption_drops_whole_parts_never_half_a_word() -> None:
+    from tui.widgets.browser import fit_parts
+
+    caption = "transactions · 12 of 54,821 rows match · containing 'HOM-059' · sorted by amount ↑ · transactions.csv"
+    assert fit_parts(caption, 200) == caption
+    assert fit_parts(caption, 70) == "transactions · 12 of 54,821 rows match · containing 'HOM-059' · …"
+    assert fit_parts("门店 · 客户", 10) == "门店 · …"  # measured in terminal cells: a Chinese character is two

@@ -22,7 +22,8 @@ SIZE = (120, 40)
 
 
 def footer_keys(app: LoyalistApp) -> list[str]:
-    return [k.render().plain for k in app.screen.query_one(Footer).children]
+    """The keys the footer shows (a narrow footer hides some whole: tui/widgets/footer.py)."""
+    return [k.render().plain for k in app.screen.query_one(Footer).query("FooterKey") if k.display]
 
 
 def focused_id(app: LoyalistApp) -> str | None:

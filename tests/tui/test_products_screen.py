@@ -132,3 +132,28 @@ async def test_hostile_product_and_customer_ids_are_shown_literally(make_workspa
         assert "[b]tea" in [row[0] for row in rules] and "␛[2Jcake" in [row[1] for row in rules]
         assert [row[0] for row in audience] == ["␛]0;owned␇C4"]
         assert not any(CONTROL.search(text) for text in shown)
+
+
+def drawn_lines(app: LoyalistApp) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # noqa: SLF001
+
+
+async def test_lift_and_its_filter_are_seen_at_100_columns(settle) -> None:
+    """The rules panel shows the Lift column (next to the rule) and the lift filter whole,
+    and the side tabs are not cut, without scrolling sideways."""
+    app = LoyalistApp(SAMPLE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_products(pilot, settle)
+        panel = screen.query_one("#products-rules-panel").region
+        inside = [line[panel.x:panel.right] for line in drawn_lines(app)]
+        header = next(line for line in inside if "Antecedent" in line)
+        assert "Lift" in header and "Confidence" in header
+        lift = screen.query_one("#min-lift", Input).region
+        assert panel.x < lift.x and lift.right < panel.right  # the whole box, inside the panel
+        assert any("lift ≥" in line for line in inside)
+        rules = screen.query_one("#products-rules")
+        top = screen.rules.tables["rules"].row(0, named=True)
+        assert f"{top['lift']:.2f}" in next(line for line in inside if top["antecedent"] in line)
+        assert rules.scroll_offset.x == 0
+        tabs_line = drawn_lines(app)[screen.query_one("#products-tabs").region.y]
+        assert all(title in tabs_line for title in ("Customers", "Recommended", "Evaluation"))

@@ -182,3 +182,32 @@ async def test_a_long_report_table_has_the_same_verbs(settle) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert browser.sheet_frame["customer_id"][browser.table.cursor_coordinate.row] == "C0007"
+
+
+def drawn_lines(app) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # noqa: SLF001
+
+
+async def test_roi_and_incremental_revenue_are_seen_whole_at_160_columns(settle) -> None:
+    """Wide report tables put ROI, incremental and attributed revenue next to the row's key,
+    not past the right edge; the key column stays put while scrolling sideways."""
+    async with ReportsApp(SAMPLE).run_test(size=(160, 48)) as pilot:
+        app = await open_reports(pilot, settle)
+        for report, key, lead in (("Channels", "Channel", ("Attributed revenue", "ROI")),
+                                  ("Campaigns", "Campaign ID", ("Incremental revenue", "ROI"))):
+            await pilot.press("1")
+            lists = app.screen.query_one("#report-list")
+            lists.highlighted = next(i for i, o in enumerate(lists.options) if str(o.prompt) == report)
+            await pilot.press("enter")
+            await settle(pilot)
+            table = await to_first_table(pilot, app)
+            line = drawn_lines(app)[table.region.y]  # the header row as drawn
+            assert line[table.region.x:].lstrip().startswith(key)
+            right = table.region.right
+            for name in lead:
+                assert name in line and line.index(name) + len(name) < right, (name, line)
+            assert table.fixed_columns == 1
+            await pilot.press(*["right"] * (len(table.shown.columns) - 1))  # to the last column
+            await pilot.pause()
+            assert table.scroll_offset.x > 0
+            assert drawn_lines(app)[table.region.y][table.region.x:].lstrip().startswith(key)  # still there

@@ -21,11 +21,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Label, Static, TabbedContent, TabPane
 
 from core.export.display import label as nice_label
 from core.result import Result
 from core.workspace import Workspace
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from core.customer import customer_history
@@ -99,7 +100,7 @@ class CustomerScreen(ModalScreen[None]):
                     yield FrameTable(id="customer-survey")
                 with TabPane("Recommended [dim](m)[/]", id="recommended"):
                     yield RecommendedTable(id="customer-recommended")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         box = self.query_one("#customer-box")

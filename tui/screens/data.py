@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 from textual_fastdatatable.backend import PolarsBackend
 
@@ -29,6 +29,7 @@ from core.result import Result
 from core.validate import validation_result
 from core.workspace import Workspace
 from tui import present
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.query import BrowseQuery, collect_query, frequency
@@ -37,6 +38,7 @@ from tui.widgets.bars import bar_cells
 from tui.widgets.browser import TableBrowser, browsable
 from tui.widgets.findings import FindingsList
 from tui.widgets.frame_table import FrameTable
+from tui.widgets.sheet import LazySheet, sort_marks
 from tui.widgets.query_bar import QueryBar
 
 # Rows handed to the browser. The Polars backend keeps them columnar and draws only the
@@ -49,7 +51,7 @@ FAILURE_TITLES = {"inspect": "Could not read the tables", "validate": "Could not
                   "rows": "Could not read the rows", "query": "Could not filter the rows",
                   "frequency": "Could not count the values", "alerts": "Could not check the alerts"}
 FREQUENCY_BAR = 20  # cells of the share bar in the counts table
-NO_COUNTS = "Press c on a column of the browser to count its values."
+NO_COUNTS = "Press F on a column of the rows to count its values."
 
 
 @dataclass(eq=False)
@@ -124,10 +126,9 @@ class DataScreen(Screen):
         Action("t", "next_table", "Next table", "Show the next table's mapping and rows"),
         Action("v", "validate", "Validate", "Check the workspace's data again and show the findings",
                show=False),
-        Action("slash", "search", "Search", "Show only rows containing some text", key_display="/"),
+        # sort (o), search (/, n, N), copy (y, Y), counts (F) and record (R) are the grid's
+        # table verbs, the same as on every table (tui/widgets/sheet.py: LazySheet)
         Action("w", "filter", "Filter", "Show only rows matching a condition, e.g. amount > 100"),
-        Action("o", "sort", "Sort", "Sort by the column under the cursor (again: descending, then off)"),
-        Action("c", "counts", "Counts", "Frequency table of the column under the cursor"),
         Action("g", "goto", "Go to row", "Move the cursor to a row number", show=False),
         Action("x", "clear_query", "Clear", "Clear the sort, filter and search", show=False),
         Action("escape", "cancel", "Cancel", "Stop reading, sorting or counting rows; else back to the "
@@ -137,7 +138,7 @@ class DataScreen(Screen):
         Action("m", "show_tab('mapping')", "Mapping", "Show how the selected table's columns were mapped",
                show=False),
         Action("f", "show_tab('findings')", "Findings", "Show validation errors and warnings", show=False),
-        Action("n", "show_tab('counts')", "Counts tab", "Show the last frequency table", show=False),
+        Action("c", "show_tab('counts')", "Counts tab", "Show the last frequency table", show=False),
     )
     BINDINGS = bindings(ACTIONS)
 
@@ -165,7 +166,7 @@ class DataScreen(Screen):
             yield FrameTable(id="tables", key="table")
             with TabbedContent(id="detail", initial="browse"):
                 with TabPane("Browse [dim](b)[/]", id="browse"):
-                    yield TableBrowser(id="browser")
+                    yield LazySheet(id="browser")
                     yield QueryBar(id="query-bar")
                 with TabPane("Mapping [dim](m)[/]", id="mapping"):
                     yield FrameTable(id="mapping-table", cursor_type="cell")
@@ -173,7 +174,7 @@ class DataScreen(Screen):
                     yield FindingsList(id="findings-list")
                 with TabPane("Counts [dim](c)[/]", id="counts"):
                     yield TableBrowser(id="frequency-browser")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Data"
@@ -199,8 +200,8 @@ class DataScreen(Screen):
         if state.error is not None:
             tables.clear(columns=True)
             self.query_one("#mapping-table", FrameTable).clear(columns=True)
-            self.query_one(TableBrowser).set_caption("")
-            await self.query_one(TableBrowser).show_message("No workspace is open.")
+            self.query_one("#browser", LazySheet).set_caption("")
+            await self.query_one("#browser", LazySheet).show_message("No workspace is open.")
             await self.query_one("#findings-list", FindingsList).clear()
             self.query_one(TabbedContent).get_tab("findings").label = FINDINGS_LABEL.format("")
             self.set_status(f"Could not open {state.label}: {state.error} (press r to reload)", "-error")
@@ -292,20 +293,21 @@ class DataScreen(Screen):
         worker = get_current_worker()
         try:
             rows, note, money = source_rows(ws, table)
+            marks = sort_marks(query.sort, query.descending)  # the header marker of the sorted column
             source = base.lazy() if base is not None else rows
             if base is None and not query.active:  # a table just opened: a first page at once
                 first = collect_query(source, query, FIRST_ROWS)
                 if worker.is_cancelled:
                     return
                 complete = first.height < FIRST_ROWS
-                self.post_message(RowsLoaded(ws, table, browsable(first, money=money), note, first, query,
+                self.post_message(RowsLoaded(ws, table, browsable(first, money=money, marks=marks), note, first, query,
                                              complete, first_page=not complete))
                 if complete:
                     return
             frame = collect_query(source, query, BROWSE_ROWS)
             if worker.is_cancelled:
                 return
-            backend = browsable(frame, money=money)
+            backend = browsable(frame, money=money, marks=marks)
         except Exception as exc:
             error = describe_error(exc)
             self.post_message(TaskFailed(ws, task, f"{table}: {error}" if task == "rows" else error))
@@ -375,7 +377,7 @@ class DataScreen(Screen):
         if message.workspace is not self.workspace or message.table != self.current_table:
             return
         column = self.cursor_column()  # None for a new table; a requery keeps the cursor's column
-        browser = self.query_one(TableBrowser)
+        browser = self.query_one("#browser", LazySheet)
         # The rest of the rows after a first page: the cursor stays where the analyst moved it.
         rest = self.first_page_of == (message.table, message.query) and not message.first_page
         cursor = browser.table.cursor_coordinate if rest and browser.table is not None else None
@@ -392,6 +394,7 @@ class DataScreen(Screen):
             browser.table.move_cursor(row=cursor.row, column=cursor.column)
         elif column in message.frame.columns and browser.table is not None:
             browser.table.move_cursor(column=message.frame.columns.index(column))
+        browser.rows_shown(message.frame, message.query.sort, message.query.descending, message.query.search)
         self.start_checks()
 
     @on(FrequencyLoaded)
@@ -422,7 +425,7 @@ class DataScreen(Screen):
             findings_list.loading = False
             await findings_list.show_message(f"Validation could not run: {message.error}")
         elif message.task == "query":  # the previous rows stay; the text comes back to be fixed
-            self.query_one(TableBrowser).loading = False
+            self.query_one("#browser", LazySheet).loading = False
             if self.retry is not None:
                 self.query_one(QueryBar).open(*self.retry, note=message.error)
             elif self.rows is None and self.current_table is not None:  # a query kept from last time
@@ -437,7 +440,7 @@ class DataScreen(Screen):
             browser.loading = False
             await browser.show_message(f"Could not count the values: {message.error}")
         else:
-            browser = self.query_one(TableBrowser)
+            browser = self.query_one("#browser", LazySheet)
             browser.loading = False
             browser.set_caption("")
             await browser.show_message(f"Could not read rows of {message.error}")
@@ -462,8 +465,10 @@ class DataScreen(Screen):
         # the query goes first: at 80 columns the end of the caption is cut off
         if message.first_page:
             rows = f"first {shown:,} of {total:,} rows (reading more…)"
-        parts = [message.table, rows, message.query.describe(), info.get("file", ""),
-                 present.read_as(info), present.plural(message.backend.column_count, "column"), message.note]
+        # the note (why the columns are not the canonical ones) before the file's details:
+        # at 100 columns the caption keeps only the parts that fit
+        parts = [message.table, rows, message.query.describe(), message.note, info.get("file", ""),
+                 present.read_as(info), present.plural(message.backend.column_count, "column")]
         return " · ".join(p for p in parts if p)
 
     # -- selection ------------------------------------------------------------------
@@ -477,7 +482,7 @@ class DataScreen(Screen):
         self.forget_rows()
         self.query_one("#mapping-table", FrameTable).show_frame(
             present.mapping_for(self.inspected, table), present.MAPPING_LABELS)
-        browser = self.query_one(TableBrowser)
+        browser = self.query_one("#browser", LazySheet)
         browser.set_caption(f"{table} · loading rows…")
         browser.loading = True
         self.load_rows(self.workspace, table, query, None)
@@ -488,19 +493,19 @@ class DataScreen(Screen):
             self.notify("No table is shown.", severity="warning")
             return
         self.action_show_tab("browse")
-        browser = self.query_one(TableBrowser)
+        browser = self.query_one("#browser", LazySheet)
         browser.set_caption(f"{self.current_table} · {query.describe() or 'all rows'}… (Esc cancels)")
         browser.loading = True
         self.load_rows(self.workspace, self.current_table, query, self.all_rows)
 
     def cursor_column(self) -> str | None:
-        table = self.query_one(TableBrowser).table
+        table = self.query_one("#browser", LazySheet).table
         if table is None or not table.column_count or self.rows is None:
             return None
         return self.rows.columns[table.cursor_column]
 
     def on_descendant_focus(self) -> None:
-        if self.focused is not None and self.focused is self.query_one(TableBrowser).table:
+        if self.focused is not None and self.focused is self.query_one("#browser", LazySheet).table:
             self.grid_first = False  # landed (focus is applied later: the next page may come first)
 
     def on_resize(self) -> None:
@@ -518,9 +523,14 @@ class DataScreen(Screen):
     def table_chosen(self, event: DataTable.RowSelected) -> None:
         self.select_table(event.row_key.value)
         self.action_show_tab("browse")
-        table = self.query_one(TableBrowser).table
+        table = self.query_one("#browser", LazySheet).table
         if table is not None:
             table.focus()
+
+    @on(LazySheet.Requested)
+    def sheet_requested(self, event: LazySheet.Requested) -> None:
+        """The grid's sort, search and counts run here, on the whole table (lazy)."""
+        {"sort": self.action_sort, "search": self.action_search, "counts": self.action_counts}[event.verb]()
 
     @on(QueryBar.Submitted)
     def query_submitted(self, event: QueryBar.Submitted) -> None:
@@ -536,12 +546,12 @@ class DataScreen(Screen):
         self.focus_rows()
 
     def focus_rows(self) -> None:
-        table = self.query_one(TableBrowser).table
+        table = self.query_one("#browser", LazySheet).table
         if table is not None:
             table.focus()
 
     def goto(self, text: str) -> None:
-        table = self.query_one(TableBrowser).table
+        table = self.query_one("#browser", LazySheet).table
         if table is None:
             return
         try:
@@ -574,6 +584,8 @@ class DataScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        if tab == "browse":  # back to the rows, where the table keys work
+            self.focus_rows()
 
     def open_bar(self, mode: str, value: str = "") -> None:
         if self.rows is None:
@@ -620,11 +632,11 @@ class DataScreen(Screen):
             return
         for worker in running:
             worker.cancel()
-        self.query_one(TableBrowser).loading = False
+        self.query_one("#browser", LazySheet).loading = False
         frequency_browser = self.query_one("#frequency-browser", TableBrowser)
         frequency_browser.loading = False
         if self.rows is not None:
-            self.query_one(TableBrowser).set_caption(f"{self.current_table} · cancelled; the rows shown are "
+            self.query_one("#browser", LazySheet).set_caption(f"{self.current_table} · cancelled; the rows shown are "
                                                      f"{self.query_state.describe() or 'all rows'}")
         self.notify("Cancelled.", timeout=3)
 

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static, TabPane
+from textual.widgets import Header, Static, TabPane
 from textual.worker import get_current_worker
 
 from core.drill import customers_behind, drill_column
@@ -34,6 +34,7 @@ from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer
 from tui.progress import RunTicker
 from tui.state import describe_error
+from tui.widgets.footer import KeysFooter
 from tui.widgets.result_view import Prepared, ResultTable, ResultView, prepare
 from tui.widgets.sheet import ROW, SheetBrowser
 
@@ -112,7 +113,7 @@ class CustomersScreen(Screen):
         yield Header()
         yield Static("", id="status")
         yield ResultView(id="drill-view")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Customers"

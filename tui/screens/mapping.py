@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
 from core.errors import LoyalistError
@@ -30,6 +30,7 @@ from core.workspace import resolve_root
 from tui.actions import Action, bindings
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.dialogs import AskDialog, ChoiceDialog
+from tui.widgets.footer import KeysFooter
 
 NONE = "\x00none"  # the choice "not in this file" (no header can be a NUL)
 HOW = {FROM_CONFIG: "loyalist.toml", "name": "its name", "synonym": "a usual name", AMBIGUOUS: "two could be",
@@ -97,7 +98,7 @@ class MappingScreen(ModalScreen[bool]):
         yield Static("", id="mapping-status")
         yield DataTable(id="mapping-columns", cursor_type="row", zebra_stripes=True)
         yield Static("", id="mapping-detail")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Map columns"

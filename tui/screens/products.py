@@ -21,13 +21,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from core.export.display import printable
 from core.registry import get as analysis
 from core.result import Result
 from core.workspace import Workspace
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer, ResultReady, WorkFailed
@@ -38,9 +39,12 @@ from tui.widgets.recommended import RecommendedTable, recommend_customer
 from tui.widgets.result_view import ResultTable, ShownTable, shown_table
 
 FILTERS = ("min_support", "min_confidence", "min_lift")  # options of products.rules, bounds from the registry
-RULE_COLUMNS = ("antecedent", "consequent", "support", "confidence", "lift", "both_count")
+# lift next to the rule: the rules are ranked by it, and a narrow panel must not cut it
+RULE_COLUMNS = ("antecedent", "consequent", "lift", "confidence", "support", "both_count")
+NARROW = 130  # columns below which the rules panel takes more of the width
 EVALUATION_COLUMNS = ("method", "customers", "precision", "recall", "ndcg", "hit_rate", "coverage_share",
                       "ndcg_gain", "ndcg_gain_ci_low", "ndcg_gain_ci_high")
+TAB_TITLES = {"audience": ("Customers", "a"), "recommended": ("Recommended", "m"), "evaluation": ("Evaluation", "v")}
 AUDIENCE_SHOWN = 500  # customers listed under a rule (the count says how many there are)
 
 
@@ -135,7 +139,16 @@ back to the rules.
                     yield ResultTable(ShownTable("metrics", []), id="products-evaluation")
                     yield Label("NDCG@10 by method, (gain over popularity), │ = popularity", classes="section-title")
                     yield BarChart(id="products-evaluation-chart", empty="Not evaluated yet.")
-        yield Footer(compact=True)
+        yield KeysFooter()
+
+    def on_resize(self) -> None:
+        # at 100 columns, half the width cut the lift column and its filter; the tabs then
+        # drop their key hints (in the footer and help) so "Evaluation" is not cut
+        narrow = self.size.width < NARROW
+        self.set_class(narrow, "-narrow")
+        tabs = self.query_one(TabbedContent)
+        for pane, (title, key) in TAB_TITLES.items():
+            tabs.get_tab(pane).label = title if narrow else f"{title} [dim]({key})[/]"
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Products"

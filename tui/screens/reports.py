@@ -21,12 +21,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from core.result import Result
 from core.workspace import Workspace
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import ResultPrepared, WorkFailed
@@ -109,7 +110,7 @@ A report that needs a table the workspace lacks says which one and how to add it
                 yield OptionsForm(self.entry.fields, id="report-form")
                 yield Static("", id="option-help")
                 yield ResultView(id="report-view")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Reports"

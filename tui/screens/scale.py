@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from core.errors import LoyalistError
@@ -36,6 +36,7 @@ from core.scale.run import init_text, spec_weights
 from core.scale.score import score
 from core.scale.spec import LOWER_IS_LOYAL, SKEWED, MISSING, TIER_METHOD, ScaleSpec, load_spec, parse_spec
 from core.workspace import Workspace
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.history import History
@@ -234,7 +235,7 @@ usually means the item needs reversing.
                 yield PlotView(None, "Score distribution", id="scale-histogram", fit_height=True)
                 with Vertical(id="scale-tiers-box"):
                     yield ResultTable(ShownTable("tiers", []), id="scale-tiers")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Scale builder"

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.widgets import Header, Label, Static, TabbedContent, TabPane
 from textual.worker import WorkerState, get_current_worker
 from textual_fastdatatable import DataTable as FastDataTable
 from textual_fastdatatable.backend import PolarsBackend
@@ -34,6 +34,7 @@ from core.features import customer_features, default_as_of
 from core.progress import step
 from core.result import Result
 from core.workspace import Workspace
+from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer, ResultReady, WorkFailed
@@ -257,7 +258,7 @@ class SegmentsScreen(Screen):
                                          id="migration-head")
                             yield MatrixTable(id="migration-matrix")
                             yield Static("", id="migration-notes", classes="notes")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.title = "Loyalist · Segments"

@@ -6,7 +6,7 @@ fastdatatable tables cannot be refilled in place, so each table shown gets a new
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 from rich.text import Text
@@ -21,18 +21,38 @@ from core.export.display import printable, printable_frame
 MAX_COLUMN_WIDTH = 40  # long comments should not push every other column off screen
 
 
-def browsable(frame: pl.DataFrame, money: Sequence[str] = ()) -> PolarsBackend:
+def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str, str] | None = None
+               ) -> PolarsBackend:
     """The backend for `frame`, built in a worker thread with its column widths measured,
     so the UI thread only draws the rows in view. `money` columns show two decimals
     (as Decimals: the table prints floats to six significant digits, 1.23457e+06).
+    `marks` are added to column headers (the sort marker, tui/widgets/sheet.py).
     Control characters in text and column names are replaced here, once, in Polars."""
-    frame = printable_frame(frame)
+    money = [c for c in money if c in frame.columns]
     if money:
         frame = frame.with_columns(pl.col(money).round(2).cast(pl.Decimal(38, 2), strict=False))
+    if marks:
+        frame = frame.rename({c: c + m for c, m in marks.items() if c in frame.columns})
+    frame = printable_frame(frame)
     backend = PolarsBackend.from_dataframe(frame)
     backend.render_markup = False  # cell values are user data, never markup
     _ = backend.column_content_widths  # measured (and cached) here, off the UI thread
     return backend
+
+
+def fit_parts(text: str, width: int, sep: str = " · ") -> str:
+    """`text` if it fits in `width` cells; else as many of its `sep`-separated parts as fit,
+    followed by "…"."""
+    from rich.cells import cell_len
+
+    if width <= 0 or cell_len(text) <= width:
+        return text
+    parts = text.split(sep)
+    for n in range(len(parts) - 1, 0, -1):
+        shown = sep.join(parts[:n]) + sep + "…"
+        if cell_len(shown) <= width:
+            return shown
+    return text  # not even the first part fits: Textual cuts it with an ellipsis
 
 
 class TableBrowser(Vertical):
@@ -47,14 +67,27 @@ class TableBrowser(Vertical):
         found = self.query(DataTable)
         return found.first() if found else None
 
+    caption_text = ""
+
     def set_caption(self, text: str) -> None:
-        self.query_one("#browser-caption", Static).update(Text(printable(text)))
+        self.caption_text = printable(text)
+        self.fit_caption()
+
+    def on_resize(self) -> None:
+        self.fit_caption()
+
+    def fit_caption(self) -> None:
+        """The caption's " · " parts that fit whole, then "…": never a word cut in half."""
+        caption = self.query_one("#browser-caption", Static)
+        room = caption.content_region.width or self.size.width - 2
+        caption.update(Text(fit_parts(self.caption_text, room)))
 
     async def show(self, backend: PolarsBackend, caption: str) -> None:
         had_focus = self.table is not None and self.table.has_focus
         await self.query("DataTable, .placeholder").remove()
         table = DataTable(backend=backend, render_markup=False, null_rep="[dim]null[/]",
-                          max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell")
+                          max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell",
+                          fixed_columns=1)  # the key column stays while scrolling sideways
         await self.mount(table)
         self.set_caption(caption)
         if had_focus:

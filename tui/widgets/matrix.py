@@ -40,6 +40,7 @@ class MatrixTable(DataTable):
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
         kwargs.setdefault("cursor_type", "cell")
         kwargs.setdefault("header_height", 2)
+        kwargs.setdefault("fixed_columns", 1)  # the "from" segment stays while scrolling to the last columns
         super().__init__(**kwargs)
 
     def show_matrix(self, counts: pl.DataFrame, shares: pl.DataFrame, row_label: str = "from \\ to") -> None:

@@ -30,7 +30,7 @@ from core.result import Result, jsonable
 from tui.widgets.browser import browsable
 from tui.widgets.charts import Plot, safe_plot
 from tui.widgets.plots import PlotView
-from tui.widgets.sheet import ROW, SheetBrowser, SheetVerbs, sheet_bindings
+from tui.widgets.sheet import ROW, SheetBrowser, SheetVerbs, lead_first, sheet_bindings
 
 BIG_TABLE = 500  # rows from which a table goes to the virtualised backend
 LONG_TEXT = 48  # a text figure longer than this is shown as a paragraph, not in the grid
@@ -104,6 +104,7 @@ def params_line(params: Mapping[str, Any]) -> str:
 
 
 def shown_table(name: str, frame: pl.DataFrame, declared: Mapping[str, str] | None = None) -> ShownTable:
+    frame = frame.select(lead_first(frame.columns))  # ROI and the like are not left past the edge
     columns = [label(c) for c in frame.columns]
     if frame.height >= BIG_TABLE:
         money = [c for c, t in frame.schema.items() if k.column_kind(c, t, declared, name) == k.MONEY and t.is_float()]
@@ -157,7 +158,8 @@ class ResultTable(SheetVerbs, DataTable):
     BINDINGS = sheet_bindings()
 
     def __init__(self, table: ShownTable, **kwargs: Any) -> None:
-        super().__init__(zebra_stripes=True, cursor_type="cell", **kwargs)
+        # the key column stays while scrolling sideways
+        super().__init__(zebra_stripes=True, cursor_type="cell", fixed_columns=1, **kwargs)
         self.shown = table
 
     def on_mount(self) -> None:

@@ -10,16 +10,24 @@ supplies the table and how to redraw it sorted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 from textual.binding import Binding
+from textual.message import Message
 
 from core.export.display import format_value, printable
 from core.result import Result
 
 MARKS = {False: " ▲", True: " ▼"}  # ascending, descending
 ROW = "__sheet_row"  # the original row number, kept through sorting
+# figures an analyst reads a row for: shown right after the row's key column, so a wide
+# table (channels, campaigns) never leaves them past the right edge at 160 columns
+LEAD_COLUMNS = ("roi", "incremental_revenue", "attributed_revenue")
+SEARCH_CHUNK = 20_000  # rows looked through at a time for the next match
+COUNTED_MATCHES = 20_000  # up to this many rows, "Match 3 of 12"; beyond, the row number alone
 
 
 def sheet_bindings() -> list[Binding]:
@@ -43,12 +51,45 @@ def matches(frame: pl.DataFrame, text: str) -> list[tuple[int, int]]:
     """(row, column) of every cell whose shown text contains `text` (any case), row by row."""
     if frame.is_empty() or not text:
         return []
-    needle = text.lower()
-    columns = [c for c in frame.columns if c != ROW]
-    hits = frame.select(pl.col(c).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True)
-                        .fill_null(False).alias(str(i)) for i, c in enumerate(columns))
-    found = hits.with_row_index("row").unpivot(index="row").filter(pl.col("value"))
+    found = _hits(frame, text.lower()).with_row_index("row").unpivot(index="row").filter(pl.col("value"))
     return sorted((int(r), int(c)) for r, c in zip(found["row"], found["variable"]))
+
+
+def _hits(frame: pl.DataFrame, needle: str) -> pl.DataFrame:
+    """A boolean per cell (columns named by position): its text contains `needle` (lowercase)."""
+    columns = [c for c in frame.columns if c != ROW]
+    return frame.select(pl.col(c).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True)
+                        .fill_null(False).alias(str(i)) for i, c in enumerate(columns))
+
+
+def next_match(frame: pl.DataFrame, text: str, at: tuple[int, int], step: int) -> tuple[int, int] | None:
+    """The next (step 1) or previous (step -1) cell after `at` containing `text`, wrapping
+    around; None when no cell does. Looks SEARCH_CHUNK rows at a time from the cursor, so
+    on a million rows the next match costs a slice, not the whole table."""
+    width = len([c for c in frame.columns if c != ROW])
+    if frame.is_empty() or not text or not width:
+        return None
+    here = at[0] * width + at[1]  # cells numbered row by row
+    first = at[0] // SEARCH_CHUNK * SEARCH_CHUNK
+    starts = list(range(0, frame.height, SEARCH_CHUNK))
+    i = starts.index(first)
+    order = starts[i:] + starts[:i] if step > 0 else starts[i::-1] + starts[:i:-1]
+    for n, start in enumerate([*order, first]):  # the cursor's own chunk again, for the wrap-around
+        part = _hits(frame.slice(start, SEARCH_CHUNK), text.lower()).to_numpy().ravel()
+        cells = np.flatnonzero(part) + start * width
+        if n == 0:
+            cells = cells[cells > here] if step > 0 else cells[cells < here]
+        elif n == len(order):
+            cells = cells[cells <= here] if step > 0 else cells[cells >= here]
+        if cells.size:
+            return divmod(int(cells[0] if step > 0 else cells[-1]), width)
+    return None
+
+
+def lead_first(columns: list[str]) -> list[str]:
+    """`columns` with the LEAD_COLUMNS present moved right after the first (the key) column."""
+    lead = [c for c in columns[1:] if c in LEAD_COLUMNS]
+    return columns[:1] + lead + [c for c in columns[1:] if c not in lead]
 
 
 def copied(value: Any) -> str:
@@ -141,18 +182,24 @@ class SheetVerbs:
         if not self.sheet_search_text or self.sheet_frame is None:
             self.app.notify("Press / to search first.", timeout=3)
             return
-        found = matches(self.sheet_frame, self.sheet_search_text)
-        if not found:
-            self.app.notify(f"No cell contains {self.sheet_search_text!r}.", severity="warning", markup=False)
+        self.sheet_goto_match(step)
+
+    def sheet_goto_match(self, step: int, *, from_start: bool = False) -> None:
+        """Move to the next (or previous) cell containing the search text; a new search
+        (`from_start`) may stop on the top-left cell itself."""
+        frame, text = self.sheet_frame, self.sheet_search_text
+        at = (0, -1) if from_start else (self.sheet_cursor() or (0, 0))  # (0, -1): before the first cell
+        target = next_match(frame, text, at, step)
+        if target is None:
+            self.app.notify(f"No cell contains {text!r}.", severity="warning", markup=False)
             return
-        at = self.sheet_cursor() or (0, 0)
-        if step > 0:
-            target = next((m for m in found if m > at), found[0])
-        else:
-            target = next((m for m in reversed(found) if m < at), found[-1])
-        self.sheet_match = found.index(target)
         self.sheet_table().move_cursor(row=target[0], column=target[1])
-        self.app.notify(f"Match {self.sheet_match + 1} of {len(found)}", timeout=2)
+        if frame.height <= COUNTED_MATCHES:
+            found = matches(frame, text)
+            self.sheet_match = found.index(target)
+            self.app.notify(f"Match {self.sheet_match + 1} of {len(found)}", timeout=2)
+        else:
+            self.app.notify(f"Match in row {target[0] + 1:,}", timeout=2)
 
     def action_sheet_copy(self, what: str) -> None:
         at = self.sheet_cursor()
@@ -221,8 +268,7 @@ class SheetBrowser(SheetVerbs, _browser_base()):
     def _sorted_worker(self, frame: pl.DataFrame, marks: dict[str, str], column: int) -> None:
         from tui.widgets.browser import browsable
 
-        shown = frame.drop(ROW).rename({c: c + m for c, m in marks.items()})
-        backend = browsable(shown, money=[c + marks.get(c, "") for c in self.money if c in frame.columns])
+        backend = browsable(frame.drop(ROW), money=self.money, marks=marks)
         self.app.call_from_thread(self._show_sorted, backend, column)
 
     def _sorted(self, frame: pl.DataFrame, marks: dict[str, str], column: int) -> None:
@@ -236,3 +282,45 @@ class SheetBrowser(SheetVerbs, _browser_base()):
             self.table.move_cursor(row=0, column=column)
             if focused:
                 self.table.focus()
+
+
+def sort_marks(column: str | None, descending: bool) -> dict[str, str]:
+    return {column: MARKS[descending]} if column else {}
+
+
+class LazySheet(SheetVerbs, _browser_base()):
+    """The Data screen's grid: the same verbs and keys, but sorting, searching and counting
+    apply to the whole table, lazily, in the screen's workers (a 10-million-row file is
+    never sorted in memory here). `/` keeps only the rows containing the text, then n/N
+    move between the matching cells. The screen sets `sheet_frame` (the rows shown) and
+    `sheet_sort_state` each time rows arrive, and answers the requests."""
+
+    BINDINGS = sheet_bindings()
+
+    @dataclass(eq=False)
+    class Requested(Message):
+        """A verb the screen runs on the whole table: "sort", "search" or "counts"."""
+
+        sheet: LazySheet
+        verb: str
+
+    def sheet_table(self) -> Any:
+        return self.table
+
+    def action_sheet_sort(self) -> None:
+        self.post_message(self.Requested(self, "sort"))
+
+    def action_sheet_search(self) -> None:
+        self.post_message(self.Requested(self, "search"))
+
+    def action_sheet_counts(self) -> None:
+        self.post_message(self.Requested(self, "counts"))
+
+    def rows_shown(self, frame: pl.DataFrame, sort: str | None, descending: bool, search: str) -> None:
+        """New rows are on screen: the verbs read them; a new search moves to its first match."""
+        new_search = search and search != self.sheet_search_text
+        self.sheet_frame, self.sheet_match = frame, -1
+        self.sheet_sort_state = (sort, descending) if sort else None
+        self.sheet_search_text = search
+        if new_search and self.table is not None:
+            self.sheet_goto_match(1, from_start=True)

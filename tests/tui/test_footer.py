@@ -1,0 +1,61 @@
+"""At 100 columns every screen's footer keeps "? Help" and "q Quit" whole at its right end;
+keys that do not fit are hidden whole (never cut mid-word) and a hint says where they are;
+at 160 columns nothing needs hiding on the Data screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Footer
+
+from tui.app import LoyalistApp
+from tui.widgets.footer import MORE
+
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
+SCREENS = {"d": "DataScreen", "s": "SegmentsScreen", "l": "ScaleScreen", "p": "ReportsScreen", "k": "ProductsScreen"}
+
+
+def shown_keys(app: LoyalistApp) -> list[tuple[str, int, int]]:
+    """(text, first column, last column + 1) of each footer item drawn on screen, left to right."""
+    footer = app.screen.query_one(Footer)
+    items = [(w.render().plain, w.region.x, w.region.right) for w in footer.query("FooterKey, #footer-more")
+             if w.display and w.region.width]
+    return sorted(items, key=lambda item: item[1])
+
+
+def footer_line(app: LoyalistApp) -> str:
+    """The footer's row as the screen draws it: what the analyst reads."""
+    strips = app.screen._compositor.render_strips()  # noqa: SLF001 (Textual has no public "screen as text")
+    return strips[app.screen.query_one(Footer).region.y].text
+
+
+@pytest.mark.parametrize("key", list(SCREENS))
+async def test_help_and_quit_stay_whole_at_100_columns(key: str, settle, sample_copy: Path) -> None:
+    app = LoyalistApp(sample_copy)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert type(app.screen).__name__ == SCREENS[key]
+        items = shown_keys(app)
+        texts = [t for t, *_ in items]
+        assert "? Help" in texts and "q Quit" in texts, texts
+        for (_, _, end), (text, start, _) in zip(items, items[1:]):
+            assert end <= start, f"{text!r} is drawn over its neighbour: {items}"
+        assert all(end <= 100 for *_, end in items), items
+        line = footer_line(app)
+        assert "? Help" in line and "q Quit" in line, line
+        for text in texts:  # every key shown is readable whole on the drawn line
+            assert text in line, (text, line)
+        if MORE in texts:  # something was hidden: the hint comes right before Help
+            assert texts.index(MORE) == texts.index("? Help") - 1
+
+
+async def test_a_wide_terminal_shows_every_key_without_the_hint(settle, sample_copy: Path) -> None:
+    app = LoyalistApp(sample_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        texts = [t for t, *_ in shown_keys(app)]
+        assert MORE not in texts
+        assert {"o Sort", "/ Search", "w Filter", "e Export", "? Help", "q Quit"} <= set(texts)

@@ -1,0 +1,82 @@
+"""The footer every screen shows: "? Help" and "q Quit" are pinned at the right end, so a
+narrow terminal (100 columns) never cuts them; the other keys follow in their order (the
+focused table's first, then the screen's, then the app's) and the ones that do not fit are
+hidden whole, never cut mid-word, with "… ? all keys" saying where the rest are.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import HorizontalGroup
+from textual.widgets import Footer, Label
+from textual.widgets._footer import FooterKey
+
+PINNED = ("toggle_help", "quit")  # actions whose keys are always shown
+MORE = "… ? all keys"
+
+
+class KeysFooter(Footer):
+    DEFAULT_CSS = """
+    KeysFooter #footer-pinned {
+        dock: right;
+        width: auto;
+        height: 1;
+        background: $footer-background;
+    }
+    KeysFooter #footer-pinned FooterKey.-command-palette {
+        dock: none;
+    }
+    KeysFooter #footer-more {
+        color: $footer-description-foreground;
+        margin: 0 1 0 0;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("compact", True)
+        super().__init__(**kwargs)
+
+    def compose(self) -> ComposeResult:
+        keys = list(super().compose())
+        pinned = [k for k in keys if isinstance(k, FooterKey) and (k.action in PINNED or "-command-palette" in k.classes)]
+        yield from (k for k in keys if k not in pinned)
+        if pinned:
+            more = Label(MORE, id="footer-more")
+            more.display = False
+            yield HorizontalGroup(more, *pinned, id="footer-pinned")
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        """Show the keys that fit whole, in order, before the pinned ones; hide the rest."""
+        if not self.is_attached:
+            return
+        keys = [k for k in self.children if k.id != "footer-pinned"]
+        pinned = self.query("#footer-pinned")
+        more = self.query("#footer-more")
+        room = self.size.width - (sum(self._width(k) for k in pinned.first().children
+                                      if k.id != "footer-more") if pinned else 0)
+        widths = [self._width(k) for k in keys]
+        if sum(widths) <= room:
+            shown = len(keys)
+        else:
+            room -= self._width(more.first())
+            shown, used = 0, 0
+            while shown < len(keys) and used + widths[shown] <= room:
+                used += widths[shown]
+                shown += 1
+        for i, key in enumerate(keys):
+            key.display = i < shown
+        if more:
+            more.first().display = shown < len(keys)
+
+    @staticmethod
+    def _width(key) -> int:
+        """Columns the key takes: its text, padding, border and margins."""
+        styles = key.styles
+        return key.get_content_width(key.container_size, key.container_size) + styles.gutter.width + styles.margin.width
