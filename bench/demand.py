@@ -128,12 +128,24 @@ def peer(path: Path) -> dict:
     return {"groups": weekly["category"].n_unique(), "total": round(total, 2)}
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory. ru_maxrss survives exec, so a child started by
+    a parent that built 10M rows would report the parent's peak; VmHWM is this image's own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(which: str, path: Path) -> None:
     start = time.perf_counter()
     out = (loyalist if which == "loyalist" else peer)(path)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out |= {"seconds": time.perf_counter() - start, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": peak_mb()}
     print(json.dumps(out))
 
 
