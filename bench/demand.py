@@ -7,8 +7,11 @@ the peer is a bare script doing the same work: one Polars aggregation to weekly 
 category, then statsmodels' ARIMA of the same specification (AR(1) errors after a 52-week
 seasonal difference, holiday weeks as regressors, feasible GLS) fitted per category at the
 same origins (a series with empty weeks on the raw scale, as Loyalist does). Each runs in
-a fresh process, alternately (Loyalist, peer, Loyalist, peer); medians, peak memory and
-the relative difference of the two forecasts' totals are recorded.
+a fresh process, alternately (Loyalist, peer, Loyalist, peer); medians of wall and CPU
+seconds (the machine may be shared: CPU seconds are the comparable figure then), peak
+memory, the load average at the start and the relative difference of the two forecasts'
+totals are recorded. Loyalist fits with the same statsmodels estimator but forecasts in
+closed form (core/forecast/model.py); the peer builds and filters ARIMA's state-space model.
 
 Writes bench/results/demand.json. Check it at a small size first (--rows 200000).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -124,11 +128,24 @@ def peer(path: Path) -> dict:
     return {"groups": weekly["category"].n_unique(), "total": round(total, 2)}
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory. ru_maxrss survives exec, so a child started by
+    a parent that built 10M rows would report the parent's peak; VmHWM is this image's own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(which: str, path: Path) -> None:
     start = time.perf_counter()
     out = (loyalist if which == "loyalist" else peer)(path)
-    out |= {"seconds": time.perf_counter() - start,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out |= {"seconds": time.perf_counter() - start, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_mb": peak_mb()}
     print(json.dumps(out))
 
 
@@ -155,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     path = args.out / f"demand-{args.rows}.parquet"
     if not path.exists():
         make_transactions(path, args.rows)
+    load = os.getloadavg()[0]
     runs: dict[str, list[dict]] = {"loyalist": [], "peer": []}
     for _ in range(args.repeat):
         for which in runs:
@@ -163,11 +181,13 @@ def main(argv: list[str] | None = None) -> None:
     for which, got in runs.items():
         ok = [r for r in got if "error" not in r]
         summary[which] = ({"seconds": statistics.median(r["seconds"] for r in ok),
+                           "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
                            "peak_mb": max(r["peak_mb"] for r in ok), "groups": ok[0]["groups"],
                            "forecast_total": ok[0]["total"]} if ok else {"error": got[0]["error"]})
     lo, pe = summary["loyalist"], summary["peer"]
     out = {"case": f"52-week revenue forecast for {CATEGORIES} categories with a {ORIGINS}-origin backtest",
-           "rows": args.rows, "loyalist": lo, "peer": pe,
+           "rows": args.rows, "load_average_at_start": round(load, 2), "cpu_count": os.cpu_count(),
+           "loyalist": lo, "peer": pe,
            "ratio": lo["seconds"] / pe["seconds"] if "seconds" in lo and "seconds" in pe else None,
            "budget_seconds": 60, "within_budget": lo.get("seconds", float("inf")) < 60,
            # the peer starts every category at the first full week (Loyalist: at its first sale)
