@@ -18,12 +18,13 @@ bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers,
 	$(BIN)/python -m bench.sidebyside
 	$(BIN)/python -m bench.publish
 	# the newer paths, each beside its own peer (bench/results/<name>.json)
-	$(BIN)/python -m bench.engines --sizes 10m
+	$(BIN)/python -m bench.engines --sizes 10m,100m
 	$(BIN)/python -m bench.products
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.text --size 10000
 	$(BIN)/python -m bench.text --size 100000 --no-peer
 	$(BIN)/python -m bench.points
+	$(BIN)/python -m bench.demand
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
