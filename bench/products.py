@@ -114,7 +114,7 @@ def stage_work(stage: str, path: Path, out: Path, support: float):
                                 min_confidence=MIN_CONFIDENCE, min_lift=0.0, top=0)
             rules = result.tables["rules"]
             rules.select("antecedent", "consequent", "support", "confidence", "lift").write_parquet(out)
-            return {"rules": rules.height, "baskets": result.headline["baskets"]}
+            return {"rules": rules.height, "baskets": result.headline["basket_count"]}
         return work
     if stage == "loyalist-item-item":
         from core.products.data import read_purchases
