@@ -213,6 +213,10 @@ def _checked_schema(transactions: pl.LazyFrame, engine: Reducer | None, inactivi
     return schema
 
 
+# read_features' helper columns: each customer's latest date, and the latest of those
+_LAST_DATE, _AS_OF = "_last_date", "_as_of"
+
+
 @dataclass(frozen=True)
 class FeaturesRead:
     """Collected features, the as-of date they are measured to, and how many transactions
@@ -274,9 +278,6 @@ def read_features(
         day = default_as_of(transactions, today)
         return FeaturesRead(table.drop(_AS_OF), day, later.item())
     return FeaturesRead(table.drop(_AS_OF), table[_AS_OF][0], later.item())
-
-
-_LAST_DATE, _AS_OF = "_last_date", "_as_of"
 
 
 def rows_per_pass() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import inspect
 import math
 import os
@@ -143,8 +144,6 @@ def money_in_cents(result: Result) -> Result:
 def _note_future_dates(ws: Workspace, result: Result, engine: Reducer | None = None) -> Result:
     """Say how many transactions the default as-of date ignored (core.features.default_as_of)."""
     from core.features import rows_after_today
-
-    import datetime as dt
 
     today = dt.date.today()
     counted = ws.after_today.pop(today, None)  # counted by the analysis's own read (core.segments.run)
