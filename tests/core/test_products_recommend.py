@@ -108,3 +108,22 @@ def test_a_best_seller_speaks_for_its_strongest_items_only():
     expected = sorted(has_zero, key=lambda k: (-cosine[0, k], k))[:6]
     assert sorted(model.sim_[0].indices.tolist()) == sorted(expected)
     np.testing.assert_allclose(model.sim_[0, expected].toarray().ravel(), cosine[0, expected])
+
+
+def test_item_item_picks_do_not_depend_on_blocks_or_threads(monkeypatch):
+    """Customers are scored in blocks on several threads; the picks are the same however
+    they are split."""
+    import numpy as np
+
+    import core.products.recommenders as recommenders
+
+    rng = np.random.default_rng(3)
+    rows = [(f"C{c:03d}", f"P{min(int(rng.zipf(1.6)), 60):02d}") for c in range(400) for _ in range(rng.integers(1, 9))]
+    bought = purchases(rows)
+    whole = recommend_for(bought, method="item_item", n=5).tables["recommendations"]
+    monkeypatch.setattr(recommenders, "USER_BLOCK", 37)
+    for threads in (1, 3):
+        monkeypatch.setattr(recommenders, "BLOCK_THREADS", threads)
+        split = recommend_for(bought, method="item_item", n=5).tables["recommendations"]
+        assert split.equals(whole)
+    assert whole["customer_id"].n_unique() > 300
