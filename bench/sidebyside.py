@@ -54,8 +54,9 @@ import json, os, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"code": code, "seconds": seconds, "peak_kb": peak}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"code": code, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+                  "peak_kb": usage.ru_maxrss}))
 """
 
 
@@ -66,7 +67,8 @@ def timed(cmd: list[str], timeout: float = 3600) -> dict:
     measured = json.loads(proc.stdout.strip().splitlines()[-1])
     ok = measured["code"] == 0
     tail = proc.stderr.strip().splitlines()[-1:] or [""]
-    return {"ok": ok, "seconds": measured["seconds"], "peak_mb": measured["peak_kb"] / 1024,
+    return {"ok": ok, "seconds": measured["seconds"], "cpu_seconds": measured["cpu"],
+            "peak_mb": measured["peak_kb"] / 1024,
             "error": "" if ok else f"exit {measured['code']}: {tail[0][:300]}"}
 
 
@@ -79,11 +81,15 @@ def alternate(contestants: dict[str, list[str]], repeat: int, log) -> dict[str, 
     out = {}
     for name, measured in runs.items():
         good = [m["seconds"] for m in measured if m["ok"]]
+        cpu = [m["cpu_seconds"] for m in measured if m["ok"]]
         out[name] = {"ok": len(good) == len(measured), "runs": [round(s, 3) for s in good],
                      "median": statistics.median(good) if good else None,
+                     # CPU time (user + system) is what a shared machine's load distorts least
+                     "cpu_median": statistics.median(cpu) if cpu else None,
                      "peak_mb": max(m["peak_mb"] for m in measured),
                      "error": next((m["error"] for m in measured if not m["ok"]), "")}
-        shown = f"median {out[name]['median']:.2f} s" if good else out[name]["error"]
+        shown = (f"median {out[name]['median']:.2f} s, {out[name]['cpu_median']:.2f} s CPU" if good
+                 else out[name]["error"])
         log(f"    {name:<28} {shown}")
     return out
 
@@ -107,11 +113,14 @@ def compare(records: list, what: str, size: str, info: dict, results: dict[str, 
             ours: str, peer: str, note: str = "", agrees: bool | None = None) -> None:
     a, b = results[ours], results[peer]
     ratio = a["median"] / b["median"] if a["median"] and b["median"] else None
+    cpu_ratio = a.get("cpu_median") / b["cpu_median"] if a.get("cpu_median") and b.get("cpu_median") else None
     records.append({"comparison": what, "size": size, "transactions": info["transactions"],
                     "customers": info["customers"], "loyalist": ours, "peer": peer,
                     "loyalist_seconds": a["median"], "peer_seconds": b["median"],
                     "loyalist_peak_mb": a["peak_mb"], "peer_peak_mb": b["peak_mb"],
                     "loyalist_runs": a["runs"], "peer_runs": b["runs"], "ratio": ratio,
+                    "loyalist_cpu_seconds": a.get("cpu_median"), "peer_cpu_seconds": b.get("cpu_median"),
+                    "cpu_ratio": cpu_ratio,
                     "same_answer": agrees, "ok": a["ok"] and b["ok"],
                     "error": a["error"] or b["error"], "note": note})
 

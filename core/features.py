@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -164,18 +165,7 @@ def customer_features(
     projection pushdown then skips the other aggregations (RFM needs four columns and
     runs several times faster than the full table).
     """
-    schema = engine.columns if engine is not None else transactions.collect_schema()
-    missing = [c for c in ("customer_id", "order_date", "amount") if c not in schema]
-    if missing:
-        raise InputError(
-            f"transactions lacks required column(s) {', '.join(missing)}",
-            file="transactions", fix="map them in loyalist.toml, table tables.transactions.columns",
-        )
-    if inactivity_days is not None and inactivity_days <= 0:
-        raise InputError("inactivity days must be a positive number of days",
-                         fix="pass e.g. --inactivity-days 180")
-    if inactivity_multiple <= 0:
-        raise InputError("inactivity multiple must be positive", fix="pass e.g. 3")
+    schema = _checked_schema(transactions, engine, inactivity_days, inactivity_multiple)
     if as_of is None:
         as_of = default_as_of(transactions, engine=engine)
     has_channel = "channel" in schema
@@ -206,6 +196,90 @@ def customer_features(
         .sort("customer_id")
 
 
+def _checked_schema(transactions: pl.LazyFrame, engine: Reducer | None, inactivity_days: int | None,
+                    inactivity_multiple: float) -> pl.Schema | list[str]:
+    schema = engine.columns if engine is not None else transactions.collect_schema()
+    missing = [c for c in ("customer_id", "order_date", "amount") if c not in schema]
+    if missing:
+        raise InputError(
+            f"transactions lacks required column(s) {', '.join(missing)}",
+            file="transactions", fix="map them in loyalist.toml, table tables.transactions.columns",
+        )
+    if inactivity_days is not None and inactivity_days <= 0:
+        raise InputError("inactivity days must be a positive number of days",
+                         fix="pass e.g. --inactivity-days 180")
+    if inactivity_multiple <= 0:
+        raise InputError("inactivity multiple must be positive", fix="pass e.g. 3")
+    return schema
+
+
+# read_features' helper columns: each customer's latest date, and the latest of those
+_LAST_DATE, _AS_OF = "_last_date", "_as_of"
+
+
+@dataclass(frozen=True)
+class FeaturesRead:
+    """Collected features, the as-of date they are measured to, and how many transactions
+    dated after today the default as-of date ignored (None: not counted in this read)."""
+
+    table: pl.DataFrame
+    as_of: dt.date
+    after_today: int | None = None
+
+
+def read_features(
+    transactions: pl.LazyFrame,
+    *,
+    as_of: dt.date | None = None,
+    columns: Sequence[str] | None = None,
+    channels: Sequence[str] | None = None,
+    inactivity_days: int | None = None,
+    inactivity_multiple: float = INACTIVITY_MULTIPLE,
+    engine: Reducer | None = None,
+    today: dt.date | None = None,
+    **tables: pl.LazyFrame | None,
+) -> FeaturesRead:
+    """customer_features (only `columns`, if given) collected, with the as-of date.
+
+    With the default as-of date, on Polars, with the channels known (or no channel column)
+    and no other table, the transactions are read ONCE (a CSV is parsed once): the rows up
+    to today are aggregated per customer with each one's latest date, the as-of date is the
+    latest of those (so recency, T and tenure are derived after the group_by, not before),
+    and the count of rows dated after today shares the scan (collect_all). Otherwise the
+    as-of date is found first, as customer_features does.
+    """
+    options = {"inactivity_days": inactivity_days, "inactivity_multiple": inactivity_multiple}
+    others = {name: frame for name, frame in tables.items() if frame is not None}
+    has_channel = engine is None and "channel" in transactions.collect_schema()
+    if as_of is not None or engine is not None or others or (has_channel and channels is None):
+        as_of = as_of or default_as_of(transactions, engine=engine)
+        lazy = customer_features(transactions, as_of=as_of, channels=channels, engine=engine,
+                                 **options, **others)
+        return FeaturesRead((lazy.select(columns) if columns is not None else lazy).collect(), as_of)
+    schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
+    today = today or dt.date.today()
+    channels = list(channels or []) if has_channel else []
+    # Rows without a customer id belong to nobody but still date the data (default_as_of),
+    # so their group is kept until the as-of date is taken.
+    rows = transactions.filter(pl.col("order_date") <= today)
+    aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions),
+                               extra=[pl.col("order_date").max().alias(_LAST_DATE)])
+    features = (
+        aggregated.with_columns(pl.col(_LAST_DATE).max().alias(_AS_OF))
+        .filter(pl.col("customer_id").is_not_null())
+        .pipe(_counts, channels)
+        .pipe(_derived, pl.col(_AS_OF), channels, None)
+        .pipe(_with_activity, inactivity_days, inactivity_multiple)
+    )
+    keep = _column_order(features.collect_schema().names(), channels) if columns is None else list(columns)
+    later_rows = transactions.select((pl.col("order_date") > today).sum())
+    table, later = pl.collect_all([features.select(*keep, _AS_OF).sort("customer_id"), later_rows])
+    if table.is_empty():  # no customer up to today: default_as_of says why (or finds rows without a customer)
+        day = default_as_of(transactions, today)
+        return FeaturesRead(table.drop(_AS_OF), day, later.item())
+    return FeaturesRead(table.drop(_AS_OF), table[_AS_OF][0], later.item())
+
+
 def rows_per_pass() -> int:
     if ROWS_PER_PASS is not None:
         return ROWS_PER_PASS
@@ -223,13 +297,13 @@ def aggregation_passes(transactions: pl.LazyFrame) -> int:
 
 
 def _per_customer(rows: pl.LazyFrame, channels: list[str], has_order_id: bool,
-                  n_passes: int) -> pl.LazyFrame:
+                  n_passes: int, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
     """The one group_by over the transactions, in `n_passes` passes over disjoint sets of
     customers (by a hash of customer_id) run one after another. Polars' streaming
     group_by holds its input until the end (pola-rs/polars#25607), so memory grows with
     the rows of one pass, not of the file; each customer is in one pass and every
     aggregation is per customer, so the result does not depend on the number of passes."""
-    aggs = _aggregations(channels, has_order_id)
+    aggs = [*_aggregations(channels, has_order_id), *extra]
     if n_passes == 1:
         return rows.pipe(_row_columns, channels, has_order_id).group_by("customer_id").agg(aggs)
     bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
@@ -314,12 +388,17 @@ def _counts(lf: pl.LazyFrame, channels: list[str]) -> pl.LazyFrame:
     return lf.with_columns(last_channel=last_channel)
 
 
-def _days_to(as_of: dt.date, col: str) -> pl.Expr:
-    return (pl.lit(as_of) - pl.col(col)).dt.total_days()
+def _days_to(as_of: dt.date | pl.Expr, col: str) -> pl.Expr:
+    return (_date(as_of) - pl.col(col)).dt.total_days()
+
+
+def _date(as_of: dt.date | pl.Expr) -> pl.Expr:
+    """The as-of date as an expression: a date, or a column found in the same read (read_features)."""
+    return as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of)
 
 
 def _derived(
-    lf: pl.LazyFrame, as_of: dt.date, channels: list[str], customers: pl.LazyFrame | None,
+    lf: pl.LazyFrame, as_of: dt.date | pl.Expr, channels: list[str], customers: pl.LazyFrame | None,
 ) -> pl.LazyFrame:
     lf = lf.with_columns(
         _gross_units=pl.col("gross_spend"),
@@ -349,7 +428,7 @@ def _derived(
     return lf.with_columns(multi_channel=pl.col("n_channels") >= 2)
 
 
-def _with_tenure(lf: pl.LazyFrame, as_of: dt.date, customers: pl.LazyFrame | None) -> pl.LazyFrame:
+def _with_tenure(lf: pl.LazyFrame, as_of: dt.date | pl.Expr, customers: pl.LazyFrame | None) -> pl.LazyFrame:
     start = pl.col("first_purchase")
     if customers is not None and "signup_date" in customers.collect_schema():
         signups = (
@@ -359,7 +438,7 @@ def _with_tenure(lf: pl.LazyFrame, as_of: dt.date, customers: pl.LazyFrame | Non
         )
         lf = lf.join(signups, on="customer_id", how="left")
         start = pl.min_horizontal(start, pl.col("signup_date"))
-    return lf.with_columns(tenure_days=(pl.lit(as_of) - start).dt.total_days())
+    return lf.with_columns(tenure_days=(_date(as_of) - start).dt.total_days())
 
 
 def _with_activity(lf: pl.LazyFrame, days: int | None, multiple: float) -> pl.LazyFrame:

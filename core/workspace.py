@@ -29,6 +29,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,9 @@ class Workspace:
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     use_converted: bool = True
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+    # Transactions dated after a day, counted by an analysis's own read of them and taken by
+    # run_analysis for its note, so the file is not read again for it (core.features.read_features)
+    after_today: dict[date, int] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -225,7 +229,7 @@ class Workspace:
     def view(self, *, left_out: set[str], frames: dict[str, pl.LazyFrame]) -> Workspace:
         """This workspace without some tables, and with others' valid rows only (core.invalid)."""
         return replace(self, sources={t: s for t, s in self.sources.items() if t not in left_out},
-                                   frames={**self.frames, **frames})
+                       frames={**self.frames, **frames}, after_today={})
 
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import inspect
 import math
 import os
@@ -148,7 +149,9 @@ def _note_future_dates(ws: Workspace, result: Result, engine: Reducer | None = N
     """Say how many transactions the default as-of date ignored (core.features.default_as_of)."""
     from core.features import rows_after_today
 
-    later = rows_after_today(ws.scan("transactions"), engine=engine)
+    today = dt.date.today()
+    counted = ws.after_today.pop(today, None)  # counted by the analysis's own read (core.segments.run)
+    later = counted if counted is not None else rows_after_today(ws.scan("transactions"), today, engine=engine)
     if not later:
         return result
     rows = "1 transaction dated after today was" if later == 1 else f"{later} transactions dated after today were"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError, InputError
 from core.features import SHARE_PREFIX, feature_description
 from core.result import Chart, Result
+
+if TYPE_CHECKING:  # numpy is imported where a comparison needs it: RFM's start-up does without
+    import numpy as np
 
 SUMMARY_COLUMNS: dict[str, str] = {
     "segment": "segment name",
@@ -252,6 +255,8 @@ _DIFF_SCHEMA = {
 
 
 def _difference(name: str, a: pl.Series, b: pl.Series) -> tuple:
+    import numpy as np
+
     a, b = a.drop_nulls().drop_nans().to_numpy(), b.drop_nulls().drop_nans().to_numpy()
     try:
         description = feature_description(name)
@@ -272,4 +277,6 @@ def _mean(x: np.ndarray) -> float | None:
 
 
 def _median(x: np.ndarray) -> float | None:
+    import numpy as np
+
     return float(np.median(x)) if len(x) else None

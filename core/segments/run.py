@@ -28,15 +28,16 @@ def customer_table(ws, as_of: dt.date | None, *, tables: Sequence[str] = FEATURE
                    **options: Any) -> tuple[pl.DataFrame, dt.date]:
     """(features, as_of) using the optional `tables` the workspace has; `columns` keeps only
     those features, so the others are never computed. With an `engine` (core.engines) the
-    transactions are reduced there."""
-    from core.features import customer_features, default_as_of
+    transactions are reduced there. When the read also counted the rows dated after today
+    (core.features.read_features), the count is left on the workspace for run_analysis's note."""
+    from core.features import read_features
 
-    tx = ws.scan("transactions")
-    as_of = as_of or default_as_of(tx, engine=engine)
-    lazy = customer_features(tx, as_of=as_of, engine=engine, **{t: ws.scan_if(t) for t in tables}, **options)
-    if columns is not None:
-        lazy = lazy.select(columns)
-    return lazy.collect(), as_of
+    today = dt.date.today()
+    read = read_features(ws.scan("transactions"), as_of=as_of, columns=columns, engine=engine, today=today,
+                         **{t: ws.scan_if(t) for t in tables}, **options)
+    if read.after_today is not None:
+        ws.after_today[today] = read.after_today
+    return read.table, read.as_of
 
 
 def rfm_map(ws) -> dict[str, Any] | None:

@@ -275,3 +275,38 @@ def test_the_memory_budget_sets_the_passes(monkeypatch) -> None:
     monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", "lots")
     with pytest.raises(InputError, match="LOYALIST_MEMORY_LIMIT"):
         features.aggregation_passes(twelve_million)
+
+
+def test_one_read_gives_what_the_as_of_date_found_first_gives(monkeypatch) -> None:
+    """read_features finds the default as-of date in the same read as the aggregation:
+    the same table, date and count of later rows as reading the dates first, also with a
+    row without a customer dating the data, rows after today and in several passes."""
+    import core.features as features
+    from polars.testing import assert_frame_equal
+
+    today = D(2024, 4, 3)  # A's 2024-04-05 purchase is "after today"
+    extra = pl.LazyFrame({"customer_id": [None, "F"], "order_date": [D(2024, 4, 3), D(2030, 1, 1)],
+                          "amount": [5.0, 8.0], "channel": ["web", "web"], "order_id": ["o12", "o13"]},
+                         schema=_tx().collect_schema())
+    tx = pl.concat([_tx(), extra])
+    for passes in (None, 3):
+        monkeypatch.setattr(features, "ROWS_PER_PASS", passes)
+        read = features.read_features(tx, channels=["app", "store", "web"], today=today)
+        # the customer-less row, on today, is the last date up to today: it dates the data
+        assert read.as_of == default_as_of(tx, today) == today
+        assert read.after_today == 2  # A's 2024-04-05 and F's 2030 rows
+        expected = customer_features(tx, as_of=read.as_of, channels=["app", "store", "web"]).collect()
+        assert_frame_equal(read.table, expected)
+        assert set(read.table["customer_id"]) == {"A", "B", "C", "D", "E"}  # F only after today
+        assert read.table.filter(pl.col("customer_id") == "E")["recency_days"].item() == 1
+        assert_frame_equal(
+            features.read_features(tx, columns=["customer_id", "recency_days"], channels=(), today=today).table,
+            expected.select("customer_id", "recency_days"))
+
+
+def test_one_read_with_nothing_up_to_today_says_so() -> None:
+    from core.errors import AnalysisError
+    from core.features import read_features
+
+    with pytest.raises(AnalysisError, match="no dated rows up to today"):
+        read_features(_tx(), channels=(), today=D(2020, 1, 1))
