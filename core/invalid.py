@@ -32,6 +32,16 @@ ERROR_POLICY, SKIP_POLICY = "error", "skip"
 WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})
 
 
+class InvalidRowsError(InputError):
+    """Rows breaking an error rule stopped an analysis; `table` would read with on_invalid = "skip"
+    (the app offers that as a key, tui.skip)."""
+
+    def __init__(self, table: str, stopped: InputError) -> None:
+        self.table = table
+        super().__init__(stopped.message, file=stopped.file, column=stopped.column, rows=stopped.rows,
+                         fix=stopped.fix)
+
+
 @dataclass(frozen=True)
 class Checked:
     ws: Workspace  # the workspace as this analysis sees it: valid rows, tables left out
@@ -76,8 +86,13 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
         elif table not in needs:
             left_out.add(table)
             notes.append(_left_out_note(ws, table, errors))
-        else:
+        elif whole:
             raise_for_errors(errors)
+        else:
+            try:
+                raise_for_errors(errors)
+            except InputError as exc:
+                raise InvalidRowsError(table, exc) from None
     view = ws.view(left_out=left_out, frames=frames) if left_out or frames else ws
     return Checked(view, tuple(t for t in read if t not in left_out), tuple(notes), skipped)
 
