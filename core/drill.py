@@ -188,5 +188,6 @@ def _defined(column: str, kind: str) -> str:
                        "tagged with it, up to the as-of date.",
         "segment": f"The customers {kind} put in this segment.",
         "period": "Customers of this cohort with a purchase (amount > 0) in this period after their first, as the "
-                  "cohorts report counts them active; orders and net revenue are theirs in that period only.",
+                  "cohorts report counts them active; orders, net revenue and first and last order dates are theirs in "
+                  "that period only.",
     }[column]
