@@ -113,5 +113,10 @@ def _skipped_note(ws: Workspace, table: str, count: int, errors: list[Finding]) 
 def _left_out_note(ws: Workspace, table: str, errors: list[Finding]) -> str:
     name = ws.sources[table].shown_name
     return (f"the {table} table ({name}) was left out of this analysis because it has errors: "
-            f"{_rules_text(errors)}. Correct them (loyalist data validate), or set on_invalid = \"skip\" "
-            f"under [tables.{table}] in loyalist.toml (or pass --skip-invalid) to use its valid rows")
+            f"{_rules_text(errors)}. {left_out_advice(table)}")
+
+
+def left_out_advice(table: str) -> str:
+    """How a left-out note says to use the table's valid rows (the app says its own key instead)."""
+    return (f"Correct them (loyalist data validate), or set on_invalid = \"skip\" under [tables.{table}] in "
+            f"loyalist.toml (or pass --skip-invalid) to use its valid rows")

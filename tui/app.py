@@ -67,8 +67,8 @@ class LoyalistApp(App):
         Action("M", "map_columns", "Map columns", "Choose which of a file's columns each contract column is "
                "read from, and write it into loyalist.toml", show=False, key_display="M"),
         Action("S", "skip_invalid", "Skip invalid rows", "Leave out the invalid rows that stopped this analysis "
-               "(writes on_invalid = \"skip\" for their table into loyalist.toml) and run it again; shown "
-               "only then", key_display="S"),
+               "(or its table): writes on_invalid = \"skip\" for their table into loyalist.toml and runs it "
+               "again; shown only then", key_display="S"),
         Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
         Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
                key_display="?"),

@@ -1,7 +1,8 @@
 """Skipping a table's invalid rows from the app, under the CLI's policy (core.invalid).
 
 When rows breaking an error rule stop an analysis (core.invalid.InvalidRowsError), the
-message names the file, column and rows, and offers S: "Skip invalid rows of <table>".
+message names the file, column and rows, and offers S: "Skip invalid rows of <table>"; so
+does a report whose notes say a table it only uses was left out for its errors.
 S shows the change to loyalist.toml (`on_invalid = "skip"` under [tables.<table>], written
 with tomlkit by core.mapping_edit, so comments and other keys stay), asks, writes it in one
 step, and opens the workspace again; the screen then runs what stopped again, and its
@@ -13,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from core.contract import TABLE_NAMES
 from core.errors import InputError, LoyalistError
-from core.invalid import InvalidRowsError
+from core.invalid import InvalidRowsError, left_out_advice
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -36,6 +38,21 @@ def app_text(exc: InvalidRowsError) -> str:
            f"(writes on_invalid = \"skip\" into loyalist.toml) and run again")
     message = exc.message.replace(CLI_ADVICE, "the Data screen lists them")
     return InputError(message, file=exc.file, column=exc.column, rows=exc.rows, fix=fix).describe()
+
+
+def left_out(notes: tuple[str, ...]) -> str | None:
+    """The first table a result's notes say was left out for its errors (S would use its valid rows)."""
+    return next((t for t in TABLE_NAMES if any(left_out_advice(t) in n for n in notes)), None)
+
+
+def app_note(note: str) -> str:
+    """A result's note as the app says it: a left-out table's fix names S, not the CLI."""
+    for table in TABLE_NAMES:
+        advice = left_out_advice(table)
+        if advice in note:
+            return note.replace(advice, f"Correct them (the Data screen lists them), or press {KEY} to use its "
+                                        f"valid rows (writes on_invalid = \"skip\" for {table} into loyalist.toml)")
+    return note
 
 
 def offer_skip(app: App, ws: Workspace, table: str, then: Callable[[], None] | None = None) -> None:

@@ -128,3 +128,29 @@ async def test_cancelling_s_writes_nothing(with_bad_row, settle) -> None:
         await settle(pilot)
         assert not (folder / "loyalist.toml").exists()
         assert view(app).result is None and "skip_invalid" in footer_actions(app)
+
+
+async def test_a_table_left_out_of_a_report_names_s_and_s_uses_its_valid_rows(make_workspace, settle) -> None:
+    from tests.core.test_invalid_rows import SURVEY, TX
+
+    folder = make_workspace({"transactions.csv": TX, "survey.csv": SURVEY})
+    async with ReportsApp(folder).run_test(size=SIZE) as pilot:
+        app = await open_reports(pilot, settle)
+        await pick(pilot, "report.channels")
+        await pilot.press("g")
+        await settle(pilot)
+        paragraphs = view(app).prepared.paragraphs
+        said = next(p for p in paragraphs if "survey table" in p)
+        assert "rows (3, 5)" in said and "press S to use its valid rows" in said
+        assert "--skip-invalid" not in said and "loyalist data" not in said
+        assert any("--skip-invalid" in n for n in view(app).result.notes)  # exports keep the CLI's words
+        assert "S uses the valid rows of survey" in app.screen.query_one("#status", Static).render().plain
+        assert "skip_invalid" in footer_actions(app)
+        await pilot.press("S")
+        await pilot.pause()
+        await pilot.press("w")
+        await settle(pilot)
+        assert (folder / "loyalist.toml").read_text(encoding="utf-8") == '[tables.survey]\non_invalid = "skip"\n'
+        notes = view(app).result.notes
+        assert any(n.startswith("2 rows of survey.csv left out as invalid") for n in notes)
+        assert not any("survey table" in n for n in notes) and "skip_invalid" not in footer_actions(app)

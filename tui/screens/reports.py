@@ -33,7 +33,7 @@ from tui.messages import ResultPrepared, WorkFailed
 from tui.progress import RunTicker
 from tui.screens.drill import can_drill, drill
 from tui.screens.report_entries import BY_KEY, ENTRIES, ReportEntry
-from tui.skip import skippable
+from tui.skip import left_out, skippable
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.options_form import FieldError, OptionsForm
 from tui.widgets.result_view import ResultView, prepare
@@ -296,12 +296,14 @@ A report that needs a table the workspace lacks says which one and how to add it
         key = message.key.entry
         self.shown[key] = message.prepared
         self.ran_with[key] = message.key.options
-        self.set_skippable(None)
+        # a table it only uses, left out for its errors: S uses its valid rows and runs it again
+        self.set_skippable(left_out(message.prepared.result.notes))
         view = self.query_one(ResultView)
         view.loading = False
         result: Result = message.prepared.result
+        skip = f" · S uses the valid rows of {self.skippable}" if self.skippable else ""
         self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''} · {took:.1f} s · "
-                        "+ adds it to the report", "-ok")
+                        f"+ adds it to the report{skip}", "-ok")
         if key == self.entry.key:
             await view.show(message.prepared)
 
