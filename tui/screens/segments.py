@@ -597,8 +597,8 @@ class SegmentsScreen(Screen):
         extra = splits_text(segmentation)
         skipped = self.checked.skipped if self.checked is not None else 0
         if skipped:
-            extra = " · ".join(p for p in (extra, f"{skipped:,} invalid row{'' if skipped == 1 else 's'} left out "
-                                                  "(on_invalid = \"skip\")") if p)
+            # the full note (rule, rows) is in the segmentation's notes, and so in its exports
+            extra = " · ".join(p for p in (extra, f"{skipped:,} invalid row{'' if skipped == 1 else 's'} left out") if p)
         self.set_status(f"{self.workspace.root} · as of {self.as_of} · {METHODS[self.method]}: "
                         f"{segmentation.tables['customers'].height:,} customers" + (f" · {extra}" if extra else ""),
                         "-ok")
