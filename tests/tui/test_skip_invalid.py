@@ -154,3 +154,21 @@ async def test_a_table_left_out_of_a_report_names_s_and_s_uses_its_valid_rows(ma
         notes = view(app).result.notes
         assert any(n.startswith("2 rows of survey.csv left out as invalid") for n in notes)
         assert not any("survey table" in n for n in notes) and "skip_invalid" not in footer_actions(app)
+
+
+async def test_the_scale_builder_stopped_by_invalid_rows_builds_after_s(with_bad_row, settle) -> None:
+    from tests.tui.test_scale_screen import ScaleApp, open_scale
+
+    folder, bad = with_bad_row
+    async with ScaleApp(folder).run_test(size=SIZE) as pilot:
+        app = await open_scale(pilot, settle)
+        said = app.screen.query_one("#status", Static).render().plain
+        assert f"rows {bad}" in said and "press S to skip the invalid rows of transactions" in said
+        assert "skip_invalid" in footer_actions(app)
+        await pilot.press("S")
+        await pilot.pause()
+        await pilot.press("w")
+        await settle(pilot)
+        summary = app.screen.query_one("#scale-summary", Static).render().plain
+        assert "2,000 customers" in summary  # C999999 and its one invalid order left out
+        assert "skip_invalid" not in footer_actions(app)
