@@ -7,11 +7,16 @@ drilled and by which column; `customers_behind` returns those customers, one row
 defined exactly as the report counted them (same as-of date, same rules), so the list's
 length is the row's `customers` figure where the row has one. Results whose rows are
 customers already (a customer_id column) are drilled one customer at a time by the app.
+
+A cell of the cohort retention matrices (a cohort's row, a period's column m3 or w3) is
+drilled to the cohort's customers active in that period (`period_of_cell`): as many as the
+cohorts table's `active` figure for that cohort and period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import polars as pl
@@ -22,6 +27,8 @@ from core.workspace import Workspace
 
 SEGMENT_KINDS = ("segment.rfm", "segment.kmeans", "segment.quadrant")
 COHORT_TABLES = ("customer_retention", "revenue_retention", "cohorts")
+MATRIX_TABLES = ("customer_retention", "revenue_retention")  # cohorts down, periods (m0, m1, ...) across
+PERIOD_COLUMN = re.compile(r"^[mw](\d+)$")
 
 # (result kind, table) -> the column of a row that names its customers' group
 DRILLABLE: dict[tuple[str, str], str] = {
@@ -39,16 +46,28 @@ def drill_column(kind: str, table: str) -> str | None:
     return DRILLABLE.get((kind, table))
 
 
-def customers_behind(result: Result, table: str, row: dict[str, Any], ws: Workspace | None) -> Result:
+def period_of_cell(kind: str, table: str, column: str | None) -> int | None:
+    """The period k of a cohort matrix's column (m3 -> 3), or None when the cell is not one."""
+    found = PERIOD_COLUMN.match(column or "") if kind == "report.cohorts" and table in MATRIX_TABLES else None
+    return int(found[1]) if found else None
+
+
+def customers_behind(result: Result, table: str, row: dict[str, Any], ws: Workspace | None,
+                     cell: str | None = None) -> Result:
     """The customers behind `row` of `result.tables[table]`: customer_id first, then what they
-    did within the group (orders, revenue, dates), largest revenue first."""
+    did within the group (orders, revenue, dates), largest revenue first. `cell`, a period
+    column of a cohort matrix, narrows them to the cohort's customers active in that period."""
     column = drill_column(result.name, table)
+    period = period_of_cell(result.name, table, cell)
     if column is None:
         raise InputError(f"the rows of {result.name}'s {table} table do not name a group of customers",
                          fix="drill from a channels, campaigns, cohorts or segments table")
     value = row.get(column)
     if value is None:
         raise AnalysisError(f"this row has no {WHAT[column]}, so no customers to list")
+    if period is not None and row.get(cell) is None:
+        raise AnalysisError(f"cohort {value} has no period {cell} yet: it ends after the last date, so no "
+                            "customers to list")
     as_of = result.params.get("as_of")
     if result.name in SEGMENT_KINDS:
         members = result.tables["customers"].filter(pl.col("segment") == value).drop("segment")
@@ -62,18 +81,20 @@ def customers_behind(result: Result, table: str, row: dict[str, Any], ws: Worksp
         if column == "channel":  # its buyers, as the report counts them, and their orders there
             frame = _summary(tx.filter(pl.col("channel") == value))
         elif column == "cohort":
-            frame = _cohort(tx, str(value), result.params)
+            frame = _cohort(tx, str(value), result.params, period)
         else:
             frame = _campaign(ws, tx, str(value), as_of)
     frame = _with_names(frame, ws)
     what = WHAT[column]
-    title = f"Customers of {what} {value}" + (f" as of {as_of}" if as_of else "")
+    title = f"Customers of {what} {value}" + (f" active in {cell}" if period is not None else "") \
+        + (f" as of {as_of}" if as_of else "")
     return Result("drill.customers", title, {"customers": frame},
                   headline={"customers": frame.height},
                   kinds={"customers": "count", "orders": "count", "revenue": "money", "tagged_revenue": "money",
                          "touches": "count", "first_order": "date", "last_order": "date"},
-                  params={"from": result.name, what: value, **({"as_of": as_of} if as_of else {})},
-                  notes=(_defined(column, result.name),))
+                  params={"from": result.name, what: value, **({"period": cell} if period is not None else {}),
+                          **({"as_of": as_of} if as_of else {})},
+                  notes=(_defined("period" if period is not None else column, result.name),))
 
 
 def _orders(tx: pl.LazyFrame) -> pl.Expr:
@@ -96,19 +117,25 @@ def _summary(tx: pl.LazyFrame) -> pl.DataFrame:
             .sort(["revenue", "customer_id"], descending=[True, False]).collect())
 
 
-def _cohort(tx: pl.LazyFrame, label: str, params: dict[str, Any]) -> pl.DataFrame:
+def _cohort(tx: pl.LazyFrame, label: str, params: dict[str, Any], k: int | None = None) -> pl.DataFrame:
     """Customers whose first purchase (amount > 0) falls in the cohort's period, as
-    core.evaluate.cohorts groups them; their orders from then to the as-of date."""
+    core.evaluate.cohorts groups them; their orders from then to the as-of date. With `k`,
+    those with a purchase in the cohort's k-th period after it, and their orders in it."""
     from core.evaluate.cohorts import period_label, period_number
 
     period = params.get("period") or "month"
     first = (tx.filter(pl.col("amount") > 0).group_by("customer_id")
              .agg(pl.col("order_date").min().alias("_first"))
-             .filter(period_label(period_number(pl.col("_first"), period), period) == label))
+             .with_columns(period_number(pl.col("_first"), period).alias("_cohort"))
+             .filter(period_label(pl.col("_cohort"), period) == label))
     since = params.get("since")
     if since is not None:
         first = first.filter(pl.col("_first") >= pl.lit(since, dtype=pl.Date))
-    return _summary(tx.join(first.select("customer_id"), on="customer_id", how="semi"))
+    if k is None:
+        return _summary(tx.join(first.select("customer_id"), on="customer_id", how="semi"))
+    within = (tx.join(first.select("customer_id", "_cohort"), on="customer_id")
+              .filter(period_number(pl.col("order_date"), period) - pl.col("_cohort") == k).drop("_cohort"))
+    return _summary(within)
 
 
 def _campaign(ws: Workspace, tx: pl.LazyFrame, campaign: str, as_of: dt.date | None) -> pl.DataFrame:
@@ -160,4 +187,7 @@ def _defined(column: str, kind: str) -> str:
         "campaign_id": "Customers the campaign reached (a touchpoint with its campaign_id) or whose orders are "
                        "tagged with it, up to the as-of date.",
         "segment": f"The customers {kind} put in this segment.",
+        "period": "Customers of this cohort with a purchase (amount > 0) in this period after their first, as the "
+                  "cohorts report counts them active; orders, net revenue and first and last order dates are theirs in "
+                  "that period only.",
     }[column]

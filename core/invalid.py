@@ -32,6 +32,16 @@ ERROR_POLICY, SKIP_POLICY = "error", "skip"
 WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})
 
 
+class InvalidRowsError(InputError):
+    """Rows breaking an error rule stopped an analysis; `table` would read with on_invalid = "skip"
+    (the app offers that as a key, tui.skip)."""
+
+    def __init__(self, table: str, stopped: InputError) -> None:
+        self.table = table
+        super().__init__(stopped.message, file=stopped.file, column=stopped.column, rows=stopped.rows,
+                         fix=stopped.fix)
+
+
 @dataclass(frozen=True)
 class Checked:
     ws: Workspace  # the workspace as this analysis sees it: valid rows, tables left out
@@ -76,8 +86,13 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
         elif table not in needs:
             left_out.add(table)
             notes.append(_left_out_note(ws, table, errors))
-        else:
+        elif whole:
             raise_for_errors(errors)
+        else:
+            try:
+                raise_for_errors(errors)
+            except InputError as exc:
+                raise InvalidRowsError(table, exc) from None
     view = ws.view(left_out=left_out, frames=frames) if left_out or frames else ws
     return Checked(view, tuple(t for t in read if t not in left_out), tuple(notes), skipped)
 
@@ -98,5 +113,10 @@ def _skipped_note(ws: Workspace, table: str, count: int, errors: list[Finding]) 
 def _left_out_note(ws: Workspace, table: str, errors: list[Finding]) -> str:
     name = ws.sources[table].shown_name
     return (f"the {table} table ({name}) was left out of this analysis because it has errors: "
-            f"{_rules_text(errors)}. Correct them (loyalist data validate), or set on_invalid = \"skip\" "
-            f"under [tables.{table}] in loyalist.toml (or pass --skip-invalid) to use its valid rows")
+            f"{_rules_text(errors)}. {left_out_advice(table)}")
+
+
+def left_out_advice(table: str) -> str:
+    """How a left-out note says to use the table's valid rows (the app says its own key instead)."""
+    return (f"Correct them (loyalist data validate), or set on_invalid = \"skip\" under [tables.{table}] in "
+            f"loyalist.toml (or pass --skip-invalid) to use its valid rows")

@@ -237,19 +237,41 @@ def proposed_config(config_path: Path, table: str, columns: dict[str, str]) -> t
     return old, new
 
 
+def proposed_on_invalid(config_path: Path, table: str, policy: str = "skip") -> tuple[str, str]:
+    """(the file's text now, its text with `on_invalid = policy` under [tables.<table>]): the
+    app's "Skip invalid rows" key, edited as proposed_config edits, so the rest stays as written."""
+    import tomlkit
+
+    old = config_path.read_bytes().decode("utf-8-sig") if config_path.is_file() else ""
+    doc = tomlkit.parse(old)
+    tables = doc.get("tables")
+    if tables is None:
+        tables = tomlkit.table(is_super_table=True)
+        doc["tables"] = tables
+    entry = tables.get(table)
+    if entry is None:
+        entry = tomlkit.table()
+        tables[table] = entry
+    if entry.get("on_invalid") != policy:
+        entry["on_invalid"] = policy
+    new = tomlkit.dumps(doc)
+    check_config(tomllib.loads(new), str(config_path))
+    return old, new
+
+
 def config_diff(config_path: Path, old: str, new: str) -> str:
     """A unified diff of the file's change, for the analyst to read before it is written."""
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=f"{config_path.name} (now)", tofile=f"{config_path.name} (new)"))
 
 
-def write_config(config_path: Path, expected: str, new: str) -> None:
+def write_config(config_path: Path, expected: str, new: str, reader: str = "the mapping editor") -> None:
     """Write `new` in one step (a temporary file renamed over the old), only if the file still
     holds `expected`: a change made meanwhile (in an editor) is never overwritten unseen."""
     now = config_path.read_bytes().decode("utf-8-sig") if config_path.is_file() else ""
     if now != expected:
-        raise InputError(f"{config_path.name} changed since the mapping editor read it", file=str(config_path),
-                         fix="open the mapping editor again to see the file as it is now")
+        raise InputError(f"{config_path.name} changed since {reader} read it", file=str(config_path),
+                         fix=f"open {reader} again to see the file as it is now")
     bom = config_path.is_file() and config_path.read_bytes().startswith(b"\xef\xbb\xbf")
     fd, temp = tempfile.mkstemp(prefix=f".{config_path.name}.", dir=config_path.parent)
     try:

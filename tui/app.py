@@ -66,6 +66,9 @@ class LoyalistApp(App):
                "workbook or Markdown file, or save them as a recipe", show=False, key_display="E"),
         Action("M", "map_columns", "Map columns", "Choose which of a file's columns each contract column is "
                "read from, and write it into loyalist.toml", show=False, key_display="M"),
+        Action("S", "skip_invalid", "Skip invalid rows", "Leave out the invalid rows that stopped this analysis "
+               "(or its table): writes on_invalid = \"skip\" for their table into loyalist.toml and runs it "
+               "again; shown only then", key_display="S"),
         Action("r", "reopen", "Reload", "Open the workspace again, re-reading its files", show=False),
         Action("question_mark", "toggle_help", "Help", "Show or hide the keys for this screen",
                key_display="?"),
@@ -170,6 +173,22 @@ class LoyalistApp(App):
         from tui.screens.mapping import open_mapping_editor
 
         open_mapping_editor(self)
+
+    def action_skip_invalid(self) -> None:
+        """S, when invalid rows stopped the screen's analysis (tui.skip)."""
+        from tui.skip import offer_skip
+
+        table = getattr(self.screen, "skippable", None)
+        ws = self.workspace_state.workspace if self.workspace_state else None
+        if table is None or ws is None:
+            self.notify("No analysis here was stopped by invalid rows.", markup=False)
+            return
+        offer_skip(self, ws, table, getattr(self.screen, "after_skip", None))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "skip_invalid":  # in the footer only when invalid rows stopped the screen's analysis
+            return getattr(self.screen, "skippable", None) is not None
+        return True
 
     def action_reopen(self) -> None:
         self.open_workspace()

@@ -39,6 +39,7 @@ class WorkFailed(Message):
     key: Any
     task: str
     error: str
+    skippable: str | None = None  # the table whose invalid rows stopped it (tui.skip offers to skip them)
 
 
 @dataclass(eq=False)

@@ -28,6 +28,10 @@ class WorkspaceState:
 
 def describe_error(exc: BaseException) -> str:
     """One readable line: our own errors already say what, where and how to fix."""
+    from tui.skip import app_text, skippable
+
+    if skippable(exc) is not None:  # rows that stopped it: the fix names the app's key
+        return app_text(exc)
     if isinstance(exc, LoyalistError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

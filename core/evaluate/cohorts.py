@@ -137,8 +137,9 @@ def cohorts(
         ),
         params={"period": period, "since": since, "as_of": as_of, "max_periods": max_periods},
         notes=tuple(notes),
-        # the matrices' columns are periods (m0, m1, ...) holding retention shares
-        kinds={"customer_retention/*": "percent", "revenue_retention/*": "percent"},
+        # the matrices' period columns (m0, m1, ... or w0, ...) hold retention shares; their
+        # customers column is a count (a bare * made it read 5700.0% for 57 customers)
+        kinds={"customer_retention/[mw][0-9]*": "percent", "revenue_retention/[mw][0-9]*": "percent"},
     )
 
 

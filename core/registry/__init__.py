@@ -71,11 +71,11 @@ from core.registry.model import (ANALYSES, GIVEN, GROUPS, Analysis, Group, When,
                                  groups, register, register_group)
 from core.registry.options import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, TYPES, Option,
                                    OptionError, key_of, toml_literal)
-from core.registry.run import resolve_options, run_analysis
+from core.registry.run import checked_for, resolve_options, run_analysis
 
 __all__ = ["ANALYSES", "BOOL", "CHOICE", "DATE", "FLOAT", "GIVEN", "GROUPS", "INT", "LIST", "PAIRS", "PATH",
            "TABLE", "TEXT", "TYPES", "Analysis", "Group", "Option", "OptionError", "When", "analyses",
-           "detail_tables", "get", "groups", "key_of", "register", "register_group", "resolve_options",
+           "checked_for", "detail_tables", "get", "groups", "key_of", "register", "register_group", "resolve_options",
            "run_analysis", "toml_literal"]
 
 # The groups in the order the CLI and the app show them; any other module in catalog/ after.

@@ -171,6 +171,16 @@ def check_tables(ws: Workspace, analysis: Analysis, needs: tuple[str, ...], uses
     return checked_workspace(ws, needs, uses, analysis.what, engine)
 
 
+def checked_for(kind: str, ws: Workspace, options: Mapping[str, Any] | None = None) -> Checked:
+    """The workspace as analysis `kind` would read it (check_tables): for work that computes
+    what an analysis computes without running it (the app's Segments and Scale screens), so
+    invalid rows stop it or are left out, counted in `notes`, exactly as on the CLI."""
+    analysis = get(kind)
+    # the defaults stand in for options not given (a required one, the scale's spec, names no table)
+    needs, uses = analysis.tables({**{o.name: o.default for o in analysis.options}, **(options or {})})
+    return check_tables(ws, analysis, needs, uses)
+
+
 def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], values: dict[str, Any],
           engine: Reducer | None = None) -> Result:
     function = analysis.runner()

@@ -74,3 +74,40 @@ def test_tables_that_name_no_group_are_not_drillable(ws) -> None:
     report = run_analysis("report.channels", ws)
     with pytest.raises(InputError, match="do not name a group"):
         customers_behind(report, "radar", report.tables["radar"].row(0, named=True), ws)
+
+
+def test_a_cohort_cell_lists_the_cohorts_customers_active_in_that_period(ws, tx) -> None:
+    report = run_analysis("report.cohorts", ws)
+    matrix = report.tables["customer_retention"]
+    row = matrix.row(4, named=True)
+    drilled = customers_behind(report, "customer_retention", row, ws, "m3")
+    # pandas: cohort = month of the first purchase; period = months from it to the order's month
+    buys = tx[tx.amount > 0]
+    first = buys.groupby("customer_id").order_date.min()
+    months = lambda d: d.dt.year * 12 + d.dt.month  # noqa: E731
+    cohort_of = first.dt.strftime("%Y-%m")
+    members = set(cohort_of[cohort_of == row["cohort"]].index)
+    later = tx.assign(k=months(tx.order_date) - months(tx.customer_id.map(first)))
+    theirs = later[later.customer_id.isin(members) & (later.k == 3)]
+    active = set(theirs[theirs.amount > 0].customer_id)
+    assert ids(drilled) == active
+    assert len(active) == round(row["m3"] * row["customers"])  # the cell's share of the cohort
+    assert "active in m3" in drilled.title and drilled.params["period"] == "m3"
+    top = drilled.tables["customers"].row(0, named=True)
+    assert top["revenue"] == pytest.approx(theirs[theirs.customer_id == top["customer_id"]].amount.sum())
+
+
+def test_a_cohort_cell_after_the_last_date_has_no_customers(ws) -> None:
+    from core.errors import AnalysisError
+
+    report = run_analysis("report.cohorts", ws)
+    last = report.tables["customer_retention"].row(-1, named=True)
+    with pytest.raises(AnalysisError, match="after the last date"):
+        customers_behind(report, "customer_retention", last, ws, "m5")
+
+
+def test_the_cohorts_long_table_and_other_columns_drill_the_whole_cohort(ws) -> None:
+    report = run_analysis("report.cohorts", ws)
+    row = report.tables["customer_retention"].row(4, named=True)
+    whole = customers_behind(report, "customer_retention", row, ws, "customers")
+    assert whole.tables["customers"].height == row["customers"] and "period" not in whole.params

@@ -95,3 +95,14 @@ def test_clear_errors():
         cohorts(small(), period="year")
     with pytest.raises(AnalysisError, match="cohort"):
         cohorts(small().filter(pl.col("amount") < 0))
+
+
+def test_a_matrix_shows_cohort_sizes_as_counts_and_periods_as_shares():
+    from core.export.columns import kinds
+
+    for period in ("month", "week"):
+        result = cohorts(small(), period=period)
+        for table in ("customer_retention", "revenue_retention"):
+            shown = kinds(result.tables[table], result.kinds, table)
+            assert shown["customers"] == "count"  # 57 customers, never "5700.0%"
+            assert {shown[c] for c in result.tables[table].columns[2:]} == {"percent"}

@@ -101,3 +101,22 @@ def test_data_convert_copies_tables_with_bad_nps_but_not_half_parsed_ones(make_w
     status = {r["table"]: r["status"] for r in json.loads(refused.stdout)["converted"]}
     assert refused.exit_code == 2 and "(1 row: 6)" in status["transactions"]
     assert not (bad / "transactions.parquet").exists()
+
+
+def test_rows_that_stop_an_analysis_name_the_table_that_could_skip_them(make_workspace):
+    from core.invalid import InvalidRowsError
+
+    with pytest.raises(InvalidRowsError) as err:
+        run_analysis("report.nps", Workspace.open(_ws(make_workspace)))
+    assert err.value.table == "survey" and err.value.rows == (3, 5) and err.value.column == "nps"
+
+
+def test_checked_for_reads_the_tables_as_the_analysis_does(make_workspace):
+    from core.registry import checked_for
+
+    folder = _ws(make_workspace, '[tables.survey]\non_invalid = "skip"\n')
+    checked = checked_for("report.nps", Workspace.open(folder))
+    assert checked.skipped == 2 and checked.read == ("survey", "transactions")
+    assert checked.ws.scan("survey").collect()["nps"].to_list() == [9, 3, 10]  # the valid answers
+    left_out = checked_for("report.kpi", Workspace.open(_ws(make_workspace)))  # error policy, survey only used
+    assert "survey" not in left_out.read and "left out" in left_out.notes[0]

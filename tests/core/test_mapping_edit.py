@@ -109,3 +109,22 @@ def test_a_file_changed_meanwhile_is_not_overwritten(make_workspace):
 def test_mappable_tables_are_those_with_a_file(sample_copy):
     assert mappable_tables(sample_copy)[:2] == ["transactions", "customers"]
     assert not draft_mapping(sample_copy, "transactions").needs_attention
+
+
+def test_skipping_invalid_rows_is_written_beside_the_rest(make_workspace):
+    from core.mapping_edit import proposed_on_invalid, write_config
+
+    toml = '# ours\n[tables.survey]\n# answers 0-10\nranges = { nps = [0, 10] }\non_invalid = "error"\n'
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-01,5\n",
+                             "survey.csv": "customer_id,response_date,nps\nC1,2024-01-02,11\n",
+                             "loyalist.toml": toml})
+    path = folder / "loyalist.toml"
+    old, new = proposed_on_invalid(path, "survey")
+    assert new == toml.replace('"error"', '"skip"')  # changed in place, comments and order kept
+    old, new = proposed_on_invalid(path, "transactions")
+    assert new == toml + '\n[tables.transactions]\non_invalid = "skip"\n'
+    write_config(path, old, new, reader="the Skip invalid rows dialog")
+    ws = Workspace.open(folder)
+    assert ws.on_invalid("transactions") == "skip" and ws.on_invalid("survey") == "error"
+    with pytest.raises(InputError, match="changed since the Skip invalid rows dialog read it"):
+        write_config(path, old, new, reader="the Skip invalid rows dialog")

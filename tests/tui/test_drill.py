@@ -4,6 +4,7 @@ history; the footer offers Enter only where it works; escape goes back."""
 
 from __future__ import annotations
 
+import polars as pl
 from textual.widgets import DataTable
 
 from tests.conftest import SAMPLE
@@ -83,6 +84,30 @@ async def test_a_cohort_row_lists_the_customers_first_buying_then(settle) -> Non
         assert isinstance(screen, CustomersScreen)
         assert screen.listed.tables["customers"].height == cohorts["customers"][2]
         assert screen.listed.params["cohort"] == cohorts["cohort"][2]
+
+
+async def test_a_cohort_cell_lists_the_customers_active_in_that_period(settle) -> None:
+    async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
+        await run_to_table(pilot, settle, "report.cohorts", "table-customer_retention")
+        result = view(pilot.app).result
+        table = pilot.app.screen.focused
+        await pilot.press("down", "down")
+        for _ in range(10):  # along the row to period 3
+            if table.sheet_columns()[table.sheet_cursor()[1]] == "m3":
+                break
+            await pilot.press("right")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, CustomersScreen)
+        cohort = result.tables["customer_retention"]["cohort"][2]
+        cell = result.tables["cohorts"].filter((pl.col("cohort") == cohort) & (pl.col("period") == 3))
+        assert screen.listed.tables["customers"].height == cell["active"].item()  # the cell's own count
+        assert screen.listed.params == {"from": "report.cohorts", "cohort": cohort, "period": "m3"}
+        assert f"Customers of cohort {cohort} active in m3" in screen.query_one("#status").render().plain
+        await pilot.press("enter")  # and on to the first one's history
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CustomerScreen)
 
 
 async def test_enter_on_a_customer_row_opens_their_history(settle) -> None:

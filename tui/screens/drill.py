@@ -25,8 +25,9 @@ from textual.widget import Widget
 from textual.widgets import Header, Static, TabPane
 from textual.worker import get_current_worker
 
-from core.drill import customers_behind, drill_column
+from core.drill import customers_behind, drill_column, period_of_cell
 from core.progress import step
+from core.registry import ANALYSES, checked_for
 from core.result import Result
 from core.workspace import Workspace
 from tui.actions import Action, bindings
@@ -58,6 +59,16 @@ def focused_row(view: ResultView, focused: Widget | None) -> tuple[str, dict[str
     return name, {k: v for k, v in frame.row(row, named=True).items() if k != ROW}
 
 
+def focused_column(view: ResultView, focused: Widget | None) -> str | None:
+    """The name of the column the cursor is on, in the focused table of the view."""
+    chain = [focused, *focused.ancestors] if focused is not None else []
+    if view not in chain:
+        return None
+    sheet = next((w for w in chain if isinstance(w, (ResultTable, SheetBrowser))), None)
+    at = sheet.sheet_cursor() if sheet is not None and sheet.sheet_frame is not None else None
+    return sheet.sheet_columns()[at[1]] if at is not None else None
+
+
 def drill_kind(result: Result, table: str, row: dict[str, Any]) -> str | None:
     """"group" (list its customers), "customer" (open the history) or None (nothing behind it)."""
     if drill_column(result.name, table) is not None:
@@ -81,8 +92,10 @@ def drill(screen: Screen, view: ResultView, ws: Workspace | None) -> None:
     table, row = found
     if kind == "customer":
         screen.post_message(OpenCustomer(str(row["customer_id"]), as_of=as_of_of(result)))
-    else:
-        screen.app.push_screen(CustomersScreen(result, table, row, ws))
+    else:  # on a cohort matrix's period cell: the cohort's customers active in that period
+        column = focused_column(view, screen.focused)
+        cell = column if period_of_cell(result.name, table, column) is not None else None
+        screen.app.push_screen(CustomersScreen(result, table, row, ws, cell))
 
 
 def can_drill(view: ResultView, focused: Widget | None) -> bool:
@@ -103,9 +116,11 @@ class CustomersScreen(Screen):
     )
     BINDINGS = bindings(ACTIONS)
 
-    def __init__(self, source: Result, table: str, row: dict[str, Any], ws: Workspace | None) -> None:
+    def __init__(self, source: Result, table: str, row: dict[str, Any], ws: Workspace | None,
+                 cell: str | None = None) -> None:
         super().__init__()
         self.source, self.table, self.row, self.workspace = source, table, row, ws
+        self.cell = cell  # a cohort matrix's period column (m3): only the customers active then
         self.ticker: RunTicker | None = None
         self.listed: Result | None = None
 
@@ -119,7 +134,8 @@ class CustomersScreen(Screen):
         self.title = "Loyalist · Customers"
         column = drill_column(self.source.name, self.table)
         self.ticker = RunTicker(self, lambda text: self.set_status(text, "-busy"),
-                                f"Customers of {column} {self.row.get(column)}", "escape cancels").start()
+                                f"Customers of {column} {self.row.get(column)}"
+                                + (f" active in {self.cell}" if self.cell else ""), "escape cancels").start()
         self.list_customers(self.ticker)
 
     def set_status(self, text: str, kind: str = "") -> None:
@@ -131,8 +147,12 @@ class CustomersScreen(Screen):
     def list_customers(self, ticker: RunTicker) -> None:
         try:
             with ticker.tracking():
+                ws = self.workspace
+                if ws is not None and self.source.name in ANALYSES:  # the rows the report read (core.invalid)
+                    step("checking the tables")
+                    ws = checked_for(self.source.name, ws).ws
                 step("finding the customers")
-                listed = customers_behind(self.source, self.table, self.row, self.workspace)
+                listed = customers_behind(self.source, self.table, self.row, ws, self.cell)
                 step("laying out the list")
                 message = CustomersListed(prepare(listed))
         except Exception as exc:  # shown on screen, never a crash

@@ -34,6 +34,7 @@ from tui.messages import ResultPrepared, WorkFailed
 from tui.progress import RunTicker
 from tui.screens.drill import can_drill, drill
 from tui.screens.report_entries import BY_KEY, ENTRIES, ReportEntry
+from tui.skip import left_out, skippable
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.options_form import FieldError, OptionsForm
 from tui.widgets.result_view import ResultView, prepare
@@ -60,8 +61,13 @@ Pick a report on the left (**↑/↓**), press **enter** (or **g**) to run it.
   the result. **1**, **2** and **3** jump to the list, the options
   and the result.
 - **enter** on a row of the channels, campaigns or cohorts tables lists the customers behind
-  it (enter again opens one customer's history); on a row of customers (CLV, churn risk) it
-  opens that customer's history. The footer shows the key only where it works.
+  it (enter again opens one customer's history); on a cell of a cohort retention matrix
+  (a cohort's row, a period's column m3) only that cohort's customers active in that period;
+  on a row of customers (CLV, churn risk) it opens that customer's history. The footer
+  shows the key only where it works.
+- **S**, when invalid rows stopped a report, leaves out the invalid rows of that table
+  (it shows and writes `on_invalid = "skip"` into loyalist.toml) and runs the report again;
+  the result's notes count the rows left out.
 - **+** adds the result to the report being collected; **E** writes that report (HTML,
   XLSX or Markdown) or saves it as a recipe to rerun next month.
 
@@ -98,6 +104,8 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.shown: dict[str, Any] = {}  # entry key -> Prepared, the last result of each report
         self.typed: dict[str, dict[str, Any]] = {}  # entry key -> the form as the analyst left it
         self.ran_with: dict[str, dict[str, Any]] = {}  # entry key -> the options of its shown result
+        self.skippable: str | None = None  # the table whose invalid rows stopped the last run (S: tui.skip)
+        self.rerun_on_open = False  # S wrote loyalist.toml: run the report again once the workspace reopens
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -149,6 +157,7 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.stop_ticker()
         self.shown.clear()
         self.ran_with.clear()
+        self.set_skippable(None)
         self.workspace = state.workspace if state else None
         report_list = self.query_one("#report-list", OptionList)
         highlighted = report_list.highlighted
@@ -167,6 +176,17 @@ A report that needs a table the workspace lacks says which one and how to add it
             self.set_status(f"{self.workspace.root} · choose a report and press enter", "")
             await self.restore()
         await self.show_entry(self.entry)
+        if self.rerun_on_open and state is not None and state.workspace is not None:
+            self.rerun_on_open = False
+            self.action_run()
+
+    def set_skippable(self, table: str | None) -> None:
+        self.skippable = table
+        self.app.refresh_bindings()  # the footer offers S only when invalid rows stopped the run
+
+    def after_skip(self) -> None:
+        """S wrote on_invalid = "skip": run the report again on the reopened workspace."""
+        self.rerun_on_open = True
 
     async def restore(self) -> None:
         """The report chosen and the options typed when the app last ran on this workspace."""
@@ -262,7 +282,7 @@ A report that needs a table the workspace lacks says which one and how to add it
                 prepared = prepare(entry.run(ws, options))
         except Exception as exc:  # a failed analysis is a message in the panel, never a dead app
             if not get_current_worker().is_cancelled:
-                self.post_message(WorkFailed(key, "report", describe_error(exc)))
+                self.post_message(WorkFailed(key, "report", describe_error(exc), skippable(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(ResultPrepared(key, "report", prepared))
@@ -277,11 +297,14 @@ A report that needs a table the workspace lacks says which one and how to add it
         key = message.key.entry
         self.shown[key] = message.prepared
         self.ran_with[key] = message.key.options
+        # a table it only uses, left out for its errors: S uses its valid rows and runs it again
+        self.set_skippable(left_out(message.prepared.result.notes))
         view = self.query_one(ResultView)
         view.loading = False
         result: Result = message.prepared.result
+        skip = f" · S uses the valid rows of {self.skippable}" if self.skippable else ""
         self.set_status(f"{result.title} · {self.workspace.root if self.workspace else ''} · {took:.1f} s · "
-                        "+ adds it to the report", "-ok")
+                        f"+ adds it to the report{skip}", "-ok")
         if key == self.entry.key:
             await view.show(message.prepared)
 
@@ -296,7 +319,9 @@ A report that needs a table the workspace lacks says which one and how to add it
         self.shown.pop(entry.key, None)
         view = self.query_one(ResultView)
         view.loading = False
-        self.set_status(f"{entry.title} could not run", "-error")
+        self.set_skippable(message.skippable)
+        self.set_status(f"{entry.title} could not run" + (f" · S skips the invalid rows of {message.skippable}"
+                                                          if message.skippable else ""), "-error")
         self.notify(message.error, title=f"{entry.title} could not run", severity="error", timeout=10,
                     markup=False)
         if entry is self.entry:

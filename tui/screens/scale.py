@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 
 from core.errors import LoyalistError
 from core.export.safe import safe_write
+from core.registry import checked_for
 from core.result import Result
 from core.scale import build
 from core.scale.data import ScaleData, scale_data
@@ -42,6 +43,7 @@ from tui.export import Exportable, file_stem
 from tui.history import History
 from tui.messages import ResultPrepared, WorkFailed
 from core.scale import edit
+from tui.skip import skippable
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.charts import Plot, safe_plot
 from tui.widgets.plots import PlotView
@@ -282,6 +284,7 @@ usually means the item needs reversing.
             self.kept = None
             self.history.clear()  # another workspace: its edits are not this one's
         self.workspace, self.spec, self.spec_path, self.outcome, self.pending = None, None, None, None, None
+        self.skippable: str | None = None  # the table whose invalid rows stopped the start (S: tui.skip)
         self.data.clear()
         self.dirty = False
         self.items_table.show_rows([])
@@ -326,10 +329,14 @@ usually means the item needs reversing.
             else:
                 spec, path = parse_spec(init_text(ws)), None
                 note += "A starting spec: every survey answer and five customer features."
-            data = scale_data(ws, spec.as_of)
+            # the survey and features as `loyalist scale score` reads them (core.invalid)
+            checked = checked_for("scale.score", ws)
+            data = scale_data(checked.ws, spec.as_of)
+            if checked.notes:
+                note = " ".join(p for p in (note, *checked.notes) if p)
         except Exception as exc:
             if not get_current_worker().is_cancelled:
-                self.post_message(WorkFailed(ws, "scale-start", describe_error(exc)))
+                self.post_message(WorkFailed(ws, "scale-start", describe_error(exc), skippable(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(ScaleStarted(ws, data, spec, path, note, kept is not None and kept[2]))
@@ -402,8 +409,8 @@ usually means the item needs reversing.
     @work(thread=True, exclusive=True, group="scale", exit_on_error=False)
     def run_compute(self, key: ComputeKey, ws: Workspace, data: ScaleData | None) -> None:
         try:
-            if data is None:
-                data = scale_data(ws, key.spec.as_of)
+            if data is None:  # another as-of date: read as at the start (core.invalid)
+                data = scale_data(checked_for("scale.score", ws).ws, key.spec.as_of)
             outcome = compute(ws, key.spec, data)
         except Exception as exc:  # a scale that cannot be computed is a message, never a dead app
             if not get_current_worker().is_cancelled:
@@ -430,6 +437,8 @@ usually means the item needs reversing.
     @on(WorkFailed)
     def failed(self, message: WorkFailed) -> None:
         if message.task == "scale-start" and message.key is self.workspace:
+            self.skippable = message.skippable
+            self.app.refresh_bindings()
             self.items_table.loading = False
             self.set_status(f"{self.workspace.root}: {message.error}", "-error")
             self.set_summary("The scale cannot be built on this workspace.", "-error")

@@ -32,6 +32,8 @@ from textual_fastdatatable.backend import PolarsBackend
 
 from core.features import customer_features, default_as_of
 from core.progress import step
+from core.invalid import Checked
+from core.registry import checked_for
 from core.result import Result
 from core.workspace import Workspace
 from tui.widgets.footer import KeysFooter
@@ -41,6 +43,7 @@ from tui.messages import OpenCustomer, ResultReady, WorkFailed
 from tui.progress import RunTicker
 from tui.screens.choose import ChooseDialog
 from tui.screens.dates import DatesDialog
+from tui.skip import skippable
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import Bar, BarChart, short_number
 from tui.widgets.browser import TableBrowser, browsable
@@ -213,6 +216,10 @@ class SegmentsScreen(Screen):
         self.generation = 0  # bumped when the workspace or the as-of date changes
         self.as_of: dt.date | None = None  # None: the date of the last transaction
         self.features: pl.DataFrame | None = None
+        # The workspace as the segment analyses read it (core.invalid: invalid rows stop them, or are
+        # left out under on_invalid = "skip"), and what was left out; set with the features.
+        self.read_as: tuple[tuple, Checked] | None = None
+        self.skippable: str | None = None  # the table whose invalid rows stopped the features (S: tui.skip)
         self.method = "rfm"
         self.k: int | None = None  # clusters chosen by the analyst; None: the best silhouette
         self.segmentations: dict[str, Result] = {}
@@ -286,6 +293,16 @@ class SegmentsScreen(Screen):
         choices it was run for (method, segment...)."""
         return (self.generation, *parts)
 
+    @property
+    def checked(self) -> Checked | None:
+        """How the current features' tables were read (None before they are)."""
+        return self.read_as[1] if self.read_as is not None and self.read_as[0] == self.key("features") else None
+
+    @property
+    def read_workspace(self) -> Workspace | None:
+        """The workspace as the analyses read it: invalid rows left out where on_invalid says so."""
+        return self.checked.ws if self.checked is not None else self.workspace
+
     def is_current(self, task: str, key: tuple) -> bool:
         if task == "features":
             return key == self.key("features")
@@ -306,6 +323,7 @@ class SegmentsScreen(Screen):
 
     def reset(self) -> None:
         self.generation += 1
+        self.skippable = None
         self.features = None
         self.segmentations.clear()
         self.profiles.clear()
@@ -382,8 +400,10 @@ class SegmentsScreen(Screen):
     def _features(self, ws: Workspace, as_of: dt.date | None, key: tuple, ticker: RunTicker) -> None:
         try:
             with ticker.tracking():
-                step("checking the transactions")
-                ws.require("transactions", analysis="segmentation")
+                step("checking the transactions, customers, touchpoints and survey")
+                # as `loyalist segment kmeans` reads them: the same rows, so the same segments
+                checked = checked_for("segment.kmeans", ws)
+                ws = checked.ws
                 tx = ws.scan("transactions")
                 step("finding the last order date")
                 day = as_of or default_as_of(tx)
@@ -392,9 +412,10 @@ class SegmentsScreen(Screen):
                                              touchpoints=ws.scan_if("touchpoints"),
                                              survey=ws.scan_if("survey")).collect()
             result = Result("segment.features", f"Customer features as of {day}", {"features": features},
-                            params={"as_of": day})
+                            params={"as_of": day}, notes=checked.notes)
+            self.read_as = (key, checked)
         except Exception as exc:
-            self._post(WorkFailed(key, "features", describe_error(exc)))
+            self._post(WorkFailed(key, "features", describe_error(exc), skippable(exc)))
             return
         self._post(ResultReady(key, "features", result))
 
@@ -407,6 +428,9 @@ class SegmentsScreen(Screen):
             with ticker.tracking() if ticker else nullcontext():  # a cancelled run stops at its next step
                 step(f"segmenting {features.height:,} customers")
                 segmentation = segmentation_of(method, features, as_of, ws, k)
+                if self.checked is not None and self.checked.notes:  # what was left out, in every export
+                    segmentation = dataclasses.replace(
+                        segmentation, notes=(*segmentation.notes, *self.checked.notes))
         except Exception as exc:
             self._post(WorkFailed(key, "segment", describe_error(exc)))
             return
@@ -509,6 +533,9 @@ class SegmentsScreen(Screen):
                   "migration": "Could not compute the migration"}
         self.notify(message.error, title=titles.get(message.task, "Failed"), severity="error",
                     timeout=10, markup=False)
+        if message.task == "features" and message.skippable:
+            self.skippable = message.skippable
+            self.app.refresh_bindings()  # the footer offers S: skip those rows
         if message.task in ("features", "segment", "profile"):
             self.stop_ticker()
             self.query_one(SegmentList).loading = False
@@ -556,7 +583,7 @@ class SegmentsScreen(Screen):
             return
         self.query_one(SegmentList).loading = True
         ticker = self.start_ticker(f"{METHODS[self.method]} as of {self.as_of}")
-        self._segment(self.workspace, self.method, self.features, self.as_of, self.key(self.method), self.k,
+        self._segment(self.read_workspace, self.method, self.features, self.as_of, self.key(self.method), self.k,
                       ticker)
 
     async def show_method_result(self) -> None:
@@ -569,6 +596,10 @@ class SegmentsScreen(Screen):
         previous = segment_list.selected if segment_list.row_count else None
         segment_list.show_summary(segmentation.tables["segments"], select=previous)
         extra = splits_text(segmentation)
+        skipped = self.checked.skipped if self.checked is not None else 0
+        if skipped:
+            # the full note (rule, rows) is in the segmentation's notes, and so in its exports
+            extra = " · ".join(p for p in (extra, f"{skipped:,} invalid row{'' if skipped == 1 else 's'} left out") if p)
         self.set_status(f"{self.workspace.root} · as of {self.as_of} · {METHODS[self.method]}: "
                         f"{segmentation.tables['customers'].height:,} customers" + (f" · {extra}" if extra else ""),
                         "-ok")
@@ -613,7 +644,7 @@ class SegmentsScreen(Screen):
         browser = self.query_one("#members-browser", TableBrowser)
         browser.set_caption(f"{segment} · loading customers…")
         browser.loading = True
-        self._members(self.workspace, segmentation, segment, self.as_of, key)
+        self._members(self.read_workspace, segmentation, segment, self.as_of, key)
 
     def show_comparison(self) -> None:
         result = self.comparison
@@ -756,7 +787,7 @@ class SegmentsScreen(Screen):
             matrix = self.query_one("#migration-matrix")
             matrix.display = True
             matrix.loading = True
-            self._migrate(self.workspace, method, before, after, self.key(method, "migration", before, after),
+            self._migrate(self.read_workspace, method, before, after, self.key(method, "migration", before, after),
                           self.k if method == "kmeans" else None)
 
         earlier = self.as_of - dt.timedelta(days=MIGRATION_DAYS)

@@ -27,6 +27,7 @@ from textual_fastdatatable.backend import PolarsBackend
 from core.export import columns as k
 from core.export.display import column_formatter, format_value, label, printable
 from core.result import Result, jsonable
+from tui.skip import app_note
 from tui.widgets.browser import browsable
 from tui.widgets.charts import Plot, safe_plot
 from tui.widgets.plots import PlotView
@@ -84,7 +85,7 @@ def prepare(result: Result, *, hide: tuple[str, ...] = ()) -> Prepared:
             paragraphs.append(value)
             continue
         figures.append((label(key), format_value(value, k.value_kind(key, value, result.kinds))))
-    paragraphs += list(result.notes)
+    paragraphs += [app_note(n) for n in result.notes]  # the app's key in a fix, not a CLI flag (tui.skip)
     charts = [ShownChart(c.title, *safe_plot(c, result.tables.get(c.table))) for c in result.charts_to_draw]
     tables = [shown_table(name, frame, result.kinds) for name, frame in result.tables.items()]
     from core.glossary import glossary_for
