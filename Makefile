@@ -16,15 +16,15 @@ bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers,
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.sidebyside
-	$(BIN)/python -m bench.publish
 	# the newer paths, each beside its own peer (bench/results/<name>.json)
 	$(BIN)/python -m bench.engines --sizes 10m,100m
 	$(BIN)/python -m bench.products
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.text --size 10000
-	$(BIN)/python -m bench.text --size 100000 --no-peer
+	$(BIN)/python -m bench.text --size 100000 --no-peer --json bench/results/text-100k.json
 	$(BIN)/python -m bench.points
 	$(BIN)/python -m bench.demand
+	$(BIN)/python -m bench.publish  # README and bench/RESULTS.md figures, from every JSON above
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

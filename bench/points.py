@@ -48,31 +48,37 @@ def loyalist(folder: Path) -> dict:
     return {"customers": result.headline["customer_count"], "outstanding": result.headline["points_outstanding"]}
 
 
-def timed(fn, folder: Path) -> tuple[float, dict]:
-    start = time.perf_counter()
+def timed(fn, folder: Path) -> tuple[float, float, dict]:
+    """Wall and CPU seconds (this process's, Polars' threads included) of one side."""
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn(folder)
-    return time.perf_counter() - start, out
+    return time.perf_counter() - start, time.process_time() - cpu, out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args()
+    from bench.summary import machine
     from core.demo import write_workspace
+
+    meta = machine()  # the load average before the run starts
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_workspace(folder, args.customers, args.seed, fmt="parquet")
-        peer_s, peer_out = timed(peer, folder)
-        ours_s, ours_out = timed(loyalist, folder)
+        peer_s, peer_cpu, peer_out = timed(peer, folder)
+        ours_s, ours_cpu, ours_out = timed(loyalist, folder)
     if peer_out["outstanding"] != ours_out["outstanding"]:
         raise SystemExit(f"the two disagree: {peer_out} against {ours_out}")
     record = {"customers": args.customers, "seed": args.seed, "ledger_customers": ours_out["customers"],
               "loyalist_seconds": round(ours_s, 3), "peer_seconds": round(peer_s, 3),
-              "ratio": round(ours_s / peer_s, 2) if peer_s else None}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+              "loyalist_cpu_seconds": round(ours_cpu, 3), "peer_cpu_seconds": round(peer_cpu, 3),
+              "ratio": round(ours_s / peer_s, 2) if peer_s else None, "machine": meta}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(record))
 
 

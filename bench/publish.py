@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from bench import sections
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS_JSON = BENCH / "results" / "sidebyside.json"
@@ -128,17 +130,18 @@ def targets(data: dict, root: Path = ROOT) -> dict[Path, str]:
     for path, block in ((root / "README.md", readme_block(data)),
                         (root / "bench" / "RESULTS.md", results_block(data))):
         out[path] = replace_block(path.read_text(encoding="utf-8"), block, path)
-    return out
+    return sections.apply(out, root / "bench" / "results")  # the newer benches' sections
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.publish", description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=RESULTS_JSON)
     parser.add_argument("--check", action="store_true", help="fail if the files are out of date")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose README.md and bench/ to write")
     args = parser.parse_args(argv)
     data = json.loads(args.json.read_text(encoding="utf-8"))
     stale = []
-    for path, text in targets(data).items():
+    for path, text in targets(data, args.root).items():
         if path.read_text(encoding="utf-8") != text:
             stale.append(path)
             if not args.check:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -75,31 +76,39 @@ def survey(size: int, seed: int = 0) -> pl.DataFrame:
     })
 
 
-def timed(cmd: list[str]) -> float:
-    start = time.perf_counter()
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one command run to its end."""
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return time.perf_counter() - start, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=100_000, help="survey answers, each with a comment")
     parser.add_argument("--no-peer", action="store_true", help="time Loyalist only")
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / "text.json")
     args = parser.parse_args()
+    meta = machine()  # the load average before the run starts
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "ws"
         folder.mkdir()
         table = survey(args.size)
         table.write_csv(folder / "survey.csv")
         distinct = table["comment"].n_unique()
-        loyalist = timed([sys.executable, "-m", "commands", "report", "comments", "-w", str(folder),
-                          "--output", str(Path(tmp) / "comments.json")])
-        peer = None if args.no_peer else timed([sys.executable, "-c", PEER, str(folder / "survey.csv")])
+        loyalist, loyalist_cpu = timed([sys.executable, "-m", "commands", "report", "comments", "-w",
+                                        str(folder), "--output", str(Path(tmp) / "comments.json")])
+        peer, peer_cpu = (None, None) if args.no_peer else timed([sys.executable, "-c", PEER,
+                                                                  str(folder / "survey.csv")])
     result = {
-        "machine": machine(),
+        "machine": meta,
         "comments": args.size, "distinct": distinct,
         "loyalist_seconds": round(loyalist, 2),
         "peer_seconds": None if peer is None else round(peer, 2),
+        "loyalist_cpu_seconds": round(loyalist_cpu, 2),
+        "peer_cpu_seconds": None if peer_cpu is None else round(peer_cpu, 2),
         "peer_over_loyalist": None if peer is None else round(peer / loyalist, 2),
         # the budget is for 100k comments; start-up (imports, ~5 s) does not shrink with fewer
         "budget": {"comments": 100_000, "seconds": BUDGET_SECONDS_PER_100K},
@@ -107,7 +116,7 @@ def main() -> None:
         "what": "loyalist: report comments (sentiment, themes, groups, topics) in a fresh process; peer: a bare "
                 "script scoring each distinct comment with vaderSentiment or SnowNLP directly",
     }
-    out = BENCH / "results" / "text.json"
+    out = args.json
     runs = json.loads(out.read_text()).get("runs", {}) if out.exists() else {}
     runs[str(args.size)] = result  # one run per size: 10k with the peer, 100k against the budget
     out.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
