@@ -130,6 +130,23 @@ async def test_rerun_with_changed_options(settle) -> None:
         assert figures(app)["Responses"] == f"{len(later):,}"
 
 
+async def test_a_yes_no_option_says_which_it_is(settle) -> None:
+    """A checkbox's tick shows only in colour: its word follows the value, as restored
+    from the defaults and as toggled with the keyboard."""
+    from textual.widgets import Checkbox
+
+    async with ReportsApp(SAMPLE).run_test(size=SIZE) as pilot:
+        await open_reports(pilot, settle)
+        await pick(pilot, "predict.demand")
+        trend = pilot.app.screen.query_one("#option-trend", Checkbox)
+        assert (trend.value, str(trend.label)) == (False, "no")
+        trend.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert (trend.value, str(trend.label)) == (True, "yes")
+        assert pilot.app.screen.query_one(OptionsForm).values()["trend"] is True
+
+
 async def test_missing_table_is_a_notice(workspace: Path, settle) -> None:
     """The conftest workspace has transactions and customers only: no survey."""
     async with ReportsApp(workspace).run_test(size=SIZE, notifications=True) as pilot:

@@ -30,6 +30,10 @@ SKIP_TYPES = ("LazyFrame", "DataFrame", "Features", "Callable")
 SKIP_NAMES = ("workspace",)
 
 
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 @dataclass(frozen=True)
 class Field:
     name: str  # the keyword argument
@@ -171,7 +175,7 @@ class OptionsForm(Widget, can_focus=False):
     def _input(self, field: Field) -> Widget:
         widget_id = f"option-{field.name}"
         if field.kind == BOOL:
-            widget: Widget = Checkbox("yes", bool(field.default), compact=True, id=widget_id)
+            widget: Widget = Checkbox(yes_no(bool(field.default)), bool(field.default), compact=True, id=widget_id)
         elif field.kind == CHOICE:
             options = [(c, c) for c in field.choices]
             value = field.default if field.default in field.choices else Select.NULL
@@ -208,6 +212,10 @@ class OptionsForm(Widget, can_focus=False):
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        # The box's tick shows only in colour; the word says it in any terminal.
+        event.checkbox.label = yes_no(event.value)
 
     def set_value(self, name: str, value: Any) -> None:
         field = self.field(name)
