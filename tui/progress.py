@@ -20,17 +20,18 @@ from textual.worker import get_current_worker
 from core.progress import tracking
 
 BAR = 12  # cells of the bar shown when a step knows its total
+clock = time.monotonic  # the run's stopwatch (tests that take screenshots stop it)
 
 
 class RunTicker:
     def __init__(self, owner: Widget, show: Callable[[str], None], title: str, hint: str = "escape cancels") -> None:
         self.owner, self.show, self.title, self.hint = owner, show, title, hint
         self.latest: tuple[str, int | None, int | None] = ("starting", None, None)
-        self.started = time.monotonic()
+        self.started = clock()
         self.timer: Timer | None = None
 
     def start(self) -> RunTicker:
-        self.started = time.monotonic()
+        self.started = clock()
         self.timer = self.owner.set_interval(0.5, self.refresh)
         self.refresh()
         return self
@@ -40,7 +41,7 @@ class RunTicker:
         if self.timer is not None:
             self.timer.stop()
             self.timer = None
-        return time.monotonic() - self.started
+        return clock() - self.started
 
     @property
     def running(self) -> bool:
@@ -56,7 +57,7 @@ class RunTicker:
 
     def text(self) -> str:
         what, done, total = self.latest
-        elapsed = time.monotonic() - self.started
+        elapsed = clock() - self.started
         far = ""
         if total:
             filled = round(BAR * (done or 0) / total)

@@ -82,9 +82,9 @@ def _format_number(value: int | float, kind: str) -> str:
         return f"{value:,.2f}"
     if kind == k.PERCENT:
         pct = value * 100
-        return f"{pct:.2f}%" if 0 < abs(pct) < 1 else f"{pct:.1f}%"
+        return f"{pct:.2f}%" if 0 < abs(pct) < 1 else f"{pct:,.1f}%"
     if kind == k.POINTS:
-        return f"{value:.2f}%" if 0 < abs(value) < 1 else f"{value:.1f}%"
+        return f"{value:.2f}%" if 0 < abs(value) < 1 else f"{value:,.1f}%"
     if kind == k.ID:
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     if isinstance(value, int) or (kind == k.COUNT and value.is_integer()):
@@ -108,7 +108,7 @@ def column_formatter(column: pl.Series, kind: str) -> Callable[[Any], str]:
     magnitudes = (finite * scale).abs()
     if kind in (k.PERCENT, k.POINTS):
         small = bool(((magnitudes > 0) & (magnitudes < 1)).any())
-        spec = ".2f" if small else ".1f"
+        spec = ",.2f" if small else ",.1f"  # an ROI can run to thousands of percent
         return lambda v: _number_or(v, kind, lambda x: f"{x * scale:{spec}}%")
     if bool((finite == finite.round(0)).all()):
         return lambda v: _number_or(v, kind, lambda x: f"{x:,.0f}")

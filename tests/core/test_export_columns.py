@@ -30,7 +30,7 @@ def test_column_kind_rule(name, dtype, kind):
 
 @pytest.mark.parametrize(("value", "kind", "text"), [
     (1234567.891, k.MONEY, "1,234,567.89"), (-20.25, k.MONEY, "-20.25"), (0.4123, k.PERCENT, "41.2%"),
-    (0.004, k.PERCENT, "0.40%"), (-3.2, k.POINTS, "-3.2%"), (2000, k.COUNT, "2,000"), (2000.0, k.COUNT, "2,000"),
+    (0.004, k.PERCENT, "0.40%"), (12.5, k.PERCENT, "1,250.0%"), (-3.2, k.POINTS, "-3.2%"), (2000, k.COUNT, "2,000"), (2000.0, k.COUNT, "2,000"),
     (2024, k.ID, "2024"), (0.000012345, k.NUMBER, "1.23e-05"), (0.69712, k.NUMBER, "0.697"),
     (273.004, k.NUMBER, "273.00"), (911.0, k.NUMBER, "911"), (123456.7, k.NUMBER, "123,457"), (None, k.MONEY, "—"),
     (float("nan"), k.NUMBER, "—"), (True, k.BOOLEAN, "yes"), (dt.date(2024, 2, 29), k.DATE, "2024-02-29"),
@@ -50,6 +50,7 @@ def test_format_value(value, kind, text):
     ([123456.7, 5.5], k.NUMBER, ["123,457", "6"]),
     ([0.467, 0.0008], k.PERCENT, ["46.70%", "0.08%"]),
     ([0.467, 0.2], k.PERCENT, ["46.7%", "20.0%"]),
+    ([4934.499, 0.5], k.PERCENT, ["493,449.9%", "50.0%"]),  # an ROI on a near-free channel
     ([-3.25, 10.0], k.POINTS, ["-3.2%", "10.0%"]),
     ([1234.5, 0.0], k.MONEY, ["1,234.50", "0.00"]),
 ])

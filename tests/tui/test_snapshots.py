@@ -4,9 +4,10 @@ is seen: a cut column, a lost footer key, a panel that no longer fits.
 
 Deterministic by construction: the sample is fixed (seed 7), the workspace is opened by its
 relative path from the repository root (no machine-specific path on screen), nothing is
-remembered between runs, the header has no clock and every worker has finished before the
-picture is taken. After an intended layout change, look at the new pictures and rewrite them
-with `python -m pytest tests/tui/test_snapshots.py --snapshot-update`.
+remembered between runs, the header has no clock, the runs' stopwatch is stopped and every
+worker has finished before the picture is taken. After an intended layout change, look at
+the new pictures and rewrite them with
+`python -m pytest tests/tui/test_snapshots.py --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def sample_app(monkeypatch) -> LoyalistApp:
     if not (ROOT / "fixtures" / "sample").is_dir():
         pytest.skip("the sample workspace has not been generated")
     monkeypatch.chdir(ROOT)
+    monkeypatch.setattr("tui.progress.clock", lambda: 0.0)  # a run's "1.4 s" would differ each time
     return LoyalistApp(Path("fixtures") / "sample")
 
 
