@@ -131,10 +131,14 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
     X = X_all[offset:]
     n = len(y)
 
+    # Only a seasonal difference spans a start-up: a first difference sees its growth spread
+    # thin (on the sample's daily series leaving the start-up out made the intervals 3x wider).
+    seasonal = spec.get("seasonal_order", (0, 0, 0, 0))[1] > 0
+
     def start(train: int) -> tuple[int, int]:
         """(first period fitted, the start-up's length) for a fit on y[:train]: after a start-up,
         but leaving the `need` periods the model needs (core.forecast.startup)."""
-        found = startup_end(y[:train], freq) if skip_startup else 0
+        found = startup_end(y[:train], freq) if skip_startup and seasonal else 0
         return min(found, max(train - need, 0)), found
 
     cut, found = start(n)
@@ -356,9 +360,9 @@ def startup_notes(fitted: list[Fitted], by: str | None, freq: str, first: dt.dat
         return []
     unit = UNIT[freq]
     rule = (f"a start-up: the median of the next {13 if freq == 'week' else 91} {unit} stays under "
-            f"{SHARE:.0%} of the last year's median, and differences across it would be growth, not noise, "
-            "inflating the intervals")
-    how = f"pass --since to choose the start yourself (--since {first} fits on everything)"
+            f"{SHARE:.0%} of the last year's median, and 52-week differences across it would be growth, not "
+            "noise, inflating the intervals")
+    how = f"pass --from to choose the start yourself (--from {first} fits on everything)"
     if by is None:
         f = trimmed[0]
         capped = (f" (the start-up runs longer, but the model needs {YEAR[freq] if f.startup_capped else ''} "

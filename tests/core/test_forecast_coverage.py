@@ -107,12 +107,12 @@ def sample_tx():
 
 def test_on_the_sample_the_startup_is_left_out_and_the_intervals_narrow(sample_tx):
     """The sample's customer base ramps up through 2023: fitted from after it, the 13-week
-    interval is narrower than fitted on everything (--since the first day), the coverage is
+    interval is narrower than fitted on everything (--from the first day), the coverage is
     reported beside the nominal level, and a note says how to override."""
     auto = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13)
     everything = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, since=dt.date(2023, 1, 1))
     note = next(n for n in auto.notes if n.startswith("Fitted from "))
-    assert "start-up" in note and "--since 2023-01-05 fits on everything" in note
+    assert "start-up" in note and "--from 2023-01-05 fits on everything" in note
     assert not any(n.startswith("Fitted from ") for n in everything.notes)
     width = {name: (r.tables["forecast"]["forecast_high"] / r.tables["forecast"]["forecast_low"]).tail(1).item()
              for name, r in (("auto", auto), ("everything", everything))}
@@ -122,3 +122,9 @@ def test_on_the_sample_the_startup_is_left_out_and_the_intervals_narrow(sample_t
     assert auto.tables["backtest"]["interval_coverage"][0] == h["interval_coverage"]
     assert auto.tables["coverage"]["points"].sum() == auto.tables["backtest"]["points"][0]
     assert any(n.startswith("The 95% intervals held ") for n in auto.notes)
+
+
+def test_a_daily_model_keeps_the_whole_history(sample_tx):
+    """Daily models take first differences, which a start-up does not inflate: no cut."""
+    daily = demand_forecast(sample_tx, measure="orders", freq="day", horizon=7, backtest_origins=0)
+    assert not any(n.startswith("Fitted from ") for n in daily.notes)
