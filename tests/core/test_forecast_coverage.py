@@ -98,6 +98,9 @@ def test_startup_ends_where_the_level_reaches_half_of_the_last_years():
     assert window >= 50.0 and np.median(ramp[cut - 1:cut + 12]) < 50.0
     assert startup_end(np.full(130, 100.0), "week") == 0  # no start-up
     assert startup_end(ramp[:60], "week") == 0  # too short to tell
+    # a sparse series' first weeks below half its level: noise, not a start-up of a quarter
+    sparse = np.r_[[24.0, 56.0, 0.0, 0.0, 406.0, 0.0, 0.0, 0.0, 87.0, 0.0], np.tile([60.0, 0.0, 80.0], 40)]
+    assert np.median(sparse[:13]) < 0.5 * np.median(sparse[-52:]) and startup_end(sparse, "week") == 0
 
 
 @pytest.fixture(scope="module")
