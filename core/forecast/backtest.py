@@ -6,12 +6,18 @@ Metrics (Hyndman & Koehler 2006):
 - sMAPE = mean 2|y - f| / (|y| + |f|), a point with y = f = 0 scores 0;
 - MASE = mean |y - f| / s, s = the in-sample mean |y_t - y_{t-m}| at that origin (m = 7
   days or 52 weeks), the seasonal-naive one-step error; MASE < 1 beats that naive forecast.
+
+Interval coverage: the share of held-out actuals inside the model's prediction interval,
+overall and by lead, with a Clopper-Pearson interval for that share. Points from one origin
+are correlated (and origins overlap), so that binomial interval is narrower than the truth:
+it says when coverage is clearly off, not that it is exactly right.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Union
 
 import numpy as np
 
@@ -75,6 +81,42 @@ def origins(n: int, horizon: int, count: int, min_train: int) -> list[int]:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    covered: int
+    points: int
+    low: float  # Clopper-Pearson 95% interval of the share covered
+    high: float
+
+    @property
+    def share(self) -> float:
+        return self.covered / self.points
+
+
+def coverage(actual: np.ndarray, low: np.ndarray, high: np.ndarray) -> Coverage | None:
+    """How many actuals fell inside [low, high] (bounds included), with an exact binomial
+    interval for the share; None without any interval."""
+    from scipy.stats import binomtest
+
+    known = np.isfinite(low) & np.isfinite(high)
+    if not known.any():
+        return None
+    inside = int(np.sum((low[known] <= actual[known]) & (actual[known] <= high[known])))
+    points = int(known.sum())
+    ci = binomtest(inside, points).proportion_ci(0.95, method="exact")
+    return Coverage(inside, points, float(ci.low), float(ci.high))
+
+
+def width_ratio(actual: np.ndarray, forecast: np.ndarray, low: np.ndarray, high: np.ndarray,
+                level: float) -> float | None:
+    """Mean interval width over the width of the narrowest symmetric band around the forecasts
+    that holds `level` of the actuals (twice that quantile of |actual - forecast|): about 1
+    when the intervals are as wide as the errors need, 3 when three times too wide."""
+    known = np.isfinite(low) & np.isfinite(high)
+    need = 2.0 * float(np.quantile(np.abs(actual[known] - forecast[known]), level)) if known.any() else 0.0
+    return float(np.mean(high[known] - low[known]) / need) if need > 0 else None
+
+
+@dataclass(frozen=True)
 class Backtest:
     origin: np.ndarray  # index of the first forecast period, per point
     lead: np.ndarray  # 1 = the period right after the origin
@@ -82,6 +124,12 @@ class Backtest:
     model: np.ndarray
     naive: np.ndarray
     scale: np.ndarray
+    low: np.ndarray  # the model's prediction interval (NaN: the forecast gave none)
+    high: np.ndarray
+
+    @property
+    def coverage(self) -> Coverage | None:
+        return coverage(self.actual, self.low, self.high)
 
     @property
     def model_scores(self) -> Scores:
@@ -92,18 +140,27 @@ class Backtest:
         return score(self.actual, self.naive, self.scale)
 
 
+Prediction = Union[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]  # point, or (point, low, high)
+
+
 def backtest(y: np.ndarray, at: list[int], horizon: int, m: int,
-             forecast: Callable[[int, int], np.ndarray]) -> Backtest:
-    """Score `forecast(origin, steps)` (a model fitted on y[:origin]) and seasonal naive
-    against y[origin:origin + steps] at each origin."""
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("origin", "lead", "actual", "model", "naive", "scale")}
+             forecast: Callable[[int, int], Prediction]) -> Backtest:
+    """Score `forecast(origin, steps)` (a model fitted on y[:origin]: point forecasts, or
+    point forecasts with their interval) and seasonal naive against y[origin:origin + steps]
+    at each origin."""
+    keys = ("origin", "lead", "actual", "model", "naive", "scale", "low", "high")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     for o in at:
         steps = min(horizon, len(y) - o)
         history = y[:o]
+        pred = forecast(o, steps)
+        point, low, high = pred if isinstance(pred, tuple) else (pred, np.full(steps, np.nan), np.full(steps, np.nan))
         parts["origin"].append(np.full(steps, o))
         parts["lead"].append(np.arange(1, steps + 1))
         parts["actual"].append(y[o:o + steps])
-        parts["model"].append(np.asarray(forecast(o, steps), dtype=float))
+        parts["model"].append(np.asarray(point, dtype=float))
+        parts["low"].append(np.asarray(low, dtype=float))
+        parts["high"].append(np.asarray(high, dtype=float))
         parts["naive"].append(seasonal_naive(history, steps, m))
         parts["scale"].append(np.full(steps, naive_scale(history, m)))
     return Backtest(**{k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()})

@@ -19,6 +19,7 @@ from core.forecast.design import period_starts, regressors, usable_columns
 from core.forecast.holidays import Holiday, calendar
 from core.forecast.model import DemandModel
 from core.forecast.series import DemandSeries, demand_series
+from core.forecast.startup import SHARE, startup_end
 from core.result import Chart, Result
 
 SEASON = {"day": 7, "week": 52}  # seasonal-naive period and MASE lag
@@ -37,6 +38,9 @@ class Fitted:
     test: bt.Backtest | None
     dropped_holidays: list[str]
     transform: str  # "none" where a log series would have had zero periods
+    startup: int = 0  # leading periods left out of the fit as a start-up
+    fit_from: dt.date | None = None  # the first period fitted, when a start-up was left out
+    startup_capped: bool = False  # the start-up ran longer, but the fit needs `need` periods
 
 
 def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "week", by: str | None = None,
@@ -85,7 +89,8 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
     for g in kept["group"].to_list():  # one model per group: a few hundred at most
         try:
             fitted.append(_fit_group(str(g), by_group[(g,)]["value"].to_numpy(), n_all, periods, X_all, names,
-                                     horizon, freq, alpha, backtest_origins, need, spec))
+                                     horizon, freq, alpha, backtest_origins, need, spec,
+                                     skip_startup=since is None))
         except AnalysisError:
             if by is None:
                 raise
@@ -120,22 +125,35 @@ def _describe(freq: str, yearly: bool, trend: bool, transform: str, holidays: in
 
 
 def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_all: np.ndarray, names: list[str],
-               horizon: int, freq: str, alpha: float, origins: int, need: int, spec: dict[str, Any]) -> Fitted:
+               horizon: int, freq: str, alpha: float, origins: int, need: int, spec: dict[str, Any],
+               skip_startup: bool = True) -> Fitted:
     offset = n_all - len(y)  # a group's series starts at its first sale
     X = X_all[offset:]
     n = len(y)
-    if spec["transform"] == "log" and np.any(y == 0):
+
+    # Only a seasonal difference spans a start-up: a first difference sees its growth spread
+    # thin (on the sample's daily series leaving the start-up out made the intervals 3x wider).
+    seasonal = spec.get("seasonal_order", (0, 0, 0, 0))[1] > 0
+
+    def start(train: int) -> tuple[int, int]:
+        """(first period fitted, the start-up's length) for a fit on y[:train]: after a start-up,
+        but leaving the `need` periods the model needs (core.forecast.startup)."""
+        found = startup_end(y[:train], freq) if skip_startup and seasonal else 0
+        return min(found, max(train - need, 0)), found
+
+    cut, found = start(n)
+    if spec["transform"] == "log" and np.any(y[cut:] == 0):
         # log(1 + 0) = 0 sits far below log(1 + y) of a normal period: one empty day would
         # drag the effects and the level down, so such a series is modelled as it is.
         spec = {**spec, "transform": "none"}
 
-    def fit(train: int, intervals: bool) -> tuple[DemandModel, list[int]]:
-        keep = usable_columns(X[:train], names, seasonal_lag=spec.get("seasonal_order", (0, 0, 0, 0))[3])
-        model = DemandModel(**spec).fit(y[:train], X[:train, keep], [names[j] for j in keep],
-                                                     intervals=intervals)
+    def fit(first: int, train: int, intervals: bool) -> tuple[DemandModel, list[int]]:
+        keep = usable_columns(X[first:train], names, seasonal_lag=spec.get("seasonal_order", (0, 0, 0, 0))[3])
+        model = DemandModel(**spec).fit(y[first:train], X[first:train, keep], [names[j] for j in keep],
+                                        intervals=intervals)
         return model, keep
 
-    model, keep = fit(n, True)
+    model, keep = fit(cut, n, True)
     pred = model.forecast(horizon, X[n:n + horizon, keep], alpha)
     # Demand is never negative: on the raw scale a forecast or bound below zero is cut at zero.
     forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon],
@@ -145,13 +163,16 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
     dropped = [names[j].removeprefix("holiday_") for j in range(len(names))
                if j not in keep and names[j].startswith("holiday_") and np.any(X[n:n + horizon, j])]
 
-    def refit(origin: int, steps: int) -> np.ndarray:
-        m, cols = fit(origin, False)
-        return np.maximum(m.forecast(steps, X[origin:origin + steps, cols], alpha).mean, 0.0)
+    def refit(origin: int, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # the same procedure as the forecast, start-up rule included, on what was known then
+        m, cols = fit(start(origin)[0], origin, False)
+        f = m.forecast(steps, X[origin:origin + steps, cols], alpha)
+        return np.maximum(f.mean, 0.0), np.maximum(f.low, 0.0), np.maximum(f.high, 0.0)
 
     at = bt.origins(n, horizon, origins, need)
     test = bt.backtest(y, at, horizon, SEASON[freq], refit) if at else None
-    return Fitted(group, forecast, effects, test, dropped, spec["transform"])
+    return Fitted(group, forecast, effects, test, dropped, spec["transform"], startup=cut,
+                  fit_from=periods[offset + cut] if cut else None, startup_capped=found > cut)
 
 
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
@@ -173,15 +194,18 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     rows = []
     for f in tested:
         m, s = f.test.model_scores, f.test.naive_scores
+        held = f.test.coverage
         rows.append({"group": f.group, "origins": int(len(np.unique(f.test.origin))), "points": m.points,
                      "model_mape": m.mape, "naive_mape": s.mape, "model_smape": m.smape, "naive_smape": s.smape,
-                     "model_mase": m.mase, "naive_mase": s.mase, "beats_naive": _beats(m, s)})
+                     "model_mase": m.mase, "naive_mase": s.mase, "beats_naive": _beats(m, s),
+                     "interval_coverage": held.share if held else None})
     backtest = pl.DataFrame(rows, schema={"group": pl.String, "origins": pl.Int64, "points": pl.Int64,
                                           "model_mape": pl.Float64, "naive_mape": pl.Float64,
                                           "model_smape": pl.Float64, "naive_smape": pl.Float64,
                                           "model_mase": pl.Float64, "naive_mase": pl.Float64,
-                                          "beats_naive": pl.Boolean})
+                                          "beats_naive": pl.Boolean, "interval_coverage": pl.Float64})
     pooled = _pooled([f.test for f in tested])
+    coverage = coverage_by_lead([f.test for f in tested])
     if by is None:
         forecast, effects, backtest = (t.drop("group") for t in (forecast, effects, backtest))
         chart_table = chart_table.drop("group")
@@ -204,6 +228,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         notes.insert(0, f"Forecast error {err} (backtest MAPE over {m.points} forecasts from up to "
                         f"{backtest_origins} rolling origins); seasonal naive {naive}: the model {verdict} "
                         f"(MASE {_fmt(m.mase)} against {_fmt(s.mase)}).")
+        held = _pooled_coverage([f.test for f in tested])
+        if held is not None:
+            headline |= {"interval_coverage": held.share, "interval_nominal": confidence}
+            notes.insert(1, coverage_note(held, confidence, _pooled_width_ratio([f.test for f in tested],
+                                                                                confidence)))
         if m.zero_actuals:
             notes.append(f"MAPE leaves out {m.zero_actuals} backtest periods whose actual was zero "
                          "(sMAPE and MASE include them).")
@@ -221,6 +250,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
                 f"({t['effect_low']:+,.2f} to {t['effect_high']:+,.2f})")
         notes.append(f"Trend: {size}, forecast forward. It is all growth, whatever drives it: a growing customer "
                      "base shows here too.")
+    notes += startup_notes(fitted, by, freq, series.frame["period"].min())
     if by is not None:
         headline |= {"groups": len(fitted), "groups_skipped": too_short + beyond_top + len(failed)}
         if failed:
@@ -254,7 +284,8 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     return Result(
         name="predict.demand",
         title=f"Demand forecast: {measure} per {freq}" + (f" by {by}" if by else ""),
-        tables={"forecast": forecast, "backtest": backtest, "effects": effects, "series": chart_table},
+        tables={"forecast": forecast, "backtest": backtest, "coverage": coverage, "effects": effects,
+                "series": chart_table},
         headline=headline,
         charts=demand_charts(measure, freq, by, confidence),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
@@ -264,6 +295,8 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         notes=tuple(notes),
         kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast*": kind, "forecast_total": kind,
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",
+               "backtest/interval_coverage": "percent", "coverage/coverage*": "percent",
+               "interval_coverage": "percent", "interval_nominal": "percent",
                "effects/effect*": "number"},
     )
 
@@ -273,6 +306,69 @@ def _pooled(tests: list[bt.Backtest]) -> tuple[bt.Scores, bt.Scores] | None:
         return None
     cat = {k: np.concatenate([getattr(t, k) for t in tests]) for k in ("actual", "model", "naive", "scale")}
     return (bt.score(cat["actual"], cat["model"], cat["scale"]), bt.score(cat["actual"], cat["naive"], cat["scale"]))
+
+
+def _pooled_coverage(tests: list[bt.Backtest]) -> bt.Coverage | None:
+    if not tests:
+        return None
+    return bt.coverage(*(np.concatenate([getattr(t, k) for t in tests]) for k in ("actual", "low", "high")))
+
+
+def _pooled_width_ratio(tests: list[bt.Backtest], level: float) -> float | None:
+    cat = [np.concatenate([getattr(t, k) for t in tests]) for k in ("actual", "model", "low", "high")]
+    return bt.width_ratio(*cat, level)
+
+
+def coverage_by_lead(tests: list[bt.Backtest]) -> pl.DataFrame:
+    """Backtest coverage of the prediction intervals by lead (1 = the period after the origin),
+    pooled over origins and groups, with its Clopper-Pearson 95% interval."""
+    rows = []
+    if tests:
+        cat = {k: np.concatenate([getattr(t, k) for t in tests]) for k in ("lead", "actual", "low", "high")}
+        for lead in np.unique(cat["lead"]):
+            at = cat["lead"] == lead
+            held = bt.coverage(cat["actual"][at], cat["low"][at], cat["high"][at])
+            if held is not None:
+                rows.append((int(lead), held.points, held.covered, held.share, held.low, held.high))
+    return pl.DataFrame(rows, schema={"lead": pl.Int64, "points": pl.Int64, "covered": pl.Int64,
+                                      "coverage": pl.Float64, "coverage_low": pl.Float64,
+                                      "coverage_high": pl.Float64}, orient="row")
+
+
+FAR = 0.10  # coverage this far from nominal, and outside its binomial interval, is called off
+TOO_WIDE = 2.0  # intervals this many times wider than the backtest's errors need are called too wide
+
+
+def coverage_note(held: bt.Coverage, nominal: float, ratio: float | None) -> str:
+    """What the backtest says about the intervals: too narrow, too wide, or consistent."""
+    said = (f"The {nominal:.0%} intervals held {held.share:.0%} of the backtest's {held.points} actuals "
+            f"(binomial 95% interval {held.low:.0%} to {held.high:.0%})")
+    wide = f"about {ratio:.1f} times wider than the errors needed" if ratio is not None else ""
+    if held.share < nominal - FAR and held.high < nominal:
+        return f"{said}: treat them as too narrow."
+    if (held.share > nominal + FAR and held.low > nominal) or (
+            held.share >= nominal and ratio is not None and ratio >= TOO_WIDE):
+        return f"{said} and are {wide or 'wider than the errors needed'}: treat them as too wide."
+    return (f"{said}, in line with {nominal:.0%} as far as {held.points} forecasts from overlapping origins can "
+            "tell" + (f"; they are {wide}." if wide else "."))
+
+
+def startup_notes(fitted: list[Fitted], by: str | None, freq: str, first: dt.date) -> list[str]:
+    """Which series were fitted from after a start-up, and how to choose the start instead."""
+    trimmed = [f for f in fitted if f.startup]
+    if not trimmed:
+        return []
+    unit = UNIT[freq]
+    rule = (f"a start-up: the median of the next {13 if freq == 'week' else 91} {unit} stays under "
+            f"{SHARE:.0%} of the last year's median, and 52-week differences across it would be growth, not "
+            "noise, inflating the intervals")
+    how = f"pass --from to choose the start yourself (--from {first} fits on everything)"
+    if by is None:
+        f = trimmed[0]
+        capped = (f" (the start-up runs longer, but the model needs {YEAR[freq] if f.startup_capped else ''} "
+                  f"{unit} to fit on)" if f.startup_capped else "")
+        return [f"Fitted from {f.fit_from}: the {f.startup} {unit} before it are {rule}{capped}; {how}."]
+    return [f"{len(trimmed)} {by} series were fitted from after {rule}; {how}."]
 
 
 def _beats(m: bt.Scores, s: bt.Scores) -> bool | None:
