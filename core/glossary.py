@@ -21,6 +21,13 @@ NAMES: dict[str, str] = {
                "BG/NBD model, days from the first to the last repeat purchase.",
     "recency_days": "Recency days: days from the last purchase to the as-of date (0: bought on that day).",
     "mean_ipt_days": "Mean ipt days: the mean inter-purchase time, days between consecutive purchases.",
+    "interval_coverage": "Interval coverage: the share of the backtest's held-out actuals that fell inside "
+                         "the model's prediction interval; compare it with the nominal level.",
+    "interval_nominal": "Interval nominal: the level the prediction intervals were asked for (e.g. 95%).",
+    "covered": "Covered: held-out actuals that fell inside their prediction interval.",
+    "lead": "Lead: how many periods ahead of the forecast origin (1: the next period).",
+    "estimator": "Estimator: the method that estimated the elasticities (ppml: Poisson pseudo-maximum "
+                 "likelihood, which keeps periods with no sales; loglog: least squares on logs, which drops them).",
     "alpha": "Alpha: Cronbach's alpha, how consistently the items measure one thing (0-1; 0.7 and above is "
              "usually enough).",
     "alpha_ci": "Alpha CI: the confidence interval of alpha (Feldt's method unless bootstrap is chosen).",
