@@ -189,6 +189,7 @@ async def test_browser_hands_a_polars_frame_to_the_virtual_table(tmp_path: Path,
         assert isinstance(table.backend.data, pl.DataFrame) and table.backend.data.height == n
         assert "50,000 rows" in app.screen.query_one("#browser-caption", Static).render().plain
         await pilot.press("enter")  # from the tables list into the browser
+        await settle(pilot)  # the focus moves after the next refresh
         assert table.has_focus
         await pilot.press("ctrl+end")
         await pilot.pause()
