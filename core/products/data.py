@@ -59,8 +59,9 @@ class Purchases:
         """Customers x items: in how many baskets the customer bought the item."""
         from scipy import sparse
 
-        pairs = self.lines.group_by("customer", "item").agg(pl.len().cast(pl.Float32).alias("n"))
-        return sparse.csr_matrix((pairs["n"].to_numpy(), (pairs["customer"].to_numpy(), pairs["item"].to_numpy())),
+        # scipy sums the duplicate (customer, item) entries when it builds the CSR matrix.
+        return sparse.csr_matrix((np.ones(self.lines.height, dtype=np.float32),
+                                  (self.lines["customer"].to_numpy(), self.lines["item"].to_numpy())),
                                  shape=(self.n_customers, self.n_items))
 
 

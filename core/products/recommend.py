@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import InputError
-from core.products.data import MIN_BUYERS, Purchases, read_purchases
+from core.products.data import MIN_BUYERS, Purchases, customers_per_item, read_purchases
 from core.products.recommenders import ALS_FACTORS, ALS_REGULARIZATION, ImplicitALS, ItemItem, Picks, Popularity
 from core.result import Result
 
@@ -50,14 +50,17 @@ def capped(purchases: Purchases) -> tuple[Purchases, int]:
     those at most MAX_ITEMS, the most bought (ties: the lower code). Returns them and how many
     products were dropped. Codes are kept, so the matrices stay sparse and never grow with the
     products left out."""
-    buyers = purchases.lines.group_by("item").agg(pl.col("customer").n_unique().alias("n"))
-    kept = buyers.filter(pl.col("n") >= MIN_BUYERS)
-    if kept.height > MAX_ITEMS:
-        kept = kept.sort(["n", "item"], descending=[True, False]).head(MAX_ITEMS)
-    dropped = buyers.height - kept.height
+    buyers = customers_per_item(purchases)
+    bought = np.flatnonzero(buyers > 0)
+    kept = bought[buyers[bought] >= MIN_BUYERS]
+    if len(kept) > MAX_ITEMS:
+        kept = kept[np.lexsort((kept, -buyers[kept]))][:MAX_ITEMS]
+    dropped = len(bought) - len(kept)
     if dropped == 0:
         return purchases, 0
-    lines = purchases.lines.join(kept.select("item"), on="item", how="semi")
+    candidate = np.zeros(purchases.n_items, dtype=bool)
+    candidate[kept] = True
+    lines = purchases.lines.filter(pl.Series(candidate[purchases.lines["item"].to_numpy()]))
     return Purchases(lines, purchases.items, purchases.customers, purchases.as_of, purchases.basket_kind), dropped
 
 
@@ -164,7 +167,6 @@ def pick_table(picks: Picks, rows: np.ndarray, purchases: Purchases, method: str
     """The picks as a table: customer_id, rank, product_id, score, reason, because, source."""
     labels = purchases.items
     because = picks.because
-    source = np.where(because == -2, "popularity", method)
     share = np.zeros(len(because))
     owned = because >= 0
     if method == "item_item" and owned.any():
@@ -179,9 +181,11 @@ def pick_table(picks: Picks, rows: np.ndarray, purchases: Purchases, method: str
         "_owned": owned,
         "_share": share,
         "_popular": popular,
-        "source": source,
+        "_fallback": because == -2,
     })
-    frame = frame.with_columns(pl.when(pl.col("_owned")).then(pl.col("because")).alias("because"))
+    frame = frame.with_columns(pl.when(pl.col("_owned")).then(pl.col("because")).alias("because"),
+                               pl.when(pl.col("_fallback")).then(pl.lit("popularity")).otherwise(pl.lit(method))
+                               .alias("source"))
     reason = (pl.when(pl.col("source") == "popularity")
               .then(pl.format("best seller: bought by {} of customers", percent(pl.col("_popular"))))
               .when(pl.lit(method == "item_item"))
