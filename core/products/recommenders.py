@@ -178,8 +178,9 @@ class ItemItem:
         x = x[:, active]
         xt = x.T.tocsr()
         xc = x.tocsc()
-        rows, cols, sims, cos = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [], []
-        for a, b in _blocks(len(active), ITEM_BLOCK):
+
+        def neighbours_of(block: tuple[int, int]) -> tuple[np.ndarray, ...]:
+            a, b = block
             co = (xt @ xc[:, a:b]).tocoo()  # items x block: customers who bought both
             i, j, c = co.row, co.col + a, co.data
             keep = (i != j) & (c >= self.min_co_buyers)
@@ -193,7 +194,17 @@ class ItemItem:
             i, j, c, s = i[order], j[order], c[order], s[order]
             rank = np.arange(len(j)) - np.searchsorted(j, j)
             keep = rank < self.neighbours
-            rows.append(i[keep]), cols.append(j[keep]), sims.append(s[keep]), cos.append(c[keep])
+            return i[keep], j[keep], s[keep], c[keep]
+
+        # Item blocks on BLOCK_THREADS threads (scipy and numpy release the GIL), each a share of
+        # ITEM_BLOCK so the memory stays as with one thread; joined in block order.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(BLOCK_THREADS) as pool:
+            found = list(pool.map(neighbours_of, _blocks(len(active), max(ITEM_BLOCK // BLOCK_THREADS, 1))))
+        rows = [np.zeros(0, dtype=np.int64), *(f[0] for f in found)]
+        cols = [np.zeros(0, dtype=np.int64), *(f[1] for f in found)]
+        sims, cos = [f[2] for f in found], [f[3] for f in found]
         i, j = np.concatenate(rows), np.concatenate(cols)
         s, c = np.concatenate([*sims, np.zeros(0)]), np.concatenate([*cos, np.zeros(0)])
         # A bought item speaks for at most fan_out x neighbours items: those it is most similar to among
