@@ -59,8 +59,9 @@ class Purchases:
         """Customers x items: in how many baskets the customer bought the item."""
         from scipy import sparse
 
-        pairs = self.lines.group_by("customer", "item").agg(pl.len().cast(pl.Float32).alias("n"))
-        return sparse.csr_matrix((pairs["n"].to_numpy(), (pairs["customer"].to_numpy(), pairs["item"].to_numpy())),
+        # scipy sums the duplicate (customer, item) entries when it builds the CSR matrix.
+        return sparse.csr_matrix((np.ones(self.lines.height, dtype=np.float32),
+                                  (self.lines["customer"].to_numpy(), self.lines["item"].to_numpy())),
                                  shape=(self.n_customers, self.n_items))
 
 
@@ -118,13 +119,25 @@ def read_purchases(transactions: pl.LazyFrame, *, level: str = "product", as_of:
                             + (f" from {since.isoformat()}" if since else ""))
     customer, customers = dense_codes(lines["customer_id"])
     item, items = dense_codes(lines["item"])
-    basket = _basket_codes(customer, lines["_k1"])
-    coded = pl.DataFrame({"customer": customer, "basket": basket, "item": item,
-                          "order_date": lines["order_date"]})
-    # One row per basket and item: a product twice in an order (or a window) counts once.
-    coded = coded.group_by("basket", "item").agg(pl.col("customer").first(), pl.col("order_date").min())
-    coded = coded.sort("basket", "item")
-    return Purchases(coded.select("customer", "basket", "item", "order_date"), items, customers, as_of, kind)
+    return Purchases(_basket_lines(customer, lines["_k1"], item, lines["order_date"]), items, customers, as_of, kind)
+
+
+def _basket_lines(customer: pl.Series, key: pl.Series, item: pl.Series, order_date: pl.Series) -> pl.DataFrame:
+    """One row per basket and item (a product twice in an order, or a window, counts once),
+    with the basket's customer and the item's first date, sorted by basket then item.
+
+    One sort by (customer, basket key, item, date) does it all: a basket starts where the
+    customer or the key changes, a line where the basket or the item does, and its first row
+    holds the earliest date. Baskets are numbered in that order, as customer codes and the
+    keys sort."""
+    coded = pl.DataFrame({"customer": customer, "_key": key, "item": item, "order_date": order_date})
+    coded = coded.sort("customer", "_key", "item", "order_date")
+    customers, keys, items = coded["customer"].to_numpy(), coded["_key"], coded["item"].to_numpy()
+    same_key = keys.slice(1).eq_missing(keys.slice(0, len(keys) - 1)).to_numpy()
+    new_basket = np.r_[True, (customers[1:] != customers[:-1]) | ~same_key]
+    new_line = new_basket | np.r_[True, items[1:] != items[:-1]]
+    basket = pl.Series("basket", np.cumsum(new_basket, dtype=np.int64) - 1).cast(pl.UInt32)
+    return coded.with_columns(basket).filter(pl.Series(new_line)).select("customer", "basket", "item", "order_date")
 
 
 def dense_codes(values: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -135,17 +148,9 @@ def dense_codes(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     return codes, distinct
 
 
-def _basket_codes(customer: pl.Series, key: pl.Series) -> pl.Series:
-    """Dense codes of (customer, key) pairs through one integer (cheaper than a struct)."""
-    if key.dtype == pl.String:
-        key, _ = dense_codes(key)
-    key = key.cast(pl.Int64)
-    key = key - key.min()
-    combined = customer.cast(pl.Int64) * (int(key.max()) + 1) + key
-    return (combined.rank("dense") - 1).cast(pl.UInt32)
-
-
 def customers_per_item(purchases: Purchases) -> np.ndarray:
     """How many distinct customers bought each item."""
-    pairs = purchases.lines.select("customer", "item").unique()
-    return np.bincount(pairs["item"].to_numpy(), minlength=purchases.n_items)
+    # Each (customer, item) pair as one integer: hashing integers is cheaper than rows.
+    n = max(purchases.n_items, 1)
+    pairs = purchases.lines.select((pl.col("customer").cast(pl.UInt64) * n + pl.col("item")).unique().alias("k"))
+    return np.bincount((pairs["k"].to_numpy() % n).astype(np.int64), minlength=purchases.n_items)

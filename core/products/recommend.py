@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import InputError
-from core.products.data import MIN_BUYERS, Purchases, read_purchases
+from core.products.data import MIN_BUYERS, Purchases, customers_per_item, read_purchases
 from core.products.recommenders import ALS_FACTORS, ALS_REGULARIZATION, ImplicitALS, ItemItem, Picks, Popularity
 from core.result import Result
 
@@ -50,14 +50,17 @@ def capped(purchases: Purchases) -> tuple[Purchases, int]:
     those at most MAX_ITEMS, the most bought (ties: the lower code). Returns them and how many
     products were dropped. Codes are kept, so the matrices stay sparse and never grow with the
     products left out."""
-    buyers = purchases.lines.group_by("item").agg(pl.col("customer").n_unique().alias("n"))
-    kept = buyers.filter(pl.col("n") >= MIN_BUYERS)
-    if kept.height > MAX_ITEMS:
-        kept = kept.sort(["n", "item"], descending=[True, False]).head(MAX_ITEMS)
-    dropped = buyers.height - kept.height
+    buyers = customers_per_item(purchases)
+    bought = np.flatnonzero(buyers > 0)
+    kept = bought[buyers[bought] >= MIN_BUYERS]
+    if len(kept) > MAX_ITEMS:
+        kept = kept[np.lexsort((kept, -buyers[kept]))][:MAX_ITEMS]
+    dropped = len(bought) - len(kept)
     if dropped == 0:
         return purchases, 0
-    lines = purchases.lines.join(kept.select("item"), on="item", how="semi")
+    candidate = np.zeros(purchases.n_items, dtype=bool)
+    candidate[kept] = True
+    lines = purchases.lines.filter(pl.Series(candidate[purchases.lines["item"].to_numpy()]))
     return Purchases(lines, purchases.items, purchases.customers, purchases.as_of, purchases.basket_kind), dropped
 
 
@@ -116,23 +119,33 @@ def recommend_for(purchases: Purchases, *, method: str = "item_item", n: int = 1
     picks, model, popularity = fit_and_pick(method, purchases, rows, n, similarity=similarity,
                                             neighbours=neighbours, factors=factors, regularization=regularization)
     table = pick_table(picks, rows, purchases, method, model, popularity)
-    fallback = table.filter(pl.col("source") == "popularity")["customer_id"].n_unique() if method != "popularity" else 0
+    # The counts below come from the picks' integer codes (a row is one customer, an item one
+    # product), not from the table's strings: at 750,000 customers that is seconds.
+    fell_back = picks.because == -2
+    fallback = np.unique(picks.row[fell_back]).size if method != "popularity" else 0
     if fallback:
         notes.append(f"{fallback:,} customer(s) got best sellers: {METHOD_TITLES[method]} found no neighbour for "
                      "what they bought")
-    short = len(rows) - table.group_by("customer_id").len().filter(pl.col("len") >= n).height  # none counts too
+    short = int((np.bincount(picks.row, minlength=len(rows)) < n).sum())  # none counts too
     if short:
         notes.append(f"{short:,} customer(s) have fewer than {n} products left that they have not bought")
-    summary = table.group_by("source").agg(pl.col("customer_id").n_unique().alias("customers"),
-                                           pl.len().alias("recommendations"),
-                                           pl.col("product_id").n_unique().alias("products")).sort("source")
-    coverage = table["product_id"].n_unique() / max(purchases.n_items, 1)
+    groups = sorted(((source, mask) for source, mask in ((method, ~fell_back), ("popularity", fell_back)) if mask.any()),
+                    key=lambda group: group[0])
+    sources = [source for source, _ in groups]
+    counts = [(np.unique(picks.row[mask]).size, int(mask.sum()), np.unique(picks.item[mask]).size)
+              for _, mask in groups]
+    summary = pl.DataFrame({"source": sources, "customers": [c[0] for c in counts],
+                            "recommendations": [c[1] for c in counts], "products": [c[2] for c in counts]},
+                           schema={"source": pl.String, "customers": pl.UInt32, "recommendations": pl.UInt32,
+                                   "products": pl.UInt32})
+    recommended = np.unique(picks.item).size
+    coverage = recommended / max(purchases.n_items, 1)
     return Result(
         name="products.recommend",
         title=f"Recommendations ({METHOD_TITLES[method]}, top {n})",
         tables={"recommendations": table, "summary": summary},
         headline={"customers": len(rows), "recommendation_count": table.height,
-                  "products_recommended": table["product_id"].n_unique(), "catalogue_coverage_share": coverage},
+                  "products_recommended": recommended, "catalogue_coverage_share": coverage},
         params={"as_of": purchases.as_of, "since": since, "method": method, "n": n,
                 "similarity": similarity if method == "item_item" else None,
                 "neighbours": neighbours if method == "item_item" else None,
@@ -164,7 +177,6 @@ def pick_table(picks: Picks, rows: np.ndarray, purchases: Purchases, method: str
     """The picks as a table: customer_id, rank, product_id, score, reason, because, source."""
     labels = purchases.items
     because = picks.because
-    source = np.where(because == -2, "popularity", method)
     share = np.zeros(len(because))
     owned = because >= 0
     if method == "item_item" and owned.any():
@@ -179,9 +191,11 @@ def pick_table(picks: Picks, rows: np.ndarray, purchases: Purchases, method: str
         "_owned": owned,
         "_share": share,
         "_popular": popular,
-        "source": source,
+        "_fallback": because == -2,
     })
-    frame = frame.with_columns(pl.when(pl.col("_owned")).then(pl.col("because")).alias("because"))
+    frame = frame.with_columns(pl.when(pl.col("_owned")).then(pl.col("because")).alias("because"),
+                               pl.when(pl.col("_fallback")).then(pl.lit("popularity")).otherwise(pl.lit(method))
+                               .alias("source"))
     reason = (pl.when(pl.col("source") == "popularity")
               .then(pl.format("best seller: bought by {} of customers", percent(pl.col("_popular"))))
               .when(pl.lit(method == "item_item"))

@@ -82,30 +82,33 @@ def top_n(rows: np.ndarray, items: np.ndarray, scores: np.ndarray, n: int) -> tu
 def top_n_csr(scores, n: int) -> tuple[np.ndarray, ...]:
     """top_n of the positive entries of a CSR matrix of scores, without sorting all of them:
     each long row's n-th largest score is found by partitioning padded copies of the rows
-    (O(entries)), and only the entries at or above it (ties included) are sorted."""
+    (O(entries)), and only the entries at or above it (ties included) are sorted.
+
+    The rows are first put in order of length (one scipy row gather), so each chunk of rows
+    padded together is a contiguous slice of the data, padded to about its own length."""
     scores = scores.tocsr()
     counts = np.diff(scores.indptr)
-    data = scores.data
-    row_of = np.repeat(np.arange(scores.shape[0], dtype=np.int64), counts)
-    threshold = np.zeros(scores.shape[0])  # only positive scores are candidates
-    long_rows = np.flatnonzero(counts > n)
-    order = long_rows[np.argsort(counts[long_rows], kind="stable")]  # shortest first
-    start = 0
+    order = np.argsort(counts, kind="stable")  # shortest first
+    ordered = scores[order]
+    indptr, data, lengths = ordered.indptr, ordered.data, counts[order]
+    threshold = np.zeros(len(order))  # only positive scores are candidates
+    start = int(np.searchsorted(lengths, n, side="right"))  # rows of n entries or fewer keep them all
     while start < len(order):  # chunks of rows whose padded copy stays small
         ahead = np.arange(start + 1, min(len(order), start + max(PADDED_CELLS // n, 1)) + 1)
-        cost = (ahead - start) * counts[order[ahead - 1]]
+        cost = (ahead - start) * lengths[ahead - 1]  # the widest row of a chunk is its last
         stop = int(ahead[max(np.searchsorted(cost, PADDED_CELLS, side="right") - 1, 0)])
-        chunk = order[start:stop]
-        lengths = counts[chunk]
-        width = int(lengths.max())
-        at = np.repeat(np.arange(len(chunk)), lengths)
-        offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        padded = np.full((len(chunk), width), -np.inf)
-        padded[at, offset] = data[np.repeat(scores.indptr[chunk], lengths) + offset]
-        threshold[chunk] = np.maximum(np.partition(padded, width - n, axis=1)[:, width - n], 0.0)
+        rows, width = stop - start, int(lengths[stop - 1])
+        low = indptr[start]
+        # Where each entry of the slice goes in a rows x width block.
+        shift = np.arange(rows, dtype=np.int64) * width - (indptr[start:stop] - low)
+        padded = np.full(rows * width, -np.inf)
+        padded[np.arange(indptr[stop] - low) + np.repeat(shift, lengths[start:stop])] = data[low:indptr[stop]]
+        threshold[start:stop] = np.maximum(np.partition(padded.reshape(rows, width), width - n, axis=1)[:, width - n],
+                                           0.0)
         start = stop
-    keep = (data > 0) & (data >= threshold[row_of])
-    return top_n(row_of[keep], scores.indices[keep].astype(np.int64), data[keep], n)
+    at = np.flatnonzero((data > 0) & (data >= np.repeat(threshold, lengths)))
+    row = order[np.searchsorted(indptr, at, side="right") - 1].astype(np.int64)
+    return top_n(row, ordered.indices[at].astype(np.int64), data[at], n)
 
 
 def _blocks(count: int, size: int):
@@ -175,8 +178,9 @@ class ItemItem:
         x = x[:, active]
         xt = x.T.tocsr()
         xc = x.tocsc()
-        rows, cols, sims, cos = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [], []
-        for a, b in _blocks(len(active), ITEM_BLOCK):
+
+        def neighbours_of(block: tuple[int, int]) -> tuple[np.ndarray, ...]:
+            a, b = block
             co = (xt @ xc[:, a:b]).tocoo()  # items x block: customers who bought both
             i, j, c = co.row, co.col + a, co.data
             keep = (i != j) & (c >= self.min_co_buyers)
@@ -190,7 +194,17 @@ class ItemItem:
             i, j, c, s = i[order], j[order], c[order], s[order]
             rank = np.arange(len(j)) - np.searchsorted(j, j)
             keep = rank < self.neighbours
-            rows.append(i[keep]), cols.append(j[keep]), sims.append(s[keep]), cos.append(c[keep])
+            return i[keep], j[keep], s[keep], c[keep]
+
+        # Item blocks on BLOCK_THREADS threads (scipy and numpy release the GIL), each a share of
+        # ITEM_BLOCK so the memory stays as with one thread; joined in block order.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(BLOCK_THREADS) as pool:
+            found = list(pool.map(neighbours_of, _blocks(len(active), max(ITEM_BLOCK // BLOCK_THREADS, 1))))
+        rows = [np.zeros(0, dtype=np.int64), *(f[0] for f in found)]
+        cols = [np.zeros(0, dtype=np.int64), *(f[1] for f in found)]
+        sims, cos = [f[2] for f in found], [f[3] for f in found]
         i, j = np.concatenate(rows), np.concatenate(cols)
         s, c = np.concatenate([*sims, np.zeros(0)]), np.concatenate([*cos, np.zeros(0)])
         # A bought item speaks for at most fan_out x neighbours items: those it is most similar to among
@@ -206,6 +220,12 @@ class ItemItem:
         self.co_ = sparse.csr_matrix((np.concatenate(cos).astype(np.float64), (i, j)), shape=(n_items, n_items))
         self.sim_.sort_indices()
         self.co_.sort_indices()
+        # The matrix customers are scored with: sim_ plus -inf on the diagonal, so one product
+        # both scores and rules out what a customer already has (an owned item's score is
+        # -inf; every other item's sum is the same as with sim_, which has no diagonal).
+        self.scoring_ = (self.sim_ + sparse.diags(np.full(n_items, -np.inf), format="csr")).tocsr()
+        self.speaks_for_ = self.sim_.T.tocsr()  # row j: the bought items that speak for j
+        self.speaks_for_.sort_indices()
         self.buyers_ = buyers
         return self
 
@@ -226,15 +246,17 @@ class ItemItem:
         from scipy import sparse
 
         bought = sparse.csr_matrix(rows > 0, dtype=np.float64)
-        scores = (bought @ self.sim_).tocsr()
-        scores = scores - scores.multiply(bought)  # never what they already have
+        scores = (bought @ self.scoring_).tocsr()  # owned items -inf: never what they already have
         row, rank, item, score = top_n_csr(scores, n)
         return Picks(row, rank, item, score, self.because(bought, row, item))
 
     def because(self, bought, row: np.ndarray, item: np.ndarray) -> np.ndarray:
         """For each pick (row, item): the bought item with the largest similarity to it."""
-        pick, owned = owned_pairs(bought, row)
-        return strongest(pick, owned, _lookup(self.sim_, owned, item[pick]), len(row))
+        # picks x items: the similarity of each item the customer bought to the pick, as one
+        # sparse element-wise product of their purchases and the pick's column of sim_.
+        linked = bought[row].multiply(self.speaks_for_[item]).tocsr()
+        pick = np.repeat(np.arange(len(row)), np.diff(linked.indptr))
+        return strongest(pick, linked.indices.astype(np.int64), linked.data, len(row))
 
     def co_buyer_share(self, owned: np.ndarray, item: np.ndarray) -> np.ndarray:
         """Share of the buyers of `owned` who also bought `item`."""

@@ -111,3 +111,37 @@ def test_no_product_id_names_the_column_and_the_mapping():
     message = str(caught.value)
     assert "product_id" in message and "[tables.transactions.columns]" in message
     assert "--level category" in message
+
+
+def test_baskets_hold_each_item_once_with_its_first_date():
+    """Orders, days (no order_id) and windows, against baskets listed by hand: a product twice
+    in a basket is one line dated by its first purchase; returns and later lines are left out;
+    baskets are numbered by customer, then order (or day, or window)."""
+    d = dt.date
+    frame = pl.LazyFrame({
+        "customer_id": ["B", "A", "A", "A", "A", "A", "B", "B", "A"],
+        "order_id": ["o9", "o2", "o1", "o1", "o2", "o3", "o9", "o8", "o4"],
+        "order_date": [d(2024, 1, 3), d(2024, 1, 9), d(2024, 1, 2), d(2024, 1, 2), d(2024, 1, 9), d(2024, 1, 5),
+                       d(2024, 1, 3), d(2024, 1, 20), d(2024, 3, 1)],
+        "amount": [5.0, 5.0, 5.0, 5.0, 5.0, -5.0, 5.0, 5.0, 5.0],
+        "product_id": ["p2", "p1", "p1", "p1", "p3", "p2", "p1", "p2", "p9"],
+    })
+
+    def baskets(purchases):
+        lines = purchases.lines
+        return [(purchases.customers[c], b, purchases.items[i], day)
+                for c, b, i, day in lines.select("customer", "basket", "item", "order_date").iter_rows()]
+
+    as_of = d(2024, 2, 1)  # A's o4 is later
+    # Orders: A's o1 (p1 twice), A's o2 (p1, p3); o3 is a return; B's o8 (p2), o9 (p1, p2).
+    assert baskets(read_purchases(frame, as_of=as_of)) == [
+        ("A", 0, "p1", d(2024, 1, 2)), ("A", 1, "p1", d(2024, 1, 9)), ("A", 1, "p3", d(2024, 1, 9)),
+        ("B", 2, "p2", d(2024, 1, 20)), ("B", 3, "p1", d(2024, 1, 3)), ("B", 3, "p2", d(2024, 1, 3))]
+    # Without order_id a basket is a customer's day.
+    assert baskets(read_purchases(frame.drop("order_id"), as_of=as_of)) == [
+        ("A", 0, "p1", d(2024, 1, 2)), ("A", 1, "p1", d(2024, 1, 9)), ("A", 1, "p3", d(2024, 1, 9)),
+        ("B", 2, "p1", d(2024, 1, 3)), ("B", 2, "p2", d(2024, 1, 3)), ("B", 3, "p2", d(2024, 1, 20))]
+    # 30-day windows from each customer's first purchase: A's p1 once, at its first date.
+    assert baskets(read_purchases(frame, as_of=as_of, window_days=30)) == [
+        ("A", 0, "p1", d(2024, 1, 2)), ("A", 0, "p3", d(2024, 1, 9)),
+        ("B", 1, "p1", d(2024, 1, 3)), ("B", 1, "p2", d(2024, 1, 3))]
