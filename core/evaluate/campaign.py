@@ -177,8 +177,14 @@ def holdout_outcomes(experiments: pl.LazyFrame, tx: pl.LazyFrame, windows: pl.La
                 (~pl.col("variant").str.to_lowercase().is_in(HOLDOUT_NAMES)).alias("treated"))
         .unique(["campaign_id", "customer_id"])
     )
+    # Only transactions inside some campaign's response window can count: filtered before
+    # the join, which otherwise pairs every arm with all its customer's transactions (the
+    # report's memory peak at 10M rows). The windows are a few rows, read here.
+    spans = windows.select("start_date", "response_end").unique().collect().rows()
+    in_a_window = pl.any_horizontal(pl.col("order_date").is_between(start, end) for start, end in spans) \
+        if spans else pl.lit(False)
     revenue = (
-        arms.join(tx.select("customer_id", "order_date", "amount"), on="customer_id")
+        arms.join(tx.filter(in_a_window).select("customer_id", "order_date", "amount"), on="customer_id")
         .filter(pl.col("order_date").is_between(pl.col("start_date"), pl.col("response_end")))
         .group_by("campaign_id", "customer_id").agg(pl.sum("amount").alias("response_revenue"))
     )
