@@ -195,7 +195,8 @@ def holdout_outcomes(experiments: pl.LazyFrame, tx: pl.LazyFrame, windows: pl.La
     tested = windows.join(experiments.select(pl.col("experiment").alias("campaign_id")).unique(),
                           on="campaign_id", how="semi")
     spans = windows.select("start_date", "response_end").unique().collect().rows()
-    in_a_window = pl.any_horizontal(pl.col("order_date").is_between(a, b) for a, b in spans) if spans else pl.lit(False)
+    in_a_window = (pl.any_horizontal(pl.col("order_date").is_between(a, b) for a, b in spans)
+                   if spans else pl.lit(False))
     revenue = (
         tx.filter(in_a_window).select("customer_id", "order_date", "amount")
         .join_where(tested.select("campaign_id", "start_date", "response_end"),
