@@ -196,7 +196,7 @@ def marketing_channels(
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
-    purchases = purchases.with_columns(pl.col("order_date").alias("bought")).sort("order_date")
+    purchases = purchases.sort("order_date")
     reach = tp.group_by("channel").agg(
         pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
@@ -204,18 +204,24 @@ def marketing_channels(
     # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
     # `by=customer_id` on text ids (half the report's time). Only buyers can convert or be
     # credited, so touches of other customers drop out of the inner join with the codes.
-    # Sorted, so both joins below (each may evaluate this plan) see the same codes.
+    # The keyed touches and purchases are made once, here, and shared by both joins: left
+    # lazy, each join re-read and re-keyed them (a third of the report's time). They hold
+    # the integer code, not the text id, so holding them costs little memory.
     codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
-    keyed_tp = tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
-    keyed_buys = purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
+    keyed_tp, keyed_buys = (frame.lazy() for frame in pl.collect_all([
+        tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
+        .select("channel", "day", "timestamp", "_code", "_key"),
+        purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
+        .select("order_date", "value", "_code", "_key")]))
     converted = (
-        keyed_tp.select("customer_id", "channel", "day", "_code", "_key").sort("_key")
-        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), "bought").sort("_key"),
+        keyed_tp.select("channel", "day", "_code", "_key").sort("_key")
+        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought"))
+                   .sort("_key"),
                    on="_key", strategy="forward", check_sortedness=False)
         .with_columns(((pl.col("_buyer") == pl.col("_code"))
                        & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
                       .fill_null(False).alias("_converted"))
-        .group_by("channel", "customer_id").agg(pl.col("_converted").any())
+        .group_by("channel", "_code").agg(pl.col("_converted").any())
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
     )
     attributed = (

@@ -82,12 +82,12 @@ def program(
     membership = members_frame(customers, as_of)
     people_lf = customer_table(transactions, as_of, customers=customers, survey=survey,
                                retention_days=retention_days).join(membership, on="customer_id", how="left")
-    queries = [people_lf.with_columns(pl.col("member").fill_null(False))]
+    # The customer table is collected first and the anchors built on it: handed the lazy
+    # plan, the matching query recomputed every customer's features for their first purchase.
+    people = people_lf.with_columns(pl.col("member").fill_null(False)).collect()
     has_since = "member_since" in cols
-    if has_since:
-        queries.append(behaviour(
-            transactions, anchors(membership, people_lf, as_of, post_days, max_controls), pre_days))
-    people, *rest = pl.collect_all(queries)
+    rest = [behaviour(transactions, anchors(membership, people.lazy(), as_of, post_days, max_controls),
+                      pre_days).collect()] if has_since else []
     require_rows(int(people["member"].sum()), 1, "program members", ANALYSIS)
     require_rows(int((~people["member"]).sum()), 1, "non-members", ANALYSIS)
     people = with_clv(people, "member", discount_rate)

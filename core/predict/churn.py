@@ -44,9 +44,6 @@ Features = Callable[[dt.date], "pl.LazyFrame | pl.DataFrame"]
 MODELS = ("logistic", "boosting")
 MIN_CLASS = 10  # churners and stayers needed in each of train and test
 MAX_TRAIN_ROWS = 200_000
-# Below this many training rows, thread start-up costs more than it saves (and on a
-# busy machine many times more), so model work runs on one thread.
-SINGLE_THREAD_ROWS = 50_000
 NOT_FEATURES = ("customer_id",)
 TOP_FACTORS = 3
 MIN_EFFECT = 0.005  # a factor must move the probability by half a point to be named
@@ -413,7 +410,10 @@ def churn_analysis(
     # load scikit-learn's OpenMP runtime first: threadpool_limits caps only loaded ones
     import sklearn.ensemble  # noqa: F401
 
-    with threadpool_limits(limits=1 if len(fit_rows) < SINGLE_THREAD_ROWS else None):
+    # Model work runs on one thread: gradient boosting's OpenMP threads spin while they wait,
+    # so at 75k customers two threads cost 2.5x the CPU of one and, on a machine with other
+    # work (Polars's own threads included), more wall time too. The fitted model is the same.
+    with threadpool_limits(limits=1):
         models, chosen = _choose(x_train[fit_rows], y_train[fit_rows], model, random_state)
         estimator = make_model(chosen, random_state).fit(x_train[fit_rows], y_train[fit_rows])
         p_test = estimator.predict_proba(x_test)[:, 1]
