@@ -41,6 +41,7 @@ class Fitted:
     startup: int = 0  # leading periods left out of the fit as a start-up
     fit_from: dt.date | None = None  # the first period fitted, when a start-up was left out
     startup_capped: bool = False  # the start-up ran longer, but the fit needs `need` periods
+    errors: str = "AR(1)"  # the error model the fit chose (lowest AIC among the spec's candidates)
 
 
 def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "week", by: str | None = None,
@@ -110,18 +111,55 @@ def model_spec(freq: str, yearly: bool, transform: str) -> dict[str, Any]:
     holidays that move and for the current deviation. Otherwise ARIMA(1,1,0) errors (a level
     that wanders), with Fourier terms and day-of-week effects for daily series."""
     if freq == "week" and yearly:
-        return {"order": (1, 0, 0), "seasonal_order": (0, 1, 0, 52), "transform": transform}
+        return {"order": (1, 0, 0), "seasonal_order": (0, 1, 0, 52), "transform": transform,
+                "orders": WEEKLY_ERRORS}
     return {"order": (1, 1, 0), "transform": transform}
 
 
-def _describe(freq: str, yearly: bool, trend: bool, transform: str, holidays: int) -> str:
-    errors = ("AR(1) errors after a 52-week seasonal difference" if freq == "week" and yearly
+# The weekly seasonal model's error candidates, AR(1) first (kept on a tie). After a 52-week
+# difference the year-over-year change often drifts slowly: AR(1) near 1 then makes the
+# variance grow almost like a random walk, where an MA(1) error fits that noise better.
+WEEKLY_ERRORS = ((1, 0, 0), (0, 0, 1), (1, 0, 1))
+ERRORS = {(1, 0, 0): "AR(1)", (0, 0, 1): "MA(1)", (1, 0, 1): "ARMA(1,1)", (1, 1, 0): "ARIMA(1,1,0)"}
+
+
+def fit_best(spec: dict[str, Any], y: np.ndarray, X: np.ndarray, names: list[str], intervals: bool) -> DemandModel:
+    """The spec's model; with candidate error orders, each one fitted to the same sample and the
+    one with the lowest AIC kept (they have as many parameters, so the higher likelihood)."""
+    base = {k: v for k, v in spec.items() if k != "orders"}
+    best, failure = None, None
+    for order in spec.get("orders", (spec["order"],)):
+        try:
+            model = DemandModel(**{**base, "order": order}).fit(y, X, names, intervals=intervals)
+        except AnalysisError as exc:
+            failure = exc
+            continue
+        if best is None or model.aic_ < best.aic_:
+            best = model
+    if best is None:
+        raise failure
+    return best
+
+
+def _describe(freq: str, yearly: bool, trend: bool, transform: str, holidays: int, chosen: str) -> str:
+    errors = (f"{chosen} errors after a 52-week seasonal difference" if freq == "week" and yearly
               else "ARIMA(1,1,0) errors")
     parts = ["a linear trend (drift)" if trend else "no trend",
              f"{FOURIER_PAIRS} yearly Fourier pairs" if freq == "day" and yearly else "",
              "day-of-week effects" if freq == "day" else "", f"{holidays} holiday windows"]
     scale = "log(1 + y)" if transform == "log" else "y"
     return f"a regression with {errors} on {scale}, with {', '.join(p for p in parts if p)}"
+
+
+def chosen_errors(fitted: list[Fitted], by: str | None) -> str:
+    """The error model(s) the fits chose, for the method note."""
+    counts = {e: sum(f.errors == e for f in fitted) for e in dict.fromkeys(f.errors for f in fitted)}
+    if len(counts) == 1:
+        what = next(iter(counts))
+        other = " or ".join(ERRORS[o] for o in WEEKLY_ERRORS if ERRORS[o] != what)
+        return f"{what} (a lower AIC than {other}{'' if by is None else ' in every series'})"
+    return (f"{' or '.join(counts)} (the lower AIC per series: "
+            f"{', '.join(f'{n} {e}' for e, n in counts.items())})")
 
 
 def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_all: np.ndarray, names: list[str],
@@ -149,8 +187,7 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 
     def fit(first: int, train: int, intervals: bool) -> tuple[DemandModel, list[int]]:
         keep = usable_columns(X[first:train], names, seasonal_lag=spec.get("seasonal_order", (0, 0, 0, 0))[3])
-        model = DemandModel(**spec).fit(y[first:train], X[first:train, keep], [names[j] for j in keep],
-                                        intervals=intervals)
+        model = fit_best(spec, y[first:train], X[first:train, keep], [names[j] for j in keep], intervals)
         return model, keep
 
     model, keep = fit(cut, n, True)
@@ -172,7 +209,8 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
     at = bt.origins(n, horizon, origins, need)
     test = bt.backtest(y, at, horizon, SEASON[freq], refit) if at else None
     return Fitted(group, forecast, effects, test, dropped, spec["transform"], startup=cut,
-                  fit_from=periods[offset + cut] if cut else None, startup_capped=found > cut)
+                  fit_from=periods[offset + cut] if cut else None, startup_capped=found > cut,
+                  errors=ERRORS.get(model.order, str(model.order)))
 
 
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
@@ -213,9 +251,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     unit = UNIT[freq]
     total = float(forecast["forecast"].sum())
     headline: dict[str, Any] = {"forecast_total": round(total, 2), "horizon": horizon}
+    method = _describe(freq, yearly, trend, fitted[0].transform if by is None else transform, len(holidays),
+                       chosen_errors(fitted, by))
     notes = [f"{measure.capitalize()} per {freq} forecast {horizon} {unit} ahead from {series.as_of} with "
              f"{confidence:.0%} prediction intervals: "
-             f"{_describe(freq, yearly, trend, fitted[0].transform if by is None else transform, len(holidays))} "
+             f"{method} "
              "(statsmodels ARIMA, feasible GLS). Point forecasts are medians; the intervals leave out the "
              "uncertainty of the estimates."]
     if pooled is not None:
