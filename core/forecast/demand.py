@@ -49,10 +49,12 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
                     since: dt.date | None = None, holidays: str = "both",
                     custom_holidays: Sequence[Mapping[str, Any]] = (),
                     yearly: bool = True, trend: bool = False, transform: str = "log", backtest_origins: int = 4,
-                    top: int = 200,
+                    top: int = 200, errors: str = "ar",
                     customers: pl.LazyFrame | None = None, config_file: str = "loyalist.toml") -> Result:
     from core.features import default_as_of
 
+    if errors not in ("ar", "auto"):
+        raise InputError(f"unknown error model {errors!r}", fix="use --errors ar or --errors auto")
     if freq not in SEASON:
         raise InputError(f"unknown frequency {freq!r}", fix="use --freq day or --freq week")
     horizon = horizon or DEFAULT_HORIZON[freq]
@@ -83,7 +85,7 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
     periods = period_starts(first, n_all + horizon, freq)
     fourier = FOURIER_PAIRS if yearly and freq == "day" else 0
     X_all, names = regressors(periods, freq, fourier_terms=fourier, holidays=cal, trend=trend)
-    spec = model_spec(freq, yearly, transform)
+    spec = model_spec(freq, yearly, transform, errors)
     alpha = 1.0 - confidence
     by_group = series.frame.partition_by("group", as_dict=True)
     fitted, failed = [], []
@@ -102,17 +104,18 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
                    holidays=cal, yearly=yearly, trend=trend, transform=transform, too_short=too_short,
                    beyond_top=beyond_top,
                    failed=failed,
-                   need=need, backtest_origins=backtest_origins)
+                   need=need, backtest_origins=backtest_origins, errors=errors)
 
 
-def model_spec(freq: str, yearly: bool, transform: str) -> dict[str, Any]:
+def model_spec(freq: str, yearly: bool, transform: str, errors: str = "ar") -> dict[str, Any]:
     """Weekly with yearly seasonality: AR(1) errors after a 52-week seasonal difference, so the
     forecast starts from the same weeks last year (what seasonal naive does) and corrects for
-    holidays that move and for the current deviation. Otherwise ARIMA(1,1,0) errors (a level
+    holidays that move and for the current deviation; `errors="auto"` also fits MA(1) and
+    ARMA(1,1) errors and keeps the lowest AIC. Otherwise ARIMA(1,1,0) errors (a level
     that wanders), with Fourier terms and day-of-week effects for daily series."""
     if freq == "week" and yearly:
         return {"order": (1, 0, 0), "seasonal_order": (0, 1, 0, 52), "transform": transform,
-                "orders": WEEKLY_ERRORS}
+                **({"orders": WEEKLY_ERRORS} if errors == "auto" else {})}
     return {"order": (1, 1, 0), "transform": transform}
 
 
@@ -191,6 +194,9 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
         return model, keep
 
     model, keep = fit(cut, n, True)
+    # Backtest refits keep the error model chosen on the whole history: choosing again at every
+    # origin tripled the slowest fits (MA terms need numerical MLE) for the same choice mostly.
+    spec = {**{k: v for k, v in spec.items() if k != "orders"}, "order": model.order}
     pred = model.forecast(horizon, X[n:n + horizon, keep], alpha)
     # Demand is never negative: on the raw scale a forecast or bound below zero is cut at zero.
     forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon],
@@ -216,7 +222,7 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
             confidence: float, holidays: tuple[Holiday, ...], yearly: bool, trend: bool, transform: str,
             too_short: int,
-            beyond_top: int, failed: list[str], need: int, backtest_origins: int) -> Result:
+            beyond_top: int, failed: list[str], need: int, backtest_origins: int, errors: str = "ar") -> Result:
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
@@ -252,7 +258,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     total = float(forecast["forecast"].sum())
     headline: dict[str, Any] = {"forecast_total": round(total, 2), "horizon": horizon}
     method = _describe(freq, yearly, trend, fitted[0].transform if by is None else transform, len(holidays),
-                       chosen_errors(fitted, by))
+                       chosen_errors(fitted, by) if errors == "auto" else "AR(1)")
     notes = [f"{measure.capitalize()} per {freq} forecast {horizon} {unit} ahead from {series.as_of} with "
              f"{confidence:.0%} prediction intervals: "
              f"{method} "
@@ -331,7 +337,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
                 "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
                 "trend": trend,
-                "transform": transform, "backtest_origins": backtest_origins},
+                "transform": transform, "errors": errors, "backtest_origins": backtest_origins},
         notes=tuple(notes),
         kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast*": kind, "forecast_total": kind,
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",

@@ -188,7 +188,7 @@ def test_the_weekly_error_model_is_the_candidate_statsmodels_gives_the_lowest_ai
     series = {"co2": co2.to_numpy()[-260:], "simulated": 5.0 + n}
     chosen = {}
     for name, y in series.items():
-        model = fit_best(model_spec("week", True, "none"), y, pulse, ["pulse"], intervals=False)
+        model = fit_best(model_spec("week", True, "none", "auto"), y, pulse, ["pulse"], intervals=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             aic = {order: ARIMA(y, exog=pulse, order=order, seasonal_order=(0, 1, 0, 52)).fit(
