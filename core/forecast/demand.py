@@ -277,8 +277,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         held = _pooled_coverage([f.test for f in tested])
         if held is not None:
             headline |= {"interval_coverage": held.share, "interval_nominal": confidence}
-            notes.insert(1, coverage_note(held, confidence, _pooled_width_ratio([f.test for f in tested],
-                                                                                confidence)))
+            said = coverage_note(held, confidence, _pooled_width_ratio([f.test for f in tested], confidence))
+            if said.endswith("too wide.") and errors == "ar" and freq == "week" and yearly:
+                said += (" --errors auto also fits MA(1) and ARMA(1,1) errors (lowest AIC kept), which can narrow "
+                         "them when the year-over-year change drifts (slower).")
+            notes.insert(1, said)
         if m.zero_actuals:
             notes.append(f"MAPE leaves out {m.zero_actuals} backtest periods whose actual was zero "
                          "(sMAPE and MASE include them).")

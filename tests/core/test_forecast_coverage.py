@@ -135,6 +135,10 @@ def test_on_the_sample_arma_errors_bring_the_weekly_intervals_in_line(sample_tx)
     default = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, backtest_origins=0)
     first = default.tables["forecast"].tail(1).row(0, named=True)
     assert first["forecast_high"] / first["forecast_low"] > 10.0  # the default is unchanged
+    with_test = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13)
+    assert any(n.endswith("treat them as too wide. --errors auto also fits MA(1) and ARMA(1,1) errors (lowest AIC "
+                          "kept), which can narrow them when the year-over-year change drifts (slower).")
+               for n in with_test.notes)
     result = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, errors="auto")
     last = result.tables["forecast"].tail(1).row(0, named=True)
     assert last["forecast_high"] / last["forecast_low"] < 4.5, last
