@@ -161,7 +161,7 @@ def chosen_errors(fitted: list[Fitted], by: str | None) -> str:
         what = next(iter(counts))
         other = " or ".join(ERRORS[o] for o in WEEKLY_ERRORS if ERRORS[o] != what)
         return f"{what} (a lower AIC than {other}{'' if by is None else ' in every series'})"
-    return (f"{' or '.join(counts)} (the lower AIC per series: "
+    return (f"{' or '.join(counts)} (the lowest AIC per series: "
             f"{', '.join(f'{n} {e}' for e, n in counts.items())})")
 
 

@@ -152,3 +152,16 @@ def test_a_daily_model_keeps_the_whole_history(sample_tx):
     """Daily models take first differences, which a start-up does not inflate: no cut."""
     daily = demand_forecast(sample_tx, measure="orders", freq="day", horizon=7, backtest_origins=0)
     assert not any(n.startswith("Fitted from ") for n in daily.notes)
+
+
+def test_the_method_note_names_the_error_models_the_series_chose():
+    from core.forecast.demand import Fitted, chosen_errors
+
+    def fitted(errors):
+        return Fitted("g", None, [], None, [], "log", errors=errors)
+
+    assert chosen_errors([fitted("MA(1)")], None) == "MA(1) (a lower AIC than AR(1) or ARMA(1,1))"
+    assert chosen_errors([fitted("AR(1)")] * 2, "category") == \
+        "AR(1) (a lower AIC than MA(1) or ARMA(1,1) in every series)"
+    assert chosen_errors([fitted("ARMA(1,1)"), fitted("AR(1)"), fitted("ARMA(1,1)")], "category") == \
+        "ARMA(1,1) or AR(1) (the lowest AIC per series: 2 ARMA(1,1), 1 AR(1))"
