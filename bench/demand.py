@@ -5,7 +5,8 @@ The brief's case: a 52-week revenue forecast for 200 categories from --rows tran
 fits a category). Loyalist runs `core.forecast.demand.demand_forecast` on a Parquet file;
 the peer is a bare script doing the same work: one Polars aggregation to weekly sums per
 category, then statsmodels' ARIMA of the same specification (AR(1) errors after a 52-week
-seasonal difference, holiday weeks as regressors, feasible GLS) fitted per category at the
+seasonal difference, holiday weeks as regressors, feasible GLS; with --errors auto also MA(1)
+and ARMA(1,1), the lowest AIC kept and refitted at the origins) fitted per category at the
 same origins (a series with empty weeks on the raw scale, as Loyalist does). Each runs in
 a fresh process, alternately (Loyalist, peer, Loyalist, peer); medians of wall and CPU
 seconds (the machine may be shared: CPU seconds are the comparable figure then), peak
@@ -37,6 +38,9 @@ DAYS = 3 * 365 + 1
 CATEGORIES = 200
 HORIZON = 52
 ORIGINS = 4
+# --errors auto: Loyalist's weekly error candidates (statsmodels' estimator for each); the lowest AIC kept
+CANDIDATES = {"ar": (((1, 0, 0), "burg"),),
+              "auto": (((1, 0, 0), "burg"), ((0, 0, 1), "innovations_mle"), ((1, 0, 1), "innovations_mle"))}
 
 
 def make_transactions(path: Path, rows: int, seed: int = 0) -> None:
@@ -61,17 +65,17 @@ def make_transactions(path: Path, rows: int, seed: int = 0) -> None:
     frame.write_parquet(path)
 
 
-def loyalist(path: Path) -> dict:
+def loyalist(path: Path, errors: str = "ar") -> dict:
     import polars as pl
 
     from core.forecast.demand import demand_forecast
 
     result = demand_forecast(pl.scan_parquet(path), measure="revenue", freq="week", by="category",
-                             horizon=HORIZON, backtest_origins=ORIGINS, top=0)
+                             horizon=HORIZON, backtest_origins=ORIGINS, top=0, errors=errors)
     return {"groups": result.headline["groups"], "total": result.headline["forecast_total"]}
 
 
-def peer(path: Path) -> dict:
+def peer(path: Path, errors: str = "ar") -> dict:
     """The bare script: Polars to weekly sums, statsmodels' ARIMA per category."""
     import datetime as dt
     import warnings
@@ -104,24 +108,27 @@ def peer(path: Path) -> dict:
         log = not np.any(y == 0)  # Loyalist's rule: a series with empty weeks stays on the raw scale
         z = np.log1p(y) if log else y
 
-        def fit(upto: int):
+        def fit(upto: int, candidates):
             Xt = X[:upto]
             keep = [j for j in range(X.shape[1]) if np.any(np.abs(Xt[52:, j] - Xt[:-52, j]) > 1e-12)]
             exog = pd.DataFrame(Xt[:, keep], columns=[names[j] for j in keep])
+            fits = []
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = ARIMA(z[:upto], exog=exog, order=(1, 0, 0), seasonal_order=(0, 1, 0, 52)).fit(
-                    method="burg", gls=True, cov_type="none")
-            return res, keep
+                for order, method in candidates:
+                    fits.append(ARIMA(z[:upto], exog=exog, order=order, seasonal_order=(0, 1, 0, 52)).fit(
+                        method=method, gls=True, cov_type="none"))
+            return min(fits, key=lambda r: r.aic), keep
 
-        res, keep = fit(n)
+        res, keep = fit(n, CANDIDATES[errors])
+        chosen = next(c for c in CANDIDATES[errors] if c[0] == tuple(res.model.order))  # refits keep it
         ahead = pd.DataFrame(X[n:n + HORIZON][:, keep], columns=[names[j] for j in keep])
         mean = np.asarray(res.get_forecast(HORIZON, exog=ahead).predicted_mean)
         total += float(np.maximum(np.expm1(mean) if log else mean, 0.0).sum())
         step = -(-HORIZON // ORIGINS)
         for origin in (n - k * step for k in range(ORIGINS, 0, -1)):
             if origin >= 104:
-                r, cols = fit(origin)
+                r, cols = fit(origin, (chosen,))
                 steps = min(HORIZON, n - origin)
                 r.get_forecast(steps, exog=pd.DataFrame(X[origin:origin + steps][:, cols],
                                                         columns=[names[j] for j in cols]))
@@ -140,17 +147,18 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(which: str, path: Path) -> None:
+def child(which: str, path: Path, errors: str) -> None:
     start = time.perf_counter()
-    out = (loyalist if which == "loyalist" else peer)(path)
+    out = (loyalist if which == "loyalist" else peer)(path, errors)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out |= {"seconds": time.perf_counter() - start, "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "peak_mb": peak_mb()}
     print(json.dumps(out))
 
 
-def run(which: str, path: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bench.demand", "--child", which, str(path)], cwd=ROOT,
+def run(which: str, path: Path, errors: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "bench.demand", "--errors", errors, "--child", which, str(path)],
+                          cwd=ROOT,
                           capture_output=True, text=True, check=False)
     if proc.returncode:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
@@ -163,10 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="alternating runs of each (median kept)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/loyalist-bench"))
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "demand.json")
+    parser.add_argument("--errors", choices=("ar", "auto"), default="ar",
+                        help="predict demand's --errors (auto: MA(1)/ARMA(1,1) candidates, much slower)")
     parser.add_argument("--child", nargs=2, metavar=("WHICH", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]))
+        child(args.child[0], Path(args.child[1]), args.errors)
         return
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"demand-{args.rows}.parquet"
@@ -176,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, list[dict]] = {"loyalist": [], "peer": []}
     for _ in range(args.repeat):
         for which in runs:
-            runs[which].append(run(which, path))
+            runs[which].append(run(which, path, args.errors))
     summary = {}
     for which, got in runs.items():
         ok = [r for r in got if "error" not in r]
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
                            "forecast_total": ok[0]["total"]} if ok else {"error": got[0]["error"]})
     lo, pe = summary["loyalist"], summary["peer"]
     out = {"case": f"52-week revenue forecast for {CATEGORIES} categories with a {ORIGINS}-origin backtest",
-           "rows": args.rows, "load_average_at_start": round(load, 2), "cpu_count": os.cpu_count(),
+           "rows": args.rows, "errors": args.errors, "load_average_at_start": round(load, 2), "cpu_count": os.cpu_count(),
            "loyalist": lo, "peer": pe,
            "ratio": lo["seconds"] / pe["seconds"] if "seconds" in lo and "seconds" in pe else None,
            "budget_seconds": 60, "within_budget": lo.get("seconds", float("inf")) < 60,

@@ -41,6 +41,7 @@ class Fitted:
     startup: int = 0  # leading periods left out of the fit as a start-up
     fit_from: dt.date | None = None  # the first period fitted, when a start-up was left out
     startup_capped: bool = False  # the start-up ran longer, but the fit needs `need` periods
+    errors: str = "AR(1)"  # the error model the fit chose (lowest AIC among the spec's candidates)
 
 
 def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "week", by: str | None = None,
@@ -48,10 +49,12 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
                     since: dt.date | None = None, holidays: str = "both",
                     custom_holidays: Sequence[Mapping[str, Any]] = (),
                     yearly: bool = True, trend: bool = False, transform: str = "log", backtest_origins: int = 4,
-                    top: int = 200,
+                    top: int = 200, errors: str = "ar",
                     customers: pl.LazyFrame | None = None, config_file: str = "loyalist.toml") -> Result:
     from core.features import default_as_of
 
+    if errors not in ("ar", "auto"):
+        raise InputError(f"unknown error model {errors!r}", fix="use --errors ar or --errors auto")
     if freq not in SEASON:
         raise InputError(f"unknown frequency {freq!r}", fix="use --freq day or --freq week")
     horizon = horizon or DEFAULT_HORIZON[freq]
@@ -82,7 +85,7 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
     periods = period_starts(first, n_all + horizon, freq)
     fourier = FOURIER_PAIRS if yearly and freq == "day" else 0
     X_all, names = regressors(periods, freq, fourier_terms=fourier, holidays=cal, trend=trend)
-    spec = model_spec(freq, yearly, transform)
+    spec = model_spec(freq, yearly, transform, errors)
     alpha = 1.0 - confidence
     by_group = series.frame.partition_by("group", as_dict=True)
     fitted, failed = [], []
@@ -101,27 +104,65 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
                    holidays=cal, yearly=yearly, trend=trend, transform=transform, too_short=too_short,
                    beyond_top=beyond_top,
                    failed=failed,
-                   need=need, backtest_origins=backtest_origins)
+                   need=need, backtest_origins=backtest_origins, errors=errors)
 
 
-def model_spec(freq: str, yearly: bool, transform: str) -> dict[str, Any]:
+def model_spec(freq: str, yearly: bool, transform: str, errors: str = "ar") -> dict[str, Any]:
     """Weekly with yearly seasonality: AR(1) errors after a 52-week seasonal difference, so the
     forecast starts from the same weeks last year (what seasonal naive does) and corrects for
-    holidays that move and for the current deviation. Otherwise ARIMA(1,1,0) errors (a level
+    holidays that move and for the current deviation; `errors="auto"` also fits MA(1) and
+    ARMA(1,1) errors and keeps the lowest AIC. Otherwise ARIMA(1,1,0) errors (a level
     that wanders), with Fourier terms and day-of-week effects for daily series."""
     if freq == "week" and yearly:
-        return {"order": (1, 0, 0), "seasonal_order": (0, 1, 0, 52), "transform": transform}
+        return {"order": (1, 0, 0), "seasonal_order": (0, 1, 0, 52), "transform": transform,
+                **({"orders": WEEKLY_ERRORS} if errors == "auto" else {})}
     return {"order": (1, 1, 0), "transform": transform}
 
 
-def _describe(freq: str, yearly: bool, trend: bool, transform: str, holidays: int) -> str:
-    errors = ("AR(1) errors after a 52-week seasonal difference" if freq == "week" and yearly
+# The weekly seasonal model's error candidates, AR(1) first (kept on a tie). After a 52-week
+# difference the year-over-year change often drifts slowly: AR(1) near 1 then makes the
+# variance grow almost like a random walk, where an MA(1) error fits that noise better.
+WEEKLY_ERRORS = ((1, 0, 0), (0, 0, 1), (1, 0, 1))
+ERRORS = {(1, 0, 0): "AR(1)", (0, 0, 1): "MA(1)", (1, 0, 1): "ARMA(1,1)", (1, 1, 0): "ARIMA(1,1,0)"}
+
+
+def fit_best(spec: dict[str, Any], y: np.ndarray, X: np.ndarray, names: list[str], intervals: bool) -> DemandModel:
+    """The spec's model; with candidate error orders, each one fitted to the same sample and the
+    one with the lowest AIC kept (they have as many parameters, so the higher likelihood)."""
+    base = {k: v for k, v in spec.items() if k != "orders"}
+    best, failure = None, None
+    for order in spec.get("orders", (spec["order"],)):
+        try:
+            model = DemandModel(**{**base, "order": order}).fit(y, X, names, intervals=intervals)
+        except AnalysisError as exc:
+            failure = exc
+            continue
+        if best is None or model.aic_ < best.aic_:
+            best = model
+    if best is None:
+        raise failure
+    return best
+
+
+def _describe(freq: str, yearly: bool, trend: bool, transform: str, holidays: int, chosen: str) -> str:
+    errors = (f"{chosen} errors after a 52-week seasonal difference" if freq == "week" and yearly
               else "ARIMA(1,1,0) errors")
     parts = ["a linear trend (drift)" if trend else "no trend",
              f"{FOURIER_PAIRS} yearly Fourier pairs" if freq == "day" and yearly else "",
              "day-of-week effects" if freq == "day" else "", f"{holidays} holiday windows"]
     scale = "log(1 + y)" if transform == "log" else "y"
     return f"a regression with {errors} on {scale}, with {', '.join(p for p in parts if p)}"
+
+
+def chosen_errors(fitted: list[Fitted], by: str | None) -> str:
+    """The error model(s) the fits chose, for the method note."""
+    counts = {e: sum(f.errors == e for f in fitted) for e in dict.fromkeys(f.errors for f in fitted)}
+    if len(counts) == 1:
+        what = next(iter(counts))
+        other = " or ".join(ERRORS[o] for o in WEEKLY_ERRORS if ERRORS[o] != what)
+        return f"{what} (a lower AIC than {other}{'' if by is None else ' in every series'})"
+    return (f"{' or '.join(counts)} (the lowest AIC per series: "
+            f"{', '.join(f'{n} {e}' for e, n in counts.items())})")
 
 
 def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_all: np.ndarray, names: list[str],
@@ -149,11 +190,13 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 
     def fit(first: int, train: int, intervals: bool) -> tuple[DemandModel, list[int]]:
         keep = usable_columns(X[first:train], names, seasonal_lag=spec.get("seasonal_order", (0, 0, 0, 0))[3])
-        model = DemandModel(**spec).fit(y[first:train], X[first:train, keep], [names[j] for j in keep],
-                                        intervals=intervals)
+        model = fit_best(spec, y[first:train], X[first:train, keep], [names[j] for j in keep], intervals)
         return model, keep
 
     model, keep = fit(cut, n, True)
+    # Backtest refits keep the error model chosen on the whole history: choosing again at every
+    # origin tripled the slowest fits (MA terms need numerical MLE) for the same choice mostly.
+    spec = {**{k: v for k, v in spec.items() if k != "orders"}, "order": model.order}
     pred = model.forecast(horizon, X[n:n + horizon, keep], alpha)
     # Demand is never negative: on the raw scale a forecast or bound below zero is cut at zero.
     forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon],
@@ -172,13 +215,14 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
     at = bt.origins(n, horizon, origins, need)
     test = bt.backtest(y, at, horizon, SEASON[freq], refit) if at else None
     return Fitted(group, forecast, effects, test, dropped, spec["transform"], startup=cut,
-                  fit_from=periods[offset + cut] if cut else None, startup_capped=found > cut)
+                  fit_from=periods[offset + cut] if cut else None, startup_capped=found > cut,
+                  errors=ERRORS.get(model.order, str(model.order)))
 
 
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
             confidence: float, holidays: tuple[Holiday, ...], yearly: bool, trend: bool, transform: str,
             too_short: int,
-            beyond_top: int, failed: list[str], need: int, backtest_origins: int) -> Result:
+            beyond_top: int, failed: list[str], need: int, backtest_origins: int, errors: str = "ar") -> Result:
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
@@ -213,9 +257,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     unit = UNIT[freq]
     total = float(forecast["forecast"].sum())
     headline: dict[str, Any] = {"forecast_total": round(total, 2), "horizon": horizon}
+    method = _describe(freq, yearly, trend, fitted[0].transform if by is None else transform, len(holidays),
+                       chosen_errors(fitted, by) if errors == "auto" else "AR(1)")
     notes = [f"{measure.capitalize()} per {freq} forecast {horizon} {unit} ahead from {series.as_of} with "
              f"{confidence:.0%} prediction intervals: "
-             f"{_describe(freq, yearly, trend, fitted[0].transform if by is None else transform, len(holidays))} "
+             f"{method} "
              "(statsmodels ARIMA, feasible GLS). Point forecasts are medians; the intervals leave out the "
              "uncertainty of the estimates."]
     if pooled is not None:
@@ -231,8 +277,11 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         held = _pooled_coverage([f.test for f in tested])
         if held is not None:
             headline |= {"interval_coverage": held.share, "interval_nominal": confidence}
-            notes.insert(1, coverage_note(held, confidence, _pooled_width_ratio([f.test for f in tested],
-                                                                                confidence)))
+            said = coverage_note(held, confidence, _pooled_width_ratio([f.test for f in tested], confidence))
+            if said.endswith("too wide.") and errors == "ar" and freq == "week" and yearly:
+                said += (" --errors auto also fits MA(1) and ARMA(1,1) errors (lowest AIC kept), which can narrow "
+                         "them when the year-over-year change drifts (slower).")
+            notes.insert(1, said)
         if m.zero_actuals:
             notes.append(f"MAPE leaves out {m.zero_actuals} backtest periods whose actual was zero "
                          "(sMAPE and MASE include them).")
@@ -291,7 +340,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
                 "as_of": series.as_of, "since": series.since, "holidays": [h.name for h in holidays], "yearly": yearly,
                 "trend": trend,
-                "transform": transform, "backtest_origins": backtest_origins},
+                "transform": transform, "errors": errors, "backtest_origins": backtest_origins},
         notes=tuple(notes),
         kinds={"forecast/forecast*": kind, "series/actual": kind, "series/forecast*": kind, "forecast_total": kind,
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",

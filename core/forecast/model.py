@@ -24,7 +24,8 @@ import numpy as np
 
 from core.errors import AnalysisError
 
-METHOD = "burg"
+METHOD = "burg"  # AR errors
+MA_METHOD = "innovations_mle"  # MA errors: no closed-form estimator
 TRANSFORMS = ("log", "none")
 
 
@@ -42,8 +43,9 @@ class DemandModel:
                  seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0), transform: str = "log") -> None:
         if transform not in TRANSFORMS:
             raise ValueError(f"transform must be one of {TRANSFORMS}")
-        if order[2] or seasonal_order[0] or seasonal_order[2]:
-            raise ValueError("only AR errors with (seasonal) differences: order (p, d, 0), seasonal (0, D, 0, s)")
+        if order[2] > 1 or seasonal_order[0] or seasonal_order[2]:
+            raise ValueError("only ARMA(p, 1) errors with (seasonal) differences: order (p, d, 0) or "
+                             "(p, d, 1), seasonal (0, D, 0, s)")
         self.order, self.seasonal_order, self.transform = order, seasonal_order, transform
 
     def _to_model(self, y: np.ndarray) -> np.ndarray:
@@ -54,18 +56,19 @@ class DemandModel:
 
     def fit(self, y: np.ndarray, X: np.ndarray | None = None, names: list[str] | None = None,
             intervals: bool = True) -> DemandModel:
-        """The estimates statsmodels' `ARIMA(...).fit(method="burg", gls=True)` makes (its own
+        """The estimates statsmodels' `ARIMA(...).fit(method=..., gls=True)` makes (its own
         feasible-GLS estimator, called without building the state-space model it would then
-        filter). `intervals=False` (backtest refits: point forecasts only) skips the
-        regression's standard errors."""
+        filter): Burg for AR errors, innovations MLE for an MA(1). `intervals=False` (backtest
+        refits: point forecasts only) skips the regression's standard errors."""
         from statsmodels.tsa.arima.estimators.burg import burg
         from statsmodels.tsa.arima.estimators.gls import gls
+        from statsmodels.tsa.arima.estimators.innovations import innovations_mle
         from statsmodels.tsa.statespace.tools import diff
 
         k = 0 if X is None else X.shape[1]
         self.exog_names_ = list(names) if names is not None else [f"x{j + 1}" for j in range(k)]
         z = self._to_model(np.asarray(y, dtype=np.float64))
-        p, d, _ = self.order
+        p, d, q = self.order
         _, D, _, s = self.seasonal_order
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "differenced before GLS" is the design, not news
@@ -73,26 +76,46 @@ class DemandModel:
                 if k:
                     est, details = gls(z, exog=np.asarray(X, dtype=np.float64), order=self.order,
                                        seasonal_order=self.seasonal_order, include_constant=False,
-                                       arma_estimator=METHOD)
-                else:  # what ARIMA does without regressors: difference, then Burg
-                    est, details = burg(diff(z, k_diff=d, k_seasonal_diff=D, seasonal_periods=s),
-                                        ar_order=p, demean=False)
+                                       arma_estimator=MA_METHOD if q else METHOD)
+                else:  # what ARIMA does without regressors: difference, then estimate the ARMA
+                    w = diff(z, k_diff=d, k_seasonal_diff=D, seasonal_periods=s)
+                    est, details = (innovations_mle(w, order=(p, 0, q), demean=False) if q else
+                                    burg(w, ar_order=p, demean=False))
             except (np.linalg.LinAlgError, ValueError) as exc:
                 raise AnalysisError(f"the demand model could not be fitted: {exc}") from None
         beta = np.asarray(est.exog_params, dtype=np.float64) if k else np.empty(0)
         phi = np.asarray(est.ar_params, dtype=np.float64) if p else np.empty(0)
-        self.params_ = np.r_[beta, phi, est.sigma2]
-        self.names_ = [*self.exog_names_, *(f"ar.L{i}" for i in range(1, p + 1)), "sigma2"]
-        if not np.all(np.isfinite(self.params_)):
+        theta = np.asarray(est.ma_params, dtype=np.float64) if q else np.empty(0)
+        self.params_ = np.r_[beta, phi, theta, est.sigma2]
+        self.names_ = [*self.exog_names_, *(f"ar.L{i}" for i in range(1, p + 1)),
+                       *(f"ma.L{i}" for i in range(1, q + 1)), "sigma2"]
+        if not np.all(np.isfinite(self.params_)) or est.sigma2 <= 0:
             raise AnalysisError("the demand model could not be fitted (non-finite estimates)")
         if p and not est.is_stationary:  # ARIMA's enforce_stationarity
             raise AnalysisError("the demand model could not be fitted (non-stationary AR estimate)")
-        self.beta_, self.phi_, self.sigma2_ = beta, phi, float(est.sigma2)
+        self.beta_, self.phi_, self.theta_, self.sigma2_ = beta, phi, theta, float(est.sigma2)
         # the regression's errors on the model scale: what the forecast continues
         self.errors_ = z - (np.asarray(X, dtype=np.float64) @ beta if k else 0.0)
+        self.aic_ = self._aic()
         self.se_ = self._regression_se(z, X) if intervals and k else None
         self.converged_ = bool(getattr(details, "converged", True) is not False) if k else True
         return self
+
+    def _differenced_errors(self) -> np.ndarray:
+        """The regression's errors after the model's differences: the ARMA series."""
+        from statsmodels.tsa.statespace.tools import diff
+
+        _, D, _, s = self.seasonal_order
+        return diff(self.errors_, k_diff=self.order[1], k_seasonal_diff=D, seasonal_periods=s)
+
+    def _aic(self) -> float:
+        """Akaike's criterion as statsmodels' ARIMA states it for this fit: the exact Gaussian
+        log-likelihood of the differenced errors at the estimates (innovations algorithm; the
+        state-space filter's, its diffuse start aside), two per estimated parameter."""
+        from statsmodels.tsa.innovations.arma_innovations import arma_loglike
+
+        llf = arma_loglike(self._differenced_errors(), self.phi_, self.theta_, self.sigma2_)
+        return float(-2.0 * llf + 2.0 * len(self.params_))
 
     def _polynomial(self) -> np.ndarray:
         """Coefficients a_0 = 1, a_1, ... of (1 - phi(L)) (1 - L)^d (1 - L^s)^D: the errors
@@ -107,28 +130,45 @@ class DemandModel:
 
     def forecast(self, steps: int, X_future: np.ndarray | None = None, alpha: float = 0.05) -> Forecast:
         """The conditional mean and interval of the next `steps` periods at the estimates:
-        the errors' AR recursion run forward, and the forecast-error variance
-        sigma2 * sum of squared psi weights. It is the Kalman filter's forecast (statsmodels'
-        get_forecast) once the history is longer than the polynomial, which every fitted
-        series is (tests check it against statsmodels)."""
+        the errors' recursion run forward, and the forecast-error variance sigma2 * sum of
+        squared psi weights. An MA(1) error adds its forecast of the next period, theta times
+        the last innovation, and the innovations algorithm gives that exactly (with the small
+        extra variance of a last innovation estimated from a finite history). It is the Kalman
+        filter's forecast (statsmodels' get_forecast) once the history is longer than the
+        polynomial, which every fitted series is (tests check it against statsmodels)."""
         from scipy.stats import norm
 
         a = self._polynomial()
         lags = len(a) - 1
         if len(self.errors_) < lags:
             raise AnalysisError(f"the demand model needs at least {lags} periods to forecast")
+        ma = np.zeros(steps)  # the MA polynomial 1 + theta_1 L + ... , cut to `steps`
+        ma[0] = 1.0
+        ma[1:1 + self.theta_.size] = self.theta_[:max(steps - 1, 0)]
+        shock, extra = np.zeros(steps), 0.0
+        if self.theta_.size:
+            from statsmodels.tsa.innovations.arma_innovations import arma_innovations
+
+            # a zero appended: its innovation is minus the one-step forecast of the ARMA series;
+            # less the AR part (the recursion below adds it), the rest is the MA term's
+            w = self._differenced_errors()
+            u, v = arma_innovations(np.r_[w, 0.0], ar_params=self.phi_, ma_params=self.theta_,
+                                    sigma2=self.sigma2_)
+            ar_part = float(np.dot(self.phi_, w[::-1][:self.phi_.size]))
+            # v: the innovations' variances in units of sigma2 (1 once the last shock is pinned down)
+            shock[0], extra = -float(u[-1]) - ar_part, self.sigma2_ * max(float(v[-1]) - 1.0, 0.0)
         n = np.r_[self.errors_[len(self.errors_) - lags:], np.zeros(steps)]
-        psi = np.zeros(steps)
-        psi[0] = 1.0
+        psi, carry = np.zeros(steps), np.zeros(steps)  # carry: the weights of 1 / a(L)
         for h in range(steps):  # `steps` periods (at most a few hundred), not data rows
-            n[lags + h] = -np.dot(a[1:], n[lags + h - 1::-1][:lags]) if lags else 0.0
-            if h:
-                k = min(h, lags)
-                psi[h] = -np.dot(a[1:k + 1], psi[h - 1::-1][:k])
+            n[lags + h] = (-np.dot(a[1:], n[lags + h - 1::-1][:lags]) if lags else 0.0) + shock[h]
+            k = min(h, lags)
+            psi[h] = ma[h] - np.dot(a[1:k + 1], psi[h - 1::-1][:k]) if h else 1.0
+            carry[h] = -np.dot(a[1:k + 1], carry[h - 1::-1][:k]) if h else 1.0
         z = n[lags:]
         if self.beta_.size:
             z = z + np.asarray(X_future, dtype=np.float64)[:steps] @ self.beta_
-        half = float(norm.ppf(1.0 - alpha / 2.0)) * np.sqrt(self.sigma2_ * np.cumsum(psi ** 2))
+        variance = self.sigma2_ * np.cumsum(psi ** 2) + extra * carry ** 2
+        half = float(norm.ppf(1.0 - alpha / 2.0)) * np.sqrt(variance)
         mean, low, high = (self._from_model(v) for v in (z, z - half, z + half))
         if self.transform == "log":  # demand is never below zero
             low = np.maximum(low, 0.0)
@@ -136,7 +176,7 @@ class DemandModel:
 
     def _regression_se(self, z: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Standard errors of the regression coefficients from the last GLS step: OLS of the
-        differenced, AR-prewhitened series on the regressors treated the same way."""
+        differenced, prewhitened series on the regressors treated the same way."""
         import statsmodels.api as sm
 
         d, (_, D, _, s) = self.order[1], self.seasonal_order
@@ -145,10 +185,17 @@ class DemandModel:
             z, X = z[s:] - z[:-s], X[s:] - X[:-s]
         for _ in range(d):
             z, X = z[1:] - z[:-1], X[1:] - X[:-1]
-        phi = [self.params_[self.names_.index(f"ar.L{i}")] for i in range(1, self.order[0] + 1)]
-        p = len(phi)
-        zw = z[p:] - sum(f * z[p - i - 1:len(z) - i - 1] for i, f in enumerate(phi))
-        Xw = X[p:] - sum(f * X[p - i - 1:len(X) - i - 1] for i, f in enumerate(phi))
+        if self.theta_.size:  # whitened by the innovations algorithm, as statsmodels' GLS step does
+            from statsmodels.tsa.innovations.arma_innovations import arma_innovations
+
+            white, _ = arma_innovations(np.column_stack([z, X]), ar_params=self.phi_, ma_params=self.theta_,
+                                        normalize=True)
+            zw, Xw = white[:, 0], white[:, 1:]
+        else:
+            phi = [self.params_[self.names_.index(f"ar.L{i}")] for i in range(1, self.order[0] + 1)]
+            p = len(phi)
+            zw = z[p:] - sum(f * z[p - i - 1:len(z) - i - 1] for i, f in enumerate(phi))
+            Xw = X[p:] - sum(f * X[p - i - 1:len(X) - i - 1] for i, f in enumerate(phi))
         fit = sm.OLS(zw, Xw).fit()
         return np.asarray(fit.bse)
 

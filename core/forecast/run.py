@@ -11,7 +11,7 @@ from core.result import Result
 def demand(ws, *, measure: str = "revenue", freq: str = "week", by: str | None = None, horizon: int | None = None,
            confidence: float = 0.95, as_of: dt.date | None = None, since: dt.date | None = None,
            holidays: str = "both", yearly: bool = True, trend: bool = False, transform: str = "log",
-           backtest_origins: int = 4,
+           errors: str = "ar", backtest_origins: int = 4,
            top: int = 200) -> Result:
     from core.forecast.demand import demand_forecast
 
@@ -20,5 +20,5 @@ def demand(ws, *, measure: str = "revenue", freq: str = "week", by: str | None =
     return demand_forecast(ws.scan("transactions"), measure=measure, freq=freq, by=by or None, horizon=horizon,
                            confidence=confidence, as_of=as_of, since=since, holidays=holidays,
                            custom_holidays=custom, yearly=yearly, trend=trend, transform=transform,
-                           backtest_origins=backtest_origins, top=top,
+                           errors=errors, backtest_origins=backtest_origins, top=top,
                            customers=ws.scan_if("customers") if by else None, config_file=where)

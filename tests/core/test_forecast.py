@@ -111,6 +111,93 @@ def test_weekly_model_with_holidays_equals_a_cold_statsmodels_fit(co2):
     np.testing.assert_allclose(mine.high, ci[:, 1], rtol=1e-10)
 
 
+@pytest.mark.parametrize("order", [(0, 0, 1), (1, 0, 1)])
+def test_weekly_ma_and_arma_errors_equal_statsmodels_on_co2(co2, order):
+    """The weekly spec's other error candidates, MA(1) and ARMA(1,1), with holiday regressors:
+    the estimates are statsmodels' `ARIMA(...).fit(method="innovations_mle", gls=True)`, the
+    forecast and interval (which need the last innovation) its state-space form's with an
+    exactly diffuse start, two years ahead, and the AIC the criterion compares is ARIMA's
+    (its approximate-diffuse start leaves a trace of about 1e-5)."""
+    import pandas as pd
+    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    y = co2.to_numpy()
+    periods = [d.date() for d in pd.date_range(co2.index[0], periods=len(y) + 104, freq="7D")]
+    X, names = regressors(periods, "week", fourier_terms=0, holidays=calendar("both"))
+    keep = usable_columns(X[:len(y)], names, seasonal_lag=52)
+    X, names = X[:, keep], [names[j] for j in keep]
+    ours = DemandModel(order=order, seasonal_order=(0, 1, 0, 52), transform="none").fit(y, X[:len(y)], names)
+    mine = ours.forecast(104, X[len(y):], alpha=0.10)
+    exog = pd.DataFrame(X, columns=names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ARIMA(y, exog=exog.iloc[:len(y)], order=order, seasonal_order=(0, 1, 0, 52)).fit(
+            method="innovations_mle", gls=True)
+        exact = SARIMAX(y, exog=exog.iloc[:len(y)], order=order, seasonal_order=(0, 1, 0, 52),
+                        use_exact_diffuse=True).filter(ref.params)
+    np.testing.assert_allclose(ours.params_, np.asarray(ref.params), rtol=1e-8)
+    assert ours.names_ == list(ref.model.param_names)
+    assert ours.aic_ == pytest.approx(ref.aic, rel=1e-4)
+    pred = exact.get_forecast(104, exog=exog.iloc[len(y):])
+    ci = np.asarray(pred.conf_int(alpha=0.10))
+    np.testing.assert_allclose(mine.mean, np.asarray(pred.predicted_mean), rtol=1e-10)
+    np.testing.assert_allclose(mine.low, ci[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(mine.high, ci[:, 1], rtol=1e-10)
+
+
+def test_an_ma_forecast_from_a_short_history_carries_its_last_innovations_uncertainty():
+    """With 30 periods and theta near -1 the last innovation is not pinned down: the lead-1
+    variance exceeds sigma2 by 2%, and the mean and interval still equal statsmodels' exact
+    filter (sigma2 alone would give too narrow an interval)."""
+    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=31)
+    y = 10.0 + np.cumsum(e[1:] - 0.9 * e[:-1])
+    ours = DemandModel(order=(0, 1, 1), transform="none").fit(y)
+    mine = ours.forecast(5, alpha=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ARIMA(y, order=(0, 1, 1)).fit(method="innovations_mle")
+        exact = SARIMAX(y, order=(0, 1, 1), use_exact_diffuse=True).filter(ref.params)
+    np.testing.assert_allclose(ours.params_, np.asarray(ref.params), rtol=1e-8)
+    pred = exact.get_forecast(5)
+    assert pred.var_pred_mean[0] > 1.01 * ours.sigma2_  # the case this test is about
+    ci = np.asarray(pred.conf_int(alpha=0.05))
+    np.testing.assert_allclose(mine.mean, np.asarray(pred.predicted_mean), rtol=1e-9)
+    np.testing.assert_allclose(mine.low, ci[:, 0], rtol=1e-9)
+    np.testing.assert_allclose(mine.high, ci[:, 1], rtol=1e-9)
+
+
+def test_the_weekly_error_model_is_the_candidate_statsmodels_gives_the_lowest_aic(co2):
+    """fit_best keeps the candidate with the lowest AIC: the same one statsmodels' ARIMA fits
+    of each candidate rank lowest, on CO2 and on a simulated series with AR(1) errors."""
+    from statsmodels.tsa.arima.model import ARIMA
+
+    from core.forecast.demand import WEEKLY_ERRORS, fit_best, model_spec
+
+    rng = np.random.default_rng(3)
+    e = rng.normal(scale=0.05, size=260)
+    n = np.zeros(260)
+    for t in range(260):  # simulation, not data rows
+        n[t] = (n[t - 52] if t >= 52 else 0.0) + (0.5 * (n[t - 1] - n[t - 53]) if t >= 53 else 0.0) + e[t]
+    pulse = np.zeros((260, 1))  # a holiday-like regressor
+    pulse[np.arange(10, 260, 37), 0] = 1.0
+    series = {"co2": co2.to_numpy()[-260:], "simulated": 5.0 + n}
+    chosen = {}
+    for name, y in series.items():
+        model = fit_best(model_spec("week", True, "none", "auto"), y, pulse, ["pulse"], intervals=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            aic = {order: ARIMA(y, exog=pulse, order=order, seasonal_order=(0, 1, 0, 52)).fit(
+                method="burg" if order[2] == 0 else "innovations_mle", gls=True).aic for order in WEEKLY_ERRORS}
+        assert model.order == min(aic, key=aic.get), (name, aic)
+        chosen[name] = model.order
+    assert chosen["simulated"] == (1, 0, 0)  # AR(1) errors: AR(1) it is
+
+
 def test_backtest_metrics_on_a_hand_computed_example():
     actual = np.array([10.0, 0.0, 5.0, 20.0])
     forecast = np.array([12.0, 1.0, 5.0, 10.0])

@@ -127,7 +127,41 @@ def test_on_the_sample_the_startup_is_left_out_and_the_intervals_narrow(sample_t
     assert any(n.startswith("The 95% intervals held ") for n in auto.notes)
 
 
+def test_on_the_sample_arma_errors_bring_the_weekly_intervals_in_line(sample_tx):
+    """The sample's 52-week differences drift: AR(1) errors (phi 0.89, the default) make the
+    13-week interval 8,572-105,316 and hold every backtest actual (100%, 5.5 times wider than
+    the errors needed). With --errors auto ARMA(1,1) errors have the lowest AIC, the interval
+    narrows to a ratio of high to low under 4.5 (AR(1): 12.3) and the note says it is in line."""
+    default = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, backtest_origins=0)
+    first = default.tables["forecast"].tail(1).row(0, named=True)
+    assert first["forecast_high"] / first["forecast_low"] > 10.0  # the default is unchanged
+    with_test = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13)
+    assert any(n.endswith("treat them as too wide. --errors auto also fits MA(1) and ARMA(1,1) errors (lowest AIC "
+                          "kept), which can narrow them when the year-over-year change drifts (slower).")
+               for n in with_test.notes)
+    result = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, errors="auto")
+    last = result.tables["forecast"].tail(1).row(0, named=True)
+    assert last["forecast_high"] / last["forecast_low"] < 4.5, last
+    assert any("ARMA(1,1) (a lower AIC than AR(1) or MA(1)) errors" in n for n in result.notes)
+    note = next(n for n in result.notes if n.startswith("The 95% intervals held "))
+    assert "in line with 95%" in note, note
+    assert 0.85 <= result.headline["interval_coverage"] < 1.0
+
+
 def test_a_daily_model_keeps_the_whole_history(sample_tx):
     """Daily models take first differences, which a start-up does not inflate: no cut."""
     daily = demand_forecast(sample_tx, measure="orders", freq="day", horizon=7, backtest_origins=0)
     assert not any(n.startswith("Fitted from ") for n in daily.notes)
+
+
+def test_the_method_note_names_the_error_models_the_series_chose():
+    from core.forecast.demand import Fitted, chosen_errors
+
+    def fitted(errors):
+        return Fitted("g", None, [], None, [], "log", errors=errors)
+
+    assert chosen_errors([fitted("MA(1)")], None) == "MA(1) (a lower AIC than AR(1) or ARMA(1,1))"
+    assert chosen_errors([fitted("AR(1)")] * 2, "category") == \
+        "AR(1) (a lower AIC than MA(1) or ARMA(1,1) in every series)"
+    assert chosen_errors([fitted("ARMA(1,1)"), fitted("AR(1)"), fitted("ARMA(1,1)")], "category") == \
+        "ARMA(1,1) or AR(1) (the lowest AIC per series: 2 ARMA(1,1), 1 AR(1))"

@@ -101,6 +101,9 @@ register(Analysis(
                "a drift fitted on a ramp-up (a growing customer base) would extrapolate it"),
         Option("transform", CHOICE, "log", choices=("log", "none"),
                help="log: model log(1 + y), effects are multipliers; none: the raw series, effects add"),
+        Option("errors", CHOICE, "ar", choices=("ar", "auto"), title="Weekly errors",
+               help="Weekly model with yearly seasonality: ar = AR(1) errors; auto = AR(1), MA(1) or ARMA(1,1), "
+               "the lowest AIC per series (MA terms need numerical MLE: 7 to 20 times slower per series)"),
         Option("backtest_origins", INT, 4, low=0, high=20, flags=("--backtest",), title="Backtest origins",
                help="Rolling origins of the backtest (0: none)"),
         Option("top", INT, 200, low=0, help="With --by: forecast the largest this many series (0 = all)"),
