@@ -172,3 +172,27 @@ async def test_the_scale_builder_stopped_by_invalid_rows_builds_after_s(with_bad
         summary = app.screen.query_one("#scale-summary", Static).render().plain
         assert "2,000 customers" in summary  # C999999 and its one invalid order left out
         assert "skip_invalid" not in footer_actions(app)
+
+
+async def test_products_stopped_by_invalid_rows_offer_s_and_mine_as_the_cli_does(with_bad_row, settle) -> None:
+    from tests.tui.test_products_screen import open_products
+
+    folder, bad = with_bad_row
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_products(pilot, settle)
+        status = screen.query_one("#status", Static).render().plain
+        assert screen.rules is None
+        assert "transactions.csv" in status and f"rows {bad}" in status and "press S" in status
+        assert "skip_invalid" in footer_actions(app)
+        await pilot.press("S")
+        await pilot.pause()
+        assert isinstance(app.screen, AskDialog)
+        await pilot.press("w")
+        await settle(pilot)
+        assert (folder / "loyalist.toml").read_text(encoding="utf-8") == '[tables.transactions]\non_invalid = "skip"\n'
+        assert "skip_invalid" not in footer_actions(app)
+        cli = run_analysis("products.rules", Workspace.open(folder))
+        assert screen.rules is not None
+        assert_frame_equal(screen.rules.tables["rules"], cli.tables["rules"])
+        assert any(n.startswith("1 row of transactions.csv left out as invalid") for n in screen.rules.notes)

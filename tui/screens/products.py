@@ -11,7 +11,7 @@ fitted on a time split) runs when its tab is first shown, not before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import polars as pl
@@ -25,15 +25,17 @@ from textual.widgets import DataTable, Header, Input, Label, Static, TabbedConte
 from textual.worker import get_current_worker
 
 from core.export.display import printable
+from core.registry import checked_for
 from core.registry import get as analysis
 from core.result import Result
 from core.workspace import Workspace
-from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.export import Exportable, file_stem
 from tui.messages import OpenCustomer, ResultReady, WorkFailed
+from tui.skip import skippable
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import Bar, BarChart
+from tui.widgets.footer import KeysFooter
 from tui.widgets.frame_table import cell
 from tui.widgets.recommended import RecommendedTable, recommend_customer
 from tui.widgets.result_view import ResultTable, ShownTable, shown_table
@@ -110,6 +112,7 @@ back to the rules.
         self.evaluation: Result | None = None
         self.audience = pl.DataFrame(schema={"customer_id": pl.String, "last_bought": pl.Date})
         self.asked: dict[str, Ask | None] = {"rules": None, "audience": None, "recommend": None, "evaluate": None}
+        self.skippable: str | None = None  # the table whose invalid rows stopped a worker (S: tui.skip)
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -169,6 +172,9 @@ back to the rules.
     def workspace_changed(self, state: WorkspaceState | None) -> None:
         self.workers.cancel_node(self)
         self.asked = dict.fromkeys(self.asked)
+        if self.skippable is not None:  # S wrote the policy and reopened the workspace: rerun below
+            self.skippable = None
+            self.app.refresh_bindings()
         self.rules = self.evaluation = None
         self.workspace = state.workspace if state else None
         if state is None or state.opening:
@@ -222,11 +228,13 @@ back to the rules.
         from core.products.rules import rules
 
         try:
-            result = rules(ask.workspace, **ask.value)
+            checked = checked_for("products.rules", ask.workspace)  # invalid rows as on the CLI
+            result = rules(checked.ws, **ask.value)
+            result = replace(result, notes=(*checked.notes, *result.notes))
             table = result.tables["rules"].select(RULE_COLUMNS)
             shown = shown_table("rules", table, result.kinds)
         except Exception as exc:  # no product_id, too little data: said on screen
-            self.post_message(WorkFailed(ask, "rules", describe_error(exc)))
+            self.post_message(WorkFailed(ask, "rules", describe_error(exc), skippable(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(TablePrepared(ask, "rules", result, shown))
@@ -274,9 +282,10 @@ back to the rules.
 
         rule = ask.value
         try:
-            customers = rule_audience(ask.workspace, rule["antecedent"].split(JOIN), rule["consequent"].split(JOIN))
+            ws = checked_for("products.cross_sell", ask.workspace).ws
+            customers = rule_audience(ws, rule["antecedent"].split(JOIN), rule["consequent"].split(JOIN))
         except Exception as exc:
-            self.post_message(WorkFailed(ask, "audience", describe_error(exc)))
+            self.post_message(WorkFailed(ask, "audience", describe_error(exc), skippable(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(AudienceReady(ask, customers))
@@ -328,9 +337,9 @@ back to the rules.
     @work(thread=True, exclusive=True, group="products-recommended", exit_on_error=False)
     def recommend(self, ask: Ask) -> None:
         try:
-            result = recommend_customer(ask.workspace, ask.value)
+            result = recommend_customer(checked_for("products.recommend", ask.workspace).ws, ask.value)
         except Exception as exc:
-            self.post_message(WorkFailed(ask, "recommend", describe_error(exc)))
+            self.post_message(WorkFailed(ask, "recommend", describe_error(exc), skippable(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(ResultReady(ask, "recommend", result))
@@ -362,10 +371,12 @@ back to the rules.
         from core.products.evaluate import evaluate
 
         try:
-            result = evaluate(ask.workspace)
+            checked = checked_for("products.evaluate", ask.workspace)
+            result = evaluate(checked.ws)
+            result = replace(result, notes=(*checked.notes, *result.notes))
             shown = shown_table("metrics", result.tables["metrics"].select(EVALUATION_COLUMNS), result.kinds)
         except Exception as exc:
-            self.post_message(WorkFailed(ask, "evaluate", describe_error(exc)))
+            self.post_message(WorkFailed(ask, "evaluate", describe_error(exc), skippable(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(TablePrepared(ask, "evaluate", result, shown))
@@ -396,6 +407,9 @@ back to the rules.
         if message.key is not self.asked.get(message.task):
             return
         message.stop()
+        if message.skippable:  # invalid rows stopped it: the footer offers S
+            self.skippable = message.skippable
+            self.app.refresh_bindings()
         if message.task == "rules":
             self.query_one("#products-rules-panel").loading = False
             self.query_one("#products-rules", ResultTable).show(ShownTable("rules", []))
