@@ -21,7 +21,7 @@ bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers,
 	$(BIN)/python -m bench.products
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.text --size 10000
-	$(BIN)/python -m bench.text --size 100000 --no-peer --json bench/results/text-100k.json
+	$(BIN)/python -m bench.text --size 100000 --no-peer
 	$(BIN)/python -m bench.points
 	$(BIN)/python -m bench.demand
 	$(BIN)/python -m bench.publish  # README and bench/RESULTS.md figures, from every JSON above
