@@ -240,6 +240,25 @@ async def test_migration_between_two_dates(sample_copy: Path, settle) -> None:
         assert "2025-06-30 → 2025-12-31" in text_of(app, "#migration-head")
 
 
+async def test_every_migration_column_is_seen_at_160_columns(sample_copy: Path, settle) -> None:
+    """RFM's ten segments and the total fit beside each other: the segment list makes room
+    while the Migration tab shows, and comes back with the other tabs."""
+    app = LoyalistApp(sample_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_segments(app, pilot, settle)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("enter")  # the dialog's dates as offered
+        await settle(pilot)
+        matrix = screen.query_one(MatrixTable)
+        assert len(matrix.columns) == 12  # from, ten segments, total
+        assert matrix.virtual_size.width <= matrix.scrollable_content_region.width
+        assert not screen.query_one("#segment-list").display
+        await pilot.press("u")  # the customers tab: the list is back
+        await settle(pilot)
+        assert screen.query_one("#segment-list").display
+
+
 async def test_quadrants_without_touchpoints_is_a_notice_not_a_crash(sample_copy: Path, settle) -> None:
     (sample_copy / "touchpoints.csv").unlink()
     app = LoyalistApp(sample_copy)

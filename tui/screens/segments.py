@@ -686,6 +686,11 @@ class SegmentsScreen(Screen):
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "members":
             self.load_members()
+        # The matrix has its own row per segment: the list makes room for its last columns.
+        matrix = event.pane.id == "migration"
+        if matrix and self.query_one("#segment-list").has_focus:
+            self.query_one("#segment-detail").focus()
+        self.set_class(matrix, "-matrix")
 
     @on(FastDataTable.CellSelected, "#members-browser DataTable")
     def member_chosen(self, event: FastDataTable.CellSelected) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from core.export.display import printable
 from tui.widgets.bars import fit
 
-HEADER_WIDTH = 11  # header lines are cut to this many cells; full names are in the row labels
+HEADER_WIDTH = 9  # header lines are cut to this many cells (ten segments fit 160 columns); full names are in the row labels
 MAX_SHADE = 0.85
 
 
