@@ -31,4 +31,4 @@ async def test_no_product_id_is_a_notice_naming_the_mapping(workspace, settle) -
         await pilot.press("g")
         await settle(pilot)
         text = notice(app)
-        assert "product_id" in text and "[tables.transactions.columns]" in text
+        assert "product_id" in text and "press M (Map columns)" in text and "loyalist.toml" not in text

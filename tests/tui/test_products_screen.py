@@ -107,7 +107,8 @@ async def test_without_product_id_the_status_names_the_mapping(workspace, settle
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_products(pilot, settle)
         status = str(screen.query_one("#status").render())
-        assert "product_id" in status and "[tables.transactions.columns]" in status
+        assert "product_id" in status and "press M (Map columns)" in status
+        assert "loyalist.toml" not in status  # the app names its own control, not a file to edit
         assert screen.rules is None and screen.exportable() is None
 
 
