@@ -209,22 +209,13 @@ def proposed_config(config_path: Path, table: str, columns: dict[str, str]) -> t
     written. The new text is checked as read_config would check it."""
     import tomlkit
 
-    old = config_path.read_bytes().decode("utf-8-sig") if config_path.is_file() else ""
-    doc = tomlkit.parse(old)
-    tables = doc.get("tables")
-    if tables is None:
-        tables = tomlkit.table(is_super_table=True)
-        doc["tables"] = tables
-    entry = tables.get(table)
-    if entry is None:
-        entry = tomlkit.table(is_super_table=True)
-        tables[table] = entry
-    current = entry.get("columns")
-    if current is None:
-        if columns:
+    def set_columns(entry) -> None:  # noqa: ANN001 (a tomlkit table)
+        current = entry.get("columns")
+        if current is None:
+            if not columns:
+                return
             entry["columns"] = tomlkit.table()
             current = entry["columns"]
-    if current is not None:
         for key in [k for k in current if k not in columns]:
             del current[key]
         for key, header in columns.items():
@@ -232,14 +223,25 @@ def proposed_config(config_path: Path, table: str, columns: dict[str, str]) -> t
                 current[key] = header
         if not columns:
             del entry["columns"]
-    new = tomlkit.dumps(doc)
-    check_config(tomllib.loads(new), str(config_path))
-    return old, new
+
+    return _edited(config_path, table, set_columns, super_table=True)
 
 
 def proposed_on_invalid(config_path: Path, table: str, policy: str = "skip") -> tuple[str, str]:
     """(the file's text now, its text with `on_invalid = policy` under [tables.<table>]): the
     app's "Skip invalid rows" key, edited as proposed_config edits, so the rest stays as written."""
+
+    def set_policy(entry) -> None:  # noqa: ANN001 (a tomlkit table)
+        if entry.get("on_invalid") != policy:
+            entry["on_invalid"] = policy
+
+    return _edited(config_path, table, set_policy, super_table=False)
+
+
+def _edited(config_path: Path, table: str, change, *, super_table: bool) -> tuple[str, str]:  # noqa: ANN001
+    """(the file's text now, its text after `change` edits [tables.<table>]), made with tomlkit
+    so comments and other keys stay, and checked as read_config would check it. A table the
+    file lacks is added (`super_table`: written only as its sub-tables' headers)."""
     import tomlkit
 
     old = config_path.read_bytes().decode("utf-8-sig") if config_path.is_file() else ""
@@ -250,10 +252,9 @@ def proposed_on_invalid(config_path: Path, table: str, policy: str = "skip") -> 
         doc["tables"] = tables
     entry = tables.get(table)
     if entry is None:
-        entry = tomlkit.table()
+        entry = tomlkit.table(is_super_table=super_table)
         tables[table] = entry
-    if entry.get("on_invalid") != policy:
-        entry["on_invalid"] = policy
+    change(entry)
     new = tomlkit.dumps(doc)
     check_config(tomllib.loads(new), str(config_path))
     return old, new
