@@ -20,6 +20,7 @@ from core.errors import InputError
 
 # Kept from a value before judging it: digits, separators, minus (drops ¥ $ € and spaces).
 NOT_NUMBER_CHARS = r"[^0-9.,\-]"
+MARKUP = r"<[^<>]*>"  # an HTML/XML tag pasted into a number cell
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ def parse_number(expr: pl.Expr, fmt: NumberFormat) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
     negative = text.str.starts_with("(") & text.str.ends_with(")")
     digits = text.str.replace_all(NOT_NUMBER_CHARS, "")
-    fits = digits.str.contains(number_pattern(fmt)) & digits.str.contains(r"\d")
+    # Markup is not a currency sign: "<h1>12,50</h1>" would keep the tag's 1s (112,501), so a
+    # value with a tag does not fit and is reported with its row, never read as some number.
+    fits = digits.str.contains(number_pattern(fmt)) & digits.str.contains(r"\d") & ~text.str.contains(MARKUP)
     if fmt.thousands:
         digits = digits.str.replace_all(fmt.thousands, "", literal=True)
     value = digits.str.replace_all(fmt.decimal, ".", literal=True).cast(pl.Float64, strict=False)

@@ -58,3 +58,14 @@ def test_comma_decimal_amounts_are_judged_in_their_own_convention(make_workspace
             'C3;2024-01-07;"1.000.000.000.000,00"\n')
     found = validate(Workspace.open(make_workspace({"transactions.csv": text})), as_of=dt.date(2024, 12, 31))
     assert [(f.rule, f.rows) for f in found if f.severity == "error"] == [("not_finite", (4,))]
+
+
+def test_markup_in_an_amount_is_an_error_with_its_row_not_its_tag_digits(make_workspace):
+    # A web-shop export with a formatted cell: the tag's 1 must not become part of the amount
+    # (dropping non-digits would read "<h1>12,50</h1>" as 112,501).
+    text = 'customer_id;order_date;amount\nC1;2024-01-05;"7,25"\nC2;2024-01-06;"<h1>12,50</h1>"\nC3;2024-01-07;"3,00"\n'
+    ws = Workspace.open(make_workspace({"transactions.csv": text}))
+    errors = [f for f in validate(ws, as_of=dt.date(2024, 12, 31)) if f.severity == "error"]
+    assert [(f.column, f.rows) for f in errors] == [("amount", (3,))]
+    amounts = ws.scan("transactions").select("amount").collect()["amount"].to_list()
+    assert amounts[0] == 7.25 and amounts[2] == 3.0 and amounts[1] != 112.501
