@@ -42,6 +42,17 @@ class InputError(LoyalistError):
         return f"{text}. Fix: {self.fix}" if self.fix else text
 
 
+class UnmappedColumnError(InputError):
+    """A contract column the workspace's column mapping settles: missing, ambiguous, or mapped
+    to a header the file lacks. The CLI's fix names loyalist.toml; the app offers its mapping
+    editor for ``table`` instead (``canonical``: the contract column, None when the mapping names
+    a column the contract does not have)."""
+
+    def __init__(self, message: str, *, table: str, canonical: str | None, **where) -> None:
+        self.table, self.canonical = table, canonical
+        super().__init__(message, **where)
+
+
 class AnalysisError(LoyalistError):
     """The analysis cannot be done on this data (too little data, no convergence...)."""
 

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from core.contract import TABLES
-from core.errors import InputError
+from core.errors import InputError, UnmappedColumnError
 
 # Synonyms shared by every table that has the column. English and Chinese headers
 # seen in CRM, POS, e-commerce and survey-tool exports.
@@ -166,7 +166,8 @@ def infer_mapping(
 def _ambiguous(table: str, canonical: str, headers: list[str], file: str) -> InputError:
     named = " and ".join(repr(h) for h in headers)
     best = headers[0].replace('"', '\\"')
-    return InputError(
-        f"columns {named} could both be {canonical}", file=file or None, column=headers[0],
+    return UnmappedColumnError(
+        f"columns {named} could both be {canonical}", table=table, canonical=canonical,
+        file=file or None, column=headers[0],
         fix=f'say which one in loyalist.toml: [tables.{table}.columns] {canonical} = "{best}"',
     )

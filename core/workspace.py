@@ -41,7 +41,7 @@ from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_
                          detect_date_format, extra_is_numeric, needs_time_zone, plain_number)
 from core.config import CONFIG_NAME, read_config
 from core.database import DatabaseTable
-from core.errors import InputError, MissingTableError
+from core.errors import InputError, MissingTableError, UnmappedColumnError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
 from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
@@ -210,8 +210,9 @@ class Workspace:
             return self.frames[table]
         source = self.sources[table]
         if source.missing_required:
-            raise InputError(
+            raise UnmappedColumnError(
                 f"required column {source.missing_required[0]!r} is missing",
+                table=table, canonical=source.missing_required[0],
                 file=str(source.path), column=source.missing_required[0],
                 fix=f"rename the column, or map it in {CONFIG_NAME} under [tables.{table}.columns]",
             )
@@ -285,13 +286,13 @@ class Workspace:
         explicit = dict(cfg.get("columns", {}))
         for canonical, header in explicit.items():
             if c.TABLES[table].column(canonical) is None:
-                raise InputError(f"{canonical!r} is not a column of the {table} table",
-                                 file=str(self.config_path),
-                                 fix=f"use one of {', '.join(col.name for col in c.TABLES[table].columns)}")
+                raise UnmappedColumnError(f"{canonical!r} is not a column of the {table} table",
+                                          table=table, canonical=None, file=str(self.config_path),
+                                          fix=f"use one of {', '.join(col.name for col in c.TABLES[table].columns)}")
             if header not in headers:
-                raise InputError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
-                                 file=where, column=header,
-                                 fix=f"the file's columns are: {', '.join(headers)}")
+                raise UnmappedColumnError(f"column {header!r} named in {CONFIG_NAME} is not in the file",
+                                          table=table, canonical=canonical, file=where, column=header,
+                                          fix=f"the file's columns are: {', '.join(headers)}")
         matches, extras = infer_mapping(table, headers, explicit, file=where)
         try:
             sample = (first.head(SAMPLE_ROWS) if in_database else

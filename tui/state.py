@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InputError, LoyalistError
+from core.errors import InputError, LoyalistError, UnmappedColumnError
 from core.workspace import Workspace
 
 
@@ -32,10 +32,10 @@ def describe_error(exc: BaseException) -> str:
 
     if skippable(exc) is not None:  # rows that stopped it: the fix names the app's key
         return app_text(exc)
-    if isinstance(exc, InputError) and exc.column and exc.fix and ".columns]" in exc.fix:
-        # a column to map: the app's mapping editor does it, not an edit of loyalist.toml
+    if isinstance(exc, UnmappedColumnError):  # the app's mapping editor settles it, not an edit of loyalist.toml
+        what = f"the file's column for {exc.canonical}" if exc.canonical else f"the {exc.table} table's columns"
         return InputError(exc.message, file=exc.file, column=exc.column, rows=exc.rows,
-                          fix=f"press M (Map columns) and choose the file's column for {exc.column}").describe()
+                          fix=f"press M (Map columns) and choose {what}").describe()
     if isinstance(exc, LoyalistError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

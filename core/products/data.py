@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from core.errors import AnalysisError, InputError
+from core.errors import AnalysisError, InputError, UnmappedColumnError
 
 LEVELS = ("product", "category")
 # The least support any product analysis acts on: a product bought by fewer customers is one
@@ -82,9 +82,9 @@ def item_column(transactions: pl.LazyFrame, level: str, where: str) -> str:
     column = ITEM_COLUMN[level]
     if column not in transactions.collect_schema():
         other = "category" if level == "product" else "product"
-        raise InputError(
+        raise UnmappedColumnError(
             f"product analyses at the {level} level need a {column} column in transactions, and it has none",
-            file=where, column=column,
+            table="transactions", canonical=column, file=where, column=column,
             fix=f'map your {level} column in loyalist.toml: [tables.transactions.columns] {column} = "Your header" '
                 f"(its header in the file), or use --level {other} if the file has a {ITEM_COLUMN[other]} column")
     return column

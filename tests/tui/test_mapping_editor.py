@@ -56,7 +56,8 @@ async def test_choosing_the_customer_column_writes_loyalist_toml_and_opens(ambig
     async with LoyalistApp(ambiguous).run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert pilot.app.workspace_state.error and "could both be" in pilot.app.workspace_state.error
-        assert any("Press M" in n.message for n in pilot.app._notifications)
+        assert any("press M (Map columns) and choose the file's column for customer_id" in n.message
+                   for n in pilot.app._notifications)
         editor = await open_editor(pilot, settle)
         assert row(pilot.app, "customer_id")[2:4] == ["—", "two could be"]
         assert row(pilot.app, "amount")[2] == "Total" and row(pilot.app, "amount")[4] == "1 of 3"

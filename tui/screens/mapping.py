@@ -45,16 +45,12 @@ class DraftReady(Message):
     error: str = ""
 
 
-# Errors from opening a workspace that the editor can settle (core.mapping, core.workspace)
-MAPPING_ERRORS = ("could both be", "named in loyalist.toml is not in the file", "is not a column of the",
-                  "required column")
-
-
 def mapping_hint(state: WorkspaceState) -> str:
-    """What the app adds to its notice when the editor can help: a workspace that did not open
-    for its mapping, or a table without a required column."""
-    if state.error:
-        return " Press M to map the columns." if any(e in state.error for e in MAPPING_ERRORS) else ""
+    """What the app adds to its notice when the editor can help: a table without a required
+    column. (A workspace that did not open for its mapping says so in its error already:
+    tui.state.describe_error.)"""
+    if state.workspace is None:
+        return ""
     lacking = [f"{s.table} has no {', '.join(s.missing_required)}" for s in state.workspace.sources.values()
                if s.missing_required]
     return f"{'; '.join(lacking)}. Press M to map the columns." if lacking else ""
