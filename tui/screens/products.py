@@ -11,7 +11,7 @@ fitted on a time split) runs when its tab is first shown, not before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import polars as pl
@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Header, Input, Label, Static, TabbedConte
 from textual.worker import get_current_worker
 
 from core.export.display import printable
-from core.registry import checked_for
+from core.registry import checked_for, run_analysis
 from core.registry import get as analysis
 from core.result import Result
 from core.workspace import Workspace
@@ -225,12 +225,8 @@ back to the rules.
 
     @work(thread=True, exclusive=True, group="products-rules", exit_on_error=False)
     def mine(self, ask: Ask) -> None:
-        from core.products.rules import rules
-
-        try:
-            checked = checked_for("products.rules", ask.workspace)  # invalid rows as on the CLI
-            result = rules(checked.ws, **ask.value)
-            result = replace(result, notes=(*checked.notes, *result.notes))
+        try:  # as on the CLI: options checked, invalid rows by the table's policy, counted in the notes
+            result = run_analysis("products.rules", ask.workspace, ask.value)
             table = result.tables["rules"].select(RULE_COLUMNS)
             shown = shown_table("rules", table, result.kinds)
         except Exception as exc:  # no product_id, too little data: said on screen
@@ -368,12 +364,8 @@ back to the rules.
 
     @work(thread=True, exclusive=True, group="products-evaluate", exit_on_error=False)
     def evaluate(self, ask: Ask) -> None:
-        from core.products.evaluate import evaluate
-
         try:
-            checked = checked_for("products.evaluate", ask.workspace)
-            result = evaluate(checked.ws)
-            result = replace(result, notes=(*checked.notes, *result.notes))
+            result = run_analysis("products.evaluate", ask.workspace)
             shown = shown_table("metrics", result.tables["metrics"].select(EVALUATION_COLUMNS), result.kinds)
         except Exception as exc:
             self.post_message(WorkFailed(ask, "evaluate", describe_error(exc), skippable(exc)))
