@@ -9,7 +9,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup
 from textual.widgets import Footer, Label
-from textual.widgets._footer import FooterKey
 
 PINNED = ("toggle_help", "quit")  # actions whose keys are always shown
 MORE = "… ? all keys"
@@ -38,7 +37,8 @@ class KeysFooter(Footer):
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
-        pinned = [k for k in keys if isinstance(k, FooterKey) and (k.action in PINNED or "-command-palette" in k.classes)]
+        # Footer's key widgets (FooterKey) are private to Textual: known by their `action` instead
+        pinned = [k for k in keys if getattr(k, "action", None) in PINNED or "-command-palette" in k.classes]
         yield from (k for k in keys if k not in pinned)
         if pinned:
             more = Label(MORE, id="footer-more")
