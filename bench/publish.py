@@ -27,6 +27,10 @@ WHAT = {
     "rfm-csv": "`segment rfm --output x.parquet` from CSV",
     "heavy": "",
 }
+# issue 14's targets: Loyalist's time at most this many times the peer's
+TARGETS = {("help", "import typer"): 2.0, ("rfm", "polars"): 1.3, ("rfm-csv", "polars-csv"): 1.5}
+HEAVY_RATIO, HEAVY_PEAK_MB = 3.0, 2048  # every report and model at 10M: within 3x of the floor, under 2 GB
+
 PEER = {
     "import typer": "`python -c \"import typer\"`",
     "polars": "a bare Polars script (the floor)",
@@ -57,6 +61,10 @@ def measured_on(meta: dict) -> str:
             f"{meta.get('repeat')} alternating runs each, medians")
 
 
+def verdict(value: float, limit: float, shown: str) -> str:
+    return f"{'met' if value <= limit else '**not met**'} (≤ {shown})"
+
+
 def _usable(records: list[dict]) -> list[dict]:
     return [r for r in records if r["ok"] and r["ratio"] and r["same_answer"] is not False]
 
@@ -70,8 +78,8 @@ def readme_block(data: dict) -> str:
         "each peer computes the same customers, scores and segments (checked). "
         "A ratio above 1 means Loyalist takes longer.",
         "",
-        "| what | size | Loyalist | peer | Loyalist / peer |",
-        "|---|---|---|---|---|",
+        "| what | size | Loyalist | peer | Loyalist / peer | target |",
+        "|---|---|---|---|---|---|",
     ]
     for r in records:
         if r["comparison"] == "heavy":
@@ -79,14 +87,20 @@ def readme_block(data: dict) -> str:
         size = "-" if r["comparison"] == "help" else size_label(r)
         lines.append(f"| {WHAT[r['comparison']]} | {size} | {r['loyalist_seconds']:.2f} s "
                      f"| {PEER.get(r['peer'], r['peer'])}: {r['peer_seconds']:.2f} s "
-                     f"| {times(r['ratio'])} |")
+                     f"| {times(r['ratio'])} | {target(r)} |")
     heavy = [r for r in records if r["comparison"] == "heavy"]
     if heavy:
         largest = max(r["transactions"] for r in heavy)
         heavy = [r for r in heavy if r["transactions"] == largest]
-        spread = ", ".join(f"{r['loyalist'].split(' ', 1)[1]} {times(r['ratio'])}" for r in heavy)
-        lines += ["", f"Each report and model beside the bare-Polars RFM floor at "
-                      f"{size_label(heavy[0])}: {spread}."]
+        floor = heavy[0]["peer_seconds"]
+        lines += ["", f"Each report and model beside the bare-Polars RFM floor ({floor:.2f} s) at "
+                      f"{size_label(heavy[0])}, one run each:", "",
+                  "| command | Loyalist | peak memory | / floor | within 3x | under 2 GB |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| `{r['loyalist']}` | {r['loyalist_seconds']:.1f} s | {r['loyalist_peak_mb'] / 1024:.2f} GB "
+                  f"| {times(r['ratio'])} | {verdict(r['ratio'], HEAVY_RATIO, f'{HEAVY_RATIO:g}x')} "
+                  f"| {verdict(r['loyalist_peak_mb'], HEAVY_PEAK_MB, f'{HEAVY_PEAK_MB / 1024:g} GB')} |"
+                  for r in heavy]
     failed = [r for r in data["comparisons"] if r not in records]
     if failed:
         lines += ["", "Not comparable in this run: " + "; ".join(
@@ -94,6 +108,11 @@ def readme_block(data: dict) -> str:
             f"({'different answer' if r['same_answer'] is False else r['error'] or 'failed'})"
             for r in failed) + "."]
     return "\n".join(lines)
+
+
+def target(record: dict) -> str:
+    limit = TARGETS.get((record["comparison"], record["peer"]))
+    return "-" if limit is None else verdict(record["ratio"], limit, f"{limit:g}x")
 
 
 def results_block(data: dict) -> str:

@@ -25,8 +25,8 @@ def test_ratios_are_loyalist_over_peer_and_a_wrong_answer_is_not_published():
                             record("rfm", "duckdb", 0.9, 0.5, same=False),
                             record("heavy", "polars rfm", 4.5, 0.45)]}
     block = publish.readme_block(json.loads(json.dumps(data)))
-    assert "| 2.0x |" in block  # 0.9 s against 0.45 s
+    assert "| 2.0x | **not met** (≤ 1.3x) |" in block  # 0.9 s against 0.45 s, and issue 14's target
     assert "0.33x (3.0x faster)" in block  # against pandas' 2.7 s
     assert "DuckDB SQL:" not in block  # a peer that disagrees has no ratio to quote
     assert "different answer" in block
-    assert "channels 10.0x" in block
+    assert "| `report channels` | 4.5 s | 0.20 GB | 10.0x | **not met** (≤ 3x) | met (≤ 2 GB) |" in block
