@@ -188,8 +188,10 @@ class _connect:
 
     def __enter__(self) -> Any:
         if self.db.engine == "duckdb":
+            from core.engines import duckdb_settings
+
             duckdb = _driver("duckdb")
-            self.connection = duckdb.connect(self.db.target, read_only=True)
+            self.connection = duckdb.connect(self.db.target, read_only=True, config=duckdb_settings())
         elif self.db.engine == "sqlite":
             import sqlite3
 

@@ -413,13 +413,12 @@ class Reducer:
                 self._connection = ibis.pyspark.connect(spark_session(db.target))
                 return self._connection.sql(source.database.sql)
             if self.engine == "duckdb":
-                # The file attached read-only to an in-memory database, the table or query a
-                # temporary view there (so the file is never written and stays usable by others).
-                self._connection = ibis.duckdb.connect()
+                # The file attached read-only to an in-memory database (so the file is never
+                # written and stays usable by others), the table or query read from there.
+                self._connection = duckdb_connect()
                 self._connection.raw_sql(f"ATTACH {_sql_text(db.target)} AS loyalist_source (READ_ONLY)")
                 self._connection.raw_sql("USE loyalist_source")
-                self._connection.raw_sql(f"CREATE TEMP VIEW loyalist_transactions AS {source.database.sql}")
-                return self._connection.table("loyalist_transactions")
+                return _duckdb_table(self._connection, source.database.sql)
             from core.database import sample
 
             # Read only; the query's schema from its first rows (read-only too), so Ibis need
@@ -430,10 +429,12 @@ class Reducer:
             return self._connection.sql(source.database.sql, schema=schema)
         path = str(source.path)
         if self.engine == "duckdb":
-            self._connection = ibis.duckdb.connect()
+            self._connection = duckdb_connect()
             if source.format == "parquet":
-                return self._connection.read_parquet(path)
-            return self._connection.read_csv(path, all_varchar=True, header=True, **_csv_options(source, "delim"))
+                return _duckdb_table(self._connection, f"SELECT * FROM read_parquet({_sql_text(path)})")
+            delimiter = _csv_options(source, "delim")["delim"]
+            return _duckdb_table(self._connection, f"SELECT * FROM read_csv({_sql_text(path)}, all_varchar = true, "
+                                 f"header = true, delim = {_sql_text(delimiter)})")
         session = spark_session()
         self._connection = ibis.pyspark.connect(session)
         reader = session.read
@@ -471,6 +472,37 @@ class Reducer:
 
 
 _VIEWS = itertools.count(1)
+DUCKDB_TEMP = "loyalist-duckdb"  # under the system's temporary folder (TMPDIR)
+
+
+def duckdb_settings() -> dict[str, str]:
+    """DuckDB's memory limit from Loyalist's memory budget (core.memory: LOYALIST_MEMORY_LIMIT,
+    else half the free memory), not DuckDB's default of 80% of RAM, and where it spills
+    what does not fit: the system's temporary folder, never the analyst's workspace."""
+    import tempfile
+    from pathlib import Path
+
+    from core.memory import memory_budget
+
+    return {"memory_limit": f"{max(memory_budget() // 2**20, 1)}MiB",
+            "temp_directory": str(Path(tempfile.gettempdir()) / DUCKDB_TEMP)}
+
+
+def duckdb_connect() -> Any:
+    """An in-memory DuckDB under Loyalist's memory budget (duckdb_settings), through Ibis."""
+    return _ibis().duckdb.connect(**duckdb_settings())
+
+
+def _duckdb_table(connection: Any, sql: str) -> Any:
+    """The Ibis table of a DuckDB query, its schema read with DuckDB's own relation API:
+    Ibis 12.0 learns it through the deprecated fetch_arrow_table (a DeprecationWarning on
+    DuckDB 1.5 and later; fixed in Ibis after 12.0, ibis-project/ibis#12001)."""
+    from ibis.backends.sql.datatypes import DuckDBType
+
+    relation = connection.con.sql(sql)
+    schema = _ibis().schema({name: DuckDBType.from_string(str(kind))
+                             for name, kind in zip(relation.columns, relation.types, strict=True)})
+    return connection.sql(sql, schema=schema)
 JAVA_FIX = "Spark needs Java 17: install openjdk-17-jre-headless (apt) or set JAVA_HOME"
 
 

@@ -408,3 +408,51 @@ def test_report_cohorts_on_duckdb_gives_the_polars_matrices_without_pulling_rows
     assert result.headline == pytest.approx(expected.headline, rel=1e-12)
     for name, table in expected.tables.items():
         assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+# -- DuckDB's memory and the Ibis layer's warnings -----------------------------------------
+
+
+def _setting(connection, name: str) -> str:
+    return connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+
+
+def test_duckdb_runs_under_the_memory_budget_and_spills_to_the_temporary_folder(
+        file_ws, duckdb_folder, tmp_path, monkeypatch):
+    """Not DuckDB's default (80% of RAM, spilling into the working folder): LOYALIST_MEMORY_LIMIT,
+    on the engine's connection and on the one that reads a DuckDB file into Polars."""
+    pytest.importorskip("ibis")
+    import tempfile
+
+    from core.database import _connect
+
+    monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", "300m")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        engine.last_date(AS_OF)
+        native = engine._connection.con
+        assert _setting(native, "memory_limit") == "300.0 MiB"
+        assert _setting(native, "temp_directory") == str(tmp_path / engines.DUCKDB_TEMP)
+    finally:
+        engine.close()
+    ws = workspace_in(duckdb_folder, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    with _connect(ws.sources["transactions"].database.database) as connection:
+        assert _setting(connection, "memory_limit") == "300.0 MiB"
+
+
+def test_duckdb_through_ibis_warns_of_no_deprecated_call(file_ws, duckdb_folder):
+    """Ibis 12.0 learns a table's schema through DuckDB's deprecated fetch_arrow_table;
+    Loyalist hands it the schema instead, so an analyst sees no DeprecationWarning."""
+    pytest.importorskip("ibis")
+    import warnings
+
+    ws = workspace_in(duckdb_folder, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    for workspace in (file_ws, ws):
+        engine = engines.reducer(workspace, "duckdb")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert engine.last_date(AS_OF)[0] == AS_OF
+        finally:
+            engine.close()
