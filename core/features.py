@@ -17,6 +17,7 @@ to run, and rows come sorted by customer_id.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -478,17 +479,14 @@ def latest_answers(survey: pl.LazyFrame, as_of: dt.date, answers: list[str]) -> 
     Reducer.latest_answers applies the same rule on an engine. A blank answer is skipped
     (that customer's latest non-blank one counts)."""
     dated = "response_date" in survey.collect_schema()
-    if dated:
-        survey = survey.filter(pl.col("response_date") <= as_of)
-
-    def latest(name: str) -> pl.Expr:
-        if not dated:
-            return pl.col(name).min()
-        given = pl.col(name).is_not_null()
-        day = pl.col("response_date")
-        return pl.col(name).filter(given & (day == day.filter(given).max())).min()
-
-    return survey.group_by("customer_id").agg(latest(name).alias(name) for name in answers)
+    if not dated:
+        return survey.group_by("customer_id").agg(pl.col(name).min() for name in answers)
+    survey = survey.filter(pl.col("response_date") <= as_of)
+    # Per answer: sorted by date, a day's answers highest first, then the last per customer, a
+    # plain reduction (a filter per group and column was ten times slower).
+    latest = [survey.filter(pl.col(name).is_not_null()).sort("response_date", name, descending=[False, True])
+              .group_by("customer_id").agg(pl.col(name).last()) for name in answers]
+    return functools.reduce(lambda a, b: a.join(b, on="customer_id", how="full", coalesce=True), latest)
 
 
 def _column_order(present: list[str], channels: list[str]) -> list[str]:
