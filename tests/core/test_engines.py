@@ -534,3 +534,19 @@ def test_the_latest_survey_answer_is_the_latest_days_lowest_on_every_engine(engi
             reducer.close()
     assert {row[0]: row[1:] for row in table.iter_rows()} == LATEST[dates]
     assert table.schema["nps"] == pl.Int64
+
+
+def test_a_survey_with_rows_left_out_as_invalid_is_read_in_polars(sample_copy, monkeypatch):
+    """on_invalid = "skip" leaves a survey row out, a view only Polars holds: the engine must
+    not read the whole table, so the skipped answer never reaches the features."""
+    pytest.importorskip("ibis")
+    survey = pl.read_csv(sample_copy / "survey.csv", infer_schema_length=0)
+    who = survey["customer_id"][0]
+    survey.with_columns(nps=pl.when(pl.col("customer_id") == who).then(pl.lit("15")).otherwise("nps")) \
+        .write_csv(sample_copy / "survey.csv")
+    (sample_copy / "loyalist.toml").write_text('[tables.survey]\non_invalid = "skip"\n', encoding="utf-8")
+    ws = Workspace.open(sample_copy)
+    monkeypatch.setattr(engines.Reducer, "latest_answers", lambda *a: pytest.fail("the survey was read on the engine"))
+    result = run_analysis("segment.quadrant", ws, {"as_of": AS_OF, "engine": "duckdb"})
+    assert any("1 row of survey.csv left out" in note for note in result.notes)
+    assert result.params["engine"] == "duckdb"
