@@ -162,9 +162,11 @@ def customer_features(
     Channel columns appear only when the transactions have a channel column; engagement,
     nps and csat only when the matching table (and column) is given; engagement counts
     the last `engagement_days` days. With an `engine` (core.engines), the group_by over the
-    transactions runs there and only its per-customer rows come back. Select only the columns you need before collecting:
-    projection pushdown then skips the other aggregations (RFM needs four columns and
-    runs several times faster than the full table).
+    transactions runs there and only its per-customer rows come back; so do engagement and
+    the latest answers when the engine reaches touchpoints and survey (Reducer.reads).
+    Select only the columns you need before collecting: projection pushdown then skips the
+    other aggregations (RFM needs four columns and runs several times faster than the full
+    table).
     """
     schema = _checked_schema(transactions, engine, inactivity_days, inactivity_multiple)
     if as_of is None:
