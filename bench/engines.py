@@ -12,6 +12,8 @@ customers, R, F, M, scores and segments) before its time counts.
     python -m bench.engines --sizes 10m            # the published run
     python -m bench.engines --sizes 100m --repeat 1  # 100 million transactions (see below)
     python -m bench.engines --sizes 1m --repeat 1  # a quick check that it works
+    python -m bench.engines --sizes 200k --base 100k --repeat 1 --no-spark --out /tmp/check
+        # the 100m path (copies written by DuckDB, the streaming peer) end to end in a minute
 
 Sizes above --base (10m) are not generated in Python (the generator would take an hour at
 100m): DuckDB writes them with one SQL statement, the base workspace's transactions and
@@ -19,6 +21,12 @@ customers repeated with a copy number before every customer and order id, so eac
 a new set of customers with the generator's own distributions. The Parquet file is written
 once and reused. The bare-Polars peer runs on the streaming engine from the same Parquet
 file (an in-memory collect of 100m rows is not what anyone would run on a laptop).
+
+100m on this 2-core machine, from the 10m workspace (20.4M rows; 15 min to generate if absent):
+ten copies, 204M transactions and 7.4M customers, about 1.2 GB of Parquet (two copies took
+233 MB and 27 s of CPU to write); each contestant about ten times its 10m time, so with
+--repeat 1 roughly 10 minutes in all. DuckDB writes and reads within Loyalist's memory budget
+(core.engines.duckdb_settings), spilling to the temporary folder.
 
 Writes bench/results/engines.json ({"meta", "comparisons"} like bench.sidebyside's).
 """
@@ -77,7 +85,9 @@ def replicate(base: str, folder: str, copies: int) -> None:
     DuckDB into zstd Parquet (memory stays flat however many rows it writes)."""
     import duckdb
 
-    con = duckdb.connect()
+    from core.engines import duckdb_settings
+
+    con = duckdb.connect(config=duckdb_settings())  # Loyalist's memory budget, spilling to the temp folder
     con.execute("SET enable_progress_bar = false")
     for table in REPLICATED:
         source, target = Path(base) / f"{table}.parquet", Path(folder) / f"{table}.parquet"

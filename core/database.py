@@ -188,8 +188,14 @@ class _connect:
 
     def __enter__(self) -> Any:
         if self.db.engine == "duckdb":
+            from core.engines import duckdb_settings
+
             duckdb = _driver("duckdb")
             self.connection = duckdb.connect(self.db.target, read_only=True)
+            # set after connecting: a config at connect is refused while the engine (core.engines)
+            # has the same file attached
+            for name, value in duckdb_settings().items():
+                self.connection.execute(f"SET {name} = '{value}'")
         elif self.db.engine == "sqlite":
             import sqlite3
 

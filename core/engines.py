@@ -26,7 +26,8 @@ import functools
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -45,6 +46,8 @@ FILE_ENGINES = ("duckdb", "spark")  # engines that read Parquet and CSV files th
 EXTRA = "pip install 'loyalist[engines]'"
 # The columns the reduction reads; the rest of the table never leaves the engine.
 COLUMNS = ("customer_id", "order_date", "amount", "order_id", "channel")
+# The other tables reduced on the engine when it reaches them (reducer), and the columns read.
+OTHER_TABLES = {"touchpoints": ("customer_id", "timestamp"), "survey": ("customer_id", "response_date", "nps", "csat")}
 CHECKED = (*COLUMNS, "product_id")  # and what the data checks read (core.validate)
 # core.validate's rules Reducer.check runs on the engine; the rest (on columns it does not
 # read) stay in Polars, reading those columns only.
@@ -105,7 +108,24 @@ def reducer(ws: Workspace, engine: str) -> Reducer | None:
         raise InputError(f"--engine {engine} cannot leave out the invalid transactions rows",
                          file=ws.sources["transactions"].where,
                          fix="correct those rows (loyalist data validate names them) or use --engine polars")
-    return Reducer(engine, ws.sources["transactions"])
+    source = ws.sources["transactions"]
+    others = {name: ws.sources[name] for name in OTHER_TABLES
+              if name in ws.sources and name not in ws.frames and _reachable(source, ws.sources[name], engine)}
+    return Reducer(engine, source, others)
+
+
+def _reachable(transactions: TableSource, other: TableSource, engine: str) -> bool:
+    """Whether the engine reaching the transactions reads `other` too: a table of the same
+    database, or a file it reads (Parquet, or UTF-8 CSV) beside transactions read from files.
+    Tables it cannot reach are read into Polars, as without --engine."""
+    if other.missing_required:
+        return False
+    if transactions.database is not None or other.database is not None:
+        return (transactions.database is not None and other.database is not None
+                and other.database.database == transactions.database.database)
+    encoding = (other.text.encoding if other.text else "utf-8").lower().replace("_", "-")
+    return other.format == "parquet" or (other.format == "csv" and encoding in ("utf-8", "utf-8-sig", "ascii")
+                                         and engine in FILE_ENGINES)
 
 
 def _larger_than_memory(ws: Workspace) -> bool:
@@ -123,14 +143,17 @@ def _installed(module: str) -> bool:
 class Reducer:
     """The transactions table on one engine, and the few questions core.features asks of it."""
 
-    def __init__(self, engine: str, source: TableSource) -> None:
+    def __init__(self, engine: str, source: TableSource, others: dict[str, TableSource] | None = None) -> None:
         self.engine = engine
         self.source = source
+        self.others = dict(others or {})  # touchpoints and survey, where the engine reaches them
+        self._other_tables: dict[str, Any] = {}
+        self._lock = threading.RLock()
         self._table: Any = None
         self._checked: Any = None
         self._raw_ibis: Any = None
         self._connection: Any = None
-        self._view: str | None = None  # Spark's temporary view of a file, dropped on close
+        self._views: list[str] = []  # Spark's temporary views of files, dropped on close
         self._last: dict[dt.date, tuple[dt.date | None, int]] = {}  # asked twice per run
 
     @property
@@ -281,6 +304,62 @@ class Reducer:
             pl.col("spend").cast(pl.Int64) / SCALE, pl.col("first_spend").cast(pl.Int64) / SCALE)
         return calibration, holdout
 
+    # -- touchpoints and survey, where the engine reaches them (reducer) -------------------
+
+    def reads(self, table: str) -> bool:
+        """Whether `table` is reduced on the engine (else core.features reads it in Polars)."""
+        return table in self.others
+
+    def leave_to_polars(self, tables: Iterable[str]) -> None:
+        """Tables only Polars holds as the analysis reads them (core.invalid left rows out)."""
+        for table in tables:
+            self.others.pop(table, None)
+
+    def engagement(self, as_of: dt.date, days: int) -> pl.LazyFrame:
+        """core.features.engagement_counts on the engine: touchpoints per customer in the
+        `days` days up to as_of inclusive."""
+        def reduce() -> pl.DataFrame:
+            t = self._other("touchpoints")
+            start = as_of - dt.timedelta(days=days - 1)
+            touches = t.filter(t.timestamp >= start, t.timestamp <= as_of)
+            counts = self._run(touches.group_by("customer_id").aggregate(engagement=touches.count()),
+                               self.others["touchpoints"])
+            return counts.with_columns(pl.col("engagement").cast(pl.Int64))
+
+        return _lazy(reduce, pl.Schema({"customer_id": pl.String, "engagement": pl.Int64}), self.label)
+
+    def latest_answers(self, as_of: dt.date, answers: list[str]) -> pl.LazyFrame:
+        """core.features.latest_answers on the engine: per customer and answer column, the
+        answer of the latest response_date up to as_of, the lowest of the same day's."""
+        def reduce() -> pl.DataFrame:
+            survey = self.others["survey"]
+            t = self._other("survey")
+            dated = "response_date" in t.columns
+            if dated:
+                t = t.filter(t.response_date <= as_of)
+            latest = None
+            for name in answers:
+                given = t.filter(t[name].notnull())
+                if dated:  # only the answers of each customer's latest day with one
+                    days = given.group_by("customer_id").aggregate(_day=given.response_date.max())
+                    given = given.join(days, [given.customer_id == days.customer_id,
+                                              given.response_date == days._day]).select("customer_id", name)
+                answer = self._run(given.group_by("customer_id").aggregate(given[name].min().name(name)), survey)
+                answer = answer.with_columns(pl.col(name).cast(pl.Int64))
+                latest = answer if latest is None else latest.join(answer, on="customer_id", how="full",
+                                                                   coalesce=True)
+            return latest
+
+        schema = pl.Schema({"customer_id": pl.String, **{name: pl.Int64 for name in answers}})
+        return _lazy(reduce, schema, self.label)
+
+    def _other(self, table: str) -> Any:
+        if table not in self._other_tables:
+            source = self.others[table]
+            names = tuple(n for n in OTHER_TABLES[table] if n in {m.canonical for m in source.columns})
+            self._other_tables[table] = self._guarded(lambda: _canonical(self._read(source), source, names), source)
+        return self._other_tables[table]
+
     def findings(self) -> list[Finding]:
         """core.validate's error rules for the transactions (what every analysis checks)."""
         return self.check(errors_only=True)
@@ -377,13 +456,14 @@ class Reducer:
     def close(self) -> None:
         """Let go of the connection (a DuckDB file stays usable by others); Spark's session stays."""
         try:
-            if self._view is not None:
-                spark_session().catalog.dropTempView(self._view)
-            elif self._connection is not None and self.engine != "spark":
+            for view in self._views:
+                spark_session().catalog.dropTempView(view)
+            if self._connection is not None and self.engine != "spark":
                 self._connection.disconnect()
         except Exception:  # closing what failed to open: nothing to tell
             pass
-        self._connection = self._table = self._checked = self._raw_ibis = self._view = None
+        self._connection = self._table = self._checked = self._raw_ibis = None
+        self._views, self._other_tables = [], {}
 
     # -- the engine --------------------------------------------------------------------
 
@@ -405,60 +485,74 @@ class Reducer:
         return self._raw_ibis
 
     def _raw_table(self) -> Any:
-        ibis = _ibis()
-        source = self.source
-        if source.database is not None:
-            db = source.database.database
+        return self._read(self.source)
+
+    def _connect(self) -> Any:
+        """The one connection every table is read through, made for where the transactions are."""
+        if self._connection is None:
+            ibis = _ibis()
+            db = self.source.database.database if self.source.database is not None else None
             if self.engine == "spark":
-                self._connection = ibis.pyspark.connect(spark_session(db.target))
-                return self._connection.sql(source.database.sql)
+                self._connection = ibis.pyspark.connect(spark_session(db.target if db else None))
+            elif self.engine == "duckdb":
+                self._connection = duckdb_connect()
+                if db is not None:
+                    # The file attached read-only to an in-memory database (so it is never
+                    # written and stays usable by others), the tables or queries read there.
+                    self._connection.raw_sql(f"ATTACH {_sql_text(db.target)} AS loyalist_source (READ_ONLY)")
+                    self._connection.raw_sql("USE loyalist_source")
+            else:
+                self._connection = ibis.postgres.connect(**_postgres_arguments(db.target))
+                self._connection.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        return self._connection
+
+    def _read(self, source: TableSource) -> Any:
+        """One table (the transactions, or another reducer() found reachable) as the engine reads it."""
+        connection = self._connect()
+        if source.database is not None:
+            sql = source.database.sql
+            if self.engine == "spark":
+                return connection.sql(sql)
             if self.engine == "duckdb":
-                # The file attached read-only to an in-memory database, the table or query a
-                # temporary view there (so the file is never written and stays usable by others).
-                self._connection = ibis.duckdb.connect()
-                self._connection.raw_sql(f"ATTACH {_sql_text(db.target)} AS loyalist_source (READ_ONLY)")
-                self._connection.raw_sql("USE loyalist_source")
-                self._connection.raw_sql(f"CREATE TEMP VIEW loyalist_transactions AS {source.database.sql}")
-                return self._connection.table("loyalist_transactions")
+                return _duckdb_table(connection, sql)
             from core.database import sample
 
             # Read only; the query's schema from its first rows (read-only too), so Ibis need
             # not create a view to learn it.
-            schema = ibis.Schema.from_polars(sample(source.database).schema)
-            self._connection = ibis.postgres.connect(**_postgres_arguments(db.target))
-            self._connection.raw_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            return self._connection.sql(source.database.sql, schema=schema)
+            return connection.sql(sql, schema=_ibis().Schema.from_polars(sample(source.database).schema))
         path = str(source.path)
         if self.engine == "duckdb":
-            self._connection = ibis.duckdb.connect()
             if source.format == "parquet":
-                return self._connection.read_parquet(path)
-            return self._connection.read_csv(path, all_varchar=True, header=True, **_csv_options(source, "delim"))
-        session = spark_session()
-        self._connection = ibis.pyspark.connect(session)
-        reader = session.read
+                return _duckdb_table(connection, f"SELECT * FROM read_parquet({_sql_text(path)})")
+            delimiter = _csv_options(source, "delim")["delim"]
+            return _duckdb_table(connection, f"SELECT * FROM read_csv({_sql_text(path)}, all_varchar = true, "
+                                 f"header = true, delim = {_sql_text(delimiter)})")
+        reader = spark_session().read
         frame = (reader.parquet(path) if source.format == "parquet"
                  else reader.csv(path, header=True, inferSchema=False, **_csv_options(source, "sep")))
-        self._view = f"loyalist_transactions_{next(_VIEWS)}"
-        frame.createOrReplaceTempView(self._view)
-        return self._connection.table(self._view)
+        view = f"loyalist_{source.table}_{next(_VIEWS)}"
+        frame.createOrReplaceTempView(view)
+        self._views.append(view)
+        return connection.table(view)
 
-    def _run(self, expr: Any) -> pl.DataFrame:
-        return self._guarded(expr.to_polars)
+    def _run(self, expr: Any, source: TableSource | None = None) -> pl.DataFrame:
+        return self._guarded(expr.to_polars, source)
 
-    def _guarded(self, work: Any) -> Any:
-        """Run engine work; the engine's error becomes one line with a fix, without credentials."""
-        try:
-            return work()
-        except (InputError, AnalysisError):
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
+    def _guarded(self, work: Any, source: TableSource | None = None) -> Any:
+        """Run engine work, one query at a time (Polars collects the engine's tables on
+        several threads, and a connection takes one query at a time); the engine's error
+        becomes one line with a fix, without credentials."""
+        with self._lock:
+            try:
+                return work()
+            except (InputError, AnalysisError):
+                raise
+            except Exception as exc:
+                raise self._error(exc, source or self.source) from None
 
-    def _error(self, exc: Exception) -> InputError:
+    def _error(self, exc: Exception, source: TableSource) -> InputError:
         from core.database import _fix, _one_line
 
-        source = self.source
         if source.database is not None:
             return InputError(f"{self.engine}: {_one_line(exc, source.database.database)}", file=source.where,
                               fix=_fix(exc, source.database))
@@ -471,7 +565,52 @@ class Reducer:
 
 
 _VIEWS = itertools.count(1)
+DUCKDB_TEMP = "loyalist-duckdb"  # under the system's temporary folder (TMPDIR)
+
+
+def duckdb_settings() -> dict[str, str]:
+    """DuckDB's memory limit from Loyalist's memory budget (core.memory: LOYALIST_MEMORY_LIMIT,
+    else half the free memory), not DuckDB's default of 80% of RAM, and where it spills
+    what does not fit: the system's temporary folder, never the analyst's workspace."""
+    import tempfile
+    from pathlib import Path
+
+    from core.memory import memory_budget
+
+    return {"memory_limit": f"{max(memory_budget() // 2**20, 1)}MiB",
+            "temp_directory": str(Path(tempfile.gettempdir()) / DUCKDB_TEMP)}
+
+
+def duckdb_connect() -> Any:
+    """An in-memory DuckDB under Loyalist's memory budget (duckdb_settings), through Ibis."""
+    return _ibis().duckdb.connect(**duckdb_settings())
+
+
+def _duckdb_table(connection: Any, sql: str) -> Any:
+    """The Ibis table of a DuckDB query, its schema read with DuckDB's own relation API:
+    Ibis 12.0 learns it through the deprecated fetch_arrow_table (a DeprecationWarning on
+    DuckDB 1.5 and later; fixed in Ibis after 12.0, ibis-project/ibis#12001)."""
+    from ibis.backends.sql.datatypes import DuckDBType
+
+    relation = connection.con.sql(sql)
+    schema = _ibis().schema({name: DuckDBType.from_string(str(kind))
+                             for name, kind in zip(relation.columns, relation.types, strict=True)})
+    return connection.sql(sql, schema=schema)
 JAVA_FIX = "Spark needs Java 17: install openjdk-17-jre-headless (apt) or set JAVA_HOME"
+
+
+def _lazy(reduce: Any, schema: pl.Schema, label: str) -> pl.LazyFrame:
+    """A per-customer table reduced on the engine when (and only if) the plan collects it."""
+    from polars.io.plugins import register_io_source
+
+    def pull(columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
+             batch_size: int | None) -> Iterator[pl.DataFrame]:
+        frame = reduce()
+        frame = frame.select(columns) if columns is not None else frame
+        frame = frame.filter(predicate) if predicate is not None else frame
+        yield frame.head(n_rows) if n_rows is not None else frame
+
+    return register_io_source(pull, schema=schema, explain_name="engine", explain_detail=label)
 
 
 def _ibis() -> Any:
@@ -574,7 +713,7 @@ def _canonical(t: Any, source: TableSource, names: tuple[str, ...] = COLUMNS) ->
         dtype = column.type()
         if m.kind in (c.ID, c.TEXT):
             columns[m.canonical] = _text(column, dtype, m, source)
-        elif m.kind == c.DATE:
+        elif m.kind in (c.DATE, c.DATETIME):  # a time's day: all the reductions read of it
             columns[m.canonical] = _date(column, dtype, m, source)
         else:
             columns[m.canonical] = _number(column, dtype, m, source)

@@ -17,6 +17,7 @@ to run, and rows come sorted by customer_id.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -161,9 +162,11 @@ def customer_features(
     Channel columns appear only when the transactions have a channel column; engagement,
     nps and csat only when the matching table (and column) is given; engagement counts
     the last `engagement_days` days. With an `engine` (core.engines), the group_by over the
-    transactions runs there and only its per-customer rows come back. Select only the columns you need before collecting:
-    projection pushdown then skips the other aggregations (RFM needs four columns and
-    runs several times faster than the full table).
+    transactions runs there and only its per-customer rows come back; so do engagement and
+    the latest answers when the engine reaches touchpoints and survey (Reducer.reads).
+    Select only the columns you need before collecting: projection pushdown then skips the
+    other aggregations (RFM needs four columns and runs several times faster than the full
+    table).
     """
     schema = _checked_schema(transactions, engine, inactivity_days, inactivity_multiple)
     if as_of is None:
@@ -186,10 +189,16 @@ def customer_features(
         .pipe(_derived, as_of, channels, customers)
         .pipe(_with_activity, inactivity_days, inactivity_multiple)
     )
-    if touchpoints is not None:
-        features = _with_engagement(features, touchpoints, as_of, engagement_days)
+    if touchpoints is not None:  # on the engine too when it reaches the table (core.engines)
+        counts = (engine.engagement(as_of, engagement_days) if engine is not None and engine.reads("touchpoints")
+                  else engagement_counts(touchpoints, as_of, engagement_days))
+        features = features.join(counts, on="customer_id", how="left").with_columns(pl.col("engagement").fill_null(0))
     if survey is not None:
-        features = _with_survey(features, survey, as_of)
+        answers = [c for c in ("nps", "csat") if c in survey.collect_schema()]
+        if answers:
+            latest = (engine.latest_answers(as_of, answers) if engine is not None and engine.reads("survey")
+                      else latest_answers(survey, as_of, answers))
+            features = features.join(latest, on="customer_id", how="left")
     # Sorted by customer_id: row order (and so K-Means initialisation and output files)
     # must not depend on the hash order of the group_by.
     return features.select(_column_order(features.collect_schema().names(), channels)) \
@@ -452,32 +461,34 @@ def _with_activity(lf: pl.LazyFrame, days: int | None, multiple: float) -> pl.La
         active=(pl.col("recency_days") <= pl.col("inactivity_threshold_days")).fill_null(False))
 
 
-def _with_engagement(
-    lf: pl.LazyFrame, touchpoints: pl.LazyFrame, as_of: dt.date, days: int,
-) -> pl.LazyFrame:
+def engagement_counts(touchpoints: pl.LazyFrame, as_of: dt.date, days: int) -> pl.LazyFrame:
+    """Touchpoints per customer in the `days` days up to as_of inclusive (core.engines'
+    Reducer.engagement counts the same on an engine)."""
     start = as_of - dt.timedelta(days=days - 1)
-    counts = (
+    return (
         touchpoints.select("customer_id", day=pl.col("timestamp").dt.date())
         .filter(pl.col("day").is_between(start, as_of))
         .group_by("customer_id").agg(engagement=pl.len().cast(pl.Int64))
     )
-    return lf.join(counts, on="customer_id", how="left").with_columns(
-        pl.col("engagement").fill_null(0))
 
 
-def _with_survey(lf: pl.LazyFrame, survey: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    schema = survey.collect_schema()
-    answers = [c for c in ("nps", "csat") if c in schema]
-    if not answers:
-        return lf
-    if "response_date" in schema:
-        # Sorted once (stable: same-day answers keep file order), then the last non-null
-        # answer per customer, a plain reduction the streaming engine runs in one pass.
-        survey = survey.filter(pl.col("response_date") <= as_of).sort(
-            "response_date", maintain_order=True)
-    # undated answers: the last one in file order counts as the latest
-    latest = survey.group_by("customer_id").agg(pl.col(c).last(ignore_nulls=True) for c in answers)
-    return lf.join(latest, on="customer_id", how="left")
+def latest_answers(survey: pl.LazyFrame, as_of: dt.date, answers: list[str]) -> pl.LazyFrame:
+    """Each customer's latest answer to each of `answers` (nps, csat) on or before as_of.
+
+    The latest is the answer with the latest response_date; among answers given the same
+    day, or in a survey without dates, the LOWEST counts (the cautious reading). So the
+    answer never depends on row order, which databases do not keep: core.engines'
+    Reducer.latest_answers applies the same rule on an engine. A blank answer is skipped
+    (that customer's latest non-blank one counts)."""
+    dated = "response_date" in survey.collect_schema()
+    if not dated:
+        return survey.group_by("customer_id").agg(pl.col(name).min() for name in answers)
+    survey = survey.filter(pl.col("response_date") <= as_of)
+    # Per answer: sorted by date, a day's answers highest first, then the last per customer, a
+    # plain reduction (a filter per group and column was ten times slower).
+    latest = [survey.filter(pl.col(name).is_not_null()).sort("response_date", name, descending=[False, True])
+              .group_by("customer_id").agg(pl.col(name).last()) for name in answers]
+    return functools.reduce(lambda a, b: a.join(b, on="customer_id", how="full", coalesce=True), latest)
 
 
 def _column_order(present: list[str], channels: list[str]) -> list[str]:

@@ -84,6 +84,8 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
             step(f"checking {', '.join(needs + uses) or 'the tables'}")
             checked = check_tables(ws, analysis, needs, uses, engine)
             ws, read = checked.ws, checked.read
+            if engine is not None:  # rows left out as invalid: only Polars holds that view of a table
+                engine.leave_to_polars(ws.frames)
         step(f"computing {analysis.what}")
         result = money_in_cents(_call(analysis, ws, read, values, engine))
         step("preparing the result")

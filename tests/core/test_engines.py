@@ -46,8 +46,12 @@ def polars_results(file_ws):
 
 
 def full_features(ws: Workspace, engine: str) -> pl.DataFrame:
-    """Every per-customer feature (channel mix, tenure from signups, engagement, NPS): K-Means' input."""
-    return customer_table(ws, AS_OF, engine=engines.reducer(ws, engine))[0]
+    """Every per-customer feature (channel mix, tenure from signups, engagement, NPS): K-Means' input.
+    On an engine, engagement and the NPS and CSAT answers are reduced there too."""
+    reducer = engines.reducer(ws, engine)
+    if reducer is not None:
+        assert all(reducer.reads(table) for table in ("touchpoints", "survey") if table in ws.sources)
+    return customer_table(ws, AS_OF, engine=reducer)[0]
 
 
 def assert_same_figures(ws: Workspace, engine: str, file_ws: Workspace, polars_results,
@@ -408,3 +412,141 @@ def test_report_cohorts_on_duckdb_gives_the_polars_matrices_without_pulling_rows
     assert result.headline == pytest.approx(expected.headline, rel=1e-12)
     for name, table in expected.tables.items():
         assert_frame_equal(result.tables[name], table, check_exact=False, rel_tol=1e-9)
+
+
+# -- DuckDB's memory and the Ibis layer's warnings -----------------------------------------
+
+
+def _setting(connection, name: str) -> str:
+    return connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+
+
+def test_duckdb_runs_under_the_memory_budget_and_spills_to_the_temporary_folder(
+        file_ws, duckdb_folder, tmp_path, monkeypatch):
+    """Not DuckDB's default (80% of RAM, spilling into the working folder): LOYALIST_MEMORY_LIMIT,
+    on the engine's connection and on the one that reads a DuckDB file into Polars."""
+    pytest.importorskip("ibis")
+    import tempfile
+
+    from core.database import _connect
+
+    monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", "300m")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        engine.last_date(AS_OF)
+        native = engine._connection.con
+        assert _setting(native, "memory_limit") == "300.0 MiB"
+        assert _setting(native, "temp_directory") == str(tmp_path / engines.DUCKDB_TEMP)
+    finally:
+        engine.close()
+    ws = workspace_in(duckdb_folder, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    with _connect(ws.sources["transactions"].database.database) as connection:
+        assert _setting(connection, "memory_limit") == "300.0 MiB"
+
+
+def test_duckdb_through_ibis_warns_of_no_deprecated_call(file_ws, duckdb_folder):
+    """Ibis 12.0 learns a table's schema through DuckDB's deprecated fetch_arrow_table;
+    Loyalist hands it the schema instead, so an analyst sees no DeprecationWarning."""
+    pytest.importorskip("ibis")
+    import warnings
+
+    ws = workspace_in(duckdb_folder, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    for workspace in (file_ws, ws):
+        engine = engines.reducer(workspace, "duckdb")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert engine.last_date(AS_OF)[0] == AS_OF
+        finally:
+            engine.close()
+
+
+# -- touchpoints and survey on the engine ------------------------------------------------
+
+
+def test_touchpoints_and_survey_reduce_on_the_engine_without_being_read_into_polars(file_ws):
+    """Engagement (touches in the last 90 days) and the latest NPS and CSAT answers come back
+    per customer from DuckDB: none of the three tables handed to core.features is collected."""
+    pytest.importorskip("ibis")
+    tables = {t: _unreadable(file_ws.scan(t)) for t in ("transactions", "touchpoints", "survey")}
+    engine = engines.reducer(file_ws, "duckdb")
+    try:
+        on_engine = features.customer_features(tables.pop("transactions"), as_of=AS_OF, engine=engine,
+                                               customers=file_ws.scan("customers"), **tables).collect()
+    finally:
+        engine.close()
+    reference = full_features(file_ws, "polars")
+    assert reference["engagement"].sum() > 1000 and reference["nps"].count() > 500
+    assert_frame_equal(on_engine, reference, check_exact=False, rel_tol=1e-12)
+
+
+def test_tables_the_engine_cannot_reach_stay_in_polars(duckdb_folder, tmp_path, file_ws):
+    """A survey file beside a DuckDB database, or a Latin-1 CSV, is read into Polars as
+    without --engine; a table of the same database is reduced there."""
+    pytest.importorskip("ibis")
+    ws = workspace_in(duckdb_folder, '[source]\nurl = "duckdb:///shop.duckdb"\n')
+    assert engines.reducer(ws, "duckdb").reads("survey")
+    (tmp_path / "transactions.csv").write_bytes((SAMPLE / "transactions.csv").read_bytes())
+    (tmp_path / "survey.csv").write_bytes("customer_id,nps\nC000001,9\nJosé,7\n".encode("latin-1"))
+    latin = Workspace.open(tmp_path)
+    assert not engines.reducer(latin, "duckdb").reads("survey")
+
+
+SURVEY_WITH_TIES = """customer_id,response_date,nps,csat
+A,2025-05-01,3,
+A,2025-03-01,9,5
+A,2025-05-01,7,2
+A,2025-10-15,0,1
+B,2025-04-01,8,4
+B,2025-04-01,10,4
+B,2025-02-01,,3
+C,2025-06-01,,
+"""
+# By hand: the answer of the latest response_date up to 2025-09-30, the lowest of that day's;
+# a blank answer skipped. Without dates every answer ties, so the lowest of all counts.
+LATEST = {"dated": {"A": (3, 2), "B": (8, 4), "C": (None, None)},
+          "undated": {"A": (0, 1), "B": (8, 3), "C": (None, None)}}
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "spark"])
+@pytest.mark.parametrize("dates", ["dated", "undated"])
+def test_the_latest_survey_answer_is_the_latest_days_lowest_on_every_engine(engine, dates, tmp_path, request):
+    """Survey answers given the same day tie: the lowest counts, whatever the file's row order,
+    which SQL engines do not keep. Polars and each engine apply the same rule."""
+    if engine != "polars":
+        pytest.importorskip("ibis")
+    if engine == "spark":
+        request.getfixturevalue("spark")
+    survey = SURVEY_WITH_TIES if dates == "dated" else "\n".join(
+        ",".join(field for i, field in enumerate(line.split(",")) if i != 1) for line in SURVEY_WITH_TIES.splitlines())
+    (tmp_path / "survey.csv").write_text(survey, encoding="utf-8")
+    (tmp_path / "transactions.csv").write_text("customer_id,order_date,amount\nA,2025-01-02,10\n", encoding="utf-8")
+    ws = Workspace.open(tmp_path)
+    customers = pl.LazyFrame({"customer_id": ["A", "B", "C"]})
+    reducer = engines.reducer(ws, engine)
+    try:
+        latest = (features.latest_answers(ws.scan("survey"), AS_OF, ["nps", "csat"]) if reducer is None
+                  else reducer.latest_answers(AS_OF, ["nps", "csat"]))
+        table = customers.join(latest, on="customer_id", how="left").sort("customer_id").collect()
+    finally:
+        if reducer is not None:
+            reducer.close()
+    assert {row[0]: row[1:] for row in table.iter_rows()} == LATEST[dates]
+    assert table.schema["nps"] == pl.Int64
+
+
+def test_a_survey_with_rows_left_out_as_invalid_is_read_in_polars(sample_copy, monkeypatch):
+    """on_invalid = "skip" leaves a survey row out, a view only Polars holds: the engine must
+    not read the whole table, so the skipped answer never reaches the features."""
+    pytest.importorskip("ibis")
+    survey = pl.read_csv(sample_copy / "survey.csv", infer_schema_length=0)
+    who = survey["customer_id"][0]
+    survey.with_columns(nps=pl.when(pl.col("customer_id") == who).then(pl.lit("15")).otherwise("nps")) \
+        .write_csv(sample_copy / "survey.csv")
+    (sample_copy / "loyalist.toml").write_text('[tables.survey]\non_invalid = "skip"\n', encoding="utf-8")
+    ws = Workspace.open(sample_copy)
+    monkeypatch.setattr(engines.Reducer, "latest_answers", lambda *a: pytest.fail("the survey was read on the engine"))
+    result = run_analysis("segment.quadrant", ws, {"as_of": AS_OF, "engine": "duckdb"})
+    assert any("1 row of survey.csv left out" in note for note in result.notes)
+    assert result.params["engine"] == "duckdb"
