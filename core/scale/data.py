@@ -14,6 +14,7 @@ import polars as pl
 
 from core.errors import InputError
 from core.features import customer_features, default_as_of
+from core.features import latest_answers as features_latest_answers
 from core.scale.validity import later_activity
 
 SURVEY_NOT_ITEMS = ("customer_id", "response_date")
@@ -28,18 +29,14 @@ class ScaleData:
 
 
 def latest_answers(survey: pl.LazyFrame, as_of: dt.date) -> tuple[pl.LazyFrame, list[str]]:
-    """Each customer's latest non-null answer per numeric survey column, up to as_of."""
+    """Each customer's latest non-null answer per numeric survey column, up to as_of, by the
+    features' rule (core.features.latest_answers: latest response_date, the lowest of a day's
+    answers, never the file's row order), so a scale and the features read the same NPS."""
     schema = survey.collect_schema()
     columns = [c for c, t in schema.items() if t.is_numeric() and c not in SURVEY_NOT_ITEMS]
-    if "response_date" in schema:
-        # Sorted once, then the last non-null answer per customer: a plain reduction
-        # (a filter and sort_by per group and column was ~15x slower). Stable: same-day
-        # answers stay in file order, so the later row counts as the latest.
-        survey = survey.filter(pl.col("response_date") <= as_of).sort(
-            "response_date", maintain_order=True)
-    # undated answers: the last one in file order counts as the latest
-    latest = survey.group_by("customer_id").agg(pl.col(c).last(ignore_nulls=True) for c in columns)
-    return latest, columns
+    if not columns:  # comments only: nothing to join
+        return survey.select("customer_id").unique(), columns
+    return features_latest_answers(survey, as_of, columns), columns
 
 
 def schema_columns(ws) -> tuple[list[str], list[str]]:

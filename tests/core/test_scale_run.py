@@ -86,6 +86,26 @@ def test_latest_answers_respect_as_of():
     assert out.rows() == [("a", 3, 2.0), ("b", 7, 5.0)]
 
 
+def test_same_day_answers_give_the_lowest_as_the_features_do_whatever_the_row_order():
+    from core.features import latest_answers as features_latest
+
+    rows = {"customer_id": ["a", "a", "b"], "response_date": [dt.date(2024, 3, 1)] * 3,
+            "nps": [9, 4, 6], "trust": [2.0, 5.0, None]}
+    as_of = dt.date(2024, 4, 1)
+    for order in ([0, 1, 2], [1, 0, 2]):
+        survey = pl.DataFrame(rows)[order]
+        latest, _ = latest_answers(survey.lazy(), as_of)
+        assert latest.collect().sort("customer_id").rows() == [("a", 4, 2.0), ("b", 6, None)]
+        features = features_latest(survey.lazy(), as_of, ["nps"]).collect().sort("customer_id")
+        assert features["nps"].to_list() == [4, 6]
+
+
+def test_a_survey_of_comments_only_has_no_items():
+    survey = pl.DataFrame({"customer_id": ["a"], "response_date": [dt.date(2024, 3, 1)], "comment": ["ok"]})
+    latest, columns = latest_answers(survey.lazy(), dt.date(2024, 4, 1))
+    assert columns == [] and latest.collect()["customer_id"].to_list() == ["a"]
+
+
 def test_scale_data_joins_features_and_survey(ws):
     data = scale_data(ws, dt.date(2024, 9, 30))
     assert data.as_of == dt.date(2024, 9, 30)
