@@ -19,7 +19,7 @@ from core.evaluate.inputs import UNNAMED, names, require, require_columns
 from core.evaluate.value import (
     DISCOUNT_RATE, RETENTION_DAYS, customer_table, data_span_note, with_clv,
 )
-from core.features import MONEY_UNITS, default_as_of
+from core.features import default_as_of
 from core.result import Chart, Result
 
 if TYPE_CHECKING:
@@ -150,38 +150,23 @@ def channel_parts(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool
     """What the report reads of the transactions, reduced (core.engines' channel_parts makes
     the same tables on an engine): per channel revenue, gross and distinct orders; per
     channel and customer the purchase days, lines and first purchase; per customer and day
-    the purchases' value (for conversion and attribution); the first date.
-
-    The raw rows are read by two queries: the distinct (channel, order) pairs of purchases,
-    and one group_by per customer, channel and day (the day table) from which every other
-    table is derived. That needs no rule about orders: days, lines, first purchase and value
-    all add up over a customer's days. Money is summed in integer units (core.features'
-    MONEY_UNITS), so totals do not depend on the order rows are added in."""
+    the purchases' value (for conversion and attribution); the first date."""
     tx = transactions.filter(pl.col("order_date") <= as_of)
-    units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
-    days = (
-        tx.with_columns(_units=units, _buy=(pl.col("amount") > 0).cast(pl.UInt32))
-        .group_by("customer_id", "channel", "order_date")  # null ids and channels stay groups
-        .agg(pl.col("_units").sum(), pl.col("_units").clip(lower_bound=0).sum().alias("_gross"),
-             pl.col("_buy").sum().alias("_lines"))
-        .collect().lazy()
-    )
-    bought = days.filter(pl.col("_lines") > 0)
-    named = days.filter(pl.col("channel").is_not_null())
-    per_channel = named.group_by("channel").agg(
-        (pl.col("_units").sum() / MONEY_UNITS).alias("revenue"), (pl.col("_gross").sum() / MONEY_UNITS).alias("_gross"))
+    named = tx.filter(pl.col("channel").is_not_null())
+    buys = named.filter(pl.col("amount") > 0)
+    per_channel = named.group_by("channel").agg(pl.sum("amount").alias("revenue"),
+                                                pl.col("amount").clip(lower_bound=0).sum().alias("_gross"))
     if has_order_id:  # distinct (channel, order) pairs are cheaper than n_unique per group
-        orders = tx.filter(pl.col("channel").is_not_null(), pl.col("amount") > 0) \
-            .select("channel", "order_id").unique().group_by("channel").agg(pl.len().cast(pl.Int64).alias("orders"))
+        orders = buys.select("channel", "order_id").unique().group_by("channel").agg(
+            pl.len().cast(pl.Int64).alias("orders"))
         per_channel = per_channel.join(orders, on="channel", how="left")
     return {
         "per_channel": per_channel,
-        "pairs": bought.filter(pl.col("channel").is_not_null()).group_by("channel", "customer_id").agg(
-            pl.len().cast(pl.UInt32).alias("_days"), pl.col("_lines").sum().alias("_lines"),
+        "pairs": buys.group_by("channel", "customer_id").agg(
+            pl.col("order_date").n_unique().alias("_days"), pl.len().alias("_lines"),
             pl.col("order_date").min().alias("_first")),
-        "purchases": bought.group_by("customer_id", "order_date").agg(
-            (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
-        "first_date": days.select(pl.col("order_date").min()),
+        "purchases": buys.group_by("customer_id", "order_date").agg(pl.sum("amount").alias("value")),
+        "first_date": tx.select(pl.col("order_date").min()),
     }
 
 
