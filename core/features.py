@@ -324,12 +324,7 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
         "_gross": gross,
     }
     if has_order_id:
-        # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
-        # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
-        # Purchase rows without an order_id count as one order per day.
-        key = pl.when(pl.col("order_id").is_not_null()).then(pl.col("order_id").hash()) \
-            .otherwise(pl.col("order_date").cast(pl.UInt64))
-        columns["_order_key"] = pl.when(buy).then(key)
+        columns["_order_key"] = pl.when(buy).then(_order_key())
     lf = lf.with_columns(**columns)
     if not channels:
         return lf
@@ -347,6 +342,14 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
         **{f"_cg{i}": pl.when(pl.col("_channel") == i).then(pl.col("_gross")).otherwise(0)
            for i in range(len(channels))},
     )
+
+
+def _order_key() -> pl.Expr:
+    # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
+    # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
+    # Purchase rows without an order_id count as one order per day.
+    return pl.when(pl.col("order_id").is_not_null()).then(pl.col("order_id").hash()) \
+        .otherwise(pl.col("order_date").cast(pl.UInt64))
 
 
 def _aggregations(channels: list[str], has_order_id: bool) -> list[pl.Expr]:
@@ -515,8 +518,9 @@ def customer_features_at(
     The dates cut time into periods (up to the first date, up to the second, ...); one
     group_by per customer and period makes _per_customer's aggregations, and a date's are
     the sums (min, max) over the periods up to it: exact, since a purchase day lies in
-    one period. Distinct orders are not additive (an order's rows may span two days),
-    so they are counted per date, in one group_by per customer. Each date's table then
+    one period. Distinct orders are not additive (an order's rows may span two days):
+    each order is dated by its first purchase row (one group_by per customer and order)
+    and counted from that date's period on. Each date's table then
     equals customer_features at that date, the channels found up to that date included.
     `purchase_windows` adds, per (start, end], whether the customer made a purchase
     (positive amount) in it.
@@ -535,23 +539,24 @@ def customer_features_at(
     union = checked_channels(sorted(first_seen["channel"].to_list()))
     seen = dict(first_seen.iter_rows())
     rows = transactions.filter((pl.col("order_date") <= last) & pl.col("customer_id").is_not_null())
-    period = pl.lit(len(dates))  # after the last date: only purchase windows look there
-    for k in reversed(range(len(dates))):
-        period = pl.when(pl.col("order_date") <= dates[k]).then(pl.lit(k)).otherwise(period)
+
+    def period(date: pl.Expr) -> pl.Expr:  # k: after dates[k-1], up to dates[k]; len(dates): after them all
+        index = pl.lit(len(dates))
+        for k in reversed(range(len(dates))):
+            index = pl.when(date <= dates[k]).then(pl.lit(k)).otherwise(index)
+        return index.cast(pl.Int32)
+
     buy = pl.col("amount") > 0
     flags = {f"_bought{w}": (buy & pl.col("order_date").is_between(start, end, closed="right")).cast(pl.UInt8)
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
-    lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period.cast(pl.Int32), **flags)
+    lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
     collected = [_in_passes(lf, ["customer_id", "_period"], aggs, transactions)]
-    if has_order_id:  # keys up to each date; a row after the date has a null key
-        keys = {f"_key{k}": pl.when(pl.col("_period") <= k).then(pl.col("_order_key")) for k in range(len(dates))}
-        collected.append(_in_passes(
-            lf.select("customer_id", *(v.alias(n) for n, v in keys.items())),
-            ["customer_id"],
-            [a for n in keys for a in (pl.col(n).n_unique().alias(f"_keys{n[4:]}"),
-                                       pl.col(n).null_count().alias(f"_key_nulls{n[4:]}"))],
-            transactions))
+    if has_order_id:  # an order counts from its first purchase row's date on
+        collected.append(
+            _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
+                       ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
+            .group_by("customer_id", _period=period(pl.col("_first"))).agg(_orders=pl.len()))
     if touchpoints is not None:
         collected.append(_engagement_at(touchpoints, dates, engagement_days))
     if survey is not None:  # small: read once, each date's latest answers from memory
@@ -560,13 +565,13 @@ def customer_features_at(
     if customers is not None and "signup_date" in customers.collect_schema():
         collected.append(customers.select("customer_id", "signup_date"))
     per_period, *others = pl.collect_all(collected)
-    keys = others.pop(0) if has_order_id else None
+    order_periods = others.pop(0) if has_order_id else None
     engagement = others.pop(0) if touchpoints is not None else None
     answers = others.pop(0) if survey is not None else None
     signups = others.pop(0).lazy() if others else None
 
     features = {
-        day: _snapshot_from(per_period, keys, k, day, union, [c for c in union if seen[c] <= day], signups,
+        day: _snapshot_from(per_period, order_periods, k, day, union, [c for c in union if seen[c] <= day], signups,
                             engagement, answers, inactivity_days, inactivity_multiple)
         for k, day in enumerate(dates)
     }
@@ -586,7 +591,7 @@ def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transaction
     return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
 
 
-def _snapshot_from(per_period: pl.DataFrame, keys: pl.DataFrame | None, k: int, day: dt.date, union: list[str],
+def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, k: int, day: dt.date, union: list[str],
                    channels: list[str], customers: pl.LazyFrame | None, engagement: pl.DataFrame | None,
                    answers: pl.DataFrame | None, inactivity_days: int | None,
                    inactivity_multiple: float) -> pl.DataFrame:
@@ -597,10 +602,10 @@ def _snapshot_from(per_period: pl.DataFrame, keys: pl.DataFrame | None, k: int, 
     lf = per_period.lazy().filter(pl.col("_period") <= k).group_by("customer_id").agg(
         *(pl.col(c).sum() for c in sums), pl.col("first_purchase").min(), pl.col("last_purchase").max(),
         frequency=days.sum(), **({"_last_key": pl.col("_last_key").max()} if union else {}))
-    if keys is not None:  # here a null key is also a row after the date
-        lf = lf.join(keys.lazy().select("customer_id", "_keys" + str(k), "_key_nulls" + str(k)),
-                     on="customer_id", how="left")
-        orders = pl.col(f"_keys{k}").cast(pl.Int64) - (pl.col(f"_key_nulls{k}") > 0).cast(pl.Int64)
+    if order_periods is not None:  # distinct orders whose first purchase row is up to the date
+        counted = order_periods.lazy().filter(pl.col("_period") <= k).group_by("customer_id").agg(pl.col("_orders").sum())
+        lf = lf.join(counted, on="customer_id", how="left")
+        orders = pl.col("_orders").fill_null(0).cast(pl.Int64)
     else:
         orders = (pl.col("_rows") - pl.col("_non_buys")).cast(pl.Int64)
     index = {c: union.index(c) for c in channels}  # column of each channel in the one pass
