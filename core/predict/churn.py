@@ -185,7 +185,7 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
 def _matrix(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
     present = [pl.col(c).cast(pl.Float64) if c in frame.columns
                else pl.lit(None, dtype=pl.Float64).alias(c) for c in columns]
-    return frame.select(present).to_numpy().astype(float)
+    return frame.select(present).to_numpy().astype(float, copy=False)  # already float64: no second copy
 
 
 def make_model(kind: str, random_state: int = 0):
