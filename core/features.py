@@ -551,12 +551,16 @@ def customer_features_at(
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
     lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
-    collected = [_in_passes(lf, ["customer_id", "_period"], aggs, transactions)]
+    # The two group_bys over the transactions run one after the other: each holds its
+    # input (see _per_customer), and side by side they would hold both at once.
+    per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect()
+    order_periods = None
     if has_order_id:  # an order counts from its first purchase row's date on
-        collected.append(
+        order_periods = (
             _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
                        ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
-            .group_by("customer_id", _period=period(pl.col("_first"))).agg(_orders=pl.len()))
+            .group_by("customer_id", _period=period(pl.col("_first"))).agg(_orders=pl.len()).collect())
+    collected = []
     if touchpoints is not None:
         collected.append(_engagement_at(touchpoints, dates, engagement_days))
     if survey is not None:  # small: read once, each date's latest answers from memory
@@ -564,8 +568,7 @@ def customer_features_at(
         collected.append(survey.select(keep))
     if customers is not None and "signup_date" in customers.collect_schema():
         collected.append(customers.select("customer_id", "signup_date"))
-    per_period, *others = pl.collect_all(collected)
-    order_periods = others.pop(0) if has_order_id else None
+    others = pl.collect_all(collected)
     engagement = others.pop(0) if touchpoints is not None else None
     answers = others.pop(0) if survey is not None else None
     signups = others.pop(0).lazy() if others else None
