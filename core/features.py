@@ -606,7 +606,8 @@ def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None,
         *(pl.col(c).sum() for c in sums), pl.col("first_purchase").min(), pl.col("last_purchase").max(),
         frequency=days.sum(), **({"_last_key": pl.col("_last_key").max()} if union else {}))
     if order_periods is not None:  # distinct orders whose first purchase row is up to the date
-        counted = order_periods.lazy().filter(pl.col("_period") <= k).group_by("customer_id").agg(pl.col("_orders").sum())
+        counted = (order_periods.lazy().filter(pl.col("_period") <= k)
+                   .group_by("customer_id").agg(pl.col("_orders").sum()))
         lf = lf.join(counted, on="customer_id", how="left")
         orders = pl.col("_orders").fill_null(0).cast(pl.Int64)
     else:
