@@ -333,12 +333,7 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
         "_gross": gross,
     }
     if has_order_id:
-        # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
-        # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
-        # Purchase rows without an order_id count as one order per day.
-        key = pl.when(pl.col("order_id").is_not_null()).then(pl.col("order_id").hash()) \
-            .otherwise(pl.col("order_date").cast(pl.UInt64))
-        columns["_order_key"] = pl.when(buy).then(key)
+        columns["_order_key"] = pl.when(buy).then(_order_key())
     lf = lf.with_columns(**columns)
     if not channels:
         return lf
@@ -356,6 +351,14 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
         **{f"_cg{i}": pl.when(pl.col("_channel") == i).then(pl.col("_gross")).otherwise(0)
            for i in range(len(channels))},
     )
+
+
+def _order_key() -> pl.Expr:
+    # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
+    # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
+    # Purchase rows without an order_id count as one order per day.
+    return pl.when(pl.col("order_id").is_not_null()).then(pl.col("order_id").hash()) \
+        .otherwise(pl.col("order_date").cast(pl.UInt64))
 
 
 def _aggregations(channels: list[str], has_order_id: bool) -> list[pl.Expr]:
@@ -497,3 +500,156 @@ def _column_order(present: list[str], channels: list[str]) -> list[str]:
     # Keep the documented order, with channel shares right after last_channel.
     at = documented.index("last_channel") + 1 if "last_channel" in documented else len(documented)
     return documented[:at] + shares + documented[at:]
+
+
+@dataclass(frozen=True)
+class FeatureSnapshots:
+    """customer_features at several dates from one read of the transactions, and who
+    made a purchase in each (start, end] window (customer_id, bought)."""
+
+    features: dict[dt.date, pl.DataFrame]
+    purchased: dict[tuple[dt.date, dt.date], pl.DataFrame]
+
+
+def customer_features_at(
+    transactions: pl.LazyFrame,
+    dates: Sequence[dt.date],
+    *,
+    customers: pl.LazyFrame | None = None,
+    touchpoints: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
+    inactivity_days: int | None = None,
+    inactivity_multiple: float = INACTIVITY_MULTIPLE,
+    engagement_days: int = ENGAGEMENT_DAYS,
+    purchase_windows: Sequence[tuple[dt.date, dt.date]] = (),
+) -> FeatureSnapshots:
+    """customer_features(as_of=d) for every d in `dates`, collected, from one read of the
+    transactions (and of the touchpoints) instead of one per date.
+
+    The dates cut time into periods (up to the first date, up to the second, ...); one
+    group_by per customer and period makes _per_customer's aggregations, and a date's are
+    the sums (min, max) over the periods up to it: exact, since a purchase day lies in
+    one period. Distinct orders are not additive (an order's rows may span two days):
+    each order is dated by its first purchase row (one group_by per customer and order)
+    and counted from that date's period on. Each date's table then
+    equals customer_features at that date, the channels found up to that date included.
+    `purchase_windows` adds, per (start, end], whether the customer made a purchase
+    (positive amount) in it.
+    """
+    schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
+    dates = sorted(set(dates))
+    windows = list(dict.fromkeys(purchase_windows))
+    last = max([*dates, *(end for _, end in windows)])
+    has_order_id = "order_id" in schema
+    # channels seen up to each date: a channel that first appears later is no column before
+    first_seen = (
+        transactions.filter(pl.col("order_date") <= dates[-1]).drop_nulls("channel")
+        .group_by("channel").agg(pl.col("order_date").min()).collect()
+        if "channel" in schema else pl.DataFrame(schema={"channel": pl.String, "order_date": pl.Date})
+    )
+    union = checked_channels(sorted(first_seen["channel"].to_list()))
+    seen = dict(first_seen.iter_rows())
+    rows = transactions.filter((pl.col("order_date") <= last) & pl.col("customer_id").is_not_null())
+
+    def period(date: pl.Expr) -> pl.Expr:  # k: after dates[k-1], up to dates[k]; len(dates): after them all
+        index = pl.lit(len(dates))
+        for k in reversed(range(len(dates))):
+            index = pl.when(date <= dates[k]).then(pl.lit(k)).otherwise(index)
+        return index.cast(pl.Int32)
+
+    buy = pl.col("amount") > 0
+    flags = {f"_bought{w}": (buy & pl.col("order_date").is_between(start, end, closed="right")).cast(pl.UInt8)
+             for w, (start, end) in enumerate(windows)}
+    aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
+    lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
+    # The two group_bys over the transactions run one after the other: each holds its
+    # input (see _per_customer), and side by side they would hold both at once.
+    per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect()
+    order_periods = None
+    if has_order_id:  # an order counts from its first purchase row's date on
+        order_periods = (
+            _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
+                       ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
+            .group_by("customer_id", _period=period(pl.col("_first"))).agg(_orders=pl.len()).collect())
+    collected = []
+    if touchpoints is not None:
+        collected.append(_engagement_at(touchpoints, dates, engagement_days))
+    if survey is not None:  # small: read once, each date's latest answers from memory
+        keep = [c for c in ("customer_id", "response_date", "nps", "csat") if c in survey.collect_schema()]
+        collected.append(survey.select(keep))
+    if customers is not None and "signup_date" in customers.collect_schema():
+        collected.append(customers.select("customer_id", "signup_date"))
+    others = pl.collect_all(collected)
+    engagement = others.pop(0) if touchpoints is not None else None
+    answers = others.pop(0) if survey is not None else None
+    signups = others.pop(0).lazy() if others else None
+
+    features = {
+        day: _snapshot_from(per_period, order_periods, k, day, union, [c for c in union if seen[c] <= day], signups,
+                            engagement, answers, inactivity_days, inactivity_multiple)
+        for k, day in enumerate(dates)
+    }
+    purchased = {
+        window: per_period.group_by("customer_id").agg(bought=pl.col(f"_bought{w}").max() > 0)
+        for w, window in enumerate(windows)
+    }
+    return FeatureSnapshots(features, purchased)
+
+
+def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame) -> pl.LazyFrame:
+    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer."""
+    n_passes = aggregation_passes(transactions)
+    if n_passes == 1:
+        return lf.group_by(by).agg(aggs)
+    bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
+    return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
+
+
+def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, k: int, day: dt.date, union: list[str],
+                   channels: list[str], customers: pl.LazyFrame | None, engagement: pl.DataFrame | None,
+                   answers: pl.DataFrame | None, inactivity_days: int | None,
+                   inactivity_multiple: float) -> pl.DataFrame:
+    """One date's _per_customer table from the periods up to it, then customer_features' formulas."""
+    # n_unique counts null as one value, once per period: a null is a row that is not a purchase
+    days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
+    sums = ["_rows", "_non_buys", "monetary", "gross_spend", *(f"_cg{i}" for i in range(len(union)))]
+    lf = per_period.lazy().filter(pl.col("_period") <= k).group_by("customer_id").agg(
+        *(pl.col(c).sum() for c in sums), pl.col("first_purchase").min(), pl.col("last_purchase").max(),
+        frequency=days.sum(), **({"_last_key": pl.col("_last_key").max()} if union else {}))
+    if order_periods is not None:  # distinct orders whose first purchase row is up to the date
+        counted = (order_periods.lazy().filter(pl.col("_period") <= k)
+                   .group_by("customer_id").agg(pl.col("_orders").sum()))
+        lf = lf.join(counted, on="customer_id", how="left")
+        orders = pl.col("_orders").fill_null(0).cast(pl.Int64)
+    else:
+        orders = (pl.col("_rows") - pl.col("_non_buys")).cast(pl.Int64)
+    index = {c: union.index(c) for c in channels}  # column of each channel in the one pass
+    extra = {f"_cg{j}": pl.col(f"_cg{index[c]}") for j, c in enumerate(channels)}
+    if channels:  # decoded with the one pass's channel codes: the same channel name
+        code = len(union) - pl.col("_last_key") % (len(union) + 1)
+        last_channel = pl.lit(None, dtype=pl.String)
+        for i in reversed(range(len(union))):
+            last_channel = pl.when(code == i).then(pl.lit(union[i])).otherwise(last_channel)
+        extra["last_channel"] = last_channel
+    lf = lf.select("customer_id", "first_purchase", "last_purchase", "monetary", "gross_spend", "frequency",
+                   orders=orders, **extra)
+    lf = lf.pipe(_derived, day, channels, customers).pipe(_with_activity, inactivity_days, inactivity_multiple)
+    if engagement is not None:
+        lf = lf.join(engagement.lazy().select("customer_id", engagement=pl.col(f"_engagement{k}")),
+                     on="customer_id", how="left").with_columns(pl.col("engagement").fill_null(0))
+    if answers is not None:
+        lf = _with_survey(lf, answers.lazy(), day)
+    return lf.select(_column_order(lf.collect_schema().names(), channels)).sort("customer_id").collect()
+
+
+def _engagement_at(touchpoints: pl.LazyFrame, dates: list[dt.date], days: int) -> pl.LazyFrame:
+    """_with_engagement's counts for every date in one group_by: _engagement<k> per customer."""
+    starts = [d - dt.timedelta(days=days - 1) for d in dates]
+    day = pl.col("day")
+    return (
+        touchpoints.select("customer_id", day=pl.col("timestamp").dt.date())
+        .filter(day.is_between(min(starts), max(dates)))
+        .with_columns(**{f"_engagement{k}": day.is_between(s, d).cast(pl.Int64)
+                         for k, (s, d) in enumerate(zip(starts, dates))})
+        .group_by("customer_id").agg(pl.col(f"_engagement{k}").sum() for k in range(len(dates)))
+    )

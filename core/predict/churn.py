@@ -129,20 +129,50 @@ def snapshot(
     """Features of customers with a purchase on or before ``as_of``, plus ``churned``
     (1 = no purchase in the next ``horizon_days``) unless the horizon is None; ``labels``
     makes churn_labels' table elsewhere (core.engines' buyers)."""
-    frame = features(as_of)
+    bought = None
+    if horizon_days is not None:
+        bought = (labels(as_of, horizon_days).lazy() if labels is not None
+                  else churn_labels(transactions, as_of, horizon_days))
+    return _labelled(features(as_of), bought, max_recency_days)
+
+
+def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
+              max_recency_days: int | None) -> pl.DataFrame:
+    """A feature snapshot kept to buyers (and recent ones), with `churned` when the
+    buyers of the next window (customer_id, _bought) are given."""
     frame = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     schema = frame.collect_schema()
     if "frequency" in schema:  # only customers who have bought (not only returned)
         frame = frame.filter(pl.col("frequency") > 0)
     if max_recency_days is not None and "recency_days" in schema:
         frame = frame.filter(pl.col("recency_days") <= max_recency_days)
-    if horizon_days is not None:
-        bought = (labels(as_of, horizon_days).lazy() if labels is not None
-                  else churn_labels(transactions, as_of, horizon_days))
+    if bought is not None:
         frame = frame.join(bought, on="customer_id", how="left").with_columns(
             churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
     # sorted, so models that sample rows (early-stopping splits) are reproducible
     return frame.sort("customer_id").collect()
+
+
+def one_pass_snapshots(
+    transactions: pl.LazyFrame, dates: ChurnDates, max_recency_days: int | None = None, **tables,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The training, test and scoring snapshots of customer_features (with `tables`:
+    customers, touchpoints, survey) and both label windows from one read of the
+    transactions (core.features.customer_features_at); each equals snapshot() with
+    customer_features at its date."""
+    from core.features import customer_features_at
+
+    train_window = (dates.train_as_of, dates.train_label_end)
+    test_window = (dates.test_as_of, dates.test_label_end)
+    read = customer_features_at(transactions, [dates.train_as_of, dates.test_as_of, dates.as_of],
+                                purchase_windows=[train_window, test_window], **tables)
+
+    def buyers(window):
+        return read.purchased[window].lazy().filter("bought").select("customer_id", _bought=pl.lit(True))
+
+    return (_labelled(read.features[dates.train_as_of], buyers(train_window), max_recency_days),
+            _labelled(read.features[dates.test_as_of], buyers(test_window), max_recency_days),
+            _labelled(read.features[dates.as_of], None, max_recency_days))
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:
@@ -155,7 +185,7 @@ def feature_columns(frame: pl.DataFrame) -> list[str]:
 def _matrix(frame: pl.DataFrame, columns: list[str]) -> np.ndarray:
     present = [pl.col(c).cast(pl.Float64) if c in frame.columns
                else pl.lit(None, dtype=pl.Float64).alias(c) for c in columns]
-    return frame.select(present).to_numpy().astype(float)
+    return frame.select(present).to_numpy().astype(float, copy=False)  # already float64: no second copy
 
 
 def make_model(kind: str, random_state: int = 0):
@@ -353,23 +383,31 @@ def churn_analysis(
     model: str = "best",
     random_state: int = 0,
     engine: Reducer | None = None,
+    customers: pl.LazyFrame | None = None,
+    touchpoints: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
 ) -> Result:
     """Train, test and score churn models; see the module docstring for the dates.
 
     ``features(date)`` returns one row per customer as of the date (default
-    core.features.customer_features); ``clv`` (customer_id, clv) adds value at risk. With
-    an `engine` (core.engines) the last date and the labels are reduced there too.
+    core.features.customer_features, with the `customers`, `touchpoints` and `survey`
+    tables given); ``clv`` (customer_id, clv) adds value at risk. With an `engine`
+    (core.engines) the last date and the labels are reduced there too.
     """
+    tables = {"customers": customers, "touchpoints": touchpoints, "survey": survey}
     if not 0 < threshold < 1:
         raise InputError(f"the threshold must be between 0 and 1, got {threshold}",
                          fix="e.g. --threshold 0.5")
     if model not in (*MODELS, "best"):
         raise InputError(f"unknown churn model {model!r}", fix="use logistic, boosting or best")
+    # On Polars with the default features, the three snapshots and both label windows
+    # come from one read of the transactions; a features callable is called per date.
+    one_pass = features is None and engine is None
     if features is None:
         from core.features import customer_features
 
         def features(d: dt.date) -> pl.LazyFrame:
-            return customer_features(transactions, as_of=d, engine=engine)
+            return customer_features(transactions, as_of=d, engine=engine, **tables)
 
     last = (engine.last_date(dt.date.max)[0] if engine is not None
             else transactions.select(pl.col("order_date").max()).collect().item())
@@ -378,9 +416,12 @@ def churn_analysis(
     dates = churn_dates(last, horizon_days, as_of=as_of, test_as_of=test_as_of,
                         train_as_of=train_as_of)
     labels = engine.buyers if engine is not None else None
-    train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
-    test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
-    scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
+    if one_pass:
+        train, test, scored = one_pass_snapshots(transactions, dates, max_recency_days, **tables)
+    else:
+        train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
+        test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
+        scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
     names = feature_columns(train)
     if not names:
         raise AnalysisError("the feature snapshot has no numeric feature columns")

@@ -32,18 +32,15 @@ def clv(ws, *, calibration_end: dt.date | None = None, holdout_end: dt.date | No
 def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_of: dt.date | None = None,
           train_as_of: dt.date | None = None, threshold: float = 0.5, model: str = "best", top: int = 100,
           max_recency_days: int | None = None, with_clv: bool = True, engine: Reducer | None = None) -> Result:
-    """Churn models on per-customer features; value at risk from a one-year CLV when it can be fitted.
-    With an `engine` (core.engines) every reduction of the transactions runs there."""
-    from core.features import customer_features, default_as_of
+    """Churn models on per-customer features (the customers, touchpoints and survey tables add theirs); value
+    at risk from a one-year CLV when it can be fitted. With an `engine` (core.engines) every reduction of the
+    transactions runs there."""
+    from core.features import default_as_of
     from core.predict.churn import churn_analysis
     from core.predict.clv import clv_analysis
 
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
-
-    def features(day: dt.date):
-        return customer_features(tx, as_of=day, customers=customers, touchpoints=touchpoints, survey=survey,
-                                 engine=engine)
 
     score_date = as_of or default_as_of(tx, engine=engine)
     notes: list[str] = []
@@ -53,7 +50,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
             clv_table = clv_analysis(tx, calibration_end=score_date, unit="day", engine=engine).main_table
         except AnalysisError as exc:
             notes.append(f"No CLV, so no value at risk: {exc}")
-    result = churn_analysis(tx, features=features, horizon_days=horizon_days, as_of=score_date,
+    result = churn_analysis(tx, customers=customers, touchpoints=touchpoints, survey=survey,
+                            horizon_days=horizon_days, as_of=score_date,
                             test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold, clv=clv_table,
                             top=top or None, max_recency_days=max_recency_days, model=model, engine=engine)
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result

@@ -309,3 +309,62 @@ def test_a_named_model_is_used_without_a_choice(sim):
     assert out.headline["model"] == "logistic"
     assert out.tables["models"]["model"].to_list() == ["logistic"]
     assert "validation_auc_logistic" not in out.headline
+
+
+def _three_dates(tx: pl.LazyFrame, horizon: int = 90):
+    last = tx.select(pl.col("order_date").max()).collect().item()
+    return churn_dates(last, horizon)
+
+
+def test_one_pass_snapshots_equal_customer_features_at_each_date_on_the_sample():
+    # The reference is customer_features itself, run once per date (three reads).
+    from pathlib import Path
+
+    from core.predict.churn import churn_labels, one_pass_snapshots
+    from core.workspace import Workspace
+
+    ws = Workspace.open(Path(__file__).resolve().parents[2] / "fixtures" / "sample")
+    tx = ws.scan("transactions")
+    tables = {t: ws.scan_if(t) for t in ("customers", "touchpoints", "survey")}
+    assert all(frame is not None for frame in tables.values())  # every feature table is exercised
+    dates = _three_dates(tx)
+
+    def features(d):
+        return customer_features(tx, as_of=d, **tables)
+
+    snapshots = one_pass_snapshots(tx, dates, **tables)
+    expected = (snapshot(tx, features, dates.train_as_of, 90), snapshot(tx, features, dates.test_as_of, 90),
+                snapshot(tx, features, dates.as_of, None))
+    for got, want in zip(snapshots, expected):
+        assert_frame_equal(got, want)
+    assert "engagement" in snapshots[0].columns and "nps" in snapshots[0].columns
+    # the labels are churn_labels' buyers of each window
+    train_buyers = churn_labels(tx, dates.train_as_of, 90).collect()["customer_id"]
+    assert set(snapshots[0].filter(pl.col("churned") == 0)["customer_id"]) \
+        == set(train_buyers) & set(snapshots[0]["customer_id"])
+
+
+def test_one_pass_snapshots_handle_what_crosses_a_date():
+    # An order whose rows span the training date, a channel first seen after it, a
+    # customer who only returned, rows without a customer, and no order_id at all.
+    from core.features import customer_features_at
+
+    d = dt.date
+    tx = pl.LazyFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "c", None, "a", "b", "d"],
+        "order_id": ["o1", "o1", "o2", "o3", None, "o4", "o5", "o6", "o7", "o8"],
+        "order_date": [d(2024, 1, 10), d(2024, 2, 10), d(2024, 2, 10), d(2024, 1, 5), d(2024, 2, 1),
+                       d(2024, 1, 20), d(2024, 1, 1), d(2024, 3, 5), d(2024, 3, 1), d(2024, 3, 2)],
+        "amount": [10.0, 5.0, 7.0, 20.0, 3.0, -4.0, 9.0, 8.0, -2.0, 6.0],
+        "channel": ["web", "web", "app", "web", "store", "web", "web", "app", "store", "web"],
+    })
+    dates = [d(2024, 1, 31), d(2024, 2, 20), d(2024, 3, 10)]
+    for frame in (tx, tx.drop("order_id"), tx.drop("channel")):
+        read = customer_features_at(frame, dates, purchase_windows=[(dates[0], dates[1])])
+        for day in dates:
+            assert_frame_equal(read.features[day], customer_features(frame, as_of=day).collect())
+        bought = read.purchased[(dates[0], dates[1])].filter("bought")["customer_id"].sort().to_list()
+        assert bought == ["a", "b"]  # "b" bought on 2024-02-01, "a" on 2024-02-10
+    # o1 spans the first date: with o2, two orders up to the second date, not three
+    a = customer_features_at(tx, dates).features[dates[1]].filter(pl.col("customer_id") == "a")
+    assert a["orders"].item() == 2 and a["frequency"].item() == 2
