@@ -637,8 +637,10 @@ def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None,
     if engagement is not None:
         lf = lf.join(engagement.lazy().select("customer_id", engagement=pl.col(f"_engagement{k}")),
                      on="customer_id", how="left").with_columns(pl.col("engagement").fill_null(0))
-    if answers is not None:
-        lf = _with_survey(lf, answers.lazy(), day)
+    if answers is not None:  # by customer_features' rule for the latest answer
+        asked = [c for c in ("nps", "csat") if c in answers.columns]
+        if asked:
+            lf = lf.join(latest_answers(answers.lazy(), day, asked), on="customer_id", how="left")
     return lf.select(_column_order(lf.collect_schema().names(), channels)).sort("customer_id").collect()
 
 
