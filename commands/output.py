@@ -8,7 +8,6 @@ itself, and control characters are replaced (core.export.display.printable).
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import json
 import sys

@@ -16,7 +16,7 @@ import polars as pl
 
 from core.errors import AnalysisError
 from core.evaluate.engagement import wilson
-from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_columns, require_rows
+from core.evaluate.inputs import UNNAMED, on_or_before, require, require_columns, require_rows
 from core.evaluate.points import kaplan_meier
 from core.result import Chart, Result
 

@@ -134,7 +134,6 @@ class Popularity:
 
     def _block(self, rows, n: int) -> Picks:
         ranked = self.order_[self.buyers_[self.order_] >= max(self.min_buyers, 1)]
-        count = rows.shape[0]
         # Enough of the best sellers that n of them are left after each customer's purchases.
         length = min(len(ranked), n)
         while True:

@@ -6,7 +6,6 @@ Files are read back with the csv module and os.stat, independent of the writers.
 """
 
 import csv
-import errno
 import os
 import stat
 

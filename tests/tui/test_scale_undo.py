@@ -13,7 +13,7 @@ from textual.widgets import Input
 
 from tui.widgets.dialogs import TextDialog
 
-from tests.tui.test_scale_screen import (LIKERT, SAMPLE, ScaleApp, answers, choose, column, highlight, items,
+from tests.tui.test_scale_screen import (LIKERT, ScaleApp, answers, choose, column, highlight, items,
                                          no_pause, open_scale, reference_alpha, reference_tiers, sample,
                                          shown_alpha, tier_counts)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from textual.widgets import Input
 
 from tui.screens.customer import CustomerScreen
