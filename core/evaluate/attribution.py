@@ -161,38 +161,58 @@ def touches_from_touchpoints(
         transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("amount") > 0)
         .group_by("customer_id", "order_date")
         .agg(pl.sum("amount").alias("value"))
-        .with_columns(pl.col("order_date").alias("purchase_date"))
-        .sort("order_date")
     )
+    touches = touchpoints.filter(
+        on_or_before(pl.col("timestamp").dt.date(), as_of), pl.col("channel").is_not_null()
+    ).select("customer_id", pl.col("timestamp").cast(pl.Datetime("us")).alias("at"), "channel",
+             pl.lit(False).alias("_purchase"), pl.lit(None, pl.Float64).alias("value"))
+    # One sort of touches and purchases together, by customer and time, instead of an as-of
+    # join keyed on (string) customer ids and a second sort into paths. A purchase sorts at the
+    # end of its day, so touches on the purchase day count before it.
+    end_of_day = pl.col("order_date").cast(pl.Datetime("us")) + pl.duration(days=1, microseconds=-1)
+    rows = pl.concat(
+        [touches, purchases.select("customer_id", end_of_day.alias("at"), pl.lit(None, pl.String).alias("channel"),
+                                   pl.lit(True).alias("_purchase"), "value")],
+        how="vertical_relaxed",
+    ).sort("customer_id", "at", "_purchase", "channel")
+    # Sorted by customer, each customer's rows are one run: its number is an integer key.
+    customer = pl.col("customer_id").ne_missing(pl.col("customer_id").shift()).cum_sum()
+    purchase = pl.col("_purchase")
+    # The next purchase of a touch: the next purchase row, if it is the same customer's.
+    next_customer = pl.when(purchase).then(pl.col("_customer")).backward_fill()
+    same = next_customer == pl.col("_customer")
     touches = (
-        touchpoints.filter(on_or_before(pl.col("timestamp").dt.date(), as_of),
-                            pl.col("channel").is_not_null())
-        .select("customer_id", "timestamp", "channel")
-        .with_columns(pl.col("timestamp").dt.date().alias("touch_date"))
-        .sort("touch_date")
-        .join_asof(purchases, left_on="touch_date", right_on="order_date", by="customer_id",
-                   strategy="forward", check_sortedness=False)  # both sorted just above
+        rows.with_columns(customer.alias("_customer"))
         .with_columns(
-            (pl.col("purchase_date") - pl.col("touch_date")).dt.total_days().alias("days_before")
+            pl.when(same).then(pl.when(purchase).then(pl.col("at").dt.date()).backward_fill()).alias("purchase_date"),
+            pl.when(same).then(pl.when(purchase).then(pl.col("value")).backward_fill()).alias("value"),
+        )
+        .filter(~purchase)
+        .with_columns(
+            (pl.col("purchase_date") - pl.col("at").dt.date()).dt.total_days().alias("days_before")
         )
         # Touches too long before the next purchase did not lead to it: they make a
         # non-converting journey of their own, like touches after the last purchase.
         .with_columns((pl.col("days_before") <= lookback_days).fill_null(False).alias("_converts"))
-        .with_columns(pl.when(pl.col("_converts")).then(pl.col("value")).alias("value"))
-        .sort("customer_id", "purchase_date", "_converts", "timestamp", "channel", nulls_last=True)
         .with_columns(
-            # A new path starts where the customer, the purchase or the outcome changes.
-            (pl.col("customer_id").ne_missing(pl.col("customer_id").shift())
+            # A new path starts where the customer, the purchase or the outcome changes; the
+            # rows are in path order, so positions and lengths come from row numbers.
+            (pl.col("_customer").ne_missing(pl.col("_customer").shift())
              | pl.col("purchase_date").ne_missing(pl.col("purchase_date").shift())
-             | pl.col("_converts").ne_missing(pl.col("_converts").shift()))
-            .cum_sum().alias("path_id"),
-            pl.col("_converts").cast(pl.Float64).alias("conversions"),
+             | pl.col("_converts").ne_missing(pl.col("_converts").shift())).alias("_starts"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
         )
         .with_columns(
-            pl.int_range(pl.len()).over("path_id").alias("position"),
-            pl.len().over("path_id").alias("length"),
-            (1.0 - pl.col("conversions")).alias("nulls"),
-            pl.col("value").fill_null(0.0),
+            pl.col("_starts").cum_sum().alias("path_id"),
+            pl.when("_starts").then("_row").forward_fill().alias("_first"),
+            pl.when(pl.col("_starts").shift(-1, fill_value=True)).then("_row").backward_fill().alias("_last"),
+        )
+        .with_columns(
+            (pl.col("_row") - pl.col("_first")).alias("position"),
+            (pl.col("_last") - pl.col("_first") + 1).alias("length"),
+            pl.col("_converts").cast(pl.Float64).alias("conversions"),
+            (1.0 - pl.col("_converts").cast(pl.Float64)).alias("nulls"),
+            pl.when("_converts").then(pl.col("value")).otherwise(0.0).fill_null(0.0).alias("value"),
         )
         .select("path_id", "position", "length", "channel", "days_before", "conversions", "nulls", "value")
     )

@@ -34,27 +34,46 @@ def behaviour(transactions: pl.LazyFrame, anchors: pl.LazyFrame, pre_days: int =
     pre = (d < a) & (d >= a - pl.duration(days=pre_days))
     post = (d >= a) & (d <= end)
     buy = pl.col("amount") > 0
-    stats = (
+    # Each measure is a column that is null outside its window, reduced by a plain
+    # min/max/sum/n_unique: the streaming group_by runs those in one pass, where filters
+    # inside agg() fell back to a much slower per-group evaluation.
+    windows = {"_pre_day": pre & buy, "_before_day": (d < a) & buy, "_post_day": post & buy}
+    per_row = (
         rows.select("_anchor", "customer_id", "anchor", "outcome_end")
         .join(transactions.select("customer_id", "order_date", "amount"), on="customer_id")
         .filter(d <= end)
-        .group_by("_anchor")
-        .agg(
-            d.filter(pre & buy).n_unique().alias("pre_orders"),
-            pl.col("amount").filter(pre).sum().alias("pre_revenue"),
-            (a.first() - d.filter((d < a) & buy).max()).dt.total_days().alias("days_since"),
-            (a.first() - d.filter((d < a) & buy).min()).dt.total_days().alias("tenure_days"),
-            d.filter((d < a) & buy).n_unique().alias("lifetime_orders"),
-            d.filter(post & buy).n_unique().alias("post_orders"),
-            pl.col("amount").filter(post).sum().alias("post_revenue"),
-        )
+        .select("_anchor",
+                *(pl.when(w).then(d).alias(name) for name, w in windows.items()),
+                pl.when(pre).then(pl.col("amount")).alias("_pre_amount"),
+                pl.when(post).then(pl.col("amount")).alias("_post_amount"))
+    )
+
+    def days(name: str) -> pl.Expr:  # distinct days; n_unique counts the null (no day) as one
+        return pl.col(name).n_unique() - (pl.col(name).null_count() > 0).cast(pl.UInt32)
+
+    stats = per_row.group_by("_anchor").agg(
+        days("_pre_day").alias("pre_orders"),
+        pl.col("_pre_amount").sum().alias("pre_revenue"),
+        pl.col("_before_day").max().alias("_last"),
+        pl.col("_before_day").min().alias("_first"),
+        days("_before_day").alias("lifetime_orders"),
+        days("_post_day").alias("post_orders"),
+        pl.col("_post_amount").sum().alias("post_revenue"),
     )
     return rows.join(stats, on="_anchor", how="left").with_columns(
-        pl.col("pre_orders", "post_orders", "lifetime_orders").fill_null(0).cast(pl.Int64),
-        pl.col("tenure_days").fill_null(0),
-        pl.col("pre_revenue", "post_revenue").fill_null(0.0),
+        (a - pl.col("_last")).dt.total_days().alias("days_since"),
+        (a - pl.col("_first")).dt.total_days().alias("tenure_days"),
+    ).select(
+        pl.exclude("_anchor", "_last", "_first", "days_since", "tenure_days", "pre_orders", "pre_revenue",
+                   "lifetime_orders", "post_orders", "post_revenue"),
+        pl.col("pre_orders").fill_null(0).cast(pl.Int64),
+        pl.col("pre_revenue").fill_null(0.0),
         pl.col("days_since").fill_null(2 * pre_days).clip(upper_bound=2 * pre_days),
-    ).drop("_anchor")
+        pl.col("tenure_days").fill_null(0),
+        pl.col("lifetime_orders").fill_null(0).cast(pl.Int64),
+        pl.col("post_orders").fill_null(0).cast(pl.Int64),
+        pl.col("post_revenue").fill_null(0.0),
+    )
 
 
 @dataclass(frozen=True)

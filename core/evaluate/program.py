@@ -39,6 +39,9 @@ COMPARISON = [
     Metric("nps", "nps", NPS),
 ]
 MIN_MATCHED = 20
+# The customer-table columns the report reads (metrics, CLV's inputs, anchors, tiers).
+PEOPLE_COLUMNS = ("customer_id", "member", "member_since", "tier", "first_purchase", "in_base", "retained",
+                  "annual_value", *(m.column for m in COMPARISON if m.column != "clv"))
 # Comparison pools for the matched lift; the first is the default (see program()).
 COMPARISONS = ("future_members", "non_members")
 WHO = {
@@ -84,7 +87,10 @@ def program(
                                retention_days=retention_days).join(membership, on="customer_id", how="left")
     # The customer table is collected first and the anchors built on it: handed the lazy
     # plan, the matching query recomputed every customer's features for their first purchase.
-    people = people_lf.with_columns(pl.col("member").fill_null(False)).collect()
+    # Only the columns the report reads: the channel shares and other features are then
+    # never aggregated (projection pushdown).
+    kept = [c for c in people_lf.collect_schema().names() if c in PEOPLE_COLUMNS]
+    people = people_lf.select(kept).with_columns(pl.col("member").fill_null(False)).collect()
     has_since = "member_since" in cols
     rest = [behaviour(transactions, anchors(membership, people.lazy(), as_of, post_days, max_controls),
                       pre_days).collect()] if has_since else []

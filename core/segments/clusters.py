@@ -259,6 +259,22 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+# Features every customer table has, whatever the optional tables and columns.
+_ALWAYS = ("customer_id", "first_purchase", "last_purchase", "recency_days", "frequency", "orders",
+           "monetary", "gross_spend", "returns_value", "aov", "tenure_days", "t_days", "mean_ipt_days",
+           "return_rate", "inactivity_threshold_days", "active")
+
+
+def kmeans_columns(use: Sequence[str], has_channel: bool) -> list[str] | None:
+    """The customer-table columns kmeans_segments reads for these feature specs, so the
+    other features are never aggregated; None (every column) when a spec names a column
+    that may be absent, so the error for an unknown feature can list every choice."""
+    wanted = ["customer_id", *(parse_feature(spec)[1] for spec in use), "recency_days", "frequency",
+              "monetary", *(["n_channels"] if has_channel else [])]
+    present = (*_ALWAYS, *(("n_channels", "multi_channel") if has_channel else ()))
+    return list(dict.fromkeys(wanted)) if all(c in present for c in wanted) else None
+
+
 def kmeans_segments(
     features: pl.DataFrame,
     *,

@@ -58,10 +58,12 @@ def rfm(ws, *, as_of: dt.date | None = None, bins: int = 5, method: str = "rank"
 def kmeans(ws, *, as_of: dt.date | None = None, features: Sequence[str] | None = None, k: int | None = None,
            k_max: int = 8, sample_size: int = 2000, seed: int = 0, minibatch_threshold: int = 100_000,
            engine: Reducer | None = None) -> Result:
-    from core.segments.clusters import DEFAULT_FEATURES, kmeans_segments
+    from core.segments.clusters import DEFAULT_FEATURES, kmeans_columns, kmeans_segments
 
-    table, day = customer_table(ws, as_of, engine=engine)
-    return kmeans_segments(table, use=list(features or DEFAULT_FEATURES), k=k, k_range=(2, k_max),
+    use = list(features or DEFAULT_FEATURES)
+    has_channel = "channel" in ws.scan("transactions").collect_schema()
+    table, day = customer_table(ws, as_of, columns=kmeans_columns(use, has_channel), engine=engine)
+    return kmeans_segments(table, use=use, k=k, k_range=(2, k_max),
                            sample_size=sample_size, seed=seed, minibatch_threshold=minibatch_threshold, as_of=day)
 
 

@@ -186,3 +186,19 @@ def test_no_conversions_is_an_analysis_error_not_zeros():
 
     with pytest.raises(AnalysisError, match="no conversion"):
         attribution(paths=paths([("a > b", 0, 3)]))
+
+
+def test_a_path_keeps_its_customer_day_and_channel_order():
+    # Customer b: two touches at the same moment (ordered by channel name) and one a second
+    # before midnight on the purchase day, all before that purchase. Customer a's touch is
+    # the day before and a never buys: b's purchase must not be credited to it.
+    touchpoints = pl.LazyFrame({
+        "customer_id": ["b", "b", "b", "a"],
+        "timestamp": [T(2024, 3, 1, 10), T(2024, 3, 1, 23, 59, 59), T(2024, 3, 1, 10), T(2024, 2, 29, 9)],
+        "channel": ["search", "social", "email", "display"],
+    })
+    transactions = pl.LazyFrame({"customer_id": ["b"], "order_date": [D(2024, 3, 1)], "amount": [80.0]})
+    result = attribution(touchpoints, transactions)
+    got = {r["path"]: (r["conversions"], r["nulls"], r["value"]) for r in result.tables["paths"].iter_rows(named=True)}
+    assert got == {"email > search > social": (1, 0, 80), "display": (0, 1, 0)}
+    assert by_channel(result, "first_touch") == {"email": 1, "search": 0, "social": 0, "display": 0}

@@ -144,3 +144,23 @@ def test_a_given_k_can_still_show_the_silhouette_of_every_k() -> None:
     assert scores["silhouette"].to_list() == pytest.approx(chosen["silhouette"].to_list())
     assert scores.filter(pl.col("chosen"))["k"].to_list() == [4] == [given.headline["k"]]
     assert given.tables["segments"].height == 4
+
+
+def test_kmeans_on_a_workspace_clusters_as_on_the_full_customer_table(sample_copy) -> None:
+    # The command reads only the features the model and summary use; the clusters must be
+    # those of the full table, and a feature of an optional table must still be found.
+    from core.registry import run_analysis
+    from core.segments.run import customer_table
+    from core.workspace import Workspace
+
+    ws = Workspace.open(sample_copy)
+    lean = run_analysis("segment.kmeans", ws, {"k": 3})
+    full, day = customer_table(ws, None)
+    direct = kmeans_segments(full, k=3, as_of=day)
+    # (run_analysis rounds money to cents, so the assignments are compared, not the money)
+    assigned = ["customer_id", "cluster", "segment"]
+    assert lean.tables["customers"].select(assigned).equals(direct.tables["customers"].select(assigned))
+    assert lean.tables["centers"].equals(direct.tables["centers"])
+    engaged = run_analysis("segment.kmeans", ws, {"k": 3, "features": ["log:engagement", "log:monetary"]})
+    assert engaged.params["features"] == ["log:engagement", "log:monetary"]
+    assert "engagement" in engaged.tables["customers"].columns

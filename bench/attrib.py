@@ -1,0 +1,49 @@
+"""`python -m bench.attrib`: CPU seconds and peak memory of attribution, program, kmeans, kpi
+and campaign beside the bare-Polars RFM floor (issue 14's target: within 3x, under 2 GB).
+
+The same measurement as bench.heavy (each analysis a fresh `loyalist ...` process writing
+`--output`, the floor run first in the same run), for the five analyses this stop changed.
+Writes bench/results/attrib.json.
+
+  python -m bench.attrib                # at 1M transactions
+  python -m bench.attrib --sizes 10m    # the target size (about a minute of CPU each)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.heavy import run
+from bench.summary import machine
+from bench.workspaces import default_root
+
+BENCH = Path(__file__).resolve().parent
+ANALYSES = ("report attribution", "report program", "segment kmeans", "report kpi", "report campaign")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.attrib", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1m", help="comma-separated, e.g. 1m,10m")
+    parser.add_argument("--out", type=Path, default=default_root())
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / "attrib.json")
+    args = parser.parse_args(argv)
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    started = time.perf_counter()
+    records = run([s.strip() for s in args.sizes.split(",") if s.strip()], set(ANALYSES), args.out,
+                  args.seed, log)
+    for record in records:
+        record["within_target"] = bool(record["ok"] and record["cpu_ratio"] is not None
+                                       and record["cpu_ratio"] <= 3 and record["peak_mb"] < 2048)
+    meta = {**machine(), "bench_seconds": round(time.perf_counter() - started, 1)}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+    log(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
