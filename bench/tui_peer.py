@@ -16,7 +16,8 @@ up input.
   python -m bench.tui_peer                      # 10m workspace, Parquet and its CSV copy
   python -m bench.tui_peer --size 100k --runs 1 # a quick check that the bench works
 
-Writes bench/results/tui_peer.json: {"meta": machine(), "records": [one per format:
+Writes bench/results/tui_peer.json: {"meta": machine() at the start (load_average_end
+added), "records": [one per format:
 {format, size, transactions, page, runs, app: {median seconds, every run}, peer: {...},
 ratio}]}.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -190,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     from bench.workspaces import default_root, ensure_csv, ensure_parquet, parse_size, workspace_info
 
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    meta = machine()  # the load average at the start, as the other benches
     parquet = ensure_parquet(default_root(), parse_size(args.size), args.seed, log=log)
     info = workspace_info(parquet)
     records = []
@@ -202,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
         records.append({"format": fmt, "size": args.size, "transactions": info["transactions"],
                         "page": PAGE, "runs": args.runs, "target_ratio": TARGET, **summary})
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": machine(), "records": records}, indent=2) + "\n")
+    meta["load_average_end"] = list(os.getloadavg())
+    args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
     log(f"wrote {args.json}")
 
 
