@@ -157,6 +157,7 @@ class DataScreen(Screen):
         self.checks_pending = False  # validation waits for the first rows (start_checks)
         self.restore: dict | None = None  # the table and query shown when the app last ran here
         self.grid_first = False  # the first rows of a workspace take the focus (arrows move in them)
+        self.shown: RowsLoaded | None = None  # the rows shown, for their caption
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -200,6 +201,7 @@ class DataScreen(Screen):
         if state.error is not None:
             tables.clear(columns=True)
             self.query_one("#mapping-table", FrameTable).clear(columns=True)
+            self.query_one("#mapping-table", FrameTable).loading = False
             self.query_one("#browser", LazySheet).set_caption("")
             await self.query_one("#browser", LazySheet).show_message("No workspace is open.")
             await self.query_one("#findings-list", FindingsList).clear()
@@ -212,14 +214,28 @@ class DataScreen(Screen):
         self.set_status(f"{self.workspace.root} · reading tables…", "-busy")
         tables.loading = True
         self.query_one("#findings-list", FindingsList).loading = True
-        # The data checks start once the first rows are on screen (start_checks): on two
-        # cores they would otherwise hold up the rows an analyst opened the app to see.
+        # The first table's rows come first; the tables list (row counts and date ranges:
+        # a pass over every table) and the data checks start once they are on screen
+        # (start_checks): on two cores they would otherwise hold up the rows an analyst
+        # opened the app to see.
         self.checks_pending = True
-        self.inspect(self.workspace)
+        first = self.first_table(self.workspace)
+        if first is None:
+            self.start_checks()
+        else:
+            self.select_table(first, BrowseQuery.from_saved((self.restore or {}).get("query"))
+                              if first == (self.restore or {}).get("table") else BrowseQuery())
+
+    def first_table(self, ws: Workspace) -> str | None:
+        """The table shown on opening: the one shown when the app last ran here, else the
+        first of the tables list (its order is the workspace's)."""
+        last = (self.restore or {}).get("table")
+        return last if last in ws.sources else next(iter(ws.sources), None)
 
     def start_checks(self) -> None:
         if self.checks_pending and self.workspace is not None:
             self.checks_pending = False
+            self.inspect(self.workspace)
             self.validate(self.workspace)
             if self.workspace.options.get("alerts"):
                 self.check_alerts(self.workspace)
@@ -227,6 +243,7 @@ class DataScreen(Screen):
     def forget_rows(self) -> None:
         had_counts = self.counts is not None
         self.query_state, self.rows, self.all_rows, self.counts = BrowseQuery(), None, None, None
+        self.shown = None
         if had_counts:
             self.call_later(self.clear_counts)
 
@@ -287,23 +304,25 @@ class DataScreen(Screen):
             self.post_message(AlertsChecked(ws, result))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
-    def load_rows(self, ws: Workspace, table: str, query: BrowseQuery, base: pl.DataFrame | None) -> None:
-        """The table's rows under `query`; from `base` (every row, already read) when given."""
+    def load_rows(self, ws: Workspace, table: str, query: BrowseQuery, base: pl.DataFrame | None,
+                  first_page: bool = True) -> None:
+        """The table's rows under `query`; from `base` (every row, already read) when given.
+        A table just opened shows a first page, and the rest are read once it is painted
+        (show_rows: `first_page` False)."""
         task = "query" if query.active else "rows"
         worker = get_current_worker()
         try:
             rows, note, money = source_rows(ws, table)
             marks = sort_marks(query.sort, query.descending)  # the header marker of the sorted column
             source = base.lazy() if base is not None else rows
-            if base is None and not query.active:  # a table just opened: a first page at once
+            if base is None and not query.active and first_page:  # a table just opened: a first page at once
                 first = collect_query(source, query, FIRST_ROWS)
                 if worker.is_cancelled:
                     return
                 complete = first.height < FIRST_ROWS
                 self.post_message(RowsLoaded(ws, table, browsable(first, money=money, marks=marks), note, first, query,
                                              complete, first_page=not complete))
-                if complete:
-                    return
+                return
             frame = collect_query(source, query, BROWSE_ROWS)
             if worker.is_cancelled:
                 return
@@ -339,16 +358,15 @@ class DataScreen(Screen):
         self.show_status()
         tables = self.query_one("#tables", FrameTable)
         tables.loading = False
-        last = (self.restore or {}).get("table")
         keys = [r.value for r in tables.rows]
-        if last in keys:  # the table shown last time, with its filter, search and sort
-            tables.move_cursor(row=keys.index(last), animate=False)
-            self.select_table(last, BrowseQuery.from_saved(self.restore.get("query")))
+        self.restore = None
+        if self.current_table in keys:  # its rows came first (workspace_changed): the list follows
+            tables.move_cursor(row=keys.index(self.current_table), animate=False)
+            self.show_mapping(self.current_table)
+            if self.shown is not None:  # the caption gains the row count and the file's details
+                self.query_one("#browser", LazySheet).set_caption(self.caption(self.shown))
         elif tables.row_count:
             self.select_table(tables.highlighted_key)
-        self.restore = None
-        if self.current_table is None:  # no rows to wait for
-            self.start_checks()
 
     @on(Validated)
     async def show_findings(self, message: Validated) -> None:
@@ -382,6 +400,7 @@ class DataScreen(Screen):
         rest = self.first_page_of == (message.table, message.query) and not message.first_page
         cursor = browser.table.cursor_coordinate if rest and browser.table is not None else None
         self.first_page_of = (message.table, message.query) if message.first_page else None
+        self.shown = message
         self.query_state, self.rows, self.retry = message.query, message.frame, None
         self.app.remember("data", table=message.table, query=message.query.saved())
         if not message.query.active and message.complete:
@@ -395,7 +414,16 @@ class DataScreen(Screen):
         elif column in message.frame.columns and browser.table is not None:
             browser.table.move_cursor(column=message.frame.columns.index(column))
         browser.rows_shown(message.frame, message.query.sort, message.query.descending, message.query.search)
-        self.start_checks()
+        # after the rows are painted: the rest of the rows and the checks would compete
+        # with the first frame for the two cores
+        if message.first_page:
+            self.call_after_refresh(self.read_rest, message)
+        self.call_after_refresh(self.start_checks)
+
+    def read_rest(self, first: RowsLoaded) -> None:
+        """The rows after a first page, unless the analyst has moved on to another table or query."""
+        if first.workspace is self.workspace and self.first_page_of == (first.table, first.query):
+            self.load_rows(first.workspace, first.table, first.query, None, first_page=False)
 
     @on(FrequencyLoaded)
     async def show_counts(self, message: FrequencyLoaded) -> None:
@@ -419,6 +447,7 @@ class DataScreen(Screen):
         self.start_checks()  # the checks were waiting for rows that will not come
         if message.task == "inspect":
             self.query_one("#tables", FrameTable).loading = False
+            self.query_one("#mapping-table", FrameTable).loading = False
             self.set_status(f"{message.workspace.root}: {message.error}", "-error")
         elif message.task == "validate":
             findings_list = self.query_one("#findings-list", FindingsList)
@@ -454,17 +483,20 @@ class DataScreen(Screen):
 
     def caption(self, message: RowsLoaded) -> str:
         info = present.table_row(self.inspected, message.table) if self.inspected else {}
-        total = info.get("rows") or message.backend.source_row_count
+        # the row count comes with the tables list, which follows the first rows
+        counted = info.get("rows") is not None or message.complete
+        total = info.get("rows") if info.get("rows") is not None else message.backend.source_row_count
         shown = message.backend.row_count
+        of_total = f" of {total:,}" if counted else ""
         if message.query.filter or message.query.search:
             matched = f"{shown:,}" if message.complete else f"first {shown:,}"
-            rows = f"{matched} of {total:,} rows match"
+            rows = f"{matched}{of_total} rows match"
         else:
-            rows = (f"first {shown:,} of {total:,} rows" if shown < total
+            rows = (f"first {shown:,}{of_total} rows" if shown < total or not counted
                     else present.plural(total, "row"))
         # the query goes first: at 80 columns the end of the caption is cut off
         if message.first_page:
-            rows = f"first {shown:,} of {total:,} rows (reading more…)"
+            rows = f"first {shown:,}{of_total} rows (reading more…)"
         # the note (why the columns are not the canonical ones) before the file's details:
         # at 100 columns the caption keeps only the parts that fit
         parts = [message.table, rows, message.query.describe(), message.note, info.get("file", ""),
@@ -474,18 +506,25 @@ class DataScreen(Screen):
     # -- selection ------------------------------------------------------------------
 
     def select_table(self, table: str | None, query: BrowseQuery = BrowseQuery()) -> None:  # noqa: B008
-        if table is None or self.workspace is None or self.inspected is None:
+        if table is None or self.workspace is None:
             return
         if table == self.current_table:
             return
         self.current_table = table
         self.forget_rows()
-        self.query_one("#mapping-table", FrameTable).show_frame(
-            present.mapping_for(self.inspected, table), present.MAPPING_LABELS)
+        self.show_mapping(table)
         browser = self.query_one("#browser", LazySheet)
         browser.set_caption(f"{table} · loading rows…")
         browser.loading = True
         self.load_rows(self.workspace, table, query, None)
+
+    def show_mapping(self, table: str) -> None:
+        mapping = self.query_one("#mapping-table", FrameTable)
+        if self.inspected is None:  # the first table's rows come before the tables are inspected
+            mapping.loading = True
+            return
+        mapping.loading = False
+        mapping.show_frame(present.mapping_for(self.inspected, table), present.MAPPING_LABELS)
 
     def requery(self, query: BrowseQuery) -> None:
         """Show the current table's rows under `query` (the change is kept once it worked)."""

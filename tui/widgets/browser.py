@@ -15,10 +15,39 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_fastdatatable import DataTable
 from textual_fastdatatable.backend import PolarsBackend
+from textual_fastdatatable.format import MULTILINE_MARKER_WIDTH
 
 from core.export.display import printable, printable_frame
 
 MAX_COLUMN_WIDTH = 40  # long comments should not push every other column off screen
+NULL_TEXT = "<null>"  # what the backend measures a missing text value as
+
+
+def text_width(series: pl.Series) -> int:
+    """The widest cell of a text column as the table draws it literally (no markup): a
+    multi-line value as its first line and the line-break marker. ASCII values are
+    measured in Polars; only the distinct others go through Rich, one at a time."""
+    from rich.cells import cell_len
+
+    values = series.fill_null(NULL_TEXT)
+    chars = values.str.len_chars()
+    plain = (chars == values.str.len_bytes()) & ~values.str.contains("\n", literal=True)
+    widest = chars.filter(plain).max() or 0
+    for value in values.filter(~plain).unique():
+        first, *more = value.split("\n", 1)
+        widest = max(widest, cell_len(first) + (MULTILINE_MARKER_WIDTH if more else 0))
+    return widest
+
+
+class FrameBackend(PolarsBackend):
+    """fastdatatable's Polars backend, measuring text columns in Polars (text_width): its
+    own measure goes through a pyarrow function whose first call imports pandas, 1.2 s
+    that hold the GIL in the worker and so freeze the screen before the first rows."""
+
+    def _measure(self, arr: pl.Series) -> int:
+        if arr.dtype == pl.String:
+            return text_width(arr)
+        return super()._measure(arr)
 
 
 def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str, str] | None = None
@@ -34,7 +63,7 @@ def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str
     if marks:
         frame = frame.rename({c: c + m for c, m in marks.items() if c in frame.columns})
     frame = printable_frame(frame)
-    backend = PolarsBackend.from_dataframe(frame)
+    backend = FrameBackend.from_dataframe(frame)
     backend.render_markup = False  # cell values are user data, never markup
     _ = backend.column_content_widths  # measured (and cached) here, off the UI thread
     return backend
