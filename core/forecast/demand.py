@@ -199,9 +199,8 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
         return model, keep
 
     model, keep = fit(cut, n, True)
-    # Backtest refits keep the error model chosen on the whole history: choosing again at every
-    # origin tripled the slowest fits (MA terms need numerical MLE) for the same choice mostly.
-    spec = {**{k: v for k, v in spec.items() if k != "orders"}, "order": model.order}
+    # Backtest refits choose their error model again (with --errors auto), on what was known at
+    # their origin: a choice made on the whole history would have seen the weeks it is scored on.
     pred = model.forecast(horizon, X[n:n + horizon, keep], alpha)
     # Demand is never negative: on the raw scale a forecast or bound below zero is cut at zero.
     forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon],
