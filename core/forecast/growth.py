@@ -88,4 +88,5 @@ def growth_split(weeks: pl.DataFrame, holidays: Sequence[Holiday], confidence: f
         grad = np.array([-b / a ** 2, 1.0 / a])
         se = float(np.sqrt(grad @ cov @ grad))
         rows.append((label, float(a), float(b), float(g), float(g - z * se), float(g + z * se), len(y)))
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        pl.col("level_at_start", "change_per_year", "growth_per_year", "growth_low", "growth_high").round(4))
