@@ -77,10 +77,11 @@ def test_the_model_beats_seasonal_naive_on_the_sample_and_says_by_how_much(sampl
 
 def test_a_backtest_is_scored_on_points_after_each_origin_only(sample_tx):
     """Refits see only the past: a forecast of next year cannot have seen next year, so a
-    series whose last weeks are doubled shows a larger backtest error there, not a smaller one."""
+    series whose last 8 weeks are multiplied by five shows a larger backtest error there, not a
+    smaller one (the two origins are 8 weeks apart: the last one forecasts those weeks)."""
     base = demand_forecast(sample_tx, measure="orders", freq="week", horizon=8, backtest_origins=2)
     shocked = sample_tx.with_columns(
-        pl.when(pl.col("order_date") > dt.date(2025, 12, 3)).then(pl.col("amount") * 5).otherwise(pl.col("amount"))
+        pl.when(pl.col("order_date") > dt.date(2025, 11, 5)).then(pl.col("amount") * 5).otherwise(pl.col("amount"))
         .alias("amount"))
     worse = demand_forecast(shocked, measure="revenue", freq="week", horizon=8, backtest_origins=2)
     plain = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=8, backtest_origins=2)
