@@ -148,6 +148,9 @@ def main() -> None:
     if not data.exists():  # in a child: a child's peak memory starts from its parent's resident size
         subprocess.run([sys.executable, "-m", "bench.pricing", "--make", str(args.rows), "--data", str(data)],
                        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    from bench.summary import machine
+
+    setting = machine()  # cores, load average and time at the start: bench.sections warns when busy
     times: dict[str, list[float]] = {"loyalist": [], "peer": []}
     memory: dict[str, float] = {"loyalist": 0.0, "peer": 0.0}
     estimates = {}
@@ -160,7 +163,8 @@ def main() -> None:
     if worst > 1e-6:
         raise SystemExit(f"Loyalist and the peer disagree on an elasticity by {worst:.2e}")
     report = {
-        "rows": args.rows, "repeat": args.repeat,
+        "rows": args.rows, "repeat": args.repeat, "machine": setting,
+        "load_average_at_start": round(setting["load_average"][0], 2), "cpu_count": setting["cores"],
         "loyalist_seconds": statistics.median(times["loyalist"]), "peer_seconds": statistics.median(times["peer"]),
         "loyalist_peak_mb": round(memory["loyalist"], 1), "peer_peak_mb": round(memory["peer"], 1),
         "ratio": statistics.median(times["loyalist"]) / statistics.median(times["peer"]),

@@ -73,9 +73,12 @@ def score(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> Scores
 
 
 def origins(n: int, horizon: int, count: int, min_train: int) -> list[int]:
-    """Up to `count` origins (training lengths) spread over the last `horizon` periods,
-    each leaving at least `min_train` periods to fit on; earliest first."""
-    step = max(1, -(-horizon // max(count, 1)))
+    """Up to `count` origins (training lengths), each leaving at least `min_train` periods to
+    fit on; earliest first. They are `horizon` apart where the history allows, so their
+    forecasts do not overlap and reach further back (4 x 13 weeks: the last year, every
+    season, not only the last quarter's), else closer, but at least horizon / count apart."""
+    spare = (n - min_train) // max(count, 1)
+    step = max(1, -(-horizon // max(count, 1)), min(horizon, spare))
     found = [n - k * step for k in range(count, 0, -1)]
     return [o for o in found if o >= min_train and o < n]
 

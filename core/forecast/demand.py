@@ -16,6 +16,7 @@ import polars as pl
 from core.errors import AnalysisError, InputError
 from core.forecast import backtest as bt
 from core.forecast.design import period_starts, regressors, usable_columns
+from core.forecast.growth import growth_split, weekly_parts
 from core.forecast.holidays import Holiday, calendar
 from core.forecast.model import DemandModel
 from core.forecast.series import DemandSeries, demand_series
@@ -100,7 +101,11 @@ def demand_forecast(tx: pl.LazyFrame, *, measure: str = "revenue", freq: str = "
             failed.append(str(g))
     if not fitted:
         raise AnalysisError(f"the demand model could not be fitted to any {by} series")
+    # With a trend asked for, say where the overall growth comes from (core.forecast.growth).
+    growth = (growth_split(weekly_parts(tx, as_of, since), cal, confidence) if trend and by is None
+              else None)
     return _result(fitted, series, measure=measure, freq=freq, by=by, horizon=horizon, confidence=confidence,
+                   growth=growth,
                    holidays=cal, yearly=yearly, trend=trend, transform=transform, too_short=too_short,
                    beyond_top=beyond_top,
                    failed=failed,
@@ -194,9 +199,8 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
         return model, keep
 
     model, keep = fit(cut, n, True)
-    # Backtest refits keep the error model chosen on the whole history: choosing again at every
-    # origin tripled the slowest fits (MA terms need numerical MLE) for the same choice mostly.
-    spec = {**{k: v for k, v in spec.items() if k != "orders"}, "order": model.order}
+    # Backtest refits choose their error model again (with --errors auto), on what was known at
+    # their origin: a choice made on the whole history would have seen the weeks it is scored on.
     pred = model.forecast(horizon, X[n:n + horizon, keep], alpha)
     # Demand is never negative: on the raw scale a forecast or bound below zero is cut at zero.
     forecast = pl.DataFrame({"group": group, "period": periods[n_all:n_all + horizon],
@@ -222,7 +226,8 @@ def _fit_group(group: str, y: np.ndarray, n_all: int, periods: list[dt.date], X_
 def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: str, by: str | None, horizon: int,
             confidence: float, holidays: tuple[Holiday, ...], yearly: bool, trend: bool, transform: str,
             too_short: int,
-            beyond_top: int, failed: list[str], need: int, backtest_origins: int, errors: str = "ar") -> Result:
+            beyond_top: int, failed: list[str], need: int, backtest_origins: int, errors: str = "ar",
+            growth: pl.DataFrame | None = None) -> Result:
     forecast = pl.concat([f.forecast for f in fitted]).with_columns(
         pl.col("forecast", "forecast_low", "forecast_high").round(2))
     history = series.frame.filter(pl.col("group").is_in([f.group for f in fitted])).rename({"value": "actual"})
@@ -299,6 +304,13 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
                 f"({t['effect_low']:+,.2f} to {t['effect_high']:+,.2f})")
         notes.append(f"Trend: {size}, forecast forward. It is all growth, whatever drives it: a growing customer "
                      "base shows here too.")
+    if growth is not None and growth.height:
+        parts = "; ".join(f"{r['part']} {r['growth_per_year']:+.1%} a year ({r['growth_low']:+.1%} to "
+                          f"{r['growth_high']:+.1%})" for r in growth.iter_rows(named=True))
+        notes.append(f"Where the growth comes from (regular orders: no campaign or promotion tag; a straight line "
+                     f"per part, as a share of its level in the first week, {confidence:.0%} intervals): {parts}. "
+                     "Shopping days (a customer buying on a day) grow with the customer base; orders per shopping "
+                     "day and revenue per order are what customers do once there.")
     notes += startup_notes(fitted, by, freq, series.frame["period"].min())
     if by is not None:
         headline |= {"groups": len(fitted), "groups_skipped": too_short + beyond_top + len(failed)}
@@ -334,7 +346,7 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
         name="predict.demand",
         title=f"Demand forecast: {measure} per {freq}" + (f" by {by}" if by else ""),
         tables={"forecast": forecast, "backtest": backtest, "coverage": coverage, "effects": effects,
-                "series": chart_table},
+                "series": chart_table, **({"growth": growth} if growth is not None else {})},
         headline=headline,
         charts=demand_charts(measure, freq, by, confidence),
         params={"measure": measure, "freq": freq, "by": by, "horizon": horizon, "confidence": confidence,
@@ -346,7 +358,8 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
                "backtest/*mape": "percent", "forecast_error": "percent", "naive_error": "percent",
                "backtest/interval_coverage": "percent", "coverage/coverage*": "percent",
                "interval_coverage": "percent", "interval_nominal": "percent",
-               "effects/effect*": "number"},
+               "effects/effect*": "number", "growth/growth*": "percent", "growth/level_at_start": "number",
+               "growth/change_per_year": "number"},
     )
 
 

@@ -216,7 +216,9 @@ def test_backtest_metrics_on_a_hand_computed_example():
 
 
 def test_rolling_origins_and_the_backtest_score_both_forecasts_on_the_same_points():
-    assert bt.origins(100, 12, 4, 80) == [88, 91, 94, 97]
+    # a horizon apart where the history allows (the sample's weekly default: the last year)
+    assert bt.origins(156, 13, 4, 104) == [104, 117, 130, 143]
+    assert bt.origins(100, 12, 4, 80) == [80, 85, 90, 95]  # else as far apart as it allows
     assert bt.origins(100, 12, 4, 95) == [97]  # origins leave enough history to fit on
     y = np.arange(1.0, 21.0)
     perfect = bt.backtest(y, [14, 17], 5, 4, lambda origin, steps: y[origin:origin + steps])

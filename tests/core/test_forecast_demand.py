@@ -77,10 +77,11 @@ def test_the_model_beats_seasonal_naive_on_the_sample_and_says_by_how_much(sampl
 
 def test_a_backtest_is_scored_on_points_after_each_origin_only(sample_tx):
     """Refits see only the past: a forecast of next year cannot have seen next year, so a
-    series whose last weeks are doubled shows a larger backtest error there, not a smaller one."""
+    series whose last 8 weeks are multiplied by five shows a larger backtest error there, not a
+    smaller one (the two origins are 8 weeks apart: the last one forecasts those weeks)."""
     base = demand_forecast(sample_tx, measure="orders", freq="week", horizon=8, backtest_origins=2)
     shocked = sample_tx.with_columns(
-        pl.when(pl.col("order_date") > dt.date(2025, 12, 3)).then(pl.col("amount") * 5).otherwise(pl.col("amount"))
+        pl.when(pl.col("order_date") > dt.date(2025, 11, 5)).then(pl.col("amount") * 5).otherwise(pl.col("amount"))
         .alias("amount"))
     worse = demand_forecast(shocked, measure="revenue", freq="week", horizon=8, backtest_origins=2)
     plain = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=8, backtest_origins=2)
@@ -257,3 +258,52 @@ def test_the_chart_draws_history_forecast_and_the_interval_band():
                          horizon=8, backtest_origins=0)
     assert [c.y for c in by.charts] == [("actual",), ("forecast",)]
     assert all('data-series="a"' in chart_svg(c, by.tables[c.table]) for c in by.charts_to_draw)
+
+
+# --- where growth comes from (core.forecast.growth) -------------------------------------------------
+
+
+def test_the_planted_trend_is_recovered_as_orders_per_shopping_day(sample_tx):
+    # The plant copies each order of day d Poisson(m_d - 1) times, same customer and day, with
+    # m_d = (1 + 0.05 x years since the start) x weekday x holiday: orders per shopping day grow
+    # by 5% of the first weeks' level a year, whatever the customer base does.
+    result = demand_forecast(sample_tx, measure="orders", trend=True, backtest_origins=0, horizon=4)
+    growth = {r["part"]: r for r in result.tables["growth"].iter_rows(named=True)}
+    per_day = growth["orders per shopping day"]
+    assert per_day["growth_low"] <= params.TREND_PER_YEAR <= per_day["growth_high"], per_day
+    assert per_day["growth_low"] > 0  # growth found, not merely allowed
+    # The customer base, still being acquired, is where orders grow most, and the series' own
+    # trend (all growth together) is far above the planted 5%.
+    assert growth["shopping days"]["growth_low"] > per_day["growth_high"]
+    assert result.headline["trend_per_year"] > 1 + 2 * params.TREND_PER_YEAR
+    assert any("orders per shopping day +" in note for note in result.notes)
+    plain = demand_forecast(sample_tx, measure="orders", backtest_origins=0, horizon=4)
+    assert "growth" not in plain.tables
+
+
+def _shoppers(intensity: float, seed: int = 3) -> pl.LazyFrame:
+    """Three years of days: shoppers per day grow from 20 to 80; each shopper places
+    1 + Poisson(1.3 (1 + intensity t) - 1) orders that day (t in years)."""
+    rng = np.random.default_rng(seed)
+    days = np.arange(3 * 364)
+    t = days / 365.25
+    shoppers = rng.poisson(20 + 20 * t)
+    day = np.repeat(days, shoppers)
+    orders = 1 + rng.poisson(1.3 * (1 + intensity * day / 365.25) - 1)
+    cust = np.repeat(np.arange(len(day)), orders)
+    start = dt.date(2022, 1, 3)
+    return pl.LazyFrame({"order_id": [f"O{i}" for i in range(len(cust))], "customer_id": [f"C{c}" for c in cust],
+                         "order_date": [start + dt.timedelta(days=int(d)) for d in day[cust]],
+                         "amount": rng.gamma(2.0, 20.0, size=len(cust)).round(2) + 1})
+
+
+@pytest.mark.parametrize("intensity", [0.0, 0.1])
+def test_growth_is_split_into_shoppers_and_orders_per_shopping_day(intensity):
+    result = demand_forecast(_shoppers(intensity), measure="orders", trend=True, holidays="none",
+                             backtest_origins=0, horizon=4)
+    growth = {r["part"]: r for r in result.tables["growth"].iter_rows(named=True)}
+    per_day = growth["orders per shopping day"]
+    assert per_day["growth_low"] <= intensity <= per_day["growth_high"], per_day
+    # shoppers grow by 20 a day a year from 20: +100% of the first weeks' level
+    assert growth["shopping days"]["growth_low"] <= 1.0 <= growth["shopping days"]["growth_high"]
+    assert growth["revenue per order"]["growth_low"] <= 0.0 <= growth["revenue per order"]["growth_high"]

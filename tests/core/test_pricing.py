@@ -192,9 +192,14 @@ def test_pricing_needs_products_and_quantities():
 
 
 def test_planted_promotion_lift_and_dip_are_within_their_intervals(sample_tx, truth):
-    # Four promotions, a lift and a dip each: eight 95% intervals. Each misses its truth one
-    # time in twenty, so asking all eight to cover would fail a third of all draws; at most one
-    # miss (about 6% of draws would have two) is what a working method shows.
+    # Four promotions, a lift and a dip each: eight 95% intervals. The one miss on the sample
+    # is a bias, not a one-in-twenty draw: PR01 (April 2024) gets its baseline from a trend
+    # through February-March, when the planted calendar-month multipliers rise 0.80 -> 0.90
+    # (April: 0.95) and the customer base is still ramping up, so the baseline overshoots:
+    # lift 7,179 against 12,295 planted (interval to 11,409) and the dip too deep by the same
+    # error (-17,689 against -9,628, just inside). Without the trend term PR03's dip misses
+    # instead (October above August-September). An 8-week local baseline cannot see yearly
+    # seasonality; the README says so. At most one miss is what this baseline gives.
     table = promotions(sample_tx).tables["promotions"]
     misses, checked = [], 0
     for real in truth["realised"]["promotions"]:
