@@ -486,3 +486,31 @@ def _column_order(present: list[str], channels: list[str]) -> list[str]:
     # Keep the documented order, with channel shares right after last_channel.
     at = documented.index("last_channel") + 1 if "last_channel" in documented else len(documented)
     return documented[:at] + shares + documented[at:]
+
+
+def features_from_aggregates(
+    aggregated: pl.LazyFrame,
+    as_of: dt.date,
+    channels: Sequence[str],
+    *,
+    customers: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
+    inactivity_days: int | None = None,
+    inactivity_multiple: float = INACTIVITY_MULTIPLE,
+) -> pl.LazyFrame:
+    """customer_features from per-customer aggregates a caller reduced itself, with the
+    columns _per_customer makes (_rows, _non_buys, first_purchase, last_purchase, _days
+    counting a non-purchase row as one null day, monetary and gross_spend in MONEY_UNITS,
+    _last_key, _cg<i>, _keys counting non-purchase rows as one null key). The channels
+    report derives them from its customer x channel x day table instead of a second pass
+    over the transactions."""
+    channels = list(channels)
+    features = (
+        aggregated
+        .pipe(_counts, channels)
+        .pipe(_derived, as_of, channels, customers)
+        .pipe(_with_activity, inactivity_days, inactivity_multiple)
+    )
+    if survey is not None:
+        features = _with_survey(features, survey, as_of)
+    return features.select(_column_order(features.collect_schema().names(), channels)).sort("customer_id")
