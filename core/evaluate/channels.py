@@ -313,27 +313,26 @@ def marketing_channels(
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
-    purchases = purchases.sort("order_date")
     reach = tp.group_by("channel").agg(
         pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     )
     # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
     # `by=customer_id` on text ids (half the report's time). Only buyers can convert or be
-    # credited, so touches of other customers drop out of the inner join with the codes.
-    # The keyed touches and purchases are made once, here, and shared by both joins: left
-    # lazy, each join re-read and re-keyed them (a third of the report's time). They hold
-    # the integer code, not the text id, so holding them costs little memory.
-    codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
+    # credited, so touches of other customers drop out of the inner join with the codes;
+    # which code a customer gets does not matter (keys of two customers never meet). The
+    # keyed touches and purchases are made and sorted once, here, and shared by both joins:
+    # left lazy, each join re-read, re-keyed and re-sorted them. They hold the integer code,
+    # not the text id, so holding them costs little memory.
+    codes = purchases.select("customer_id").unique().with_row_index("_code")
     keyed_tp, keyed_buys = (frame.lazy() for frame in pl.collect_all([
         tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
-        .select("channel", "day", "timestamp", "_code", "_key"),
+        .select("channel", "day", "timestamp", "_code", "_key").sort("_key", "timestamp"),
         purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
-        .select("order_date", "value", "_code", "_key")]))
+        .select("order_date", "value", "_code", "_key").sort("_key")]))
     converted = (
-        keyed_tp.select("channel", "day", "_code", "_key").sort("_key")
-        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought"))
-                   .sort("_key"),
+        keyed_tp.select("channel", "day", "_code", "_key")
+        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought")),
                    on="_key", strategy="forward", check_sortedness=False)
         .with_columns(((pl.col("_buyer") == pl.col("_code"))
                        & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
@@ -342,14 +341,15 @@ def marketing_channels(
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
     )
     attributed = (
-        keyed_buys.sort("_key").join_asof(
-            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "timestamp", "channel")
-            .sort("_key", "timestamp"),
+        keyed_buys.join_asof(
+            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "channel"),
             on="_key", strategy="backward", check_sortedness=False,
         )
         .filter(pl.col("_toucher") == pl.col("_code"),
                 (pl.col("order_date") - pl.col("day")).dt.total_days() <= window_days)
-        .group_by("channel").agg(pl.sum("value").alias("attributed_revenue"))
+        # summed in integer money units: the total does not depend on the order of the rows
+        .group_by("channel").agg(((pl.col("value") * MONEY_UNITS).round().cast(pl.Int64).sum() / MONEY_UNITS)
+                                 .alias("attributed_revenue"))
     )
     table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
