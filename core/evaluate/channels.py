@@ -93,7 +93,8 @@ def channels(
     if acquisition is not None:
         queries["acquisition"] = acquisition
     frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
-    people = frames["customers"]
+    # In customer order: the comparison's means then add up in the same order every run.
+    people = frames["customers"].sort("customer_id")
     if people.height < 2 or frames["purchase"].is_empty():
         raise AnalysisError(f"{ANALYSIS}: fewer than two customers with a purchase on or before {as_of}. "
                             "Fix: check --as-of and the transactions")
