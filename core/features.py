@@ -655,3 +655,33 @@ def _engagement_at(touchpoints: pl.LazyFrame, dates: list[dt.date], days: int) -
                          for k, (s, d) in enumerate(zip(starts, dates))})
         .group_by("customer_id").agg(pl.col(f"_engagement{k}").sum() for k in range(len(dates)))
     )
+
+
+def features_from_aggregates(
+    aggregated: pl.LazyFrame,
+    as_of: dt.date,
+    channels: Sequence[str],
+    *,
+    customers: pl.LazyFrame | None = None,
+    survey: pl.LazyFrame | None = None,
+    inactivity_days: int | None = None,
+    inactivity_multiple: float = INACTIVITY_MULTIPLE,
+) -> pl.LazyFrame:
+    """customer_features from per-customer aggregates a caller reduced itself, with the
+    columns _per_customer makes (_rows, _non_buys, first_purchase, last_purchase, _days
+    counting a non-purchase row as one null day, monetary and gross_spend in MONEY_UNITS,
+    _last_key, _cg<i>, _keys counting non-purchase rows as one null key). The channels
+    report derives them from its customer x channel x day table instead of a second pass
+    over the transactions."""
+    channels = list(channels)
+    features = (
+        aggregated
+        .pipe(_counts, channels)
+        .pipe(_derived, as_of, channels, customers)
+        .pipe(_with_activity, inactivity_days, inactivity_multiple)
+    )
+    if survey is not None:  # by customer_features' rule for the latest answer
+        answers = [c for c in ("nps", "csat") if c in survey.collect_schema()]
+        if answers:
+            features = features.join(latest_answers(survey, as_of, answers), on="customer_id", how="left")
+    return features.select(_column_order(features.collect_schema().names(), channels)).sort("customer_id")

@@ -17,9 +17,12 @@ from core.errors import AnalysisError
 from core.evaluate.compare import MEAN, NPS, SHARE, Metric, compare_groups
 from core.evaluate.inputs import UNNAMED, names, require, require_columns
 from core.evaluate.value import (
-    DISCOUNT_RATE, RETENTION_DAYS, customer_table, data_span_note, with_clv,
+    DISCOUNT_RATE, RETENTION_DAYS, customer_table, data_span_note, with_clv, with_retention,
 )
-from core.features import default_as_of
+from core.features import (
+    MONEY_UNITS, PASS_HASH_SEED, aggregation_passes, checked_channels, default_as_of,
+    features_from_aggregates,
+)
 from core.result import Chart, Result
 
 if TYPE_CHECKING:
@@ -65,15 +68,23 @@ def channels(
                     "add the channel of each order (store, web, app...) as 'channel'")
     as_of = as_of or default_as_of(transactions, engine=engine)
     has_order_id = "order_id" in names(transactions)
-    parts = ({k: v.lazy() for k, v in engine.channel_parts(as_of, has_order_id).items()} if engine is not None
-             else channel_parts(transactions, as_of, has_order_id))
+    days = (day_table(transactions, as_of, has_order_id)
+            if engine is None and {"customer_id", "order_date", "amount"} <= set(names(transactions)) else None)
+    if days is not None:  # one read of the transactions serves every table below
+        parts = parts_from_days(days, has_order_id)
+        people = customer_table_from_days(days, as_of, has_order_id, customers=customers, survey=survey,
+                                          retention_days=retention_days)
+    else:  # on an engine, or orders spanning days or customers: each table from the rows
+        parts = ({k: v.lazy() for k, v in engine.channel_parts(as_of, has_order_id).items()}
+                 if engine is not None else channel_parts(transactions, as_of, has_order_id))
+        people = customer_table(transactions, as_of, customers=customers, survey=survey,
+                                retention_days=retention_days, engine=engine)
     queries = {
         "purchase": purchase_channels(parts["per_channel"], parts["pairs"], has_order_id),
         "overlap": parts["pairs"].select("customer_id", "channel")
         .pipe(lambda pairs: pairs.join(pairs, on="customer_id", suffix="_b"))
         .group_by("channel", "channel_b").agg(pl.len().alias("customers")),
-        "customers": customer_table(transactions, as_of, customers=customers, survey=survey,
-                                    retention_days=retention_days, engine=engine),
+        "customers": people,
         "first_date": parts["first_date"],
     }
     if touchpoints is not None:
@@ -82,7 +93,8 @@ def channels(
     if acquisition is not None:
         queries["acquisition"] = acquisition
     frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
-    people = frames["customers"]
+    # In customer order: the comparison's means then add up in the same order every run.
+    people = frames["customers"].sort("customer_id")
     if people.height < 2 or frames["purchase"].is_empty():
         raise AnalysisError(f"{ANALYSIS}: fewer than two customers with a purchase on or before {as_of}. "
                             "Fix: check --as-of and the transactions")
@@ -170,6 +182,112 @@ def channel_parts(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool
     }
 
 
+def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) -> pl.DataFrame | None:
+    """The transactions up to `as_of` reduced to one row per customer, channel and day (null
+    ids and channels stay groups): rows, purchase lines, net and gross money in integer
+    MONEY_UNITS (so sums do not depend on the order rows are added in) and distinct purchase
+    orders. Every table the report reads of the transactions is derived from it.
+
+    Distinct orders add up over these rows only if an order never spans two customers,
+    channels or days. That is checked, not assumed: the distinct order ids of all purchases
+    must equal the sum over the rows, and no purchase may lack its order id. When the file
+    breaks the rule this returns None and the report takes the exact, slower path."""
+    tx = transactions.filter(pl.col("order_date") <= as_of)
+    buy = pl.col("amount") > 0
+    units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
+    columns = {"_units": units, "_gross": units.clip(lower_bound=0), "_buy": buy.cast(pl.UInt32)}
+    aggs = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units").sum(),
+            pl.col("_gross").sum()]
+    if has_order_id:
+        columns["_order"] = pl.when(buy).then(pl.col("order_id").hash())
+        aggs += [pl.col("_order").n_unique().alias("_keys"), pl.col("_order").null_count().alias("_nulls")]
+    rows = tx.with_columns(**columns)
+    n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
+    keys = ("customer_id", "channel", "order_date")
+    if n_passes == 1:
+        days = rows.group_by(*keys).agg(aggs)
+    else:  # disjoint customers per pass, as core.features._per_customer does
+        bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
+        days = pl.concat([rows.filter(bucket == i).group_by(*keys).agg(aggs) for i in range(n_passes)],
+                         parallel=False)
+    if not has_order_id:
+        return days.collect()
+    check = tx.filter(buy).select(pl.col("order_id").hash().n_unique().alias("orders"),
+                                  pl.col("order_id").null_count().alias("missing"))
+    days, check = pl.collect_all([days, check])
+    # n_unique counts a null (a row that is no purchase) as one key.
+    days = days.with_columns((pl.col("_keys") - (pl.col("_nulls") > 0)).alias("_orders")).drop("_keys", "_nulls")
+    if check["missing"].item() or check["orders"].item() != days["_orders"].sum():
+        return None
+    return days
+
+
+def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.LazyFrame]:
+    """channel_parts' tables from the day table."""
+    lazy = days.lazy()
+    named = lazy.filter(pl.col("channel").is_not_null())
+    bought = lazy.filter(pl.col("_lines") > 0)
+    orders = [pl.when(pl.col("_lines").sum() > 0).then(pl.col("_orders").sum()).cast(pl.Int64).alias("orders")]
+    return {
+        "per_channel": named.group_by("channel").agg(
+            (pl.col("_units").sum() / MONEY_UNITS).alias("revenue"),
+            (pl.col("_gross").sum() / MONEY_UNITS).alias("_gross"), *(orders if has_order_id else [])),
+        "pairs": bought.filter(pl.col("channel").is_not_null()).group_by("channel", "customer_id").agg(
+            pl.len().alias("_days"), pl.col("_lines").sum(), pl.col("order_date").min().alias("_first")),
+        "purchases": bought.group_by("customer_id", "order_date").agg(
+            (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
+        "first_date": lazy.select(pl.col("order_date").min()),
+    }
+
+
+def customer_table_from_days(
+    days: pl.DataFrame, as_of: dt.date, has_order_id: bool, *, customers: pl.LazyFrame | None,
+    survey: pl.LazyFrame | None, retention_days: int,
+) -> pl.LazyFrame:
+    """core.evaluate.value.customer_table from the day table: the per-customer aggregates
+    core.features makes from the raw rows, and the retention flags, summed over days."""
+    channels = checked_channels(days["channel"].drop_nulls().unique().sort().to_list())
+    width = len(channels) + 1  # as core.features: code len(channels) stands for "no channel"
+    code = pl.lit(len(channels), dtype=pl.Int64)
+    for i, channel in reversed(list(enumerate(channels))):
+        code = pl.when(pl.col("channel") == channel).then(pl.lit(i, pl.Int64)).otherwise(code)
+    bought = pl.col("_lines") > 0
+    lazy = days.lazy().filter(pl.col("customer_id").is_not_null())
+    per_customer = (
+        lazy.with_columns(
+            _non_buys=pl.col("_rows") - pl.col("_lines"),
+            _buy_day=pl.when(bought).then(pl.col("order_date")),
+            _last_key=pl.when(bought).then(pl.col("order_date").cast(pl.Int64) * width + (len(channels) - code)),
+            **{f"_cg{i}": pl.when(pl.col("channel") == c).then(pl.col("_gross")).otherwise(0)
+               for i, c in enumerate(channels)},
+        )
+        .group_by("customer_id").agg(
+            pl.col("_rows").sum(), pl.col("_non_buys").sum(),
+            pl.col("_buy_day").min().alias("first_purchase"), pl.col("_buy_day").max().alias("last_purchase"),
+            pl.col("_buy_day").n_unique().alias("_distinct"), pl.col("_buy_day").null_count().alias("_empty"),
+            pl.col("_units").sum().alias("monetary"), pl.col("_gross").sum().alias("gross_spend"),
+            *([pl.col("_last_key").max()] if channels else []),
+            *[pl.col(f"_cg{i}").sum() for i in range(len(channels))],
+            *([pl.col("_orders").sum()] if has_order_id else []),
+        )
+        # core.features counts a customer's non-purchase rows as one null day and one null key.
+        .with_columns(_null=(pl.col("_non_buys") > 0).cast(pl.UInt32))
+        .with_columns(
+            _days=(pl.col("_distinct") - (pl.col("_empty") > 0).cast(pl.UInt32) + pl.col("_null")),
+            **({"_keys": pl.col("_orders").cast(pl.UInt32) + pl.col("_null")} if has_order_id else {}),
+        )
+        .drop("_distinct", "_empty", "_null", "_orders", strict=False)
+    )
+    later, earlier = as_of - dt.timedelta(days=retention_days), as_of - dt.timedelta(days=2 * retention_days)
+    flags = (
+        lazy.filter(bought, pl.col("order_date") > earlier).group_by("customer_id").agg(
+            (pl.col("order_date") <= later).any().alias("in_base"), (pl.col("order_date") > later).any().alias("_later"))
+        .select("customer_id", "in_base", (pl.col("in_base") & pl.col("_later")).alias("retained"))
+    )
+    features = features_from_aggregates(per_customer, as_of, channels, customers=customers, survey=survey)
+    return with_retention(features, flags)
+
+
 def purchase_channels(per_channel: pl.LazyFrame, pairs: pl.LazyFrame, has_order_id: bool) -> pl.LazyFrame:
     """customers, orders, revenue (net), AOV and repeat rate per purchase channel, from
     channel_parts' tables."""
@@ -196,27 +314,26 @@ def marketing_channels(
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
-    purchases = purchases.sort("order_date")
     reach = tp.group_by("channel").agg(
         pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     )
     # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
     # `by=customer_id` on text ids (half the report's time). Only buyers can convert or be
-    # credited, so touches of other customers drop out of the inner join with the codes.
-    # The keyed touches and purchases are made once, here, and shared by both joins: left
-    # lazy, each join re-read and re-keyed them (a third of the report's time). They hold
-    # the integer code, not the text id, so holding them costs little memory.
-    codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
+    # credited, so touches of other customers drop out of the inner join with the codes;
+    # which code a customer gets does not matter (keys of two customers never meet). The
+    # keyed touches and purchases are made and sorted once, here, and shared by both joins:
+    # left lazy, each join re-read, re-keyed and re-sorted them. They hold the integer code,
+    # not the text id, so holding them costs little memory.
+    codes = purchases.select("customer_id").unique().with_row_index("_code")
     keyed_tp, keyed_buys = (frame.lazy() for frame in pl.collect_all([
         tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
-        .select("channel", "day", "timestamp", "_code", "_key"),
+        .select("channel", "day", "timestamp", "_code", "_key").sort("_key", "timestamp"),
         purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
-        .select("order_date", "value", "_code", "_key")]))
+        .select("order_date", "value", "_code", "_key").sort("_key")]))
     converted = (
-        keyed_tp.select("channel", "day", "_code", "_key").sort("_key")
-        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought"))
-                   .sort("_key"),
+        keyed_tp.select("channel", "day", "_code", "_key")
+        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought")),
                    on="_key", strategy="forward", check_sortedness=False)
         .with_columns(((pl.col("_buyer") == pl.col("_code"))
                        & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
@@ -225,14 +342,15 @@ def marketing_channels(
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
     )
     attributed = (
-        keyed_buys.sort("_key").join_asof(
-            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "timestamp", "channel")
-            .sort("_key", "timestamp"),
+        keyed_buys.join_asof(
+            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "channel"),
             on="_key", strategy="backward", check_sortedness=False,
         )
         .filter(pl.col("_toucher") == pl.col("_code"),
                 (pl.col("order_date") - pl.col("day")).dt.total_days() <= window_days)
-        .group_by("channel").agg(pl.sum("value").alias("attributed_revenue"))
+        # summed in integer money units: the total does not depend on the order of the rows
+        .group_by("channel").agg(((pl.col("value") * MONEY_UNITS).round().cast(pl.Int64).sum() / MONEY_UNITS)
+                                 .alias("attributed_revenue"))
     )
     table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
     cost_parts = [pl.col("_touch_cost")] if has_cost else []

@@ -54,6 +54,11 @@ def customer_table(
                                  touchpoints=touchpoints, survey=survey, engine=engine)
     flags = (engine.retention(as_of, retention_days).lazy() if engine is not None
              else retention_flags(transactions, as_of, retention_days))
+    return with_retention(features, flags)
+
+
+def with_retention(features: pl.LazyFrame, flags: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_table's last step: the features with retention_flags' columns and annual_value."""
     return (
         features.join(flags, on="customer_id", how="left")
         .with_columns(

@@ -1,6 +1,7 @@
 """Channels report: hand-worked tables, pandas/numpy references and statsmodels intervals."""
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
 from core.errors import AnalysisError, MissingTableError
 from core.evaluate.channels import channels
+
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
 
 D, T = dt.date, dt.datetime
 
@@ -156,3 +159,72 @@ def test_clear_errors():
         channels(transactions.drop("channel"))
     with pytest.raises(AnalysisError, match="fewer than two customers"):
         channels(transactions, as_of=D(2023, 1, 1))
+
+
+def twice(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The same shop twice, under other customer and order ids: two customers per group."""
+    copy = frame.with_columns(pl.col("customer_id") + "2", pl.col("order_id") + "2")
+    return pl.concat([frame, copy])
+
+
+def test_an_order_spanning_two_days_is_counted_once():
+    """The report sums distinct orders over customer x channel x day rows only when no order
+    spans two of them; here o1 (web) is split over Jan 1 and Jan 2, so that sum would count
+    it twice. Worked by hand: web has o1, o2, o3 (and their copies)."""
+    transactions = twice(pl.LazyFrame({
+        "order_id": ["o1", "o1", "o2", "o3", "o4"],
+        "customer_id": ["a", "a", "a", "b", "b"],
+        "order_date": [D(2024, 1, 1), D(2024, 1, 2), D(2024, 1, 9), D(2024, 1, 3), D(2024, 1, 4)],
+        "amount": [10.0, 20.0, 30.0, 40.0, 50.0],
+        "channel": ["web", "web", "web", "web", "store"],
+    }))
+    result = channels(transactions)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["web"]["orders"] == 6 and rows["web"]["aov"] == pytest.approx(200 / 6)
+    assert rows["store"]["orders"] == 2
+    aov = result.tables["single_vs_multi"].filter(pl.col("metric") == "aov")
+    assert aov["single"][0] == pytest.approx(60 / 2)  # a: 60 over o1 and o2
+    assert aov["multi"][0] == pytest.approx(90 / 2)  # b: 90 over o3 and o4
+
+
+def test_a_purchase_without_order_id_counts_as_one_order_per_day():
+    transactions = twice(pl.LazyFrame({
+        "order_id": ["o1", None, None, "o2", "o3"],
+        "customer_id": ["a", "a", "a", "b", "b"],
+        "order_date": [D(2024, 1, 1), D(2024, 1, 2), D(2024, 1, 2), D(2024, 1, 3), D(2024, 1, 4)],
+        "amount": [10.0, 20.0, 30.0, 40.0, 50.0],
+        "channel": ["web", "web", "store", "web", "web"],
+    }))
+    result = channels(transactions)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    # distinct (channel, order id) pairs of purchases, the missing id counted once per channel:
+    # o1, o2, o3, their copies and one missing id on web
+    assert rows["web"]["orders"] == 7 and rows["store"]["orders"] == 1
+    aov = result.tables["single_vs_multi"].filter(pl.col("metric") == "aov")
+    assert aov["multi"][0] == pytest.approx(60 / 2)  # a: o1 and one order on Jan 2
+    assert aov["single"][0] == pytest.approx(90 / 2)  # b: o2 and o3
+
+
+def test_the_day_table_gives_the_exact_paths_tables_on_the_sample():
+    """On the sample (no order spans two days) the customer x channel x day table must give
+    the tables the row-by-row path makes, to the last digit of every money sum."""
+    from polars.testing import assert_frame_equal
+
+    from core.evaluate.channels import channel_parts, customer_table_from_days, day_table, parts_from_days
+    from core.evaluate.value import customer_table
+    from core.features import default_as_of
+    from core.workspace import Workspace
+
+    ws = Workspace.open(SAMPLE)
+    tx, customers, survey = ws.scan("transactions"), ws.scan("customers"), ws.scan("survey")
+    as_of = default_as_of(tx)
+    days = day_table(tx, as_of, True)
+    assert days is not None
+    fast = customer_table_from_days(days, as_of, True, customers=customers, survey=survey, retention_days=365)
+    assert_frame_equal(fast.collect().sort("customer_id"),
+                       customer_table(tx, as_of, customers=customers, survey=survey).collect().sort("customer_id"))
+    fast_parts = parts_from_days(days, True)
+    for name, exact in channel_parts(tx, as_of, True).items():
+        keys = [c for c in ("channel", "customer_id", "order_date") if c in exact.collect_schema()]
+        assert_frame_equal(fast_parts[name].collect().sort(keys), exact.collect().sort(keys),
+                           check_dtypes=False, check_exact=False, rel_tol=1e-12)
