@@ -645,7 +645,7 @@ def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None,
 
 
 def _engagement_at(touchpoints: pl.LazyFrame, dates: list[dt.date], days: int) -> pl.LazyFrame:
-    """_with_engagement's counts for every date in one group_by: _engagement<k> per customer."""
+    """engagement_counts for every date in one group_by: _engagement<k> per customer."""
     starts = [d - dt.timedelta(days=days - 1) for d in dates]
     day = pl.col("day")
     return (
