@@ -13,6 +13,7 @@ bench/measure.py) and rows per second. Stages:
   scale         `scale score` on the per-customer table (13 survey items + 5 features)
   report.NAME   each `report` with its defaults (channels ... kpi)
   clv           `predict clv`: BG/NBD + Gamma-Gamma fits and every customer's CLV
+  churn         `predict churn`: features at three dates, two models, every customer scored
   csv           scan and rfm from a CSV copy, `data convert` to Parquet, rfm again
   tui           the app on the workspace: first screen, rows in the browser, paging
   startup       importing the CLI in a fresh interpreter (once per run)
@@ -51,7 +52,7 @@ from bench.workspaces import (
 
 BENCH = Path(__file__).resolve().parent
 CORE_STAGES = ("scan", "features", "rfm", "pandas", "clustering", "scale")
-ALL_STAGES = ("startup", *CORE_STAGES, "reports", "clv", "csv", "tui")
+ALL_STAGES = ("startup", *CORE_STAGES, "reports", "clv", "churn", "csv", "tui")
 # Stages worth repeating (best time of --repeat); the rest run once.
 REPEATED = {"scan", "features", "rfm"}
 
@@ -140,8 +141,8 @@ class Run:
                   **{k: getattr(best, k) for k in ("stage", "ok", "seconds", "peak_mb", "start_mb",
                                                    "rows", "rows_unit", "detail", "error")},
                   "runs": len(runs)}
-        if record["rows"] is None and record["rows_unit"] == "transactions":
-            record["rows"] = info["transactions"]
+        if record["rows"] is None and record["rows_unit"] in ("transactions", "customers"):
+            record["rows"] = info[record["rows_unit"]]
         record["rows_per_second"] = _rate(record)
         self.records.append(record)
         shown = (f"{record['seconds']:.2f} s, peak {record['peak_mb']:,.0f} MB"
