@@ -26,7 +26,8 @@ and for contrast rfm in one pass and a plain load of every row under the same li
 Results print as Markdown tables (sizes x stages, every measurement, growth with rows,
 CSV against Parquet, targets) and go to --json (default: bench/results/latest.json).
 --compare OLD.json adds a before/after table; --update OLD.json re-measures some stages
-into an earlier run; --show OLD.json prints an earlier run. Results: bench/RESULTS.md.
+into an earlier run; --show OLD.json prints an earlier run. `python -m bench.publish`
+writes bench/RESULTS.md's tables from bench/results/latest.json (bench/costs.py).
 """
 
 from __future__ import annotations
