@@ -26,7 +26,8 @@ def _runs_on(meta: dict) -> str:
     versions = ", ".join(f"{name} {meta[key]}" for name, key in (
         ("Polars", "polars"), ("numpy", "numpy"), ("scikit-learn", "scikit_learn"), ("pandas", "pandas"),
         ("Python", "python")) if meta.get(key))
-    return f"{versions}, commit {str(meta.get('commit') or 'not recorded')[:10]}"
+    commit = meta.get("commit")
+    return f"{versions}, " + (f"commit {commit[:10]}" if commit else "commit not recorded")
 
 
 def _when(meta: dict, cores) -> str:
@@ -51,10 +52,15 @@ def run_block(data: dict) -> list[str]:
         again = meta["updated"].get("measured_again", [])
         lines.append(f"Measured again on {_when(meta, cores)} (`--update`, {_runs_on(meta)}): "
                      + ", ".join(again) + ".")
-    if any(m.get("load_average") and cores and m["load_average"][0] > sections.BUSY_PER_CORE * cores
-           for m in (first, meta)):
-        lines += ["", f"**Warning: a busy machine (load average above {sections.BUSY_PER_CORE} per core) "
-                      "stretches wall times: these seconds are not this machine's. Re-run on a quiet one.**"]
+    def busy(m: dict) -> bool:
+        return bool(m.get("load_average") and cores and m["load_average"][0] > sections.BUSY_PER_CORE * cores)
+
+    which = ("the run" if busy(first) else "") if not earlier else " and ".join(
+        what for what, m in (("the first run", first), ("the stages measured again", meta)) if busy(m))
+    if which:
+        lines += ["", f"**Warning: {which} started on a busy machine (load average above "
+                      f"{sections.BUSY_PER_CORE} per core), which stretches wall times: those seconds are not "
+                      "this machine's. Re-run on a quiet one.**"]
     records = data["results"]
     sizes = {}
     for r in records:

@@ -53,12 +53,16 @@ def test_tables_state_the_real_counts_not_the_size_name(tmp_path):
 
 def test_the_machine_date_and_load_of_the_run_and_a_busy_run_is_flagged(tmp_path):
     data = latest()
+    for meta in (data["meta"], data["meta"]["updated"]["earlier"]):
+        meta["load_average"][0] = 0.5
     text = render(tmp_path, data)["bench-run"]
     assert "2 cores" in text and data["meta"]["time"][:10] in text
-    assert f"load average {data['meta']['load_average'][0]:.2f} at the start" in text
+    assert "load average 0.50 at the start" in text
     assert "Warning" not in text
-    data["meta"]["load_average"][0] = 7.5
-    assert "**Warning: a busy machine" in render(tmp_path, data)["bench-run"]
+    data["meta"]["load_average"][0] = 7.5  # the --update run (1mc), not the first
+    assert "**Warning: the stages measured again started on a busy machine" in render(tmp_path, data)["bench-run"]
+    del data["meta"]["updated"]
+    assert "**Warning: the run started on a busy machine" in render(tmp_path, data)["bench-run"]
 
 
 def test_what_the_json_lacks_is_not_measured_yet(tmp_path):
