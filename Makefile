@@ -15,6 +15,8 @@ test: $(STAMP)  ## run the whole test suite
 bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers, then the published figures
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
+	# the model stages at one million customers, added to the run above (bench/results/latest.json)
+	$(BIN)/python -m bench --sizes 1mc --stages clustering,scale,clv,churn --update bench/results/latest.json
 	$(BIN)/python -m bench.sidebyside
 	# the newer paths, each beside its own peer (bench/results/<name>.json)
 	$(BIN)/python -m bench.engines --sizes 10m,100m

@@ -13,6 +13,7 @@ bench/measure.py) and rows per second. Stages:
   scale         `scale score` on the per-customer table (13 survey items + 5 features)
   report.NAME   each `report` with its defaults (channels ... kpi)
   clv           `predict clv`: BG/NBD + Gamma-Gamma fits and every customer's CLV
+  churn         `predict churn`: features at three dates, two models, every customer scored
   csv           scan and rfm from a CSV copy, `data convert` to Parquet, rfm again
   tui           the app on the workspace: first screen, rows in the browser, paging
   startup       importing the CLI in a fresh interpreter (once per run)
@@ -25,7 +26,8 @@ and for contrast rfm in one pass and a plain load of every row under the same li
 Results print as Markdown tables (sizes x stages, every measurement, growth with rows,
 CSV against Parquet, targets) and go to --json (default: bench/results/latest.json).
 --compare OLD.json adds a before/after table; --update OLD.json re-measures some stages
-into an earlier run; --show OLD.json prints an earlier run. Results: bench/RESULTS.md.
+into an earlier run; --show OLD.json prints an earlier run. `python -m bench.publish`
+writes bench/RESULTS.md's tables from bench/results/latest.json (bench/costs.py).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from bench.workspaces import (
 
 BENCH = Path(__file__).resolve().parent
 CORE_STAGES = ("scan", "features", "rfm", "pandas", "clustering", "scale")
-ALL_STAGES = ("startup", *CORE_STAGES, "reports", "clv", "csv", "tui")
+ALL_STAGES = ("startup", *CORE_STAGES, "reports", "clv", "churn", "csv", "tui")
 # Stages worth repeating (best time of --repeat); the rest run once.
 REPEATED = {"scan", "features", "rfm"}
 
@@ -140,8 +142,8 @@ class Run:
                   **{k: getattr(best, k) for k in ("stage", "ok", "seconds", "peak_mb", "start_mb",
                                                    "rows", "rows_unit", "detail", "error")},
                   "runs": len(runs)}
-        if record["rows"] is None and record["rows_unit"] == "transactions":
-            record["rows"] = info["transactions"]
+        if record["rows"] is None and record["rows_unit"] in ("transactions", "customers"):
+            record["rows"] = info[record["rows_unit"]]
         record["rows_per_second"] = _rate(record)
         self.records.append(record)
         shown = (f"{record['seconds']:.2f} s, peak {record['peak_mb']:,.0f} MB"
@@ -162,7 +164,9 @@ class Run:
             elif stage == "csv":
                 self.csv(folder, size.label, info)
             elif stage == "tui":
-                if info["transactions"] <= parse_size(self.args.tui_max).nominal_transactions * 1.1:
+                # by customers: the generator makes more transactions per customer than the
+                # size names assume, so "10m" holds more than 10 million transactions
+                if info["customers"] <= parse_size(self.args.tui_max).customers * 1.1:
                     self.measure("tui", folder, size.label, info)
             else:
                 self.measure(stage, folder, size.label, info,

@@ -227,6 +227,21 @@ def clv(folder: Path, args: dict) -> Work:
     return work
 
 
+@stage("churn")
+def churn(folder: Path, args: dict) -> Work:
+    """`loyalist predict churn` with its defaults: features at three dates, the logistic and
+    boosting models trained, the chosen one tested, every customer scored, value at risk."""
+    from core.registry import run_analysis
+    from core.workspace import Workspace
+
+    def work() -> dict:
+        result = run_analysis("predict.churn", Workspace.open(folder))
+        # None: the workspace's customers (the parent knows how many)
+        return _rows(None, "customers", model=result.headline["model"],
+                     scored=result.headline["n_scored"])
+    return work
+
+
 @stage("convert")
 def convert(folder: Path, args: dict) -> Work:
     """`loyalist data convert --out DIR`: check the CSV workspace, write Parquet copies."""

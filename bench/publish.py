@@ -2,7 +2,9 @@
 
 Every published figure is a ratio from one `python -m bench.sidebyside` run on one
 machine (bench/results/sidebyside.json), never typed by hand: this writes the text between
-the `<!-- sidebyside:start -->` and `<!-- sidebyside:end -->` markers of both files.
+the `<!-- sidebyside:start -->` and `<!-- sidebyside:end -->` markers of both files, the
+newer benches' sections (bench/sections.py) and, in bench/RESULTS.md, what each stage
+costs from `python -m bench`'s bench/results/latest.json (bench/costs.py).
 `--check` only compares, and fails when the files do not say what the JSON says
 (tests/test_bench_publish.py runs it).
 """
@@ -14,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench import sections
+from bench import costs, sections
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -129,7 +131,8 @@ def results_block(data: dict) -> str:
         ratio = times(r["ratio"]) if r["ratio"] else f"failed: {r['error']}"
         ours = f"{r['loyalist_seconds']:.2f}" if r["loyalist_seconds"] else "-"
         theirs = f"{r['peer_seconds']:.2f}" if r["peer_seconds"] else "-"
-        lines.append(f"| {r['comparison']} | {r['size']} | {r['loyalist']} | {ours} "
+        size = r["size"] if r["comparison"] == "help" else f"{r['size']} ({size_label(r)})"
+        lines.append(f"| {r['comparison']} | {size} | {r['loyalist']} | {ours} "
                      f"| {r['loyalist_peak_mb']:,.0f} | {r['peer']} | {theirs} "
                      f"| {r['peer_peak_mb']:,.0f} | {ratio} | {same} |")
     return "\n".join(lines)
@@ -149,6 +152,8 @@ def targets(data: dict, root: Path = ROOT) -> dict[Path, str]:
     for path, block in ((root / "README.md", readme_block(data)),
                         (root / "bench" / "RESULTS.md", results_block(data))):
         out[path] = replace_block(path.read_text(encoding="utf-8"), block, path)
+    results = root / "bench" / "RESULTS.md"  # and what each stage costs, from `python -m bench`
+    out[results] = costs.apply(out[results], results, root / "bench" / "results")
     return sections.apply(out, root / "bench" / "results")  # the newer benches' sections
 
 

@@ -77,6 +77,7 @@ def _detail_note(record: dict) -> str:
     keys = {
         "rfm": ("checks_seconds", "features_seconds", "segments_seconds"),
         "clv": ("summary_seconds", "fit_seconds"),
+        "churn": ("model", "scored"),
         "scale": ("table_seconds",),
         "clustering": ("algorithm", "k"),
         "scan": ("in_memory_mb",),
