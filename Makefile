@@ -26,6 +26,7 @@ bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers,
 	$(BIN)/python -m bench.text --size 100000 --no-peer
 	$(BIN)/python -m bench.points
 	$(BIN)/python -m bench.demand
+	$(BIN)/python -m bench.tui_peer
 	$(BIN)/python -m bench.publish  # README and bench/RESULTS.md figures, from every JSON above
 
 $(STAMP): pyproject.toml

@@ -253,9 +253,29 @@ def points(data: dict) -> list[str]:
     return lines
 
 
+def tui_peer(data: dict) -> list[str]:
+    records = data["records"]
+    first = records[0]
+    lines = measured("python -m bench.tui_peer", f"the transactions of a {first['transactions']:,}-row "
+                     f"workspace, {first['runs']} alternating runs each in a fresh process, medians",
+                     data.get("meta"))
+    lines += ["", "Seconds from starting the app to the first frame drawn with the first "
+                  f"{first['page']:,} transaction rows; the peer is a minimal Textual app showing "
+                  "`scan().head(page)` in a DataTable.", "",
+              "| file | Loyalist | peer | Loyalist / peer | target | checks' findings shown | longest UI stall |",
+              "|---|---|---|---|---|---|---|"]
+    for r in records:
+        app, peer, limit = r["app"], r["peer"], r["target_ratio"]
+        lines.append(f"| {r['format']} | {seconds(app['seconds'])} s | {seconds(peer['seconds'])} s "
+                     f"| {ratio(app['seconds'], peer['seconds'])} "
+                     f"| {verdict(r['ratio'] <= limit, f'within {limit:g}x')} "
+                     f"| {seconds(app.get('checks_seconds'))} s | {app['max_ui_stall_ms']:,.0f} ms |")
+    return lines
+
+
 RENDERERS: dict[str, Callable[[dict], list[str]]] = {
     "engines": engines, "products": products, "pricing": pricing, "text": text, "points": points,
-    "demand": demand,
+    "demand": demand, "tui_peer": tui_peer,
 }
 
 
