@@ -53,13 +53,14 @@ class FrameBackend(PolarsBackend):
 def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str, str] | None = None
                ) -> PolarsBackend:
     """The backend for `frame`, built in a worker thread with its column widths measured,
-    so the UI thread only draws the rows in view. `money` columns show two decimals
-    (as Decimals: the table prints floats to six significant digits, 1.23457e+06).
+    so the UI thread only draws the rows in view. `money` columns show two decimals and
+    thousands separators, as the report tables do (money_text; the table itself would print
+    floats to six significant digits, 1.23457e+06).
     `marks` are added to column headers (the sort marker, tui/widgets/sheet.py).
     Control characters in text and column names are replaced here, once, in Polars."""
     money = [c for c in money if c in frame.columns]
     if money:
-        frame = frame.with_columns(pl.col(money).round(2).cast(pl.Decimal(38, 2), strict=False))
+        frame = frame.with_columns(money_text(frame, c) for c in money)
     if marks:
         frame = frame.rename({c: c + m for c, m in marks.items() if c in frame.columns})
     frame = printable_frame(frame)
@@ -67,6 +68,20 @@ def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str
     backend.render_markup = False  # cell values are user data, never markup
     _ = backend.column_content_widths  # measured (and cached) here, off the UI thread
     return backend
+
+
+def money_text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """`column` as the report tables show money, "18,952.41", in Polars (a list may hold a
+    million customers). Padded on the left to one width, so the column reads right-aligned
+    like numbers; the frame given to a sheet keeps the numbers, so sorting is numeric."""
+    value = pl.col(column).round(2)
+    digits = value.abs().cast(pl.Decimal(38, 2), strict=False).cast(pl.String).str.split_exact(".", 1)
+    whole, cents = digits.struct.field("field_0"), digits.struct.field("field_1")
+    # thousands separators: every three digits from the right (reversed, grouped, reversed back)
+    grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.strip_chars_end(",").str.reverse()
+    text = pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit("")) + grouped + "." + cents
+    widest = frame.select(text.str.len_chars().max()).item() or 0
+    return text.str.pad_start(max(widest, len(column))).alias(column)
 
 
 def fit_parts(text: str, width: int, sep: str = " · ") -> str:
