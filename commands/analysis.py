@@ -155,7 +155,7 @@ def open_workspace(path: Path | str | None) -> Workspace:
     from commands.output import stderr
     from core.workspace import Workspace
 
-    ws = Workspace.open(path)
+    ws = Workspace.open(path, lazy=True)  # a table is read when the command uses it
     for notice in ws.notices:
         stderr.print(f"[yellow]note:[/yellow] {escape(notice)}", highlight=False)
     return ws
