@@ -111,14 +111,28 @@ report.kpi - headline: every KPI's current value
 
 from __future__ import annotations
 
-from core.evaluate.attribution import attribution
-from core.evaluate.campaign import campaign
-from core.evaluate.channels import channels
-from core.evaluate.cohorts import cohorts
-from core.evaluate.experiment import experiment
-from core.evaluate.kpi import kpi
-from core.evaluate.nps import nps
-from core.evaluate.plan import plan
-from core.evaluate.program import program
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.evaluate.attribution import attribution
+    from core.evaluate.campaign import campaign
+    from core.evaluate.channels import channels
+    from core.evaluate.cohorts import cohorts
+    from core.evaluate.experiment import experiment
+    from core.evaluate.kpi import kpi
+    from core.evaluate.nps import nps
+    from core.evaluate.plan import plan
+    from core.evaluate.program import program
 
 __all__ = ["attribution", "campaign", "channels", "cohorts", "experiment", "kpi", "nps", "plan", "program"]
+
+
+def __getattr__(name: str) -> Any:
+    """Each report imported when first asked for (`from core.evaluate import nps`): running one
+    report loads its own module (and scipy where it uses it), not every report's."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    function = getattr(importlib.import_module(f"core.evaluate.{name}"), name)
+    globals()[name] = function  # in place of the submodule the import bound to the same name
+    return function
