@@ -222,9 +222,8 @@ class Workspace:
                 pending[table] = functools.partial(ws._build_source, table, choice, cfg, recorded, in_database)
                 notices += [choice.notice] if choice.notice else []
         ws.sources = TableSources(pending, tuple(notices))
-        if not lazy:
-            for table in pending:  # every table read now: the first bad one stops the opening
-                ws.sources[table]
+        if not lazy:  # every table read now: the first bad one stops the opening
+            tuple(ws.sources.values())
         if not ws.sources:
             raise InputError(
                 "no tables found", file=str(root),
