@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
+from commands.lean_parse import lean_command
 from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, MinCountOpt, OutputFormat, OutputOpt,
                               PseudonymiseOpt, SkipInvalidOpt, WorkspaceOpt)
 from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option,
@@ -83,7 +84,8 @@ def add_analysis_commands(app: typer.Typer, group: str, extras: Mapping[str, Ext
     for analysis in analyses(group):
         if analysis.cli_name:
             command = make_command(analysis, extras.get(analysis.kind, Extra()))
-            app.command(analysis.cli_name, help=command_help(analysis), short_help=analysis.description)(command)
+            app.command(analysis.cli_name, help=command_help(analysis), short_help=analysis.description,
+                        cls=lean_command())(command)
 
 
 def make_command(analysis: Analysis, extra: Extra) -> Callable[..., None]:
@@ -155,7 +157,7 @@ def open_workspace(path: Path | str | None) -> Workspace:
     from commands.output import stderr
     from core.workspace import Workspace
 
-    ws = Workspace.open(path)
+    ws = Workspace.open(path, lazy=True)  # a table is read when the command uses it
     for notice in ws.notices:
         stderr.print(f"[yellow]note:[/yellow] {escape(notice)}", highlight=False)
     return ws

@@ -226,6 +226,11 @@ def _checked_schema(transactions: pl.LazyFrame, engine: Reducer | None, inactivi
 _LAST_DATE, _AS_OF = "_last_date", "_as_of"
 
 
+# The param an analysis records the count of rows dated after today in, when its own read
+# counted them; run_analysis turns it into its note (and takes it out of the params).
+AFTER_TODAY = "rows_after_today"
+
+
 @dataclass(frozen=True)
 class FeaturesRead:
     """Collected features, the as-of date they are measured to, and how many transactions

@@ -17,6 +17,10 @@ column mappings and read options:
 
 Opening reads only headers and a small sample (to infer the mapping and date formats);
 `scan(table)` returns a LazyFrame with canonical names and dtypes, collected later.
+`Workspace.open(..., lazy=True)` (the CLI's analysis commands) chooses every table's file
+but reads a table's headers and sample only when it is first used: a report on the
+transactions neither pays for nor fails on a broken survey file. Eager opening (the
+default: `data` commands, the app) reads every table and stops on the first bad one.
 
 Which file a table is read from (`choose_source`): the file loyalist.toml names, else the
 file named after the table. A Parquet made by `data convert` stands in for its source only
@@ -27,9 +31,10 @@ workspace's `notices` say why (the CLI prints them on stderr).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +131,42 @@ class TableSource:
         return self.database.label if self.database else self.path.name
 
 
+class TableSources(Mapping[str, TableSource]):
+    """A workspace's tables: which exist is known when it opens (their files are chosen);
+    each TableSource (headers, sample, mapping) is built when first asked for. Iterating
+    the values builds them all, so whatever looks at every table still meets every problem."""
+
+    def __init__(self, pending: dict[str, Callable[[], TableSource]], notices: tuple[str, ...] = (),
+                 built: dict[str, TableSource] | None = None) -> None:
+        self._pending = pending  # table -> builds its TableSource, in the contract's order
+        self._built = {} if built is None else built  # shared with views of the same workspace
+        self.notices = notices  # from choosing the files, so said without reading any
+
+    def __getitem__(self, table: str) -> TableSource:
+        if table not in self._pending:
+            raise KeyError(table)
+        if table not in self._built:
+            self._built[table] = self._pending[table]()
+        return self._built[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pending)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def __contains__(self, table: object) -> bool:
+        return table in self._pending
+
+    def without(self, tables: Collection[str]) -> TableSources:
+        return TableSources({t: build for t, build in self._pending.items() if t not in tables},
+                            self.notices, self._built)
+
+
 @dataclass
 class Workspace:
     root: Path
-    sources: dict[str, TableSource]
+    sources: Mapping[str, TableSource]
     options: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
     skip_invalid: bool = False  # --skip-invalid: on_invalid = "skip" for every table
@@ -137,9 +174,6 @@ class Workspace:
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     use_converted: bool = True
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
-    # Transactions dated after a day, counted by an analysis's own read of them and taken by
-    # run_analysis for its note, so the file is not read again for it (core.features.read_features)
-    after_today: dict[date, int] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -148,15 +182,19 @@ class Workspace:
     @property
     def notices(self) -> tuple[str, ...]:
         """Things the user must hear about before any result (a stale converted copy)."""
+        if isinstance(self.sources, TableSources):
+            return self.sources.notices
         return tuple(s.notice for s in self.sources.values() if s.notice)
 
     def sources_only(self) -> Workspace:
         """The same workspace read from the original files, converted copies set aside."""
-        return Workspace.open(self.config_path or self.root, use_converted=False)
+        return Workspace.open(self.config_path or self.root, use_converted=False, lazy=True)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, use_converted: bool = True) -> Workspace:
-        """Open a folder or a loyalist.toml; None means the current folder or the sample."""
+    def open(cls, path: str | Path | None = None, *, use_converted: bool = True, lazy: bool = False) -> Workspace:
+        """Open a folder or a loyalist.toml; None means the current folder or the sample.
+
+        `lazy`: read each table's headers and sample when it is first used, not now."""
         root = resolve_root(path)
         config_path = root / CONFIG_NAME if root.is_dir() else root
         if root.is_file():
@@ -168,6 +206,8 @@ class Workspace:
         source_url = config.get("source", {}).get("url")
         ws = cls(root=root, sources={}, options={k: v for k, v in config.items() if k != "tables"},
                  config_path=config_path if config_path.is_file() else None, use_converted=use_converted)
+        pending: dict[str, Callable[[], TableSource]] = {}
+        notices: list[str] = []
         for table in c.TABLE_NAMES:
             cfg = tables_cfg.get(table, {})  # checked by read_config: known keys, right types
             # What a converted copy depends on: how the file is read, not what is checked afterwards.
@@ -175,12 +215,15 @@ class Workspace:
             recorded = {**read_cfg, "time_zone": time_zone} if time_zone else read_cfg
             in_database = _database_table(table, cfg, source_url, root, config_path)
             if in_database is not None:
-                ws._add_source(table, SourceChoice(Path(in_database.database.target), "a table in the database"),
-                               cfg, recorded, in_database=in_database)
-                continue
-            choice = choose_source(table, root, files.get(table, []), recorded, use_converted=use_converted)
+                choice = SourceChoice(Path(in_database.database.target), "a table in the database")
+            else:
+                choice = choose_source(table, root, files.get(table, []), recorded, use_converted=use_converted)
             if choice is not None:
-                ws._add_source(table, choice, cfg, recorded)
+                pending[table] = functools.partial(ws._build_source, table, choice, cfg, recorded, in_database)
+                notices += [choice.notice] if choice.notice else []
+        ws.sources = TableSources(pending, tuple(notices))
+        if not lazy:  # every table read now: the first bad one stops the opening
+            tuple(ws.sources.values())
         if not ws.sources:
             raise InputError(
                 "no tables found", file=str(root),
@@ -229,8 +272,9 @@ class Workspace:
 
     def view(self, *, left_out: set[str], frames: dict[str, pl.LazyFrame]) -> Workspace:
         """This workspace without some tables, and with others' valid rows only (core.invalid)."""
-        return replace(self, sources={t: s for t, s in self.sources.items() if t not in left_out},
-                       frames={**self.frames, **frames}, after_today={})
+        kept = (self.sources.without(left_out) if isinstance(self.sources, TableSources)
+                else {t: s for t, s in self.sources.items() if t not in left_out})
+        return replace(self, sources=kept, frames={**self.frames, **frames})
 
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""
@@ -243,8 +287,10 @@ class Workspace:
 
     # -- building ----------------------------------------------------------------
 
-    def _add_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any], options: dict[str, Any],
-                    in_database: DatabaseTable | None = None) -> None:
+    def _build_source(self, table: str, choice: SourceChoice, cfg: dict[str, Any], options: dict[str, Any],
+                      in_database: DatabaseTable | None = None) -> TableSource:
+        """How a table's file is read: its format, column mapping, date and number formats
+        (judged on its headers and first rows), declared ranges."""
         path = choice.path
         checks = cfg  # ranges and on_invalid apply to a converted copy as to its source
         if choice.origin is not None:  # a converted copy: canonical names and dtypes, nothing to parse
@@ -334,10 +380,10 @@ class Workspace:
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
         ranges = self._ranges(table, checks.get("ranges", {}), columns)
-        self.sources[table] = TableSource(table, path, fmt, read, parse, tuple(columns), (), missing, text,
-                                          ranges=ranges, on_invalid=checks.get("on_invalid", "error"),
-                                          why=choice.why, notice=choice.notice, origin=choice.origin,
-                                          options=dict(options), database=in_database)
+        return TableSource(table, path, fmt, read, parse, tuple(columns), (), missing, text,
+                           ranges=ranges, on_invalid=checks.get("on_invalid", "error"),
+                           why=choice.why, notice=choice.notice, origin=choice.origin,
+                           options=dict(options), database=in_database)
 
     def _date_sample(self, table: str, fmt: str, sample: pl.DataFrame, column: str) -> list[str | None]:
         """The values a date format is judged on: the first rows, and for a spreadsheet (in memory

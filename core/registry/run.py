@@ -106,8 +106,13 @@ def run_analysis(kind: str, ws: Workspace | None, options: Mapping[str, Any] | N
     dated = analysis.keys().get("as_of")  # kpi's end, clv's calibration end: the as-of date of provenance
     if dated is not None and dated.name != "as_of" and result.params.get(dated.name) is not None:
         result = dataclasses.replace(result, params={**result.params, "as_of": result.params[dated.name]})
+    from core.features import AFTER_TODAY
+
+    counted = result.params.get(AFTER_TODAY)  # counted by the analysis's own read (core.segments.run)
+    if counted is not None:
+        result = dataclasses.replace(result, params={k: v for k, v in result.params.items() if k != AFTER_TODAY})
     if dated is not None and values.get(dated.name) is None and "transactions" in read:
-        result = _note_future_dates(ws, result, engine)
+        result = _note_future_dates(ws, result, engine, counted)
     return result
 
 
@@ -147,13 +152,14 @@ def money_in_cents(result: Result) -> Result:
     return dataclasses.replace(result, tables=tables, headline=headline)
 
 
-def _note_future_dates(ws: Workspace, result: Result, engine: Reducer | None = None) -> Result:
-    """Say how many transactions the default as-of date ignored (core.features.default_as_of)."""
+def _note_future_dates(ws: Workspace, result: Result, engine: Reducer | None = None,
+                       counted: int | None = None) -> Result:
+    """Say how many transactions the default as-of date ignored (core.features.default_as_of);
+    `counted`: the analysis's own read counted them, so they are not counted again."""
     from core.features import rows_after_today
 
-    today = dt.date.today()
-    counted = ws.after_today.pop(today, None)  # counted by the analysis's own read (core.segments.run)
-    later = counted if counted is not None else rows_after_today(ws.scan("transactions"), today, engine=engine)
+    later = counted if counted is not None else rows_after_today(ws.scan("transactions"), dt.date.today(),
+                                                                 engine=engine)
     if not later:
         return result
     rows = "1 transaction dated after today was" if later == 1 else f"{later} transactions dated after today were"

@@ -18,6 +18,7 @@ from core.result import Result
 
 if TYPE_CHECKING:
     from core.engines import Reducer
+    from core.features import FeaturesRead
 
 FEATURE_TABLES = ("customers", "touchpoints", "survey")
 PER_CUSTOMER = "customers"
@@ -28,16 +29,30 @@ def customer_table(ws, as_of: dt.date | None, *, tables: Sequence[str] = FEATURE
                    **options: Any) -> tuple[pl.DataFrame, dt.date]:
     """(features, as_of) using the optional `tables` the workspace has; `columns` keeps only
     those features, so the others are never computed. With an `engine` (core.engines) the
-    transactions are reduced there. When the read also counted the rows dated after today
-    (core.features.read_features), the count is left on the workspace for run_analysis's note."""
+    transactions are reduced there."""
+    read = read_customer_table(ws, as_of, tables=tables, columns=columns, engine=engine, **options)
+    return read.table, read.as_of
+
+
+def read_customer_table(ws, as_of: dt.date | None, *, tables: Sequence[str] = FEATURE_TABLES,
+                        columns: Sequence[str] | None = None, engine: Reducer | None = None,
+                        **options: Any) -> FeaturesRead:
+    """customer_table's features and as-of date, with the count of rows dated after today
+    when the read counted them (core.features.read_features): `counted` puts it on the result."""
     from core.features import read_features
 
-    today = dt.date.today()
-    read = read_features(ws.scan("transactions"), as_of=as_of, columns=columns, engine=engine, today=today,
-                         **{t: ws.scan_if(t) for t in tables}, **options)
-    if read.after_today is not None:
-        ws.after_today[today] = read.after_today
-    return read.table, read.as_of
+    return read_features(ws.scan("transactions"), as_of=as_of, columns=columns, engine=engine,
+                         today=dt.date.today(), **{t: ws.scan_if(t) for t in tables}, **options)
+
+
+def counted(result: Result, read: FeaturesRead) -> Result:
+    """The result with the read's count of rows dated after today, for run_analysis's note, so
+    the transactions are not read again for it (core.features.AFTER_TODAY)."""
+    if read.after_today is None:
+        return result
+    from core.features import AFTER_TODAY
+
+    return result.with_params(**{AFTER_TODAY: read.after_today})
 
 
 def rfm_map(ws) -> dict[str, Any] | None:
@@ -51,8 +66,9 @@ def rfm(ws, *, as_of: dt.date | None = None, bins: int = 5, method: str = "rank"
     from core.segments.rfm import RFM_FEATURES, rfm_segments
 
     # Only R, F and M: no optional tables and no channel pass, so nothing else is computed.
-    features, day = customer_table(ws, as_of, tables=(), columns=RFM_FEATURES, channels=(), engine=engine)
-    return rfm_segments(features, bins=bins, method=method, scheme=scheme, rfm_map=rfm_map(ws), as_of=day)
+    read = read_customer_table(ws, as_of, tables=(), columns=RFM_FEATURES, channels=(), engine=engine)
+    return counted(rfm_segments(read.table, bins=bins, method=method, scheme=scheme, rfm_map=rfm_map(ws),
+                                as_of=read.as_of), read)
 
 
 def kmeans(ws, *, as_of: dt.date | None = None, features: Sequence[str] | None = None, k: int | None = None,
@@ -62,17 +78,18 @@ def kmeans(ws, *, as_of: dt.date | None = None, features: Sequence[str] | None =
 
     use = list(features or DEFAULT_FEATURES)
     has_channel = "channel" in ws.scan("transactions").collect_schema()
-    table, day = customer_table(ws, as_of, columns=kmeans_columns(use, has_channel), engine=engine)
-    return kmeans_segments(table, use=use, k=k, k_range=(2, k_max),
-                           sample_size=sample_size, seed=seed, minibatch_threshold=minibatch_threshold, as_of=day)
+    read = read_customer_table(ws, as_of, columns=kmeans_columns(use, has_channel), engine=engine)
+    return counted(kmeans_segments(read.table, use=use, k=k, k_range=(2, k_max), sample_size=sample_size,
+                                   seed=seed, minibatch_threshold=minibatch_threshold, as_of=read.as_of), read)
 
 
 def quadrant(ws, *, as_of: dt.date | None = None, frequency_split: float | None = None,
              engagement_split: float | None = None, engine: Reducer | None = None) -> Result:
     from core.segments.quadrants import quadrant_segments
 
-    table, day = customer_table(ws, as_of, engine=engine)
-    return quadrant_segments(table, frequency_split=frequency_split, engagement_split=engagement_split, as_of=day)
+    read = read_customer_table(ws, as_of, engine=engine)
+    return counted(quadrant_segments(read.table, frequency_split=frequency_split,
+                                     engagement_split=engagement_split, as_of=read.as_of), read)
 
 
 def segment_by(by: str, features: pl.DataFrame, ws, day: dt.date, *, bins: int = 5, method: str = "rank",
@@ -101,8 +118,9 @@ def profile(ws, *, as_of: dt.date | None = None, by: str = "rfm", segments: Path
     if compare is not None and len(compare) != 2:
         raise InputError(f"compare needs exactly two segments, got {len(compare)}",
                          fix='pass --compare "Champions" --compare "At Risk" (in a recipe: compare = ["A", "B"])')
-    features, day = customer_table(ws, as_of, inactivity_days=inactivity_days,
-                                   inactivity_multiple=inactivity_multiple, engine=engine)
+    read = read_customer_table(ws, as_of, inactivity_days=inactivity_days,
+                               inactivity_multiple=inactivity_multiple, engine=engine)
+    features, day = read.table, read.as_of
     if segments is not None:
         assigned, order = read_segments(segments), None
     else:
@@ -110,8 +128,8 @@ def profile(ws, *, as_of: dt.date | None = None, by: str = "rfm", segments: Path
         assigned = segmentation.tables[PER_CUSTOMER]
         order = segmentation.tables["segments"]["segment"].to_list()
     if compare is not None:
-        return compare_segments(features, assigned, compare[0], compare[1], as_of=day)
-    return segment_profile(features, assigned, order=order, as_of=day)
+        return counted(compare_segments(features, assigned, compare[0], compare[1], as_of=day), read)
+    return counted(segment_profile(features, assigned, order=order, as_of=day), read)
 
 
 def read_segments(path: Path) -> pl.DataFrame:

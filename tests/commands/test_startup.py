@@ -100,3 +100,25 @@ def test_segment_rfm_runs_without_numpy(tmp_path):
     loaded = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time")}
     assert "polars" in loaded and "numpy" not in loaded
     assert (tmp_path / "rfm.parquet").is_file()
+
+
+
+@pytest.mark.parametrize(("report", "scipy"), [("kpi", False), ("nps", True)])
+def test_a_report_loads_only_its_own_module(tmp_path, report, scipy):
+    """core.evaluate imports each report on first use: `report kpi` no longer loads every
+    report's module and scipy.stats with them; `report nps` (which tests with it) does."""
+    code = f"""
+import sys
+from commands.app import main
+sys.argv = ["loyalist", "report", "{report}", "-o", r"{tmp_path / 'r.json'}"]
+try:
+    main()
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.startswith("core.evaluate.")), "scipy" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert f"'core.evaluate.{report}'" in loaded and "core.evaluate.channels" not in loaded, out.stderr
+    assert loaded.endswith(str(scipy)), loaded
+    assert (tmp_path / "r.json").is_file()
