@@ -22,4 +22,4 @@ async def test_a_decimal_comma_latin1_export_is_shown_as_read(tmp_path, settle) 
         browser = app.screen.query_one(TableBrowser)
         caption = browser.query_one("#browser-caption", Static).render().plain
         assert 'cp1252, decimal ","' in caption
-        assert list(browser.table.get_column_at(2)) == [12.5, 1234.5]
+        assert [v.strip() for v in browser.table.get_column_at(2)] == ["12.50", "1,234.50"]  # read, then shown as reports show money
