@@ -12,13 +12,11 @@ Writes bench/results/attrib.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-from bench.heavy import run
-from bench.summary import machine
+from bench.heavy import run, write_run
 from bench.workspaces import default_root
 
 BENCH = Path(__file__).resolve().parent
@@ -39,10 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     for record in records:
         record["within_target"] = bool(record["ok"] and record["cpu_ratio"] is not None
                                        and record["cpu_ratio"] <= 3 and record["peak_mb"] < 2048)
-    meta = {**machine(), "bench_seconds": round(time.perf_counter() - started, 1)}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
-    log(f"wrote {args.json}")
+    write_run(args.json, records, started, log)
 
 
 if __name__ == "__main__":

@@ -17,15 +17,14 @@ Writes bench/results/churn.json; ratios are CPU against the floor's CPU.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.heavy import write_run
 from bench.sidebyside import timed
-from bench.summary import machine
 from bench.workspaces import default_root, ensure_parquet, parse_size, workspace_info
 
 BENCH = Path(__file__).resolve().parent
@@ -98,10 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     started = time.perf_counter()
     records = run([s.strip() for s in args.sizes.split(",") if s.strip()], args.repeat, args.out, args.seed, log)
-    meta = {**machine(), "bench_seconds": round(time.perf_counter() - started, 1)}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
-    log(f"wrote {args.json}")
+    write_run(args.json, records, started, log)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,15 @@ from bench.workspaces import default_root, ensure_parquet, parse_size, workspace
 BENCH = Path(__file__).resolve().parent
 
 
+def write_run(path: Path, records: list[dict], started: float, log) -> None:
+    """The run's records with the machine and its duration into `path` ({"meta", "records"}),
+    the layout bench.heavy, bench.attrib and bench.churn share."""
+    meta = {**machine(), "bench_seconds": round(time.perf_counter() - started, 1)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+    log(f"wrote {path}")
+
+
 def run(sizes: list[str], only: set[str] | None, root: Path, seed: int, log) -> list[dict]:
     records = []
     for text in sizes:
@@ -65,10 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     only = {s.strip() for s in args.only.split(",") if s.strip()} or None
     started = time.perf_counter()
     records = run([s.strip() for s in args.sizes.split(",") if s.strip()], only, args.out, args.seed, log)
-    meta = {**machine(), "bench_seconds": round(time.perf_counter() - started, 1)}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
-    log(f"wrote {args.json}")
+    write_run(args.json, records, started, log)
 
 
 if __name__ == "__main__":
