@@ -66,7 +66,7 @@ def tui_stage(folder: Path, args: dict):
             rows = table.row_count
             table.focus()
             await pilot.pause()
-            frames = _spy_frames(app)
+            frames = spy_frames(app)
             page_times = [await _key_to_frame(app, table, "pagedown", frames)
                           for _ in range(PAGES)]
             end_seconds = await _key_to_frame(app, table, "end", frames)
@@ -92,7 +92,7 @@ def tui_stage(folder: Path, args: dict):
     return lambda: asyncio.run(measure())
 
 
-def _spy_frames(app) -> list[float]:
+def spy_frames(app) -> list[float]:
     """Times at which the app hands a new frame to the (headless) driver. The frame is
     composed (every visible widget rendered) before this call, so a key's latency up
     to it is what a user would wait for."""

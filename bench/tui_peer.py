@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.tui import spy_frames
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PAGE = 1_000  # rows the peer shows: the app's first page (tui.screens.data.FIRST_ROWS)
@@ -81,23 +83,11 @@ def transactions_file(folder: Path) -> Path:
     raise SystemExit(f"{folder} has no transactions.parquet or transactions.csv")
 
 
-def _spy_frames(app, frames: list[float]) -> None:
-    display = app._display
-
-    def spy(screen, renderable):
-        if renderable is not None:
-            frames.append(time.perf_counter())
-        display(screen, renderable)
-
-    app._display = spy
-
-
 async def _first_rows(app, rows_table, done=lambda: True) -> dict:
     """Seconds from starting `app` to its first frame after `rows_table()` holds rows;
     then waits for `done()` (the app's checks) and reports the longest UI stall until then."""
-    frames: list[float] = []
+    frames = spy_frames(app)
     ticks: list[float] = []
-    _spy_frames(app, frames)
     start = time.perf_counter()
     async with app.run_test(size=SIZE):
         app.set_interval(TICK, lambda: ticks.append(time.perf_counter()))
