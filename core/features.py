@@ -183,26 +183,9 @@ def customer_features(
         # Rows without a customer id belong to nobody (data validation counts them).
         rows = transactions.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
         aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions))
-    features = (
-        aggregated
-        .pipe(_counts, channels)
-        .pipe(_derived, as_of, channels, customers)
-        .pipe(_with_activity, inactivity_days, inactivity_multiple)
-    )
-    if touchpoints is not None:  # on the engine too when it reaches the table (core.engines)
-        counts = (engine.engagement(as_of, engagement_days) if engine is not None and engine.reads("touchpoints")
-                  else engagement_counts(touchpoints, as_of, engagement_days))
-        features = features.join(counts, on="customer_id", how="left").with_columns(pl.col("engagement").fill_null(0))
-    if survey is not None:
-        answers = [c for c in ("nps", "csat") if c in survey.collect_schema()]
-        if answers:
-            latest = (engine.latest_answers(as_of, answers) if engine is not None and engine.reads("survey")
-                      else latest_answers(survey, as_of, answers))
-            features = features.join(latest, on="customer_id", how="left")
-    # Sorted by customer_id: row order (and so K-Means initialisation and output files)
-    # must not depend on the hash order of the group_by.
-    return features.select(_column_order(features.collect_schema().names(), channels)) \
-        .sort("customer_id")
+    return features_from_aggregates(aggregated, as_of, channels, customers=customers, touchpoints=touchpoints,
+                                    survey=survey, engine=engine, engagement_days=engagement_days,
+                                    inactivity_days=inactivity_days, inactivity_multiple=inactivity_multiple)
 
 
 def _checked_schema(transactions: pl.LazyFrame, engine: Reducer | None, inactivity_days: int | None,
@@ -668,16 +651,20 @@ def features_from_aggregates(
     channels: Sequence[str],
     *,
     customers: pl.LazyFrame | None = None,
+    touchpoints: pl.LazyFrame | None = None,
     survey: pl.LazyFrame | None = None,
+    engine: Reducer | None = None,
+    engagement_days: int = ENGAGEMENT_DAYS,
     inactivity_days: int | None = None,
     inactivity_multiple: float = INACTIVITY_MULTIPLE,
 ) -> pl.LazyFrame:
-    """customer_features from per-customer aggregates a caller reduced itself, with the
-    columns _per_customer makes (_rows, _non_buys, first_purchase, last_purchase, _days
-    counting a non-purchase row as one null day, monetary and gross_spend in MONEY_UNITS,
-    _last_key, _cg<i>, _keys counting non-purchase rows as one null key). The channels
-    report derives them from its customer x channel x day table instead of a second pass
-    over the transactions."""
+    """customer_features from per-customer aggregates: customer_features' own last steps, and
+    what a caller that reduced the transactions itself uses. The aggregates have the columns
+    _per_customer makes (_rows, _non_buys, first_purchase, last_purchase, _days counting a
+    non-purchase row as one null day, monetary and gross_spend in MONEY_UNITS, _last_key,
+    _cg<i>, _keys counting non-purchase rows as one null key); the channels report derives
+    them from its customer x channel x day table instead of a second pass over the
+    transactions."""
     channels = list(channels)
     features = (
         aggregated
@@ -685,8 +672,16 @@ def features_from_aggregates(
         .pipe(_derived, as_of, channels, customers)
         .pipe(_with_activity, inactivity_days, inactivity_multiple)
     )
-    if survey is not None:  # by customer_features' rule for the latest answer
+    if touchpoints is not None:  # on the engine too when it reaches the table (core.engines)
+        counts = (engine.engagement(as_of, engagement_days) if engine is not None and engine.reads("touchpoints")
+                  else engagement_counts(touchpoints, as_of, engagement_days))
+        features = features.join(counts, on="customer_id", how="left").with_columns(pl.col("engagement").fill_null(0))
+    if survey is not None:
         answers = [c for c in ("nps", "csat") if c in survey.collect_schema()]
         if answers:
-            features = features.join(latest_answers(survey, as_of, answers), on="customer_id", how="left")
+            latest = (engine.latest_answers(as_of, answers) if engine is not None and engine.reads("survey")
+                      else latest_answers(survey, as_of, answers))
+            features = features.join(latest, on="customer_id", how="left")
+    # Sorted by customer_id: row order (and so K-Means initialisation and output files)
+    # must not depend on the hash order of the group_by.
     return features.select(_column_order(features.collect_schema().names(), channels)).sort("customer_id")
