@@ -112,10 +112,19 @@ def column_formatter(column: pl.Series, kind: str) -> Callable[[Any], str]:
         return lambda v: _number_or(v, kind, lambda x: f"{x * scale:{spec}}%")
     if bool((finite == finite.round(0)).all()):
         return lambda v: _number_or(v, kind, lambda x: f"{x:,.0f}")
-    if bool(((magnitudes > 0) & (magnitudes < 1e-3)).any()):
-        return lambda v: format_value(v, kind)
+    nonzero = magnitudes.filter(magnitudes > 0)
+    least = float(nonzero.min()) if len(nonzero) else 0.0
     top = float(magnitudes.max())
-    spec = ",.0f" if top >= 1e5 else ",.2f" if top > 1 else ".3f"
+    # One spec only where it shows every value to within half a percent: a column mixing
+    # revenue with rates (a KPI table) would otherwise show a 0.65 retention rate as "1".
+    if top >= 1e5 and least >= 100:
+        spec = ",.0f"
+    elif top > 1 and least >= 0.5:
+        spec = ",.2f"
+    elif top <= 1 and least >= 1e-3:
+        spec = ".3f"
+    else:
+        return lambda v: format_value(v, kind)
     return lambda v: _number_or(v, kind, lambda x: f"{x:{spec}}")
 
 
