@@ -59,13 +59,24 @@ def poisson_fit(x: np.ndarray, y: np.ndarray, tol: float = 1e-10, max_iter: int 
     beta = np.zeros(x.shape[1])
     for _ in range(max_iter):
         mu = np.exp(eta)
-        w = np.sqrt(mu)
-        new, *_ = np.linalg.lstsq(x * w[:, None], (eta + (y - mu) / mu) * w, rcond=None)
+        new = _weighted_ls(x, eta + (y - mu) / mu, mu)
         eta = np.clip(x @ new, -30.0, 30.0)  # a trend piece over zero days only tends to -inf
         if np.max(np.abs(new - beta)) < tol * (1 + np.max(np.abs(new))):
             return new
         beta = new
     return beta
+
+
+def _weighted_ls(x: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """argmin sum w (z - x b)^2: normal equations by Cholesky, least squares if x is short of rank."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    xtw = x.T * w
+    try:
+        return cho_solve(cho_factor(xtw @ x), xtw @ z)
+    except LinAlgError:
+        root = np.sqrt(w)
+        return np.linalg.lstsq(x * root[:, None], z * root, rcond=None)[0]
 
 
 def hac_sandwich(x: np.ndarray, resid: np.ndarray, mu: np.ndarray, day: np.ndarray, lags: int) -> np.ndarray:
