@@ -137,6 +137,8 @@ def _acf(pearson: np.ndarray, day: np.ndarray, lags: int) -> np.ndarray:
     r[day - day.min()] = pearson - pearson.mean()
     var = float(np.nanmean(r * r))
     out = np.ones(lags + 1)
+    if var == 0:  # a series the model fits exactly (all zeros): no noise to correlate
+        return out
     for lag in range(1, lags + 1):
         prod = r[:-lag] * r[lag:]
         out[lag] = max(0.0, float(np.nanmean(prod)) / var) if np.isfinite(prod).any() else 0.0
