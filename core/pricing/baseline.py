@@ -43,7 +43,7 @@ def design(dates: np.ndarray, holidays: dict[str, np.ndarray], knot_days: float)
     from scipy.interpolate import BSpline
 
     t = (dates - dates[0]).astype(np.int64).astype(float)
-    inner = np.linspace(0.0, t[-1], max(2, int(round(t[-1] / knot_days)) + 1))
+    inner = np.linspace(0.0, t[-1], max(2, round(t[-1] / knot_days) + 1))
     knots = np.r_[[inner[0]] * 3, inner, [inner[-1]] * 3]
     trend = BSpline.design_matrix(t, knots, 3).toarray()
     wd, month = weekday(dates), month_of_year(dates)
@@ -109,7 +109,7 @@ class SeasonalBaseline:
         self.x_ = x[:, used]
         xf, yf = self.x_[ordinary], y[ordinary]
         self.beta_ = poisson_fit(xf, yf)
-        self.mu_ = np.exp(self.x_ @ self.beta_)
+        self.mu_ = np.exp(np.clip(self.x_ @ self.beta_, -30.0, 30.0))
         resid = yf - self.mu_[ordinary]
         self.df_ = int(ordinary.sum() - np.linalg.matrix_rank(xf))
         pearson = resid / np.sqrt(self.mu_[ordinary])
@@ -137,7 +137,7 @@ def _acf(pearson: np.ndarray, day: np.ndarray, lags: int) -> np.ndarray:
     r[day - day.min()] = pearson - pearson.mean()
     var = float(np.nanmean(r * r))
     out = np.ones(lags + 1)
-    if var == 0:  # a series the model fits exactly (all zeros): no noise to correlate
+    if not var > 0:  # a series the model fits exactly (all zeros): no noise to correlate
         return out
     for lag in range(1, lags + 1):
         prod = r[:-lag] * r[lag:]

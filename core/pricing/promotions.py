@@ -3,15 +3,16 @@
 A promotion is a promo_id's days (its first to its last tagged sale), or, with no promo_id in
 the transactions, a campaign's start_date..end_date. Per promotion and metric (sales, orders,
 units, new customers, new members), store-wide daily totals in the promotion are compared with
-a baseline fitted on the `pre_weeks` weeks before it: OLS of the daily total on a trend and
-day-of-week effects, forecast into the promotion (the interval adds the forecast's parameter
-uncertainty and the daily noise), and with the same days 52 weeks earlier where the data has
-them. The `post_days` after it give the dip (pull-forward: sales taken from later).
+a seasonal baseline (core.pricing.baseline: trend, weekday, calendar month and holidays, fitted
+on the whole history outside every promotion and the days after it), with an interval for the
+window's total. Beside it: a pre-period baseline (OLS of the daily total on a trend and
+day-of-week over the `pre_weeks` before, blind to the season) and the same days 52 weeks
+earlier where the data has them. The `post_days` after it give the dip (pull-forward).
 
 Rules: days covered by two or more promotions are attributed to neither (counted in
-overlap_days); other promotions' days, and the holidays and shopping festivals of predict
-demand's calendar (core.forecast.holidays, Chinese and Western), are left out of every
-baseline, pre, post and last-year.
+overlap_days). A promotion whose months have no quiet days in another year (or with a holiday
+seen only in promotions) is flagged: the pre-period lift, no interval. The pre-period leaves out
+other promotions' days and the holidays of predict demand's calendar (core.forecast.holidays).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError
+from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_rows
 from core.forecast.holidays import calendar, holiday_days
 from core.pricing.baseline import SeasonalBaseline, month_of_year, weekday
-from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_rows
 from core.result import Chart, Result
 
 ANALYSIS = "promotions report"
@@ -115,32 +116,14 @@ def promotions(
     holidays = {name: group["date"].to_numpy().astype("datetime64[D]")
                 for (name,), group in festive_days.group_by("holiday", maintain_order=True)}
     quiet = (covered == 0) & ~after
-    seasonal = {m: SeasonalBaseline().fit(dates, values[m], quiet, holidays)
-                for m in metrics} if quiet.sum() >= MIN_SEASONAL_DAYS else {}
-    rows, long = [], []
-    for i, promo in enumerate(windows["promo_id"].to_list()):  # one promotion at a time, vectorised over days
-        own = in_window[:, i]
-        clean = own & (covered == 1)
-        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & ordinary
-        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & (covered == 0)
-        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & ordinary
-        gap = (seasonal_gap(dates, quiet, clean | post, holidays, next(iter(seasonal.values())).columns_)
-               if seasonal else "history too short for yearly seasonality")
-        row = {"promo_id": promo, "start": windows["start"][i], "end": windows["end"][i],
-               "days": int(own.sum()), "overlap_days": int((own & (covered > 1)).sum()), "pre_days": int(pre.sum()),
-               "baseline_method": "pre-period, no interval" if gap else "seasonal", "flag": gap}
-        for m in metrics:
-            before = _pre_period(dates, values[m], pre, clean, post & ordinary, confidence)
-            fit = (_unsure(before) if gap else
-                   _seasonal_fit(seasonal[m], values[m], clean, post, confidence))
-            yoy = (float(values[m][last_year].sum())
-                   if last_year.sum() == clean.sum() and clean.any() else None)
-            long.append({"promo_id": promo, "metric": m, **fit,
-                         "pre_lift": before["lift"], "pre_lift_ci_low": before["lift_ci_low"],
-                         "pre_lift_ci_high": before["lift_ci_high"],
-                         "baseline_last_year": yoy,
-                         "lift_vs_last_year": None if yoy is None else fit["observed"] - yoy})
-        rows.append(row)
+    from threadpoolctl import threadpool_limits
+
+    # A thousand days by fifty columns: a threaded BLAS only adds thread wake-ups to each small product.
+    with threadpool_limits(limits=1, user_api="blas"):
+        seasonal = ({m: SeasonalBaseline().fit(dates, values[m], quiet, holidays) for m in metrics}
+                    if quiet.sum() >= MIN_SEASONAL_DAYS else {})
+        rows, long = _per_promotion(windows, dates, values, metrics, in_window, covered, ordinary, quiet, holidays,
+                                    seasonal, pre_weeks, post_days, confidence)
     metric_table = pl.DataFrame(long, infer_schema_length=None)
     if metric_table.height == 0 or metric_table["lift"].null_count() == metric_table.height:
         raise AnalysisError(f"{ANALYSIS} needs, for some promotion, a year of history around it (its months in "
@@ -223,6 +206,39 @@ def promotions(
                "metrics/lift_vs_last_year": "number",
                "metrics/pre_lift": "number", "metrics/pre_lift_ci_low": "number", "metrics/pre_lift_ci_high": "number"},
     )
+
+
+def _per_promotion(windows: pl.DataFrame, dates: np.ndarray, values: dict, metrics: list, in_window: np.ndarray,
+                   covered: np.ndarray, ordinary: np.ndarray, quiet: np.ndarray, holidays: dict, seasonal: dict,
+                   pre_weeks: int, post_days: int, confidence: float) -> tuple[list, list]:
+    """Per promotion, its row (days, flag) and per metric the seasonal and pre-period estimates."""
+    starts = windows["start"].to_numpy().astype("datetime64[D]")
+    ends = windows["end"].to_numpy().astype("datetime64[D]")
+    rows, long = [], []
+    for i, promo in enumerate(windows["promo_id"].to_list()):  # one promotion at a time, vectorised over days
+        own = in_window[:, i]
+        clean = own & (covered == 1)
+        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & ordinary
+        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & (covered == 0)
+        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & ordinary
+        gap = (seasonal_gap(dates, quiet, clean | post, holidays, next(iter(seasonal.values())).columns_)
+               if seasonal else "history too short for yearly seasonality")
+        row = {"promo_id": promo, "start": windows["start"][i], "end": windows["end"][i],
+               "days": int(own.sum()), "overlap_days": int((own & (covered > 1)).sum()), "pre_days": int(pre.sum()),
+               "baseline_method": "pre-period, no interval" if gap else "seasonal", "flag": gap}
+        for m in metrics:
+            before = _pre_period(dates, values[m], pre, clean, post & ordinary, confidence)
+            fit = (_unsure(before) if gap else
+                   _seasonal_fit(seasonal[m], values[m], clean, post, confidence))
+            yoy = (float(values[m][last_year].sum())
+                   if last_year.sum() == clean.sum() and clean.any() else None)
+            long.append({"promo_id": promo, "metric": m, **fit,
+                         "pre_lift": before["lift"], "pre_lift_ci_low": before["lift_ci_low"],
+                         "pre_lift_ci_high": before["lift_ci_high"],
+                         "baseline_last_year": yoy,
+                         "lift_vs_last_year": None if yoy is None else fit["observed"] - yoy})
+        rows.append(row)
+    return rows, long
 
 
 def _design(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:

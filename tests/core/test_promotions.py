@@ -45,7 +45,7 @@ def test_the_seasonal_regression_equals_statsmodels_glm_poisson_with_hac_errors(
     from patsy import bs
 
     t = (dates - dates[0]).astype(float)
-    inner = np.linspace(0, t[-1], int(round(t[-1] / 182)) + 1)
+    inner = np.linspace(0, t[-1], round(t[-1] / 182) + 1)
     trend = bs(t, knots=inner[1:-1], degree=3, include_intercept=True, lower_bound=0, upper_bound=t[-1])
     frame = pl.DataFrame({"d": dates.astype("datetime64[ms]")}).with_columns(
         pl.col("d").dt.weekday().alias("wd"), pl.col("d").dt.month().alias("m"))
