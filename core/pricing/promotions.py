@@ -3,15 +3,16 @@
 A promotion is a promo_id's days (its first to its last tagged sale), or, with no promo_id in
 the transactions, a campaign's start_date..end_date. Per promotion and metric (sales, orders,
 units, new customers, new members), store-wide daily totals in the promotion are compared with
-a baseline fitted on the `pre_weeks` weeks before it: OLS of the daily total on a trend and
-day-of-week effects, forecast into the promotion (the interval adds the forecast's parameter
-uncertainty and the daily noise), and with the same days 52 weeks earlier where the data has
-them. The `post_days` after it give the dip (pull-forward: sales taken from later).
+a seasonal baseline (core.pricing.baseline: trend, weekday, calendar month and holidays, fitted
+on the whole history outside every promotion and the days after it), with an interval for the
+window's total. Beside it: a pre-period baseline (OLS of the daily total on a trend and
+day-of-week over the `pre_weeks` before, blind to the season) and the same days 52 weeks
+earlier where the data has them. The `post_days` after it give the dip (pull-forward).
 
 Rules: days covered by two or more promotions are attributed to neither (counted in
-overlap_days); other promotions' days, and the holidays and shopping festivals of predict
-demand's calendar (core.forecast.holidays, Chinese and Western), are left out of every
-baseline, pre, post and last-year.
+overlap_days). A promotion whose months have no quiet days in another year (or with a holiday
+seen only in promotions) is flagged: the pre-period lift, no interval. The pre-period leaves out
+other promotions' days and the holidays of predict demand's calendar (core.forecast.holidays).
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError
-from core.forecast.holidays import calendar, holiday_days
 from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_rows
+from core.forecast.holidays import calendar, holiday_days
+from core.pricing.baseline import SeasonalBaseline, month_of_year, weekday
 from core.result import Chart, Result
 
 ANALYSIS = "promotions report"
 MIN_PRE_DAYS = 21
+MIN_SEASONAL_DAYS = 180  # quiet days for a seasonal baseline to be fitted at all
+MIN_MONTH_DAYS = 14  # quiet days of a promotion's month in another year, to learn the month's effect
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 METRICS = ("sales", "orders", "units", "new_customers", "new_members")
 
 
@@ -96,33 +102,34 @@ def promotions(
 
     starts = windows["start"].to_numpy().astype("datetime64[D]")
     ends = windows["end"].to_numpy().astype("datetime64[D]")
-    covered = ((dates[:, None] >= starts[None, :]) & (dates[:, None] <= ends[None, :])).sum(axis=1)
-    # Baselines are ordinary days: no promotion, and no holiday or shopping festival of the
-    # forecast's calendar (a Spring Festival or 618 peak in the weeks before would inflate them).
-    festive = holiday_days(calendar("both"), lo, hi)["date"].to_numpy().astype("datetime64[D]")
+    in_window = (dates[:, None] >= starts[None, :]) & (dates[:, None] <= ends[None, :])
+    covered = in_window.sum(axis=1)
+    after = ((dates[:, None] > ends[None, :])
+             & (dates[:, None] <= ends[None, :] + np.timedelta64(post_days, "D"))).any(axis=1)
+    # Pre-period baselines are ordinary days: no promotion, and no holiday or shopping festival
+    # of the forecast's calendar (a Spring Festival or 618 peak in the weeks before would inflate them).
+    festive_days = holiday_days(calendar("both"), lo, hi)
+    festive = festive_days["date"].to_numpy().astype("datetime64[D]")
     ordinary = (covered == 0) & ~np.isin(dates, festive)
-    rows, long = [], []
-    for i, promo in enumerate(windows["promo_id"].to_list()):  # one promotion at a time, vectorised over days
-        own = (dates >= starts[i]) & (dates <= ends[i])
-        clean = own & (covered == 1)
-        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & ordinary
-        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & ordinary
-        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & ordinary
-        row = {"promo_id": promo, "start": windows["start"][i], "end": windows["end"][i],
-               "days": int(own.sum()), "overlap_days": int((own & (covered > 1)).sum()), "pre_days": int(pre.sum())}
-        for m in metrics:
-            fit = _baseline(dates, values[m], pre, clean, post, confidence)
-            yoy = (float(values[m][last_year].sum())
-                   if last_year.sum() == clean.sum() and clean.any() else None)
-            long.append({"promo_id": promo, "metric": m, **fit,
-                         "baseline_last_year": yoy,
-                         "lift_vs_last_year": None if yoy is None else fit["observed"] - yoy})
-        rows.append(row)
+    # The seasonal baseline keeps the holidays (each has its own effect) and leaves out every
+    # promotion and the days after it (pull-forward), so no promotion is its own or another's baseline.
+    holidays = {name: group["date"].to_numpy().astype("datetime64[D]")
+                for (name,), group in festive_days.group_by("holiday", maintain_order=True)}
+    quiet = (covered == 0) & ~after
+    from threadpoolctl import threadpool_limits
+
+    # A thousand days by fifty columns: a threaded BLAS only adds thread wake-ups to each small product.
+    with threadpool_limits(limits=1, user_api="blas"):
+        seasonal = ({m: SeasonalBaseline().fit(dates, values[m], quiet, holidays) for m in metrics}
+                    if quiet.sum() >= MIN_SEASONAL_DAYS else {})
+        rows, long = _per_promotion(windows, dates, values, metrics, in_window, covered, ordinary, quiet, holidays,
+                                    seasonal, pre_weeks, post_days, confidence)
     metric_table = pl.DataFrame(long, infer_schema_length=None)
     if metric_table.height == 0 or metric_table["lift"].null_count() == metric_table.height:
-        raise AnalysisError(f"{ANALYSIS} needs at least {MIN_PRE_DAYS} days before a promotion (outside other "
-                            f"promotions) to fit its baseline; none has. Fix: raise --pre-weeks or add history")
-    table = pl.DataFrame(rows).join(
+        raise AnalysisError(f"{ANALYSIS} needs, for some promotion, a year of history around it (its months in "
+                            f"another year) or at least {MIN_PRE_DAYS} days before it (outside other promotions) "
+                            "to fit its baseline; none has. Fix: add history, or raise --pre-weeks")
+    table = pl.DataFrame(rows, schema_overrides={"flag": pl.String}).join(
         metric_table.filter(pl.col("metric") == "sales").drop("metric"), on="promo_id", how="left")
     table = table.with_columns(
         (pl.col("lift") / pl.col("baseline")).alias("relative_lift"),
@@ -143,23 +150,39 @@ def promotions(
                           "lift_ci_low": "sales_lift_ci_low", "lift_ci_high": "sales_lift_ci_high",
                           "post_observed": "post_sales", "post_baseline": "post_baseline_sales",
                           "post_lift": "post_dip", "post_lift_ci_low": "post_dip_ci_low",
-                          "post_lift_ci_high": "post_dip_ci_high"})
+                          "post_lift_ci_high": "post_dip_ci_high", "pre_lift": "pre_sales_lift",
+                          "pre_lift_ci_low": "pre_sales_lift_ci_low", "pre_lift_ci_high": "pre_sales_lift_ci_high"})
     shares = {"relative_lift", "pull_forward_share", "discount_depth", "roi"}
     table = table.with_columns(pl.col(c).round(2) for c, t in table.schema.items() if t == pl.Float64 and c not in shares)
     metric_table = metric_table.with_columns(pl.col(c).round(2) for c, t in metric_table.schema.items()
                                              if t == pl.Float64)
     overlap = int(table["overlap_days"].sum())
-    notes.insert(0, f"Sales are gross (returns not subtracted). Baseline: store-wide daily totals of the {pre_weeks} weeks before each promotion (other "
-                 "promotions' days, holidays and shopping festivals left out), OLS on a trend and day-of-week effects, forecast into the promotion "
-                 f"and its {post_days} days after; {confidence:.0%} intervals add the forecast's uncertainty and "
-                 "daily noise. baseline_last_year: the same days 52 weeks earlier, where the data has them.")
+    notes.insert(0, "Sales are gross (returns not subtracted). Baseline (seasonal): quasi-Poisson regression of the "
+                 "store-wide daily total on a smooth trend (splines), day of week, calendar month and each holiday "
+                 "of predict demand's calendar, fitted on every day of the history outside the promotions and their "
+                 f"{post_days} days after, and predicted into each promotion and the days after it. {confidence:.0%} "
+                 "intervals add the parameters' uncertainty (Newey-West) and the days' own noise (overdispersed, "
+                 f"autocorrelated). pre_sales_lift: the second estimate, from the {pre_weeks} weeks before (OLS on a "
+                 "trend and day of week; holidays left out), blind to the season. baseline_last_year: the same days "
+                 "52 weeks earlier, where the data has them.")
     if overlap:
         notes.append(f"{overlap} promotion-day(s) fall in two or more promotions: attributed to neither "
                      "(left out of every lift and baseline).")
+    flagged = table.filter(pl.col("flag").is_not_null())
+    for row in flagged.iter_rows(named=True):
+        notes.append(f"{row['promo_id']}: no seasonal baseline ({row['flag']}), so the lift shown is the "
+                     f"{pre_weeks}-week pre-period's, without an interval: it assumes the season does not change "
+                     "from those weeks into the promotion, which nothing in the data can check.")
+    apart = table.filter(pl.col("flag").is_null() & ((pl.col("pre_sales_lift_ci_high") < pl.col("sales_lift_ci_low"))
+                                                     | (pl.col("pre_sales_lift_ci_low") > pl.col("sales_lift_ci_high"))))
+    for row in apart.iter_rows(named=True):
+        notes.append(f"{row['promo_id']}: the pre-period estimate ({row['pre_sales_lift']:,.0f}) and the seasonal one "
+                     f"({row['sales_lift']:,.0f}) disagree beyond their intervals: the weeks before differ in season "
+                     "or trend from the promotion's; the seasonal baseline is the one shown.")
     short = table.filter(pl.col("baseline_sales").is_null())
     if short.height:
-        notes.append(f"No baseline for {', '.join(short['promo_id'].to_list())}: fewer than {MIN_PRE_DAYS} days "
-                     "before it outside other promotions and holidays.")
+        notes.append(f"No baseline for {', '.join(short['promo_id'].to_list())}: no year around it to learn the "
+                     f"season from and fewer than {MIN_PRE_DAYS} days before it outside other promotions and holidays.")
     headline = {"promotions_read": table.height, "overlap_days": overlap,
                 "total_sales_lift": float(table["sales_lift"].drop_nulls().sum()),
                 "total_net_lift": float(table["net_lift"].drop_nulls().sum())}
@@ -173,29 +196,68 @@ def promotions(
         notes=tuple(notes),
         kinds={**{f"promotions/{c}": "money" for c in ("post_dip", "post_dip_ci_low", "post_dip_ci_high", "net_lift",
                                                          "incremental_margin", "baseline_last_year",
-                                                         "lift_vs_last_year")},
+                                                         "lift_vs_last_year", "pre_sales_lift",
+                                                         "pre_sales_lift_ci_low", "pre_sales_lift_ci_high")},
                "relative_lift": "percent", "pull_forward_share": "percent", "discount_depth": "percent",
                "roi": "number", "metrics/observed": "number", "metrics/baseline": "number",
                "metrics/lift": "number", "metrics/lift_ci_low": "number", "metrics/lift_ci_high": "number",
                "metrics/post_observed": "number", "metrics/post_baseline": "number",
                "metrics/post_lift": "number", "metrics/baseline_last_year": "number",
-               "metrics/lift_vs_last_year": "number"},
+               "metrics/lift_vs_last_year": "number",
+               "metrics/pre_lift": "number", "metrics/pre_lift_ci_low": "number", "metrics/pre_lift_ci_high": "number"},
     )
+
+
+def _per_promotion(windows: pl.DataFrame, dates: np.ndarray, values: dict, metrics: list, in_window: np.ndarray,
+                   covered: np.ndarray, ordinary: np.ndarray, quiet: np.ndarray, holidays: dict, seasonal: dict,
+                   pre_weeks: int, post_days: int, confidence: float) -> tuple[list, list]:
+    """Per promotion, its row (days, flag) and per metric the seasonal and pre-period estimates."""
+    starts = windows["start"].to_numpy().astype("datetime64[D]")
+    ends = windows["end"].to_numpy().astype("datetime64[D]")
+    rows, long = [], []
+    for i, promo in enumerate(windows["promo_id"].to_list()):  # one promotion at a time, vectorised over days
+        own = in_window[:, i]
+        clean = own & (covered == 1)
+        pre = (dates >= starts[i] - np.timedelta64(7 * pre_weeks, "D")) & (dates < starts[i]) & ordinary
+        post = (dates > ends[i]) & (dates <= ends[i] + np.timedelta64(post_days, "D")) & (covered == 0)
+        last_year = np.isin(dates, dates[clean] - np.timedelta64(364, "D")) & ordinary
+        gap = (seasonal_gap(dates, quiet, clean | post, holidays, next(iter(seasonal.values())).columns_)
+               if seasonal else "history too short for yearly seasonality")
+        row = {"promo_id": promo, "start": windows["start"][i], "end": windows["end"][i],
+               "days": int(own.sum()), "overlap_days": int((own & (covered > 1)).sum()), "pre_days": int(pre.sum()),
+               "baseline_method": "pre-period, no interval" if gap else "seasonal", "flag": gap}
+        for m in metrics:
+            before = _pre_period(dates, values[m], pre, clean, post & ordinary, confidence)
+            fit = (_unsure(before) if gap else
+                   _seasonal_fit(seasonal[m], values[m], clean, post, confidence))
+            yoy = (float(values[m][last_year].sum())
+                   if last_year.sum() == clean.sum() and clean.any() else None)
+            long.append({"promo_id": promo, "metric": m, **fit,
+                         "pre_lift": before["lift"], "pre_lift_ci_low": before["lift_ci_low"],
+                         "pre_lift_ci_high": before["lift_ci_high"],
+                         "baseline_last_year": yoy,
+                         "lift_vs_last_year": None if yoy is None else fit["observed"] - yoy})
+        rows.append(row)
+    return rows, long
 
 
 def _design(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
     """Constant, trend (weeks since the promotion's first pre-day) and six day-of-week dummies."""
     t = (dates - origin).astype(np.int64)
-    weekday = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday: 0 = Monday
-    return np.column_stack([np.ones(len(t)), t / 7.0] + [(weekday == d).astype(float) for d in range(1, 7)])
+    return np.column_stack([np.ones(len(t)), t / 7.0] + [(weekday(dates) == d).astype(float) for d in range(1, 7)])
 
 
-def _baseline(dates: np.ndarray, y: np.ndarray, pre: np.ndarray, own: np.ndarray, post: np.ndarray,
-              confidence: float) -> dict:
-    """Observed, baseline and lift (with its interval) in the promotion and in the days after."""
-    out = {"observed": float(y[own].sum()), "baseline": None, "lift": None, "lift_ci_low": None,
-           "lift_ci_high": None, "post_observed": float(y[post].sum()), "post_baseline": None,
-           "post_lift": None, "post_lift_ci_low": None, "post_lift_ci_high": None}
+def _empty(y: np.ndarray, own: np.ndarray, post: np.ndarray) -> dict:
+    return {"observed": float(y[own].sum()), "baseline": None, "lift": None, "lift_ci_low": None,
+            "lift_ci_high": None, "post_observed": float(y[post].sum()), "post_baseline": None,
+            "post_lift": None, "post_lift_ci_low": None, "post_lift_ci_high": None}
+
+
+def _pre_period(dates: np.ndarray, y: np.ndarray, pre: np.ndarray, own: np.ndarray, post: np.ndarray,
+                confidence: float) -> dict:
+    """Observed, baseline and lift (with its interval) in the promotion and in the days after,
+    from OLS on the pre-period's trend and weekdays."""
+    out = _empty(y, own, post)
     if pre.sum() < MIN_PRE_DAYS:
         return out
     from scipy.stats import t as student
@@ -218,6 +280,45 @@ def _baseline(dates: np.ndarray, y: np.ndarray, pre: np.ndarray, own: np.ndarray
         out.update({f"{key}baseline": base, f"{key}lift": lift, f"{key}lift_ci_low": lift - half,
                     f"{key}lift_ci_high": lift + half})
     return out
+
+
+def _unsure(fit: dict) -> dict:
+    """A pre-period estimate shown for a promotion with no seasonal baseline: no interval."""
+    return {**fit, **{k: None for k in ("lift_ci_low", "lift_ci_high", "post_lift_ci_low", "post_lift_ci_high")}}
+
+
+def _seasonal_fit(model: SeasonalBaseline, y: np.ndarray, own: np.ndarray, post: np.ndarray,
+                  confidence: float) -> dict:
+    from scipy.stats import t as student
+
+    out = _empty(y, own, post)
+    q = float(student.ppf(0.5 + confidence / 2, max(model.df_, 1)))
+    for key, mask in (("", own), ("post_", post)):
+        if not mask.any():
+            continue
+        window = model.window(mask)
+        half = q * np.sqrt(window.parameter_var + window.noise_var)
+        lift = float(y[mask].sum()) - window.baseline
+        out.update({f"{key}baseline": window.baseline, f"{key}lift": lift, f"{key}lift_ci_low": lift - half,
+                    f"{key}lift_ci_high": lift + half})
+    return out
+
+
+def seasonal_gap(dates: np.ndarray, quiet: np.ndarray, window: np.ndarray, holidays: dict[str, np.ndarray],
+                 learned: np.ndarray) -> str | None:
+    """Why a window has no comparable seasonal information, or None: each calendar month it
+    touches needs MIN_MONTH_DAYS quiet days of that month in another year, and each holiday in
+    it an effect learned from quiet days."""
+    month, year = month_of_year(dates), dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    for m in np.unique(month[window]):
+        own_years = np.unique(year[window & (month == m)])
+        if (quiet & (month == m) & ~np.isin(year, own_years)).sum() < MIN_MONTH_DAYS:
+            return f"no other year with {MONTHS[m]}"
+    holiday_learned = learned[-len(holidays):] if holidays else []
+    for (name, days), known in zip(holidays.items(), holiday_learned):
+        if np.isin(dates[window], days).any() and not known:
+            return f"{name} falls only in promotions"
+    return None
 
 
 def _discounts(tagged: pl.DataFrame, transactions: pl.LazyFrame, windows: pl.DataFrame,

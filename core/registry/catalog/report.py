@@ -210,14 +210,16 @@ report(
 )
 register(Analysis(
     "report.promotions", "Promotions", "Per promotion (promo_id, or campaign without one): sales, orders, units, "
-    "new customers and members against a baseline fitted on the weeks before (and the same weeks last year), "
-    "with intervals; the dip after (pull-forward), discount depth and ROI on margin",
+    "new customers and members against a seasonal baseline fitted on the whole history (trend, weekday, month, "
+    "holidays; beside it the weeks before, and the same weeks last year), with intervals; the dip after "
+    "(pull-forward), discount depth and ROI on margin",
     run="core.pricing.promotions:promotions", takes="tables", noun="promotions report",
     details="Needs transactions (promo_id, or a campaigns table with start_date and end_date); uses customers "
     "(member_since) and campaigns. Days in two promotions are attributed to neither.",
     uses=("customers", "campaigns"),
     options=(
-        Option("pre_weeks", INT, 8, low=3, high=104, help="Weeks before each promotion the baseline is fitted on"),
+        Option("pre_weeks", INT, 8, low=3, high=104, help="Weeks before each promotion the second (pre-period) "
+               "baseline is fitted on"),
         Option("post_days", INT, 14, low=1, high=180, help="Days after each promotion in which the dip is measured"),
         Option("margin", FLOAT, low=0.001, high=1.0, help="Gross margin as a share of revenue, for ROI; empty: no ROI"),
         AS_OF, CONFIDENCE,
