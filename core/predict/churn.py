@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 Features = Callable[[dt.date], "pl.LazyFrame | pl.DataFrame"]
 MODELS = ("logistic", "boosting")
 MIN_CLASS = 10  # churners and stayers needed in each of train and test
-MAX_TRAIN_ROWS = 50_000  # training customers the models are fitted on (a stratified sample above it)
+MAX_TRAIN_ROWS = 100_000  # training customers the models are fitted on (a stratified sample above it)
 NOT_FEATURES = ("customer_id",)
 TOP_FACTORS = 3
 MIN_EFFECT = 0.005  # a factor must move the probability by half a point to be named
