@@ -96,8 +96,8 @@ def learning_curve(folder: Path, caps=LEARNING_CAPS, seeds=LEARNING_SEEDS, log=p
                 models, chosen, estimator = ch.fit_model(x_train[rows], y_train[rows], "best", seed)
                 p_test = estimator.predict_proba(x_test)[:, 1]
             metrics = ch.classification_metrics(y_test, p_test, 0.5)
-            record = {"fit_rows": int(len(rows)), "train_customers": int(len(y_train)),
-                      "test_customers": int(len(y_test)), "seed": seed, "chosen": chosen,
+            record = {"fit_rows": len(rows), "train_customers": len(y_train),
+                      "test_customers": len(y_test), "seed": seed, "chosen": chosen,
                       **{f"validation_auc_{m}": round(v, 5) for m, v in zip(models["model"], models["validation_auc"])},
                       "boosting_trees": int(getattr(estimator, "n_iter_", 0)) or None,
                       "test_auc": round(metrics["auc"], 5), "test_brier": round(metrics["brier"], 5),

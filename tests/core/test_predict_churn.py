@@ -389,7 +389,7 @@ def test_the_training_sample_keeps_the_churn_rate_and_is_reproducible():
 def test_a_model_fitted_on_a_sample_meets_the_same_whole_test_set(sim, monkeypatch):
     from sklearn.metrics import roc_auc_score
 
-    import core.predict.churn as churn
+    from core.predict import churn
 
     tx, complaints = sim
     full = churn_analysis(tx, features=with_complaints(tx, complaints), top=None)
