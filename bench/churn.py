@@ -7,11 +7,19 @@ and peak resident MB are recorded, alternating `--repeat` times:
 - `three reads`: customer_features at the training, test and scoring dates, collected one
   after the other (what predict churn did before, labels aside);
 - `one read`: core.features.customer_features_at for the three dates and both label windows
-  (what predict churn does now); the same tables, checked in tests/core/test_predict_churn.py.
+  (what predict churn does now); the same tables, checked in tests/core/test_predict_churn.py;
+- `predict churn`: the whole command (snapshots, CLV for value at risk, model choice and refit
+  on at most MAX_TRAIN_ROWS training customers, test and scoring), writing `--output`.
+
+`--learning-curve` instead fits the model choice on stratified samples of 10k-200k training
+customers (three seeds each) and on all of them, and writes each one's validation and test AUC
+and Brier on the same whole test snapshot to bench/results/churn_learning.json: the evidence
+for MAX_TRAIN_ROWS.
 
 Writes bench/results/churn.json; ratios are CPU against the floor's CPU.
 
   python -m bench.churn --sizes 1m
+  python -m bench.churn --learning-curve --sizes 1m,10m
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench.heavy import write_run
-from bench.sidebyside import timed
+from bench.sidebyside import CLI, timed
 from bench.workspaces import default_root, ensure_parquet, parse_size, workspace_info
 
 BENCH = Path(__file__).resolve().parent
@@ -52,6 +60,55 @@ def _stage(mode: str, folder: str) -> None:
             (dates.train_as_of, dates.train_label_end), (dates.test_as_of, dates.test_label_end)])
 
 
+LEARNING_CAPS = (10_000, 25_000, 50_000, 100_000, 200_000)
+LEARNING_SEEDS = (0, 1, 2)
+
+
+def learning_curve(folder: Path, caps=LEARNING_CAPS, seeds=LEARNING_SEEDS, log=print) -> list[dict]:
+    """predict churn's model choice and refit on stratified samples of the training customers
+    (core.predict.churn.training_sample) of each size in `caps`, each seed in `seeds`, and on all
+    of them: validation AUC of both models, the chosen one's test AUC and Brier on the same,
+    whole test snapshot, and the CPU seconds of the fits and the test predictions."""
+    import numpy as np
+    import polars as pl
+    import sklearn.ensemble  # noqa: F401  (its OpenMP runtime, for threadpool_limits)
+    from threadpoolctl import threadpool_limits
+
+    from core.predict import churn as ch
+    from core.workspace import Workspace
+
+    ws = Workspace.open(folder)
+    tx = ws.scan("transactions")
+    tables = {t: ws.scan_if(t) for t in ("customers", "touchpoints", "survey")}
+    dates = ch.churn_dates(tx.select(pl.col("order_date").max()).collect().item(), HORIZON_DAYS)
+    train, test, _ = ch.one_pass_snapshots(tx, dates, **tables)
+    names = ch.feature_columns(train)
+    x_train, x_test = ch._matrix(train, names), ch._matrix(test, names)
+    informative = ~np.isnan(x_train).all(axis=0)  # as churn_analysis: features with no value left out
+    x_train, x_test = x_train[:, informative], x_test[:, informative]
+    y_train, y_test = (f["churned"].to_numpy().astype(int) for f in (train, test))
+    records = []
+    for cap in [c for c in caps if c < len(y_train)] + [len(y_train)]:
+        for seed in (seeds if cap < len(y_train) else seeds[:1]):
+            rows = ch.training_sample(y_train, cap, seed)
+            started = time.process_time()
+            with threadpool_limits(limits=1):
+                models, chosen, estimator = ch.fit_model(x_train[rows], y_train[rows], "best", seed)
+                p_test = estimator.predict_proba(x_test)[:, 1]
+            metrics = ch.classification_metrics(y_test, p_test, 0.5)
+            record = {"fit_rows": len(rows), "train_customers": len(y_train),
+                      "test_customers": len(y_test), "seed": seed, "chosen": chosen,
+                      **{f"validation_auc_{m}": round(v, 5) for m, v in zip(models["model"], models["validation_auc"])},
+                      "boosting_trees": int(getattr(estimator, "n_iter_", 0)) or None,
+                      "test_auc": round(metrics["auc"], 5), "test_brier": round(metrics["brier"], 5),
+                      "cpu_seconds": round(time.process_time() - started, 2)}
+            log(f"  {cap:>8,} seed {seed}: {chosen:<8} validation {record['validation_auc_logistic']:.4f} / "
+                f"{record['validation_auc_boosting']:.4f}  test AUC {record['test_auc']:.4f}  "
+                f"Brier {record['test_brier']:.4f}  {record['cpu_seconds']:.1f} s CPU")
+            records.append(record)
+    return records
+
+
 def run(sizes: list[str], repeat: int, root: Path, seed: int, log) -> list[dict]:
     records = []
     for text in sizes:
@@ -62,6 +119,8 @@ def run(sizes: list[str], repeat: int, root: Path, seed: int, log) -> list[dict]
             "floor": [sys.executable, "-m", "bench.peers", "polars", str(folder), str(out / "floor.parquet")],
             "three reads": [sys.executable, "-m", "bench.churn", "--stage", "three", str(folder)],
             "one read": [sys.executable, "-m", "bench.churn", "--stage", "one", str(folder)],
+            "predict churn": [*CLI, "predict", "churn", "-w", str(folder), "-o", str(out / "churn.parquet"),
+                              "--force"],
         }
         measured = {name: [] for name in contestants}
         for _ in range(repeat):
@@ -89,6 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=default_root())
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "churn.json")
+    parser.add_argument("--learning-curve", action="store_true",
+                        help="instead: test AUC of the models fitted on samples of each size against all "
+                             "training customers; writes bench/results/churn_learning.json")
     parser.add_argument("--stage", nargs=2, metavar=("MODE", "WORKSPACE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
@@ -96,6 +158,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     started = time.perf_counter()
+    if args.learning_curve:
+        records = []
+        for text in (s.strip() for s in args.sizes.split(",") if s.strip()):
+            folder = ensure_parquet(args.out, parse_size(text), args.seed, log=log)
+            log(f"{text}: learning curve")
+            records += [{"size": text, **r} for r in learning_curve(folder, log=log)]
+        write_run(args.json.with_name("churn_learning.json"), records, started, log)
+        return
     records = run([s.strip() for s in args.sizes.split(",") if s.strip()], args.repeat, args.out, args.seed, log)
     write_run(args.json, records, started, log)
 

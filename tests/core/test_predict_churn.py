@@ -368,3 +368,45 @@ def test_one_pass_snapshots_handle_what_crosses_a_date():
     # o1 spans the first date: with o2, two orders up to the second date, not three
     a = customer_features_at(tx, dates).features[dates[1]].filter(pl.col("customer_id") == "a")
     assert a["orders"].item() == 2 and a["frequency"].item() == 2
+
+
+# --- fitting on a sample of the training customers ----------------------------------------
+
+
+def test_the_training_sample_keeps_the_churn_rate_and_is_reproducible():
+    from core.predict.churn import training_sample
+
+    y = np.r_[np.ones(300, int), np.zeros(700, int)]
+    rows = training_sample(y, 200, random_state=3)
+    assert len(rows) == 200 and len(np.unique(rows)) == 200
+    assert np.all(np.diff(rows) > 0)  # sorted: the snapshot's (customer) order
+    assert y[rows].sum() == 60  # 30% churners, as in all the training customers
+    assert np.array_equal(rows, training_sample(y, 200, random_state=3))
+    assert not np.array_equal(rows, training_sample(y, 200, random_state=4))
+    assert np.array_equal(training_sample(y, 1000), np.arange(1000))  # no more rows than there are
+
+
+def test_a_model_fitted_on_a_sample_meets_the_same_whole_test_set(sim, monkeypatch):
+    from sklearn.metrics import roc_auc_score
+
+    from core.predict import churn
+
+    tx, complaints = sim
+    full = churn_analysis(tx, features=with_complaints(tx, complaints), top=None)
+    cap = full.headline["n_train"] // 2
+    monkeypatch.setattr(churn, "MAX_TRAIN_ROWS", cap)
+    sampled = churn_analysis(tx, features=with_complaints(tx, complaints), top=None)
+    assert any(f"fitted on a random {cap:,} of the {full.headline['n_train']:,} training customers" in n
+               for n in sampled.notes)
+    assert not any("fitted on a random" in n for n in full.notes)
+    # The test set is not sampled: the same customers and outcomes, every one of them scored.
+    for name in ("customer_id", "churned"):
+        assert sampled.tables["test_predictions"][name].equals(full.tables["test_predictions"][name])
+    assert sampled.headline["n_test"] == full.headline["n_test"]
+    assert sampled.headline["n_scored"] == full.headline["n_scored"]
+    predictions = sampled.tables["test_predictions"]
+    assert sampled.headline["test_auc"] == pytest.approx(
+        roc_auc_score(predictions["churned"], predictions["churn_probability"]), abs=1e-12)
+    # Half the customers still find the planted pattern (AUC well above chance, near the full fit).
+    assert sampled.headline["test_auc"] > 0.75
+    assert abs(sampled.headline["test_auc"] - full.headline["test_auc"]) < 0.05
