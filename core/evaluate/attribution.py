@@ -162,34 +162,40 @@ def touches_from_touchpoints(
         .group_by("customer_id", "order_date")
         .agg(pl.sum("amount").alias("value"))
     )
+    # Customers become 4-byte integer codes and channels categoricals before the sort, so
+    # the sort and every step after it move small integers rather than text (at 10M
+    # transactions the text held most of the memory). Categoricals sort by their text, so
+    # touches at the same moment keep their alphabetical order.
+    code = pl.col("customer_id").cast(pl.String).cast(pl.Categorical).to_physical().alias("_code")
     touches = touchpoints.filter(
         on_or_before(pl.col("timestamp").dt.date(), as_of), pl.col("channel").is_not_null()
-    ).select("customer_id", pl.col("timestamp").cast(pl.Datetime("us")).alias("at"), "channel",
+    ).select(code, pl.col("timestamp").cast(pl.Datetime("us")).alias("at"),
+             pl.col("channel").cast(pl.String).cast(pl.Categorical),
              pl.lit(False).alias("_purchase"), pl.lit(None, pl.Float64).alias("value"))
     # One sort of touches and purchases together, by customer and time, instead of an as-of
-    # join keyed on (string) customer ids and a second sort into paths. A purchase sorts at the
-    # end of its day, so touches on the purchase day count before it.
+    # join and a second sort into paths. A purchase sorts at the end of its day, so touches
+    # on the purchase day count before it.
     end_of_day = pl.col("order_date").cast(pl.Datetime("us")) + pl.duration(days=1, microseconds=-1)
     rows = pl.concat(
-        [touches, purchases.select("customer_id", end_of_day.alias("at"), pl.lit(None, pl.String).alias("channel"),
+        [touches, purchases.select(code, end_of_day.alias("at"), pl.lit(None, pl.Categorical).alias("channel"),
                                    pl.lit(True).alias("_purchase"), "value")],
-        how="vertical_relaxed",
-    ).sort("customer_id", "at", "_purchase", "channel")
-    # Sorted by customer, each customer's rows are one run: its number is an integer key.
-    customer = pl.col("customer_id").ne_missing(pl.col("customer_id").shift()).cum_sum()
+    ).sort("_code", "at", "_purchase", "channel")
+    # Sorted by customer, each customer's rows are one run: its number is the key (a missing
+    # customer id is one run too, as it is one value).
+    customer = pl.col("_code").ne_missing(pl.col("_code").shift()).cum_sum()
     purchase = pl.col("_purchase")
     # The next purchase of a touch: the next purchase row, if it is the same customer's.
     next_customer = pl.when(purchase).then(pl.col("_customer")).backward_fill()
     same = next_customer == pl.col("_customer")
     touches = (
-        rows.with_columns(customer.alias("_customer"))
+        rows.select(customer.alias("_customer"), "at", "channel", "_purchase", "value")
         .with_columns(
             pl.when(same).then(pl.when(purchase).then(pl.col("at").dt.date()).backward_fill()).alias("purchase_date"),
             pl.when(same).then(pl.when(purchase).then(pl.col("value")).backward_fill()).alias("value"),
         )
         .filter(~purchase)
         .with_columns(
-            (pl.col("purchase_date") - pl.col("at").dt.date()).dt.total_days().alias("days_before")
+            (pl.col("purchase_date") - pl.col("at").dt.date()).dt.total_days().cast(pl.Int32).alias("days_before")
         )
         # Touches too long before the next purchase did not lead to it: they make a
         # non-converting journey of their own, like touches after the last purchase.
@@ -207,14 +213,15 @@ def touches_from_touchpoints(
             pl.when("_starts").then("_row").forward_fill().alias("_first"),
             pl.when(pl.col("_starts").shift(-1, fill_value=True)).then("_row").backward_fill().alias("_last"),
         )
-        .with_columns(
-            (pl.col("_row") - pl.col("_first")).alias("position"),
-            (pl.col("_last") - pl.col("_first") + 1).alias("length"),
+        .select(
+            "path_id",
+            (pl.col("_row") - pl.col("_first")).cast(pl.Int32).alias("position"),
+            (pl.col("_last") - pl.col("_first") + 1).cast(pl.Int32).alias("length"),
+            "channel", "days_before",
             pl.col("_converts").cast(pl.Float64).alias("conversions"),
             (1.0 - pl.col("_converts").cast(pl.Float64)).alias("nulls"),
             pl.when("_converts").then(pl.col("value")).otherwise(0.0).fill_null(0.0).alias("value"),
         )
-        .select("path_id", "position", "length", "channel", "days_before", "conversions", "nulls", "value")
     )
     return touches, purchases.select(pl.len().alias("purchases"))
 
@@ -292,6 +299,7 @@ def heuristic_credit(touches: pl.LazyFrame, half_life_days: float = 7.0) -> pl.L
             *((pl.col(f"_{m}") * pl.col("conversions")).sum().alias(m) for m in shares),
             *((pl.col(f"_{m}") * pl.col("value")).sum().alias(f"{m}_value") for m in shares),
         )
+        .with_columns(pl.col("channel").cast(pl.String))  # categorical from touchpoints
     )
 
 
@@ -369,11 +377,15 @@ def markov_removal_effects(edges: pl.DataFrame) -> pl.DataFrame:
 
 def distinct_paths(touches: pl.LazyFrame) -> pl.LazyFrame:
     """One row per distinct path: path, channels (list), conversions, nulls, value, rate."""
+    # The touch table is in path order, so each path's list is in position order. Paths are
+    # grouped on their channel lists first and joined into text only once each.
     return (
-        touches.sort("path_id", "position")
-        .group_by("path_id", maintain_order=True)
+        touches.group_by("path_id")
         .agg(pl.col("channel").alias("channels"),
              pl.col("conversions").first(), pl.col("nulls").first(), pl.col("value").first())
+        .group_by("channels")
+        .agg(pl.sum("conversions"), pl.sum("nulls"), pl.sum("value"))
+        .with_columns(pl.col("channels").cast(pl.List(pl.String)))
         .with_columns(pl.col("channels").list.join(SEPARATOR).alias("path"))
         .group_by("path")
         .agg(pl.col("channels").first(), pl.sum("conversions"), pl.sum("nulls"), pl.sum("value"))
