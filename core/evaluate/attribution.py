@@ -7,7 +7,8 @@ from the absorbing chain (no simulation), so the same input gives the same answe
 
 Internally every source becomes one *touch table*: one row per touch with path_id,
 position (0-based), length, channel, days_before (touch to conversion; null without
-timestamps), conversions, nulls and value of its path.
+timestamps), conversions, nulls and value of its path, in path order (by path_id, then
+position), which distinct_paths relies on. From touchpoints, channel is a categorical.
 """
 
 from __future__ import annotations
