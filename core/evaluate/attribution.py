@@ -159,7 +159,8 @@ NO_CUSTOMER = (1 << 32) - 1  # the code of a missing customer id, so those rows 
 
 
 def customer_day(code: pl.Expr, day: pl.Expr) -> pl.Expr:
-    return code.cast(pl.Int64) * DAY_SPAN + day.cast(pl.Int32).cast(pl.Int64) + DAY_SPAN // 2
+    # a datetime counts by its day, as a date does
+    return code.cast(pl.Int64) * DAY_SPAN + day.cast(pl.Date).cast(pl.Int32).cast(pl.Int64) + DAY_SPAN // 2
 
 
 def touches_from_touchpoints(
