@@ -1,8 +1,8 @@
-"""`python -m bench.attrib`: CPU seconds and peak memory of attribution, program, kmeans, kpi
-and campaign beside the bare-Polars RFM floor (issue 14's target: within 3x, under 2 GB).
+"""`python -m bench.attrib`: CPU seconds and peak memory of attribution, program, kmeans, kpi,
+campaign and nps beside the bare-Polars RFM floor (issue 14's target: within 3x, under 2 GB).
 
 The same measurement as bench.heavy (each analysis a fresh `loyalist ...` process writing
-`--output`, the floor run first in the same run), for the five analyses this stop changed.
+`--output`, the floor run first in the same run), for the analyses helper "attrib" changed.
 Writes bench/results/attrib.json.
 
   python -m bench.attrib                # at 1M transactions
@@ -20,7 +20,8 @@ from bench.heavy import run, write_run
 from bench.workspaces import default_root
 
 BENCH = Path(__file__).resolve().parent
-ANALYSES = ("report attribution", "report program", "segment kmeans", "report kpi", "report campaign")
+ANALYSES = ("report attribution", "report program", "segment kmeans", "report kpi", "report campaign",
+            "report nps")
 
 
 def main(argv: list[str] | None = None) -> None:

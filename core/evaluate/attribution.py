@@ -7,7 +7,8 @@ from the absorbing chain (no simulation), so the same input gives the same answe
 
 Internally every source becomes one *touch table*: one row per touch with path_id,
 position (0-based), length, channel, days_before (touch to conversion; null without
-timestamps), conversions, nulls and value of its path.
+timestamps), conversions, nulls and value of its path, in path order (by path_id, then
+position), which distinct_paths relies on. From touchpoints, channel is a categorical.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def attribution(
     touches, *counted = pl.collect_all([touches] + ([purchase_count] if purchase_count is not None else []))
     channel_credit, path_table = pl.collect_all([heuristic_credit(touches.lazy(), half_life_days),
                                                  distinct_paths(touches.lazy())])
-    edges = markov_edges(path_touches(path_table), markov_order).collect()
+    # The distinct paths' touches are read twice by markov_edges: held once, not rebuilt.
+    edges = markov_edges(path_touches(path_table).collect().lazy(), markov_order).collect()
     conversions = float(path_table["conversions"].sum())
     if conversions <= 0:
         raise AnalysisError(
@@ -148,6 +150,19 @@ def attribution(
 # --- building the touch table -------------------------------------------------------
 
 
+# A customer and a day as one integer, ordered by customer then day: the customer's code
+# times 2^22 plus the day (days since 1970, plus 2^21 so that dates 5,700 years either side
+# stay within the customer's span). Keys of one customer differ by their days; they all lie
+# below the next customer's.
+DAY_SPAN = 1 << 22
+NO_CUSTOMER = (1 << 32) - 1  # the code of a missing customer id, so those rows stay one run
+
+
+def customer_day(code: pl.Expr, day: pl.Expr) -> pl.Expr:
+    # a datetime counts by its day, as a date does
+    return code.cast(pl.Int64) * DAY_SPAN + day.cast(pl.Date).cast(pl.Int32).cast(pl.Int64) + DAY_SPAN // 2
+
+
 def touches_from_touchpoints(
     touchpoints: pl.LazyFrame, transactions: pl.LazyFrame, lookback_days: int, as_of: dt.date | None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -157,39 +172,36 @@ def touches_from_touchpoints(
     the lookback window make that purchase's converting path; earlier touches, and touches
     after the customer's last purchase, make a non-converting (null) journey.
     """
+    # Customers become 4-byte integer codes and channels categoricals first, so the sort,
+    # the join and every step after them move small integers rather than text (at 10M
+    # transactions the text held most of the memory). Categoricals sort by their text, so
+    # touches at the same moment keep their alphabetical order.
+    code = pl.col("customer_id").cast(pl.String).cast(pl.Categorical).to_physical().fill_null(NO_CUSTOMER)
     purchases = (
         transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("amount") > 0)
-        .group_by("customer_id", "order_date")
+        .group_by(customer_day(code, pl.col("order_date")).alias("_purchase"))
         .agg(pl.sum("amount").alias("value"))
+        .sort("_purchase")
     )
-    touches = touchpoints.filter(
-        on_or_before(pl.col("timestamp").dt.date(), as_of), pl.col("channel").is_not_null()
-    ).select("customer_id", pl.col("timestamp").cast(pl.Datetime("us")).alias("at"), "channel",
-             pl.lit(False).alias("_purchase"), pl.lit(None, pl.Float64).alias("value"))
-    # One sort of touches and purchases together, by customer and time, instead of an as-of
-    # join keyed on (string) customer ids and a second sort into paths. A purchase sorts at the
-    # end of its day, so touches on the purchase day count before it.
-    end_of_day = pl.col("order_date").cast(pl.Datetime("us")) + pl.duration(days=1, microseconds=-1)
-    rows = pl.concat(
-        [touches, purchases.select("customer_id", end_of_day.alias("at"), pl.lit(None, pl.String).alias("channel"),
-                                   pl.lit(True).alias("_purchase"), "value")],
-        how="vertical_relaxed",
-    ).sort("customer_id", "at", "_purchase", "channel")
-    # Sorted by customer, each customer's rows are one run: its number is an integer key.
-    customer = pl.col("customer_id").ne_missing(pl.col("customer_id").shift()).cum_sum()
-    purchase = pl.col("_purchase")
-    # The next purchase of a touch: the next purchase row, if it is the same customer's.
-    next_customer = pl.when(purchase).then(pl.col("_customer")).backward_fill()
-    same = next_customer == pl.col("_customer")
     touches = (
-        rows.with_columns(customer.alias("_customer"))
-        .with_columns(
-            pl.when(same).then(pl.when(purchase).then(pl.col("at").dt.date()).backward_fill()).alias("purchase_date"),
-            pl.when(same).then(pl.when(purchase).then(pl.col("value")).backward_fill()).alias("value"),
-        )
-        .filter(~purchase)
-        .with_columns(
-            (pl.col("purchase_date") - pl.col("at").dt.date()).dt.total_days().alias("days_before")
+        touchpoints.filter(on_or_before(pl.col("timestamp").dt.date(), as_of), pl.col("channel").is_not_null())
+        .select(code.alias("_customer"), pl.col("timestamp").alias("at"),
+                pl.col("channel").cast(pl.String).cast(pl.Categorical))
+        .sort("_customer", "at", "channel")
+        .with_columns(customer_day(pl.col("_customer"), pl.col("at").dt.date()).set_sorted().alias("_day"))
+    )
+    # Sorted by customer and time, the touches' keys are sorted too: a forward as-of join on
+    # one integer finds each touch's first purchase key on or after its day (touches on the
+    # purchase day count before it). It is the same customer's purchase when the keys agree
+    # on the customer; then their difference is the days between.
+    same = (pl.col("_purchase") // DAY_SPAN) == pl.col("_customer")
+    touches = (
+        touches.join_asof(purchases, left_on="_day", right_on="_purchase", strategy="forward")
+        .select(
+            "_customer", "channel",
+            pl.when(same).then("_purchase").alias("_purchase"),
+            pl.when(same).then(pl.col("_purchase") - pl.col("_day")).cast(pl.Int32).alias("days_before"),
+            pl.when(same).then("value").alias("value"),
         )
         # Touches too long before the next purchase did not lead to it: they make a
         # non-converting journey of their own, like touches after the last purchase.
@@ -198,23 +210,24 @@ def touches_from_touchpoints(
             # A new path starts where the customer, the purchase or the outcome changes; the
             # rows are in path order, so positions and lengths come from row numbers.
             (pl.col("_customer").ne_missing(pl.col("_customer").shift())
-             | pl.col("purchase_date").ne_missing(pl.col("purchase_date").shift())
+             | pl.col("_purchase").ne_missing(pl.col("_purchase").shift())
              | pl.col("_converts").ne_missing(pl.col("_converts").shift())).alias("_starts"),
             pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
         )
         .with_columns(
-            pl.col("_starts").cum_sum().alias("path_id"),
+            pl.col("_starts").cum_sum().set_sorted().alias("path_id"),
             pl.when("_starts").then("_row").forward_fill().alias("_first"),
             pl.when(pl.col("_starts").shift(-1, fill_value=True)).then("_row").backward_fill().alias("_last"),
         )
-        .with_columns(
-            (pl.col("_row") - pl.col("_first")).alias("position"),
-            (pl.col("_last") - pl.col("_first") + 1).alias("length"),
+        .select(
+            "path_id",
+            (pl.col("_row") - pl.col("_first")).cast(pl.Int32).alias("position"),
+            (pl.col("_last") - pl.col("_first") + 1).cast(pl.Int32).alias("length"),
+            "channel", "days_before",
             pl.col("_converts").cast(pl.Float64).alias("conversions"),
             (1.0 - pl.col("_converts").cast(pl.Float64)).alias("nulls"),
             pl.when("_converts").then(pl.col("value")).otherwise(0.0).fill_null(0.0).alias("value"),
         )
-        .select("path_id", "position", "length", "channel", "days_before", "conversions", "nulls", "value")
     )
     return touches, purchases.select(pl.len().alias("purchases"))
 
@@ -292,6 +305,7 @@ def heuristic_credit(touches: pl.LazyFrame, half_life_days: float = 7.0) -> pl.L
             *((pl.col(f"_{m}") * pl.col("conversions")).sum().alias(m) for m in shares),
             *((pl.col(f"_{m}") * pl.col("value")).sum().alias(f"{m}_value") for m in shares),
         )
+        .with_columns(pl.col("channel").cast(pl.String))  # categorical from touchpoints
     )
 
 
@@ -369,11 +383,15 @@ def markov_removal_effects(edges: pl.DataFrame) -> pl.DataFrame:
 
 def distinct_paths(touches: pl.LazyFrame) -> pl.LazyFrame:
     """One row per distinct path: path, channels (list), conversions, nulls, value, rate."""
+    # The touch table is in path order, so each path's list is in position order. Paths are
+    # grouped on their channel lists first and joined into text only once each.
     return (
-        touches.sort("path_id", "position")
-        .group_by("path_id", maintain_order=True)
+        touches.group_by("path_id")
         .agg(pl.col("channel").alias("channels"),
              pl.col("conversions").first(), pl.col("nulls").first(), pl.col("value").first())
+        .group_by("channels")
+        .agg(pl.sum("conversions"), pl.sum("nulls"), pl.sum("value"))
+        .with_columns(pl.col("channels").cast(pl.List(pl.String)))
         .with_columns(pl.col("channels").list.join(SEPARATOR).alias("path"))
         .group_by("path")
         .agg(pl.col("channels").first(), pl.sum("conversions"), pl.sum("nulls"), pl.sum("value"))

@@ -48,10 +48,13 @@ def nps(
     require_columns(survey, "survey", ("nps",), ANALYSIS, "add the 0-10 likelihood-to-recommend answers as 'nps'")
     if method not in METHODS:
         raise InputError(f"unknown interval method {method!r}", fix=f"use one of {', '.join(METHODS)}")
-    responses, dims = with_breakdowns(survey, customers, transactions, by, since, as_of)
+    answers, dims = with_breakdowns(survey, customers, transactions, by, since, as_of)
     z = stats.z_critical(confidence)
     scores = [c for c, t in survey.collect_schema().items() if t.is_numeric() and c not in KNOWN]
     has_month = "response_date" in names(survey)
+    # The answers with only the columns the tables use, read once: every table below is a
+    # small aggregate of them, so no query re-reads the survey or redoes the joins.
+    responses = answers.select("nps", *scores, *dims, *(["month"] if has_month else [])).collect().lazy()
     queries = [
         summary(responses, [], z, method, scores),
         score_table(responses, ["nps", *scores]),
@@ -131,7 +134,7 @@ def with_breakdowns(
         lf = lf.join(customers.select("customer_id", *keep).unique("customer_id"), on="customer_id", how="left")
         available |= set(keep)
     if "channel" not in available and "channel" in names(transactions) and (wanted is None or "channel" in wanted):
-        lf = lf.join(main_channel(transactions, as_of), on="customer_id", how="left")
+        lf = lf.join(main_channel(transactions, as_of, lf.select("customer_id")), on="customer_id", how="left")
         available.add("channel")
     if wanted is None:
         return lf, [c for c in SEGMENT_COLUMNS if c in available]
@@ -144,13 +147,18 @@ def with_breakdowns(
     return lf, [c for c in wanted if c != "month"]
 
 
-def main_channel(transactions: pl.LazyFrame, as_of: dt.date | None) -> pl.LazyFrame:
+def main_channel(transactions: pl.LazyFrame, as_of: dt.date | None,
+                 only: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Each customer's channel with the most orders (ties: alphabetical); an order of several
-    lines counts once."""
+    lines counts once. With `only` (a customer_id column), just those customers: the
+    respondents are a fraction of the customers, and counting orders for the rest held most
+    of the report's memory."""
     orders = pl.col("order_id").n_unique() if "order_id" in transactions.collect_schema() else pl.len()
+    rows = transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("channel").is_not_null())
+    if only is not None:
+        rows = rows.join(only, on="customer_id", how="semi")
     return (
-        transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("channel").is_not_null())
-        .group_by("customer_id", "channel").agg(orders.alias("_orders"))
+        rows.group_by("customer_id", "channel").agg(orders.alias("_orders"))
         .sort("_orders", "channel", descending=[True, False])
         .group_by("customer_id").agg(pl.col("channel").first())
     )

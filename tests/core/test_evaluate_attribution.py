@@ -202,3 +202,22 @@ def test_a_path_keeps_its_customer_day_and_channel_order():
     got = {r["path"]: (r["conversions"], r["nulls"], r["value"]) for r in result.tables["paths"].iter_rows(named=True)}
     assert got == {"email > search > social": (1, 0, 80), "display": (0, 1, 0)}
     assert by_channel(result, "first_touch") == {"email": 1, "search": 0, "social": 0, "display": 0}
+
+
+def test_a_touch_never_takes_another_customers_purchase_whatever_the_ids_and_dates():
+    # Number ids, and dates a century apart: customer 7's touch comes after its only
+    # purchase (1950), so it is a journey that did not convert even though customer 8 (and a
+    # customer with no id) buy soon after it; 8's own touch converts.
+    touchpoints = pl.LazyFrame({
+        "customer_id": [7, 8, None],
+        "timestamp": [T(2090, 5, 1), T(1950, 1, 1), T(2090, 5, 1)],
+        "channel": ["email", "search", "social"],
+    })
+    transactions = pl.LazyFrame({
+        "customer_id": [7, 8, None],
+        "order_date": [D(1950, 1, 1), D(2090, 5, 2), D(2090, 5, 3)],
+        "amount": [10.0, 20.0, 30.0],
+    })
+    result = attribution(touchpoints, transactions, lookback_days=60_000)
+    got = {r["path"]: (r["conversions"], r["nulls"], r["value"]) for r in result.tables["paths"].iter_rows(named=True)}
+    assert got == {"search": (1, 0, 20), "social": (1, 0, 30), "email": (0, 1, 0)}
