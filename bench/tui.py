@@ -51,12 +51,14 @@ def tui_stage(folder: Path, args: dict):
             if rows_at is None:
                 raise RuntimeError(f"the browser had no rows after {LOAD_TIMEOUT} s")
             # The first page is replaced by a table holding every row (up to BROWSE_ROWS): page
-            # through that one, not the first page's table, which leaves the screen.
+            # through that one, not the first page's table, which leaves the screen. Known by
+            # its backend: while the new table is mounted the old one is still there, being
+            # removed (keys sent to it move nothing: the 1m stage timed out on every key).
             full_at = None
             while time.perf_counter() - start < LOAD_TIMEOUT:
-                screen = app.screen
-                if getattr(screen, "first_page_of", None) is None and browser.table is not None \
-                        and browser.table.row_count:
+                shown = getattr(app.screen, "shown", None)
+                if shown is not None and not shown.first_page and browser.table is not None \
+                        and browser.table.backend is shown.backend:
                     full_at = time.perf_counter() - start
                     break
                 await pilot.pause(0.02)

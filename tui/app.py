@@ -1,7 +1,11 @@
 """LoyalistApp: the shell that opens the workspace and hosts the registered screens.
 
 The shell draws at once; the workspace is opened in a thread worker and published as
-`workspace_state`, which every screen watches. Screens, their keys and the command
+`workspace_state`, which every screen watches. It is opened lazily (a table's headers and
+sample are read when first used), so the first screen's first rows wait for one table,
+not all of them; `finish_opening` then reads every table in another worker (after the
+Data screen's first rows are painted) and publishes `workspace_read`, or the reason the
+workspace cannot be opened. Screens, their keys and the command
 palette all come from the registry in tui/screens/__init__.py and each screen's ACTIONS.
 """
 
@@ -42,6 +46,12 @@ class WorkspaceOpened(Message):
     notice: str | None = None  # why a saved state was set aside
 
 
+@dataclass(eq=False)
+class WorkspaceRead(Message):
+    state: WorkspaceState  # the state whose workspace was read
+    error: str | None = None  # why one of its tables could not be read
+
+
 @dataclass(frozen=True)
 class PaletteCommand:
     title: str
@@ -76,9 +86,11 @@ class LoyalistApp(App):
     )
     BINDINGS = bindings(ACTIONS)
 
-    # None until on_mount; then opening, open or failed. Identity compare (always_update):
+    # None until on_load; then opening, open or failed. Identity compare (always_update):
     # a Workspace holds LazyFrames, which do not compare with ==.
     workspace_state: var[WorkspaceState | None] = var(None, always_update=True)
+    # The open workspace once every table's headers and sample are read (finish_opening).
+    workspace_read: var[Workspace | None] = var(None, always_update=True)
     # Tests switch this off so a run on the shared sample folder leaves no state behind.
     remember_state: ClassVar[bool] = True
 
@@ -92,8 +104,10 @@ class LoyalistApp(App):
         self.remembered: dict[str, dict[str, Any]] = {}  # per screen: what to restore (core.session)
         self.screen_restored = False  # the remembered screen is shown once, on the first open
         self.state_write_failed = False  # said once, not on every change
+        self.reading: WorkspaceState | None = None  # the state finish_opening was asked for
 
-    def on_mount(self) -> None:
+    def on_load(self) -> None:
+        # before the first screen is mounted: opening the workspace overlaps with mounting it
         self.open_workspace()
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
@@ -106,6 +120,7 @@ class LoyalistApp(App):
 
     def open_workspace(self) -> None:
         self.loyalty_scores = None
+        self.workspace_read = None
         self.workspace_state = WorkspaceState(self.workspace_path)
         self._open(self.workspace_path)
 
@@ -113,13 +128,22 @@ class LoyalistApp(App):
     def _open(self, path: Path | None) -> None:
         remembered, notice = {}, None
         try:
-            state = WorkspaceState(path, workspace=Workspace.open(path))
+            # lazily: which tables exist is known now, their files are read when first used
+            ws = Workspace.open(path, lazy=True)
             if self.remember_state:
-                remembered, notice = load_state(state.workspace.root)
+                remembered, notice = load_state(ws.root)
+            # the first screen's first rows, read here while that screen is being mounted
+            first = next(s for s in SCREENS if s.name == self.first_mode(remembered))
+            state = WorkspaceState(path, workspace=ws, first_page=first.prefetch(ws, remembered))
         except Exception as exc:  # a bad workspace is shown on screen, never a crash
             state = WorkspaceState(path, error=describe_error(exc))
         if not get_current_worker().is_cancelled:
             self.post_message(WorkspaceOpened(state, remembered, notice))
+
+    def first_mode(self, remembered: dict[str, Any]) -> str:
+        """The screen the workspace will first be shown on (publish)."""
+        screen = remembered.get("app", {}).get("screen")
+        return screen if not self.screen_restored and screen in self.MODES else self.current_mode
 
     @on(WorkspaceOpened)
     async def publish(self, message: WorkspaceOpened) -> None:
@@ -132,18 +156,49 @@ class LoyalistApp(App):
             self.screen_restored = True
             if screen in self.MODES and screen != self.current_mode:
                 await self.switch_mode(screen)
+        if message.state.error:
+            self.notify(message.state.error, title="Could not open the workspace",
+                        severity="error", timeout=10, markup=False)
+            return
+        self.sub_title = printable(message.state.label)  # the folder name is the user's
+        for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
+            self.notify(printable(notice), title="Reading the source", severity="warning", timeout=10, markup=False)
+        if not getattr(self.screen, "finishes_opening", False):  # else after its first rows
+            self.finish_opening()
+
+    def finish_opening(self) -> None:
+        """Read every table's headers and sample, in a worker (once per opened workspace):
+        a screen showing rows first asks for it once they are painted."""
+        state = self.workspace_state
+        if state is not None and state.workspace is not None and self.reading is not state:
+            self.reading = state
+            self._read_every_table(state)
+
+    @work(thread=True, exclusive=True, group="workspace-read", exit_on_error=False)
+    def _read_every_table(self, state: WorkspaceState) -> None:
+        error = None
+        try:
+            tuple(state.workspace.sources.values())  # as an eager open: the first bad table stops it
+        except Exception as exc:
+            error = describe_error(exc)
+        if not get_current_worker().is_cancelled:
+            self.post_message(WorkspaceRead(state, error))
+
+    @on(WorkspaceRead)
+    def workspace_was_read(self, message: WorkspaceRead) -> None:
+        if message.state is not self.workspace_state:  # reopened meanwhile
+            return
+        if message.error is not None:
+            self.workspace_state = WorkspaceState(message.state.path, error=message.error)
+            self.notify(message.error, title="Could not open the workspace", severity="error", timeout=10,
+                        markup=False)
+            return
+        self.workspace_read = message.state.workspace
         from tui.screens.mapping import mapping_hint
 
         hint = mapping_hint(message.state)
-        if message.state.error:
-            self.notify(message.state.error + hint, title="Could not open the workspace",
-                        severity="error", timeout=10, markup=False)
-        else:
-            if hint:
-                self.notify(hint.strip(), title="Columns missing", severity="warning", timeout=10, markup=False)
-            self.sub_title = printable(message.state.label)  # the folder name is the user's
-            for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
-                self.notify(printable(notice), title="Reading the source", severity="warning", timeout=10, markup=False)
+        if hint:
+            self.notify(hint.strip(), title="Columns missing", severity="warning", timeout=10, markup=False)
 
     # -- actions --------------------------------------------------------------------
 

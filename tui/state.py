@@ -14,6 +14,7 @@ class WorkspaceState:
     path: Path | None  # as given on the command line; None means the default workspace
     workspace: Workspace | None = None
     error: str | None = None
+    first_page: object | None = None  # the first screen's first data, read with the opening (ScreenSpec.prefetch)
 
     @property
     def opening(self) -> bool:

@@ -130,3 +130,52 @@ def test_text_columns_are_measured_as_the_table_library_measures_them() -> None:
     # stay right but the slow path comes back, so say so here
     assert "_measure" in vars(PolarsBackend)
     assert ours.column_content_widths[:2] == [6, 14]
+
+
+async def test_the_first_rows_come_with_the_opening(workspace: Path, settle, monkeypatch) -> None:
+    # read in the worker that opens the workspace, while the screen is mounted: the Data
+    # screen shows them without starting a worker of its own
+    release = held_back(monkeypatch)
+    app = LoyalistApp(workspace)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle_except(pilot, CHECKS)
+            table = app.screen.query_one("#browser", TableBrowser).table
+            assert table is not None and table.row_count == 4
+            assert not [w for w in app.workers if w.group == "rows"]
+            assert app.workspace_state.first_page.table == "transactions"
+    finally:
+        release.set()
+
+
+async def test_a_remembered_table_is_the_one_read_first(workspace: Path, settle, remembering) -> None:
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")  # to customers: remembered for the next run
+        await settle(pilot)
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.workspace_state.first_page.table == "customers"
+        assert app.screen.current_table == "customers"
+        assert app.screen.query_one("#browser", TableBrowser).table.row_count == 3
+
+
+async def test_a_table_that_cannot_be_read_still_stops_the_opening(workspace: Path, settle) -> None:
+    # the first rows need only their own table; the others are read after them, and one
+    # that cannot be read says so as an eager opening did (the workspace is not half-open)
+    (workspace / "loyalist.toml").write_text('[tables.customers]\ndecimal = ";"\n', encoding="utf-8")
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.workspace_state.error is not None and "decimal" in app.workspace_state.error
+        status = status_text(app)
+        assert "Could not open" in status and "decimal" in status
+        assert app.screen.findings is None  # no checks on a workspace that did not open
+        await pilot.press("r")  # fixed and reloaded: opens
+        (workspace / "loyalist.toml").unlink()
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.workspace_state.error is None
+        assert column_values(app.screen.query_one("#tables", FrameTable), "table") == ["transactions", "customers"]

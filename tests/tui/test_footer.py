@@ -59,3 +59,21 @@ async def test_a_wide_terminal_shows_every_key_without_the_hint(settle, sample_c
         texts = [t for t, *_ in shown_keys(app)]
         assert MORE not in texts
         assert {"o Sort", "/ Search", "w Filter", "e Export", "? Help", "q Quit"} <= set(texts)
+
+
+async def test_the_keys_are_redrawn_only_when_they_change(settle, sample_copy: Path) -> None:
+    # a redraw unmounts and mounts every key: the focus moving between widgets with the
+    # same keys keeps them; moving into the rows (the table verbs) changes them
+    app = LoyalistApp(sample_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        app.screen.query_one("#tables").focus()
+        await settle(pilot)
+        keys = list(footer.query("FooterKey"))
+        await footer.recompose()  # as on every change of the screen's bindings
+        assert list(footer.query("FooterKey")) == keys
+        app.screen.query_one("#browser").table.focus()
+        await settle(pilot)
+        assert list(footer.query("FooterKey")) != keys
+        assert "o Sort" in [t for t, *_ in shown_keys(app)]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from textual.screen import Screen
 
+from core.workspace import Workspace
+
 
 @dataclass(frozen=True)
 class ScreenSpec:
@@ -16,6 +18,15 @@ class ScreenSpec:
     key: str
     screen_path: str  # "module:Class", imported when the screen is first shown
     help: str
+    # "module:function(workspace, remembered)": the screen's first data, read in the worker
+    # that opens the workspace while the screen is mounted (WorkspaceState.first_page)
+    prefetch_path: str = ""
+
+    def prefetch(self, workspace: Workspace, remembered: dict) -> object | None:
+        if not self.prefetch_path:
+            return None
+        module, function = self.prefetch_path.split(":")
+        return getattr(importlib.import_module(module), function)(workspace, remembered)
 
     def screen(self) -> Screen:
         # Importing a screen loads its analyses (scipy, scikit-learn): only the first
@@ -26,7 +37,8 @@ class ScreenSpec:
 
 SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("data", "Data", "d", "tui.screens.data:DataScreen",
-               "Tables found, column mapping, validation findings and a row browser"),
+               "Tables found, column mapping, validation findings and a row browser",
+               prefetch_path="tui.screens.data:first_rows"),
     ScreenSpec("segments", "Segments", "s", "tui.screens.segments:SegmentsScreen",
                "RFM segments, clusters or loyalty quadrants: profiles, customers, compare, migration"),
     ScreenSpec("scale", "Scale", "l", "tui.screens.scale:ScaleScreen",

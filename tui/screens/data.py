@@ -108,6 +108,37 @@ def source_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, str, list[str]
     return ws.scan(table), "", [m.canonical for m in source.columns if m.kind == MONEY]
 
 
+def read_first_page(ws: Workspace, table: str) -> RowsLoaded:
+    """The table's first FIRST_ROWS rows, ready to show (in a worker thread)."""
+    rows, note, money = source_rows(ws, table)
+    first = collect_query(rows, BrowseQuery(), FIRST_ROWS)
+    complete = first.height < FIRST_ROWS
+    return RowsLoaded(ws, table, browsable(first, money=money), note, first, BrowseQuery(), complete,
+                      first_page=not complete)
+
+
+def first_rows(ws: Workspace, remembered: dict) -> RowsLoaded | None:
+    """Run by the app in the worker that opens the workspace (ScreenSpec.prefetch), so the
+    first rows are read while the screen is still being mounted; None when the screen
+    will read them itself (a remembered query, or a table that cannot be read: its error
+    is shown as for any table)."""
+    saved = remembered.get("data", {})
+    table = first_table(ws, saved)
+    if table is None or (table == saved.get("table") and BrowseQuery.from_saved(saved.get("query")).active):
+        return None
+    try:
+        return read_first_page(ws, table)
+    except Exception:  # noqa: BLE001 - read again by the screen, which shows the error
+        return None
+
+
+def first_table(ws: Workspace, restore: dict | None) -> str | None:
+    """The table shown on opening: the one shown when the app last ran here, else the
+    first of the tables list (its order is the workspace's)."""
+    last = (restore or {}).get("table")
+    return last if last in ws.sources else next(iter(ws.sources), None)
+
+
 def frequency_rows(result: Result) -> pl.DataFrame:
     """The frequency table as shown: value, count, percent and a bar of the share."""
     table = result.tables["frequency"]
@@ -141,6 +172,9 @@ class DataScreen(Screen):
         Action("c", "show_tab('counts')", "Counts tab", "Show the last frequency table", show=False),
     )
     BINDINGS = bindings(ACTIONS)
+    # The app reads every table (LoyalistApp.finish_opening) when this screen asks, once
+    # its first rows are painted (start_checks): the first rows need only their own table.
+    finishes_opening: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,6 +217,7 @@ class DataScreen(Screen):
         self.query_one("#tables", FrameTable).focus()
         self.query_one("#alerts").display = False
         self.watch(self.app, "workspace_state", self.workspace_changed, init=True)
+        self.watch(self.app, "workspace_read", self.run_checks, init=False)
         self.call_later(self.query_one("#frequency-browser", TableBrowser).show_message, NO_COUNTS)
 
     # -- the workspace --------------------------------------------------------------
@@ -197,8 +232,8 @@ class DataScreen(Screen):
             self.set_status(f"Opening {label}…", "-busy")
             tables.loading = True
             return
-        tables.loading = False
         if state.error is not None:
+            tables.loading = False
             tables.clear(columns=True)
             self.query_one("#mapping-table", FrameTable).clear(columns=True)
             self.query_one("#mapping-table", FrameTable).loading = False
@@ -212,33 +247,39 @@ class DataScreen(Screen):
         self.restore = self.app.recall("data")
         self.grid_first = True
         self.set_status(f"{self.workspace.root} · reading tables…", "-busy")
-        tables.loading = True
+        tables.loading = True  # still (a loading indicator mounted again costs the first rows)
         self.query_one("#findings-list", FindingsList).loading = True
         # The first table's rows come first; the tables list (row counts and date ranges:
         # a pass over every table) and the data checks start once they are on screen
         # (start_checks): on two cores they would otherwise hold up the rows an analyst
         # opened the app to see.
         self.checks_pending = True
-        first = self.first_table(self.workspace)
+        first = first_table(self.workspace, self.restore)
+        ready = state.first_page
         if first is None:
             self.start_checks()
+        elif isinstance(ready, RowsLoaded) and ready.workspace is self.workspace and ready.table == first:
+            self.select_table(first, read=False)  # read by the app while this screen was mounted
+            await self.show_rows(ready)
         else:
             self.select_table(first, BrowseQuery.from_saved((self.restore or {}).get("query"))
                               if first == (self.restore or {}).get("table") else BrowseQuery())
 
-    def first_table(self, ws: Workspace) -> str | None:
-        """The table shown on opening: the one shown when the app last ran here, else the
-        first of the tables list (its order is the workspace's)."""
-        last = (self.restore or {}).get("table")
-        return last if last in ws.sources else next(iter(ws.sources), None)
-
     def start_checks(self) -> None:
+        """After the first rows: the app reads every table, then the checks run (workspace_read)."""
         if self.checks_pending and self.workspace is not None:
             self.checks_pending = False
-            self.inspect(self.workspace)
-            self.validate(self.workspace)
-            if self.workspace.options.get("alerts"):
-                self.check_alerts(self.workspace)
+            if self.app.workspace_read is self.workspace:
+                self.run_checks(self.workspace)
+            else:
+                self.app.finish_opening()
+
+    def run_checks(self, ws: Workspace | None) -> None:
+        if ws is not None and ws is self.workspace and not self.checks_pending:
+            self.inspect(ws)
+            self.validate(ws)
+            if ws.options.get("alerts"):
+                self.check_alerts(ws)
 
     def forget_rows(self) -> None:
         had_counts = self.counts is not None
@@ -312,17 +353,14 @@ class DataScreen(Screen):
         task = "query" if query.active else "rows"
         worker = get_current_worker()
         try:
+            if base is None and not query.active and first_page:  # a table just opened: a first page at once
+                loaded = read_first_page(ws, table)
+                if not worker.is_cancelled:
+                    self.post_message(loaded)
+                return
             rows, note, money = source_rows(ws, table)
             marks = sort_marks(query.sort, query.descending)  # the header marker of the sorted column
             source = base.lazy() if base is not None else rows
-            if base is None and not query.active and first_page:  # a table just opened: a first page at once
-                first = collect_query(source, query, FIRST_ROWS)
-                if worker.is_cancelled:
-                    return
-                complete = first.height < FIRST_ROWS
-                self.post_message(RowsLoaded(ws, table, browsable(first, money=money, marks=marks), note, first, query,
-                                             complete, first_page=not complete))
-                return
             frame = collect_query(source, query, BROWSE_ROWS)
             if worker.is_cancelled:
                 return
@@ -505,7 +543,7 @@ class DataScreen(Screen):
 
     # -- selection ------------------------------------------------------------------
 
-    def select_table(self, table: str | None, query: BrowseQuery = BrowseQuery()) -> None:  # noqa: B008
+    def select_table(self, table: str | None, query: BrowseQuery = BrowseQuery(), read: bool = True) -> None:  # noqa: B008
         if table is None or self.workspace is None:
             return
         if table == self.current_table:
@@ -513,6 +551,8 @@ class DataScreen(Screen):
         self.current_table = table
         self.forget_rows()
         self.show_mapping(table)
+        if not read:  # its rows are at hand
+            return
         browser = self.query_one("#browser", LazySheet)
         browser.set_caption(f"{table} · loading rows…")
         browser.loading = True

@@ -34,9 +34,28 @@ class KeysFooter(Footer):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("compact", True)
         super().__init__(**kwargs)
+        self.composed_keys: tuple | None = None  # shown_keys() when the keys were last drawn
+
+    def shown_keys(self) -> tuple:
+        """What the footer draws from: the screen's shown bindings, with their state."""
+        keys = tuple((b.key, b.action, b.description, b.key_display, enabled, tooltip,
+                      b.group.description if b.group else None)
+                     for _, b, enabled, tooltip in self.screen.active_bindings.values()
+                     if b.show or b.key == self.app.COMMAND_PALETTE_BINDING)
+        return keys, self.compact, self.show_command_palette
+
+    async def recompose(self) -> None:
+        # Footer redraws (unmounts and mounts every key) whenever the focus moves or a
+        # widget starts loading: several times while a screen opens, each costing the UI
+        # thread tens of milliseconds. Only a change in the keys shown needs it.
+        if self.composed_keys is not None and self.is_attached and self.shown_keys() == self.composed_keys:
+            return
+        await super().recompose()
+        self.call_after_refresh(self.fit)
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
+        self.composed_keys = self.shown_keys() if keys else None  # none drawn before the bindings are ready
         # Footer's key widgets (FooterKey) are private to Textual: known by their `action` instead
         pinned = [k for k in keys if getattr(k, "action", None) in PINNED or "-command-palette" in k.classes]
         yield from (k for k in keys if k not in pinned)
@@ -44,10 +63,6 @@ class KeysFooter(Footer):
             more = Label(MORE, id="footer-more")
             more.display = False
             yield HorizontalGroup(more, *pinned, id="footer-pinned")
-
-    async def recompose(self) -> None:
-        await super().recompose()
-        self.call_after_refresh(self.fit)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.fit)
