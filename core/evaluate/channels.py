@@ -310,27 +310,44 @@ def marketing_channels(
     """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI;
     `purchases`: channel_parts' value bought per customer and day."""
     has_cost = "cost" in names(touchpoints)
-    tp = (
+    spend = campaigns is not None and {"spend", "channel"} <= set(names(campaigns))
+    costed_ids = spend and {"cost", "campaign_id"} <= set(names(touchpoints))
+    # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
+    # `by=customer_id` on text ids. Buyers get a code (which one does not matter: keys of two
+    # customers never meet); touches of other customers keep a null code, can neither convert
+    # nor be credited, and are counted as reached by their text id. One read of the touchpoints,
+    # keyed once, serves the reach, the campaigns' costs and both joins.
+    # Sorted, so that every plan reading the codes gives a customer the same one.
+    codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
+    touches = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
+        .select("channel", "customer_id", "timestamp", *(["cost"] if has_cost else []),
+                *(["campaign_id"] if costed_ids else []))
+        .join(codes, on="customer_id", how="left", maintain_order="left")
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
-    reach = tp.group_by("channel").agg(
-        pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
+    # The backward join credits a day's last touch. Touches kept in time order need only a
+    # stable sort on the key, half the cost of sorting on key and timestamp.
+    in_time_order = touchpoints.select(
+        (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all()).collect().item()
+    by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
+    reach = touches.group_by("channel").agg(
+        pl.len().alias("touches"),
+        # the distinct buyers' codes plus the distinct ids (a null id counts once) of the others
+        (pl.col("_code").drop_nulls().n_unique() + pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique())
+        .cast(pl.UInt32).alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     )
-    # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
-    # `by=customer_id` on text ids (half the report's time). Only buyers can convert or be
-    # credited, so touches of other customers drop out of the inner join with the codes;
-    # which code a customer gets does not matter (keys of two customers never meet). The
-    # keyed touches and purchases are made and sorted once, here, and shared by both joins:
-    # left lazy, each join re-read, re-keyed and re-sorted them. They hold the integer code,
-    # not the text id, so holding them costs little memory.
-    codes = purchases.select("customer_id").unique().with_row_index("_code")
-    keyed_tp, keyed_buys = (frame.lazy() for frame in pl.collect_all([
-        tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
-        .select("channel", "day", "timestamp", "_code", "_key").sort("_key", "timestamp"),
+    queries = [
+        reach,
+        touches.filter(pl.col("_code").is_not_null()).with_columns(_key=_day_key("day"))
+        .select("channel", "day", "_code", "_key", *([] if in_time_order else ["timestamp"])).sort(**by_key),
         purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
-        .select("order_date", "value", "_code", "_key").sort("_key")]))
+        .select("order_date", "value", "_code", "_key").sort("_key"),
+    ]
+    if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
+        queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
+    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
     converted = (
         keyed_tp.select("channel", "day", "_code", "_key")
         .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought")),
@@ -354,14 +371,10 @@ def marketing_channels(
     )
     table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
-    if campaigns is not None and {"spend", "channel"} <= set(names(campaigns)):
-        costed = (tp.filter(pl.col("cost").is_not_null() & (pl.col("cost") > 0)) if has_cost
-                  else tp.filter(pl.lit(False)))
-        extra = (
-            campaigns.join(costed.select(pl.col("campaign_id")).unique(), on="campaign_id", how="anti")
-            .group_by("channel").agg(pl.col("spend").sum().alias("_campaign_spend"))
-        )
-        table = table.join(extra, on="channel", how="left")
+    if spend:
+        charged = campaigns.join(costed[0], on="campaign_id", how="anti") if costed else campaigns
+        table = table.join(charged.group_by("channel").agg(pl.col("spend").sum().alias("_campaign_spend")),
+                           on="channel", how="left")
         cost_parts.append(pl.col("_campaign_spend"))
     if cost_parts:
         cost = pl.sum_horizontal(cost_parts)
