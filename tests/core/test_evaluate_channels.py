@@ -269,3 +269,22 @@ def test_touch_costs_without_campaign_ids_leave_every_campaigns_spend_counted():
     rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
     assert rows["email"]["cost"] == pytest.approx(1 + 10)
     assert rows["social"]["cost"] == pytest.approx(2)
+
+
+def test_the_day_table_in_several_passes_gives_the_same_report(monkeypatch):
+    """A large file is reduced in passes over disjoint customers (core.features' memory
+    budget); every table must be the one a single pass gives."""
+    from polars.testing import assert_frame_equal
+
+    from core import features
+    from core.workspace import Workspace
+
+    ws = Workspace.open(SAMPLE)
+    tables = {name: ws.scan(name) for name in ("transactions", "customers", "touchpoints", "survey", "campaigns")}
+    one = channels(**tables)
+    monkeypatch.setattr(features, "ROWS_PER_PASS", 10_000)  # the sample's 46k rows: five passes
+    assert features.aggregation_passes(tables["transactions"]) > 1
+    several = channels(**tables)
+    assert one.headline == several.headline
+    for name, table in one.tables.items():
+        assert_frame_equal(table, several.tables[name])
