@@ -361,7 +361,9 @@ def marketing_channels(
     )
     queries = [
         reach,
-        touches.filter(pl.col("_code").is_not_null()).with_columns(_key=_day_key("day"))
+        # a Categorical channel: the keyed touches and both joins' outputs hold a small integer
+        touches.filter(pl.col("_code").is_not_null())
+        .with_columns(pl.col("channel").cast(pl.Categorical), _key=_day_key("day"))
         .select("channel", "day", "_code", "_key", *([] if in_time_order else ["timestamp"])).sort(**by_key),
         buys.with_columns(_key=_day_key("order_date"))
         .select("order_date", "value", "_code", "_key").sort("_key"),
@@ -378,6 +380,7 @@ def marketing_channels(
                       .fill_null(False).alias("_converted"))
         .group_by("channel", "_code").agg(pl.col("_converted").any())
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
+        .with_columns(as_text("channel"))
     )
     attributed = (
         keyed_buys.join_asof(
@@ -389,6 +392,7 @@ def marketing_channels(
         # summed in integer money units: the total does not depend on the order of the rows
         .group_by("channel").agg(((pl.col("value") * MONEY_UNITS).round().cast(pl.Int64).sum() / MONEY_UNITS)
                                  .alias("attributed_revenue"))
+        .with_columns(as_text("channel"))
     )
     table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
