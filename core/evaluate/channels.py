@@ -191,7 +191,11 @@ def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) ->
     Distinct orders add up over these rows only if an order never spans two customers,
     channels or days. That is checked, not assumed: the distinct order ids of all purchases
     must equal the sum over the rows, and no purchase may lack its order id. When the file
-    breaks the rule this returns None and the report takes the exact, slower path."""
+    breaks the rule this returns None and the report takes the exact, slower path.
+
+    customer_id and channel are Categorical here (parts_from_days and
+    customer_table_from_days give text back): the group_by then keys on small integers,
+    which holds less memory while it runs and makes every group_by of the day table faster."""
     tx = transactions.filter(pl.col("order_date") <= as_of)
     buy = pl.col("amount") > 0
     units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
@@ -201,7 +205,7 @@ def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) ->
     if has_order_id:
         columns["_order"] = pl.when(buy).then(pl.col("order_id").hash())
         aggs += [pl.col("_order").n_unique().alias("_keys"), pl.col("_order").null_count().alias("_nulls")]
-    rows = tx.with_columns(**columns)
+    rows = tx.with_columns(**columns, **{key: pl.col(key).cast(pl.Categorical) for key in CODED})
     n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
     keys = ("customer_id", "channel", "order_date")
     if n_passes == 1:
@@ -222,8 +226,17 @@ def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) ->
     return days
 
 
+# The day table's text keys, Categorical while it is reduced.
+CODED = ("customer_id", "channel")
+
+
+def as_text(*columns: str) -> list[pl.Expr]:
+    return [pl.col(c).cast(pl.String) for c in columns]
+
+
 def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.LazyFrame]:
-    """channel_parts' tables from the day table."""
+    """channel_parts' tables from the day table, with text keys except the purchases'
+    customer_id, which stays Categorical for marketing_channels' integer codes."""
     lazy = days.lazy()
     named = lazy.filter(pl.col("channel").is_not_null())
     bought = lazy.filter(pl.col("_lines") > 0)
@@ -231,9 +244,11 @@ def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.Lazy
     return {
         "per_channel": named.group_by("channel").agg(
             (pl.col("_units").sum() / MONEY_UNITS).alias("revenue"),
-            (pl.col("_gross").sum() / MONEY_UNITS).alias("_gross"), *(orders if has_order_id else [])),
+            (pl.col("_gross").sum() / MONEY_UNITS).alias("_gross"), *(orders if has_order_id else []))
+        .with_columns(as_text("channel")),
         "pairs": bought.filter(pl.col("channel").is_not_null()).group_by("channel", "customer_id").agg(
-            pl.len().alias("_days"), pl.col("_lines").sum(), pl.col("order_date").min().alias("_first")),
+            pl.len().alias("_days"), pl.col("_lines").sum(), pl.col("order_date").min().alias("_first"))
+        .with_columns(as_text(*CODED)),
         "purchases": bought.group_by("customer_id", "order_date").agg(
             (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
         "first_date": lazy.select(pl.col("order_date").min()),
@@ -246,7 +261,7 @@ def customer_table_from_days(
 ) -> pl.LazyFrame:
     """core.evaluate.value.customer_table from the day table: the per-customer aggregates
     core.features makes from the raw rows, and the retention flags, summed over days."""
-    channels = checked_channels(days["channel"].drop_nulls().unique().sort().to_list())
+    channels = checked_channels(days["channel"].drop_nulls().unique().cast(pl.String).sort().to_list())
     width = len(channels) + 1  # as core.features: code len(channels) stands for "no channel"
     code = pl.lit(len(channels), dtype=pl.Int64)
     for i, channel in reversed(list(enumerate(channels))):
@@ -277,12 +292,13 @@ def customer_table_from_days(
             **({"_keys": pl.col("_orders").cast(pl.UInt32) + pl.col("_null")} if has_order_id else {}),
         )
         .drop("_distinct", "_empty", "_null", "_orders", strict=False)
+        .with_columns(as_text("customer_id"))
     )
     later, earlier = as_of - dt.timedelta(days=retention_days), as_of - dt.timedelta(days=2 * retention_days)
     flags = (
         lazy.filter(bought, pl.col("order_date") > earlier).group_by("customer_id").agg(
             (pl.col("order_date") <= later).any().alias("in_base"), (pl.col("order_date") > later).any().alias("_later"))
-        .select("customer_id", "in_base", (pl.col("in_base") & pl.col("_later")).alias("retained"))
+        .select(*as_text("customer_id"), "in_base", (pl.col("in_base") & pl.col("_later")).alias("retained"))
     )
     features = features_from_aggregates(per_customer, as_of, channels, customers=customers, survey=survey)
     return with_retention(features, flags)
@@ -310,27 +326,51 @@ def marketing_channels(
     """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI;
     `purchases`: channel_parts' value bought per customer and day."""
     has_cost = "cost" in names(touchpoints)
-    tp = (
+    spend = campaigns is not None and {"spend", "channel"} <= set(names(campaigns))
+    costed_ids = spend and {"cost", "campaign_id"} <= set(names(touchpoints))
+    # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
+    # `by=customer_id` on text ids. Buyers get a code (which one does not matter: keys of two
+    # customers never meet); touches of other customers keep a null code, can neither convert
+    # nor be credited, and are counted as reached by their text id. One read of the touchpoints,
+    # keyed once, serves the reach, the campaigns' costs and both joins.
+    if purchases.collect_schema()["customer_id"] == pl.Categorical:  # the day table's: its codes serve
+        codes = purchases.select(pl.col("customer_id").unique()).select(
+            *as_text("customer_id"), pl.col("customer_id").to_physical().alias("_code"))
+        buys = purchases.with_columns(pl.col("customer_id").to_physical().alias("_code"))
+    else:  # sorted, so that every plan reading the codes gives a customer the same one
+        codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
+        buys = purchases.join(codes, on="customer_id")
+    touches = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
+        .select("channel", "customer_id", "timestamp", *(["cost"] if has_cost else []),
+                *(["campaign_id"] if costed_ids else []))
+        .join(codes, on="customer_id", how="left", maintain_order="left")
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
-    reach = tp.group_by("channel").agg(
-        pl.len().alias("touches"), pl.col("customer_id").n_unique().alias("reached"),
+    # The backward join credits a day's last touch. Touches kept in time order need only a
+    # stable sort on the key, half the cost of sorting on key and timestamp.
+    in_time_order = touchpoints.select(
+        (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all()).collect().item()
+    by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
+    reach = touches.group_by("channel").agg(
+        pl.len().alias("touches"),
+        # the distinct buyers' codes plus the distinct ids (a null id counts once) of the others
+        (pl.col("_code").drop_nulls().n_unique() + pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique())
+        .cast(pl.UInt32).alias("reached"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     )
-    # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
-    # `by=customer_id` on text ids (half the report's time). Only buyers can convert or be
-    # credited, so touches of other customers drop out of the inner join with the codes;
-    # which code a customer gets does not matter (keys of two customers never meet). The
-    # keyed touches and purchases are made and sorted once, here, and shared by both joins:
-    # left lazy, each join re-read, re-keyed and re-sorted them. They hold the integer code,
-    # not the text id, so holding them costs little memory.
-    codes = purchases.select("customer_id").unique().with_row_index("_code")
-    keyed_tp, keyed_buys = (frame.lazy() for frame in pl.collect_all([
-        tp.join(codes, on="customer_id").with_columns(_key=_day_key("day"))
-        .select("channel", "day", "timestamp", "_code", "_key").sort("_key", "timestamp"),
-        purchases.join(codes, on="customer_id").with_columns(_key=_day_key("order_date"))
-        .select("order_date", "value", "_code", "_key").sort("_key")]))
+    queries = [
+        reach,
+        # a Categorical channel: the keyed touches and both joins' outputs hold a small integer
+        touches.filter(pl.col("_code").is_not_null())
+        .with_columns(pl.col("channel").cast(pl.Categorical), _key=_day_key("day"))
+        .select("channel", "day", "_code", "_key", *([] if in_time_order else ["timestamp"])).sort(**by_key),
+        buys.with_columns(_key=_day_key("order_date"))
+        .select("order_date", "value", "_code", "_key").sort("_key"),
+    ]
+    if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
+        queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
+    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
     converted = (
         keyed_tp.select("channel", "day", "_code", "_key")
         .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought")),
@@ -340,6 +380,7 @@ def marketing_channels(
                       .fill_null(False).alias("_converted"))
         .group_by("channel", "_code").agg(pl.col("_converted").any())
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
+        .with_columns(as_text("channel"))
     )
     attributed = (
         keyed_buys.join_asof(
@@ -351,17 +392,14 @@ def marketing_channels(
         # summed in integer money units: the total does not depend on the order of the rows
         .group_by("channel").agg(((pl.col("value") * MONEY_UNITS).round().cast(pl.Int64).sum() / MONEY_UNITS)
                                  .alias("attributed_revenue"))
+        .with_columns(as_text("channel"))
     )
     table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
-    if campaigns is not None and {"spend", "channel"} <= set(names(campaigns)):
-        costed = (tp.filter(pl.col("cost").is_not_null() & (pl.col("cost") > 0)) if has_cost
-                  else tp.filter(pl.lit(False)))
-        extra = (
-            campaigns.join(costed.select(pl.col("campaign_id")).unique(), on="campaign_id", how="anti")
-            .group_by("channel").agg(pl.col("spend").sum().alias("_campaign_spend"))
-        )
-        table = table.join(extra, on="channel", how="left")
+    if spend:
+        charged = campaigns.join(costed[0], on="campaign_id", how="anti") if costed else campaigns
+        table = table.join(charged.group_by("channel").agg(pl.col("spend").sum().alias("_campaign_spend")),
+                           on="channel", how="left")
         cost_parts.append(pl.col("_campaign_spend"))
     if cost_parts:
         cost = pl.sum_horizontal(cost_parts)

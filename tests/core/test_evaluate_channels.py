@@ -228,3 +228,63 @@ def test_the_day_table_gives_the_exact_paths_tables_on_the_sample():
         keys = [c for c in ("channel", "customer_id", "order_date") if c in exact.collect_schema()]
         assert_frame_equal(fast_parts[name].collect().sort(keys), exact.collect().sort(keys),
                            check_dtypes=False, check_exact=False, rel_tol=1e-12)
+
+
+def same_day_touches(order: list[int]) -> pl.LazyFrame:
+    """a is touched by social at 09:00 and by email at 15:00 on the day of their purchase, b by
+    social at 20:00 on theirs; `order` is the file order of the three rows."""
+    rows = pl.DataFrame({
+        "customer_id": ["a", "a", "b"],
+        "timestamp": [T(2024, 1, 5, 9), T(2024, 1, 5, 15), T(2024, 1, 5, 20)],
+        "channel": ["social", "email", "social"],
+        "cost": [1.0, 1.0, 1.0],
+    })
+    return rows[order].lazy()
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [1, 0, 2], [2, 1, 0]])
+def test_a_days_last_touch_in_time_gets_the_credit_whatever_the_file_order(order):
+    """The purchase is credited to the day's last touch by timestamp, whether the file lists
+    the touches in time order (a key-only sort keeps it) or not (sorted on the timestamp)."""
+    transactions = pl.LazyFrame({
+        "order_id": ["o1", "o2"], "customer_id": ["a", "b"], "order_date": [D(2024, 1, 5), D(2024, 1, 5)],
+        "amount": [100.0, 40.0], "channel": ["web", "web"],
+    })
+    result = channels(transactions, touchpoints=same_day_touches(order), window_days=30)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["email"]["attributed_revenue"] == pytest.approx(100)
+    assert rows["social"]["attributed_revenue"] == pytest.approx(40)  # b's only touch
+    assert rows["social"]["converted"] == 2 and rows["social"]["reached"] == 2
+
+
+def test_touch_costs_without_campaign_ids_leave_every_campaigns_spend_counted():
+    """No touch can be tied to a campaign without touchpoints.campaign_id, so each campaign's
+    spend is added to its channel's touch costs."""
+    transactions = pl.LazyFrame({
+        "order_id": ["o1", "o2"], "customer_id": ["a", "b"], "order_date": [D(2024, 1, 5), D(2024, 1, 7)],
+        "amount": [100.0, 40.0], "channel": ["web", "web"],
+    })
+    campaigns = pl.LazyFrame({"campaign_id": ["C1"], "channel": ["email"], "spend": [10.0]})
+    result = channels(transactions, touchpoints=same_day_touches([0, 1, 2]), campaigns=campaigns)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["email"]["cost"] == pytest.approx(1 + 10)
+    assert rows["social"]["cost"] == pytest.approx(2)
+
+
+def test_the_day_table_in_several_passes_gives_the_same_report(monkeypatch):
+    """A large file is reduced in passes over disjoint customers (core.features' memory
+    budget); every table must be the one a single pass gives."""
+    from polars.testing import assert_frame_equal
+
+    from core import features
+    from core.workspace import Workspace
+
+    ws = Workspace.open(SAMPLE)
+    tables = {name: ws.scan(name) for name in ("transactions", "customers", "touchpoints", "survey", "campaigns")}
+    one = channels(**tables)
+    monkeypatch.setattr(features, "ROWS_PER_PASS", 10_000)  # the sample's 46k rows: five passes
+    assert features.aggregation_passes(tables["transactions"]) > 1
+    several = channels(**tables)
+    assert one.headline == several.headline
+    for name, table in one.tables.items():
+        assert_frame_equal(table, several.tables[name])
