@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from core.errors import AnalysisError
 from core.pricing.elasticity import pricing
