@@ -22,6 +22,7 @@ bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers,
 	$(BIN)/python -m bench.engines --sizes 10m,100m
 	$(BIN)/python -m bench.products
 	$(BIN)/python -m bench.pricing
+	$(BIN)/python -m bench.promo
 	$(BIN)/python -m bench.text --size 10000
 	$(BIN)/python -m bench.text --size 100000 --no-peer
 	$(BIN)/python -m bench.points

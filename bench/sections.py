@@ -137,6 +137,19 @@ def pricing(data: dict) -> list[str]:
     return lines
 
 
+def promo(data: dict) -> list[str]:
+    rows = data["rows"]
+    lines = measured("python -m bench.promo", f"{rows:,} transactions, {runs(data.get('repeat', '?'))}",
+                     data.get("machine"), data.get("load_average_at_start"), data.get("cpu_count"))
+    lines += ["", *side_by_side("`report promotions` (seasonal baseline)", "a bare Polars + statsmodels GLM script",
+                                {"wall": data["loyalist_seconds"], "cpu": data.get("loyalist_cpu_seconds"),
+                                 "mb": data.get("loyalist_peak_mb")},
+                                {"wall": data["peer_seconds"], "cpu": data.get("peer_cpu_seconds"),
+                                 "mb": data.get("peer_peak_mb")})]
+    lines += ["", f"Same answer: the sales lifts agree to {data['max_relative_lift_difference']:.1e} (relative)."]
+    return lines
+
+
 def products(data: dict) -> list[str]:
     scale, side, targets = data["scale"], data["mlxtend"], data["targets"]
     size = (f"{scale['rows']:,} transactions, {scale['customers']:,} customers, {scale['products']:,} products "
@@ -275,7 +288,7 @@ def tui_peer(data: dict) -> list[str]:
 
 RENDERERS: dict[str, Callable[[dict], list[str]]] = {
     "engines": engines, "products": products, "pricing": pricing, "text": text, "points": points,
-    "demand": demand, "tui_peer": tui_peer,
+    "demand": demand, "tui_peer": tui_peer, "promo": promo,
 }
 
 

@@ -228,3 +228,12 @@ def test_no_speed_figure_is_typed_by_hand_in_the_readme():
     typed = re.findall(r"\d+(?:\.\d+)? ?s wall|\d+(?:\.\d+)? CPU seconds|\d+(?:\.\d+)?x faster|"
                        r"\d+ times faster|Loyalist \d+(?:\.\d+)? ?s\b", text)
     assert typed == []
+
+
+def test_promo_shows_both_sides_and_their_agreement():
+    text = sections.block("promo", FIXTURES)  # the 10M run on a busy machine
+    assert "10,000,000 transactions, medians of 3 alternating runs" in text
+    assert "| Loyalist: `report promotions` (seasonal baseline) | 34.2 | not recorded | 1,363 |" in text
+    assert "| peer: a bare Polars + statsmodels GLM script | 52.5 | not recorded | 1,384 |" in text
+    assert "the sales lifts agree to 7.6e-09" in text
+    assert "load average 8.19 on 2 cores" in text
