@@ -200,17 +200,18 @@ class DemandModel:
         same recursion as `forecast`, run from all those origins at once (a loop over leads)."""
         a = self._polynomial()
         lags, n = len(a) - 1, self.errors_
+        starts = np.arange(lags, len(n))  # each origin's first forecast period
         shock = 0.0
-        if self.theta_.size:  # the MA(1) term: theta times the innovation of the last known period
+        if self.theta_.size:
+            # The MA term's part of the one-step forecast: the innovations algorithm's exact
+            # forecast of the ARMA series (the series less its innovation; theta times the last
+            # innovation only once the history is long), less the AR part the recursion adds.
             from statsmodels.tsa.innovations.arma_innovations import arma_innovations
 
             w = self._differenced_errors()
             u, _ = arma_innovations(w, ar_params=self.phi_, ma_params=self.theta_, sigma2=self.sigma2_)
-            lost = len(n) - len(w)  # periods the differences used up: w[j] is n[j + lost]
-            starts = np.arange(max(lags, lost + 1), len(n))  # each origin's first forecast period
-            shock = self.theta_[0] * u[starts - 1 - lost]
-        else:
-            starts = np.arange(lags, len(n))
+            j = starts - (len(n) - len(w))  # w[j] is n at the origin's first forecast period
+            shock = (w[j] - u[j]) - sum(f * w[j - i] for i, f in enumerate(self.phi_, start=1))
         path = np.empty((len(starts), lags + steps))
         path[:, :lags] = n[starts[:, None] + np.arange(-lags, 0)]
         for h in range(steps):  # leads, not rows
