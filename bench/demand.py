@@ -13,6 +13,8 @@ seconds (the machine may be shared: CPU seconds are the comparable figure then),
 memory, the load average at the start and the relative difference of the two forecasts'
 totals are recorded. Loyalist fits with the same statsmodels estimator but forecasts in
 closed form (core/forecast/model.py); the peer builds and filters ARIMA's state-space model.
+Loyalist's weekly interval widths also include its in-sample h-step errors (empirical widths);
+only the point forecasts' totals are compared.
 
 Writes bench/results/demand.json. Check it at a small size first (--rows 200000).
 """

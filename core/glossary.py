@@ -24,6 +24,9 @@ NAMES: dict[str, str] = {
     "interval_coverage": "Interval coverage: the share of the backtest's held-out actuals that fell inside "
                          "the model's prediction interval; compare it with the nominal level.",
     "interval_nominal": "Interval nominal: the level the prediction intervals were asked for (e.g. 95%).",
+    "interval_width_ratio": "Interval width ratio: the prediction intervals' mean width over the narrowest band "
+                            "around the backtest's forecasts that would have held the nominal share of its "
+                            "actuals (about 1: as wide as the errors needed; 2 or more: too wide).",
     "covered": "Covered: held-out actuals that fell inside their prediction interval.",
     "lead": "Lead: how many periods ahead of the forecast origin (1: the next period).",
     "estimator": "Estimator: the method that estimated the elasticities (ppml: Poisson pseudo-maximum "

@@ -271,3 +271,59 @@ def test_fourier_terms_are_a_yearly_cycle():
     assert names == ["year_sin1", "year_cos1"]
     np.testing.assert_allclose(X[0], X[1], atol=1e-12)
     np.testing.assert_allclose(X[2, 1], -X[0, 1], atol=1e-12)
+
+
+@pytest.mark.parametrize("order", [(1, 0, 0), (0, 0, 1), (1, 0, 1)])
+def test_in_sample_h_step_errors_are_statsmodels_dynamic_predictions(co2, order):
+    """The empirical interval widths rest on the fitted model's h-step errors over its own
+    history: from each origin, the forecast made with only the periods before it. They equal
+    statsmodels' dynamic in-sample predictions (`get_prediction(dynamic=True)`) of the same
+    model at the same estimates, with holiday regressors, MA terms included."""
+    import pandas as pd
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    y = co2.to_numpy()[-260:]  # five years: the state-space filter is the slow part
+    periods = [d.date() for d in pd.date_range(co2.index[-260], periods=len(y), freq="7D")]
+    X, names = regressors(periods, "week", fourier_terms=0, holidays=calendar("both"))
+    keep = usable_columns(X, names, seasonal_lag=52)
+    X, names = X[:, keep], [names[j] for j in keep]
+    ours = DemandModel(order=order, seasonal_order=(0, 1, 0, 52), transform="none").fit(y, X, names)
+    steps = 26
+    errors = ours.insample_errors(steps)
+    first = len(y) - len(errors)  # the first origin's first forecast period
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SARIMAX(y, exog=X, order=order, seasonal_order=(0, 1, 0, 52),
+                      use_exact_diffuse=True).filter(ours.params_)
+        for start in (120, 171, len(y) - steps):
+            pred = np.asarray(ref.get_prediction(start=start, end=start + steps - 1, dynamic=True).predicted_mean)
+            np.testing.assert_allclose(errors[start - first], y[start:start + steps] - pred, atol=1e-8)
+    # past the history's end there is nothing to score
+    assert np.isnan(errors[-1, 1:]).all() and np.isfinite(errors[-1, 0])
+
+
+def test_empirical_widths_are_the_root_mean_squared_h_step_errors(co2):
+    """widths="empirical": the same point forecast; the half-width at lead h is 1.96 times the
+    root mean square of the in-sample h-step errors, and past the last lead with 13 of them
+    it grows from there as the model's own variance does."""
+    from scipy.stats import norm
+
+    y = co2.to_numpy()[-130:]  # 130 weeks: 77 origins at lead 1, 13 at lead 65
+    model = DemandModel(order=(1, 0, 0), seasonal_order=(0, 1, 0, 52), transform="none")
+    ours = model.fit(y)
+    steps = 70
+    psi = DemandModel(order=(1, 0, 0), seasonal_order=(0, 1, 0, 52), transform="none").fit(y).forecast(steps)
+    emp = DemandModel(order=(1, 0, 0), seasonal_order=(0, 1, 0, 52), transform="none",
+                      widths="empirical").fit(y).forecast(steps)
+    np.testing.assert_allclose(emp.mean, psi.mean, rtol=1e-12)
+    errors = ours.insample_errors(steps)
+    z = norm.ppf(0.975)
+    last = 64  # lead 65 is the last with 13 errors
+    assert np.sum(np.isfinite(errors[:, last])) == 13 and np.sum(np.isfinite(errors[:, last + 1])) == 12
+    rms = np.sqrt([np.mean(errors[np.isfinite(errors[:, h]), h] ** 2) for h in range(last + 1)])
+    np.testing.assert_allclose((emp.high - emp.mean)[:last + 1], z * rms, rtol=1e-10)
+    model_half = psi.high - psi.mean
+    np.testing.assert_allclose((emp.high - emp.mean)[last:], z * rms[-1] * model_half[last:] / model_half[last],
+                               rtol=1e-10)
+    with pytest.raises(ValueError, match="widths"):
+        DemandModel(widths="wide")

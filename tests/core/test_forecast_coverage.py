@@ -109,17 +109,18 @@ def sample_tx():
 
 
 def test_on_the_sample_the_startup_is_left_out_and_the_intervals_narrow(sample_tx):
-    """The sample's customer base ramps up through 2023: fitted from after it, the 13-week
-    interval is narrower than fitted on everything (--from the first day), the coverage is
-    reported beside the nominal level, and a note says how to override."""
+    """The sample's customer base ramps up through 2023: fitted from after it, the backtest's
+    intervals are narrower against the errors than fitted on everything (--from the first
+    day: 1.4 against 1.7 times the band needed; the final 13-week interval, whose widths come
+    from the later errors, hardly changes), the coverage is reported beside the nominal
+    level, and a note says how to override."""
     auto = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13)
     everything = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, since=dt.date(2023, 1, 1))
     note = next(n for n in auto.notes if n.startswith("Fitted from "))
     assert "start-up" in note and "--from 2023-01-05 fits on everything" in note
     assert not any(n.startswith("Fitted from ") for n in everything.notes)
-    width = {name: (r.tables["forecast"]["forecast_high"] / r.tables["forecast"]["forecast_low"]).tail(1).item()
-             for name, r in (("auto", auto), ("everything", everything))}
-    assert width["auto"] < 0.75 * width["everything"], width
+    width = {name: r.headline["interval_width_ratio"] for name, r in (("auto", auto), ("everything", everything))}
+    assert width["auto"] < 0.9 * width["everything"], width
     h = auto.headline
     assert 0 <= h["interval_coverage"] <= 1 and h["interval_nominal"] == 0.95
     assert auto.tables["backtest"]["interval_coverage"][0] == h["interval_coverage"]
@@ -127,25 +128,48 @@ def test_on_the_sample_the_startup_is_left_out_and_the_intervals_narrow(sample_t
     assert any(n.startswith("The 95% intervals held ") for n in auto.notes)
 
 
-def test_on_the_sample_arma_errors_bring_the_weekly_intervals_in_line(sample_tx):
-    """The sample's 52-week differences drift: AR(1) errors (phi 0.89, the default) make the
-    13-week interval 8,572-105,316 and hold every backtest actual (100%, 5.5 times wider than
-    the errors needed). With --errors auto ARMA(1,1) errors have the lowest AIC, the interval
-    narrows to a ratio of high to low under 4.5 (AR(1): 12.3) and the note says it is in line."""
-    default = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, backtest_origins=0)
-    first = default.tables["forecast"].tail(1).row(0, named=True)
-    assert first["forecast_high"] / first["forecast_low"] > 10.0  # the default is unchanged
-    with_test = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13)
-    assert any(n.endswith("treat them as too wide. --errors auto also fits MA(1) and ARMA(1,1) errors (lowest AIC "
-                          "kept), which can narrow them when the year-over-year change drifts (slower).")
-               for n in with_test.notes)
-    result = demand_forecast(sample_tx, measure="revenue", freq="week", horizon=13, errors="auto")
-    last = result.tables["forecast"].tail(1).row(0, named=True)
-    assert last["forecast_high"] / last["forecast_low"] < 4.5, last
-    assert any("ARMA(1,1) (a lower AIC than AR(1) or MA(1)) errors" in n for n in result.notes)
+@pytest.mark.parametrize("measure, by", [("revenue", None), ("orders", None), ("revenue", "category")])
+def test_on_the_sample_the_default_weekly_intervals_hold_about_95_percent_and_are_not_too_wide(
+        sample_tx, measure, by):
+    """The default weekly model's backtest (4 origins 13 weeks apart, each refit on what came
+    before): its 95% intervals hold 90-98% of the actuals and are less than TOO_WIDE times
+    the band the errors needed, and the note says "in line". With the AR(1)'s psi-weight
+    widths they held 98% of revenue and 96% of orders at 3.5 and 2.6 times (the category
+    series 3.7 times): a growing customer base read as persistence."""
+    from core.forecast.demand import TOO_WIDE
+
+    result = demand_forecast(sample_tx, measure=measure, freq="week", by=by, horizon=13)
+    h = result.headline
+    assert 0.90 <= h["interval_coverage"] <= 0.98, h
+    assert h["interval_width_ratio"] < TOO_WIDE, h
     note = next(n for n in result.notes if n.startswith("The 95% intervals held "))
-    assert "in line with 95%" in note, note
-    assert 0.85 <= result.headline["interval_coverage"] < 1.0
+    assert "in line with 95%" in note and "too wide" not in note, note
+    assert any("own forecasts 1 to h periods ahead missed by" in n for n in result.notes)
+    if by is None:  # the interval 13 weeks out: 4.5-5.2 to 1 high to low, the AR(1)'s 11-12 to 1
+        last = result.tables["forecast"].tail(1).row(0, named=True)
+        assert last["forecast_high"] / last["forecast_low"] < 6.0, last
+
+
+def test_on_co2_the_default_weekly_intervals_hold_about_95_percent_too():
+    """Not tuned to the sample: statsmodels' Mauna Loa CO2 series (a steady rise, which the
+    AR(1) on 52-week changes also reads as persistence), the weekly default's procedure at 30
+    origins over its last ten years: 95% intervals hold 92-98% of 390 actuals at under 1.5
+    times the band the errors needed (the psi-weight widths: 99% at 1.3 times)."""
+    from statsmodels.datasets import co2
+
+    from core.forecast.demand import _fit_group, model_spec
+    from core.forecast.design import period_starts, regressors
+
+    y = co2.load_pandas().data["co2"].resample("W").mean().interpolate().to_numpy()[-520:]
+    periods = period_starts(dt.date(2000, 1, 3), len(y) + 13, "week")
+    X, names = regressors(periods, "week", fourier_terms=0, holidays=())
+    fitted = _fit_group("co2", y, len(y), periods, X, names, 13, "week", 0.05, 30, 104,
+                        model_spec("week", True, "log"))
+    test = fitted.test
+    assert test.coverage.points == 390
+    assert 0.92 <= test.coverage.share <= 0.98, test.coverage
+    assert bt.width_ratio(test.actual, test.model, test.low, test.high, 0.95) < 1.5
+    assert test.model_scores.mase < test.naive_scores.mase
 
 
 def test_a_daily_model_keeps_the_whole_history(sample_tx):
