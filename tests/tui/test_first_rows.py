@@ -132,6 +132,21 @@ def test_text_columns_are_measured_as_the_table_library_measures_them() -> None:
     assert ours.column_content_widths[:2] == [6, 14]
 
 
+
+def test_money_is_formatted_as_rows_are_drawn_not_for_the_whole_table() -> None:
+    from tui.widgets.browser import browsable
+
+    frame = pl.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"],
+                          "amount": [18952.41, -1234567.0, None, float("nan")]})
+    backend = browsable(frame, money=["amount"], marks={"amount": " ▲"})
+    # the frame keeps its numbers: a million values are not turned into text up front
+    assert backend.data["amount ▲"].dtype == pl.Float64
+    rows = [backend.get_row_at(i) for i in range(4)]
+    assert [r[1] for r in rows] == ["    18,952.41", "-1,234,567.00", None, None]  # one width, right-aligned
+    assert backend.column_content_widths[1] == len("-1,234,567.00")
+    assert backend.get_cell_at(0, 1) == "    18,952.41"
+    assert backend.get_column_at(1) == [r[1] for r in rows]  # a copied column reads the same
+
 async def test_the_first_rows_come_with_the_opening(workspace: Path, settle, monkeypatch) -> None:
     # read in the worker that opens the workspace, while the screen is mounted: the Data
     # screen shows them without starting a worker of its own

@@ -6,6 +6,7 @@ fastdatatable tables cannot be refilled in place, so each table shown gets a new
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -42,46 +43,89 @@ def text_width(series: pl.Series) -> int:
 class FrameBackend(PolarsBackend):
     """fastdatatable's Polars backend, measuring text columns in Polars (text_width): its
     own measure goes through a pyarrow function whose first call imports pandas, 1.2 s
-    that hold the GIL in the worker and so freeze the screen before the first rows."""
+    that hold the GIL in the worker and so freeze the screen before the first rows.
+
+    Money columns (`money`: column position -> width) stay numbers in the frame and are
+    formatted as a row is drawn: formatting a million values up front kept both cores busy
+    for about a second while the screen waited for one."""
+
+    money: dict[int, int] = {}
 
     def _measure(self, arr: pl.Series) -> int:
         if arr.dtype == pl.String:
             return text_width(arr)
         return super()._measure(arr)
 
+    @property
+    def column_content_widths(self) -> list[int]:
+        widths = list(super().column_content_widths)
+        for i, width in self.money.items():
+            widths[i] = width
+        return widths
+
+    def get_row_at(self, index: int) -> list:
+        row = list(super().get_row_at(index))
+        for i, width in self.money.items():
+            row[i] = money_cell(row[i], width)
+        return row
+
+    def get_cell_at(self, row_index: int, column_index: int):
+        value = super().get_cell_at(row_index, column_index)
+        width = self.money.get(column_index)
+        return value if width is None else money_cell(value, width)
+
+    def get_column_at(self, column_index: int) -> list:
+        width = self.money.get(column_index)
+        if width is None:
+            return super().get_column_at(column_index)
+        name = self.data.columns[column_index]
+        return self.data.select(money_text(name, width)).to_series().to_list()
+
 
 def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str, str] | None = None
                ) -> PolarsBackend:
     """The backend for `frame`, built in a worker thread with its column widths measured,
     so the UI thread only draws the rows in view. `money` columns show two decimals and
-    thousands separators, as the report tables do (money_text; the table itself would print
-    floats to six significant digits, 1.23457e+06).
+    thousands separators, as the report tables do ("18,952.41"; the table itself would
+    print floats to six significant digits, 1.23457e+06), right-aligned to one width.
     `marks` are added to column headers (the sort marker, tui/widgets/sheet.py).
     Control characters in text and column names are replaced here, once, in Polars."""
-    money = [c for c in money if c in frame.columns]
-    if money:
-        frame = frame.with_columns(money_text(frame, c) for c in money)
+    widths = {frame.columns.index(c): money_width(frame[c]) for c in money
+              if c in frame.columns and frame[c].dtype.is_numeric()}
     if marks:
         frame = frame.rename({c: c + m for c, m in marks.items() if c in frame.columns})
     frame = printable_frame(frame)
     backend = FrameBackend.from_dataframe(frame)
     backend.render_markup = False  # cell values are user data, never markup
+    backend.money = {i: max(width, len(frame.columns[i])) for i, width in widths.items()}
     _ = backend.column_content_widths  # measured (and cached) here, off the UI thread
     return backend
 
 
-def money_text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    """`column` as the report tables show money, "18,952.41", in Polars (a list may hold a
-    million customers). Padded on the left to one width, so the column reads right-aligned
-    like numbers; the frame given to a sheet keeps the numbers, so sorting is numeric."""
+def money_cell(value, width: int) -> str | None:
+    """A money value as the report tables show it, "18,952.41", padded on the left to the
+    column's width so the column reads right-aligned like numbers."""
+    if value is None or not math.isfinite(value):
+        return None
+    return f"{value:,.2f}".rjust(width)
+
+
+def money_width(column: pl.Series) -> int:
+    """The widest money cell: the longest text is the smallest or the largest value."""
+    finite = column.filter(column.is_finite()) if column.dtype.is_float() else column.drop_nulls()
+    ends = [finite.min(), finite.max()] if len(finite) else []
+    return max((len(f"{v:,.2f}") for v in ends), default=0)
+
+
+def money_text(column: str, width: int) -> pl.Expr:
+    """`money_cell` over a whole column, in Polars (copying a column of a million values)."""
     value = pl.col(column).round(2)
     digits = value.abs().cast(pl.Decimal(38, 2), strict=False).cast(pl.String).str.split_exact(".", 1)
     whole, cents = digits.struct.field("field_0"), digits.struct.field("field_1")
     # thousands separators: every three digits from the right (reversed, grouped, reversed back)
     grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.strip_chars_end(",").str.reverse()
     text = pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit("")) + grouped + "." + cents
-    widest = frame.select(text.str.len_chars().max()).item() or 0
-    return text.str.pad_start(max(widest, len(column))).alias(column)
+    return text.str.pad_start(width).alias(column)
 
 
 def fit_parts(text: str, width: int, sep: str = " · ") -> str:
