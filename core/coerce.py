@@ -222,8 +222,12 @@ def plain_number(col: pl.Expr, options: ParseOptions) -> pl.Expr:
     """What a plain cast reads of a text number (12.5, -3, 1e3), as parse_number reads it
     first: with a decimal comma, nothing with a "." or "," (1.234 is a thousand there)."""
     text = col.cast(pl.String).str.strip_chars()
+    if options.decimal == ".":  # cast as written first: only values that do not read are stripped
+        as_written = col.cast(pl.String).cast(pl.Float64, strict=False)
+        return pl.coalesce(as_written, pl.when(as_written.is_null()).then(col.cast(pl.String)).str.strip_chars()
+                           .cast(pl.Float64, strict=False))
     plain = text.cast(pl.Float64, strict=False)
-    return plain if options.decimal == "." else pl.when(~text.str.contains(r"[.,]")).then(plain)
+    return pl.when(~text.str.contains(r"[.,]")).then(plain)
 
 
 def _is_numeric(dtype: pl.DataType) -> bool:
