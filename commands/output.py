@@ -14,11 +14,11 @@ import sys
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
-from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +29,9 @@ from core.export.display import column_formatter, format_value, printable
 from core.export.tables import delimited_text
 from core.result import Result
 from core.workspace import Workspace
+
+if TYPE_CHECKING:  # the spinner's module loads only on a terminal (Console.status imports it)
+    from rich.status import Status
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
 

@@ -147,6 +147,34 @@ def _strptime(text, fmt: str, time_zone: str | None):
     return aware.dt.convert_time_zone(time_zone or "UTC").dt.replace_time_zone(None)
 
 
+DATE_ONLY_DIRECTIVES = frozenset({"%Y", "%m", "%d", "%y", "%b", "%B"})
+
+
+def _date_only(fmt: str) -> bool:
+    """A format of calendar-date fields only (no time, no offset), which Polars parses to a Date."""
+    return all(d in DATE_ONLY_DIRECTIVES for d in re.findall(r"%.", fmt))
+
+
+def _text_date(text: pl.Expr, fmt: str, time_zone: str | None) -> pl.Expr:
+    """Dates as coerce reads them (stripped, then parsed), cheaper: most values need no
+    stripping, so they are parsed as written first, straight to a Date; only the values that
+    did not parse are stripped and parsed as before. Stripping every value cost twice the
+    parse on a file of clean dates."""
+    as_written = text.str.to_date(fmt, strict=False)
+    rest = pl.when(as_written.is_null()).then(text).str.strip_chars()
+    return pl.coalesce(as_written, _strptime(rest, fmt, time_zone).dt.date())
+
+
+def _clean_text(text: pl.Expr) -> pl.Expr:
+    """Text stripped of surrounding white space, blank as null: only the values that start or
+    end with white space (the regex class and str.strip_chars agree on what that is: Unicode
+    White_Space) are stripped; the rest are kept as read, which is the same and cheaper."""
+    stripped = text.str.strip_chars()
+    return (pl.when(text.str.len_bytes() == 0).then(None)
+            .when(text.str.contains(r"^\s|\s$")).then(pl.when(stripped == "").then(None).otherwise(stripped))
+            .otherwise(text))
+
+
 def _clean_number(expr: pl.Expr, options: ParseOptions) -> pl.Expr:
     """Parse `¥1,234.50`, `$1,234`, `1 234,50` (decimal=","), `(12.00)` as numbers."""
     thousands = options.thousands if options.thousands is not None else ("." if options.decimal == "," else ",")
@@ -194,8 +222,12 @@ def plain_number(col: pl.Expr, options: ParseOptions) -> pl.Expr:
     """What a plain cast reads of a text number (12.5, -3, 1e3), as parse_number reads it
     first: with a decimal comma, nothing with a "." or "," (1.234 is a thousand there)."""
     text = col.cast(pl.String).str.strip_chars()
+    if options.decimal == ".":  # cast as written first: only values that do not read are stripped
+        as_written = col.cast(pl.String).cast(pl.Float64, strict=False)
+        return pl.coalesce(as_written, pl.when(as_written.is_null()).then(col.cast(pl.String)).str.strip_chars()
+                           .cast(pl.Float64, strict=False))
     plain = text.cast(pl.Float64, strict=False)
-    return plain if options.decimal == "." else pl.when(~text.str.contains(r"[.,]")).then(plain)
+    return pl.when(~text.str.contains(r"[.,]")).then(plain)
 
 
 def _is_numeric(dtype: pl.DataType) -> bool:
@@ -217,6 +249,8 @@ def coerce(
     if kind in (c.ID, c.TEXT):
         if source_dtype == pl.String and not options.clean_text:
             return col
+        if source_dtype == pl.String:
+            return _clean_text(col)
         if source_dtype.is_float():
             # 1001.0 from a spreadsheet is the id "1001"; 1001.5 is no id at all: truncated to
             # "1001" it would merge two customers, so it stays unparsed and validation names it.
@@ -236,6 +270,8 @@ def coerce(
             parsed = col.cast(pl.Datetime("us"))
         else:
             formats = (options.date_format or date_format or "%Y-%m-%d").split(FORMAT_SEPARATOR)
+            if kind == c.DATE and len(formats) == 1 and _date_only(formats[0]):
+                return _text_date(col.cast(pl.String), formats[0], options.time_zone)
             text = col.cast(pl.String).str.strip_chars()
             parsed = pl.coalesce([_strptime(text, f, options.time_zone) for f in formats])
         return parsed.dt.date() if kind == c.DATE else parsed.cast(target)

@@ -116,6 +116,30 @@ def _scan_csv(path: Path, options: ReadOptions) -> pl.LazyFrame:
     return pl.read_csv(io.BytesIO(data), separator=text.delimiter, eol_char=text.eol, infer_schema=False).lazy()
 
 
+HEAD_BYTES = 1 << 20  # a CSV's first rows are read from this many leading bytes when they hold them
+
+
+def csv_head(path: Path, text: TextFormat, rows: int) -> pl.DataFrame | None:
+    """The first `rows` rows of a UTF-8 CSV as _scan_csv reads them (all text), parsed from
+    the file's first bytes instead of a scan, which costs a pass over the file's line ends.
+    None when those bytes do not hold `rows` whole rows after the header, or do not parse:
+    the caller reads them from the scan, which also raises the usual errors."""
+    eol = text.eol.encode()
+    with path.open("rb") as handle:
+        data = handle.read(HEAD_BYTES)
+        whole = not handle.read(1)
+    if not whole:
+        data = data[:data.rfind(eol) + 1]  # whole lines only; rows past `rows` are dropped anyway
+    try:
+        head = pl.read_csv(io.BytesIO(data), separator=text.delimiter, eol_char=text.eol, infer_schema=False,
+                           encoding="utf8")
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    if not whole and head.height <= rows:  # the last line read may be cut inside a quoted value
+        return None
+    return head.head(rows)
+
+
 def _csv_header(path: Path, text: TextFormat) -> list[str]:
     with path.open(encoding=text.encoding, errors="replace", newline="") as handle:
         return next(csv.reader(handle, delimiter=text.delimiter), [])

@@ -49,7 +49,7 @@ from core.database import DatabaseTable
 from core.errors import InputError, MissingTableError, UnmappedColumnError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
-from core.readers import ReadOptions, explain_read_error, file_format, scan_file, text_format
+from core.readers import ReadOptions, csv_head, explain_read_error, file_format, scan_file, text_format
 from core.sniff import TextFormat
 
 SAMPLE_ROWS = 1000
@@ -342,7 +342,7 @@ class Workspace:
         matches, extras = infer_mapping(table, headers, explicit, file=where)
         try:
             sample = (first.head(SAMPLE_ROWS) if in_database else
-                      self._raw[table].head(SAMPLE_ROWS).collect() if headers else pl.DataFrame())
+                      self._sample(table, fmt, path, text, schema, matches, extras) if headers else pl.DataFrame())
         except pl.exceptions.PolarsError as exc:
             raise explain_read_error(exc, path, read) from None
         columns = []
@@ -367,7 +367,8 @@ class Workspace:
         shown = {m.number for m in columns if m.number and m.number.how == "detected"}
         table_format = shown.pop() if len(shown) == 1 else None
         for header in extras:
-            numeric = extra_is_numeric(header, schema[header], sample[header].to_list())
+            numeric = extra_is_numeric(header, schema[header],
+                                       sample[header].to_list() if header in sample.columns else [])
             number = None
             if schema[header] == pl.String and not _looks_like_id(header):
                 number = extra_number_format(answered(sample[header].to_list()), numbers, file=where, column=header,
@@ -384,6 +385,22 @@ class Workspace:
                            ranges=ranges, on_invalid=checks.get("on_invalid", "error"),
                            why=choice.why, notice=choice.notice, origin=choice.origin,
                            options=dict(options), database=in_database)
+
+    def _sample(self, table: str, fmt: str, path: Path, text: TextFormat | None, schema: pl.Schema,
+                matches: list, extras: list[str]) -> pl.DataFrame:
+        """The first rows that date and number formats are judged on. A text file's come from
+        its first bytes when they hold them (core.readers.csv_head), not from a scan of the
+        file; a Parquet file's only for the text columns judged, so a typed file reads none."""
+        if fmt == "parquet":
+            kinds = {m.source: c.TABLES[table].column(m.canonical).kind for m in matches}
+            judged = [name for name in [*kinds, *extras] if schema[name] == pl.String
+                      and kinds.get(name, "extra") in (c.DATE, c.DATETIME, c.MONEY, c.NUMBER, c.INTEGER, "extra")]
+            return self._raw[table].select(judged).head(SAMPLE_ROWS).collect() if judged else pl.DataFrame()
+        if fmt == "csv" and text is not None and text.utf8:
+            head = csv_head(path, text, SAMPLE_ROWS)
+            if head is not None and head.columns == schema.names():
+                return head
+        return self._raw[table].head(SAMPLE_ROWS).collect()
 
     def _date_sample(self, table: str, fmt: str, sample: pl.DataFrame, column: str) -> list[str | None]:
         """The values a date format is judged on: the first rows, and for a spreadsheet (in memory
