@@ -17,10 +17,11 @@ column mappings and read options:
 
 Opening reads only headers and a small sample (to infer the mapping and date formats);
 `scan(table)` returns a LazyFrame with canonical names and dtypes, collected later.
-`Workspace.open(..., lazy=True)` (the CLI's analysis commands) chooses every table's file
-but reads a table's headers and sample only when it is first used: a report on the
-transactions neither pays for nor fails on a broken survey file. Eager opening (the
-default: `data` commands, the app) reads every table and stops on the first bad one.
+`Workspace.open(..., lazy=True)` (the CLI's analysis commands, and the app) chooses every
+table's file but reads a table's headers and sample only when it is first used: a report on
+the transactions neither pays for nor fails on a broken survey file. The app reads every
+table in a worker once its first rows are shown, and stops on the first bad one, as eager
+opening (the default: `data` commands) does.
 
 Which file a table is read from (`choose_source`): the file loyalist.toml names, else the
 file named after the table. A Parquet made by `data convert` stands in for its source only
