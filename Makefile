@@ -17,6 +17,8 @@ bench: $(STAMP)  ## benchmarks (not part of the tests); side by side with peers,
 	$(BIN)/python -m bench
 	# the model stages at one million customers, added to the run above (bench/results/latest.json)
 	$(BIN)/python -m bench --sizes 1mc --stages clustering,scale,clv,churn --update bench/results/latest.json
+	# larger than memory: three times the 10m history under a 2 GB limit, added to the same run
+	$(BIN)/python -m bench --sizes 10m --stages none --memory-limit 2g --history 3 --update bench/results/latest.json
 	$(BIN)/python -m bench.sidebyside
 	# the newer paths, each beside its own peer (bench/results/<name>.json)
 	$(BIN)/python -m bench.engines --sizes 10m,100m

@@ -44,19 +44,27 @@ def run_block(data: dict) -> list[str]:
     where = f"{cores} cores" if cores else "cores not recorded"
     if meta.get("cpu"):
         where += f" ({meta['cpu']}, {meta.get('memory_gb', '?')} GB)"
-    earlier = (meta.get("updated") or {}).get("earlier")
-    first = earlier or meta
+    # each `--update` nests the run it updated: walk back to the first run, so every
+    # re-measurement is listed with its own date, load and commit
+    updates = []
+    first = meta
+    while (first.get("updated") or {}).get("earlier"):
+        updates.append(first)
+        first = first["updated"]["earlier"]
     lines = [f"From `bench/results/latest.json` ({RUN}): {where}, {_runs_on(first)}; "
              f"run on {_when(first, cores)}."]
-    if earlier:
-        again = meta["updated"].get("measured_again", [])
-        lines.append(f"Measured again on {_when(meta, cores)} (`--update`, {_runs_on(meta)}): "
+    for update in reversed(updates):
+        again = update["updated"].get("measured_again", [])
+        lines.append(f"Measured again on {_when(update, cores)} (`--update`, {_runs_on(update)}): "
                      + ", ".join(again) + ".")
+
     def busy(m: dict) -> bool:
         return bool(m.get("load_average") and cores and m["load_average"][0] > sections.BUSY_PER_CORE * cores)
 
-    which = ("the run" if busy(first) else "") if not earlier else " and ".join(
-        what for what, m in (("the first run", first), ("the stages measured again", meta)) if busy(m))
+    parts = [("the first run" if updates else "the run")] if busy(first) else []
+    if any(busy(u) for u in updates):  # each one's load average is in its line above
+        parts.append("the stages measured again")
+    which = " and ".join(parts)
     if which:
         lines += ["", f"**Warning: {which} started on a busy machine (load average above "
                       f"{sections.BUSY_PER_CORE} per core), which stretches wall times: those seconds are not "

@@ -131,3 +131,17 @@ def test_churn_is_a_stage_and_the_model_stages_run_at_one_million_customers():
     make = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "--sizes 1mc --stages clustering,scale,clv,churn --update bench/results/latest.json" in make
 
+
+
+def test_every_update_in_a_chain_is_listed_and_the_first_run_is_the_root(tmp_path):
+    data = latest()
+    root = {"time": "2026-01-02T10:00:00+0000", "load_average": [0.4], "commit": "a" * 40}
+    middle = {"time": "2026-01-03T10:00:00+0000", "load_average": [0.5], "commit": "b" * 40,
+              "updated": {"earlier": root, "measured_again": ["1mc churn"]}}
+    data["meta"] = {**data["meta"], "time": "2026-01-04T10:00:00+0000", "commit": "c" * 40,
+                    "load_average": [0.6], "updated": {"earlier": middle, "measured_again": ["1m tui"]}}
+    text = render(tmp_path, data)["bench-run"]
+    assert "commit aaaaaaaaaa; run on 2026-01-02" in text  # the first run, not the last update's
+    assert "Measured again on 2026-01-03, load average 0.50 at the start" in text and "1mc churn." in text
+    assert "Measured again on 2026-01-04, load average 0.60 at the start" in text and "1m tui." in text
+    assert text.index("1mc churn") < text.index("1m tui")  # oldest first
