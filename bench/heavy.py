@@ -62,19 +62,43 @@ def run(sizes: list[str], only: set[str] | None, root: Path, seed: int, log) -> 
     return records
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.heavy", description=__doc__.splitlines()[0])
+def _parser(prog: str, description: str, json_name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description.splitlines()[0])
     parser.add_argument("--sizes", default="1m", help="comma-separated, e.g. 1m,10m")
-    parser.add_argument("--only", default="", help="comma-separated analyses, e.g. 'predict churn'")
     parser.add_argument("--out", type=Path, default=default_root())
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path, default=BENCH / "results" / "heavy.json")
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / json_name)
+    return parser
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _sizes(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser("python -m bench.heavy", __doc__, "heavy.json")
+    parser.add_argument("--only", default="", help="comma-separated analyses, e.g. 'predict churn'")
     args = parser.parse_args(argv)
-    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     only = {s.strip() for s in args.only.split(",") if s.strip()} or None
     started = time.perf_counter()
-    records = run([s.strip() for s in args.sizes.split(",") if s.strip()], only, args.out, args.seed, log)
-    write_run(args.json, records, started, log)
+    records = run(_sizes(args.sizes), only, args.out, args.seed, _log)
+    write_run(args.json, records, started, _log)
+
+
+def targeted_main(name: str, description: str, analyses: tuple[str, ...], argv: list[str] | None) -> None:
+    """`python -m bench.NAME`: this measurement for a few analyses, each record marked
+    `within_target` (issue 14: within 3x the floor's CPU, under 2 GB), into NAME.json."""
+    args = _parser(f"python -m bench.{name}", description, f"{name}.json").parse_args(argv)
+    started = time.perf_counter()
+    records = run(_sizes(args.sizes), set(analyses), args.out, args.seed, _log)
+    for record in records:
+        record["within_target"] = bool(record["ok"] and record["cpu_ratio"] is not None
+                                       and record["cpu_ratio"] <= 3 and record["peak_mb"] < 2048)
+    write_run(args.json, records, started, _log)
 
 
 if __name__ == "__main__":

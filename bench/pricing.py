@@ -12,17 +12,11 @@ bench/results/pricing.json. Check it at a small size (--rows 200000) before the 
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
+from bench import alternating
+
 CATEGORIES, PRODUCTS, WEEKS = 20, 2000, 104
 
 
@@ -111,68 +105,15 @@ def peer(path: Path) -> dict[str, float]:
     return dict(zip(betas["category"].to_list(), betas["beta"].to_list()))
 
 
-def _child(side: str, path: Path, result: Path) -> None:
-    estimates = (loyalist if side == "loyalist" else peer)(path)
-    result.write_text(json.dumps(estimates))
-
-
-def _run(side: str, path: Path, result: Path) -> tuple[float, float, dict]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.pricing", "--child", side, "--data", str(path),
-                             "--result", str(result)], cwd=ROOT, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{side} failed with status {status}")
-    return wall, usage.ru_maxrss / 1024, json.loads(result.read_text())
+def _agreement(ours: dict, theirs: dict) -> dict:
+    worst = max(abs(ours[c] - theirs[c]) for c in theirs)
+    if worst > 1e-6:
+        raise SystemExit(f"Loyalist and the peer disagree on an elasticity by {worst:.2e}")
+    return {"target_seconds": 20.0, "max_elasticity_difference": worst}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/loyalist-bench-pricing"))
-    parser.add_argument("--json", type=Path, default=BENCH / "results" / "pricing.json")
-    parser.add_argument("--child", choices=("loyalist", "peer"))
-    parser.add_argument("--make", type=int, help="(internal) write the synthetic data of this many rows")
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--result", type=Path)
-    args = parser.parse_args()
-    if args.child:
-        return _child(args.child, args.data, args.result)
-    if args.make:
-        return make_data(args.make, args.data)
-    args.out.mkdir(parents=True, exist_ok=True)
-    data = args.out / f"pricing_{args.rows}.parquet"
-    if not data.exists():  # in a child: a child's peak memory starts from its parent's resident size
-        subprocess.run([sys.executable, "-m", "bench.pricing", "--make", str(args.rows), "--data", str(data)],
-                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    from bench.summary import machine
-
-    setting = machine()  # cores, load average and time at the start: bench.sections warns when busy
-    times: dict[str, list[float]] = {"loyalist": [], "peer": []}
-    memory: dict[str, float] = {"loyalist": 0.0, "peer": 0.0}
-    estimates = {}
-    for _ in range(args.repeat):
-        for side in ("loyalist", "peer"):
-            wall, peak, estimates[side] = _run(side, data, args.out / f"{side}.json")
-            times[side].append(wall)
-            memory[side] = max(memory[side], peak)
-    worst = max(abs(estimates["loyalist"][c] - estimates["peer"][c]) for c in estimates["peer"])
-    if worst > 1e-6:
-        raise SystemExit(f"Loyalist and the peer disagree on an elasticity by {worst:.2e}")
-    report = {
-        "rows": args.rows, "repeat": args.repeat, "machine": setting,
-        "load_average_at_start": round(setting["load_average"][0], 2), "cpu_count": setting["cores"],
-        "loyalist_seconds": statistics.median(times["loyalist"]), "peer_seconds": statistics.median(times["peer"]),
-        "loyalist_peak_mb": round(memory["loyalist"], 1), "peer_peak_mb": round(memory["peer"], 1),
-        "ratio": statistics.median(times["loyalist"]) / statistics.median(times["peer"]),
-        "target_seconds": 20.0, "max_elasticity_difference": worst, "times": times,
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in report.items() if k != "times"}, indent=2))
+    alternating.main(sys.modules[__name__], "pricing", _agreement)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,11 @@ memory (each child's own) go to bench/results/promo.json. Check it at a small si
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
+from bench import alternating
+
 START, DAYS, PRODUCTS = "2023-01-01", 3 * 365, 500
 PROMOS = (("P1", "2023-04-05", 7), ("P2", "2023-09-13", 10), ("P3", "2024-03-06", 7),
           ("P4", "2024-07-10", 7), ("P5", "2025-05-14", 7), ("P6", "2025-10-15", 10))
@@ -132,67 +126,15 @@ def peer(path: Path) -> dict[str, float]:
     return lifts
 
 
-def _child(side: str, path: Path, result: Path) -> None:
-    result.write_text(json.dumps((loyalist if side == "loyalist" else peer)(path)))
-
-
-def _run(side: str, path: Path, result: Path) -> tuple[float, float, dict]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.promo", "--child", side, "--data", str(path),
-                             "--result", str(result)], cwd=ROOT, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{side} failed with status {status}")
-    return wall, usage.ru_maxrss / 1024, json.loads(result.read_text())
+def _agreement(ours: dict, theirs: dict) -> dict:
+    worst = max(abs(ours[p] - theirs[p]) / max(abs(theirs[p]), 1.0) for p in theirs)
+    if worst > 1e-6:
+        raise SystemExit(f"Loyalist and the peer disagree on a sales lift by {worst:.2e} (relative)")
+    return {"max_relative_lift_difference": worst}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/loyalist-bench-promo"))
-    parser.add_argument("--json", type=Path, default=BENCH / "results" / "promo.json")
-    parser.add_argument("--child", choices=("loyalist", "peer"))
-    parser.add_argument("--make", type=int, help="(internal) write the synthetic data of this many rows")
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--result", type=Path)
-    args = parser.parse_args()
-    if args.child:
-        return _child(args.child, args.data, args.result)
-    if args.make:
-        return make_data(args.make, args.data)
-    args.out.mkdir(parents=True, exist_ok=True)
-    data = args.out / f"promo_{args.rows}.parquet"
-    if not data.exists():  # in a child: a child's peak memory starts from its parent's resident size
-        subprocess.run([sys.executable, "-m", "bench.promo", "--make", str(args.rows), "--data", str(data)],
-                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    from bench.summary import machine
-
-    setting = machine()  # cores, load average and time at the start: bench.sections warns when busy
-    times: dict[str, list[float]] = {"loyalist": [], "peer": []}
-    memory: dict[str, float] = {"loyalist": 0.0, "peer": 0.0}
-    lifts = {}
-    for _ in range(args.repeat):
-        for side in ("loyalist", "peer"):
-            wall, peak, lifts[side] = _run(side, data, args.out / f"{side}.json")
-            times[side].append(wall)
-            memory[side] = max(memory[side], peak)
-    worst = max(abs(lifts["loyalist"][p] - lifts["peer"][p]) / max(abs(lifts["peer"][p]), 1.0) for p in lifts["peer"])
-    if worst > 1e-6:
-        raise SystemExit(f"Loyalist and the peer disagree on a sales lift by {worst:.2e} (relative)")
-    report = {
-        "rows": args.rows, "repeat": args.repeat, "machine": setting,
-        "load_average_at_start": round(setting["load_average"][0], 2), "cpu_count": setting["cores"],
-        "loyalist_seconds": statistics.median(times["loyalist"]), "peer_seconds": statistics.median(times["peer"]),
-        "loyalist_peak_mb": round(memory["loyalist"], 1), "peer_peak_mb": round(memory["peer"], 1),
-        "ratio": statistics.median(times["loyalist"]) / statistics.median(times["peer"]),
-        "max_relative_lift_difference": worst, "times": times,
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in report.items() if k != "times"}, indent=2))
+    alternating.main(sys.modules[__name__], "promo", _agreement)
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ def test_money_is_formatted_as_rows_are_drawn_not_for_the_whole_table() -> None:
     assert backend.get_cell_at(0, 1) == "    18,952.41"
     assert backend.get_column_at(1) == [r[1] for r in rows]  # a copied column reads the same
 
+
 async def test_the_first_rows_come_with_the_opening(workspace: Path, settle, monkeypatch) -> None:
     # read in the worker that opens the workspace, while the screen is mounted: the Data
     # screen shows them without starting a worker of its own
