@@ -151,10 +151,10 @@ class LoyalistApp(App):
         if message.notice:
             self.notify(message.notice, title="App state", severity="warning", timeout=8, markup=False)
         self.workspace_state = message.state
-        screen = self.recall("app").get("screen")
         if not self.screen_restored and message.state.workspace is not None:
+            screen = self.first_mode(message.remembered)  # the one the first rows were read for
             self.screen_restored = True
-            if screen in self.MODES and screen != self.current_mode:
+            if screen != self.current_mode:
                 await self.switch_mode(screen)
         if message.state.error:
             self.notify(message.state.error, title="Could not open the workspace",

@@ -76,10 +76,8 @@ class FrameBackend(PolarsBackend):
 
     def get_column_at(self, column_index: int) -> list:
         width = self.money.get(column_index)
-        if width is None:
-            return super().get_column_at(column_index)
-        name = self.data.columns[column_index]
-        return self.data.select(money_text(name, width)).to_series().to_list()
+        values = super().get_column_at(column_index)
+        return values if width is None else [money_cell(v, width) for v in values]
 
 
 def browsable(frame: pl.DataFrame, money: Sequence[str] = (), marks: Mapping[str, str] | None = None
@@ -115,17 +113,6 @@ def money_width(column: pl.Series) -> int:
     finite = column.filter(column.is_finite()) if column.dtype.is_float() else column.drop_nulls()
     ends = [finite.min(), finite.max()] if len(finite) else []
     return max((len(f"{v:,.2f}") for v in ends), default=0)
-
-
-def money_text(column: str, width: int) -> pl.Expr:
-    """`money_cell` over a whole column, in Polars (copying a column of a million values)."""
-    value = pl.col(column).round(2)
-    digits = value.abs().cast(pl.Decimal(38, 2), strict=False).cast(pl.String).str.split_exact(".", 1)
-    whole, cents = digits.struct.field("field_0"), digits.struct.field("field_1")
-    # thousands separators: every three digits from the right (reversed, grouped, reversed back)
-    grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.strip_chars_end(",").str.reverse()
-    text = pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit("")) + grouped + "." + cents
-    return text.str.pad_start(width).alias(column)
 
 
 def fit_parts(text: str, width: int, sep: str = " · ") -> str:
