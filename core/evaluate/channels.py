@@ -81,9 +81,7 @@ def channels(
                                 retention_days=retention_days, engine=engine)
     queries = {
         "purchase": purchase_channels(parts["per_channel"], parts["pairs"], has_order_id),
-        "overlap": parts["pairs"].select("customer_id", "channel")
-        .pipe(lambda pairs: pairs.join(pairs, on="customer_id", suffix="_b"))
-        .group_by("channel", "channel_b").agg(pl.len().alias("customers")),
+        "overlap": parts["overlap"] if "overlap" in parts else overlap_counts(parts["pairs"]),
         "customers": people,
         "first_date": parts["first_date"],
     }
@@ -236,19 +234,22 @@ def as_text(*columns: str) -> list[pl.Expr]:
 
 def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.LazyFrame]:
     """channel_parts' tables from the day table, with text keys except the purchases'
-    customer_id, which stays Categorical for marketing_channels' integer codes."""
+    customer_id, which stays Categorical for marketing_channels' integer codes; and the
+    channel overlap."""
     lazy = days.lazy()
     named = lazy.filter(pl.col("channel").is_not_null())
     bought = lazy.filter(pl.col("_lines") > 0)
     orders = [pl.when(pl.col("_lines").sum() > 0).then(pl.col("_orders").sum()).cast(pl.Int64).alias("orders")]
+    pairs = bought.filter(pl.col("channel").is_not_null()).group_by("channel", "customer_id").agg(
+        pl.len().alias("_days"), pl.col("_lines").sum(), pl.col("order_date").min().alias("_first"))
     return {
         "per_channel": named.group_by("channel").agg(
             (pl.col("_units").sum() / MONEY_UNITS).alias("revenue"),
             (pl.col("_gross").sum() / MONEY_UNITS).alias("_gross"), *(orders if has_order_id else []))
         .with_columns(as_text("channel")),
-        "pairs": bought.filter(pl.col("channel").is_not_null()).group_by("channel", "customer_id").agg(
-            pl.len().alias("_days"), pl.col("_lines").sum(), pl.col("order_date").min().alias("_first"))
-        .with_columns(as_text(*CODED)),
+        "pairs": pairs.with_columns(as_text(*CODED)),
+        # the self-join on the customers' integer codes, not their text
+        "overlap": overlap_counts(pairs).with_columns(as_text("channel", "channel_b")),
         "purchases": bought.group_by("customer_id", "order_date").agg(
             (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
         "first_date": lazy.select(pl.col("order_date").min()),
@@ -302,6 +303,14 @@ def customer_table_from_days(
     )
     features = features_from_aggregates(per_customer, as_of, channels, customers=customers, survey=survey)
     return with_retention(features, flags)
+
+
+def overlap_counts(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """Customers per pair of purchase channels (both orders; a channel with itself is its
+    customers), from channel_parts' pairs."""
+    pairs = pairs.select("customer_id", "channel")
+    return pairs.join(pairs, on="customer_id", suffix="_b").group_by("channel", "channel_b").agg(
+        pl.len().alias("customers"))
 
 
 def purchase_channels(per_channel: pl.LazyFrame, pairs: pl.LazyFrame, has_order_id: bool) -> pl.LazyFrame:
