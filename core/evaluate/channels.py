@@ -342,6 +342,9 @@ def marketing_channels(
     # customers never meet); touches of other customers keep a null code, can neither convert
     # nor be credited, and are counted as reached by their text id. One read of the touchpoints,
     # keyed once, serves the reach, the campaigns' costs and both joins.
+    # Collected first: the codes and the keyed purchases both read it, and in one plan each
+    # would re-run the group_by that makes it.
+    purchases = purchases.collect().lazy()
     if purchases.collect_schema()["customer_id"] == pl.Categorical:  # the day table's: its codes serve
         codes = purchases.select(pl.col("customer_id").unique()).select(
             *as_text("customer_id"), pl.col("customer_id").to_physical().alias("_code"))
