@@ -186,9 +186,14 @@ def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) ->
     MONEY_UNITS (so sums do not depend on the order rows are added in) and distinct purchase
     orders. Every table the report reads of the transactions is derived from it.
 
-    Distinct orders add up over these rows only if an order never spans two customers,
-    channels or days. That is checked, not assumed: the distinct order ids of all purchases
-    must equal the sum over the rows, and no purchase may lack its order id. When the file
+    Distinct orders are counted without a per-group n_unique (which held a third more
+    memory and CPU than every other aggregation together): a purchase line starts an order
+    unless the line before it in the file is a line of the same order, and an order is
+    counted in the row of the line that starts it. That counts each group's distinct orders
+    exactly when every order's purchase lines are adjacent in the file and share one
+    customer, channel and day. That is checked, not assumed: the lines that start an order
+    must number the distinct order ids of all purchases, no line may continue an order in
+    another customer, channel or day, and no purchase may lack its order id. When the file
     breaks the rule this returns None and the report takes the exact, slower path.
 
     customer_id and channel are Categorical here (parts_from_days and
@@ -200,12 +205,18 @@ def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) ->
     columns = {"_units": units, "_gross": units.clip(lower_bound=0), "_buy": buy.cast(pl.UInt32)}
     aggs = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units").sum(),
             pl.col("_gross").sum()]
+    keys = ("customer_id", "channel", "order_date")
+    starts = {}
     if has_order_id:
         columns["_order"] = pl.when(buy).then(pl.col("order_id").hash())
-        aggs += [pl.col("_order").n_unique().alias("_keys"), pl.col("_order").null_count().alias("_nulls")]
-    rows = tx.with_columns(**columns, **{key: pl.col(key).cast(pl.Categorical) for key in CODED})
+        continues = (pl.col("_order") == pl.col("_order").shift(1)).fill_null(False)  # the line before: this order
+        # compared on the keys' integer codes, cheaper than the text
+        moved = pl.any_horizontal(pl.col(k).to_physical().ne_missing(pl.col(k).to_physical().shift(1)) for k in keys)
+        starts = {"_starts": (pl.col("_buy").cast(pl.Boolean) & ~continues).cast(pl.UInt32),
+                  "_moves": (continues & moved).cast(pl.UInt32)}
+        aggs += [pl.col("_starts").sum().alias("_orders"), pl.col("_moves").sum()]
+    rows = tx.with_columns(**columns, **{key: pl.col(key).cast(pl.Categorical) for key in CODED}).with_columns(**starts)
     n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
-    keys = ("customer_id", "channel", "order_date")
     if n_passes == 1:
         days = rows.group_by(*keys).agg(aggs)
     else:  # disjoint customers per pass, as core.features._per_customer does
@@ -217,11 +228,9 @@ def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) ->
     check = tx.filter(buy).select(pl.col("order_id").hash().n_unique().alias("orders"),
                                   pl.col("order_id").null_count().alias("missing"))
     days, check = pl.collect_all([days, check])
-    # n_unique counts a null (a row that is no purchase) as one key.
-    days = days.with_columns((pl.col("_keys") - (pl.col("_nulls") > 0)).alias("_orders")).drop("_keys", "_nulls")
-    if check["missing"].item() or check["orders"].item() != days["_orders"].sum():
+    if check["missing"].item() or days["_moves"].sum() or check["orders"].item() != days["_orders"].sum():
         return None
-    return days
+    return days.drop("_moves")
 
 
 # The day table's text keys, Categorical while it is reduced.
