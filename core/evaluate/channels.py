@@ -361,11 +361,15 @@ def marketing_channels(
     else:  # sorted, so that every plan reading the codes gives a customer the same one
         codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
         buys = purchases.join(codes, on="customer_id")
+    codes = codes.collect()
     touches = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .select("channel", "customer_id", "timestamp", *(["cost"] if has_cost else []),
                 *(["campaign_id"] if costed_ids else []))
-        .join(codes, on="customer_id", how="left", maintain_order="left")
+        # a lookup keeps the file order (which the stable sort below needs) at less cost
+        # than a join that maintains it
+        .with_columns(_code=pl.col("customer_id").replace_strict(
+            codes["customer_id"], codes["_code"], default=None, return_dtype=pl.UInt32))
         .with_columns(pl.col("timestamp").dt.date().alias("day"))
     )
     # The backward join credits a day's last touch. Touches kept in time order need only a
