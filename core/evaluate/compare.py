@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats as st
+from scipy import special
 
 from core.evaluate import stats
 
@@ -56,7 +56,7 @@ def compare_groups(
             diff = eb - ea
             se = np.hypot(sa, sb)
             lo, hi = diff - z * se, diff + z * se
-            p = 2 * st.norm.sf(abs(diff) / se) if se > 0 else float("nan")
+            p = 2 * special.ndtr(-abs(diff) / se) if se > 0 else float("nan")
         rows.append({
             "metric": metric.name, a_label: float(ea), b_label: float(eb),
             f"n_{a_label}": int(a.size), f"n_{b_label}": int(b.size),

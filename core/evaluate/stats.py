@@ -8,14 +8,16 @@ Definitions follow /work/shared/DOMAIN.md; tests check them against statsmodels/
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as st
+# scipy.special, not scipy.stats: the same functions (scipy.stats calls them), and importing
+# scipy.stats costs about 0.7 s of CPU in every report that compares groups.
+from scipy import special
 
 from core.errors import InputError
 
 
 def z_critical(confidence: float) -> float:
     """Two-sided normal critical value, e.g. 1.96 for 0.95."""
-    return float(st.norm.ppf(0.5 + confidence / 2))
+    return float(special.ndtri(0.5 + confidence / 2))
 
 
 def two_proportion_ztest(x1, n1, x2, n2):
@@ -25,7 +27,7 @@ def two_proportion_ztest(x1, n1, x2, n2):
     se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (x1 / n1 - x2 / n2) / se
-    return z, 2 * st.norm.sf(np.abs(z))
+    return z, 2 * special.ndtr(-np.abs(z))
 
 
 def diff_ci_wald(x1, n1, x2, n2, confidence: float):
@@ -106,8 +108,8 @@ def welch(mean1, var1, n1, mean2, var2, n2, confidence: float):
     with np.errstate(divide="ignore", invalid="ignore"):
         df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
         t = diff / se
-    half = st.t.ppf(0.5 + confidence / 2, df) * se
-    return diff, diff - half, diff + half, t, df, 2 * st.t.sf(np.abs(t), df)
+    half = special.stdtrit(df, 0.5 + confidence / 2) * se
+    return diff, diff - half, diff + half, t, df, 2 * special.stdtr(df, -np.abs(t))
 
 
 def holm(p_values) -> np.ndarray:
@@ -129,7 +131,8 @@ def chisquare_gof(observed, expected_shares):
     shares = np.asarray(expected_shares, dtype=float)
     expected = obs.sum() * shares / shares.sum()
     stat = float(((obs - expected) ** 2 / expected).sum())
-    return stat, float(st.chi2.sf(stat, obs.size - 1))
+    # scipy.stats gives NaN for zero degrees of freedom, chdtrc 0
+    return stat, float(special.chdtrc(obs.size - 1, stat)) if obs.size > 1 else float("nan")
 
 
 def nps_se(promoter_share, detractor_share, n):

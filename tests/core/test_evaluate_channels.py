@@ -187,6 +187,43 @@ def test_an_order_spanning_two_days_is_counted_once():
     assert aov["multi"][0] == pytest.approx(90 / 2)  # b: 90 over o3 and o4
 
 
+def test_an_order_whose_lines_are_apart_in_the_file_is_counted_once():
+    """The day table counts an order at the line that starts it, which holds only when an
+    order's lines are adjacent in the file; here o1's two lines have o2 between them.
+    Worked by hand: web has o1, o2, o4, o5 (and their copies)."""
+    transactions = twice(pl.LazyFrame({
+        "order_id": ["o1", "o2", "o1", "o3", "o4", "o5"],
+        "customer_id": ["a", "a", "a", "a", "b", "b"],
+        "order_date": [D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 2), D(2024, 1, 3), D(2024, 1, 4)],
+        "amount": [10.0, 5.0, 20.0, 30.0, 40.0, 50.0],
+        "channel": ["web", "web", "web", "store", "web", "web"],
+    }))
+    result = channels(transactions)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["web"]["orders"] == 8 and rows["store"]["orders"] == 2
+    aov = result.tables["single_vs_multi"].filter(pl.col("metric") == "aov")
+    assert aov["multi"][0] == pytest.approx(65 / 3)  # a: o1, o2, o3
+    assert aov["single"][0] == pytest.approx(90 / 2)  # b: o4, o5
+
+
+def test_an_order_whose_adjacent_lines_change_channel_counts_in_both():
+    """o1's adjacent lines are one in web and one in store: it is an order of each channel,
+    not only of the channel of its first line."""
+    transactions = twice(pl.LazyFrame({
+        "order_id": ["o1", "o1", "o2", "o3", "o4"],
+        "customer_id": ["a", "a", "a", "b", "b"],
+        "order_date": [D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 5), D(2024, 1, 3), D(2024, 1, 4)],
+        "amount": [10.0, 20.0, 30.0, 40.0, 50.0],
+        "channel": ["web", "store", "web", "store", "store"],
+    }))
+    result = channels(transactions)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["store"]["orders"] == 6 and rows["web"]["orders"] == 4
+    aov = result.tables["single_vs_multi"].filter(pl.col("metric") == "aov")
+    assert aov["multi"][0] == pytest.approx(60 / 2)  # a: o1 and o2
+    assert aov["single"][0] == pytest.approx(90 / 2)  # b: o3 and o4
+
+
 def test_a_purchase_without_order_id_counts_as_one_order_per_day():
     transactions = twice(pl.LazyFrame({
         "order_id": ["o1", None, None, "o2", "o3"],
