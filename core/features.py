@@ -572,13 +572,15 @@ def customer_features_at(
     answers = others.pop(0) if survey is not None else None
     signups = others.pop(0).lazy() if others else None
 
+    cumulative = _cumulative(per_period, order_periods, len(dates), union, len(windows))
     features = {
-        day: _snapshot_from(per_period, order_periods, k, day, union, [c for c in union if seen[c] <= day], signups,
-                            engagement, answers, inactivity_days, inactivity_multiple)
+        day: _snapshot_from(cumulative, order_periods is not None, k, day, union,
+                            [c for c in union if seen[c] <= day], signups, engagement, answers, inactivity_days,
+                            inactivity_multiple)
         for k, day in enumerate(dates)
     }
     purchased = {
-        window: per_period.group_by("customer_id").agg(bought=pl.col(f"_bought{w}").max() > 0)
+        window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}") > 0)
         for w, window in enumerate(windows)
     }
     return FeatureSnapshots(features, purchased)
@@ -593,21 +595,46 @@ def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transaction
     return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
 
 
-def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, k: int, day: dt.date, union: list[str],
+_SUMMED = ("_rows", "_non_buys", "monetary", "gross_spend")
+
+
+def _cumulative(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, n_dates: int, union: list[str],
+                n_windows: int) -> pl.DataFrame:
+    """Every date's per-customer sums (min, max) over the periods up to it, as columns <name><k>, in one
+    group_by of the per-period table (one per date was three group_bys, joins and text sorts); plus
+    _orders<k> and, over all periods, _bought<w>. Sorted by customer_id, with _row its position."""
+    # n_unique counts null as one value, once per period: a null is a row that is not a purchase
+    days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
+    sums = {c: pl.col(c) for c in (*_SUMMED, *(f"_cg{i}" for i in range(len(union))))} | {"frequency": days}
+    aggs = []
+    for k in range(n_dates):
+        upto = pl.col("_period") <= k  # a customer's periods up to the date (none: not yet a customer)
+        aggs += [pl.when(upto).then(value).sum().alias(f"{name}{k}") for name, value in sums.items()]
+        aggs += [pl.when(upto).then(pl.col("first_purchase")).min().alias(f"first_purchase{k}"),
+                 pl.when(upto).then(pl.col("last_purchase")).max().alias(f"last_purchase{k}")]
+        if union:
+            aggs.append(pl.when(upto).then(pl.col("_last_key")).max().alias(f"_last_key{k}"))
+    aggs += [(pl.col(f"_bought{w}").max()).alias(f"_bought{w}") for w in range(n_windows)]
+    cumulative = per_period.lazy().group_by("customer_id").agg(aggs)
+    if order_periods is not None:  # distinct orders whose first purchase row is up to each date
+        counted = order_periods.lazy().group_by("customer_id").agg(
+            pl.when(pl.col("_period") <= k).then(pl.col("_orders")).sum().alias(f"_orders{k}")
+            for k in range(n_dates))
+        cumulative = cumulative.join(counted, on="customer_id", how="left")
+    return cumulative.sort("customer_id").with_row_index("_row").collect()
+
+
+def _snapshot_from(cumulative: pl.DataFrame, has_orders: bool, k: int, day: dt.date, union: list[str],
                    channels: list[str], customers: pl.LazyFrame | None, engagement: pl.DataFrame | None,
                    answers: pl.DataFrame | None, inactivity_days: int | None,
                    inactivity_multiple: float) -> pl.DataFrame:
-    """One date's _per_customer table from the periods up to it, then customer_features' formulas."""
-    # n_unique counts null as one value, once per period: a null is a row that is not a purchase
-    days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
-    sums = ["_rows", "_non_buys", "monetary", "gross_spend", *(f"_cg{i}" for i in range(len(union)))]
-    lf = per_period.lazy().filter(pl.col("_period") <= k).group_by("customer_id").agg(
-        *(pl.col(c).sum() for c in sums), pl.col("first_purchase").min(), pl.col("last_purchase").max(),
-        frequency=days.sum(), **({"_last_key": pl.col("_last_key").max()} if union else {}))
-    if order_periods is not None:  # distinct orders whose first purchase row is up to the date
-        counted = (order_periods.lazy().filter(pl.col("_period") <= k)
-                   .group_by("customer_id").agg(pl.col("_orders").sum()))
-        lf = lf.join(counted, on="customer_id", how="left")
+    """One date's _per_customer table (its columns of _cumulative), then customer_features' formulas."""
+    lf = cumulative.lazy().filter(pl.col(f"_rows{k}") > 0).select(
+        "_row", "customer_id", *(pl.col(f"{c}{k}").alias(c) for c in ("first_purchase", "last_purchase", *_SUMMED)),
+        *(pl.col(f"_cg{i}{k}").alias(f"_cg{i}") for i in range(len(union))),
+        frequency=pl.col(f"frequency{k}"), **({"_last_key": pl.col(f"_last_key{k}")} if union else {}),
+        **({"_orders": pl.col(f"_orders{k}")} if has_orders else {}))
+    if has_orders:
         orders = pl.col("_orders").fill_null(0).cast(pl.Int64)
     else:
         orders = (pl.col("_rows") - pl.col("_non_buys")).cast(pl.Int64)
@@ -619,7 +646,7 @@ def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None,
         for i in reversed(range(len(union))):
             last_channel = pl.when(code == i).then(pl.lit(union[i])).otherwise(last_channel)
         extra["last_channel"] = last_channel
-    lf = lf.select("customer_id", "first_purchase", "last_purchase", "monetary", "gross_spend", "frequency",
+    lf = lf.select("_row", "customer_id", "first_purchase", "last_purchase", "monetary", "gross_spend", "frequency",
                    orders=orders, **extra)
     lf = lf.pipe(_derived, day, channels, customers).pipe(_with_activity, inactivity_days, inactivity_multiple)
     if engagement is not None:
@@ -629,7 +656,8 @@ def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None,
         asked = [c for c in ("nps", "csat") if c in answers.columns]
         if asked:
             lf = lf.join(latest_answers(answers.lazy(), day, asked), on="customer_id", how="left")
-    return lf.select(_column_order(lf.collect_schema().names(), channels)).sort("customer_id").collect()
+    # _row is the customer_id order: an integer sort instead of a text one
+    return lf.sort("_row").select(_column_order(lf.collect_schema().names(), channels)).collect()
 
 
 def _engagement_at(touchpoints: pl.LazyFrame, dates: list[dt.date], days: int) -> pl.LazyFrame:
