@@ -557,12 +557,13 @@ def customer_features_at(
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect()
-    order_periods = None
-    if has_order_id:  # an order counts from its first purchase row's date on
-        order_periods = (
+    order_counts = None
+    if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
+        order_counts = (
             _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
                        ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
-            .group_by("customer_id", _period=period(pl.col("_first"))).agg(_orders=pl.len()).collect())
+            .group_by("customer_id").agg((pl.col("_first") <= day).sum().alias(f"_orders{k}")
+                                         for k, day in enumerate(dates)).collect())
     collected = []
     if touchpoints is not None:
         collected.append(_engagement_at(touchpoints, dates, engagement_days))
@@ -579,9 +580,9 @@ def customer_features_at(
 
     asked = [c for c in ("nps", "csat") if answers is not None and c in answers.columns]
     latest = _latest_answers_at(answers, dates, asked) if asked else None
-    cumulative = _cumulative(per_period, order_periods, len(dates), union, len(windows), engagement, signups, latest)
+    cumulative = _cumulative(per_period, order_counts, len(dates), union, len(windows), engagement, signups, latest)
     features = {
-        day: _snapshot_from(cumulative, order_periods is not None, k, day, union,
+        day: _snapshot_from(cumulative, order_counts is not None, k, day, union,
                             [c for c in union if seen[c] <= day], signups is not None, engagement is not None,
                             asked, inactivity_days, inactivity_multiple)
         for k, day in enumerate(dates)
@@ -605,12 +606,12 @@ def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transaction
 _SUMMED = ("_rows", "_non_buys", "monetary", "gross_spend")
 
 
-def _cumulative(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, n_dates: int, union: list[str],
+def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_dates: int, union: list[str],
                 n_windows: int, engagement: pl.DataFrame | None = None,
                 signups: pl.DataFrame | None = None, answers: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every date's per-customer sums (min, max) over the periods up to it, as columns <name><k>, in one
     group_by of the per-period table (one per date was three group_bys, joins and text sorts); plus
-    _orders<k>, over all periods _bought<w>, and the engagement (_engagement<k>), earliest signup
+    the order counts (_orders<k>), over all periods _bought<w>, and the engagement (_engagement<k>), earliest signup
     (_signup) and latest answers (<answer><k>) tables joined once. Sorted by customer_id, with _row its position."""
     # n_unique counts null as one value, once per period: a null is a row that is not a purchase
     days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
@@ -625,12 +626,7 @@ def _cumulative(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, n_
             aggs.append(pl.when(upto).then(pl.col("_last_key")).max().alias(f"_last_key{k}"))
     aggs += [(pl.col(f"_bought{w}").max()).alias(f"_bought{w}") for w in range(n_windows)]
     cumulative = per_period.lazy().group_by("customer_id").agg(aggs)
-    if order_periods is not None:  # distinct orders whose first purchase row is up to each date
-        counted = order_periods.lazy().group_by("customer_id").agg(
-            pl.when(pl.col("_period") <= k).then(pl.col("_orders")).sum().alias(f"_orders{k}")
-            for k in range(n_dates))
-        cumulative = cumulative.join(counted, on="customer_id", how="left")
-    for table in (engagement, signups, answers):
+    for table in (order_counts, engagement, signups, answers):
         if table is not None:
             cumulative = cumulative.join(table.lazy(), on="customer_id", how="left")
     return cumulative.sort("customer_id").with_row_index("_row").collect()
