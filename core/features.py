@@ -520,10 +520,11 @@ def customer_features_at(
 
     The dates cut time into periods (up to the first date, up to the second, ...); one
     group_by per customer and period makes _per_customer's aggregations, and a date's are
-    the sums (min, max) over the periods up to it: exact, since a purchase day lies in
-    one period. Distinct orders are not additive (an order's rows may span two days):
-    each order is dated by its first purchase row (one group_by per customer and order)
-    and counted from that date's period on. Each date's table then
+    the sums (min, max) over the periods up to it (every date's in one group_by per
+    customer, _cumulative): exact, since a purchase day lies in one period. Distinct orders
+    are not additive (an order's rows may span two days): each order is dated by its first
+    purchase row (one group_by per customer and order) and counted at every date from
+    it on. Each date's table then
     equals customer_features at that date, the channels found up to that date included.
     `purchase_windows` adds, per (start, end], whether the customer made a purchase
     (positive amount) in it.
