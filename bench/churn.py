@@ -11,6 +11,11 @@ and peak resident MB are recorded, alternating `--repeat` times:
 - `predict churn`: the whole command (snapshots, CLV for value at risk, model choice and refit
   on at most MAX_TRAIN_ROWS training customers, test and scoring), writing `--output`.
 
+`--stages` instead runs predict churn once per size in a fresh process and records the CPU and
+wall seconds of each stage (imports, the CLV for value at risk, the feature read, the model
+choice and refit, the test predictions, the scored list) and the peak, into
+bench/results/churn_stages.json: where the time goes.
+
 `--learning-curve` instead fits the model choice on stratified samples of 10k-200k training
 customers (three seeds each) and on all of them, and writes each one's validation and test AUC
 and Brier on the same whole test snapshot to bench/results/churn_learning.json: the evidence
@@ -20,6 +25,7 @@ Writes bench/results/churn.json; ratios are CPU against the floor's CPU.
 
   python -m bench.churn --sizes 1m
   python -m bench.churn --learning-curve --sizes 1m,10m
+  python -m bench.churn --stages --sizes 1m
 """
 
 from __future__ import annotations
@@ -58,6 +64,74 @@ def _stage(mode: str, folder: str) -> None:
     else:
         customer_features_at(tx, days, **tables, purchase_windows=[
             (dates.train_as_of, dates.train_label_end), (dates.test_as_of, dates.test_label_end)])
+
+
+# predict churn's stages, each a function timed where it is looked up (module, name)
+STAGES = (("core.predict.clv", "clv_analysis", "CLV for value at risk (second read, BG/NBD, Gamma-Gamma)"),
+          ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots and both label windows"),
+          ("core.predict.churn", "fit_model", "model choice on the validation quarter and refit"),
+          ("core.predict.churn", "classification_metrics", "test metrics"),
+          ("core.predict.churn", "_at_risk_list", "scoring every customer and the listed ones' risk factors"))
+
+
+def _stages(folder: str) -> None:
+    """Run inside a child process: predict churn on the workspace with each stage timed; JSON on stdout."""
+    import functools
+    import importlib
+    import json
+    import resource
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    import sklearn.ensemble  # noqa: F401  (what predict churn imports on its way)
+
+    from core.predict import run
+    from core.workspace import Workspace
+
+    rows = [{"stage": "imports (sklearn, scipy, core)", "wall_seconds": time.perf_counter() - wall,
+             "cpu_seconds": time.process_time() - cpu}]
+
+    def timed_stage(function, label):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                rows.append({"stage": label, "wall_seconds": time.perf_counter() - w,
+                             "cpu_seconds": time.process_time() - c})
+        return wrapper
+
+    for module, name, label in STAGES:
+        target = importlib.import_module(module)
+        setattr(target, name, timed_stage(getattr(target, name), label))
+    w, c = time.perf_counter(), time.process_time()
+    result = run.churn(Workspace.open(folder))
+    total_wall, total_cpu = time.perf_counter() - w, time.process_time() - c
+    rows.append({"stage": "the rest (last date, matrices, tables)", "wall_seconds": total_wall - sum(
+        r["wall_seconds"] for r in rows[1:]), "cpu_seconds": total_cpu - sum(r["cpu_seconds"] for r in rows[1:])})
+    print(json.dumps({"stages": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows],
+                      "wall_seconds": round(time.perf_counter() - wall, 2),
+                      "cpu_seconds": round(time.process_time() - cpu, 2),
+                      "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "test_auc": result.headline["test_auc"], "test_brier": result.headline["test_brier"],
+                      "model": result.headline["model"], "n_scored": result.headline["n_scored"]}))
+
+
+def stages(sizes: list[str], root: Path, seed: int, log) -> list[dict]:
+    import json
+    import subprocess
+
+    records = []
+    for text in sizes:
+        folder = ensure_parquet(root, parse_size(text), seed, log=log)
+        out = subprocess.run([sys.executable, "-m", "bench.churn", "--stage", "stages", str(folder)],
+                             capture_output=True, text=True, check=True)
+        record = {"size": text, **workspace_info(folder), **json.loads(out.stdout.splitlines()[-1])}
+        for row in record["stages"]:
+            log(f"  {text} {row['stage']:<60} {row['cpu_seconds']:6.2f} s CPU {row['wall_seconds']:6.2f} s wall")
+        log(f"  {text} total {record['cpu_seconds']} s CPU, {record['wall_seconds']} s wall, {record['peak_mb']} MB")
+        records.append(record)
+    return records
 
 
 LEARNING_CAPS = (10_000, 25_000, 50_000, 100_000, 200_000)
@@ -151,10 +225,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--learning-curve", action="store_true",
                         help="instead: test AUC of the models fitted on samples of each size against all "
                              "training customers; writes bench/results/churn_learning.json")
+    parser.add_argument("--stages", action="store_true",
+                        help="instead: CPU and wall seconds of each stage of predict churn in one fresh process; "
+                             "writes bench/results/churn_stages.json")
     parser.add_argument("--stage", nargs=2, metavar=("MODE", "WORKSPACE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
-        _stage(*args.stage)
+        if args.stage[0] == "stages":
+            _stages(args.stage[1])
+        else:
+            _stage(*args.stage)
         return
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     started = time.perf_counter()
@@ -165,6 +245,10 @@ def main(argv: list[str] | None = None) -> None:
             log(f"{text}: learning curve")
             records += [{"size": text, **r} for r in learning_curve(folder, log=log)]
         write_run(args.json.with_name("churn_learning.json"), records, started, log)
+        return
+    if args.stages:
+        records = stages([s.strip() for s in args.sizes.split(",") if s.strip()], args.out, args.seed, log)
+        write_run(args.json.with_name("churn_stages.json"), records, started, log)
         return
     records = run([s.strip() for s in args.sizes.split(",") if s.strip()], args.repeat, args.out, args.seed, log)
     write_run(args.json, records, started, log)

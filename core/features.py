@@ -438,7 +438,11 @@ def _with_tenure(lf: pl.LazyFrame, as_of: dt.date | pl.Expr, customers: pl.LazyF
         )
         lf = lf.join(signups, on="customer_id", how="left")
         start = pl.min_horizontal(start, pl.col("signup_date"))
-    return lf.with_columns(tenure_days=(_date(as_of) - start).dt.total_days())
+    return lf.with_columns(tenure_days=_tenure_days(as_of, start))
+
+
+def _tenure_days(as_of: dt.date | pl.Expr, start: pl.Expr) -> pl.Expr:
+    return (_date(as_of) - start).dt.total_days()
 
 
 def _with_activity(lf: pl.LazyFrame, days: int | None, multiple: float) -> pl.LazyFrame:
@@ -516,10 +520,11 @@ def customer_features_at(
 
     The dates cut time into periods (up to the first date, up to the second, ...); one
     group_by per customer and period makes _per_customer's aggregations, and a date's are
-    the sums (min, max) over the periods up to it: exact, since a purchase day lies in
-    one period. Distinct orders are not additive (an order's rows may span two days):
-    each order is dated by its first purchase row (one group_by per customer and order)
-    and counted from that date's period on. Each date's table then
+    the sums (min, max) over the periods up to it (every date's in one group_by per
+    customer, _cumulative): exact, since a purchase day lies in one period. Distinct orders
+    are not additive (an order's rows may span two days): each order is dated by its first
+    purchase row (one group_by per customer and order) and counted at every date from
+    it on. Each date's table then
     equals customer_features at that date, the channels found up to that date included.
     `purchase_windows` adds, per (start, end], whether the customer made a purchase
     (positive amount) in it.
@@ -553,12 +558,13 @@ def customer_features_at(
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect()
-    order_periods = None
-    if has_order_id:  # an order counts from its first purchase row's date on
-        order_periods = (
+    order_counts = None
+    if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
+        order_counts = (
             _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
                        ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
-            .group_by("customer_id", _period=period(pl.col("_first"))).agg(_orders=pl.len()).collect())
+            .group_by("customer_id").agg((pl.col("_first") <= day).sum().alias(f"_orders{k}")
+                                         for k, day in enumerate(dates)).collect())
     collected = []
     if touchpoints is not None:
         collected.append(_engagement_at(touchpoints, dates, engagement_days))
@@ -566,19 +572,24 @@ def customer_features_at(
         keep = [c for c in ("customer_id", "response_date", "nps", "csat") if c in survey.collect_schema()]
         collected.append(survey.select(keep))
     if customers is not None and "signup_date" in customers.collect_schema():
-        collected.append(customers.select("customer_id", "signup_date"))
+        # the earliest signup up to a date is the earliest of all when that is up to the date
+        collected.append(customers.group_by("customer_id").agg(_signup=pl.col("signup_date").min()))
     others = pl.collect_all(collected)
     engagement = others.pop(0) if touchpoints is not None else None
     answers = others.pop(0) if survey is not None else None
-    signups = others.pop(0).lazy() if others else None
+    signups = others.pop(0) if others else None
 
+    asked = [c for c in ("nps", "csat") if answers is not None and c in answers.columns]
+    latest = _latest_answers_at(answers, dates, asked) if asked else None
+    cumulative = _cumulative(per_period, order_counts, len(dates), union, len(windows), engagement, signups, latest)
     features = {
-        day: _snapshot_from(per_period, order_periods, k, day, union, [c for c in union if seen[c] <= day], signups,
-                            engagement, answers, inactivity_days, inactivity_multiple)
+        day: _snapshot_from(cumulative, order_counts is not None, k, day, union,
+                            [c for c in union if seen[c] <= day], signups is not None, engagement is not None,
+                            asked, inactivity_days, inactivity_multiple)
         for k, day in enumerate(dates)
     }
     purchased = {
-        window: per_period.group_by("customer_id").agg(bought=pl.col(f"_bought{w}").max() > 0)
+        window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}") > 0)
         for w, window in enumerate(windows)
     }
     return FeatureSnapshots(features, purchased)
@@ -593,21 +604,49 @@ def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transaction
     return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
 
 
-def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None, k: int, day: dt.date, union: list[str],
-                   channels: list[str], customers: pl.LazyFrame | None, engagement: pl.DataFrame | None,
-                   answers: pl.DataFrame | None, inactivity_days: int | None,
-                   inactivity_multiple: float) -> pl.DataFrame:
-    """One date's _per_customer table from the periods up to it, then customer_features' formulas."""
+_SUMMED = ("_rows", "_non_buys", "monetary", "gross_spend")
+
+
+def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_dates: int, union: list[str],
+                n_windows: int, engagement: pl.DataFrame | None = None,
+                signups: pl.DataFrame | None = None, answers: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every date's per-customer sums (min, max) over the periods up to it, as columns <name><k>, in one
+    group_by of the per-period table (one per date was three group_bys, joins and text sorts); plus
+    the order counts (_orders<k>), over all periods _bought<w>, and the engagement (_engagement<k>), earliest signup
+    (_signup) and latest answers (<answer><k>) tables joined once. Sorted by customer_id, with _row its position."""
     # n_unique counts null as one value, once per period: a null is a row that is not a purchase
     days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
-    sums = ["_rows", "_non_buys", "monetary", "gross_spend", *(f"_cg{i}" for i in range(len(union)))]
-    lf = per_period.lazy().filter(pl.col("_period") <= k).group_by("customer_id").agg(
-        *(pl.col(c).sum() for c in sums), pl.col("first_purchase").min(), pl.col("last_purchase").max(),
-        frequency=days.sum(), **({"_last_key": pl.col("_last_key").max()} if union else {}))
-    if order_periods is not None:  # distinct orders whose first purchase row is up to the date
-        counted = (order_periods.lazy().filter(pl.col("_period") <= k)
-                   .group_by("customer_id").agg(pl.col("_orders").sum()))
-        lf = lf.join(counted, on="customer_id", how="left")
+    sums = {c: pl.col(c) for c in (*_SUMMED, *(f"_cg{i}" for i in range(len(union))))} | {"frequency": days}
+    aggs = []
+    for k in range(n_dates):
+        upto = pl.col("_period") <= k  # a customer's periods up to the date (none: not yet a customer)
+        aggs += [pl.when(upto).then(value).sum().alias(f"{name}{k}") for name, value in sums.items()]
+        aggs += [pl.when(upto).then(pl.col("first_purchase")).min().alias(f"first_purchase{k}"),
+                 pl.when(upto).then(pl.col("last_purchase")).max().alias(f"last_purchase{k}")]
+        if union:
+            aggs.append(pl.when(upto).then(pl.col("_last_key")).max().alias(f"_last_key{k}"))
+    aggs += [(pl.col(f"_bought{w}").max()).alias(f"_bought{w}") for w in range(n_windows)]
+    cumulative = per_period.lazy().group_by("customer_id").agg(aggs)
+    for table in (order_counts, engagement, signups, answers):
+        if table is not None:
+            cumulative = cumulative.join(table.lazy(), on="customer_id", how="left")
+    return cumulative.sort("customer_id").with_row_index("_row").collect()
+
+
+def _snapshot_from(cumulative: pl.DataFrame, has_orders: bool, k: int, day: dt.date, union: list[str],
+                   channels: list[str], has_signups: bool, has_engagement: bool,
+                   asked: list[str], inactivity_days: int | None,
+                   inactivity_multiple: float) -> pl.DataFrame:
+    """One date's _per_customer table (its columns of _cumulative), then customer_features' formulas."""
+    lf = cumulative.lazy().filter(pl.col(f"_rows{k}") > 0).select(
+        "_row", "customer_id", *(pl.col(f"{c}{k}").alias(c) for c in ("first_purchase", "last_purchase", *_SUMMED)),
+        *(pl.col(f"_cg{i}{k}").alias(f"_cg{i}") for i in range(len(union))),
+        frequency=pl.col(f"frequency{k}"), **({"_last_key": pl.col(f"_last_key{k}")} if union else {}),
+        **({"_orders": pl.col(f"_orders{k}")} if has_orders else {}),
+        **({"engagement": pl.col(f"_engagement{k}").fill_null(0)} if has_engagement else {}),
+        **({"_signup": pl.col("_signup")} if has_signups else {}),
+        **{name: pl.col(f"{name}{k}") for name in asked})
+    if has_orders:
         orders = pl.col("_orders").fill_null(0).cast(pl.Int64)
     else:
         orders = (pl.col("_rows") - pl.col("_non_buys")).cast(pl.Int64)
@@ -619,17 +658,31 @@ def _snapshot_from(per_period: pl.DataFrame, order_periods: pl.DataFrame | None,
         for i in reversed(range(len(union))):
             last_channel = pl.when(code == i).then(pl.lit(union[i])).otherwise(last_channel)
         extra["last_channel"] = last_channel
-    lf = lf.select("customer_id", "first_purchase", "last_purchase", "monetary", "gross_spend", "frequency",
-                   orders=orders, **extra)
-    lf = lf.pipe(_derived, day, channels, customers).pipe(_with_activity, inactivity_days, inactivity_multiple)
-    if engagement is not None:
-        lf = lf.join(engagement.lazy().select("customer_id", engagement=pl.col(f"_engagement{k}")),
-                     on="customer_id", how="left").with_columns(pl.col("engagement").fill_null(0))
-    if answers is not None:  # by customer_features' rule for the latest answer
-        asked = [c for c in ("nps", "csat") if c in answers.columns]
-        if asked:
-            lf = lf.join(latest_answers(answers.lazy(), day, asked), on="customer_id", how="left")
-    return lf.select(_column_order(lf.collect_schema().names(), channels)).sort("customer_id").collect()
+    kept = [c for c in ("engagement", "_signup", *asked) if c in lf.collect_schema()]
+    lf = lf.select("_row", "customer_id", "first_purchase", "last_purchase", "monetary", "gross_spend", "frequency",
+                   *kept, orders=orders, **extra)
+    lf = lf.pipe(_derived, day, channels, None)
+    if has_signups:  # _with_tenure's rule with the signup joined once: the earliest one up to the date
+        signup = pl.when(pl.col("_signup") <= day).then(pl.col("_signup"))
+        lf = lf.with_columns(tenure_days=_tenure_days(day, pl.min_horizontal(pl.col("first_purchase"), signup)))
+    lf = lf.pipe(_with_activity, inactivity_days, inactivity_multiple)
+    # _row is the customer_id order: an integer sort instead of a text one
+    return lf.sort("_row").select(_column_order(lf.collect_schema().names(), channels)).collect()
+
+
+def _latest_answers_at(survey: pl.DataFrame, dates: list[dt.date], answers: list[str]) -> pl.DataFrame:
+    """latest_answers at every date, as columns <answer><k>, with one sort per answer: the rows up to a
+    date keep the sorted order, so each date's latest is the last of its rows by latest_answers' rule."""
+    if "response_date" not in survey.columns:  # undated: the same answers whatever the date
+        latest = latest_answers(survey.lazy(), dates[-1], answers)
+        return latest.select("customer_id", *(pl.col(a).alias(f"{a}{k}") for k in range(len(dates))
+                                              for a in answers)).collect()
+    per_date = []
+    for name in answers:
+        ordered = survey.filter(pl.col(name).is_not_null()).sort("response_date", name, descending=[False, True])
+        per_date += [ordered.lazy().filter(pl.col("response_date") <= day).group_by("customer_id")
+                     .agg(pl.col(name).last().alias(f"{name}{k}")) for k, day in enumerate(dates)]
+    return functools.reduce(lambda a, b: a.join(b, on="customer_id", how="full", coalesce=True), per_date).collect()
 
 
 def _engagement_at(touchpoints: pl.LazyFrame, dates: list[dt.date], days: int) -> pl.LazyFrame:

@@ -137,10 +137,14 @@ def snapshot(
 
 
 def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
-              max_recency_days: int | None) -> pl.DataFrame:
+              max_recency_days: int | None, *, sorted_by_id: bool = False) -> pl.DataFrame:
     """A feature snapshot kept to buyers (and recent ones), with `churned` when the
-    buyers of the next window (customer_id, _bought) are given."""
+    buyers of the next window (customer_id, _bought) are given. `sorted_by_id`: the frame
+    already comes sorted by customer_id (customer_features_at), so its row order is kept
+    with an integer sort instead of sorting the text ids again."""
     frame = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    if sorted_by_id:
+        frame = frame.with_row_index("_order")
     schema = frame.collect_schema()
     if "frequency" in schema:  # only customers who have bought (not only returned)
         frame = frame.filter(pl.col("frequency") > 0)
@@ -150,6 +154,8 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
         frame = frame.join(bought, on="customer_id", how="left").with_columns(
             churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
     # sorted, so models that sample rows (early-stopping splits) are reproducible
+    if sorted_by_id:
+        return frame.sort("_order").drop("_order").collect()
     return frame.sort("customer_id").collect()
 
 
@@ -170,9 +176,9 @@ def one_pass_snapshots(
     def buyers(window):
         return read.purchased[window].lazy().filter("bought").select("customer_id", _bought=pl.lit(True))
 
-    return (_labelled(read.features[dates.train_as_of], buyers(train_window), max_recency_days),
-            _labelled(read.features[dates.test_as_of], buyers(test_window), max_recency_days),
-            _labelled(read.features[dates.as_of], None, max_recency_days))
+    return (_labelled(read.features[dates.train_as_of], buyers(train_window), max_recency_days, sorted_by_id=True),
+            _labelled(read.features[dates.test_as_of], buyers(test_window), max_recency_days, sorted_by_id=True),
+            _labelled(read.features[dates.as_of], None, max_recency_days, sorted_by_id=True))
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:

@@ -370,6 +370,38 @@ def test_one_pass_snapshots_handle_what_crosses_a_date():
     assert a["orders"].item() == 2 and a["frequency"].item() == 2
 
 
+def test_one_pass_snapshots_apply_the_per_date_rules_for_signups_answers_and_touches():
+    # customer_features_at joins signups, touches and answers once for all dates; each date must still
+    # see only what is dated up to it: a signup after a date, an answer after it, a same-day tie (the
+    # lower answer counts), a blank answer, a customer without any, and a survey without dates.
+    from core.features import customer_features_at
+
+    d, t = dt.date, dt.datetime
+    tx = pl.LazyFrame({
+        "customer_id": ["a", "a", "b", "c", "r"], "order_id": ["o1", "o2", "o3", "o4", "o5"],
+        "order_date": [d(2024, 1, 10), d(2024, 3, 1), d(2024, 2, 5), d(2024, 1, 15), d(2024, 1, 5)],
+        "amount": [10.0, 5.0, 7.0, 3.0, -4.0],  # "r" only returned, so only a signup gives a tenure
+    })
+    customers = pl.LazyFrame({"customer_id": ["a", "a", "b", "c", "z", "r"],
+                              "signup_date": [d(2023, 12, 1), d(2023, 11, 1), d(2024, 2, 25), None, d(2023, 1, 1),
+                                              d(2024, 2, 25)]})
+    touchpoints = pl.LazyFrame({"customer_id": ["a", "a", "b", "z"],
+                                "timestamp": [t(2024, 1, 20), t(2024, 2, 15), t(2024, 3, 5), t(2024, 1, 1)]})
+    survey = pl.LazyFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "c"],
+        "response_date": [d(2024, 1, 20), d(2024, 1, 20), d(2024, 2, 28), d(2024, 1, 5), d(2024, 2, 1), d(2024, 1, 16)],
+        "nps": [9, 4, None, 10, 6, 7], "csat": [5, 5, 3, None, 2, None],
+    })
+    dates = [d(2024, 1, 31), d(2024, 2, 20), d(2024, 3, 10)]
+    for answers in (survey, survey.drop("response_date")):
+        tables = {"customers": customers, "touchpoints": touchpoints, "survey": answers}
+        read = customer_features_at(tx, dates, **tables)
+        for day in dates:
+            assert_frame_equal(read.features[day], customer_features(tx, as_of=day, **tables).collect())
+    first = customer_features_at(tx, dates, survey=survey).features[dates[0]].filter(pl.col("customer_id") == "a")
+    assert first["nps"].item() == 4  # two answers on 2024-01-20: the lower one
+
+
 # --- fitting on a sample of the training customers ----------------------------------------
 
 
