@@ -258,7 +258,7 @@ def test_the_day_table_gives_the_exact_paths_tables_on_the_sample():
     days = day_table(tx, as_of, True)
     assert days is not None
     fast_parts = parts_from_days(days, True)
-    fast = customer_table_from_days(days, fast_parts["purchases"], as_of, True, customers=customers, survey=survey,
+    fast = customer_table_from_days(fast_parts["by_channel"], fast_parts["purchases"], as_of, True, customers=customers, survey=survey,
                                     retention_days=365)
     assert_frame_equal(fast.collect().sort("customer_id"),
                        customer_table(tx, as_of, customers=customers, survey=survey).collect().sort("customer_id"))
