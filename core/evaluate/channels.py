@@ -249,10 +249,12 @@ def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.Lazy
 
     The day table is grouped twice, not once per table: per customer and channel (a tenth of
     its rows, which per_channel, pairs and the per-customer sums are grouped from) and per
-    customer and purchase day. Both are collected here: each is read by several tables."""
+    customer and purchase day. Both are collected here (each is read by several tables), one
+    after the other: side by side their two hash tables add up, and the one 10M run with
+    them side by side peaked at 2.1 GB."""
     lazy = days.lazy()
     bought = pl.col("_lines") > 0
-    by_channel, purchases = pl.collect_all([
+    by_channel, purchases = (query.collect() for query in [
         lazy.group_by(*CODED).agg(
             pl.col("_rows", "_lines", "_units", "_gross", *(["_orders"] if has_order_id else [])).sum(),
             bought.sum().alias("_days"), pl.col("order_date").filter(bought).min().alias("_first"),
