@@ -257,10 +257,11 @@ def test_the_day_table_gives_the_exact_paths_tables_on_the_sample():
     as_of = default_as_of(tx)
     days = day_table(tx, as_of, True)
     assert days is not None
-    fast = customer_table_from_days(days, as_of, True, customers=customers, survey=survey, retention_days=365)
+    fast_parts = parts_from_days(days, True)
+    fast = customer_table_from_days(fast_parts["by_channel"], fast_parts["purchases"], as_of, True,
+                                    customers=customers, survey=survey, retention_days=365)
     assert_frame_equal(fast.collect().sort("customer_id"),
                        customer_table(tx, as_of, customers=customers, survey=survey).collect().sort("customer_id"))
-    fast_parts = parts_from_days(days, True)
     for name, exact in channel_parts(tx, as_of, True).items():
         keys = [c for c in ("channel", "customer_id", "order_date") if c in exact.collect_schema()]
         assert_frame_equal(fast_parts[name].collect().sort(keys), exact.collect().sort(keys),
@@ -325,3 +326,34 @@ def test_the_day_table_in_several_passes_gives_the_same_report(monkeypatch):
     assert one.headline == several.headline
     for name, table in one.tables.items():
         assert_frame_equal(table, several.tables[name])
+
+
+def test_the_day_tables_customer_table_matches_the_row_path_on_edge_cases():
+    """Two channels on a customer's last purchase day (the last channel is the first by
+    name), returns only, a null channel, retained and lapsed customers: the customer table
+    summed from the day table's per-channel and per-day tables must equal core.features'
+    row-by-row one."""
+    from polars.testing import assert_frame_equal
+
+    from core.evaluate.channels import customer_table_from_days, day_table, parts_from_days
+    from core.evaluate.value import customer_table
+
+    tx = pl.LazyFrame({
+        "order_id": ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9", "o9"],
+        "customer_id": ["a", "a", "a", "b", "c", "c", "c", "d", "e", "e"],
+        "order_date": [D(2023, 3, 1), D(2024, 6, 1), D(2024, 6, 1), D(2024, 5, 1), D(2022, 1, 1), D(2023, 2, 1),
+                       D(2023, 9, 1), D(2024, 2, 1), D(2024, 6, 2), D(2024, 6, 2)],
+        "amount": [10.0, 20.0, 5.0, -15.0, 30.0, 40.0, 50.0, 25.0, 60.0, 7.5],
+        "channel": ["web", "web", "app", "store", "store", None, "web", "app", "store", "store"],
+    })
+    as_of = D(2024, 6, 2)
+    days = day_table(tx, as_of, True)
+    assert days is not None
+    parts = parts_from_days(days, True)
+    fast = customer_table_from_days(parts["by_channel"], parts["purchases"], as_of, True, customers=None,
+                                    survey=None, retention_days=365).collect()
+    exact = customer_table(tx, as_of, retention_days=365).collect()
+    assert_frame_equal(fast.sort("customer_id"), exact.sort("customer_id"))
+    assert fast.filter(pl.col("customer_id") == "a")["last_channel"].item() == "app"
+    # bought in the year before the last and again in the last: a (2023-03 and 2024-06), c (2023-02 and 2023-09)
+    assert sorted(fast.filter(pl.col("retained"))["customer_id"].to_list()) == ["a", "c"]
