@@ -195,3 +195,48 @@ async def test_a_table_that_cannot_be_read_still_stops_the_opening(workspace: Pa
         await settle(pilot)
         assert app.workspace_state.error is None
         assert column_values(app.screen.query_one("#tables", FrameTable), "table") == ["transactions", "customers"]
+
+
+def messy_rows(count: int) -> str:
+    """A decimal-comma, day-first CSV with padded ids and a quoted multi-line note, past 1 MiB."""
+    lines = ["customer_id;order_date;amount;note"]
+    for i in range(count):
+        note = f'"eins\nzwei; {i}"' if i % 9 == 0 else f"n{i}"
+        lines.append(f" K{i % 500} ;{1 + i % 28:02d}/0{1 + i % 9}/2024;{i % 97}.{i % 1000:03d},{i % 10};{note}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_csv_first_page_from_its_first_bytes_equals_the_scan(make_workspace, monkeypatch) -> None:
+    # The first page comes from the file's first MiB, not a scan; the reference is the
+    # workspace's own scan (every row read as the checks and analyses read it).
+    import tui.screens.data as data
+    from core import readers
+    from core.workspace import Workspace
+
+    folder = make_workspace({"transactions.csv": messy_rows(40_000),
+                             "loyalist.toml": '[tables.transactions]\ndate_format = "%d/%m/%Y"\n'})
+    assert (folder / "transactions.csv").stat().st_size > readers.HEAD_BYTES
+    ws = Workspace.open(folder, lazy=True)
+    scanned = ws.scan("transactions").head(data.FIRST_ROWS).collect()
+    assert scanned["amount"][1] == 1001.1  # "1.001,1": the decimal comma was read
+
+    heads = []
+    real_head = data.csv_head
+    monkeypatch.setattr(data, "csv_head", lambda *a: heads.append(real_head(*a)) or heads[-1])
+    page = data.read_first_page(ws, "transactions")
+    assert heads and heads[0] is not None  # read from the first bytes
+    assert page.first_page and page.frame.equals(scanned)
+
+
+def test_a_csv_whose_first_bytes_hold_too_few_rows_shows_the_scan(make_workspace, monkeypatch) -> None:
+    import tui.screens.data as data
+    from core import readers
+    from core.workspace import Workspace
+
+    monkeypatch.setattr(readers, "HEAD_BYTES", 4096)  # far fewer than 1000 rows fit
+    folder = make_workspace({"transactions.csv": messy_rows(3000),
+                             "loyalist.toml": '[tables.transactions]\ndate_format = "%d/%m/%Y"\n'})
+    ws = Workspace.open(folder, lazy=True)
+    page = data.read_first_page(ws, "transactions")
+    assert page.frame.height == data.FIRST_ROWS
+    assert page.frame.equals(ws.scan("transactions").head(data.FIRST_ROWS).collect())
