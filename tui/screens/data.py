@@ -32,6 +32,7 @@ from core.workspace import Workspace, coercions, plain_numbers
 from tui import present
 from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
+from tui.checks import checked_apart, run_apart
 from tui.export import Exportable, file_stem
 from tui.query import BrowseQuery, collect_query, frequency
 from tui.state import WorkspaceState, describe_error
@@ -293,8 +294,11 @@ class DataScreen(Screen):
 
     def run_checks(self, ws: Workspace | None) -> None:
         if ws is not None and ws is self.workspace and not self.checks_pending:
-            self.inspect(ws)
-            self.validate(ws)
+            if checked_apart(ws):  # big files: in a child process, so the UI keeps its frames
+                self.check_apart(ws)
+            else:
+                self.inspect(ws)
+                self.validate(ws)
             if ws.options.get("alerts"):
                 self.check_alerts(ws)
 
@@ -348,6 +352,16 @@ class DataScreen(Screen):
             return
         if not get_current_worker().is_cancelled:
             self.post_message(Validated(ws, result))
+
+    @work(thread=True, exclusive=True, group="checks-apart", exit_on_error=False)
+    def check_apart(self, ws: Workspace) -> None:
+        """The tables list and the data checks of a big workspace, from a child process (tui.checks)."""
+        worker = get_current_worker()
+        messages = {"inspect": Inspected, "validate": Validated}
+        for task, status, value in run_apart(ws, lambda: worker.is_cancelled):
+            if worker.is_cancelled:
+                return
+            self.post_message(messages[task](ws, value) if status == "ok" else TaskFailed(ws, task, value))
 
     @work(thread=True, exclusive=True, group="alerts", exit_on_error=False)
     def check_alerts(self, ws: Workspace) -> None:
