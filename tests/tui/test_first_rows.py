@@ -240,3 +240,31 @@ def test_a_csv_whose_first_bytes_hold_too_few_rows_shows_the_scan(make_workspace
     page = data.read_first_page(ws, "transactions")
     assert page.frame.height == data.FIRST_ROWS
     assert page.frame.equals(ws.scan("transactions").head(data.FIRST_ROWS).collect())
+
+
+async def test_the_focus_stays_on_the_rows_when_the_rest_replace_the_first_page(make_workspace, settle,
+                                                                                monkeypatch) -> None:
+    # The focus goes from the first page's table straight to the table of every row: it never
+    # passes through the tables list (a visible flicker of the panel frames, and a restyle of
+    # the whole screen that stalled the UI ~100 ms at a million rows).
+    from textual.screen import Screen
+    from textual.widgets import DataTable
+
+    rows = [f"C{i % 40},2024-01-{1 + i % 28:02d},{i % 97}.50" for i in range(2500)]
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"})
+    focused: list[str] = []
+    real_set_focus = Screen.set_focus
+
+    def spy(screen, widget, *args, **kwargs):
+        focused.append(type(widget).__name__ if widget is not None else "nothing")
+        return real_set_focus(screen, widget, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "set_focus", spy)
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        browser = app.screen.query_one("#browser", TableBrowser)
+        assert browser.table.row_count == 2500 and app.focused is browser.table
+        assert len(browser.query(DataTable)) == 1  # the first page's table is gone
+        first_grid = focused.index("DataTable")
+        assert focused[first_grid:] == ["DataTable", "DataTable"], focused  # the first page's, then every row's

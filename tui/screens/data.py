@@ -113,7 +113,7 @@ def source_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, str, list[str]
 def head_rows(ws: Workspace, table: str, rows: pl.LazyFrame) -> pl.LazyFrame:
     """`rows` (source_rows), read from a UTF-8 CSV's first bytes when they hold the first
     FIRST_ROWS rows (core.readers.csv_head), read as the scan reads them: the scan's
-    head costs a pass over the file's line ends (a second at 10M rows on a busy machine)."""
+    head first walks the file's line ends (at 10M rows, 75 ms against 5 ms from the head)."""
     source = ws.sources[table]
     if table in ws.frames or source.format != "csv" or source.text is None or not source.text.utf8:
         return rows
