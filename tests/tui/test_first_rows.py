@@ -195,3 +195,76 @@ async def test_a_table_that_cannot_be_read_still_stops_the_opening(workspace: Pa
         await settle(pilot)
         assert app.workspace_state.error is None
         assert column_values(app.screen.query_one("#tables", FrameTable), "table") == ["transactions", "customers"]
+
+
+def messy_rows(count: int) -> str:
+    """A decimal-comma, day-first CSV with padded ids and a quoted multi-line note, past 1 MiB."""
+    lines = ["customer_id;order_date;amount;note"]
+    for i in range(count):
+        note = f'"eins\nzwei; {i}"' if i % 9 == 0 else f"n{i}"
+        lines.append(f" K{i % 500} ;{1 + i % 28:02d}/0{1 + i % 9}/2024;{i % 97}.{i % 1000:03d},{i % 10};{note}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_csv_first_page_from_its_first_bytes_equals_the_scan(make_workspace, monkeypatch) -> None:
+    # The first page comes from the file's first MiB, not a scan; the reference is the
+    # workspace's own scan (every row read as the checks and analyses read it).
+    import tui.screens.data as data
+    from core import readers
+    from core.workspace import Workspace
+
+    folder = make_workspace({"transactions.csv": messy_rows(40_000),
+                             "loyalist.toml": '[tables.transactions]\ndate_format = "%d/%m/%Y"\n'})
+    assert (folder / "transactions.csv").stat().st_size > readers.HEAD_BYTES
+    ws = Workspace.open(folder, lazy=True)
+    scanned = ws.scan("transactions").head(data.FIRST_ROWS).collect()
+    assert scanned["amount"][1] == 1001.1  # "1.001,1": the decimal comma was read
+
+    heads = []
+    real_head = data.csv_head
+    monkeypatch.setattr(data, "csv_head", lambda *a: heads.append(real_head(*a)) or heads[-1])
+    page = data.read_first_page(ws, "transactions")
+    assert heads and heads[0] is not None  # read from the first bytes
+    assert page.first_page and page.frame.equals(scanned)
+
+
+def test_a_csv_whose_first_bytes_hold_too_few_rows_shows_the_scan(make_workspace, monkeypatch) -> None:
+    import tui.screens.data as data
+    from core import readers
+    from core.workspace import Workspace
+
+    monkeypatch.setattr(readers, "HEAD_BYTES", 4096)  # far fewer than 1000 rows fit
+    folder = make_workspace({"transactions.csv": messy_rows(3000),
+                             "loyalist.toml": '[tables.transactions]\ndate_format = "%d/%m/%Y"\n'})
+    ws = Workspace.open(folder, lazy=True)
+    page = data.read_first_page(ws, "transactions")
+    assert page.frame.height == data.FIRST_ROWS
+    assert page.frame.equals(ws.scan("transactions").head(data.FIRST_ROWS).collect())
+
+
+async def test_the_focus_stays_on_the_rows_when_the_rest_replace_the_first_page(make_workspace, settle,
+                                                                                monkeypatch) -> None:
+    # The focus goes from the first page's table straight to the table of every row: it never
+    # passes through the tables list (a visible flicker of the panel frames, and a restyle of
+    # the whole screen that stalled the UI ~100 ms at a million rows).
+    from textual.screen import Screen
+    from textual.widgets import DataTable
+
+    rows = [f"C{i % 40},2024-01-{1 + i % 28:02d},{i % 97}.50" for i in range(2500)]
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"})
+    focused: list[str] = []
+    real_set_focus = Screen.set_focus
+
+    def spy(screen, widget, *args, **kwargs):
+        focused.append(type(widget).__name__ if widget is not None else "nothing")
+        return real_set_focus(screen, widget, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "set_focus", spy)
+    app = LoyalistApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        browser = app.screen.query_one("#browser", TableBrowser)
+        assert browser.table.row_count == 2500 and app.focused is browser.table
+        assert len(browser.query(DataTable)) == 1  # the first page's table is gone
+        first_grid = focused.index("DataTable")
+        assert focused[first_grid:] == ["DataTable", "DataTable"], focused  # the first page's, then every row's

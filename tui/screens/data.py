@@ -27,10 +27,12 @@ from core.contract import MONEY
 from core.inspect import inspect_workspace
 from core.result import Result
 from core.validate import validation_result
-from core.workspace import Workspace
+from core.readers import csv_head
+from core.workspace import Workspace, coercions, plain_numbers
 from tui import present
 from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
+from tui.checks import checked_apart, run_apart
 from tui.export import Exportable, file_stem
 from tui.query import BrowseQuery, collect_query, frequency
 from tui.state import WorkspaceState, describe_error
@@ -108,10 +110,26 @@ def source_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, str, list[str]
     return ws.scan(table), "", [m.canonical for m in source.columns if m.kind == MONEY]
 
 
+def head_rows(ws: Workspace, table: str, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """`rows` (source_rows), read from a UTF-8 CSV's first bytes when they hold the first
+    FIRST_ROWS rows (core.readers.csv_head), read as the scan reads them: the scan's
+    head first walks the file's line ends (at 10M rows, 75 ms against 5 ms from the head)."""
+    source = ws.sources[table]
+    if table in ws.frames or source.format != "csv" or source.text is None or not source.text.utf8:
+        return rows
+    schema = ws.scan_raw(table).collect_schema()
+    head = csv_head(source.path, source.text, FIRST_ROWS)
+    if head is None or head.columns != schema.names():
+        return rows
+    if source.missing_required:  # the file as read, as source_rows shows it
+        return head.lazy()
+    return head.lazy().with_columns(**plain_numbers(source, schema)).select(coercions(source, schema, staged=True))
+
+
 def read_first_page(ws: Workspace, table: str) -> RowsLoaded:
     """The table's first FIRST_ROWS rows, ready to show (in a worker thread)."""
     rows, note, money = source_rows(ws, table)
-    first = collect_query(rows, BrowseQuery(), FIRST_ROWS)
+    first = collect_query(head_rows(ws, table, rows), BrowseQuery(), FIRST_ROWS)
     complete = first.height < FIRST_ROWS
     return RowsLoaded(ws, table, browsable(first, money=money), note, first, BrowseQuery(), complete,
                       first_page=not complete)
@@ -276,8 +294,11 @@ class DataScreen(Screen):
 
     def run_checks(self, ws: Workspace | None) -> None:
         if ws is not None and ws is self.workspace and not self.checks_pending:
-            self.inspect(ws)
-            self.validate(ws)
+            if checked_apart(ws):  # big files: in a child process, so the UI keeps its frames
+                self.check_apart(ws)
+            else:
+                self.inspect(ws)
+                self.validate(ws)
             if ws.options.get("alerts"):
                 self.check_alerts(ws)
 
@@ -331,6 +352,16 @@ class DataScreen(Screen):
             return
         if not get_current_worker().is_cancelled:
             self.post_message(Validated(ws, result))
+
+    @work(thread=True, exclusive=True, group="checks-apart", exit_on_error=False)
+    def check_apart(self, ws: Workspace) -> None:
+        """The tables list and the data checks of a big workspace, from a child process (tui.checks)."""
+        worker = get_current_worker()
+        messages = {"inspect": Inspected, "validate": Validated}
+        for task, status, value in run_apart(ws, lambda: worker.is_cancelled):
+            if worker.is_cancelled:
+                return
+            self.post_message(messages[task](ws, value) if status == "ok" else TaskFailed(ws, task, value))
 
     @work(thread=True, exclusive=True, group="alerts", exit_on_error=False)
     def check_alerts(self, ws: Workspace) -> None:

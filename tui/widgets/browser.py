@@ -158,15 +158,16 @@ class TableBrowser(Vertical):
         caption.update(Text(fit_parts(self.caption_text, room)))
 
     async def show(self, backend: PolarsBackend, caption: str) -> None:
+        old = list(self.query("DataTable, .placeholder"))  # listed now: the new table is not one of them
         had_focus = self.table is not None and self.table.has_focus
-        await self.query("DataTable, .placeholder").remove()
         table = DataTable(backend=backend, render_markup=False, null_rep="[dim]null[/]",
                           max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell",
                           fixed_columns=1)  # the key column stays while scrolling sideways
         await self.mount(table)
+        if had_focus:  # now, before the old table goes: removing the focused widget first moved
+            self.screen.set_focus(table)  # the focus away and back, restyling the screen twice (~100 ms)
+        await self.remove_children(old)
         self.set_caption(caption)
-        if had_focus:
-            table.focus()
 
     async def show_message(self, text: str) -> None:
         await self.query("DataTable, .placeholder").remove()

@@ -1,0 +1,127 @@
+"""The Data screen's checks of a big workspace, run in a child process at a lower priority.
+
+The tables list (core.inspect.inspect_workspace: a pass over every table) and the data
+checks (core.validate.validation_result: every rule over every row, findings cached in
+`.loyalist/checks.json`) take seconds of Polars work and GBs of memory at ten million rows.
+Run in a thread of the app they share its memory and its two cores with the UI thread, and
+the UI stalled 300 ms and more while they ran (bench.tui_peer, cold check cache). In a
+child process with a lower CPU priority (nice) the UI thread keeps its frames; the child
+opens the same workspace, runs the same two functions and hands back their Results
+(frozen dataclasses of Polars tables, pickled) or, per task, the error as the app words it.
+
+A small workspace is checked in a thread as before: starting a child (Python, Polars and
+the checks imported afresh) costs more than its checks.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+APART_BYTES = 64 << 20  # files of this many bytes in all are checked in a child process
+NICE = 10  # the child's CPU priority below the app's (Unix; ignored elsewhere)
+POLL_SECONDS = 0.2  # how often the waiting worker looks whether it was cancelled
+TASKS = ("inspect", "validate")
+
+
+def checked_apart(ws: Workspace) -> bool:
+    """Whether the workspace's checks are worth a child process: its files are big. Tables
+    in a database are checked in the app (the child would open its connection again)."""
+    total = 0
+    for source in ws.sources.values():
+        if source.database is not None:
+            return False
+        try:
+            total += source.path.stat().st_size
+        except OSError:
+            return False
+    return total >= APART_BYTES
+
+
+def run_apart(ws: Workspace, cancelled: Callable[[], bool]) -> Iterator[tuple[str, str, Any]]:
+    """(task, "ok", Result) or (task, "error", the error described) for each task as the
+    child finishes it; nothing more once `cancelled()` turns true (the child is stopped)."""
+    target = Path(ws.config_path or ws.root).resolve()
+    code = str(Path(__file__).resolve().parent.parent)  # where tui/ is, whatever the working folder
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (code, os.environ.get("PYTHONPATH"))))}
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child cannot block on it
+    child = subprocess.Popen([sys.executable, "-m", "tui.checks", str(target)], stdout=subprocess.PIPE,
+                             stderr=errors, env=env)
+    done = threading.Event()
+
+    def stop_when_cancelled() -> None:
+        while not done.wait(POLL_SECONDS):
+            if cancelled():
+                child.kill()
+                return
+
+    threading.Thread(target=stop_when_cancelled, daemon=True).start()
+    answered = []
+    try:
+        while len(answered) < len(TASKS):
+            try:
+                task, status, value = pickle.load(child.stdout)  # noqa: S301 - our own child's
+            except (EOFError, pickle.UnpicklingError):
+                break
+            answered.append(task)
+            yield task, status, value
+    finally:
+        done.set()
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+    if len(answered) < len(TASKS) and not cancelled():
+        errors.seek(0)
+        last = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        problem = f"the checks stopped: {last[0] if last else f'exit code {child.returncode}'}"
+        for task in TASKS:
+            if task not in answered:
+                yield task, "error", problem
+    errors.close()
+
+
+def check_here(ws: Workspace) -> Iterator[tuple[str, str, Any]]:
+    """The tasks run in this process (the child's side), each answer as it is ready."""
+    from core.inspect import inspect_workspace
+    from core.validate import validation_result
+
+    for task, run in (("inspect", inspect_workspace), ("validate", validation_result)):
+        try:
+            yield task, "ok", run(ws)
+        except Exception as exc:  # noqa: BLE001 - told to the app as its own worker would
+            from tui.state import describe_error
+
+            yield task, "error", describe_error(exc)
+
+
+def main(target: str) -> None:
+    if hasattr(os, "nice"):
+        os.nice(NICE)
+    from core.workspace import Workspace
+
+    try:
+        ws = Workspace.open(target, lazy=True)
+        answers = check_here(ws)
+    except Exception as exc:  # noqa: BLE001
+        from tui.state import describe_error
+
+        problem = describe_error(exc)
+        answers = [(task, "error", problem) for task in TASKS]
+    for answer in answers:
+        pickle.dump(answer, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
