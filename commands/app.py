@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import os
 import sys
@@ -176,3 +177,8 @@ def main() -> None:
         command_line(only=first_word(sys.argv[1:]))()
     finally:  # output still buffered after an error exit may meet a closed pipe too
         _flush_stdout()
+        # The process ends here. Frozen objects are left out of the interpreter's final
+        # garbage collection, which would walk every object the imports and the run made
+        # only to free memory the exit returns anyway (~50 ms of CPU of `segment rfm` at
+        # 1M rows, issue 14). Output is flushed above; files were closed where written.
+        gc.freeze()
