@@ -186,9 +186,11 @@ class Workspace:
         """Write the formats judged on text files' first rows since the workspace opened, so
         the next command on the unchanged files reads them instead of judging again
         (core.check_cache.JudgedFormats); called when the tables are checked."""
-        if self._judged:
-            JudgedFormats(self.root).put(self._judged)
-            self._judged.clear()
+        judged = dict(self._judged)  # a copy: the app's workers may build another table meanwhile
+        if judged:
+            JudgedFormats(self.root).put(judged)
+            for key in judged:
+                self._judged.pop(key, None)
 
     @property
     def notices(self) -> tuple[str, ...]:
