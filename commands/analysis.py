@@ -181,7 +181,10 @@ def _chain(ctx: Any) -> list[Any]:
 
 
 def invoke(analysis: Analysis, extra: Extra, values: dict[str, Any]) -> None:
-    from commands.output import check_output, emit
+    from commands import heap
+
+    with heap.importing():  # Polars, Rich and the exporters: nothing to collect while they load
+        from commands.output import check_output, emit
 
     working(values.pop("ctx"))
     shared = {name: values.pop(name) for name in SHARED if name in values}

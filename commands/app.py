@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from commands import demo
+from commands import demo, heap
 from commands.lean_help import LeanHelpGroup, load_typer_help
 from commands.options import ExitCode
 from core.errors import LoyalistError
@@ -109,6 +109,7 @@ def main_callback(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
 ) -> None:
     """Loyalist: customer segments, loyalty scales and evaluation reports."""
+    heap.ready()  # the command's work begins (commands.heap)
     # Each command starts its spinner once its options are parsed (commands.analysis.working),
     # so `--help` and usage errors load nothing.
 
@@ -171,8 +172,10 @@ def first_word(args: list[str]) -> str:
 
 
 def main() -> None:
+    heap.start()  # no garbage collection while starting up (commands.heap)
     load_typer_help()  # help and usage errors draw without markdown_it and pygments
     try:
         command_line(only=first_word(sys.argv[1:]))()
     finally:  # output still buffered after an error exit may meet a closed pipe too
         _flush_stdout()
+        heap.end()

@@ -138,3 +138,62 @@ def _finding(item: dict[str, Any]) -> Finding:
     values["rows"] = tuple(int(r) for r in values["rows"])
     values["count"] = int(values["count"])
     return Finding(**values)
+
+
+# -- judged formats ----------------------------------------------------------------
+# A text file's date and number formats are judged on its first rows each time a command
+# opens it (core.workspace): for a CSV that is its first MiB read and parsed and dozens of
+# trial parses, about 30 ms of every command. The judgement depends only on the file and how
+# it is read, so it is remembered beside the checks, under the same kind of key. It is
+# written when the tables are checked (core.invalid), so only a command that writes the
+# checks writes it: opening a workspace to look at it (data inspect, the app) writes nothing.
+FORMATS_FILE = Path(".loyalist") / "formats.json"
+
+
+def formats_key(path: Path, described: str) -> str | None:
+    """The key of a file's judged formats: its path, size, time stamp and first 64 KiB, how it
+    is read (`described`) and the code that judges; None when the file cannot be read."""
+    try:
+        stat = path.stat()
+        with path.open("rb") as handle:
+            head = hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
+    except OSError:
+        return None
+    parts = [_rules_version(), described, str(path.resolve()), stat.st_size, stat.st_mtime_ns, head]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+class JudgedFormats:
+    """The formats file of one workspace: each entry is a table's column mappings as judged."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = Path(root) / FORMATS_FILE
+        self.entries: dict[str, dict[str, Any]] = {}
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return
+        if isinstance(saved, dict) and saved.get("version") == VERSION and isinstance(saved.get("entries"), dict):
+            self.entries = {k: v for k, v in saved["entries"].items()
+                            if isinstance(v, dict) and isinstance(v.get("columns"), list)}
+
+    def get(self, key: str | None) -> list[dict[str, Any]] | None:
+        entry = self.entries.get(key) if key is not None else None
+        return entry["columns"] if entry is not None else None
+
+    def put(self, judged: dict[str, list[dict[str, Any]]]) -> None:
+        """Remember these (key: columns) and write the file (a read-only workspace goes without)."""
+        if not judged:
+            return
+        from core.errors import LoyalistError
+        from core.export.safe import safe_write
+
+        for key, columns in judged.items():
+            self.entries[key] = {"written": time.time(), "columns": columns}
+        newest = sorted(self.entries.items(), key=lambda kv: kv[1].get("written", 0), reverse=True)
+        text = json.dumps({"version": VERSION, "entries": dict(newest[:MAX_ENTRIES])}, ensure_ascii=False)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            safe_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
+        except (OSError, LoyalistError):
+            pass

@@ -65,6 +65,7 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
     on_engine = engine is not None and "transactions" in read
     here = [t for t in read if not (on_engine and t == "transactions")]
     findings = validate(ws, tables=here, errors_only=True) if here else []
+    ws.remember_formats()  # beside the checks just written (core.check_cache)
     for finding in [*findings, *(engine.findings() if on_engine else [])]:
         if finding.severity == ERROR:
             by_table.setdefault(finding.table, []).append(finding)

@@ -35,7 +35,7 @@ import fnmatch
 import functools
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ import polars as pl
 
 from core import contract as c
 from core import converted, database
+from core.check_cache import JudgedFormats, formats_key
 from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
                          detect_date_format, extra_is_numeric, needs_time_zone, plain_number)
 from core.config import CONFIG_NAME, read_config
@@ -175,10 +176,21 @@ class Workspace:
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     use_converted: bool = True
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+    _judged: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)  # formats to remember
 
     @property
     def name(self) -> str:
         return self.root.name
+
+    def remember_formats(self) -> None:
+        """Write the formats judged on text files' first rows since the workspace opened, so
+        the next command on the unchanged files reads them instead of judging again
+        (core.check_cache.JudgedFormats); called when the tables are checked."""
+        judged = dict(self._judged)  # a copy: the app's workers may build another table meanwhile
+        if judged:
+            JudgedFormats(self.root).put(judged)
+            for key in judged:
+                self._judged.pop(key, None)
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -341,6 +353,20 @@ class Workspace:
                                           table=table, canonical=canonical, file=where, column=header,
                                           fix=f"the file's columns are: {', '.join(headers)}")
         matches, extras = infer_mapping(table, headers, explicit, file=where)
+        # A text file's formats as judged last time, if neither the file nor how it is read changed
+        judged = JudgedFormats(self.root) if text is not None and not in_database else None
+        key = judged and formats_key(path, repr((table, fmt, read, parse, text, list(schema.items()), explicit,
+                                                 matches, extras, numbers, time_zone)))
+        remembered = judged and judged.get(key)
+        if remembered:
+            try:
+                columns = [ColumnMapping(**{**m, "number": m["number"] and NumberFormat(**m["number"])})
+                           for m in remembered]
+            except (TypeError, KeyError):  # a damaged entry: judge again
+                columns = []
+            if columns:
+                return self._table_source(table, choice, checks, options, in_database, path, fmt, read, parse,
+                                          text, matches, columns)
         try:
             sample = (first.head(SAMPLE_ROWS) if in_database else
                       self._sample(table, fmt, path, text, schema, matches, extras) if headers else pl.DataFrame())
@@ -379,6 +405,15 @@ class Workspace:
             columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else "",
                                          number))
         columns = _share_number_format(columns)
+        if key:  # written with the checks (remember_formats)
+            self._judged[key] = [asdict(m) for m in columns]
+        return self._table_source(table, choice, checks, options, in_database, path, fmt, read, parse, text,
+                                  matches, columns)
+
+    def _table_source(self, table: str, choice: SourceChoice, checks: dict[str, Any], options: dict[str, Any],
+                      in_database: DatabaseTable | None, path: Path, fmt: str, read: ReadOptions,
+                      parse: ParseOptions, text: TextFormat | None, matches: list,
+                      columns: list[ColumnMapping]) -> TableSource:
         mapped = {m.canonical for m in matches}
         missing = tuple(col for col in c.TABLES[table].required if col not in mapped)
         ranges = self._ranges(table, checks.get("ranges", {}), columns)
