@@ -105,15 +105,17 @@ class BetaGeoModel:
         self.n_starts = n_starts
         self.random_state = random_state
 
-    def fit(self, frequency, recency, T) -> BetaGeoModel:
+    def fit(self, frequency, recency, T, *, histories=None) -> BetaGeoModel:
+        """``histories``: compress(frequency, recency, T) if the caller has it already."""
         x, tx, big_t = _as_arrays(frequency, recency, T)
         if len(x) < 10 or (x > 0).sum() < 2:
             raise AnalysisError(
                 f"BG/NBD needs at least 10 customers, some with repeat purchases; got {len(x)} "
                 f"customers, {(x > 0).sum()} with a repeat purchase"
             )
+        (ux, utx, ut), counts, _ = histories or compress(x, tx, big_t)
         fit = fit_log_space(
-            _Histories.of(x, tx, big_t).negative_log_likelihood,
+            _Histories(ux, utx, ut, counts).negative_log_likelihood,
             NAMES, self._starts(x, big_t), model="BG/NBD", n_obs=float(len(x)),
             explore=self._explore(x, tx, big_t),
             hint="e.g. nobody seems to drop out, or purchase rates barely differ",

@@ -132,10 +132,10 @@ def value_customers(
     x, tx, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     m = summary["monetary_value"].to_numpy()
 
-    bg = BetaGeoModel(n_starts=n_starts, random_state=random_state).fit(x, tx, big_t)
+    histories = compress(x, tx, big_t)  # once, for the fit and the predictions
+    bg = BetaGeoModel(n_starts=n_starts, random_state=random_state).fit(x, tx, big_t, histories=histories)
     gg = GammaGammaModel(n_starts=n_starts, random_state=random_state).fit(x, m)
     spend = gg.expected_spend(x, m)
-    histories = compress(x, tx, big_t)
     discounted, at_horizon = _discounted_purchases(
         bg, histories, horizon=horizon, days_per_unit=days, discount_rate=discount_rate,
         month_units=month_units,
