@@ -179,7 +179,7 @@ class BetaGeoModel:
 
     def _expected_scale(self, ux, utx, ut) -> np.ndarray:
         """The factor of eq. 10 that does not depend on t: (a+b+x-1)/(a-1) P(alive)."""
-        r, alpha, a, b = self._check_fitted()
+        _, _, a, b = self._check_fitted()
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             return (a + b + ux - 1) / (a - 1) * self._alive(ux, utx, ut)
 

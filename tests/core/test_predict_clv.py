@@ -517,7 +517,7 @@ def test_customer_clv_is_lifetimes_clv_and_predict_clvs_numbers(cdnow_transactio
         expected = gg.customer_lifetime_value(
             bg, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"],
             time=12, discount_rate=0.01, freq="D")
-    options = dict(calibration_end=CALIBRATION_END, unit="day", discount_rate=0.01, discount_period="month")
+    options = {"calibration_end": CALIBRATION_END, "unit": "day", "discount_rate": 0.01, "discount_period": "month"}
     lean = customer_clv(cdnow_transactions, **options)
     assert lean.columns == ["customer_id", "clv"] and lean.height == len(summary)
     by_id = dict(zip(summary["customer_id"], expected.to_numpy()))
