@@ -105,15 +105,17 @@ class BetaGeoModel:
         self.n_starts = n_starts
         self.random_state = random_state
 
-    def fit(self, frequency, recency, T) -> BetaGeoModel:
+    def fit(self, frequency, recency, T, *, histories=None) -> BetaGeoModel:
+        """``histories``: compress(frequency, recency, T) if the caller has it already."""
         x, tx, big_t = _as_arrays(frequency, recency, T)
         if len(x) < 10 or (x > 0).sum() < 2:
             raise AnalysisError(
                 f"BG/NBD needs at least 10 customers, some with repeat purchases; got {len(x)} "
                 f"customers, {(x > 0).sum()} with a repeat purchase"
             )
+        (ux, utx, ut), counts, _ = histories or compress(x, tx, big_t)
         fit = fit_log_space(
-            _Histories.of(x, tx, big_t).negative_log_likelihood,
+            _Histories(ux, utx, ut, counts).negative_log_likelihood,
             NAMES, self._starts(x, big_t), model="BG/NBD", n_obs=float(len(x)),
             explore=self._explore(x, tx, big_t),
             hint="e.g. nobody seems to drop out, or purchase rates barely differ",
@@ -170,22 +172,36 @@ class BetaGeoModel:
         return self._expected(utt, ux, utx, ut)[inverse]
 
     def _expected(self, utt, ux, utx, ut) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self._expected_scale(ux, utx, ut) * self._expected_term(utt, ux, ut)
+        self._check_finite(value)
+        return value
+
+    def _expected_scale(self, ux, utx, ut) -> np.ndarray:
+        """The factor of eq. 10 that does not depend on t: (a+b+x-1)/(a-1) P(alive)."""
+        _, _, a, b = self._check_fitted()
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return (a + b + ux - 1) / (a - 1) * self._alive(ux, utx, ut)
+
+    def _expected_term(self, utt, ux, ut) -> np.ndarray:
+        """The factor of eq. 10 that depends on t, a function of (x, T) alone (not t_x):
+        1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)."""
         r, alpha, a, b = self._check_fitted()
         z = utt / (alpha + ut + utt)
-        # ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z) by Euler's transformation
-        # (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): the same number without the huge
-        # hypergeometric value and tiny power that overflow for frequent buyers.
+        # By Euler's transformation (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): the same
+        # number without the huge hypergeometric value and tiny power that overflow for
+        # frequent buyers.
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            term = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + ux - 1, z)
-            value = (a + b + ux - 1) / (a - 1) * term * self._alive(ux, utx, ut)
+            return 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + ux - 1, z)
+
+    def _check_finite(self, value: np.ndarray) -> None:
         bad = ~np.isfinite(value)
         if bad.any():
             raise AnalysisError(
                 f"BG/NBD expected purchases are not finite for {int(bad.sum())} distinct "
-                f"purchase histories (fitted a = {a:.4g}; a = 1 exactly is a singular case); "
-                "refit on more data"
+                f"purchase histories (fitted a = {self.params_['a']:.4g}; a = 1 exactly is a "
+                "singular case); refit on more data"
             )
-        return value
 
     def expected_purchases_new(self, t) -> np.ndarray:
         """E[X(t)]: expected purchases in (0, t] for a customer just acquired (eq. 9)."""

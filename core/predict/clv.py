@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,17 +51,108 @@ def discounted_clv(
 ) -> np.ndarray:
     """CLV over ``horizon`` units, discounted monthly at an annual rate; with
     ``month_units`` (a month in units) at a monthly rate per such month, as lifetimes."""
+    histories = compress(frequency, recency, T)
+    value, _ = _discounted_purchases(bg, histories, horizon=horizon, days_per_unit=days_per_unit,
+                                     discount_rate=discount_rate, month_units=month_units)
+    return value[histories[2]] * np.asarray(spend, float)
+
+
+def _discounted_purchases(bg: BetaGeoModel, histories, *, horizon: float, days_per_unit: float,
+                          discount_rate: float, month_units: float | None
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Discounted expected purchases over the horizon and expected purchases at its end, per
+    distinct history (``histories`` from compress(frequency, recency, T)).
+
+    E[Y(t)] = scale(x, t_x, T) * term(t; x, T) (FHL 2005 eq. 10), so the discounted sum of the
+    monthly increments is scale * sum_k (term_k - term_(k-1)) / (1 + d)^k: P(alive) once per
+    history, the hypergeometric terms once per distinct (x, T) (far fewer) and month.
+    """
     step = DAYS_PER_MONTH / days_per_unit if month_units is None else month_units
     edges = np.minimum(np.arange(1, math.ceil(horizon / step - 1e-9) + 1) * step, horizon)
-    (ux, utx, ut), _, inverse = compress(frequency, recency, T)
-    value = np.zeros(len(ux))
-    previous = np.zeros(len(ux))
-    for edge in edges:  # a dozen steps for a year; each step is vectorised over customers
-        cumulative = bg.expected_purchases(edge, ux, utx, ut, distinct=True)
+    (ux, utx, ut), _, _ = histories
+    (kx, kt), _, key_of = compress(ux, ut)
+    value = np.zeros(len(kx))
+    previous = np.zeros(len(kx))
+    for edge in edges:  # a dozen steps for a year; each step is vectorised over (x, T)
+        cumulative = bg._expected_term(np.full(len(kx), edge), kx, kt)
         periods = edge * days_per_unit / DAYS_PER_YEAR if month_units is None else edge / month_units
         value += (cumulative - previous) / (1.0 + discount_rate) ** periods
         previous = cumulative
-    return value[inverse] * np.asarray(spend, float)
+    scale = bg._expected_scale(ux, utx, ut)
+    with np.errstate(over="ignore", invalid="ignore"):
+        at_horizon = scale * previous[key_of]
+    bg._check_finite(at_horizon)
+    return scale * value[key_of], at_horizon
+
+
+@dataclass(frozen=True)
+class ValuedCustomers:
+    """The fitted models and every customer's CLV: what value at risk needs, and what
+    clv_analysis builds its tables on."""
+
+    summary: pl.DataFrame  # btyd_summary, sorted by customer_id
+    bg: BetaGeoModel
+    gg: GammaGammaModel
+    histories: tuple  # compress(frequency, recency, T)
+    expected_spend: np.ndarray
+    expected_purchases: np.ndarray  # over the horizon
+    clv: np.ndarray
+    calibration_end: dt.date
+    horizon: float
+    month_units: float | None
+
+    def p_alive(self) -> np.ndarray:
+        (ux, utx, ut), _, inverse = self.histories
+        return self.bg._alive(ux, utx, ut)[inverse]
+
+
+def value_customers(
+    transactions: pl.LazyFrame,
+    *,
+    calibration_end: dt.date | None = None,
+    holdout_end: dt.date | None = None,
+    unit: str = "week",
+    horizon: float | None = None,
+    discount_rate: float = 0.10,
+    discount_period: str = "year",
+    n_starts: int = 4,
+    random_state: int = 0,
+    engine: Reducer | None = None,
+) -> ValuedCustomers:
+    """Fit BG/NBD and Gamma-Gamma as of ``calibration_end`` and value every customer (the
+    options as clv_analysis): no diagnostics, tables or checks beyond the fits'."""
+    days = unit_days(unit)
+    month_units = LIFETIMES_MONTH.get(unit) if discount_period == "month" else None
+    if horizon is None:
+        horizon = DEFAULT_HORIZON_DAYS / days if month_units is None else 12 * month_units
+    horizon = float(horizon)
+    _check_options(horizon, discount_rate, calibration_end, holdout_end, discount_period)
+    calibration_end = calibration_end or last_order_date(transactions, engine)
+    summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end, engine=engine)
+    x, tx, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
+    m = summary["monetary_value"].to_numpy()
+
+    histories = compress(x, tx, big_t)  # once, for the fit and the predictions
+    bg = BetaGeoModel(n_starts=n_starts, random_state=random_state).fit(x, tx, big_t, histories=histories)
+    gg = GammaGammaModel(n_starts=n_starts, random_state=random_state).fit(x, m)
+    spend = gg.expected_spend(x, m)
+    discounted, at_horizon = _discounted_purchases(
+        bg, histories, horizon=horizon, days_per_unit=days, discount_rate=discount_rate,
+        month_units=month_units,
+    )
+    inverse = histories[2]
+    return ValuedCustomers(
+        summary=summary, bg=bg, gg=gg, histories=histories, expected_spend=spend,
+        expected_purchases=at_horizon[inverse], clv=discounted[inverse] * spend,
+        calibration_end=calibration_end, horizon=horizon, month_units=month_units,
+    )
+
+
+def customer_clv(transactions: pl.LazyFrame, **options) -> pl.DataFrame:
+    """customer_id and clv for every customer (value_customers' options): the same numbers as
+    clv_analysis's customers table, without its diagnostics; what value at risk uses."""
+    valued = value_customers(transactions, **options)
+    return valued.summary.select("customer_id").with_columns(clv=pl.Series(valued.clv))
 
 
 def _check_options(horizon: float, discount_rate: float, calibration_end, holdout_end,
@@ -161,31 +253,24 @@ def clv_analysis(
     ``discount_period`` "year" (``discount_rate`` is annual) or "month" (monthly, in
     lifetimes' months; the default horizon is then 12 of them).
     """
+    valued = value_customers(
+        transactions, calibration_end=calibration_end, holdout_end=holdout_end, unit=unit,
+        horizon=horizon, discount_rate=discount_rate, discount_period=discount_period,
+        n_starts=n_starts, random_state=random_state, engine=engine,
+    )
+    summary, bg, gg = valued.summary, valued.bg, valued.gg
+    calibration_end, horizon, month_units = valued.calibration_end, valued.horizon, valued.month_units
     days = unit_days(unit)
-    month_units = LIFETIMES_MONTH.get(unit) if discount_period == "month" else None
-    if horizon is None:
-        horizon = DEFAULT_HORIZON_DAYS / days if month_units is None else 12 * month_units
-    horizon = float(horizon)
-    _check_options(horizon, discount_rate, calibration_end, holdout_end, discount_period)
-    calibration_end = calibration_end or last_order_date(transactions, engine)
-    summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end, engine=engine)
     x, tx, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     m = summary["monetary_value"].to_numpy()
-
-    bg = BetaGeoModel(n_starts=n_starts, random_state=random_state).fit(x, tx, big_t)
-    gg = GammaGammaModel(n_starts=n_starts, random_state=random_state).fit(x, m)
     check = frequency_spend_check(x, m)
-    spend = gg.expected_spend(x, m)
     customers = summary.select(
         "customer_id", "first_purchase", "frequency", "recency", "T", "monetary_value"
     ).with_columns(
-        p_alive=pl.Series(bg.p_alive(x, tx, big_t)),
-        expected_purchases=pl.Series(bg.expected_purchases(horizon, x, tx, big_t)),
-        expected_spend=pl.Series(spend),
-        clv=pl.Series(
-            discounted_clv(bg, spend, x, tx, big_t, horizon=horizon, days_per_unit=days,
-                           discount_rate=discount_rate, month_units=month_units)
-        ),
+        p_alive=pl.Series(valued.p_alive()),
+        expected_purchases=pl.Series(valued.expected_purchases),
+        expected_spend=pl.Series(valued.expected_spend),
+        clv=pl.Series(valued.clv),
     )
     tables: dict[str, pl.DataFrame] = {}
     headline: dict[str, object] = {

@@ -37,7 +37,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     transactions runs there."""
     from core.features import default_as_of
     from core.predict.churn import churn_analysis
-    from core.predict.clv import clv_analysis
+    from core.predict.clv import customer_clv
 
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
@@ -47,7 +47,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     clv_table = None
     if with_clv:
         try:
-            clv_table = clv_analysis(tx, calibration_end=score_date, unit="day", engine=engine).main_table
+            # only each customer's clv: clv_analysis's numbers without its diagnostics and tables
+            clv_table = customer_clv(tx, calibration_end=score_date, unit="day", engine=engine)
         except AnalysisError as exc:
             notes.append(f"No CLV, so no value at risk: {exc}")
     result = churn_analysis(tx, customers=customers, touchpoints=touchpoints, survey=survey,

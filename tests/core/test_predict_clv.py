@@ -497,3 +497,48 @@ def test_the_annual_convention_is_not_lifetimes_monthly_one(cdnow_transactions):
     assert yearly.headline["total_clv"] != pytest.approx(monthly.headline["total_clv"], rel=1e-6)
     with pytest.raises(InputError, match="unknown discount period"):
         clv_analysis(cdnow_transactions, discount_period="week")
+
+
+# --- the lean path predict churn's value at risk uses --------------------------------
+
+
+def test_customer_clv_is_lifetimes_clv_and_predict_clvs_numbers(cdnow_transactions):
+    lifetimes = pytest.importorskip("lifetimes")
+    import warnings
+
+    from core.predict.clv import customer_clv
+
+    summary = btyd_summary(cdnow_transactions, CALIBRATION_END, unit="day").to_pandas()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bg = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+        repeat = summary[summary["frequency"] > 0]
+        gg = lifetimes.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+        expected = gg.customer_lifetime_value(
+            bg, summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"],
+            time=12, discount_rate=0.01, freq="D")
+    options = {"calibration_end": CALIBRATION_END, "unit": "day", "discount_rate": 0.01, "discount_period": "month"}
+    lean = customer_clv(cdnow_transactions, **options)
+    assert lean.columns == ["customer_id", "clv"] and lean.height == len(summary)
+    by_id = dict(zip(summary["customer_id"], expected.to_numpy()))
+    assert lean["clv"].to_numpy() == pytest.approx(
+        [by_id[c] for c in lean["customer_id"]], rel=1e-4, abs=1e-6)
+    # value at risk and `predict clv` value every customer the same
+    full = clv_analysis(cdnow_transactions, **options).tables["customers"].select("customer_id", "clv")
+    joined = full.join(lean, on="customer_id", suffix="_lean")
+    assert joined.height == lean.height
+    assert joined["clv_lean"].to_numpy() == pytest.approx(joined["clv"].to_numpy(), rel=1e-12, abs=1e-12)
+
+
+def test_compress_is_numpys_unique_rows():
+    from core.predict._mle import compress
+
+    rng = np.random.default_rng(3)
+    columns = [rng.integers(0, 4, 500).astype(float), rng.integers(0, 3, 500) / 7, rng.integers(0, 5, 500) * 0.5]
+    (unique, counts, inverse) = compress(*columns)
+    rows, ref_inverse, ref_counts = np.unique(np.column_stack(columns), axis=0, return_inverse=True,
+                                              return_counts=True)
+    assert np.array_equal(np.column_stack(unique), rows)  # sorted as numpy sorts them
+    assert np.array_equal(counts, ref_counts)
+    assert np.array_equal(inverse, ref_inverse.ravel())
+    assert compress(np.array([]))[1].size == 0
