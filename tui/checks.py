@@ -10,7 +10,11 @@ opens the same workspace, runs the same two functions and hands back their Resul
 (frozen dataclasses of Polars tables, pickled) or, per task, the error as the app words it.
 
 A small workspace is checked in a thread as before: starting a child (Python, Polars and
-the checks imported afresh) costs more than its checks.
+the checks imported afresh) costs more than its checks. So is a big one whose findings are
+all in the check cache (the files unchanged since their last check): the cache answers in
+tens of milliseconds, where the child took 1.5 s to start before it could answer (`plan`).
+The tables list then needs the child only when it parses big text files (a CSV's row
+count and date range are a pass over the whole file); Parquet's take a fraction of a second.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ APART_BYTES = 64 << 20  # files of this many bytes in all are checked in a child
 NICE = 10  # the child's CPU priority below the app's (Unix; ignored elsewhere)
 POLL_SECONDS = 0.2  # how often the waiting worker looks whether it was cancelled
 TASKS = ("inspect", "validate")
+PARSED_FORMATS = frozenset({"csv", "json", "ndjson", "xlsx"})  # every row parsed for the tables list
 
 
 def checked_apart(ws: Workspace) -> bool:
@@ -48,14 +53,37 @@ def checked_apart(ws: Workspace) -> bool:
     return total >= APART_BYTES
 
 
-def run_apart(ws: Workspace, cancelled: Callable[[], bool]) -> Iterator[tuple[str, str, Any]]:
-    """(task, "ok", Result) or (task, "error", the error described) for each task as the
-    child finishes it; nothing more once `cancelled()` turns true (the child is stopped)."""
+def plan(ws: Workspace) -> tuple[str, ...]:
+    """The tasks a big workspace's child must run: "validate" unless every table's findings
+    are in the check cache (a cheap look: each file's size, time and first 64 KiB), and
+    "inspect" when the checks need the child anyway or its text files are big."""
+    from core.validate import all_remembered
+
+    try:
+        remembered = all_remembered(ws)
+    except Exception:  # noqa: BLE001 - whatever the look met, the child's checks will say it
+        remembered = False
+    if not remembered:
+        return TASKS
+    parsed = 0
+    for source in ws.sources.values():
+        if source.format in PARSED_FORMATS:
+            try:
+                parsed += source.path.stat().st_size
+            except OSError:
+                return ("inspect",)
+    return ("inspect",) if parsed and parsed >= APART_BYTES else ()
+
+
+def run_apart(ws: Workspace, cancelled: Callable[[], bool],
+              tasks: tuple[str, ...] = TASKS) -> Iterator[tuple[str, str, Any]]:
+    """(task, "ok", Result) or (task, "error", the error described) for each of `tasks` as
+    the child finishes it; nothing more once `cancelled()` turns true (the child is stopped)."""
     target = Path(ws.config_path or ws.root).resolve()
     code = str(Path(__file__).resolve().parent.parent)  # where tui/ is, whatever the working folder
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (code, os.environ.get("PYTHONPATH"))))}
     errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child cannot block on it
-    child = subprocess.Popen([sys.executable, "-m", "tui.checks", str(target)], stdout=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-m", "tui.checks", str(target), *tasks], stdout=subprocess.PIPE,
                              stderr=errors, env=env)
     done = threading.Event()
 
@@ -68,7 +96,7 @@ def run_apart(ws: Workspace, cancelled: Callable[[], bool]) -> Iterator[tuple[st
     threading.Thread(target=stop_when_cancelled, daemon=True).start()
     answered = []
     try:
-        while len(answered) < len(TASKS):
+        while len(answered) < len(tasks):
             try:
                 task, status, value = pickle.load(child.stdout)  # noqa: S301 - our own child's
             except (EOFError, pickle.UnpicklingError):
@@ -81,22 +109,24 @@ def run_apart(ws: Workspace, cancelled: Callable[[], bool]) -> Iterator[tuple[st
             child.kill()
         child.wait()
         child.stdout.close()
-    if len(answered) < len(TASKS) and not cancelled():
+    if len(answered) < len(tasks) and not cancelled():
         errors.seek(0)
         last = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
         problem = f"the checks stopped: {last[0] if last else f'exit code {child.returncode}'}"
-        for task in TASKS:
+        for task in tasks:
             if task not in answered:
                 yield task, "error", problem
     errors.close()
 
 
-def check_here(ws: Workspace) -> Iterator[tuple[str, str, Any]]:
+def check_here(ws: Workspace, tasks: tuple[str, ...] = TASKS) -> Iterator[tuple[str, str, Any]]:
     """The tasks run in this process (the child's side), each answer as it is ready."""
     from core.inspect import inspect_workspace
     from core.validate import validation_result
 
     for task, run in (("inspect", inspect_workspace), ("validate", validation_result)):
+        if task not in tasks:
+            continue
         try:
             yield task, "ok", run(ws)
         except Exception as exc:  # noqa: BLE001 - told to the app as its own worker would
@@ -105,23 +135,23 @@ def check_here(ws: Workspace) -> Iterator[tuple[str, str, Any]]:
             yield task, "error", describe_error(exc)
 
 
-def main(target: str) -> None:
+def main(target: str, tasks: tuple[str, ...] = TASKS) -> None:
     if hasattr(os, "nice"):
         os.nice(NICE)
     from core.workspace import Workspace
 
     try:
         ws = Workspace.open(target, lazy=True)
-        answers = check_here(ws)
+        answers = check_here(ws, tasks)
     except Exception as exc:  # noqa: BLE001
         from tui.state import describe_error
 
         problem = describe_error(exc)
-        answers = [(task, "error", problem) for task in TASKS]
+        answers = [(task, "error", problem) for task in tasks]
     for answer in answers:
         pickle.dump(answer, sys.stdout.buffer)
         sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], tuple(sys.argv[2:]) or TASKS)
