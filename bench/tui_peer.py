@@ -166,19 +166,24 @@ def child(side: str, folder: Path) -> dict:
 
 
 def without_check_cache(folder: Path, run):
-    """`run()` with the workspace's check cache set aside, then put back as it was: the
-    cache the other benches' commands rely on is left as this run found it."""
+    """`run()` with the workspace's check cache and remembered table counts (tui.checks) set
+    aside, then put back as they were: the cache the other benches' commands rely on is
+    left as this run found it."""
     from core.check_cache import cache_path
+    from tui.checks import TABLES_FILE
 
-    cache = cache_path(folder)
-    kept = cache.with_name(cache.name + ".bench-kept")
-    if cache.exists():
-        cache.replace(kept)
+    kept = []
+    for cache in (cache_path(folder), folder / TABLES_FILE):
+        aside = cache.with_name(cache.name + ".bench-kept")
+        if cache.exists():
+            cache.replace(aside)
+        kept.append((aside, cache))
     try:
         return run()
     finally:
-        if kept.exists():
-            kept.replace(cache)
+        for aside, cache in kept:
+            if aside.exists():
+                aside.replace(cache)
 
 
 # -- the parent: alternate runs, medians, ratio ------------------------------------------

@@ -31,7 +31,7 @@ async def test_a_big_workspace_is_checked_in_a_child_process(workspace: Path, se
     import tui.screens.data as data
 
     monkeypatch.setattr(checks, "APART_BYTES", 0)  # every workspace counts as big
-    monkeypatch.setattr(data, "inspect_workspace", not_here)
+    monkeypatch.setattr(data, "tables_list", not_here)
     monkeypatch.setattr(data, "validation_result", not_here)
     app = LoyalistApp(workspace)
     async with app.run_test(size=SIZE) as pilot:
@@ -97,15 +97,17 @@ def parquet_workspace(folder: Path) -> Path:
 def children(monkeypatch) -> list[list[str]]:
     """The command lines of the checks' child processes, started as usual."""
     started: list[list[str]] = []
-    real = subprocess.Popen
+    monkeypatch.setattr(checks.subprocess, "Popen", children_popen(started))
+    monkeypatch.setattr(checks, "APART_BYTES", 0)  # every workspace counts as big
+    return started
 
+
+def children_popen(started: list[list[str]], real=subprocess.Popen):
     def counted(args, *rest, **kwargs):
         started.append(list(args))
         return real(args, *rest, **kwargs)
 
-    monkeypatch.setattr(checks.subprocess, "Popen", counted)
-    monkeypatch.setattr(checks, "APART_BYTES", 0)  # every workspace counts as big
-    return started
+    return counted
 
 
 def no_child(*_args, **_kwargs):
@@ -151,3 +153,27 @@ async def test_a_warm_cache_of_a_big_text_file_sends_only_the_tables_list_to_the
         assert column_values(app.screen.query_one("#tables", FrameTable), "table") == ["transactions", "customers"]
     # the CSV's row count and date range are a pass over the file: that, and only that, apart
     assert [args[-1:] for args in children] == [["inspect"]]
+
+
+async def test_a_text_files_counts_are_remembered_until_it_changes(workspace: Path, settle, children,
+                                                                  monkeypatch) -> None:
+    validation_result(Workspace.open(workspace))
+    checks.tables_list(Workspace.open(workspace))  # the CSVs' row counts and dates, once
+    monkeypatch.setattr(checks.subprocess, "Popen", no_child)
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE) as pilot:  # nothing to read in full: no child at all
+        await settle(pilot)
+        tables = app.screen.query_one("#tables", FrameTable)
+        assert column_values(tables, "rows") == ["4", "3"]
+        assert column_values(tables, "to")[0] == "2024-02-02"
+
+    with (workspace / "transactions.csv").open("a", encoding="utf-8") as handle:
+        handle.write("C1,2024-03-05,7.00,online\n")  # a new order: size and time changed
+    monkeypatch.setattr(checks.subprocess, "Popen", children_popen(children))
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tables = app.screen.query_one("#tables", FrameTable)
+        assert column_values(tables, "rows") == ["5", "3"]  # counted again, in the child
+        assert column_values(tables, "to")[0] == "2024-03-05"
+    assert len(children) == 1 and {"inspect", "validate"} <= set(children[0])

@@ -24,7 +24,6 @@ from textual.worker import get_current_worker
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.contract import MONEY
-from core.inspect import inspect_workspace
 from core.result import Result
 from core.validate import validation_result
 from core.readers import csv_head
@@ -32,7 +31,7 @@ from core.workspace import Workspace, coercions, plain_numbers
 from tui import present
 from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
-from tui.checks import checked_apart, plan, run_apart
+from tui.checks import checked_apart, plan, run_apart, tables_list
 from tui.export import Exportable, file_stem
 from tui.query import BrowseQuery, collect_query, frequency
 from tui.state import WorkspaceState, describe_error
@@ -336,7 +335,7 @@ class DataScreen(Screen):
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def inspect(self, ws: Workspace) -> None:
         try:
-            result = inspect_workspace(ws)
+            result = tables_list(ws)
         except Exception as exc:  # bad data must become a message, never a dead app
             self.post_message(TaskFailed(ws, "inspect", describe_error(exc)))
             return
@@ -360,7 +359,7 @@ class DataScreen(Screen):
         holds and (Parquet) the tables list."""
         worker = get_current_worker()
         apart = plan(ws)
-        here = {"validate": validation_result, "inspect": inspect_workspace}
+        here = {"validate": validation_result, "inspect": tables_list}
         messages = {"inspect": Inspected, "validate": Validated}
         for task in ("validate", "inspect"):  # the cached findings first: they take milliseconds
             if task in apart:
