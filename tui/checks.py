@@ -23,14 +23,16 @@ a warm big workspace starts the child only for a text file whose counts are not 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import os
 import pickle
-import time
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +56,9 @@ def remembered_counts(ws: Workspace) -> tuple[dict[str, dict], dict[str, str | N
     and every table's key (None: a database table, a file gone; never remembered)."""
     from core.check_cache import source_key
 
-    keys = {table: source_key(source) for table, source in ws.sources.items()}
+    counting = _counting_code()
+    keys = {table: f"{key}:{counting}" if (key := source_key(source)) else None
+            for table, source in ws.sources.items()}
     saved = _saved_counts(Path(ws.root))
     known = {}
     for table, key in keys.items():
@@ -82,6 +86,15 @@ def tables_list(ws: Workspace) -> Result:
     if counted:
         _save_counts(Path(ws.root), counted)
     return result
+
+
+@functools.cache
+def _counting_code() -> str:
+    """core/inspect.py's code, hashed into each key beside the check cache's (which holds
+    the reading code): a change to how tables are counted counts them again."""
+    import core.inspect
+
+    return hashlib.sha256(Path(core.inspect.__file__).read_bytes()).hexdigest()[:16]
 
 
 def _saved_counts(root: Path) -> dict[str, dict]:

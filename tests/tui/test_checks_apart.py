@@ -177,3 +177,18 @@ async def test_a_text_files_counts_are_remembered_until_it_changes(workspace: Pa
         assert column_values(tables, "rows") == ["5", "3"]  # counted again, in the child
         assert column_values(tables, "to")[0] == "2024-03-05"
     assert len(children) == 1 and {"inspect", "validate"} <= set(children[0])
+
+
+def test_remembered_counts_list_the_same_tables_as_counting(workspace: Path, monkeypatch) -> None:
+    import core.inspect
+
+    counted = checks.tables_list(Workspace.open(workspace))
+    real = core.inspect.table_counts
+    monkeypatch.setattr(core.inspect, "table_counts", lambda ws, tables: real(ws, tables) if not tables else no_child())
+    remembered = checks.tables_list(Workspace.open(workspace))  # no table read again
+    assert remembered.tables["tables"].equals(counted.tables["tables"])
+
+    (workspace / checks.TABLES_FILE).write_text("{not json", encoding="utf-8")  # damaged: counted again
+    monkeypatch.setattr(core.inspect, "table_counts", real)
+    assert checks.tables_list(Workspace.open(workspace)).tables["tables"].equals(counted.tables["tables"])
+    assert set(checks.remembered_counts(Workspace.open(workspace))[0]) == {"transactions", "customers"}
