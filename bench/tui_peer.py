@@ -8,10 +8,13 @@ headless (App.run_test) in a fresh child process each: from constructing the App
 modules already imported) to the first frame drawn after the table holds rows. The
 two alternate, RUNS times each; the ratio is of the medians.
 
-For the app, each run also records when the data checks' findings were shown and the
-longest stall of the UI thread (the largest gap between ticks of a 10 ms timer) from
-start until then (and when it began): the checks run after the first rows, in a thread or
-(big files) a child process (tui.checks), and must not hold up input. One more app run per
+For the app, each run also records when the data checks' findings were shown
+(checks_seconds), when the tables list was (tables_seconds), how many child processes the
+checks started (children: none when the check cache held every finding of a Parquet
+workspace) and the longest stall of the UI thread (the largest gap between ticks of a
+10 ms timer) from start until both were shown (and when it began): the checks run after
+the first rows, in a thread or (big files) a child process (tui.checks), and must not
+hold up input. One more app run per
 format sets the workspace's check cache aside (restored after it), so the checks run afresh
 as after an upgrade; its stall counts in max_ui_stall_ms and the run is kept as app.cold.
 
@@ -85,9 +88,12 @@ def transactions_file(folder: Path) -> Path:
     raise SystemExit(f"{folder} has no transactions.parquet or transactions.csv")
 
 
-async def _first_rows(app, rows_table, done=lambda: True) -> dict:
+async def _first_rows(app, rows_table, done=lambda: True, marks=None) -> dict:
     """Seconds from starting `app` to its first frame after `rows_table()` holds rows;
-    then waits for `done()` (the app's checks) and reports the longest UI stall until then."""
+    then waits for `done()` (the app's checks) and reports the longest UI stall until then,
+    and when each of `marks` (name: test) first held: "<name>_seconds"."""
+    marks = marks or {}
+    marked: dict[str, float] = {}
     frames = spy_frames(app)
     ticks: list[float] = []
     start = time.perf_counter()
@@ -97,6 +103,7 @@ async def _first_rows(app, rows_table, done=lambda: True) -> dict:
         while time.perf_counter() - start < TIMEOUT:
             await asyncio.sleep(POLL)
             now = time.perf_counter()
+            marked.update({name: now for name, test in marks.items() if name not in marked and test()})
             if rows_at is None:
                 table = rows_table()
                 if table is not None and table.row_count:
@@ -112,7 +119,8 @@ async def _first_rows(app, rows_table, done=lambda: True) -> dict:
         return {"rows_seconds": round(rows_at - start, 3), "seconds": round(frame_at - start, 3),
                 "done_seconds": round((done_at or float("nan")) - start, 3),
                 "max_ui_stall_ms": round(stall * 1000, 1),
-                "stall_at_seconds": round(stall_at - start, 3)}  # when the longest stall began
+                "stall_at_seconds": round(stall_at - start, 3),  # when the longest stall began
+                **{f"{name}_seconds": round(marked.get(name, float("nan")) - start, 3) for name in marks}}
 
 
 def child(side: str, folder: Path) -> dict:
@@ -136,28 +144,46 @@ def child(side: str, folder: Path) -> dict:
             return None
         return screen.query_one("#browser", LazySheet).table
 
-    def checked() -> bool:
+    def shown() -> bool:  # the checks' findings
         return isinstance(app.screen, DataScreen) and app.screen.findings is not None
 
-    out = asyncio.run(_first_rows(app, rows_table, checked))
-    out["checks_seconds"] = out.pop("done_seconds")
+    def listed() -> bool:  # the tables list: row counts and date ranges
+        return isinstance(app.screen, DataScreen) and app.screen.inspected is not None
+
+    started = []  # child processes of the checks (tui.checks), 0 when the check cache answered
+    real_popen = subprocess.Popen
+
+    def counted_popen(*args, **kwargs):
+        started.append(args[0] if args else kwargs.get("args"))
+        return real_popen(*args, **kwargs)
+
+    subprocess.Popen = counted_popen
+    out = asyncio.run(_first_rows(app, rows_table, lambda: shown() and listed(),
+                                  marks={"checks": shown, "tables": listed}))
+    out.pop("done_seconds")
+    out["children"] = len(started)
     return out
 
 
 def without_check_cache(folder: Path, run):
-    """`run()` with the workspace's check cache set aside, then put back as it was: the
-    cache the other benches' commands rely on is left as this run found it."""
+    """`run()` with the workspace's check cache and remembered table counts (tui.checks) set
+    aside, then put back as they were: the cache the other benches' commands rely on is
+    left as this run found it."""
     from core.check_cache import cache_path
+    from tui.checks import TABLES_FILE
 
-    cache = cache_path(folder)
-    kept = cache.with_name(cache.name + ".bench-kept")
-    if cache.exists():
-        cache.replace(kept)
+    kept = []
+    for cache in (cache_path(folder), folder / TABLES_FILE):
+        aside = cache.with_name(cache.name + ".bench-kept")
+        if cache.exists():
+            cache.replace(aside)
+        kept.append((aside, cache))
     try:
         return run()
     finally:
-        if kept.exists():
-            kept.replace(cache)
+        for aside, cache in kept:
+            if aside.exists():
+                aside.replace(cache)
 
 
 # -- the parent: alternate runs, medians, ratio ------------------------------------------
@@ -177,15 +203,17 @@ def compare(folder: Path, runs: int, log, cold: bool = True) -> dict:
             m = run_child(side, folder)
             sides[side].append(m)
             log(f"  {side:<4} run {i + 1}: rows drawn {m['seconds']:.2f} s, stall {m['max_ui_stall_ms']:.0f} ms"
-                + (f", checks shown {m['checks_seconds']:.1f} s" if "checks_seconds" in m else ""))
+                + (f", checks shown {m['checks_seconds']:.1f} s, tables {m['tables_seconds']:.1f} s, "
+                   f"{m['children']} child" if "checks_seconds" in m else ""))
     summary = {side: {"seconds": statistics.median(m["seconds"] for m in ms),
                       "max_ui_stall_ms": max(m["max_ui_stall_ms"] for m in ms), "runs": ms}
                for side, ms in sides.items()}
     summary["app"]["checks_seconds"] = statistics.median(m["checks_seconds"] for m in sides["app"])
+    summary["app"]["tables_seconds"] = statistics.median(m["tables_seconds"] for m in sides["app"])
     if cold:  # the checks run afresh (as after an upgrade): their longest stall, apart from the median
         m = run_child("app-cold", folder)
         log(f"  app  cold checks: rows drawn {m['seconds']:.2f} s, stall {m['max_ui_stall_ms']:.0f} ms "
-            f"at {m['stall_at_seconds']:.1f} s, checks shown {m['checks_seconds']:.1f} s")
+            f"at {m['stall_at_seconds']:.1f} s, checks shown {m['checks_seconds']:.1f} s, tables {m['tables_seconds']:.1f} s")
         summary["app"]["cold"] = m
         summary["app"]["max_ui_stall_ms"] = max(summary["app"]["max_ui_stall_ms"], m["max_ui_stall_ms"])
     summary["ratio"] = round(summary["app"]["seconds"] / summary["peer"]["seconds"], 2)

@@ -35,10 +35,10 @@ def read_as(source: TableSource) -> dict[str, str]:
     }
 
 
-def inspect_workspace(ws: Workspace) -> Result:
-    tables = list(ws.sources)
+def table_counts(ws: Workspace, tables: list[str]) -> dict[str, dict]:
+    """Each table's rows, first_date and last_date (None without a date column), in one
+    pass over the tables: for a CSV, a parse of every row."""
     queries = []
-    database_rows = _database_rows(ws)
     for table in tables:
         source = ws.sources[table]
         date_col = DATE_COLUMN[table]
@@ -50,18 +50,27 @@ def inspect_workspace(ws: Workspace) -> Result:
             day = pl.col(date_col).dt.date() if date_col == "timestamp" else pl.col(date_col)
             queries.append(ws.scan(table).select(
                 pl.len().alias("rows"), day.min().alias("first_date"), day.max().alias("last_date")))
-    counts = pl.collect_all(queries)
+    return {t: frame.row(0, named=True) for t, frame in zip(tables, pl.collect_all(queries))}
+
+
+def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Result:
+    """The workspace's tables and columns. `known`: tables whose table_counts() are already
+    known (tui.checks remembers them per unchanged file); those tables are not read."""
+    tables = list(ws.sources)
+    known = {t: v for t, v in (known or {}).items() if t in ws.sources}
+    counts = {**table_counts(ws, [t for t in tables if t not in known]), **known}
+    database_rows = _database_rows(ws)
     personal = workspace_personal_data(ws)  # names, emails, phones...: what --pseudonymise drops
     overview = pl.DataFrame([
         {"table": t, "file": ws.sources[t].shown_name, "why": ws.sources[t].why, "format": ws.sources[t].format,
          "engine": _engine(ws, t), "table_or_query": _table_or_query(ws.sources[t]),
-         "rows": database_rows.get(t, counted["rows"][0]), "columns": len(ws.sources[t].columns),
-         "first_date": counted["first_date"][0], "last_date": counted["last_date"][0],
+         "rows": database_rows.get(t, counts[t]["rows"]), "columns": len(ws.sources[t].columns),
+         "first_date": counts[t]["first_date"], "last_date": counts[t]["last_date"],
          **read_as(ws.sources[t]),
          "missing_required": ", ".join(ws.sources[t].missing_required),
          "notes": "; ".join((ws.sources[t].notice, *ws.sources[t].notes) if ws.sources[t].notice
                             else ws.sources[t].notes)}
-        for t, counted in zip(tables, counts)
+        for t in tables
     ], schema_overrides={"first_date": pl.Date, "last_date": pl.Date})
     columns = pl.DataFrame(
         [{"table": t, "column": m.canonical, "source_header": m.source, "dtype": m.dtype,

@@ -191,6 +191,24 @@ def check(
     return Checks(sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table])), tuple(remembered))
 
 
+def all_remembered(ws: Workspace, tables: Iterable[str] | None = None, *, as_of: dt.date | None = None,
+                   errors_only: bool = False) -> bool:
+    """Whether check() with these arguments (and no engine) would take every table's findings,
+    and every orphan count, from the check cache: nothing would be read but each file's
+    first 64 KiB. Reads the cache, writes nothing; the keys are check()'s own."""
+    names = [t for t in (tables or ws.sources) if t in ws.sources]
+    cache = CheckCache(ws.root)
+    kind = level(errors_only, (as_of or dt.date.today()).isoformat())
+    keys = {t: source_key(ws.sources[t]) for t in names}
+    for table in names:  # a table missing a required column is not read: its findings need no cache
+        if not ws.sources[table].missing_required and cache.get(keys[table], kind) is None:
+            return False
+    if errors_only or "customers" not in ws.sources or ws.sources["customers"].missing_required:
+        return True  # no orphans are counted (as _orphan_queries)
+    return all(cache.get(_orphan_key(ws, keys, table), "orphans") is not None
+               for table in ORPHAN_TABLES if table in names and not ws.sources[table].missing_required)
+
+
 ORPHAN_TABLES = ("transactions", "points")  # tables whose customer ids must be in customers
 
 

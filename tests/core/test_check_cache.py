@@ -173,3 +173,24 @@ def test_a_command_on_an_unchanged_workspace_uses_the_cache(make_workspace, monk
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert json.loads(second.stdout)["customer_count"] == json.loads(first.stdout)["customer_count"]
+
+
+def test_all_remembered_says_whether_check_would_read_any_rows(make_workspace, no_data_pass) -> None:
+    from core.validate import all_remembered
+
+    folder = make_workspace(FILES)
+    assert not all_remembered(Workspace.open(folder), as_of=AS_OF)
+    check(Workspace.open(folder), as_of=AS_OF)
+    ws = Workspace.open(folder)
+    assert all_remembered(ws, as_of=AS_OF)
+    assert all_remembered(ws, errors_only=True)  # a full check holds the errors-only one too
+    assert not all_remembered(ws, as_of=dt.date(2025, 6, 30))  # another as-of date: judged afresh
+    customers = folder / "customers.csv"
+    stamp = customers.stat().st_mtime_ns + 5_000_000_000
+    os.utime(customers, ns=(stamp, stamp))  # customers touched: its findings and the orphans are stale
+    ws = Workspace.open(folder)
+    assert not all_remembered(ws, as_of=AS_OF)
+    assert not all_remembered(ws, ["transactions"], as_of=AS_OF)  # its own findings hold, its orphans not
+    assert all_remembered(ws, ["transactions", "survey"], errors_only=True)
+    no_data_pass()  # what it says is remembered is read from the cache, no rows
+    assert set(check(ws, ["transactions", "survey"], errors_only=True).remembered) == {"transactions", "survey"}

@@ -42,7 +42,7 @@ def held_back(monkeypatch) -> threading.Event:
     import tui.screens.data as data
 
     release = threading.Event()
-    for name in ("inspect_workspace", "validation_result"):
+    for name in ("tables_list", "validation_result"):
         real = getattr(data, name)
 
         def waiting(ws, real=real):

@@ -24,7 +24,6 @@ from textual.worker import get_current_worker
 from textual_fastdatatable.backend import PolarsBackend
 
 from core.contract import MONEY
-from core.inspect import inspect_workspace
 from core.result import Result
 from core.validate import validation_result
 from core.readers import csv_head
@@ -32,7 +31,7 @@ from core.workspace import Workspace, coercions, plain_numbers
 from tui import present
 from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
-from tui.checks import checked_apart, run_apart
+from tui.checks import checked_apart, plan, run_apart, tables_list
 from tui.export import Exportable, file_stem
 from tui.query import BrowseQuery, collect_query, frequency
 from tui.state import WorkspaceState, describe_error
@@ -336,7 +335,7 @@ class DataScreen(Screen):
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def inspect(self, ws: Workspace) -> None:
         try:
-            result = inspect_workspace(ws)
+            result = tables_list(ws)
         except Exception as exc:  # bad data must become a message, never a dead app
             self.post_message(TaskFailed(ws, "inspect", describe_error(exc)))
             return
@@ -355,13 +354,37 @@ class DataScreen(Screen):
 
     @work(thread=True, exclusive=True, group="checks-apart", exit_on_error=False)
     def check_apart(self, ws: Workspace) -> None:
-        """The tables list and the data checks of a big workspace, from a child process (tui.checks)."""
+        """The tables list and the data checks of a big workspace: from a child process
+        (tui.checks) what must read every row; here, at once, findings the check cache
+        holds and (Parquet) the tables list."""
         worker = get_current_worker()
+        apart = plan(ws)
+        here = {"validate": validation_result, "inspect": tables_list}
         messages = {"inspect": Inspected, "validate": Validated}
-        for task, status, value in run_apart(ws, lambda: worker.is_cancelled):
+        for task in ("validate", "inspect"):  # the cached findings first: they take milliseconds
+            if task in apart:
+                continue
+            try:
+                result = here[task](ws)
+            except Exception as exc:
+                self.post_message(TaskFailed(ws, task, describe_error(exc)))
+                continue
             if worker.is_cancelled:
                 return
-            self.post_message(messages[task](ws, value) if status == "ok" else TaskFailed(ws, task, value))
+            self.post_message(messages[task](ws, result))
+        if not apart:
+            return
+        answered = set()
+        try:
+            for task, status, value in run_apart(ws, lambda: worker.is_cancelled, apart):
+                if worker.is_cancelled:
+                    return
+                answered.add(task)
+                self.post_message(messages[task](ws, value) if status == "ok" else TaskFailed(ws, task, value))
+        except Exception as exc:  # the child could not be started (no fork, no memory): said, not hung
+            for task in apart:
+                if task not in answered:
+                    self.post_message(TaskFailed(ws, task, describe_error(exc)))
 
     @work(thread=True, exclusive=True, group="alerts", exit_on_error=False)
     def check_alerts(self, ws: Workspace) -> None:
