@@ -398,9 +398,9 @@ def marketing_channels(
     by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
     reach = touches.group_by("channel").agg(
         pl.len().alias("touches"),
-        # the distinct buyers' codes plus the distinct ids (a null id counts once) of the others
-        (pl.col("_code").drop_nulls().n_unique() + pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique())
-        .cast(pl.UInt32).alias("reached"),
+        # the distinct ids (a null id counts once) of the touched who never bought; the
+        # distinct buyers come from the conversion step's one row per channel and buyer
+        pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique().alias("_others"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     )
     queries = [
@@ -423,7 +423,7 @@ def marketing_channels(
                        & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
                       .fill_null(False).alias("_converted"))
         .group_by("channel", "_code").agg(pl.col("_converted").any())
-        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
+        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
         .with_columns(as_text("channel"))
     )
     attributed = (
@@ -438,7 +438,8 @@ def marketing_channels(
                                  .alias("attributed_revenue"))
         .with_columns(as_text("channel"))
     )
-    table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+    table = (reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+             .with_columns((pl.col("_buyers").fill_null(0) + pl.col("_others")).cast(pl.UInt32).alias("reached")))
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
     if spend:
         charged = campaigns.join(costed[0], on="campaign_id", how="anti") if costed else campaigns
@@ -455,7 +456,7 @@ def marketing_channels(
     return table.with_columns(
         (pl.col("touches") / pl.col("reached")).alias("touches_per_customer"),
         (pl.col("converted").fill_null(0) / pl.col("reached")).alias("conversion_rate"),
-    ).drop("_touch_cost", "_campaign_spend", strict=False)
+    ).drop("_touch_cost", "_campaign_spend", "_buyers", "_others", strict=False)
 
 
 # Days from 1970 stay far below this for any real date, so keys of two customers never meet.
