@@ -374,22 +374,26 @@ def marketing_channels(
     # would re-run the group_by that makes it.
     purchases = purchases.collect().lazy()
     if purchases.collect_schema()["customer_id"] == pl.Categorical:  # the day table's: its codes serve
-        codes = purchases.select(pl.col("customer_id").unique()).select(
-            *as_text("customer_id"), pl.col("customer_id").to_physical().alias("_code"))
+        # Categorical codes are global (one mapping per process), so a touch's customer_id cast
+        # to Categorical has its buyer's code, found with no text lookup
+        buyers = purchases.select(pl.col("customer_id").to_physical().unique()).collect().to_series()
+        cast = pl.col("customer_id").cast(pl.Categorical).to_physical()
+        code = pl.when(cast.is_in(buyers.implode())).then(cast)
         buys = purchases.with_columns(pl.col("customer_id").to_physical().alias("_code"))
     else:  # sorted, so that every plan reading the codes gives a customer the same one
-        codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
-        buys = purchases.join(codes, on="customer_id")
-    codes = codes.collect()
+        codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code").collect()
+        # a lookup keeps the file order (which the stable sort below needs) at less cost
+        # than a join that maintains it
+        code = pl.col("customer_id").replace_strict(codes["customer_id"], codes["_code"], default=None,
+                                                    return_dtype=pl.UInt32)
+        buys = purchases.join(codes.lazy(), on="customer_id")
     touches = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .select("channel", "customer_id", "timestamp", *(["cost"] if has_cost else []),
                 *(["campaign_id"] if costed_ids else []))
-        # a lookup keeps the file order (which the stable sort below needs) at less cost
-        # than a join that maintains it
-        .with_columns(_code=pl.col("customer_id").replace_strict(
-            codes["customer_id"], codes["_code"], default=None, return_dtype=pl.UInt32))
-        .with_columns(pl.col("timestamp").dt.date().alias("day"))
+        # a Categorical channel: the reach group_by, the keyed touches and both joins' outputs
+        # hold a small integer per row instead of text
+        .with_columns(code.alias("_code"), pl.col("timestamp").dt.date().alias("day"), pl.col("channel").cast(pl.Categorical))
     )
     # The backward join credits a day's last touch. Touches kept in time order need only a
     # stable sort on the key, half the cost of sorting on key and timestamp.
@@ -402,12 +406,11 @@ def marketing_channels(
         # distinct buyers come from the conversion step's one row per channel and buyer
         pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique().alias("_others"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
-    )
+    ).with_columns(as_text("channel"))
     queries = [
         reach,
-        # a Categorical channel: the keyed touches and both joins' outputs hold a small integer
         touches.filter(pl.col("_code").is_not_null())
-        .with_columns(pl.col("channel").cast(pl.Categorical), _key=_day_key("day"))
+        .with_columns(_key=_day_key("day"))
         .select("channel", "day", "_code", "_key", *([] if in_time_order else ["timestamp"])).sort(**by_key),
         buys.with_columns(_key=_day_key("order_date"))
         .select("order_date", "value", "_code", "_key").sort("_key"),
