@@ -409,33 +409,32 @@ def marketing_channels(
     ).with_columns(as_text("channel"))
     queries = [
         reach,
+        # Sorted frames hold only the key and what it cannot give back (customer code and
+        # day are read off the key): a sort gathers every column it carries.
         touches.filter(pl.col("_code").is_not_null())
-        .with_columns(_key=_day_key("day"))
-        .select("channel", "day", "_code", "_key", *([] if in_time_order else ["timestamp"])).sort(**by_key),
-        buys.with_columns(_key=_day_key("order_date"))
-        .select("order_date", "value", "_code", "_key").sort("_key"),
+        .select("channel", _key=_day_key("day"), *([] if in_time_order else ["timestamp"])).sort(**by_key),
+        buys.select("value", _key=_day_key("order_date")).sort("_key"),
     ]
     if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
         queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
     reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
+    # the next purchase key on or after each touch's: a purchase of this customer when the key's
+    # customer is the same, within the window when the keys are at most window_days apart
     converted = (
-        keyed_tp.select("channel", "day", "_code", "_key")
-        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought")),
+        keyed_tp.select("channel", "_key")
+        .join_asof(keyed_buys.select("_key", pl.col("_key").alias("_bought")),
                    on="_key", strategy="forward", check_sortedness=False)
-        .with_columns(((pl.col("_buyer") == pl.col("_code"))
-                       & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
-                      .fill_null(False).alias("_converted"))
+        .with_columns(_code=_key_customer("_key"),
+                      _converted=((_key_customer("_bought") == _key_customer("_key"))
+                                  & (pl.col("_bought") - pl.col("_key") <= window_days)).fill_null(False))
         .group_by("channel", "_code").agg(pl.col("_converted").any())
         .group_by("channel").agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
         .with_columns(as_text("channel"))
     )
     attributed = (
-        keyed_buys.join_asof(
-            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "channel"),
-            on="_key", strategy="backward", check_sortedness=False,
-        )
-        .filter(pl.col("_toucher") == pl.col("_code"),
-                (pl.col("order_date") - pl.col("day")).dt.total_days() <= window_days)
+        keyed_buys.join_asof(keyed_tp.select("_key", pl.col("_key").alias("_touched"), "channel"),
+                             on="_key", strategy="backward", check_sortedness=False)
+        .filter(_key_customer("_touched") == _key_customer("_key"), pl.col("_key") - pl.col("_touched") <= window_days)
         # summed in integer money units: the total does not depend on the order of the rows
         .group_by("channel").agg(((pl.col("value") * MONEY_UNITS).round().cast(pl.Int64).sum() / MONEY_UNITS)
                                  .alias("attributed_revenue"))
@@ -462,12 +461,18 @@ def marketing_channels(
     ).drop("_touch_cost", "_campaign_spend", "_buyers", "_others", strict=False)
 
 
-# Days from 1970 stay far below this for any real date, so keys of two customers never meet.
+# Days from 1970 stay far below half this for any real date, so keys of two customers never
+# meet and a key gives its customer back.
 DAY_SPAN = 1_000_000
 
 
 def _day_key(date_column: str) -> pl.Expr:
     return pl.col("_code").cast(pl.Int64) * DAY_SPAN + pl.col(date_column).cast(pl.Int32).cast(pl.Int64)
+
+
+def _key_customer(key_column: str) -> pl.Expr:
+    """The customer code of a _day_key (its day is within DAY_SPAN / 2 of 1970)."""
+    return (pl.col(key_column) + DAY_SPAN // 2) // DAY_SPAN
 
 
 def acquisition_channels(customers: pl.LazyFrame | None, pairs: pl.LazyFrame) -> pl.LazyFrame | None:
