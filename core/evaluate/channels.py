@@ -255,10 +255,12 @@ def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.Lazy
     lazy = days.lazy()
     bought = pl.col("_lines") > 0
     by_channel, purchases = (query.collect() for query in [
-        lazy.group_by(*CODED).agg(
-            pl.col("_rows", "_lines", "_units", "_gross", *(["_orders"] if has_order_id else [])).sum(),
-            bought.sum().alias("_days"), pl.col("order_date").filter(bought).min().alias("_first"),
-            pl.col("order_date").filter(bought).max().alias("_last")),
+        # the purchase days made columns first: with a filter inside the aggregation the
+        # group_by took half as long again
+        lazy.with_columns(_days=bought.cast(pl.UInt32), _bought_on=pl.when(bought).then(pl.col("order_date")))
+        .group_by(*CODED).agg(
+            pl.col("_rows", "_lines", "_units", "_gross", *(["_orders"] if has_order_id else []), "_days").sum(),
+            pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last")),
         lazy.filter(bought).group_by("customer_id", "order_date").agg(
             (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
     ])
