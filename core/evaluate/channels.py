@@ -414,7 +414,7 @@ def marketing_channels(
         # Sorted frames hold only the key and what it cannot give back (customer code and
         # day are read off the key): a sort gathers every column it carries.
         touches.filter(pl.col("_code").is_not_null())
-        .select("channel", _key=_day_key("day"), *([] if in_time_order else ["timestamp"])).sort(**by_key),
+        .select("channel", *([] if in_time_order else ["timestamp"]), _key=_day_key("day")).sort(**by_key),
         buys.select("value", _key=_day_key("order_date")).sort("_key"),
     ]
     if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
