@@ -255,10 +255,12 @@ def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.Lazy
     lazy = days.lazy()
     bought = pl.col("_lines") > 0
     by_channel, purchases = (query.collect() for query in [
-        lazy.group_by(*CODED).agg(
-            pl.col("_rows", "_lines", "_units", "_gross", *(["_orders"] if has_order_id else [])).sum(),
-            bought.sum().alias("_days"), pl.col("order_date").filter(bought).min().alias("_first"),
-            pl.col("order_date").filter(bought).max().alias("_last")),
+        # the purchase days made columns first: with a filter inside the aggregation the
+        # group_by took half as long again
+        lazy.with_columns(_days=bought.cast(pl.UInt32), _bought_on=pl.when(bought).then(pl.col("order_date")))
+        .group_by(*CODED).agg(
+            pl.col("_rows", "_lines", "_units", "_gross", *(["_orders"] if has_order_id else []), "_days").sum(),
+            pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last")),
         lazy.filter(bought).group_by("customer_id", "order_date").agg(
             (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
     ])
@@ -374,22 +376,26 @@ def marketing_channels(
     # would re-run the group_by that makes it.
     purchases = purchases.collect().lazy()
     if purchases.collect_schema()["customer_id"] == pl.Categorical:  # the day table's: its codes serve
-        codes = purchases.select(pl.col("customer_id").unique()).select(
-            *as_text("customer_id"), pl.col("customer_id").to_physical().alias("_code"))
+        # Categorical codes are global (one mapping per process), so a touch's customer_id cast
+        # to Categorical has its buyer's code, found with no text lookup
+        buyers = purchases.select(pl.col("customer_id").to_physical().unique()).collect().to_series()
+        cast = pl.col("customer_id").cast(pl.Categorical).to_physical()
+        code = pl.when(cast.is_in(buyers.implode())).then(cast)
         buys = purchases.with_columns(pl.col("customer_id").to_physical().alias("_code"))
     else:  # sorted, so that every plan reading the codes gives a customer the same one
-        codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code")
-        buys = purchases.join(codes, on="customer_id")
-    codes = codes.collect()
+        codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code").collect()
+        # a lookup keeps the file order (which the stable sort below needs) at less cost
+        # than a join that maintains it
+        code = pl.col("customer_id").replace_strict(codes["customer_id"], codes["_code"], default=None,
+                                                    return_dtype=pl.UInt32)
+        buys = purchases.join(codes.lazy(), on="customer_id")
     touches = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
         .select("channel", "customer_id", "timestamp", *(["cost"] if has_cost else []),
                 *(["campaign_id"] if costed_ids else []))
-        # a lookup keeps the file order (which the stable sort below needs) at less cost
-        # than a join that maintains it
-        .with_columns(_code=pl.col("customer_id").replace_strict(
-            codes["customer_id"], codes["_code"], default=None, return_dtype=pl.UInt32))
-        .with_columns(pl.col("timestamp").dt.date().alias("day"))
+        # a Categorical channel: the reach group_by, the keyed touches and both joins' outputs
+        # hold a small integer per row instead of text
+        .with_columns(code.alias("_code"), pl.col("timestamp").dt.date().alias("day"), pl.col("channel").cast(pl.Categorical))
     )
     # The backward join credits a day's last touch. Touches kept in time order need only a
     # stable sort on the key, half the cost of sorting on key and timestamp.
@@ -398,47 +404,46 @@ def marketing_channels(
     by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
     reach = touches.group_by("channel").agg(
         pl.len().alias("touches"),
-        # the distinct buyers' codes plus the distinct ids (a null id counts once) of the others
-        (pl.col("_code").drop_nulls().n_unique() + pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique())
-        .cast(pl.UInt32).alias("reached"),
+        # the distinct ids (a null id counts once) of the touched who never bought; the
+        # distinct buyers come from the conversion step's one row per channel and buyer
+        pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique().alias("_others"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
-    )
+    ).with_columns(as_text("channel"))
     queries = [
         reach,
-        # a Categorical channel: the keyed touches and both joins' outputs hold a small integer
+        # Sorted frames hold only the key and what it cannot give back (customer code and
+        # day are read off the key): a sort gathers every column it carries.
         touches.filter(pl.col("_code").is_not_null())
-        .with_columns(pl.col("channel").cast(pl.Categorical), _key=_day_key("day"))
-        .select("channel", "day", "_code", "_key", *([] if in_time_order else ["timestamp"])).sort(**by_key),
-        buys.with_columns(_key=_day_key("order_date"))
-        .select("order_date", "value", "_code", "_key").sort("_key"),
+        .select("channel", *([] if in_time_order else ["timestamp"]), _key=_day_key("day")).sort(**by_key),
+        buys.select("value", _key=_day_key("order_date")).sort("_key"),
     ]
     if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
         queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
     reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
+    # the next purchase key on or after each touch's: a purchase of this customer when the key's
+    # customer is the same, within the window when the keys are at most window_days apart
     converted = (
-        keyed_tp.select("channel", "day", "_code", "_key")
-        .join_asof(keyed_buys.select("_key", pl.col("_code").alias("_buyer"), pl.col("order_date").alias("bought")),
+        keyed_tp.select("channel", "_key")
+        .join_asof(keyed_buys.select("_key", pl.col("_key").alias("_bought")),
                    on="_key", strategy="forward", check_sortedness=False)
-        .with_columns(((pl.col("_buyer") == pl.col("_code"))
-                       & ((pl.col("bought") - pl.col("day")).dt.total_days() <= window_days))
-                      .fill_null(False).alias("_converted"))
+        .with_columns(_code=_key_customer("_key"),
+                      _converted=((_key_customer("_bought") == _key_customer("_key"))
+                                  & (pl.col("_bought") - pl.col("_key") <= window_days)).fill_null(False))
         .group_by("channel", "_code").agg(pl.col("_converted").any())
-        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
+        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
         .with_columns(as_text("channel"))
     )
     attributed = (
-        keyed_buys.join_asof(
-            keyed_tp.select("_key", pl.col("_code").alias("_toucher"), "day", "channel"),
-            on="_key", strategy="backward", check_sortedness=False,
-        )
-        .filter(pl.col("_toucher") == pl.col("_code"),
-                (pl.col("order_date") - pl.col("day")).dt.total_days() <= window_days)
+        keyed_buys.join_asof(keyed_tp.select("_key", pl.col("_key").alias("_touched"), "channel"),
+                             on="_key", strategy="backward", check_sortedness=False)
+        .filter(_key_customer("_touched") == _key_customer("_key"), pl.col("_key") - pl.col("_touched") <= window_days)
         # summed in integer money units: the total does not depend on the order of the rows
         .group_by("channel").agg(((pl.col("value") * MONEY_UNITS).round().cast(pl.Int64).sum() / MONEY_UNITS)
                                  .alias("attributed_revenue"))
         .with_columns(as_text("channel"))
     )
-    table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+    table = (reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+             .with_columns((pl.col("_buyers").fill_null(0) + pl.col("_others")).cast(pl.UInt32).alias("reached")))
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
     if spend:
         charged = campaigns.join(costed[0], on="campaign_id", how="anti") if costed else campaigns
@@ -455,15 +460,21 @@ def marketing_channels(
     return table.with_columns(
         (pl.col("touches") / pl.col("reached")).alias("touches_per_customer"),
         (pl.col("converted").fill_null(0) / pl.col("reached")).alias("conversion_rate"),
-    ).drop("_touch_cost", "_campaign_spend", strict=False)
+    ).drop("_touch_cost", "_campaign_spend", "_buyers", "_others", strict=False)
 
 
-# Days from 1970 stay far below this for any real date, so keys of two customers never meet.
+# Days from 1970 stay far below half this for any real date, so keys of two customers never
+# meet and a key gives its customer back.
 DAY_SPAN = 1_000_000
 
 
 def _day_key(date_column: str) -> pl.Expr:
     return pl.col("_code").cast(pl.Int64) * DAY_SPAN + pl.col(date_column).cast(pl.Int32).cast(pl.Int64)
+
+
+def _key_customer(key_column: str) -> pl.Expr:
+    """The customer code of a _day_key (its day is within DAY_SPAN / 2 of 1970)."""
+    return (pl.col(key_column) + DAY_SPAN // 2) // DAY_SPAN
 
 
 def acquisition_channels(customers: pl.LazyFrame | None, pairs: pl.LazyFrame) -> pl.LazyFrame | None:

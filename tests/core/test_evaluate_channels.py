@@ -295,6 +295,27 @@ def test_a_days_last_touch_in_time_gets_the_credit_whatever_the_file_order(order
     assert rows["social"]["converted"] == 2 and rows["social"]["reached"] == 2
 
 
+def test_a_touch_before_1970_converts_to_a_purchase_after_it():
+    """The as-of joins read each touch's and purchase's customer off one integer key (customer
+    code and day number): a day before 1970 is negative and must give the same customer as a
+    day after. b's touch falls before a's purchase in key order yet credits only b's purchase."""
+    transactions = pl.LazyFrame({
+        "order_id": ["o1", "o2", "o3"], "customer_id": ["a", "b", "c"],
+        "order_date": [D(1970, 1, 3), D(1970, 1, 2), D(1969, 12, 20)],
+        "amount": [100.0, 40.0, 7.0], "channel": ["web", "web", "store"],
+    })
+    touchpoints = pl.LazyFrame({
+        "customer_id": ["a", "b", "c"], "timestamp": [T(1969, 12, 28), T(1969, 12, 31), T(1969, 12, 25)],
+        "channel": ["email", "social", "social"],
+    })
+    result = channels(transactions, touchpoints=touchpoints, window_days=30)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["email"]["converted"] == 1 and rows["email"]["attributed_revenue"] == pytest.approx(100)
+    # c was touched after buying: reached, not converted, nothing credited
+    assert rows["social"]["reached"] == 2 and rows["social"]["converted"] == 1
+    assert rows["social"]["attributed_revenue"] == pytest.approx(40)
+
+
 def test_touch_costs_without_campaign_ids_leave_every_campaigns_spend_counted():
     """No touch can be tied to a campaign without touchpoints.campaign_id, so each campaign's
     spend is added to its channel's touch costs."""
