@@ -171,7 +171,7 @@ def learning_curve(folder: Path, caps=LEARNING_CAPS, seeds=LEARNING_SEEDS, log=p
     tx = ws.scan("transactions")
     tables = {t: ws.scan_if(t) for t in ("customers", "touchpoints", "survey")}
     dates = ch.churn_dates(tx.select(pl.col("order_date").max()).collect().item(), HORIZON_DAYS)
-    train, test, _ = ch.one_pass_snapshots(tx, dates, **tables)
+    train, test, *_ = ch.one_pass_snapshots(tx, dates, **tables)
     names = ch.feature_columns(train)
     x_train, x_test = ch._matrix(train, names), ch._matrix(test, names)
     informative = ~np.isnan(x_train).all(axis=0)  # as churn_analysis: features with no value left out
