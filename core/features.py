@@ -563,19 +563,17 @@ def customer_features_at(
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
     lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
-    if summary_at is not None:
-        if summary_at not in dates:
-            raise ValueError(f"summary_at {summary_at} is not one of the dates")
-        aggs += _summary_aggregations()
-        lf = lf.with_columns(**_summary_row_columns())
+    if summary_at is not None and summary_at not in dates:
+        raise ValueError(f"summary_at {summary_at} is not one of the dates")
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
-    first_days = None
+    first_days = differing = None
     if summary_at is None:
         per_period = per_period.collect()
-    else:  # the first day's spend beside it from the same scan (collect_all shares it)
-        per_period, first_days = pl.collect_all([per_period, _first_day_spend(rows, summary_at, transactions)])
+    else:  # the first day's spend, and whether the features' sums serve, beside it (collect_all)
+        per_period, first_days, differing = pl.collect_all([
+            per_period, _first_day_spend(rows, summary_at, transactions), _rows_counted_apart(rows, summary_at)])
     order_counts = None
     if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
         order_counts = (
@@ -612,7 +610,13 @@ def customer_features_at(
     }
     summary = None
     if summary_at is not None:
-        summary = _purchase_summary(per_period, dates.index(summary_at))
+        k = dates.index(summary_at)
+        if differing.item() == 0:
+            summary = _purchase_summary_from(cumulative, k)
+        else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
+            lf = lf.with_columns(**_summary_row_columns())
+            summary = _purchase_summary(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
+                                                   transactions).collect(), k)
         keys = summary.select(_customer_key().alias("_key"))["_key"]
         if keys.n_unique() < len(keys):  # two customers share a hash: group by the ids themselves (a second read)
             first_days = _first_day_spend(rows, summary_at, transactions, hashed=False).collect()
@@ -622,6 +626,27 @@ def customer_features_at(
         summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
 
     return FeatureSnapshots(features, purchased, summary)
+
+
+def _rows_counted_apart(rows: pl.LazyFrame, summary_at: dt.date) -> pl.LazyFrame:
+    """How many rows up to summary_at the features and summary.py count differently: a zero
+    amount (a purchase there, not here) or a purchase finer than 1/MONEY_UNITS (summed in
+    millionths there). With none, the features' purchase days, first and last purchase and
+    gross spend are summary.py's; one column of flags, no group_by."""
+    amount = pl.col("amount")
+    finer = (amount * EXACT_SCALE).round() != (amount * MONEY_UNITS).round() * (EXACT_SCALE // MONEY_UNITS)
+    return rows.filter(pl.col("order_date") <= summary_at).select(
+        ((amount == 0) | ((amount > 0) & finer)).sum().alias("differing"))
+
+
+def _purchase_summary_from(cumulative: pl.DataFrame, k: int) -> pl.DataFrame:
+    """_purchase_summary's columns (but first_spend) from _cumulative's at dates[k], when no row counts apart."""
+    return cumulative.lazy().filter(pl.col(f"frequency{k}") > 0).select(
+        "customer_id", first_purchase=pl.col(f"first_purchase{k}"), last_purchase=pl.col(f"last_purchase{k}"),
+        purchase_days=pl.col(f"frequency{k}").cast(pl.Int64),
+        # the same integers summary.py sums (no purchase finer than MONEY_UNITS), the same division
+        spend=(pl.col(f"gross_spend{k}") * (EXACT_SCALE // MONEY_UNITS)) / EXACT_SCALE,
+    ).collect()
 
 
 def _summary_row_columns() -> dict[str, pl.Expr]:
