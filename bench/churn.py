@@ -67,13 +67,13 @@ def _stage(mode: str, folder: str) -> None:
 
 
 # predict churn's stages, each a function timed where it is looked up (module, name)
-STAGES = (("core.predict.clv", "customer_clv", "CLV for value at risk (second read, BG/NBD, Gamma-Gamma)"),
-          ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots and both label windows"),
+STAGES = (("core.predict.clv", "customer_clv", "CLV for value at risk (BG/NBD, Gamma-Gamma; summary from the feature read)"),
+          ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots, both label windows, the CLV summary"),
           ("core.predict.churn", "fit_model", "model choice on the validation quarter and refit"),
           ("core.predict.churn", "classification_metrics", "test metrics"),
           ("core.predict.churn", "_at_risk_list", "scoring every customer and the listed ones' risk factors"))
 # parts of the CLV stage, timed inside it (rows with "within", left out of the sums)
-CLV_PARTS = (("core.predict.clv", "btyd_summary", "CLV: the per-customer summary (the second read)"),
+CLV_PARTS = (("core.predict.clv", "btyd_summary", "CLV: the per-customer summary (from the feature read's table)"),
              ("core.predict.bgnbd.BetaGeoModel", "fit", "CLV: BG/NBD fit (starts on 50k, polish, Hessian)"),
              ("core.predict.gammagamma.GammaGammaModel", "fit", "CLV: Gamma-Gamma fit"),
              ("core.predict.clv", "_discounted_purchases", "CLV: discounted expected purchases"))
