@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-import core.features as features
+from core import features
 from core.features import customer_features_at
 from core.predict.clv import customer_clv
 from core.predict.summary import btyd_summary
