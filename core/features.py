@@ -563,17 +563,19 @@ def customer_features_at(
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
     lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
-    if summary_at is not None and summary_at not in dates:
-        raise ValueError(f"summary_at {summary_at} is not one of the dates")
+    if summary_at is not None:
+        if summary_at not in dates:
+            raise ValueError(f"summary_at {summary_at} is not one of the dates")
+        lf = lf.with_columns(_apart=_counted_apart())
+        aggs.append(pl.col("_apart").sum())
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
-    first_days = differing = None
+    first_days = None
     if summary_at is None:
         per_period = per_period.collect()
-    else:  # the first day's spend, and whether the features' sums serve, beside it (collect_all)
-        per_period, first_days, differing = pl.collect_all([
-            per_period, _first_day_spend(rows, summary_at, transactions), _rows_counted_apart(rows, summary_at)])
+    else:  # the first day's spend beside it (collect_all)
+        per_period, first_days = pl.collect_all([per_period, _first_day_spend(rows, summary_at, transactions)])
     order_counts = None
     if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
         order_counts = (
@@ -611,7 +613,7 @@ def customer_features_at(
     summary = None
     if summary_at is not None:
         k = dates.index(summary_at)
-        if differing.item() == 0:
+        if per_period.filter(pl.col("_period") <= k)["_apart"].sum() == 0:
             summary = _purchase_summary_from(cumulative, k)
         else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
             lf = lf.with_columns(**_summary_row_columns())
@@ -628,15 +630,14 @@ def customer_features_at(
     return FeatureSnapshots(features, purchased, summary)
 
 
-def _rows_counted_apart(rows: pl.LazyFrame, summary_at: dt.date) -> pl.LazyFrame:
-    """How many rows up to summary_at the features and summary.py count differently: a zero
-    amount (a purchase there, not here) or a purchase finer than 1/MONEY_UNITS (summed in
-    millionths there). With none, the features' purchase days, first and last purchase and
-    gross spend are summary.py's; one column of flags, no group_by."""
+def _counted_apart() -> pl.Expr:
+    """1 for a row the features and summary.py count differently: a zero amount (a purchase
+    there, not here) or a purchase finer than 1/MONEY_UNITS (summed in millionths there). With
+    none up to a date, the features' purchase days, first and last purchase and gross spend
+    are summary.py's (summed per customer and period beside the features' sums)."""
     amount = pl.col("amount")
     finer = (amount * EXACT_SCALE).round() != (amount * MONEY_UNITS).round() * (EXACT_SCALE // MONEY_UNITS)
-    return rows.filter(pl.col("order_date") <= summary_at).select(
-        ((amount == 0) | ((amount > 0) & finer)).sum().alias("differing"))
+    return ((amount == 0) | ((amount > 0) & finer)).fill_null(False).cast(pl.UInt32)
 
 
 def _purchase_summary_from(cumulative: pl.DataFrame, k: int) -> pl.DataFrame:
