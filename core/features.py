@@ -571,11 +571,9 @@ def customer_features_at(
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
-    first_days = None
-    if summary_at is None:
-        per_period = per_period.collect()
-    else:  # the first day's spend beside it (collect_all)
-        per_period, first_days = pl.collect_all([per_period, _first_day_spend(rows, summary_at, transactions)])
+    per_period = per_period.collect()
+    # after it, not beside it (it holds its input too); sharing the scan saved no CPU
+    first_days = None if summary_at is None else _first_day_spend(rows, summary_at, transactions).collect()
     order_counts = None
     if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
         order_counts = (
