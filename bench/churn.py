@@ -67,13 +67,13 @@ def _stage(mode: str, folder: str) -> None:
 
 
 # predict churn's stages, each a function timed where it is looked up (module, name)
-STAGES = (("core.predict.clv", "customer_clv", "CLV for value at risk (second read, BG/NBD, Gamma-Gamma)"),
-          ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots and both label windows"),
+STAGES = (("core.predict.clv", "customer_clv", "CLV for value at risk (BG/NBD, Gamma-Gamma; summary from the feature read)"),
+          ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots, both label windows, the CLV summary"),
           ("core.predict.churn", "fit_model", "model choice on the validation quarter and refit"),
           ("core.predict.churn", "classification_metrics", "test metrics"),
           ("core.predict.churn", "_at_risk_list", "scoring every customer and the listed ones' risk factors"))
 # parts of the CLV stage, timed inside it (rows with "within", left out of the sums)
-CLV_PARTS = (("core.predict.clv", "btyd_summary", "CLV: the per-customer summary (the second read)"),
+CLV_PARTS = (("core.predict.clv", "btyd_summary", "CLV: the per-customer summary (from the feature read's table)"),
              ("core.predict.bgnbd.BetaGeoModel", "fit", "CLV: BG/NBD fit (starts on 50k, polish, Hessian)"),
              ("core.predict.gammagamma.GammaGammaModel", "fit", "CLV: Gamma-Gamma fit"),
              ("core.predict.clv", "_discounted_purchases", "CLV: discounted expected purchases"))
@@ -171,7 +171,7 @@ def learning_curve(folder: Path, caps=LEARNING_CAPS, seeds=LEARNING_SEEDS, log=p
     tx = ws.scan("transactions")
     tables = {t: ws.scan_if(t) for t in ("customers", "touchpoints", "survey")}
     dates = ch.churn_dates(tx.select(pl.col("order_date").max()).collect().item(), HORIZON_DAYS)
-    train, test, _ = ch.one_pass_snapshots(tx, dates, **tables)
+    train, test, *_ = ch.one_pass_snapshots(tx, dates, **tables)
     names = ch.feature_columns(train)
     x_train, x_test = ch._matrix(train, names), ch._matrix(test, names)
     informative = ~np.isnan(x_train).all(axis=0)  # as churn_analysis: features with no value left out

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from core.errors import AnalysisError, InputError
+from core.exact import SCALE as EXACT_SCALE
 
 if TYPE_CHECKING:
     from core.engines import Reducer
@@ -501,6 +502,8 @@ class FeatureSnapshots:
 
     features: dict[dt.date, pl.DataFrame]
     purchased: dict[tuple[dt.date, dt.date], pl.DataFrame]
+    # core.predict.summary's per-customer reductions at summary_at (customer_features_at)
+    purchase_summary: pl.DataFrame | None = None
 
 
 def customer_features_at(
@@ -514,6 +517,7 @@ def customer_features_at(
     inactivity_multiple: float = INACTIVITY_MULTIPLE,
     engagement_days: int = ENGAGEMENT_DAYS,
     purchase_windows: Sequence[tuple[dt.date, dt.date]] = (),
+    summary_at: dt.date | None = None,
 ) -> FeatureSnapshots:
     """customer_features(as_of=d) for every d in `dates`, collected, from one read of the
     transactions (and of the touchpoints) instead of one per date.
@@ -527,7 +531,11 @@ def customer_features_at(
     it on. Each date's table then
     equals customer_features at that date, the channels found up to that date included.
     `purchase_windows` adds, per (start, end], whether the customer made a purchase
-    (positive amount) in it.
+    (positive amount) in it. `summary_at` (one of `dates`) adds purchase_summary: what
+    core.predict.summary reduces per customer for the BTYD models as of that date, from the
+    same group_by (its purchase rule, not the features': zero amounts are purchases; money
+    summed exactly as core.exact does, so the periods' sums add up to the same figure).
+    Rows without a customer id are left out here, as everywhere in the features.
     """
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     dates = sorted(set(dates))
@@ -555,9 +563,17 @@ def customer_features_at(
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
     lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
+    if summary_at is not None:
+        if summary_at not in dates:
+            raise ValueError(f"summary_at {summary_at} is not one of the dates")
+        lf = lf.with_columns(_apart=_counted_apart())
+        aggs.append(pl.col("_apart").sum())
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
-    per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect()
+    per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
+    per_period = per_period.collect()
+    # after it, not beside it (it holds its input too); sharing the scan saved no CPU
+    first_days = None if summary_at is None else _first_day_spend(rows, summary_at, transactions).collect()
     order_counts = None
     if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
         order_counts = (
@@ -592,15 +608,102 @@ def customer_features_at(
         window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}") > 0)
         for w, window in enumerate(windows)
     }
-    return FeatureSnapshots(features, purchased)
+    summary = None
+    if summary_at is not None:
+        k = dates.index(summary_at)
+        if per_period.filter(pl.col("_period") <= k)["_apart"].sum() == 0:
+            summary = _purchase_summary_from(cumulative, k)
+        else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
+            lf = lf.with_columns(**_summary_row_columns())
+            summary = _purchase_summary(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
+                                                   transactions).collect(), k)
+        keys = summary.select(_customer_key().alias("_key"))["_key"]
+        if keys.n_unique() < len(keys):  # two customers share a hash: group by the ids themselves (a second read)
+            first_days = _first_day_spend(rows, summary_at, transactions, hashed=False).collect()
+            summary = summary.join(first_days, on="customer_id", maintain_order="left")
+        else:
+            summary = summary.with_columns(_key=keys).join(first_days, on="_key", maintain_order="left").drop("_key")
+        summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
+
+    return FeatureSnapshots(features, purchased, summary)
 
 
-def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame) -> pl.LazyFrame:
-    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer."""
+def _counted_apart() -> pl.Expr:
+    """1 for a row the features and summary.py count differently: a zero amount (a purchase
+    there, not here) or a purchase finer than 1/MONEY_UNITS (summed in millionths there). With
+    none up to a date, the features' purchase days, first and last purchase and gross spend
+    are summary.py's (summed per customer and period beside the features' sums)."""
+    amount = pl.col("amount")
+    finer = (amount * EXACT_SCALE).round() != (amount * MONEY_UNITS).round() * (EXACT_SCALE // MONEY_UNITS)
+    return ((amount == 0) | ((amount > 0) & finer)).fill_null(False).cast(pl.UInt32)
+
+
+def _purchase_summary_from(cumulative: pl.DataFrame, k: int) -> pl.DataFrame:
+    """_purchase_summary's columns (but first_spend) from _cumulative's at dates[k], when no row counts apart."""
+    return cumulative.lazy().filter(pl.col(f"frequency{k}") > 0).select(
+        "customer_id", first_purchase=pl.col(f"first_purchase{k}"), last_purchase=pl.col(f"last_purchase{k}"),
+        purchase_days=pl.col(f"frequency{k}").cast(pl.Int64),
+        # the same integers summary.py sums (no purchase finer than MONEY_UNITS), the same division
+        spend=(pl.col(f"gross_spend{k}") * (EXACT_SCALE // MONEY_UNITS)) / EXACT_SCALE,
+    ).collect()
+
+
+def _summary_row_columns() -> dict[str, pl.Expr]:
+    # core.predict.summary's purchase rows: a non-negative amount (zero-value orders count)
+    counted = pl.col("amount") >= 0
+    return {"_s_date": pl.when(counted).then(pl.col("order_date")),
+            "_s_units": pl.when(counted).then((pl.col("amount") * EXACT_SCALE).round().cast(pl.Int64))}
+
+
+def _summary_aggregations() -> list[pl.Expr]:
+    # per customer and period, plain reductions only (see _aggregations)
+    day = pl.col("_s_date")
+    return [day.min().alias("_s_first"), day.max().alias("_s_last"), day.n_unique().alias("_s_days"),
+            day.null_count().alias("_s_nulls"), pl.col("_s_units").sum().alias("_s_spend")]
+
+
+def _customer_key() -> pl.Expr:
+    return pl.col("customer_id").hash(PASS_HASH_SEED)
+
+
+def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, transactions: pl.LazyFrame,
+                     hashed: bool = True) -> pl.LazyFrame:
+    """Each customer's spend units on their first purchase day up to summary_at (summary.py's
+    rule), keyed by a hash of customer_id (_key; grouping integers costs less than text) or by
+    the id. A filter inside the wide per-period group_by would put all of it on Polars' slow
+    grouped evaluation (and double its memory), so it is a group_by of its own on a narrow frame."""
+    day = pl.col("_s_date")
+    key = _customer_key().alias("_key") if hashed else pl.col("customer_id")
+    narrow = (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
+              .select(key, **_summary_row_columns()))
+    first = [pl.col("_s_units").filter(day == day.min()).sum().alias("_s_first_spend")]
+    return _in_passes(narrow, ["_key" if hashed else "customer_id"], first, transactions,
+                      bucket=pl.col("_key") if hashed else None)
+
+
+def _purchase_summary(per_period: pl.DataFrame, k: int) -> pl.DataFrame:
+    """core.predict.summary._per_customer's table (first_purchase, last_purchase, purchase_days,
+    spend; first_spend is joined by the caller) up to dates[k], from the per-period group_by: days add up (a day lies in
+    one period; n_unique counts the non-purchase null once) and so do the integer spend units."""
+    first = pl.col("_s_first")
+    return (
+        per_period.lazy().filter(pl.col("_period") <= k, first.is_not_null())
+        .group_by("customer_id")
+        .agg(first_purchase=first.min(), last_purchase=pl.col("_s_last").max(),
+             purchase_days=(pl.col("_s_days").cast(pl.Int64) - (pl.col("_s_nulls") > 0).cast(pl.Int64)).sum(),
+             spend=pl.col("_s_spend").sum() / EXACT_SCALE)
+        .sort("customer_id").collect()
+    )
+
+
+def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame,
+               bucket: pl.Expr | None = None) -> pl.LazyFrame:
+    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer
+    (`bucket`: the customer's hash when the frame has it instead of customer_id)."""
     n_passes = aggregation_passes(transactions)
     if n_passes == 1:
         return lf.group_by(by).agg(aggs)
-    bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
+    bucket = (pl.col("customer_id").hash(PASS_HASH_SEED) if bucket is None else bucket) % n_passes
     return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
 
 

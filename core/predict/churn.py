@@ -160,25 +160,29 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
 
 
 def one_pass_snapshots(
-    transactions: pl.LazyFrame, dates: ChurnDates, max_recency_days: int | None = None, **tables,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    transactions: pl.LazyFrame, dates: ChurnDates, max_recency_days: int | None = None, *,
+    with_summary: bool = False, **tables,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """The training, test and scoring snapshots of customer_features (with `tables`:
     customers, touchpoints, survey) and both label windows from one read of the
     transactions (core.features.customer_features_at); each equals snapshot() with
-    customer_features at its date."""
+    customer_features at its date. `with_summary` adds, from the same read, the BTYD
+    per-customer reductions as of the scoring date (btyd_summary's per_customer), else None."""
     from core.features import customer_features_at
 
     train_window = (dates.train_as_of, dates.train_label_end)
     test_window = (dates.test_as_of, dates.test_label_end)
     read = customer_features_at(transactions, [dates.train_as_of, dates.test_as_of, dates.as_of],
-                                purchase_windows=[train_window, test_window], **tables)
+                                purchase_windows=[train_window, test_window],
+                                summary_at=dates.as_of if with_summary else None, **tables)
 
     def buyers(window):
         return read.purchased[window].lazy().filter("bought").select("customer_id", _bought=pl.lit(True))
 
     return (_labelled(read.features[dates.train_as_of], buyers(train_window), max_recency_days, sorted_by_id=True),
             _labelled(read.features[dates.test_as_of], buyers(test_window), max_recency_days, sorted_by_id=True),
-            _labelled(read.features[dates.as_of], None, max_recency_days, sorted_by_id=True))
+            _labelled(read.features[dates.as_of], None, max_recency_days, sorted_by_id=True),
+            read.purchase_summary)
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:
@@ -403,7 +407,7 @@ def churn_analysis(
     test_as_of: dt.date | None = None,
     train_as_of: dt.date | None = None,
     threshold: float = 0.5,
-    clv: pl.DataFrame | None = None,
+    clv: pl.DataFrame | Callable[[dt.date, pl.DataFrame | None], pl.DataFrame | None] | None = None,
     top: int | None = 100,
     max_recency_days: int | None = None,
     model: str = "best",
@@ -417,7 +421,10 @@ def churn_analysis(
 
     ``features(date)`` returns one row per customer as of the date (default
     core.features.customer_features, with the `customers`, `touchpoints` and `survey`
-    tables given); ``clv`` (customer_id, clv) adds value at risk. With an `engine`
+    tables given); ``clv`` (customer_id, clv) adds value at risk; a callable ``clv(as_of,
+    per_customer)`` is called after the feature read with the BTYD per-customer reductions
+    as of the scoring date from that same read (None when the snapshots were not made in
+    one pass) and returns the table or None. With an `engine`
     (core.engines) the last date and the labels are reduced there too.
     """
     tables = {"customers": customers, "touchpoints": touchpoints, "survey": survey}
@@ -442,12 +449,16 @@ def churn_analysis(
     dates = churn_dates(last, horizon_days, as_of=as_of, test_as_of=test_as_of,
                         train_as_of=train_as_of)
     labels = engine.buyers if engine is not None else None
+    summary = None
     if one_pass:
-        train, test, scored = one_pass_snapshots(transactions, dates, max_recency_days, **tables)
+        train, test, scored, summary = one_pass_snapshots(transactions, dates, max_recency_days,
+                                                          with_summary=callable(clv), **tables)
     else:
         train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
         test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
         scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
+    if callable(clv):
+        clv = clv(dates.as_of, summary)
     names = feature_columns(train)
     if not names:
         raise AnalysisError("the feature snapshot has no numeric feature columns")

@@ -118,17 +118,22 @@ def value_customers(
     n_starts: int = 4,
     random_state: int = 0,
     engine: Reducer | None = None,
+    per_customer: pl.DataFrame | None = None,
 ) -> ValuedCustomers:
     """Fit BG/NBD and Gamma-Gamma as of ``calibration_end`` and value every customer (the
-    options as clv_analysis): no diagnostics, tables or checks beyond the fits'."""
+    options as clv_analysis): no diagnostics, tables or checks beyond the fits'. With
+    `per_customer` (btyd_summary's) the summary is built from it, not from a read."""
     days = unit_days(unit)
     month_units = LIFETIMES_MONTH.get(unit) if discount_period == "month" else None
     if horizon is None:
         horizon = DEFAULT_HORIZON_DAYS / days if month_units is None else 12 * month_units
     horizon = float(horizon)
     _check_options(horizon, discount_rate, calibration_end, holdout_end, discount_period)
+    if per_customer is not None and calibration_end is None:
+        raise ValueError("per_customer needs the calibration end date it was reduced to")
     calibration_end = calibration_end or last_order_date(transactions, engine)
-    summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end, engine=engine)
+    summary = btyd_summary(transactions, calibration_end, unit=unit, holdout_end=holdout_end, engine=engine,
+                           per_customer=per_customer)
     x, tx, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     m = summary["monetary_value"].to_numpy()
 

@@ -44,16 +44,20 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
 
     score_date = as_of or default_as_of(tx, engine=engine)
     notes: list[str] = []
-    clv_table = None
-    if with_clv:
+
+    def clv_table(day: dt.date, per_customer):
+        # only each customer's clv: clv_analysis's numbers without its diagnostics and tables, from
+        # the features' own read of the transactions when churn_analysis made one (per_customer)
         try:
-            # only each customer's clv: clv_analysis's numbers without its diagnostics and tables
-            clv_table = customer_clv(tx, calibration_end=score_date, unit="day", engine=engine)
+            return customer_clv(tx, calibration_end=day, unit="day", engine=engine, per_customer=per_customer)
         except AnalysisError as exc:
             notes.append(f"No CLV, so no value at risk: {exc}")
+            return None
+
     result = churn_analysis(tx, customers=customers, touchpoints=touchpoints, survey=survey,
                             horizon_days=horizon_days, as_of=score_date,
-                            test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold, clv=clv_table,
+                            test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold,
+                            clv=clv_table if with_clv else None,
                             top=top or None, max_recency_days=max_recency_days, model=model, engine=engine)
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
 

@@ -69,21 +69,27 @@ def _check_columns(transactions: pl.LazyFrame) -> None:
 
 
 def btyd_summary(
-    transactions: pl.LazyFrame,
+    transactions: pl.LazyFrame | None,
     calibration_end: dt.date,
     *,
     unit: str = "week",
     holdout_end: dt.date | None = None,
     engine: Reducer | None = None,
+    per_customer: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Frequency, recency, T and mean repeat spend per customer as of ``calibration_end``.
 
     ``transactions`` is the canonical transactions LazyFrame (customer_id, order_date,
     amount). The plan stays lazy until one collect. Sorted by customer_id. With an
-    `engine` (core.engines) the per-customer reductions run there.
+    `engine` (core.engines) the per-customer reductions run there. With `per_customer`
+    (customer_id, first_purchase, last_purchase, purchase_days, spend, first_spend as of
+    calibration_end, made by the same rules elsewhere: core.features.customer_features_at's
+    purchase_summary) the transactions are not read; no holdout then.
     """
     days = unit_days(unit)
-    if engine is None:
+    if per_customer is not None and holdout_end is not None:
+        raise ValueError("a holdout needs the transactions: per_customer holds the calibration period only")
+    if engine is None and per_customer is None:
         _check_columns(transactions)
     if holdout_end is not None and holdout_end <= calibration_end:
         raise InputError(
@@ -91,7 +97,9 @@ def btyd_summary(
             fix="give a --holdout-end later than the calibration end date",
         )
     end = pl.lit(calibration_end, dtype=pl.Date)
-    if engine is not None:
+    if per_customer is not None:
+        per_customer, holdout = per_customer.lazy(), None
+    elif engine is not None:
         on_engine, holdout = engine.btyd_parts(calibration_end, holdout_end)
         per_customer = on_engine.lazy()
     else:
