@@ -148,7 +148,6 @@ def run_size(text: str, args, records: list, log) -> None:
     for name, path in peers.items():
         compare(records, "rfm", text, info, results, "loyalist", name,
                 agrees=same_answer(ours, path))
-    floor = results["polars"]
 
     log("  segment rfm from CSV, --output x.parquet")
     csv = ensure_csv(folder, log=log)
