@@ -57,22 +57,58 @@ def _rules_version() -> str:
     return digest.hexdigest()
 
 
+def file_key(path: Path, described: str) -> str | None:
+    """The key of what is remembered about one file: the checking code, how the file is read
+    (`described`), its size, time stamp and first 64 KiB; None when the file cannot be read."""
+    try:
+        stat = path.stat()
+        with path.open("rb") as handle:
+            head = hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
+    except OSError:
+        return None
+    parts = [_rules_version(), described, stat.st_size, stat.st_mtime_ns, head]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
 def source_key(source: TableSource) -> str | None:
     """The key of one table's checks, or None when it cannot be had (a database table, a file
     that is gone): then the table is simply checked."""
     if source.database is not None:
         return None
-    try:
-        stat = source.path.stat()
-        with source.path.open("rb") as handle:
-            head = hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
-    except OSError:
-        return None
-    described = repr((source.table, str(source.path.resolve()), source.format, source.read, source.parse,
-                      source.text, source.columns, source.ranges, source.missing_required,
-                      str(source.origin) if source.origin else None))
-    parts = [_rules_version(), described, stat.st_size, stat.st_mtime_ns, head]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return file_key(source.path, repr((source.table, str(source.path.resolve()), source.format, source.read,
+                                       source.parse, source.text, source.columns, source.ranges,
+                                       source.missing_required, str(source.origin) if source.origin else None)))
+
+
+class KeyedFile:
+    """A workspace's JSON file of keyed entries, each stamped when written, the newest `limit`
+    kept. One that cannot be read, or is not ours, reads as empty (`valid` drops damaged
+    entries) and is replaced on the next write; one that cannot be written is skipped."""
+
+    def __init__(self, path: Path, limit: int = MAX_ENTRIES, valid=lambda entry: True) -> None:
+        self.path, self.limit = Path(path), limit
+        self.entries: dict[str, dict[str, Any]] = {}
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):  # none yet, or unreadable: start afresh
+            return
+        if isinstance(saved, dict) and saved.get("version") == VERSION and isinstance(saved.get("entries"), dict):
+            self.entries = {k: v for k, v in saved["entries"].items() if isinstance(v, dict) and valid(v)}
+
+    def write(self, new: dict[str, dict[str, Any]]) -> None:
+        """Add these entries (stamped now) and write the file."""
+        from core.errors import LoyalistError
+        from core.export.safe import safe_write
+
+        now = time.time()
+        self.entries.update({key: {**entry, "written": now} for key, entry in new.items()})
+        newest = sorted(self.entries.items(), key=lambda kv: kv[1].get("written", 0), reverse=True)
+        text = json.dumps({"version": VERSION, "entries": dict(newest[:self.limit])}, ensure_ascii=False)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            safe_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
+        except (OSError, LoyalistError):
+            pass
 
 
 def level(errors_only: bool, limit: str) -> str:
@@ -83,22 +119,14 @@ class CheckCache:
     """The checks file of one workspace: read once, written once after new checks."""
 
     def __init__(self, root: Path) -> None:
-        self.path = cache_path(root)
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.changed = False
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):  # none yet, or unreadable: start afresh
-            return
-        if isinstance(saved, dict) and saved.get("version") == VERSION and isinstance(saved.get("entries"), dict):
-            self.entries = {k: v for k, v in saved["entries"].items()
-                            if isinstance(v, dict) and isinstance(v.get("findings"), list)}
+        self.file = KeyedFile(cache_path(root), valid=lambda entry: isinstance(entry.get("findings"), list))
+        self.new: dict[str, dict[str, Any]] = {}
 
     def get(self, key: str | None, kind: str) -> list[Finding] | None:
         """The findings kept under this key, or None (not kept, or not readable as findings)."""
         if key is None:
             return None
-        entry = self.entries.get(f"{key}:{kind}")
+        entry = self.new.get(f"{key}:{kind}") or self.file.entries.get(f"{key}:{kind}")
         if entry is None:
             return None
         try:
@@ -109,26 +137,13 @@ class CheckCache:
     def put(self, key: str | None, kind: str, findings: list[Finding]) -> None:
         if key is None:
             return
-        self.entries[f"{key}:{kind}"] = {"written": time.time(),
-                                         "findings": [dataclasses.asdict(f) for f in findings]}
-        self.changed = True
+        self.new[f"{key}:{kind}"] = {"findings": [dataclasses.asdict(f) for f in findings]}
 
     def save(self) -> None:
-        """Write the file if anything was added; a workspace that cannot be written to (a
-        read-only folder) just goes without."""
-        if not self.changed:
-            return
-        from core.errors import LoyalistError
-        from core.export.safe import safe_write
-
-        newest = sorted(self.entries.items(), key=lambda kv: kv[1].get("written", 0), reverse=True)
-        text = json.dumps({"version": VERSION, "entries": dict(newest[:MAX_ENTRIES])}, ensure_ascii=False)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            safe_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
-        except (OSError, LoyalistError):
-            pass
-        self.changed = False
+        """Write the file if anything was added."""
+        if self.new:
+            self.file.write(self.new)
+            self.new = {}
 
 
 def _finding(item: dict[str, Any]) -> Finding:
@@ -150,50 +165,18 @@ def _finding(item: dict[str, Any]) -> Finding:
 FORMATS_FILE = Path(".loyalist") / "formats.json"
 
 
-def formats_key(path: Path, described: str) -> str | None:
-    """The key of a file's judged formats: its path, size, time stamp and first 64 KiB, how it
-    is read (`described`) and the code that judges; None when the file cannot be read."""
-    try:
-        stat = path.stat()
-        with path.open("rb") as handle:
-            head = hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
-    except OSError:
-        return None
-    parts = [_rules_version(), described, str(path.resolve()), stat.st_size, stat.st_mtime_ns, head]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
-
-
 class JudgedFormats:
-    """The formats file of one workspace: each entry is a table's column mappings as judged."""
+    """The formats file of one workspace: each entry is a table's column mappings as judged,
+    under file_key of the file and how it is read."""
 
     def __init__(self, root: Path) -> None:
-        self.path = Path(root) / FORMATS_FILE
-        self.entries: dict[str, dict[str, Any]] = {}
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            return
-        if isinstance(saved, dict) and saved.get("version") == VERSION and isinstance(saved.get("entries"), dict):
-            self.entries = {k: v for k, v in saved["entries"].items()
-                            if isinstance(v, dict) and isinstance(v.get("columns"), list)}
+        self.file = KeyedFile(Path(root) / FORMATS_FILE, valid=lambda entry: isinstance(entry.get("columns"), list))
 
     def get(self, key: str | None) -> list[dict[str, Any]] | None:
-        entry = self.entries.get(key) if key is not None else None
+        entry = self.file.entries.get(key) if key is not None else None
         return entry["columns"] if entry is not None else None
 
     def put(self, judged: dict[str, list[dict[str, Any]]]) -> None:
-        """Remember these (key: columns) and write the file (a read-only workspace goes without)."""
-        if not judged:
-            return
-        from core.errors import LoyalistError
-        from core.export.safe import safe_write
-
-        for key, columns in judged.items():
-            self.entries[key] = {"written": time.time(), "columns": columns}
-        newest = sorted(self.entries.items(), key=lambda kv: kv[1].get("written", 0), reverse=True)
-        text = json.dumps({"version": VERSION, "entries": dict(newest[:MAX_ENTRIES])}, ensure_ascii=False)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            safe_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
-        except (OSError, LoyalistError):
-            pass
+        """Remember these (key: columns) and write the file."""
+        if judged:
+            self.file.write({key: {"columns": columns} for key, columns in judged.items()})

@@ -43,7 +43,7 @@ import polars as pl
 
 from core import contract as c
 from core import converted, database
-from core.check_cache import JudgedFormats, formats_key
+from core.check_cache import JudgedFormats, file_key
 from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
                          detect_date_format, extra_is_numeric, needs_time_zone, plain_number)
 from core.config import CONFIG_NAME, read_config
@@ -355,7 +355,7 @@ class Workspace:
         matches, extras = infer_mapping(table, headers, explicit, file=where)
         # A text file's formats as judged last time, if neither the file nor how it is read changed
         judged = JudgedFormats(self.root) if text is not None and not in_database else None
-        key = judged and formats_key(path, repr((table, fmt, read, parse, text, list(schema.items()), explicit,
+        key = judged and file_key(path, repr((str(path.resolve()), table, fmt, read, parse, text, list(schema.items()), explicit,
                                                  matches, extras, numbers, time_zone)))
         remembered = judged and judged.get(key)
         if remembered:

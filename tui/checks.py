@@ -25,14 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import json
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,19 +45,17 @@ POLL_SECONDS = 0.2  # how often the waiting worker looks whether it was cancelle
 TASKS = ("inspect", "validate")
 PARSED_FORMATS = frozenset({"csv", "json", "ndjson", "xlsx"})  # every row parsed for the tables list
 TABLES_FILE = Path(".loyalist") / "tables.json"  # each file's rows and date range, by its check key
-TABLES_VERSION = 1
-MAX_TABLES = 100  # the oldest go first
 
 
 def remembered_counts(ws: Workspace) -> tuple[dict[str, dict], dict[str, str | None]]:
     """The tables whose row count and date range are remembered for their unchanged file,
     and every table's key (None: a database table, a file gone; never remembered)."""
-    from core.check_cache import source_key
+    from core.check_cache import KeyedFile, source_key
 
     counting = _counting_code()
     keys = {table: f"{key}:{counting}" if (key := source_key(source)) else None
             for table, source in ws.sources.items()}
-    saved = _saved_counts(Path(ws.root))
+    saved = KeyedFile(Path(ws.root) / TABLES_FILE).entries
     known = {}
     for table, key in keys.items():
         entry = saved.get(key) if key else None
@@ -75,16 +71,17 @@ def remembered_counts(ws: Workspace) -> tuple[dict[str, dict], dict[str, str | N
 def tables_list(ws: Workspace) -> Result:
     """core.inspect.inspect_workspace, with remembered counts for unchanged files; the counts
     it had to read are remembered (a workspace that cannot be written to goes without)."""
+    from core.check_cache import KeyedFile
     from core.inspect import inspect_workspace
 
     known, keys = remembered_counts(ws)
     result = inspect_workspace(ws, known)
-    counted = {keys[row["table"]]: {"rows": row["rows"], "written": time.time(),
+    counted = {keys[row["table"]]: {"rows": row["rows"],
                                     **{k: row[k].isoformat() if row[k] else None for k in ("first_date", "last_date")}}
                for row in result.tables["tables"].iter_rows(named=True)
                if row["table"] not in known and keys.get(row["table"])}
-    if counted:
-        _save_counts(Path(ws.root), counted)
+    if counted:  # read again just before: another process may have added its own
+        KeyedFile(Path(ws.root) / TABLES_FILE).write(counted)
     return result
 
 
@@ -95,30 +92,6 @@ def _counting_code() -> str:
     import core.inspect
 
     return hashlib.sha256(Path(core.inspect.__file__).read_bytes()).hexdigest()[:16]
-
-
-def _saved_counts(root: Path) -> dict[str, dict]:
-    try:
-        saved = json.loads((root / TABLES_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return {}
-    ok = isinstance(saved, dict) and saved.get("version") == TABLES_VERSION and isinstance(saved.get("entries"), dict)
-    return {k: v for k, v in saved["entries"].items() if isinstance(v, dict)} if ok else {}
-
-
-def _save_counts(root: Path, counted: dict[str, dict]) -> None:
-    from core.errors import LoyalistError
-    from core.export.safe import safe_write
-
-    entries = {**_saved_counts(root), **counted}
-    newest = sorted(entries.items(), key=lambda kv: kv[1].get("written", 0), reverse=True)[:MAX_TABLES]
-    text = json.dumps({"version": TABLES_VERSION, "entries": dict(newest)})
-    path = root / TABLES_FILE
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        safe_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
-    except (OSError, LoyalistError):
-        pass
 
 
 def checked_apart(ws: Workspace) -> bool:
