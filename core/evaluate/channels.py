@@ -9,6 +9,8 @@ left empty, never zero.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import threading
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -66,12 +68,14 @@ def channels(
     require(transactions, "transactions", ANALYSIS, workspace)
     require_columns(transactions, "transactions", ("channel",), ANALYSIS,
                     "add the channel of each order (store, web, app...) as 'channel'")
+    # the comparison's numpy and scipy (about 0.3 s of imports) load while Polars reduces the rows
+    threading.Thread(target=importlib.import_module, args=("core.evaluate.stats",), daemon=True).start()
     as_of = as_of or default_as_of(transactions, engine=engine)
     has_order_id = "order_id" in names(transactions)
-    days = (day_table(transactions, as_of, has_order_id)
-            if engine is None and {"customer_id", "order_date", "amount"} <= set(names(transactions)) else None)
-    if days is not None:  # one read of the transactions serves every table below
-        parts = parts_from_days(days, has_order_id)
+    reduced = (reduced_tables(transactions, as_of, has_order_id)
+               if engine is None and {"customer_id", "order_date", "amount"} <= set(names(transactions)) else None)
+    if reduced is not None:  # one read of the transactions serves every table below
+        parts = parts_from_reduced(reduced, has_order_id)
         people = customer_table_from_days(parts["by_channel"], parts["purchases"], as_of, has_order_id,
                                           customers=customers, survey=survey, retention_days=retention_days)
     else:  # on an engine, or orders spanning days or customers: each table from the rows
@@ -180,60 +184,87 @@ def channel_parts(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool
     }
 
 
-def day_table(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) -> pl.DataFrame | None:
-    """The transactions up to `as_of` reduced to one row per customer, channel and day (null
-    ids and channels stay groups): rows, purchase lines, net and gross money in integer
-    MONEY_UNITS (so sums do not depend on the order rows are added in) and distinct purchase
-    orders. Every table the report reads of the transactions is derived from it.
+def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) -> dict[str, pl.DataFrame] | None:
+    """The transactions up to `as_of` reduced, straight from the rows, to the two tables every
+    table the report reads of them is derived from (null ids and channels stay groups; keys
+    Categorical, see below):
+    - by_channel, one row per customer and channel: rows, purchase lines, net and gross money
+      in integer MONEY_UNITS (so sums do not depend on the order rows are added in), distinct
+      purchase orders, the first and last purchase day and the first day of any row;
+    - purchases, one row per customer and purchase day: the value bought.
+    There is no customer x channel x day table: its group_by barely reduced the rows (1.7M
+    into 0.98M at 1M), held the report's peak and was then grouped twice more. A
+    channel's repeat rate needs only whether its first and last purchase days differ.
 
     Distinct orders are counted without a per-group n_unique (which held a third more
     memory and CPU than every other aggregation together): a purchase line starts an order
     unless the line before it in the file is a line of the same order, and an order is
     counted in the row of the line that starts it. That counts each group's distinct orders
     exactly when every order's purchase lines are adjacent in the file and share one
-    customer, channel and day. That is checked, not assumed: the lines that start an order
-    must number the distinct order ids of all purchases, no line may continue an order in
-    another customer, channel or day, and no purchase may lack its order id. When the file
-    breaks the rule this returns None and the report takes the exact, slower path.
+    customer, channel and day. That is checked, not assumed: no line may continue an order in
+    another customer, channel or day, no purchase may lack its order id, and the lines that
+    start an order must number the distinct order ids of all purchases. The last holds
+    without counting them when each start's order id is above the previous start's (ids
+    ascending in the file, as written by most systems); otherwise the distinct ids are
+    counted. When the file breaks the rule this returns None and the report takes the
+    exact, slower path.
 
-    customer_id and channel are Categorical here (parts_from_days and
-    customer_table_from_days give text back): the group_by then keys on small integers,
-    which holds less memory while it runs and makes every group_by of the day table faster."""
+    customer_id and channel are Categorical here (parts_from_reduced and
+    customer_table_from_days give text back): the group_bys then key on small integers,
+    which holds less memory while they run and makes them faster."""
     tx = transactions.filter(pl.col("order_date") <= as_of)
     buy = pl.col("amount") > 0
     units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
-    columns = {"_units": units, "_gross": units.clip(lower_bound=0), "_buy": buy.cast(pl.UInt32)}
-    aggs = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units").sum(),
-            pl.col("_gross").sum()]
-    keys = ("customer_id", "channel", "order_date")
-    starts = {}
+    checks = {}
     if has_order_id:
-        columns["_order"] = pl.when(buy).then(pl.col("order_id").hash())
-        continues = (pl.col("_order") == pl.col("_order").shift(1)).fill_null(False)  # the line before: this order
+        order = pl.when(buy).then(pl.col("order_id"))
+        continues = (order == order.shift(1)).fill_null(False)  # the line before: this order
+        start = buy & ~continues
         # compared on the keys' integer codes, cheaper than the text
+        keys = ("customer_id", "channel", "order_date")
         moved = pl.any_horizontal(pl.col(k).to_physical().ne_missing(pl.col(k).to_physical().shift(1)) for k in keys)
-        starts = {"_starts": (pl.col("_buy").cast(pl.Boolean) & ~continues).cast(pl.UInt32),
-                  "_moves": (continues & moved).cast(pl.UInt32)}
-        aggs += [pl.col("_starts").sum().alias("_orders"), pl.col("_moves").sum()]
-    rows = tx.with_columns(**columns, **{key: pl.col(key).cast(pl.Categorical) for key in CODED}).with_columns(**starts)
+        # the order id of the start before: when each start's id is above it, no order starts twice
+        before = pl.when(start).then(pl.col("order_id")).forward_fill().shift(1)
+        checks = {"_starts": start, "_moves": (continues & moved) | (buy & pl.col("order_id").is_null()),
+                  "_unordered": start & (pl.col("order_id") <= before).fill_null(False)}
+    rows = tx.with_columns(pl.col(key).cast(pl.Categorical) for key in CODED).with_columns(**checks).with_columns(
+        _units=units, _gross=units.clip(lower_bound=0), _buy=buy, _bought_on=pl.when(buy).then(pl.col("order_date")))
+    by_channel = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units", "_gross").sum(),
+                  *([pl.col("_starts").sum().alias("_orders"), pl.col("_moves", "_unordered").sum()] if has_order_id else []),
+                  pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last"),
+                  pl.col("order_date").min().alias("_first_row")]
     n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
-    if n_passes == 1:
-        days = rows.group_by(*keys).agg(aggs)
-    else:  # disjoint customers per pass, as core.features._per_customer does
-        bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
-        days = pl.concat([rows.filter(bucket == i).group_by(*keys).agg(aggs) for i in range(n_passes)],
-                         parallel=False)
+    # Side by side, from one read of the file: the customer x day table's hash table is the
+    # smaller one, and reading the file twice cost a fifth more CPU.
+    tables = {
+        "by_channel": _in_passes(rows, CODED, by_channel, n_passes),
+        "purchases": _in_passes(rows.filter(pl.col("_buy")), ("customer_id", "order_date"),
+                                [(pl.col("_gross").sum() / MONEY_UNITS).alias("value")], n_passes),
+    }
+    tables = dict(zip(tables, pl.collect_all(list(tables.values()))))
     if not has_order_id:
-        return days.collect()
-    check = tx.filter(buy).select(pl.col("order_id").hash().n_unique().alias("orders"),
-                                  pl.col("order_id").null_count().alias("missing"))
-    days, check = pl.collect_all([days, check])
-    if check["missing"].item() or days["_moves"].sum() or check["orders"].item() != days["_orders"].sum():
+        return tables
+    checked = tables["by_channel"]
+    if checked["_moves"].sum():
         return None
-    return days.drop("_moves")
+    if checked["_unordered"].sum():
+        distinct = tx.filter(buy).select(pl.col("order_id").hash().n_unique()).collect().item()
+        if distinct != checked["_orders"].sum():
+            return None
+    tables["by_channel"] = checked.drop("_moves", "_unordered")
+    return tables
 
 
-# The day table's text keys, Categorical while it is reduced.
+def _in_passes(rows: pl.LazyFrame, keys: tuple[str, ...], aggs: list[pl.Expr], n_passes: int) -> pl.LazyFrame:
+    if n_passes == 1:
+        return rows.group_by(*keys).agg(aggs)
+    # disjoint customers per pass, as core.features._per_customer does
+    bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
+    return pl.concat([rows.filter(bucket == i).group_by(*keys).agg(aggs) for i in range(n_passes)],
+                     parallel=False)
+
+
+# The reduced tables' text keys, Categorical while they are reduced.
 CODED = ("customer_id", "channel")
 
 
@@ -241,32 +272,17 @@ def as_text(*columns: str) -> list[pl.Expr]:
     return [pl.col(c).cast(pl.String) for c in columns]
 
 
-def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.LazyFrame]:
-    """channel_parts' tables from the day table, with text keys except the purchases'
+def parts_from_reduced(tables: dict[str, pl.DataFrame], has_order_id: bool) -> dict[str, pl.LazyFrame]:
+    """channel_parts' tables from reduced_tables', with text keys except the purchases'
     customer_id, which stays Categorical for marketing_channels' integer codes; the channel
-    overlap; and by_channel, the day table summed per customer and channel (Categorical
-    keys), which customer_table_from_days reads.
-
-    The day table is grouped twice, not once per table: per customer and channel (a tenth of
-    its rows, which per_channel, pairs and the per-customer sums are grouped from) and per
-    customer and purchase day. Both are collected here (each is read by several tables), one
-    after the other: side by side their two hash tables add up, and the one 10M run with
-    them side by side peaked at 2.1 GB."""
-    lazy = days.lazy()
+    overlap; and by_channel (Categorical keys), which customer_table_from_days reads."""
+    by_channel = tables["by_channel"]
     bought = pl.col("_lines") > 0
-    by_channel, purchases = (query.collect() for query in [
-        # the purchase days made columns first: with a filter inside the aggregation the
-        # group_by took half as long again
-        lazy.with_columns(_days=bought.cast(pl.UInt32), _bought_on=pl.when(bought).then(pl.col("order_date")))
-        .group_by(*CODED).agg(
-            pl.col("_rows", "_lines", "_units", "_gross", *(["_orders"] if has_order_id else []), "_days").sum(),
-            pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last")),
-        lazy.filter(bought).group_by("customer_id", "order_date").agg(
-            (pl.col("_gross").sum() / MONEY_UNITS).alias("value")),
-    ])
     named = by_channel.lazy().filter(pl.col("channel").is_not_null())
     orders = [pl.when(pl.col("_lines").sum() > 0).then(pl.col("_orders").sum()).cast(pl.Int64).alias("orders")]
-    pairs = named.filter(bought).select("channel", "customer_id", "_days", "_lines", "_first")
+    # distinct purchase days capped at two: the repeat rate reads only whether there are two
+    repeat = (pl.col("_last") > pl.col("_first")).cast(pl.UInt32) + 1
+    pairs = named.filter(bought).select("channel", "customer_id", repeat.alias("_days"), "_lines", "_first")
     return {
         "per_channel": named.group_by("channel").agg(
             (pl.col("_units").sum() / MONEY_UNITS).alias("revenue"),
@@ -275,8 +291,8 @@ def parts_from_days(days: pl.DataFrame, has_order_id: bool) -> dict[str, pl.Lazy
         "pairs": pairs.with_columns(as_text(*CODED)),
         # the self-join on the customers' integer codes, not their text
         "overlap": overlap_counts(pairs).with_columns(as_text("channel", "channel_b")),
-        "purchases": purchases.lazy(),
-        "first_date": lazy.select(pl.col("order_date").min()),
+        "purchases": tables["purchases"].lazy(),
+        "first_date": by_channel.lazy().select(pl.col("_first_row").min().alias("order_date")),
         "by_channel": by_channel,
     }
 
@@ -285,11 +301,11 @@ def customer_table_from_days(
     by_channel: pl.DataFrame, purchases: pl.LazyFrame, as_of: dt.date, has_order_id: bool, *,
     customers: pl.LazyFrame | None, survey: pl.LazyFrame | None, retention_days: int,
 ) -> pl.LazyFrame:
-    """core.evaluate.value.customer_table from the day table: the per-customer aggregates
-    core.features makes from the raw rows, summed from parts_from_days' by_channel (the day
-    table per customer and channel). What depends on the distinct purchase days (first and
+    """core.evaluate.value.customer_table from reduced_tables': the per-customer aggregates
+    core.features makes from the raw rows, summed from by_channel (one row per customer and
+    channel). What depends on the distinct purchase days (first and
     last purchase, their count, the retention flags) comes from `purchases`
-    (parts_from_days' one row per customer and purchase day, on the day table's Categorical
+    (reduced_tables' one row per customer and purchase day, on its Categorical
     customer_id): one row per day, so a count instead of an n_unique, and no second
     group_by for the flags."""
     channels = checked_channels(by_channel["channel"].drop_nulls().unique().cast(pl.String).sort().to_list())
@@ -375,7 +391,7 @@ def marketing_channels(
     # Collected first: the codes and the keyed purchases both read it, and in one plan each
     # would re-run the group_by that makes it.
     purchases = purchases.collect().lazy()
-    if purchases.collect_schema()["customer_id"] == pl.Categorical:  # the day table's: its codes serve
+    if purchases.collect_schema()["customer_id"] == pl.Categorical:  # reduced_tables': its codes serve
         # Categorical codes are global (one mapping per process), so a touch's customer_id cast
         # to Categorical has its buyer's code, found with no text lookup
         buyers = purchases.select(pl.col("customer_id").to_physical().unique()).collect().to_series()
