@@ -78,6 +78,9 @@ def attribution(
     touches, *counted = pl.collect_all([touches] + ([purchase_count] if purchase_count is not None else []))
     channel_credit, path_table = pl.collect_all([heuristic_credit(touches.lazy(), half_life_days),
                                                  distinct_paths(touches.lazy())])
+    # A row per touch (millions at 10M transactions): the models below read only the distinct
+    # paths, so it is let go before the Markov step's tables are built beside it.
+    del touches
     # The distinct paths' touches are read twice by markov_edges: held once, not rebuilt.
     edges = markov_edges(path_touches(path_table).collect().lazy(), markov_order).collect()
     conversions = float(path_table["conversions"].sum())

@@ -152,9 +152,11 @@ def customer_periods(transactions: pl.LazyFrame, period: str, as_of: dt.date | N
         transactions.filter(on_or_before(pl.col("order_date"), as_of), pl.col("order_date").is_not_null())
         .select("customer_id", "order_date", "amount")
     )
+    # The purchase day is a row column (null for a return) reduced by a plain min: a filter
+    # inside agg() makes the streaming group_by fall back to a per-group evaluation.
     per = tx.group_by("customer_id", period_number(pl.col("order_date"), period).alias("_p")).agg(
         pl.sum("amount").alias("revenue"),
-        pl.col("order_date").filter(pl.col("amount") > 0).min().alias("_first_buy"))
+        pl.when(pl.col("amount") > 0).then(pl.col("order_date")).min().alias("_first_buy"))
     return per, tx.select(pl.col("order_date").max().alias("last_seen"))
 
 
