@@ -342,6 +342,27 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
     )
 
 
+# customer_features_at counts orders at the line that starts them when the data allow it
+# (checked; tests switch it off to run the exact path on the same data)
+ORDERS_AT_FIRST_LINE = True
+
+
+def _order_starts() -> dict[str, pl.Expr]:
+    """_starts: 1 for a purchase line that starts an order (the line before it is not a purchase
+    line of the same order); _moves: 1 for a line that continues an order in another customer or
+    day. When every order's purchase lines are adjacent in the file and share one customer and
+    day, an order has exactly one start, on its only date: the starts then count each customer's
+    distinct orders per period, without a group_by per customer and order. That is checked,
+    not assumed (customer_features_at): no move, no purchase without an order id, and as many
+    starts as distinct orders; otherwise the exact group_by runs (channels counts orders so too)."""
+    key = pl.col("_order_key")  # null on a line that is not a purchase
+    continues = (key == key.shift(1)).fill_null(False)
+    moved = (pl.col("customer_id").ne_missing(pl.col("customer_id").shift(1))
+             | pl.col("order_date").ne_missing(pl.col("order_date").shift(1)))
+    return {"_starts": (key.is_not_null() & ~continues).cast(pl.UInt32),
+            "_moves": (continues & moved).cast(pl.UInt32)}
+
+
 def _order_key() -> pl.Expr:
     # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
     # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
@@ -568,14 +589,26 @@ def customer_features_at(
             raise ValueError(f"summary_at {summary_at} is not one of the dates")
         lf = lf.with_columns(_apart=_counted_apart())
         aggs.append(pl.col("_apart").sum())
+    if has_order_id and ORDERS_AT_FIRST_LINE:
+        lf = lf.with_columns(**_order_starts())
+        aggs += [pl.col("_starts").sum(), pl.col("_moves").sum()]
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
-    per_period = per_period.collect()
+    if has_order_id and ORDERS_AT_FIRST_LINE:
+        check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
+                                        _order_key().n_unique().alias("orders"))
+        per_period, check = pl.collect_all([per_period, check])
+        if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
+            per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
+        per_period = per_period.drop("_moves")
+    else:
+        per_period = per_period.collect()
     # after it, not beside it (it holds its input too); sharing the scan saved no CPU
     first_days = None if summary_at is None else _first_day_spend(rows, summary_at, transactions).collect()
     order_counts = None
-    if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
+    if has_order_id and "_starts" not in per_period.columns:
+        # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
         order_counts = (
             _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
                        ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
@@ -599,7 +632,7 @@ def customer_features_at(
     latest = _latest_answers_at(answers, dates, asked) if asked else None
     cumulative = _cumulative(per_period, order_counts, len(dates), union, len(windows), engagement, signups, latest)
     features = {
-        day: _snapshot_from(cumulative, order_counts is not None, k, day, union,
+        day: _snapshot_from(cumulative, has_order_id, k, day, union,
                             [c for c in union if seen[c] <= day], signups is not None, engagement is not None,
                             asked, inactivity_days, inactivity_multiple)
         for k, day in enumerate(dates)
@@ -720,6 +753,8 @@ def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_d
     # n_unique counts null as one value, once per period: a null is a row that is not a purchase
     days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
     sums = {c: pl.col(c) for c in (*_SUMMED, *(f"_cg{i}" for i in range(len(union))))} | {"frequency": days}
+    if "_starts" in per_period.columns:  # orders counted at their first line (_order_starts): they add up
+        sums["_orders"] = pl.col("_starts")
     aggs = []
     for k in range(n_dates):
         upto = pl.col("_period") <= k  # a customer's periods up to the date (none: not yet a customer)
