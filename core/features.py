@@ -604,8 +604,6 @@ def customer_features_at(
         per_period = per_period.drop("_moves")
     else:
         per_period = per_period.collect()
-    # after it, not beside it (it holds its input too); sharing the scan saved no CPU
-    first_days = None if summary_at is None else _first_day_spend(rows, summary_at, transactions).collect()
     order_counts = None
     if has_order_id and "_starts" not in per_period.columns:
         # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
@@ -650,12 +648,8 @@ def customer_features_at(
             lf = lf.with_columns(**_summary_row_columns())
             summary = _purchase_summary(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
                                                    transactions).collect(), k)
-        keys = summary.select(_customer_key().alias("_key"))["_key"]
-        if keys.n_unique() < len(keys):  # two customers share a hash: group by the ids themselves (a second read)
-            first_days = _first_day_spend(rows, summary_at, transactions, hashed=False).collect()
-            summary = summary.join(first_days, on="customer_id", maintain_order="left")
-        else:
-            summary = summary.with_columns(_key=keys).join(first_days, on="_key", maintain_order="left").drop("_key")
+        first_days = _first_day_spend(rows, summary_at, summary).collect()
+        summary = summary.join(first_days, on="customer_id", how="left", maintain_order="left")
         summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
 
     return FeatureSnapshots(features, purchased, summary)
@@ -695,23 +689,16 @@ def _summary_aggregations() -> list[pl.Expr]:
             day.null_count().alias("_s_nulls"), pl.col("_s_units").sum().alias("_s_spend")]
 
 
-def _customer_key() -> pl.Expr:
-    return pl.col("customer_id").hash(PASS_HASH_SEED)
-
-
-def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, transactions: pl.LazyFrame,
-                     hashed: bool = True) -> pl.LazyFrame:
+def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, summary: pl.DataFrame) -> pl.LazyFrame:
     """Each customer's spend units on their first purchase day up to summary_at (summary.py's
-    rule), keyed by a hash of customer_id (_key; grouping integers costs less than text) or by
-    the id. A filter inside the wide per-period group_by would put all of it on Polars' slow
-    grouped evaluation (and double its memory), so it is a group_by of its own on a narrow frame."""
-    day = pl.col("_s_date")
-    key = _customer_key().alias("_key") if hashed else pl.col("customer_id")
-    narrow = (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
-              .select(key, **_summary_row_columns()))
-    first = [pl.col("_s_units").filter(day == day.min()).sum().alias("_s_first_spend")]
-    return _in_passes(narrow, ["_key" if hashed else "customer_id"], first, transactions,
-                      bucket=pl.col("_key") if hashed else None)
+    rule): the rows on the summary's first_purchase, found by a join with the summary (one row
+    per customer), then summed per customer over those few rows. A group_by of every row with a
+    filter per group (the day's minimum) ran on Polars' slow grouped evaluation, twice the CPU."""
+    firsts = summary.lazy().select("customer_id", order_date="first_purchase")
+    return (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
+            .select("customer_id", "order_date", _s_units=_summary_row_columns()["_s_units"])
+            .join(firsts, on=["customer_id", "order_date"], how="inner")
+            .group_by("customer_id").agg(pl.col("_s_units").sum().alias("_s_first_spend")))
 
 
 def _purchase_summary(per_period: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -729,14 +716,12 @@ def _purchase_summary(per_period: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
-def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame,
-               bucket: pl.Expr | None = None) -> pl.LazyFrame:
-    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer
-    (`bucket`: the customer's hash when the frame has it instead of customer_id)."""
+def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame) -> pl.LazyFrame:
+    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer."""
     n_passes = aggregation_passes(transactions)
     if n_passes == 1:
         return lf.group_by(by).agg(aggs)
-    bucket = (pl.col("customer_id").hash(PASS_HASH_SEED) if bucket is None else bucket) % n_passes
+    bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
     return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
 
 
