@@ -749,11 +749,14 @@ def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_d
         if union:
             aggs.append(pl.when(upto).then(pl.col("_last_key")).max().alias(f"_last_key{k}"))
     aggs += [(pl.col(f"_bought{w}").max()).alias(f"_bought{w}") for w in range(n_windows)]
-    cumulative = per_period.lazy().group_by("customer_id").agg(aggs)
+    cumulative = per_period.lazy().group_by("customer_id").agg(aggs).sort("customer_id").collect()
+    # the other tables joined to the ids alone, then set beside: a join onto the wide table
+    # gathered every one of its columns again, once per table
+    keys = cumulative.select("customer_id").lazy()
     for table in (order_counts, engagement, signups, answers):
         if table is not None:
-            cumulative = cumulative.join(table.lazy(), on="customer_id", how="left")
-    return cumulative.sort("customer_id").with_row_index("_row").collect()
+            keys = keys.join(table.lazy(), on="customer_id", how="left", maintain_order="left")
+    return cumulative.hstack(keys.collect().drop("customer_id")).with_row_index("_row")
 
 
 def _snapshot_from(cumulative: pl.DataFrame, has_orders: bool, k: int, day: dt.date, union: list[str],
