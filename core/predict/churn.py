@@ -392,8 +392,7 @@ def _at_risk_list(scored, x_scored, estimator, names, typical, clv, top):
     if top is not None:
         table = table.head(top)
     listed = table["_row"].to_numpy()
-    with threadpool_limits(limits=1):  # a few small batches: threads would cost more than they save
-        idx, effects = risk_factors(estimator, x_scored[listed], typical, names, TOP_FACTORS)
+    idx, effects = risk_factors(estimator, x_scored[listed], typical, names, TOP_FACTORS)
     factors = {
         f"risk_factor_{k + 1}": pl.Series([
             _format_factor(names[j], x_scored[r, j], e)
@@ -495,15 +494,16 @@ def churn_analysis(
     # load scikit-learn's OpenMP runtime first: threadpool_limits caps only loaded ones
     import sklearn.ensemble  # noqa: F401
 
-    # Fitting runs on one thread: gradient boosting's OpenMP threads spin while they wait,
+    # Model work runs on one thread: gradient boosting's OpenMP threads spin while they wait,
     # so at 75k customers two threads cost 2.5x the CPU of one and, on a machine with other
     # work (Polars's own threads included), more wall time too. The fitted model is the same.
+    # (Predictions too: on a busy machine two threads took twice the CPU and more wall time.)
     with threadpool_limits(limits=1):
         models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
-    # Predicting every test and scored customer (1.4M at 10M transactions) is one parallel loop over
-    # the rows per tree: on two idle cores the same CPU in half the wall time, the same probabilities.
-    p_test, metrics = tested(estimator, x_test, y_test, threshold)
-    at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(scored, x_scored, estimator, names, typical, clv, top)
+        p_test, metrics = tested(estimator, x_test, y_test, threshold)
+        at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
+            scored, x_scored, estimator, names, typical, clv, top
+        )
     gains = gains_table(y_test, p_test)
     headline = {
         "model": chosen,
