@@ -141,22 +141,19 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
     """A feature snapshot kept to buyers (and recent ones), with `churned` when the
     buyers of the next window (customer_id, _bought) are given. `sorted_by_id`: the frame
     already comes sorted by customer_id (customer_features_at), so its row order is kept
-    with an integer sort instead of sorting the text ids again."""
+    instead of sorting the text ids again."""
     frame = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    if sorted_by_id:
-        frame = frame.with_row_index("_order")
     schema = frame.collect_schema()
     if "frequency" in schema:  # only customers who have bought (not only returned)
         frame = frame.filter(pl.col("frequency") > 0)
     if max_recency_days is not None and "recency_days" in schema:
         frame = frame.filter(pl.col("recency_days") <= max_recency_days)
     if bought is not None:
-        frame = frame.join(bought, on="customer_id", how="left").with_columns(
+        frame = frame.join(bought, on="customer_id", how="left", maintain_order="left").with_columns(
             churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
-    # sorted, so models that sample rows (early-stopping splits) are reproducible
-    if sorted_by_id:
-        return frame.sort("_order").drop("_order").collect()
-    return frame.sort("customer_id").collect()
+    # sorted, so models that sample rows (early-stopping splits) are reproducible; the filters
+    # and the join keep the order of a frame already sorted
+    return (frame if sorted_by_id else frame.sort("customer_id")).collect()
 
 
 def one_pass_snapshots(
