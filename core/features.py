@@ -548,8 +548,9 @@ def customer_features_at(
     the sums (min, max) over the periods up to it (every date's in one group_by per
     customer, _cumulative): exact, since a purchase day lies in one period. Distinct orders
     are not additive (an order's rows may span two days): each order is dated by its first
-    purchase row (one group_by per customer and order) and counted at every date from
-    it on. Each date's table then
+    purchase row and counted at every date from it on; when the data show every order's lines
+    adjacent on one customer and day (_order_starts, checked), at the line that starts it, in
+    the same group_by, else with a group_by per customer and order. Each date's table then
     equals customer_features at that date, the channels found up to that date included.
     `purchase_windows` adds, per (start, end], whether the customer made a purchase
     (positive amount) in it. `summary_at` (one of `dates`) adds purchase_summary: what
