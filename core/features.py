@@ -599,7 +599,8 @@ def customer_features_at(
     if has_order_id and ORDERS_AT_FIRST_LINE:
         check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
                                         _order_key().n_unique().alias("orders"))
-        per_period, check = pl.collect_all([per_period, check])
+        # one after the other: the check's distinct ids held beside the group_by's input raised the peak
+        per_period, check = per_period.collect(), check.collect()
         if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
             per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
         per_period = per_period.drop("_moves")
