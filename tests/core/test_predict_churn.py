@@ -505,12 +505,16 @@ def test_orders_counted_at_their_first_line_equal_distinct_orders_or_take_the_ex
         assert read.features[dates[0]].filter(pl.col("customer_id") == "a")["orders"].item() == 1
 
 
-def test_orders_at_the_first_line_on_the_sample_equal_the_exact_count(monkeypatch):
-    # the sample's order lines are adjacent: both paths, the same tables
+@pytest.mark.parametrize("passes", [None, 1000])
+def test_orders_at_the_first_line_on_the_sample_equal_the_exact_count(monkeypatch, passes):
+    # the sample's order lines are adjacent: both paths, the same tables (in one pass, and in
+    # many over disjoint customers, where each pass still sees the lines in file order)
     from pathlib import Path
 
     from core import features
     from core.workspace import Workspace
+
+    monkeypatch.setattr(features, "ROWS_PER_PASS", passes)
 
     tx = Workspace.open(Path(__file__).resolve().parents[2] / "fixtures" / "sample").scan("transactions")
     dates = [_three_dates(tx).train_as_of, _three_dates(tx).test_as_of, _three_dates(tx).as_of]
