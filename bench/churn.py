@@ -70,7 +70,7 @@ def _stage(mode: str, folder: str) -> None:
 STAGES = (("core.predict.clv", "customer_clv", "CLV for value at risk (BG/NBD, Gamma-Gamma; summary from the feature read)"),
           ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots, both label windows, the CLV summary"),
           ("core.predict.churn", "fit_model", "model choice on the validation quarter and refit"),
-          ("core.predict.churn", "classification_metrics", "test metrics"),
+          ("core.predict.churn", "tested", "test predictions and metrics"),
           ("core.predict.churn", "_at_risk_list", "scoring every customer and the listed ones' risk factors"))
 # parts of the CLV stage, timed inside it (rows with "within", left out of the sums)
 CLV_PARTS = (("core.predict.clv", "btyd_summary", "CLV: the per-customer summary (from the feature read's table)"),
@@ -123,7 +123,7 @@ def _stages(folder: str) -> None:
     result = run.churn(Workspace.open(folder))
     total_wall, total_cpu = time.perf_counter() - w, time.process_time() - c
     stages_run = [r for r in rows[1:] if "within" not in r]
-    rows.append({"stage": "the rest (last date, matrices, tables)", "wall_seconds": total_wall - sum(
+    rows.append({"stage": "the rest (last date scans, matrices, result tables)", "wall_seconds": total_wall - sum(
         r["wall_seconds"] for r in stages_run), "cpu_seconds": total_cpu - sum(r["cpu_seconds"] for r in stages_run)})
     print(json.dumps({"stages": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows],
                       "wall_seconds": round(time.perf_counter() - wall, 2),

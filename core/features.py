@@ -342,6 +342,27 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
     )
 
 
+# customer_features_at counts orders at the line that starts them when the data allow it
+# (checked; tests switch it off to run the exact path on the same data)
+ORDERS_AT_FIRST_LINE = True
+
+
+def _order_starts() -> dict[str, pl.Expr]:
+    """_starts: 1 for a purchase line that starts an order (the line before it is not a purchase
+    line of the same order); _moves: 1 for a line that continues an order in another customer or
+    day. When every order's purchase lines are adjacent in the file and share one customer and
+    day, an order has exactly one start, on its only date: the starts then count each customer's
+    distinct orders per period, without a group_by per customer and order. That is checked,
+    not assumed (customer_features_at): no move, no purchase without an order id, and as many
+    starts as distinct orders; otherwise the exact group_by runs (channels counts orders so too)."""
+    key = pl.col("_order_key")  # null on a line that is not a purchase
+    continues = (key == key.shift(1)).fill_null(False)
+    moved = (pl.col("customer_id").ne_missing(pl.col("customer_id").shift(1))
+             | pl.col("order_date").ne_missing(pl.col("order_date").shift(1)))
+    return {"_starts": (key.is_not_null() & ~continues).cast(pl.UInt32),
+            "_moves": (continues & moved).cast(pl.UInt32)}
+
+
 def _order_key() -> pl.Expr:
     # Hashing keeps distinct-order counting cheap; a 64-bit collision between two
     # orders of one customer is too unlikely to matter (~1e-11 for 10^4 orders).
@@ -527,8 +548,9 @@ def customer_features_at(
     the sums (min, max) over the periods up to it (every date's in one group_by per
     customer, _cumulative): exact, since a purchase day lies in one period. Distinct orders
     are not additive (an order's rows may span two days): each order is dated by its first
-    purchase row (one group_by per customer and order) and counted at every date from
-    it on. Each date's table then
+    purchase row and counted at every date from it on; when the data show every order's lines
+    adjacent on one customer and day (_order_starts, checked), at the line that starts it, in
+    the same group_by, else with a group_by per customer and order. Each date's table then
     equals customer_features at that date, the channels found up to that date included.
     `purchase_windows` adds, per (start, end], whether the customer made a purchase
     (positive amount) in it. `summary_at` (one of `dates`) adds purchase_summary: what
@@ -568,14 +590,25 @@ def customer_features_at(
             raise ValueError(f"summary_at {summary_at} is not one of the dates")
         lf = lf.with_columns(_apart=_counted_apart())
         aggs.append(pl.col("_apart").sum())
+    if has_order_id and ORDERS_AT_FIRST_LINE:
+        lf = lf.with_columns(**_order_starts())
+        aggs += [pl.col("_starts").sum(), pl.col("_moves").sum()]
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
-    per_period = per_period.collect()
-    # after it, not beside it (it holds its input too); sharing the scan saved no CPU
-    first_days = None if summary_at is None else _first_day_spend(rows, summary_at, transactions).collect()
+    if has_order_id and ORDERS_AT_FIRST_LINE:
+        check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
+                                        _order_key().n_unique().alias("orders"))
+        # one after the other: the check's distinct ids held beside the group_by's input raised the peak
+        per_period, check = per_period.collect(), check.collect()
+        if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
+            per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
+        per_period = per_period.drop("_moves")
+    else:
+        per_period = per_period.collect()
     order_counts = None
-    if has_order_id:  # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
+    if has_order_id and "_starts" not in per_period.columns:
+        # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
         order_counts = (
             _in_passes(rows.filter(pl.col("amount") > 0).select("customer_id", "order_date", _order_key=_order_key()),
                        ["customer_id", "_order_key"], [pl.col("order_date").min().alias("_first")], transactions)
@@ -599,7 +632,7 @@ def customer_features_at(
     latest = _latest_answers_at(answers, dates, asked) if asked else None
     cumulative = _cumulative(per_period, order_counts, len(dates), union, len(windows), engagement, signups, latest)
     features = {
-        day: _snapshot_from(cumulative, order_counts is not None, k, day, union,
+        day: _snapshot_from(cumulative, has_order_id, k, day, union,
                             [c for c in union if seen[c] <= day], signups is not None, engagement is not None,
                             asked, inactivity_days, inactivity_multiple)
         for k, day in enumerate(dates)
@@ -617,12 +650,8 @@ def customer_features_at(
             lf = lf.with_columns(**_summary_row_columns())
             summary = _purchase_summary(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
                                                    transactions).collect(), k)
-        keys = summary.select(_customer_key().alias("_key"))["_key"]
-        if keys.n_unique() < len(keys):  # two customers share a hash: group by the ids themselves (a second read)
-            first_days = _first_day_spend(rows, summary_at, transactions, hashed=False).collect()
-            summary = summary.join(first_days, on="customer_id", maintain_order="left")
-        else:
-            summary = summary.with_columns(_key=keys).join(first_days, on="_key", maintain_order="left").drop("_key")
+        first_days = _first_day_spend(rows, summary_at, summary).collect()
+        summary = summary.join(first_days, on="customer_id", how="left", maintain_order="left")
         summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
 
     return FeatureSnapshots(features, purchased, summary)
@@ -662,23 +691,16 @@ def _summary_aggregations() -> list[pl.Expr]:
             day.null_count().alias("_s_nulls"), pl.col("_s_units").sum().alias("_s_spend")]
 
 
-def _customer_key() -> pl.Expr:
-    return pl.col("customer_id").hash(PASS_HASH_SEED)
-
-
-def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, transactions: pl.LazyFrame,
-                     hashed: bool = True) -> pl.LazyFrame:
+def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, summary: pl.DataFrame) -> pl.LazyFrame:
     """Each customer's spend units on their first purchase day up to summary_at (summary.py's
-    rule), keyed by a hash of customer_id (_key; grouping integers costs less than text) or by
-    the id. A filter inside the wide per-period group_by would put all of it on Polars' slow
-    grouped evaluation (and double its memory), so it is a group_by of its own on a narrow frame."""
-    day = pl.col("_s_date")
-    key = _customer_key().alias("_key") if hashed else pl.col("customer_id")
-    narrow = (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
-              .select(key, **_summary_row_columns()))
-    first = [pl.col("_s_units").filter(day == day.min()).sum().alias("_s_first_spend")]
-    return _in_passes(narrow, ["_key" if hashed else "customer_id"], first, transactions,
-                      bucket=pl.col("_key") if hashed else None)
+    rule): the rows on the summary's first_purchase, found by a join with the summary (one row
+    per customer), then summed per customer over those few rows. A group_by of every row with a
+    filter per group (the day's minimum) ran on Polars' slow grouped evaluation, twice the CPU."""
+    firsts = summary.lazy().select("customer_id", order_date="first_purchase")
+    return (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
+            .select("customer_id", "order_date", _s_units=_summary_row_columns()["_s_units"])
+            .join(firsts, on=["customer_id", "order_date"], how="inner")
+            .group_by("customer_id").agg(pl.col("_s_units").sum().alias("_s_first_spend")))
 
 
 def _purchase_summary(per_period: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -696,14 +718,12 @@ def _purchase_summary(per_period: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
-def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame,
-               bucket: pl.Expr | None = None) -> pl.LazyFrame:
-    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer
-    (`bucket`: the customer's hash when the frame has it instead of customer_id)."""
+def _in_passes(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr], transactions: pl.LazyFrame) -> pl.LazyFrame:
+    """group_by(by).agg(aggs) in passes over disjoint sets of customers, as _per_customer."""
     n_passes = aggregation_passes(transactions)
     if n_passes == 1:
         return lf.group_by(by).agg(aggs)
-    bucket = (pl.col("customer_id").hash(PASS_HASH_SEED) if bucket is None else bucket) % n_passes
+    bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
     return pl.concat([lf.filter(bucket == i).group_by(by).agg(aggs) for i in range(n_passes)], parallel=False)
 
 
@@ -720,6 +740,8 @@ def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_d
     # n_unique counts null as one value, once per period: a null is a row that is not a purchase
     days = pl.col("_days").cast(pl.Int64) - (pl.col("_non_buys") > 0).cast(pl.Int64)
     sums = {c: pl.col(c) for c in (*_SUMMED, *(f"_cg{i}" for i in range(len(union))))} | {"frequency": days}
+    if "_starts" in per_period.columns:  # orders counted at their first line (_order_starts): they add up
+        sums["_orders"] = pl.col("_starts")
     aggs = []
     for k in range(n_dates):
         upto = pl.col("_period") <= k  # a customer's periods up to the date (none: not yet a customer)
@@ -729,11 +751,14 @@ def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_d
         if union:
             aggs.append(pl.when(upto).then(pl.col("_last_key")).max().alias(f"_last_key{k}"))
     aggs += [(pl.col(f"_bought{w}").max()).alias(f"_bought{w}") for w in range(n_windows)]
-    cumulative = per_period.lazy().group_by("customer_id").agg(aggs)
+    cumulative = per_period.lazy().group_by("customer_id").agg(aggs).sort("customer_id").collect()
+    # the other tables joined to the ids alone, then set beside: a join onto the wide table
+    # gathered every one of its columns again, once per table
+    keys = cumulative.select("customer_id").lazy()
     for table in (order_counts, engagement, signups, answers):
         if table is not None:
-            cumulative = cumulative.join(table.lazy(), on="customer_id", how="left")
-    return cumulative.sort("customer_id").with_row_index("_row").collect()
+            keys = keys.join(table.lazy(), on="customer_id", how="left", maintain_order="left")
+    return cumulative.hstack(keys.collect().drop("customer_id")).with_row_index("_row")
 
 
 def _snapshot_from(cumulative: pl.DataFrame, has_orders: bool, k: int, day: dt.date, union: list[str],

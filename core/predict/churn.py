@@ -141,22 +141,19 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
     """A feature snapshot kept to buyers (and recent ones), with `churned` when the
     buyers of the next window (customer_id, _bought) are given. `sorted_by_id`: the frame
     already comes sorted by customer_id (customer_features_at), so its row order is kept
-    with an integer sort instead of sorting the text ids again."""
+    instead of sorting the text ids again."""
     frame = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-    if sorted_by_id:
-        frame = frame.with_row_index("_order")
     schema = frame.collect_schema()
     if "frequency" in schema:  # only customers who have bought (not only returned)
         frame = frame.filter(pl.col("frequency") > 0)
     if max_recency_days is not None and "recency_days" in schema:
         frame = frame.filter(pl.col("recency_days") <= max_recency_days)
     if bought is not None:
-        frame = frame.join(bought, on="customer_id", how="left").with_columns(
+        frame = frame.join(bought, on="customer_id", how="left", maintain_order="left").with_columns(
             churned=pl.col("_bought").is_null().cast(pl.Int8)).drop("_bought")
-    # sorted, so models that sample rows (early-stopping splits) are reproducible
-    if sorted_by_id:
-        return frame.sort("_order").drop("_order").collect()
-    return frame.sort("customer_id").collect()
+    # sorted, so models that sample rows (early-stopping splits) are reproducible; the filters
+    # and the join keep the order of a frame already sorted
+    return (frame if sorted_by_id else frame.sort("customer_id")).collect()
 
 
 def one_pass_snapshots(
@@ -363,6 +360,12 @@ def training_sample(y: np.ndarray, size: int, random_state: int = 0) -> np.ndarr
     return np.sort(rows)
 
 
+def tested(estimator, x_test: np.ndarray, y_test: np.ndarray, threshold: float) -> tuple[np.ndarray, dict]:
+    """The chosen model's churn probabilities for the test customers, and its metrics on them."""
+    p_test = estimator.predict_proba(x_test)[:, 1]
+    return p_test, classification_metrics(y_test, p_test, threshold)
+
+
 def _at_risk_list(scored, x_scored, estimator, names, typical, clv, top):
     """Ranked list (by value at risk with a CLV, else by probability) with risk factors."""
     p_scored = estimator.predict_proba(x_scored)[:, 1]
@@ -491,10 +494,10 @@ def churn_analysis(
     # Model work runs on one thread: gradient boosting's OpenMP threads spin while they wait,
     # so at 75k customers two threads cost 2.5x the CPU of one and, on a machine with other
     # work (Polars's own threads included), more wall time too. The fitted model is the same.
+    # (Predictions too: on a busy machine two threads took twice the CPU and more wall time.)
     with threadpool_limits(limits=1):
         models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
-        p_test = estimator.predict_proba(x_test)[:, 1]
-        metrics = classification_metrics(y_test, p_test, threshold)
+        p_test, metrics = tested(estimator, x_test, y_test, threshold)
         at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
             scored, x_scored, estimator, names, typical, clv, top
         )

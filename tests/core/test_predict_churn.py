@@ -442,3 +442,86 @@ def test_a_model_fitted_on_a_sample_meets_the_same_whole_test_set(sim, monkeypat
     # Half the customers still find the planted pattern (AUC well above chance, near the full fit).
     assert sampled.headline["test_auc"] > 0.75
     assert abs(sampled.headline["test_auc"] - full.headline["test_auc"]) < 0.05
+
+
+def _orders_path(monkeypatch) -> list[str]:
+    """Which way customer_features_at counted orders, recorded per call: "first line" or "exact"."""
+    from core import features
+
+    paths, cumulative = [], features._cumulative
+
+    def spy(per_period, order_counts, *args, **kwargs):
+        paths.append("exact" if order_counts is not None else "first line")
+        return cumulative(per_period, order_counts, *args, **kwargs)
+
+    monkeypatch.setattr(features, "_cumulative", spy)
+    return paths
+
+
+def _adjacent_orders() -> pl.LazyFrame:
+    # each order's purchase lines adjacent and on one day; a return line after order o2's;
+    # a line of o4 (a return) on another day; orders on both sides of each date
+    d = dt.date
+    return pl.LazyFrame({
+        "customer_id": ["a", "a", "b", "a", "a", "a", "b", "b", "c", "a", "b", "c"],
+        "order_id": ["o1", "o1", "o3", "o2", "o2", "o2", "o4", "o5", "o6", "o7", "o4", "o8"],
+        "order_date": [d(2024, 1, 10), d(2024, 1, 10), d(2024, 1, 12), d(2024, 2, 3), d(2024, 2, 3),
+                       d(2024, 2, 3), d(2024, 2, 5), d(2024, 2, 5), d(2024, 2, 25), d(2024, 3, 1),
+                       d(2024, 3, 2), d(2024, 3, 8)],
+        "amount": [5.0, 6.0, 7.0, 8.0, 2.0, -1.0, 9.0, 3.0, 4.0, 0.0, -9.0, 11.0],
+    })
+
+
+@pytest.mark.parametrize("case", ["adjacent", "spans a date", "split", "return inside", "shared id", "missing id"])
+def test_orders_counted_at_their_first_line_equal_distinct_orders_or_take_the_exact_path(monkeypatch, case):
+    # customer_features (one n_unique per customer) is the reference at every date. Orders are
+    # counted at the line that starts them only when the data allow it; otherwise exactly.
+    from core.features import customer_features_at
+
+    d = dt.date
+    tx = _adjacent_orders().collect()
+    changed = {
+        "adjacent": tx,
+        # o1's second line a day later: an order across a date
+        "spans a date": tx.with_columns(order_date=pl.when(pl.int_range(pl.len()) == 1)
+                                        .then(d(2024, 2, 1)).otherwise("order_date")),
+        # o1's lines apart: another order's line between them
+        "split": tx[[0, 2, 1, *range(3, len(tx))]],
+        # o2's return line between its two purchase lines
+        "return inside": tx[[0, 1, 2, 3, 5, 4, *range(6, len(tx))]],
+        # one order id for two customers' adjacent lines
+        "shared id": tx.with_columns(customer_id=pl.when(pl.int_range(pl.len()) == 1)
+                                     .then(pl.lit("c")).otherwise("customer_id")),
+        "missing id": tx.with_columns(order_id=pl.when(pl.int_range(pl.len()) == 7)
+                                      .then(None).otherwise("order_id")),
+    }[case].lazy()
+    paths = _orders_path(monkeypatch)
+    dates = [d(2024, 1, 31), d(2024, 2, 20), d(2024, 3, 10)]
+    read = customer_features_at(changed, dates)
+    assert paths == ["first line" if case == "adjacent" else "exact"]
+    for day in dates:
+        assert_frame_equal(read.features[day], customer_features(changed, as_of=day).collect())
+    if case == "split":  # o1 still one order for "a" up to the first date
+        assert read.features[dates[0]].filter(pl.col("customer_id") == "a")["orders"].item() == 1
+
+
+@pytest.mark.parametrize("passes", [None, 1000])
+def test_orders_at_the_first_line_on_the_sample_equal_the_exact_count(monkeypatch, passes):
+    # the sample's order lines are adjacent: both paths, the same tables (in one pass, and in
+    # many over disjoint customers, where each pass still sees the lines in file order)
+    from pathlib import Path
+
+    from core import features
+    from core.workspace import Workspace
+
+    monkeypatch.setattr(features, "ROWS_PER_PASS", passes)
+
+    tx = Workspace.open(Path(__file__).resolve().parents[2] / "fixtures" / "sample").scan("transactions")
+    dates = [_three_dates(tx).train_as_of, _three_dates(tx).test_as_of, _three_dates(tx).as_of]
+    paths = _orders_path(monkeypatch)
+    fast = features.customer_features_at(tx, dates)
+    monkeypatch.setattr(features, "ORDERS_AT_FIRST_LINE", False)
+    exact = features.customer_features_at(tx, dates)
+    assert paths == ["first line", "exact"]
+    for day in dates:
+        assert_frame_equal(fast.features[day], exact.features[day])

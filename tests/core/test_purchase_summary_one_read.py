@@ -128,15 +128,6 @@ def test_summary_at_must_be_one_of_the_dates():
         customer_features_at(_hand_made(), [d(2024, 1, 31)], summary_at=d(2024, 2, 1))
 
 
-def test_customers_sharing_a_hash_fall_back_to_grouping_by_id(monkeypatch):
-    # the first day's spend is grouped by a hash of customer_id; were two customers to share
-    # one, it is grouped by the ids themselves, with the same figures
-    monkeypatch.setattr(features, "_customer_key", lambda: pl.col("customer_id").str.len_bytes().cast(pl.UInt64))
-    tx = _hand_made()
-    dates = [d(2024, 1, 31), d(2024, 2, 20), d(2024, 3, 10)]
-    assert_frame_equal(_shared(tx, dates, dates[-1]), btyd_summary(tx, dates[-1], unit="day"))
-
-
 def test_without_zero_amounts_or_fine_cents_the_features_own_sums_make_the_summary(monkeypatch):
     # the common case: every figure from the features' per-period group_by, no second read
     def second_read(*args):
