@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from commands.options import FileFormat, OutputFormat
+from commands.enums import FileFormat, OutputFormat
 from core.export import check_target, write_result
 from core.export import columns as k
 from core.export.display import column_formatter, format_value, printable
