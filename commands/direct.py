@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from commands.enums import FileFormat, OutputFormat
-from core.registry import BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option, analyses, groups
+from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option, analyses,
+                           groups)
 
 # The command groups with a module of their own (commands/NAME.py, commands.app.MODULES): it
 # adds what the registry cannot say. A group without one is all registry. Of the groups with
@@ -163,7 +164,7 @@ def _value(kind: Any, text: str | None) -> Any:
     return text  # TEXT, PAIRS, LIST given once
 
 
-def _bounded(option: Option, number: int | float) -> int | float | None:
+def _bounded(option: Option, number: float) -> float | None:
     if option.low is not None and number < option.low:
         return None
     if option.high is not None and number > option.high:

@@ -29,8 +29,7 @@ def main() -> None:
     finally:  # output still buffered after an error exit may meet a closed pipe too
         flush_stdout()
         heap.end()
-    if code:
-        sys.exit(code)
+    sys.exit(code)  # as Typer ends, with 0 too
 
 
 def run_direct(analysis: Any, values: dict[str, Any]) -> int:

@@ -118,7 +118,7 @@ def run(entry: str, *args: str) -> subprocess.CompletedProcess:
     """The command line through commands.launch (direct) or commands.app (always Typer)."""
     code = f"import sys; sys.argv = ['loyalist', *sys.argv[1:]]; from {entry} import main; main()"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env={**ENV, "COLUMNS": "100"},
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
 
 
 def test_segment_rfm_runs_without_typer_and_prints_and_writes_the_same(tmp_path):
@@ -126,7 +126,7 @@ def test_segment_rfm_runs_without_typer_and_prints_and_writes_the_same(tmp_path)
              "finally:\n print(sorted(m for m in ('typer', 'click', 'pydantic') if m in sys.modules), file=sys.stderr)")
     ours = subprocess.run([sys.executable, "-c", probe, "segment", "rfm", "-w", str(SAMPLE), "-o",
                            str(tmp_path / "direct.parquet")], cwd=ROOT, env={**ENV, "COLUMNS": "100"},
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert ours.returncode == 0, ours.stderr
     assert ours.stderr.strip().splitlines()[-1] == "[]"
     typer_run = run("commands.app", "segment", "rfm", "-w", str(SAMPLE), "-o", str(tmp_path / "typer.parquet"))
