@@ -39,8 +39,8 @@ GROUP_MODULES = ("data", "segment", "scale", "report", "predict", "export")
 PLAIN_MODULES = ("segment", "report", "predict")
 WITH_EXTRA = frozenset({"report.experiment"})  # commands/report.py; tests check this list is complete
 
-_DIGITS = re.compile(r"\d{1,18}")
-_DECIMAL = re.compile(r"\d{1,18}(\.\d{1,18})?")
+_DIGITS = re.compile(r"0|[1-9]\d{0,17}")  # no sign, no leading zero, no "1_000": those are Typer's to read
+_DECIMAL = re.compile(r"(0|[1-9]\d{0,17})(\.\d{1,18})?")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # flag -> (name, kind): the options every analysis command shares (commands.options)

@@ -102,7 +102,8 @@ def test_the_common_commands_are_read_directly():
 @pytest.mark.parametrize("rest", [
     ["--bins", "9"], ["--bins", "x"], ["--bins=9"], ["--as-of", "2024-13-01"], ["--method", "nope"], ["-f", "nope"],
     ["--help"], ["-w"], ["-wfolder"], ["--force", "--force"], ["extra"], ["--"], ["--force=yes"], ["--min-count", "0"],
-    ["--bogus"], ["-w", "--force"], ["--as-of", "2024-3-1"],
+    ["--bogus"], ["-w", "--force"], ["--as-of", "2024-3-1"], ["--bins", "05"], ["--bins", "4.0"], ["--bins", "+4"],
+    ["--bins", "1_0"], ["-f", "JSON"], ["-f=json"],
 ])
 def test_anything_unusual_is_left_to_typer(rest):
     assert direct.parse(["segment", "rfm", *rest]) is None
