@@ -63,15 +63,11 @@ def ends(module, attr, before, after):
             mark(after)
     setattr(module, attr, wrapped)
 
-import commands.app as app
-mark("import commands.app (typer, registry)")
-import commands.analysis as analysis
-invoke = analysis.invoke
-def first_invoke(*args, **kwargs):
-    mark("command line built and parsed")
-    return invoke(*args, **kwargs)
-analysis.invoke = first_invoke
-run = analysis.Call.run
+import commands.launch as launch
+mark("import commands.launch")
+import commands.calls as calls, commands.direct as direct
+ends(direct, "parse", "import the registry (commands.calls)", "command line read (commands.direct)")
+run = calls.Call.run
 def first_run(self, *args, **kwargs):
     mark("import commands.output (polars, rich, export, workspace)")
     import commands.output as output, core.registry.run as registry_run, core.segments.run as segments
@@ -80,10 +76,10 @@ def first_run(self, *args, **kwargs):
     ends(output, "print_result", "scores, segments, summaries", "print the tables (rich)")
     ends(output, "write_result", "between", "write x.parquet")
     return run(self, *args, **kwargs)
-analysis.Call.run = first_run
+calls.Call.run = first_run
 sys.argv = ["loyalist", *sys.argv[1:]]
 try:
-    app.main()
+    launch.main()
 except SystemExit as exit:
     code = exit.code
 import atexit

@@ -1,5 +1,5 @@
 """`python -m commands ...` runs the CLI from a source checkout (same as `loyalist ...`)."""
 
-from commands.app import main
+from commands.launch import main
 
 main()

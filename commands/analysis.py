@@ -13,22 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import typer
-from rich.markup import escape
 
+from commands.calls import SHARED, Call, Extra, cli_value, open_workspace, pseudonymised, run_command  # noqa: F401
 from commands.lean_parse import lean_command
 from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, MinCountOpt, OutputFormat, OutputOpt,
                               PseudonymiseOpt, SkipInvalidOpt, WorkspaceOpt)
 from core.registry import (BOOL, CHOICE, DATE, FLOAT, INT, LIST, PAIRS, PATH, TABLE, TEXT, Analysis, Option,
                            analyses, get)
-
-if TYPE_CHECKING:
-    from core.result import Result
-    from core.workspace import Workspace
 
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
 # The options every analysis command takes, as (name, annotation, default); the flags are in commands.options.
@@ -36,51 +31,18 @@ SHARED_BEFORE = (("workspace", WorkspaceOpt, None), ("skip_invalid", SkipInvalid
 SHARED_AFTER = (("fmt", FormatOpt, OutputFormat.table), ("output", OutputOpt, None), ("force", ForceOpt, False),
                 ("file_format", FileFormatOpt, None), ("pseudonymise", PseudonymiseOpt, False),
                 ("min_count", MinCountOpt, 10))
-SHARED = tuple(name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER))
+assert set(SHARED) == {name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER)}
 
 
-@dataclass
-class Call:
-    """One command as given: the registry options, the Extra's own flags and the workspace."""
-
-    analysis: Analysis
-    options: dict[str, Any]  # registry options by name; None = not given
-    extra: dict[str, Any]
-    workspace_path: Path | None
-    skip_invalid: bool = False
-    ran: Analysis | None = None  # the analysis that produced the result
-    _workspace: Workspace | None = None
-
-    @property
-    def workspace(self) -> Workspace:
-        if self._workspace is None:
-            self._workspace = open_workspace(self.workspace_path)
-            self._workspace.skip_invalid = self.skip_invalid
-        return self._workspace
-
-    def run(self, kind: str | None = None, options: Mapping[str, Any] | None = None) -> Result:
-        from core.registry import run_analysis
-
-        self.ran = get(kind) if kind else self.analysis
-        ws = self.workspace if self.ran.needs or self.ran.uses or self.ran.takes != "nothing" else None
-        return run_analysis(self.ran.kind, ws, self.options if options is None else options)
-
-
-@dataclass(frozen=True)
-class Extra:
-    """What one analysis command has beyond its registry options."""
-
-    params: tuple[inspect.Parameter, ...] = ()  # more flags (keyword-only parameters with typer.Option)
-    optional: tuple[str, ...] = ()  # required registry options another flag can stand in for
-    run: Callable[[Call], Result | None] | None = None  # a Result replaces the usual run; None: run as usual
-    after: Callable[[Result], None] | None = None  # e.g. exit 2 when validation found errors
-    borrow: str | None = None  # another kind whose options become flags here too (all optional)
-    borrow_prefix: str = ""  # put before their help, e.g. "--plan: "
+# Every Extra given to a command, by kind: commands.direct leaves these commands to Typer
+# (tests/commands/test_direct.py checks its list against this one).
+EXTRAS: dict[str, Extra] = {}
 
 
 def add_analysis_commands(app: typer.Typer, group: str, extras: Mapping[str, Extra] | None = None) -> None:
     """One command per analysis of the group that has one (Analysis.cli_name)."""
     extras = extras or {}
+    EXTRAS.update(extras)
     for analysis in analyses(group):
         if analysis.cli_name:
             command = make_command(analysis, extras.get(analysis.kind, Extra()))
@@ -143,26 +105,6 @@ def option_parameter(option: Option, *, relaxed: bool = False, prefix: str = "")
     return inspect.Parameter(option.name, KEYWORD, annotation=annotation, default=default)
 
 
-def cli_value(option: Option, value: Any) -> Any:
-    """Typer's value as the registry takes it (it checks and converts the rest)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if option.type == LIST and isinstance(value, list) and not value:
-        return None
-    return value
-
-
-def open_workspace(path: Path | str | None) -> Workspace:
-    """Open a workspace and say on stderr what the user must know first (a stale converted copy)."""
-    from commands.output import stderr
-    from core.workspace import Workspace
-
-    ws = Workspace.open(path, lazy=True)  # a table is read when the command uses it
-    for notice in ws.notices:
-        stderr.print(f"[yellow]note:[/yellow] {escape(notice)}", highlight=False)
-    return ws
-
-
 def working(ctx: typer.Context) -> None:
     """A spinner on stderr (on a terminal) until the command ends: call it once the options are parsed."""
     from commands.output import start_busy, stop_busy
@@ -184,29 +126,7 @@ def invoke(analysis: Analysis, extra: Extra, values: dict[str, Any]) -> None:
     from commands import heap
 
     with heap.importing():  # Polars, Rich and the exporters: nothing to collect while they load
-        from commands.output import check_output, emit
+        import commands.output  # noqa: F401
 
     working(values.pop("ctx"))
-    shared = {name: values.pop(name) for name in SHARED if name in values}
-    output, force = shared.get("output"), bool(shared.get("force"))
-    check_output(output, force)  # an unwritable --output fails before any work
-    options = {o.name: cli_value(o, values.pop(o.name)) for o in analysis.options if o.cli}
-    call = Call(analysis, options, values, shared.get("workspace"), bool(shared.get("skip_invalid")))
-    result = extra.run(call) if extra.run else None
-    if result is None:
-        result = call.run()
-    ran = call.ran or analysis
-    if shared.get("pseudonymise"):
-        result = pseudonymised(result, call, shared.get("min_count", 10))
-    emit(result, shared.get("fmt", OutputFormat.table), output=output, force=force, hide=ran.per_customer,
-         hide_on_terminal=ran.long, file_format=shared.get("file_format"))
-    if extra.after:
-        extra.after(result)
-
-
-def pseudonymised(result: Result, call: Call, min_count: int) -> Result:
-    """--pseudonymise: the result made shareable before anything is printed or written
-    (core.privacy); the key is the workspace's, made on first use."""
-    from core.privacy import load_or_create_key, pseudonymise
-
-    return pseudonymise(result, lambda: load_or_create_key(call.workspace.root), min_count)
+    run_command(analysis, extra, values)

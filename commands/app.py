@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 
 from commands import demo, heap
+from commands.direct import GROUP_MODULES
+from commands.launch import flush_stdout, say_failure, silence_stdout
 from commands.lean_help import LeanHelpGroup, load_typer_help
-from commands.options import ExitCode
-from core.errors import LoyalistError
 from core.registry import get, groups
 
 # Commands printing goes through commands.output, imported when a command runs: it loads
@@ -34,42 +34,13 @@ class LoyalistGroup(LeanHelpGroup):
         except BrokenPipeError:  # `loyalist ... | head` stopped reading: that is not a failure
             silence_stdout()
             raise typer.Exit(0) from None
-        except LoyalistError as exc:
-            from commands.output import literal, stderr, stop_busy
+        except Exception as exc:  # known errors: one clear line; a bug: one line, traceback on request
+            from commands.output import stop_busy
 
             stop_busy()
             if _debug(ctx):
                 raise
-            stderr.print(f"[bold red]error:[/bold red] {literal(exc)}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except Exception as exc:  # a bug: say so briefly, traceback on request
-            from commands.output import literal, stderr, stop_busy
-
-            stop_busy()
-            if _debug(ctx):
-                raise
-            stderr.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {literal(exc)} "
-                         "(run with --debug for the traceback)", highlight=False)
-            raise typer.Exit(ExitCode.ANALYSIS_FAILED) from None
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so nothing more is written to the closed pipe (Python docs,
-    "Note on SIGPIPE")."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # not a real file (tests capture stdout)
-        pass
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        silence_stdout()
-    except (OSError, ValueError):
-        pass
+            raise typer.Exit(say_failure(exc)) from None
 
 
 def _debug(ctx: typer.Context) -> bool:
@@ -79,7 +50,7 @@ def _debug(ctx: typer.Context) -> bool:
 # One command group per registry group: its module adds what the registry cannot say (data
 # convert, scale init, report experiment --plan); a group without a module is all registry.
 # A group's module is imported, and its commands made, only when the group is mounted.
-MODULES = ("data", "segment", "scale", "report", "predict", "export")
+MODULES = GROUP_MODULES
 EXPORT_HELP = "Write several reports into one HTML report or workbook, from a recipe."
 
 
@@ -177,5 +148,5 @@ def main() -> None:
     try:
         command_line(only=first_word(sys.argv[1:]))()
     finally:  # output still buffered after an error exit may meet a closed pipe too
-        _flush_stdout()
+        flush_stdout()
         heap.end()

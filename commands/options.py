@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    ANALYSIS_FAILED = 1  # the analysis could not be done (too little data, no convergence)
-    BAD_INPUT = 2  # usage error or bad input data
-
+from commands.enums import ExitCode, FileFormat, OutputFormat  # noqa: F401  (declared there, used from here)
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -38,17 +26,6 @@ OutputOpt = Annotated[
                  ".json (everything), .xlsx (a sheet per table)"),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists")]
-
-
-class FileFormat(str, Enum):
-    csv = "csv"
-    tsv = "tsv"
-    parquet = "parquet"
-    ndjson = "ndjson"
-    json = "json"
-    md = "md"
-    xlsx = "xlsx"
-    html = "html"
 
 
 PseudonymiseOpt = Annotated[

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from commands.options import FileFormat, OutputFormat
+from commands.enums import FileFormat, OutputFormat
 from core.export import check_target, write_result
 from core.export import columns as k
 from core.export.display import column_formatter, format_value, printable
@@ -34,16 +34,36 @@ if TYPE_CHECKING:  # the spinner's module loads only on a terminal (Console.stat
     from rich.status import Status
 
 MAX_ROWS = 40  # rows per table shown on a terminal; --output writes all of them
+# Piped or redirected output (scripts, files) has no width: tables are drawn at their own
+# width, up to this, instead of Rich's 80 columns (which wraps or crops a wide table).
+PIPED_WIDTH = 1_000
 
 
 class _Console(Console):
+    def __init__(self, *args, piped_width: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.piped_width = piped_width
+
     def on_broken_pipe(self) -> None:
         # Rich exits with 1 on a closed pipe; the CLI treats `| head` as success (commands.app).
         self.quiet = True
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
+    @property
+    def size(self) -> ConsoleDimensions:
+        """Rich's size, but piped_width wide when the output is not a terminal and neither
+        COLUMNS nor an explicit width says otherwise."""
+        if (self.piped_width and self._width is None and not self.is_terminal
+                and not (self._environ.get("COLUMNS") or "").isdigit()):
+            return ConsoleDimensions(self.piped_width, super().size.height)
+        return super().size
 
-stdout = _Console(highlight=False, soft_wrap=False)
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+
+stdout = _Console(highlight=False, soft_wrap=False, piped_width=PIPED_WIDTH)
 stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
 _busy: Status | None = None  # the spinner of the running command, if on a terminal
 

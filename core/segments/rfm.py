@@ -217,8 +217,10 @@ def rfm_segments(
     if scheme not in SCHEMES:
         raise InputError(f"unknown RFM scheme {scheme!r}", fix="use map or levels")
     parsed = parse_rfm_map(rfm_map) if rfm_map is not None else DEFAULT_RFM_MAP
+    # Scores are one digit (bins <= 5), so "543" is 5*100 + 4*10 + 3 as text (cheaper than pl.format).
     scored = rfm_scores(features, bins=bins, method=method).with_columns(
-        rfm_code=pl.format("{}{}{}", "r_score", "f_score", "m_score"))
+        rfm_code=(pl.col("r_score").cast(pl.Int32) * 100 + pl.col("f_score").cast(pl.Int32) * 10
+                  + pl.col("m_score").cast(pl.Int32)).cast(pl.String))
     if scheme == "map":
         scored = (
             scored.with_columns(_r5=to_five_point(pl.col("r_score"), bins),

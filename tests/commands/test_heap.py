@@ -20,7 +20,7 @@ SAMPLE = ROOT / "fixtures" / "sample"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 runner = CliRunner()
 
-# Runs the command line as `loyalist` does (commands.app.main) and reports, as JSON on
+# Runs the command line as `loyalist` does (commands.launch.main) and reports, as JSON on
 # stderr: the modules loaded, the collections made from main() until the analysis's work
 # began (Polars, Rich and the exporters are imported on the way), and the collector's state
 # when the work begins and at the end.
@@ -37,7 +37,7 @@ def watched(self, *args, **kwargs):  # the analysis's work begins
     during.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
     return run(self, *args, **kwargs)
 analysis.Call.run = watched
-from commands.app import main
+from commands.launch import main
 sys.argv = ["loyalist", *sys.argv[1:]]
 gc.callbacks.append(count)
 try:
@@ -87,7 +87,7 @@ import commands.demo
 def demo() -> None:
     print(gc.isenabled(), file=sys.stderr)
 commands.demo.demo = demo
-from commands.app import main
+from commands.launch import main
 sys.argv = ["loyalist", "demo"]
 try:
     main()
