@@ -157,15 +157,19 @@ class TableBrowser(Vertical):
         room = caption.content_region.width or self.size.width - 2
         caption.update(Text(fit_parts(self.caption_text, room)))
 
-    async def show(self, backend: PolarsBackend, caption: str) -> None:
+    async def show(self, backend: PolarsBackend, caption: str, focus: bool = False) -> None:
+        """Show `backend`'s rows in a new table; it takes the focus if the old one had it
+        or `focus` asks for it."""
         old = list(self.query("DataTable, .placeholder"))  # listed now: the new table is not one of them
         had_focus = self.table is not None and self.table.has_focus
         table = DataTable(backend=backend, render_markup=False, null_rep="[dim]null[/]",
                           max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell",
                           fixed_columns=1)  # the key column stays while scrolling sideways
         await self.mount(table)
-        if had_focus:  # now, before the old table goes: removing the focused widget first moved
-            self.screen.set_focus(table)  # the focus away and back, restyling the screen twice (~100 ms)
+        if had_focus or focus:  # now, before the old table goes: removing the focused widget first moved
+            # the focus away and back, restyling the screen twice (~100 ms); and before the
+            # table's first frame, which a focus given later draws again cell by cell (~60 ms)
+            self.screen.set_focus(table)
         await self.remove_children(old)
         self.set_caption(caption)
 
