@@ -266,5 +266,5 @@ async def test_the_focus_stays_on_the_rows_when_the_rest_replace_the_first_page(
         browser = app.screen.query_one("#browser", TableBrowser)
         assert browser.table.row_count == 2500 and app.focused is browser.table
         assert len(browser.query(DataTable)) == 1  # the first page's table is gone
-        first_grid = focused.index("DataTable")
-        assert focused[first_grid:] == ["DataTable", "DataTable"], focused  # the first page's, then every row's
+        first_grid = focused.index("Grid")  # the browser's table (tui.widgets.browser.Grid)
+        assert focused[first_grid:] == ["Grid", "Grid"], focused  # the first page's, then every row's
