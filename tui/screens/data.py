@@ -33,6 +33,7 @@ from tui.widgets.footer import KeysFooter
 from tui.actions import Action, bindings
 from tui.checks import checked_apart, plan, run_apart, tables_list
 from tui.export import Exportable, file_stem
+from tui.priority import yield_to_ui
 from tui.query import BrowseQuery, collect_query, frequency
 from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import bar_cells
@@ -339,6 +340,7 @@ class DataScreen(Screen):
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def inspect(self, ws: Workspace) -> None:
+        yield_to_ui()
         try:
             result = tables_list(ws)
         except Exception as exc:  # bad data must become a message, never a dead app
@@ -349,6 +351,7 @@ class DataScreen(Screen):
 
     @work(thread=True, exclusive=True, group="validate", exit_on_error=False)
     def validate(self, ws: Workspace) -> None:
+        yield_to_ui()
         try:
             result = validation_result(ws)
         except Exception as exc:
@@ -362,6 +365,7 @@ class DataScreen(Screen):
         """The tables list and the data checks of a big workspace: from a child process
         (tui.checks) what must read every row; here, at once, findings the check cache
         holds and (Parquet) the tables list."""
+        yield_to_ui()
         worker = get_current_worker()
         apart = plan(ws)
         here = {"validate": validation_result, "inspect": tables_list}
@@ -410,6 +414,8 @@ class DataScreen(Screen):
         A table just opened shows a first page, and the rest are read once it is painted
         (show_rows: `first_page` False)."""
         task = "query" if query.active else "rows"
+        if not first_page:  # the rest of the rows, read while the first are drawn
+            yield_to_ui()
         worker = get_current_worker()
         try:
             if base is None and not query.active and first_page:  # a table just opened: a first page at once
