@@ -4,7 +4,9 @@ On two cores, the rest of a big table's rows and the tables list (Polars using e
 from thread workers) left the UI thread waiting for a core while it drew the first rows:
 its own work there is 40-75 ms of CPU, its stall 90-170 ms. A thread's nice value only
 matters when threads compete for a core, so an idle machine runs the workers as fast as
-before. Linux only (threads are tasks with their own nice value); elsewhere, nothing.
+before; they stay lowered for the session, so on a machine busy with other programs the
+app's reports yield to those too. Linux only (threads are tasks with their own nice
+value); elsewhere, nothing.
 """
 
 from __future__ import annotations
