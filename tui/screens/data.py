@@ -510,7 +510,7 @@ class DataScreen(Screen):
             self.all_rows = message.frame  # later queries run on it instead of re-reading the file
         # the first rows of a workspace take the focus (escape goes back to the tables list)
         take_focus = self.grid_first and (self.focused is None or self.focused.id == "tables")
-        await browser.show(message.backend, self.caption(message), focus=take_focus)
+        await browser.show(message.backend, self.caption(message), focus=take_focus, continues=rest)
         browser.loading = False
         if cursor is not None and browser.table is not None:
             browser.table.move_cursor(row=cursor.row, column=cursor.column)

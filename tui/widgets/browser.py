@@ -182,6 +182,21 @@ class Grid(DataTable):
         return lines
 
 
+    def continue_with(self, backend: PolarsBackend) -> None:
+        """Show `backend`'s rows, which begin with the rows shown (the rest of a first
+        page's table), in this table: no table mounted, focus moved or cursor lost, and
+        the cells drawn are kept unless a column's width changed."""
+        widths = [c.content_width for c in self.ordered_columns]
+        backend.render_markup = self.render_markup
+        self.backend = backend
+        self._ordered_columns = None  # read again from the backend
+        if [c.content_width for c in self.ordered_columns] != widths:
+            self._clear_caches()
+            self._update_count += 1
+        self._require_update_dimensions = True  # the row count, on idle
+        self.refresh()
+
+
 class TableBrowser(Vertical):
     """A caption line over a virtualised table."""
 
@@ -209,9 +224,15 @@ class TableBrowser(Vertical):
         room = caption.content_region.width or self.size.width - 2
         caption.update(Text(fit_parts(self.caption_text, room)))
 
-    async def show(self, backend: PolarsBackend, caption: str, focus: bool = False) -> None:
+    async def show(self, backend: PolarsBackend, caption: str, focus: bool = False,
+                   continues: bool = False) -> None:
         """Show `backend`'s rows in a new table; it takes the focus if the old one had it
-        or `focus` asks for it."""
+        or `focus` asks for it. `continues`: the rows begin with those shown (the rest of a
+        first page), so the table shown takes them in place (Grid.continue_with)."""
+        if continues and isinstance(self.table, Grid):
+            self.table.continue_with(backend)
+            self.set_caption(caption)
+            return
         old = list(self.query("DataTable, .placeholder"))  # listed now: the new table is not one of them
         had_focus = self.table is not None and self.table.has_focus
         table = Grid(backend=backend, render_markup=False, null_rep="[dim]null[/]",
