@@ -176,6 +176,9 @@ class LoyalistApp(App):
 
     @work(thread=True, exclusive=True, group="workspace-read", exit_on_error=False)
     def _read_every_table(self, state: WorkspaceState) -> None:
+        from tui.priority import yield_to_ui
+
+        yield_to_ui()  # it runs while the first rows are drawn
         error = None
         try:
             tuple(state.workspace.sources.values())  # as an eager open: the first bad table stops it

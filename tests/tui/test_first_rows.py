@@ -242,15 +242,17 @@ def test_a_csv_whose_first_bytes_hold_too_few_rows_shows_the_scan(make_workspace
     assert page.frame.equals(ws.scan("transactions").head(data.FIRST_ROWS).collect())
 
 
-async def test_the_focus_stays_on_the_rows_when_the_rest_replace_the_first_page(make_workspace, settle,
-                                                                                monkeypatch) -> None:
-    # The focus goes from the first page's table straight to the table of every row: it never
-    # passes through the tables list (a visible flicker of the panel frames, and a restyle of
-    # the whole screen that stalled the UI ~100 ms at a million rows).
+async def test_the_rest_of_the_rows_join_the_first_page_in_its_table(make_workspace, settle,
+                                                                     monkeypatch) -> None:
+    # The rest of the rows go into the first page's table: no table is mounted again and the
+    # focus is given once (a focus move restyles the rows' panel; a new table is drawn cell by
+    # cell). Rows after the first page with a longer id widen that column, drawn at its new width.
+    from textual.coordinate import Coordinate
     from textual.screen import Screen
     from textual.widgets import DataTable
 
-    rows = [f"C{i % 40},2024-01-{1 + i % 28:02d},{i % 97}.50" for i in range(2500)]
+    ids = [f"C{i % 40}" if i < 1000 else f"CUSTOMER-{i:06d}" for i in range(2500)]
+    rows = [f"{c},2024-01-{1 + i % 28:02d},{i % 97}.50" for i, c in enumerate(ids)]
     folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"})
     focused: list[str] = []
     real_set_focus = Screen.set_focus
@@ -264,7 +266,14 @@ async def test_the_focus_stays_on_the_rows_when_the_rest_replace_the_first_page(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         browser = app.screen.query_one("#browser", TableBrowser)
-        assert browser.table.row_count == 2500 and app.focused is browser.table
-        assert len(browser.query(DataTable)) == 1  # the first page's table is gone
-        first_grid = focused.index("DataTable")
-        assert focused[first_grid:] == ["DataTable", "DataTable"], focused  # the first page's, then every row's
+        table = browser.table
+        assert table.row_count == 2500 and app.focused is table
+        assert len(browser.query(DataTable)) == 1
+        first_grid = focused.index("Grid")  # the browser's table (tui.widgets.browser.Grid)
+        assert focused[first_grid:] == ["Grid"], focused  # one table, focused once
+        assert [table.get_cell_at(Coordinate(r, 0)) for r in range(2500)] == ids  # every row, in order
+        width = len("CUSTOMER-002499")
+        assert table.ordered_columns[0].content_width == width
+        await pilot.pause()
+        first_line = "".join(segment.text for segment in table.render_line(1))
+        assert first_line.startswith(" " + "C0".ljust(width) + "  2024-01-01"), first_line

@@ -14,8 +14,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
+from rich.align import Align
+from rich.segment import Segment
+from rich.style import Style
 from textual_fastdatatable import DataTable
 from textual_fastdatatable.backend import PolarsBackend
+from textual_fastdatatable.column import CELL_X_PADDING
 from textual_fastdatatable.format import MULTILINE_MARKER_WIDTH
 
 from core.export.display import printable, printable_frame
@@ -130,6 +134,69 @@ def fit_parts(text: str, width: int, sep: str = " · ") -> str:
     return text  # not even the first part fits: Textual cuts it with an ellipsis
 
 
+def plain_cell(renderable) -> tuple[str, bool] | None:
+    """(text, right-aligned) of a cell fastdatatable renders as one run of plain ASCII
+    text: a string (its markup escapes nothing: no "[" or "\\") or such a string aligned
+    right (numbers, dates); None for anything else (nulls, styled or wide text)."""
+    right = isinstance(renderable, Align)
+    if right:
+        if renderable.align != "right" or renderable.style is not None or renderable.vertical is not None:
+            return None
+        renderable = renderable.renderable
+    if (not isinstance(renderable, str) or not renderable.isascii() or not renderable.isprintable()
+            or "[" in renderable or "\\" in renderable):
+        return None
+    return renderable, right
+
+
+class Grid(DataTable):
+    """fastdatatable's table, drawing a plain cell (plain_cell) as one segment of the
+    style Rich gives it: the same characters and style as Rich's Styled(Padding(Align(text)))
+    pipeline, which costs about 0.1 ms a cell, and a 160-column screen of rows has
+    hundreds of cells, all drawn afresh for a new table or a new focus. Other cells (the
+    header, nulls, text that must be cut or is not ASCII) go through the library's own
+    drawing. tests/tui/test_grid_cells.py compares the two."""
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False, in_range: bool = False):
+        if row_index < 0 or column_index < 0 or width <= CELL_X_PADDING:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover, in_range)
+        key = (row_index, column_index, base_style, cursor, hover, in_range, self._show_hover_cursor,
+               self._update_count, self._pseudo_class_state)  # the library's own cache key
+        lines = self._cell_render_cache.get(key)
+        if lines is not None:
+            return lines
+        inner = width - CELL_X_PADDING
+        plain = plain_cell(self._get_cell_renderable(row_index, column_index, max_width=inner))
+        if plain is None or len(plain[0]) > inner:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover, in_range)
+        text, right = plain
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component, post = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, in_range, self.show_cursor, self._show_hover_cursor,
+            self.cursor_type == "range", self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css")
+        style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component + post
+        lines = [[Segment(f" {text.rjust(inner) if right else text.ljust(inner)} ", style)]]
+        self._cell_render_cache[key] = lines
+        return lines
+
+
+    def continue_with(self, backend: PolarsBackend) -> None:
+        """Show `backend`'s rows, which begin with the rows shown (the rest of a first
+        page's table), in this table: no table mounted, focus moved or cursor lost, and
+        the cells drawn are kept unless a column's width changed."""
+        widths = [c.content_width for c in self.ordered_columns]
+        backend.render_markup = self.render_markup
+        self.backend = backend
+        self._ordered_columns = None  # read again from the backend
+        if [c.content_width for c in self.ordered_columns] != widths:
+            self._clear_caches()
+            self._update_count += 1
+        self._require_update_dimensions = True  # the row count, on idle
+        self.refresh()
+
+
 class TableBrowser(Vertical):
     """A caption line over a virtualised table."""
 
@@ -157,15 +224,25 @@ class TableBrowser(Vertical):
         room = caption.content_region.width or self.size.width - 2
         caption.update(Text(fit_parts(self.caption_text, room)))
 
-    async def show(self, backend: PolarsBackend, caption: str) -> None:
+    async def show(self, backend: PolarsBackend, caption: str, focus: bool = False,
+                   continues: bool = False) -> None:
+        """Show `backend`'s rows in a new table; it takes the focus if the old one had it
+        or `focus` asks for it. `continues`: the rows begin with those shown (the rest of a
+        first page), so the table shown takes them in place (Grid.continue_with)."""
+        if continues and isinstance(self.table, Grid):
+            self.table.continue_with(backend)
+            self.set_caption(caption)
+            return
         old = list(self.query("DataTable, .placeholder"))  # listed now: the new table is not one of them
         had_focus = self.table is not None and self.table.has_focus
-        table = DataTable(backend=backend, render_markup=False, null_rep="[dim]null[/]",
+        table = Grid(backend=backend, render_markup=False, null_rep="[dim]null[/]",
                           max_column_content_width=MAX_COLUMN_WIDTH, cursor_type="cell",
                           fixed_columns=1)  # the key column stays while scrolling sideways
         await self.mount(table)
-        if had_focus:  # now, before the old table goes: removing the focused widget first moved
-            self.screen.set_focus(table)  # the focus away and back, restyling the screen twice (~100 ms)
+        if had_focus or focus:  # now, before the old table goes: removing the focused widget first moved
+            # the focus away and back, restyling the screen twice (~100 ms); and before the
+            # table's first frame, which a focus given later draws again cell by cell (~60 ms)
+            self.screen.set_focus(table)
         await self.remove_children(old)
         self.set_caption(caption)
 

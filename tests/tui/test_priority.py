@@ -1,0 +1,45 @@
+"""tui.priority.yield_to_ui: every thread but the UI (main) thread runs at a lower CPU
+priority, Polars' pool included, so the screen is drawn first when they compete for a core.
+Run in a fresh process: the priorities of this test run's own threads are left alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = """
+import json, os, threading
+import polars as pl
+from tui.priority import BACKGROUND_NICE, yield_to_ui
+
+pl.DataFrame({"a": range(100_000)}).lazy().select(pl.col("a").sum()).collect()  # starts Polars' pool
+seen = {}
+def worker():
+    yield_to_ui()
+    seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+thread = threading.Thread(target=worker)
+thread.start(); thread.join()
+main = threading.main_thread().native_id
+others = [os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task") if int(t) != main]
+print(json.dumps({"main": os.getpriority(os.PRIO_PROCESS, main), "worker": seen["worker"],
+                  "others": others, "background": BACKGROUND_NICE}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are Linux tasks'")
+def test_workers_and_polars_threads_yield_to_the_ui_thread() -> None:
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    start = os.getpriority(os.PRIO_PROCESS, 0)  # the child started at this process's nice value
+    assert seen["main"] == start  # the UI thread keeps its priority
+    assert seen["worker"] >= seen["background"]
+    assert seen["others"] and all(nice >= seen["background"] for nice in seen["others"])  # Polars' pool too
