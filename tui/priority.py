@@ -19,19 +19,22 @@ TASKS = "/proc/self/task"
 
 
 def yield_to_ui() -> None:
-    """Lower every thread of this process but the main (UI) thread to BACKGROUND_NICE:
+    """Lower every thread of this process but the main (UI) thread and Textual's own to BACKGROUND_NICE:
     the calling worker, the other workers and Polars' thread pool. Called by the thread
     workers that run while the screen is drawn; a thread started later is lowered by the
     next call. Raising a priority again needs privileges, so it is never lowered twice."""
     if not hasattr(os, "setpriority") or not os.path.isdir(TASKS):
         return
-    main = threading.main_thread().native_id
+    # Textual's own threads (textual-output writes the frames, textual-input reads the keys)
+    # serve the UI thread: they keep its priority.
+    kept = {threading.main_thread().native_id} | {
+        t.native_id for t in threading.enumerate() if t.name.startswith("textual-")}
     try:
         tasks = [int(name) for name in os.listdir(TASKS)]
     except OSError:
         return
     for task in tasks:
-        if task == main:
+        if task in kept:
             continue
         try:
             if os.getpriority(os.PRIO_PROCESS, task) < BACKGROUND_NICE:

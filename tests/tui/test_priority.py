@@ -1,4 +1,4 @@
-"""tui.priority.yield_to_ui: every thread but the UI (main) thread runs at a lower CPU
+"""tui.priority.yield_to_ui: every thread but the UI (main) thread and Textual's own runs at a lower CPU
 priority, Polars' pool included, so the screen is drawn first when they compete for a core.
 Run in a fresh process: the priorities of this test run's own threads are left alone."""
 
@@ -21,15 +21,21 @@ from tui.priority import BACKGROUND_NICE, yield_to_ui
 
 pl.DataFrame({"a": range(100_000)}).lazy().select(pl.col("a").sum()).collect()  # starts Polars' pool
 seen = {}
+release = threading.Event()
+writer = threading.Thread(target=release.wait, name="textual-output")  # as Textual names its frame writer
+writer.start()
 def worker():
     yield_to_ui()
     seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 thread = threading.Thread(target=worker)
 thread.start(); thread.join()
 main = threading.main_thread().native_id
-others = [os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task") if int(t) != main]
+kept = (main, writer.native_id)
+others = [os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task") if int(t) not in kept]
 print(json.dumps({"main": os.getpriority(os.PRIO_PROCESS, main), "worker": seen["worker"],
+                  "writer": os.getpriority(os.PRIO_PROCESS, writer.native_id),
                   "others": others, "background": BACKGROUND_NICE}))
+release.set(); writer.join()
 """
 
 
@@ -41,5 +47,6 @@ def test_workers_and_polars_threads_yield_to_the_ui_thread() -> None:
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     start = os.getpriority(os.PRIO_PROCESS, 0)  # the child started at this process's nice value
     assert seen["main"] == start  # the UI thread keeps its priority
+    assert seen["writer"] == start  # and so do Textual's own threads, which write its frames
     assert seen["worker"] >= seen["background"]
     assert seen["others"] and all(nice >= seen["background"] for nice in seen["others"])  # Polars' pool too
