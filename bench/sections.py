@@ -275,15 +275,21 @@ def tui_peer(data: dict) -> list[str]:
     lines += ["", "Seconds from starting the app to the first frame drawn with the first "
                   f"{first['page']:,} transaction rows; the peer is a minimal Textual app showing "
                   "`scan().head(page)` in a DataTable.", "",
-              "| file | Loyalist | peer | Loyalist / peer | target | checks' findings shown | longest UI stall |",
-              "|---|---|---|---|---|---|---|"]
+              "| file | Loyalist | peer | Loyalist / peer | target | checks' findings shown | longest UI stall "
+              "| UI thread's own work (most CPU between two ticks) |",
+              "|---|---|---|---|---|---|---|---|"]
     for r in records:
         app, peer, limit = r["app"], r["peer"], r["target_ratio"]
         lines.append(f"| {r['format']} | {seconds(app['seconds'])} s | {seconds(peer['seconds'])} s "
                      f"| {ratio(app['seconds'], peer['seconds'])} "
                      f"| {verdict(r['ratio'] <= limit, f'within {limit:g}x')} "
-                     f"| {seconds(app.get('checks_seconds'))} s | {app['max_ui_stall_ms']:,.0f} ms |")
+                     f"| {seconds(app.get('checks_seconds'))} s | {app['max_ui_stall_ms']:,.0f} ms "
+                     f"| {cpu_ms(app.get('max_ui_cpu_ms'))} |")
     return lines
+
+
+def cpu_ms(value: float | None) -> str:
+    return "not recorded" if value is None else f"{value:,.0f} ms"
 
 
 RENDERERS: dict[str, Callable[[dict], list[str]]] = {

@@ -237,3 +237,12 @@ def test_promo_shows_both_sides_and_their_agreement():
     assert "| peer: a bare Polars + statsmodels GLM script | 52.5 | not recorded | 1,384 |" in text
     assert "the sales lifts agree to 7.6e-09" in text
     assert "load average 8.19 on 2 cores" in text
+
+
+def test_tui_peer_shows_the_stall_and_the_ui_threads_own_work_or_says_it_was_not_recorded(tmp_path):
+    text = sections.block("tui_peer", FIXTURES)  # a run from before the UI thread's CPU was recorded
+    assert "| parquet | 0.34 s | 0.26 s | 1.4x | **met** (within 1.5x) |" in text
+    assert "| 169 ms | not recorded |" in text
+    newer = fixture("tui_peer")
+    newer["records"][1]["app"]["max_ui_cpu_ms"] = 61.4
+    assert "| 129 ms | 61 ms |" in render(tmp_path, "tui_peer", newer)
