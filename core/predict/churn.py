@@ -25,13 +25,14 @@ churn probability most.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from core.errors import AnalysisError, InputError
@@ -182,6 +183,23 @@ def one_pass_snapshots(
             read.purchase_summary)
 
 
+# What the model work and value at risk import after the feature read: imported on a thread of
+# their own while Polars reads (its collect releases the GIL), so ~1.5 s of single-threaded
+# imports overlap the read instead of following it.
+MODEL_MODULES = ("sklearn.ensemble", "sklearn.impute", "sklearn.linear_model", "sklearn.pipeline",
+                 "sklearn.preprocessing", "sklearn.model_selection", "scipy.stats", "core.predict.clv")
+
+
+def _import_model_modules() -> None:
+    import importlib
+
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001  the caller's own import says what is wrong
+            return
+
+
 def feature_columns(frame: pl.DataFrame) -> list[str]:
     return [
         c for c, t in frame.schema.items()
@@ -221,6 +239,8 @@ def make_model(kind: str, random_state: int = 0):
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve: the chance a churner outranks a stayer (ties count half)."""
+    from scipy.stats import rankdata
+
     positives = y == 1
     n1, n0 = int(positives.sum()), int((~positives).sum())
     ranks = rankdata(p)
@@ -401,6 +421,51 @@ def _at_risk_list(scored, x_scored, estimator, names, typical, clv, top):
     return table, p_scored, total, notes
 
 
+def _on_one_thread(function, *args):
+    """function(*args) with OpenMP on one thread in the calling thread too: OpenMP's thread count
+    is set per thread, so the caller's threadpool_limits does not reach a worker thread's."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return function(*args)
+
+
+def _raise_first(job: Future | None) -> None:
+    """Raise the job's own error, if it had one (waits for it)."""
+    if job is not None and (error := job.exception()) is not None:
+        raise error
+
+
+def _model_inputs(train, test, scored, dates, random_state):
+    """Feature names, the three matrices, labels, the typical (training median) values, notes on
+    left-out features and the training sample, and the rows the models are fitted on."""
+    names = feature_columns(train)
+    if not names:
+        raise AnalysisError("the feature snapshot has no numeric feature columns")
+    y_train = train["churned"].to_numpy().astype(int)
+    y_test = test["churned"].to_numpy().astype(int)
+    _check_classes(y_train, "training", dates.train_as_of)
+    _check_classes(y_test, "test", dates.test_as_of)
+    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
+
+    notes = []
+    # A feature with no value at all in training (e.g. NPS before the first survey) teaches
+    # nothing, and gradient boosting cannot bin it: left out, and said so.
+    empty = np.isnan(x_train).all(axis=0)
+    if empty.any():
+        notes.append(f"Left out features with no value in the training snapshot as of "
+                     f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
+        names = [n for n, e in zip(names, empty) if not e]
+        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
+    fit_rows = training_sample(y_train, MAX_TRAIN_ROWS, random_state)
+    if len(fit_rows) < len(y_train):
+        notes.append(f"Models were fitted on a random {len(fit_rows):,} of the {len(y_train):,} training "
+                     "customers, drawn within churners and stayers so the churn rate stays the same (on "
+                     "the 10m bench data all 655k raised the test AUC by 0.002, within the spread between "
+                     "samples).")
+    typical = np.nanmedian(x_train, axis=0)
+    typical = np.where(np.isnan(typical), 0.0, typical)
+    return names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows
+
+
 def churn_analysis(
     transactions: pl.LazyFrame,
     *,
@@ -453,6 +518,7 @@ def churn_analysis(
                         train_as_of=train_as_of)
     labels = engine.buyers if engine is not None else None
     summary = None
+    threading.Thread(target=_import_model_modules, name="churn-imports", daemon=True).start()
     if one_pass:
         train, test, scored, summary = one_pass_snapshots(transactions, dates, max_recency_days,
                                                           with_summary=callable(clv), **tables)
@@ -460,34 +526,6 @@ def churn_analysis(
         train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
         test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
         scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
-    if callable(clv):
-        clv = clv(dates.as_of, summary)
-    names = feature_columns(train)
-    if not names:
-        raise AnalysisError("the feature snapshot has no numeric feature columns")
-    y_train = train["churned"].to_numpy().astype(int)
-    y_test = test["churned"].to_numpy().astype(int)
-    _check_classes(y_train, "training", dates.train_as_of)
-    _check_classes(y_test, "test", dates.test_as_of)
-    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
-
-    notes = []
-    # A feature with no value at all in training (e.g. NPS before the first survey) teaches
-    # nothing, and gradient boosting cannot bin it: left out, and said so.
-    empty = np.isnan(x_train).all(axis=0)
-    if empty.any():
-        notes.append(f"Left out features with no value in the training snapshot as of "
-                     f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
-        names = [n for n, e in zip(names, empty) if not e]
-        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
-    fit_rows = training_sample(y_train, MAX_TRAIN_ROWS, random_state)
-    if len(fit_rows) < len(y_train):
-        notes.append(f"Models were fitted on a random {len(fit_rows):,} of the {len(y_train):,} training "
-                     "customers, drawn within churners and stayers so the churn rate stays the same (on "
-                     "the 10m bench data all 655k raised the test AUC by 0.002, within the spread between "
-                     "samples).")
-    typical = np.nanmedian(x_train, axis=0)
-    typical = np.where(np.isnan(typical), 0.0, typical)
     # load scikit-learn's OpenMP runtime first: threadpool_limits caps only loaded ones
     import sklearn.ensemble  # noqa: F401
 
@@ -495,12 +533,26 @@ def churn_analysis(
     # so at 75k customers two threads cost 2.5x the CPU of one and, on a machine with other
     # work (Polars's own threads included), more wall time too. The fitted model is the same.
     # (Predictions too: on a busy machine two threads took twice the CPU and more wall time.)
-    with threadpool_limits(limits=1):
-        models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
-        p_test, metrics = tested(estimator, x_test, y_test, threshold)
+    # The second core works beside it instead: the CLV fits for value at risk (scipy) while the
+    # models are chosen and refitted, then the test predictions while the customers are scored;
+    # sklearn's Cython and scipy's ufuncs release the GIL, and each job gets the same inputs and
+    # seeds as one after the other, so the figures are the same.
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn") as beside:
+        clv_job = beside.submit(clv, dates.as_of, summary) if callable(clv) else None
+        try:
+            names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows = _model_inputs(
+                train, test, scored, dates, random_state)
+            models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
+        except Exception:
+            _raise_first(clv_job)  # as before, when the CLV was made first, its error comes first
+            raise
+        test_job = beside.submit(_on_one_thread, tested, estimator, x_test, y_test, threshold)
+        if clv_job is not None:
+            clv = clv_job.result()
         at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
             scored, x_scored, estimator, names, typical, clv, top
         )
+        p_test, metrics = test_job.result()
     gains = gains_table(y_test, p_test)
     headline = {
         "model": chosen,
