@@ -25,7 +25,6 @@ churn probability most.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from core.errors import AnalysisError, InputError
@@ -183,23 +183,6 @@ def one_pass_snapshots(
             read.purchase_summary)
 
 
-# What the model work and value at risk import after the feature read: imported on a thread of
-# their own while Polars reads (its collect releases the GIL), so ~1.5 s of single-threaded
-# imports overlap the read instead of following it.
-MODEL_MODULES = ("sklearn.ensemble", "sklearn.impute", "sklearn.linear_model", "sklearn.pipeline",
-                 "sklearn.preprocessing", "sklearn.model_selection", "scipy.stats", "core.predict.clv")
-
-
-def _import_model_modules() -> None:
-    import importlib
-
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001  the caller's own import says what is wrong
-            return
-
-
 def feature_columns(frame: pl.DataFrame) -> list[str]:
     return [
         c for c, t in frame.schema.items()
@@ -239,8 +222,6 @@ def make_model(kind: str, random_state: int = 0):
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve: the chance a churner outranks a stayer (ties count half)."""
-    from scipy.stats import rankdata
-
     positives = y == 1
     n1, n0 = int(positives.sum()), int((~positives).sum())
     ranks = rankdata(p)
@@ -518,7 +499,6 @@ def churn_analysis(
                         train_as_of=train_as_of)
     labels = engine.buyers if engine is not None else None
     summary = None
-    threading.Thread(target=_import_model_modules, name="churn-imports", daemon=True).start()
     if one_pass:
         train, test, scored, summary = one_pass_snapshots(transactions, dates, max_recency_days,
                                                           with_summary=callable(clv), **tables)

@@ -37,6 +37,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     transactions runs there."""
     from core.features import default_as_of
     from core.predict.churn import churn_analysis
+    from core.predict.clv import customer_clv
 
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
@@ -46,10 +47,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
 
     def clv_table(day: dt.date, per_customer):
         # only each customer's clv: clv_analysis's numbers without its diagnostics and tables, from
-        # the features' own read of the transactions when churn_analysis made one (per_customer); imported
-        # here, so scipy loads beside the feature read (churn_analysis's import thread)
-        from core.predict.clv import customer_clv
-
+        # the features' own read of the transactions when churn_analysis made one (per_customer)
         try:
             return customer_clv(tx, calibration_end=day, unit="day", engine=engine, per_customer=per_customer)
         except AnalysisError as exc:
