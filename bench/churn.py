@@ -14,7 +14,10 @@ and peak resident MB are recorded, alternating `--repeat` times:
 `--stages` instead runs predict churn once per size in a fresh process and records the CPU and
 wall seconds of each stage (imports, the CLV for value at risk, the feature read, the model
 choice and refit, the test predictions, the scored list) and the peak, into
-bench/results/churn_stages.json: where the time goes.
+bench/results/churn_stages.json: where the time goes. The CLV runs on a thread beside the model
+choice and the test predictions beside the scored list, so those stages' wall seconds overlap
+(their sum can exceed the command's, leaving 'the rest' short or below zero); CPU seconds are the
+process's, so overlapping stages each count the other's CPU too.
 
 `--learning-curve` instead fits the model choice on stratified samples of 10k-200k training
 customers (three seeds each) and on all of them, and writes each one's validation and test AUC

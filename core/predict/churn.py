@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -401,6 +402,51 @@ def _at_risk_list(scored, x_scored, estimator, names, typical, clv, top):
     return table, p_scored, total, notes
 
 
+def _on_one_thread(function, *args):
+    """function(*args) with OpenMP on one thread in the calling thread too: OpenMP's thread count
+    is set per thread, so the caller's threadpool_limits does not reach a worker thread's."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return function(*args)
+
+
+def _raise_first(job: Future | None) -> None:
+    """Raise the job's own error, if it had one (waits for it)."""
+    if job is not None and (error := job.exception()) is not None:
+        raise error
+
+
+def _model_inputs(train, test, scored, dates, random_state):
+    """Feature names, the three matrices, labels, the typical (training median) values, notes on
+    left-out features and the training sample, and the rows the models are fitted on."""
+    names = feature_columns(train)
+    if not names:
+        raise AnalysisError("the feature snapshot has no numeric feature columns")
+    y_train = train["churned"].to_numpy().astype(int)
+    y_test = test["churned"].to_numpy().astype(int)
+    _check_classes(y_train, "training", dates.train_as_of)
+    _check_classes(y_test, "test", dates.test_as_of)
+    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
+
+    notes = []
+    # A feature with no value at all in training (e.g. NPS before the first survey) teaches
+    # nothing, and gradient boosting cannot bin it: left out, and said so.
+    empty = np.isnan(x_train).all(axis=0)
+    if empty.any():
+        notes.append(f"Left out features with no value in the training snapshot as of "
+                     f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
+        names = [n for n, e in zip(names, empty) if not e]
+        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
+    fit_rows = training_sample(y_train, MAX_TRAIN_ROWS, random_state)
+    if len(fit_rows) < len(y_train):
+        notes.append(f"Models were fitted on a random {len(fit_rows):,} of the {len(y_train):,} training "
+                     "customers, drawn within churners and stayers so the churn rate stays the same (on "
+                     "the 10m bench data all 655k raised the test AUC by 0.002, within the spread between "
+                     "samples).")
+    typical = np.nanmedian(x_train, axis=0)
+    typical = np.where(np.isnan(typical), 0.0, typical)
+    return names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows
+
+
 def churn_analysis(
     transactions: pl.LazyFrame,
     *,
@@ -460,34 +506,6 @@ def churn_analysis(
         train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
         test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
         scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
-    if callable(clv):
-        clv = clv(dates.as_of, summary)
-    names = feature_columns(train)
-    if not names:
-        raise AnalysisError("the feature snapshot has no numeric feature columns")
-    y_train = train["churned"].to_numpy().astype(int)
-    y_test = test["churned"].to_numpy().astype(int)
-    _check_classes(y_train, "training", dates.train_as_of)
-    _check_classes(y_test, "test", dates.test_as_of)
-    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
-
-    notes = []
-    # A feature with no value at all in training (e.g. NPS before the first survey) teaches
-    # nothing, and gradient boosting cannot bin it: left out, and said so.
-    empty = np.isnan(x_train).all(axis=0)
-    if empty.any():
-        notes.append(f"Left out features with no value in the training snapshot as of "
-                     f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
-        names = [n for n, e in zip(names, empty) if not e]
-        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
-    fit_rows = training_sample(y_train, MAX_TRAIN_ROWS, random_state)
-    if len(fit_rows) < len(y_train):
-        notes.append(f"Models were fitted on a random {len(fit_rows):,} of the {len(y_train):,} training "
-                     "customers, drawn within churners and stayers so the churn rate stays the same (on "
-                     "the 10m bench data all 655k raised the test AUC by 0.002, within the spread between "
-                     "samples).")
-    typical = np.nanmedian(x_train, axis=0)
-    typical = np.where(np.isnan(typical), 0.0, typical)
     # load scikit-learn's OpenMP runtime first: threadpool_limits caps only loaded ones
     import sklearn.ensemble  # noqa: F401
 
@@ -495,12 +513,26 @@ def churn_analysis(
     # so at 75k customers two threads cost 2.5x the CPU of one and, on a machine with other
     # work (Polars's own threads included), more wall time too. The fitted model is the same.
     # (Predictions too: on a busy machine two threads took twice the CPU and more wall time.)
-    with threadpool_limits(limits=1):
-        models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
-        p_test, metrics = tested(estimator, x_test, y_test, threshold)
+    # The second core works beside it instead: the CLV fits for value at risk (scipy) while the
+    # models are chosen and refitted, then the test predictions while the customers are scored;
+    # sklearn's Cython and scipy's ufuncs release the GIL, and each job gets the same inputs and
+    # seeds as one after the other, so the figures are the same.
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn") as beside:
+        clv_job = beside.submit(clv, dates.as_of, summary) if callable(clv) else None
+        try:
+            names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows = _model_inputs(
+                train, test, scored, dates, random_state)
+            models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
+        except Exception:
+            _raise_first(clv_job)  # as before, when the CLV was made first, its error comes first
+            raise
+        test_job = beside.submit(_on_one_thread, tested, estimator, x_test, y_test, threshold)
+        if clv_job is not None:
+            clv = clv_job.result()
         at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
             scored, x_scored, estimator, names, typical, clv, top
         )
+        p_test, metrics = test_job.result()
     gains = gains_table(y_test, p_test)
     headline = {
         "model": chosen,

@@ -212,6 +212,39 @@ def test_too_few_churners_is_an_analysis_error():
         churn_analysis(tx)
 
 
+
+def test_a_clv_made_beside_the_model_work_gives_the_list_of_the_same_table_given_ready(sim):
+    tx, _ = sim
+    ids = tx.select("customer_id").unique().collect()["customer_id"]
+    clv = pl.DataFrame({"customer_id": ids, "clv": np.random.default_rng(1).gamma(2, 100, len(ids))})
+    asked = []
+
+    def clv_at(day, per_customer):  # churn_analysis calls it on a thread beside the model choice
+        asked.append(day)
+        return clv
+
+    made = churn_analysis(tx, clv=clv_at, top=50)
+    ready = churn_analysis(tx, clv=clv, top=50)
+    assert asked == [made.headline["as_of"]]
+    assert_frame_equal(made.main_table, ready.main_table)
+    assert_frame_equal(made.tables["test_predictions"], ready.tables["test_predictions"])
+    assert made.headline == ready.headline and made.notes == ready.notes
+
+
+def test_the_clvs_error_comes_before_the_models_as_when_it_was_made_first():
+    days = pd.date_range("2022-01-01", "2023-12-31", freq="D").date
+    tx = pl.DataFrame({  # nobody churns (an AnalysisError), and the CLV refuses its input
+        "customer_id": [f"c{i}" for i in range(20) for _ in days],
+        "order_date": list(days) * 20,
+        "amount": 10.0,
+    }).lazy()
+
+    def refused(day, per_customer):
+        raise InputError("no CLV for these rows", fix="none")
+
+    with pytest.raises(InputError, match="no CLV"):
+        churn_analysis(tx, clv=refused)
+
 # --- metric helpers against references ------------------------------------------------
 
 
