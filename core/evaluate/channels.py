@@ -473,7 +473,9 @@ def marketing_channels(
                                  .alias("attributed_revenue"))
         .with_columns(as_text("channel"))
     )
-    table = reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+    # a channel whose touched never bought converted no one: 0, not empty
+    table = (reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
+             .with_columns(pl.col("converted").fill_null(0)))
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
     if spend:
         costed = touched.get("costed")
@@ -490,7 +492,7 @@ def marketing_channels(
         )
     return table.with_columns(
         (pl.col("touches") / pl.col("reached")).alias("touches_per_customer"),
-        (pl.col("converted").fill_null(0) / pl.col("reached")).alias("conversion_rate"),
+        (pl.col("converted") / pl.col("reached")).alias("conversion_rate"),
     ).drop("_touch_cost", "_campaign_spend", strict=False)
 
 
