@@ -320,6 +320,31 @@ def test_a_touch_before_1970_converts_to_a_purchase_after_it():
     assert rows["social"]["attributed_revenue"] == pytest.approx(40)
 
 
+def test_touches_of_people_who_never_bought_reach_but_neither_convert_nor_take_credit():
+    """The touch side is keyed before the buyers are known: a never-buyer's touches sit among
+    the buyers' keys and must not convert or take a purchase's credit; the touched are counted
+    once each, a null id once. z (seen before any purchase, so its code comes first) is touched
+    on the day before a's purchase, y on b's purchase day, later than b's own touch. A channel
+    whose touched never bought converted no one: 0, not an empty cell."""
+    transactions = pl.LazyFrame({
+        "order_id": ["o1", "o2"], "customer_id": ["a", "b"], "order_date": [D(2024, 1, 5), D(2024, 1, 9)],
+        "amount": [100.0, 40.0], "channel": ["web", "web"],
+    })
+    touchpoints = pl.LazyFrame({
+        "customer_id": ["z", "z", "a", None, None, "b", "y"],
+        "timestamp": [T(2024, 1, 4), T(2024, 1, 4, 1), T(2023, 12, 20), T(2024, 1, 4), T(2024, 1, 6),
+                      T(2024, 1, 9, 8), T(2024, 1, 9, 9)],
+        "channel": ["email", "email", "social", "email", "email", "social", "social"],
+    })
+    result = channels(transactions, touchpoints=touchpoints, window_days=30)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["email"]["touches"] == 4 and rows["email"]["reached"] == 2  # z and the null id
+    assert rows["email"]["converted"] == 0 and rows["email"]["conversion_rate"] == 0
+    assert rows["email"]["attributed_revenue"] is None
+    assert rows["social"]["reached"] == 3 and rows["social"]["converted"] == 2  # a, b; not y
+    assert rows["social"]["attributed_revenue"] == pytest.approx(140)
+
+
 def test_touch_costs_without_campaign_ids_leave_every_campaigns_spend_counted():
     """No touch can be tied to a campaign without touchpoints.campaign_id, so each campaign's
     spend is added to its channel's touch costs."""
