@@ -41,6 +41,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.measure import _env
 from bench.tui import spy_frames
 
 BENCH = Path(__file__).resolve().parent
@@ -196,8 +197,10 @@ def without_check_cache(folder: Path, run):
 # -- the parent: alternate runs, medians, ratio ------------------------------------------
 
 def run_child(side: str, folder: Path) -> dict:
+    # the environment of the other benches: cached bytecode, as an installed app imports
+    # (else a PYTHONDONTWRITEBYTECODE shell makes the app compile its late imports on the UI thread)
     done = subprocess.run([sys.executable, "-m", "bench.tui_peer", "--child", side, str(folder)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, env=_env())
     if done.returncode:
         raise SystemExit(f"{side} on {folder} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -250,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
 
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     meta = machine()  # the load average at the start, as the other benches
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "core", "commands", "tui", "bench"],
+                   cwd=ROOT, env=_env(), check=True)  # compiled once, so no measured run compiles
     parquet = ensure_parquet(default_root(), parse_size(args.size), args.seed, log=log)
     info = workspace_info(parquet)
     records = []
