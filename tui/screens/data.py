@@ -39,6 +39,7 @@ from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import bar_cells
 from tui.widgets.browser import TableBrowser, browsable
 from tui.widgets.findings import FindingsList
+from tui.widgets.focus_frame import frame_when_focused
 from tui.widgets.frame_table import FrameTable
 from tui.widgets.sheet import LazySheet, sort_marks
 from tui.widgets.query_bar import QueryBar
@@ -233,6 +234,7 @@ class DataScreen(Screen):
         self.title = "Loyalist · Data"
         self.query_one("#tables").border_title = "Tables"
         self.query_one("#tables", FrameTable).focus()
+        frame_when_focused(self, self.query_one("#detail"))  # not app.tcss's :focus-within (tui.widgets.focus_frame)
         self.query_one("#alerts").display = False
         self.watch(self.app, "workspace_state", self.workspace_changed, init=True)
         self.watch(self.app, "workspace_read", self.run_checks, init=False)
