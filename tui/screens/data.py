@@ -9,7 +9,7 @@ widgets. A message about a workspace, table or query that is no longer current i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import polars as pl
@@ -61,12 +61,25 @@ NO_COUNTS = "Press F on a column of the rows to count its values."
 class Inspected(Message):
     workspace: Workspace
     result: Result
+    mappings: dict[str, pl.DataFrame] = field(init=False, repr=False)  # the Mapping tab's rows per table
+
+    def __post_init__(self) -> None:
+        # made by the worker that posts the message: as Polars queries on the UI thread they
+        # wait for Polars' threads, busy with the rest of the rows (30 ms with a CSV)
+        super().__post_init__()
+        tables = self.result.tables["columns"]["table"].unique(maintain_order=True).to_list()
+        self.mappings = {t: present.mapping_for(self.result, t) for t in tables}
 
 
 @dataclass(eq=False)
 class Validated(Message):
     workspace: Workspace
     result: Result
+    counts: dict[str, tuple[int, int]] = field(init=False, repr=False)  # (errors, warnings) per table, as Inspected's mappings
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.counts = present.issue_counts(self.result.tables["findings"])
 
 
 @dataclass(eq=False)
@@ -200,6 +213,8 @@ class DataScreen(Screen):
         self.workspace: Workspace | None = None
         self.inspected: Result | None = None
         self.findings: Result | None = None
+        self.mappings: dict[str, pl.DataFrame] = {}  # Inspected.mappings
+        self.issue_counts: dict[str, tuple[int, int]] | None = None  # Validated.counts
         self.current_table: str | None = None
         self.query_state = BrowseQuery()
         self.rows: pl.DataFrame | None = None  # the rows shown (after the query)
@@ -458,7 +473,7 @@ class DataScreen(Screen):
     def show_inspected(self, message: Inspected) -> None:
         if message.workspace is not self.workspace:
             return
-        self.inspected = message.result
+        self.inspected, self.mappings = message.result, message.mappings
         self.refresh_tables()
         self.show_status()
         tables = self.query_one("#tables", FrameTable)
@@ -477,7 +492,7 @@ class DataScreen(Screen):
     async def show_findings(self, message: Validated) -> None:
         if message.workspace is not self.workspace:
             return
-        self.findings = message.result
+        self.findings, self.issue_counts = message.result, message.counts
         findings_list = self.query_one("#findings-list", FindingsList)
         findings_list.loading = False
         await findings_list.show_findings(message.result.tables["findings"])
@@ -583,8 +598,7 @@ class DataScreen(Screen):
     def refresh_tables(self) -> None:
         if self.inspected is None:
             return
-        findings = self.findings.tables["findings"] if self.findings else None
-        overview = present.tables_overview(self.inspected, findings)
+        overview = present.tables_overview(self.inspected, self.issue_counts if self.findings else None)
         self.query_one("#tables", FrameTable).show_frame(overview, present.TABLE_LABELS)
 
     def caption(self, message: RowsLoaded) -> str:
@@ -632,7 +646,9 @@ class DataScreen(Screen):
             mapping.loading = True
             return
         mapping.loading = False
-        mapping.show_frame(present.mapping_for(self.inspected, table), present.MAPPING_LABELS)
+        rows = self.mappings.get(table)
+        mapping.show_frame(rows if rows is not None else present.mapping_for(self.inspected, table),
+                           present.MAPPING_LABELS)
 
     def requery(self, query: BrowseQuery) -> None:
         """Show the current table's rows under `query` (the change is kept once it worked)."""
