@@ -27,6 +27,17 @@ class WorkspaceState:
         return str(self.path) if self.path is not None else "the default workspace"
 
 
+def mapping_hint(state: WorkspaceState) -> str:
+    """What the app adds to its notice when the editor can help: a table without a required
+    column. (A workspace that did not open for its mapping says so in its error already:
+    tui.state.describe_error.)"""
+    if state.workspace is None:
+        return ""
+    lacking = [f"{s.table} has no {', '.join(s.missing_required)}" for s in state.workspace.sources.values()
+               if s.missing_required]
+    return f"{'; '.join(lacking)}. Press M to map the columns." if lacking else ""
+
+
 def describe_error(exc: BaseException) -> str:
     """One readable line: our own errors already say what, where and how to fix."""
     from tui.skip import app_text, skippable

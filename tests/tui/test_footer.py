@@ -77,3 +77,26 @@ async def test_the_keys_are_redrawn_only_when_they_change(settle, sample_copy: P
         await settle(pilot)
         assert list(footer.query("FooterKey")) != keys
         assert "o Sort" in [t for t, *_ in shown_keys(app)]
+
+
+async def test_a_change_of_keys_keeps_the_keys_shown_again_and_reads_as_a_fresh_footer(settle, sample_copy: Path) -> None:
+    # the grid's keys replace the tables list's: the keys both show (the screen's, the app's)
+    # stay mounted, and the footer reads as the library's own full redraw would make it
+    app = LoyalistApp(sample_copy)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        app.screen.query_one("#tables").focus()
+        await settle(pilot)
+        before = {k.key: k for k in footer.query("FooterKey")}
+        app.screen.query_one("#browser").table.focus()
+        await settle(pilot)
+        after = list(footer.query("FooterKey"))
+        kept = [k for k in after if before.get(k.key) is k]
+        assert {"d", "s", "e"} <= {k.key for k in kept} and len(kept) < len(after)
+        drawn, line = shown_keys(app), footer_line(app)
+        footer.composed_keys = None  # drawn afresh: every key unmounted and mounted again
+        footer.call_later(footer.recompose)  # on the footer itself, as Textual does it
+        await settle(pilot)
+        assert not any(before.get(k.key) is k for k in footer.query("FooterKey"))
+        assert shown_keys(app) == drawn and footer_line(app) == line

@@ -62,6 +62,11 @@ async def test_grid_draws_every_line_as_the_library_does() -> None:
             for table in (grid, reference):  # the same focus state on both, for the comparison
                 table._pseudo_class_state = grid.get_pseudo_class_state()
             assert lines(grid) == lines(reference), (focus, cursor)
+        from rich.align import Align
+        from rich.style import Style
+
+        # a null takes the short path too (its line is compared above)
+        assert grid._null_text(Align(grid.null_rep, align="center"), 8) == ("null", Style(dim=True))
         shown = "".join(text for line in lines(grid) for text, _ in line)
         assert "C00009" in shown and "2024-01-10" in shown and "…" in shown  # rows drawn, long text cut
 

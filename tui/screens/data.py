@@ -9,7 +9,7 @@ widgets. A message about a workspace, table or query that is no longer current i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import polars as pl
@@ -39,6 +39,7 @@ from tui.state import WorkspaceState, describe_error
 from tui.widgets.bars import bar_cells
 from tui.widgets.browser import TableBrowser, browsable
 from tui.widgets.findings import FindingsList
+from tui.widgets.focus_frame import frame_when_focused
 from tui.widgets.frame_table import FrameTable
 from tui.widgets.sheet import LazySheet, sort_marks
 from tui.widgets.query_bar import QueryBar
@@ -60,12 +61,25 @@ NO_COUNTS = "Press F on a column of the rows to count its values."
 class Inspected(Message):
     workspace: Workspace
     result: Result
+    mappings: dict[str, pl.DataFrame] = field(init=False, repr=False)  # the Mapping tab's rows per table
+
+    def __post_init__(self) -> None:
+        # made by the worker that posts the message: as Polars queries on the UI thread they
+        # wait for Polars' threads, busy with the rest of the rows (30 ms with a CSV)
+        super().__post_init__()
+        tables = self.result.tables["columns"]["table"].unique(maintain_order=True).to_list()
+        self.mappings = {t: present.mapping_for(self.result, t) for t in tables}
 
 
 @dataclass(eq=False)
 class Validated(Message):
     workspace: Workspace
     result: Result
+    counts: dict[str, tuple[int, int]] = field(init=False, repr=False)  # (errors, warnings) per table, as Inspected's mappings
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.counts = present.issue_counts(self.result.tables["findings"])
 
 
 @dataclass(eq=False)
@@ -199,6 +213,8 @@ class DataScreen(Screen):
         self.workspace: Workspace | None = None
         self.inspected: Result | None = None
         self.findings: Result | None = None
+        self.mappings: dict[str, pl.DataFrame] = {}  # Inspected.mappings
+        self.issue_counts: dict[str, tuple[int, int]] | None = None  # Validated.counts
         self.current_table: str | None = None
         self.query_state = BrowseQuery()
         self.rows: pl.DataFrame | None = None  # the rows shown (after the query)
@@ -233,6 +249,7 @@ class DataScreen(Screen):
         self.title = "Loyalist · Data"
         self.query_one("#tables").border_title = "Tables"
         self.query_one("#tables", FrameTable).focus()
+        frame_when_focused(self, self.query_one("#detail"))  # not app.tcss's :focus-within (tui.widgets.focus_frame)
         self.query_one("#alerts").display = False
         self.watch(self.app, "workspace_state", self.workspace_changed, init=True)
         self.watch(self.app, "workspace_read", self.run_checks, init=False)
@@ -456,7 +473,7 @@ class DataScreen(Screen):
     def show_inspected(self, message: Inspected) -> None:
         if message.workspace is not self.workspace:
             return
-        self.inspected = message.result
+        self.inspected, self.mappings = message.result, message.mappings
         self.refresh_tables()
         self.show_status()
         tables = self.query_one("#tables", FrameTable)
@@ -475,7 +492,7 @@ class DataScreen(Screen):
     async def show_findings(self, message: Validated) -> None:
         if message.workspace is not self.workspace:
             return
-        self.findings = message.result
+        self.findings, self.issue_counts = message.result, message.counts
         findings_list = self.query_one("#findings-list", FindingsList)
         findings_list.loading = False
         await findings_list.show_findings(message.result.tables["findings"])
@@ -581,8 +598,7 @@ class DataScreen(Screen):
     def refresh_tables(self) -> None:
         if self.inspected is None:
             return
-        findings = self.findings.tables["findings"] if self.findings else None
-        overview = present.tables_overview(self.inspected, findings)
+        overview = present.tables_overview(self.inspected, self.issue_counts if self.findings else None)
         self.query_one("#tables", FrameTable).show_frame(overview, present.TABLE_LABELS)
 
     def caption(self, message: RowsLoaded) -> str:
@@ -630,7 +646,9 @@ class DataScreen(Screen):
             mapping.loading = True
             return
         mapping.loading = False
-        mapping.show_frame(present.mapping_for(self.inspected, table), present.MAPPING_LABELS)
+        rows = self.mappings.get(table)
+        mapping.show_frame(rows if rows is not None else present.mapping_for(self.inspected, table),
+                           present.MAPPING_LABELS)
 
     def requery(self, query: BrowseQuery) -> None:
         """Show the current table's rows under `query` (the change is kept once it worked)."""

@@ -45,17 +45,6 @@ class DraftReady(Message):
     error: str = ""
 
 
-def mapping_hint(state: WorkspaceState) -> str:
-    """What the app adds to its notice when the editor can help: a table without a required
-    column. (A workspace that did not open for its mapping says so in its error already:
-    tui.state.describe_error.)"""
-    if state.workspace is None:
-        return ""
-    lacking = [f"{s.table} has no {', '.join(s.missing_required)}" for s in state.workspace.sources.values()
-               if s.missing_required]
-    return f"{'; '.join(lacking)}. Press M to map the columns." if lacking else ""
-
-
 def open_mapping_editor(app: App) -> None:
     """Push the editor for the workspace the app has (or failed to open), on the table the
     screen shows when it has one (the Data screen's current_table)."""

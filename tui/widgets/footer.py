@@ -50,8 +50,42 @@ class KeysFooter(Footer):
         # thread tens of milliseconds. Only a change in the keys shown needs it.
         if self.composed_keys is not None and self.is_attached and self.shown_keys() == self.composed_keys:
             return
-        await super().recompose()
+        if not (self.composed_keys is not None and self.is_attached and await self._replace_changed_keys()):
+            await super().recompose()
         self.call_after_refresh(self.fit)
+
+    async def _replace_changed_keys(self) -> bool:
+        """Keep the keys shown before that are shown again (in the same order) and mount only
+        the others: as the first rows' grid takes the focus, its keys replace the tables
+        list's, and mounting every key again (restyle, layout, drawing) cost the UI thread
+        25-30 ms. False (nothing changed) when the footer holds anything but keys."""
+        old = list(self.children)
+        new = list(self.compose())
+        old_marks, new_marks = [_mark(w) for w in old], [_mark(w) for w in new]
+        if not old or None in old_marks or None in new_marks:
+            return False
+        kept: list = []  # the widget shown for each new one: an old one kept, or the new one
+        start = 0
+        for widget, mark in zip(new, new_marks):
+            found = next((i for i in range(start, len(old)) if old_marks[i] == mark), None)
+            if found is None:
+                kept.append(widget)
+            else:
+                kept.append(old[found])
+                start = found + 1
+        async with self.batch():
+            gone = [w for w in old if not any(w is k for k in kept)]
+            if gone:
+                await self.remove_children(gone)
+            run: list = []  # each run of new widgets goes before the next kept one (or last)
+            for widget in [*kept, None]:
+                if widget is not None and not any(widget is w for w in old):
+                    run.append(widget)
+                    continue
+                if run:
+                    await (self.mount_all(run) if widget is None else self.mount_all(run, before=widget))
+                run = []
+        return True
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
@@ -95,3 +129,15 @@ class KeysFooter(Footer):
         """Columns the key takes: its text, padding, border and margins."""
         styles = key.styles
         return key.get_content_width(key.container_size, key.container_size) + styles.gutter.width + styles.margin.width
+
+
+def _mark(widget) -> tuple | None:
+    """What a footer widget shows, to know it again in a new composition; None for widgets
+    other than keys and the pinned group (grouped keys: the footer is composed afresh)."""
+    if type(widget).__name__ == "FooterKey":
+        return ("key", widget.key, widget.key_display, widget.description, widget.action, widget._disabled,
+                str(widget.tooltip or ""), "-command-palette" in widget.classes)  # not -compact: set once mounted
+    if widget.id == "footer-pinned":
+        marks = tuple(_mark(w) if w.id != "footer-more" else "more" for w in widget.children)
+        return None if None in marks else ("pinned", marks)
+    return None
