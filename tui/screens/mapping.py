@@ -28,7 +28,7 @@ from core.mapping_edit import (AMBIGUOUS, FROM_CONFIG, MappingDraft, Preview, co
                                draft_mapping, mappable_tables, preview, proposed_config, write_config)
 from core.workspace import resolve_root
 from tui.actions import Action, bindings
-from tui.state import WorkspaceState, describe_error
+from tui.state import describe_error
 from tui.widgets.dialogs import AskDialog, ChoiceDialog
 from tui.widgets.footer import KeysFooter
 
