@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -72,9 +71,6 @@ def channels(
     # the comparison's numpy and scipy (about 0.3 s of imports) load while Polars reduces the rows
     threading.Thread(target=importlib.import_module, args=("core.evaluate.stats",), daemon=True).start()
     as_of = as_of or default_as_of(transactions, engine=engine)
-    # The touchpoints' side needs nothing of the transactions until its joins: it runs beside
-    # their reduction, whose customer id cast keeps one core busy.
-    touched = (_in_thread(touch_tables, touchpoints, campaigns, as_of) if touchpoints is not None else None)
     has_order_id = "order_id" in names(transactions)
     reduced = (reduced_tables(transactions, as_of, has_order_id)
                if engine is None and {"customer_id", "order_date", "amount"} <= set(names(transactions)) else None)
@@ -94,8 +90,7 @@ def channels(
         "first_date": parts["first_date"],
     }
     if touchpoints is not None:
-        queries["marketing"] = marketing_channels(touchpoints, parts["purchases"], campaigns, as_of, window_days,
-                                                  touched.result())
+        queries["marketing"] = marketing_channels(touchpoints, parts["purchases"], campaigns, as_of, window_days)
     acquisition = acquisition_channels(customers, parts["pairs"])
     if acquisition is not None:
         queries["acquisition"] = acquisition
@@ -163,14 +158,6 @@ def channels(
                 "discount_rate": discount_rate, "confidence": confidence},
         notes=tuple(notes),
     )
-
-
-def _in_thread(function, *args) -> Future:
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(function, *args)
-    finally:
-        pool.shutdown(wait=False)
 
 
 def channel_parts(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) -> dict[str, pl.LazyFrame]:
@@ -387,70 +374,68 @@ def purchase_channels(per_channel: pl.LazyFrame, pairs: pl.LazyFrame, has_order_
     )
 
 
-def touch_tables(
-    touchpoints: pl.LazyFrame, campaigns: pl.LazyFrame | None, as_of: dt.date,
-) -> dict[str, pl.DataFrame]:
-    """What marketing_channels reads of the touchpoints, none of it needing the transactions, so
-    channels() collects it in a thread while Polars reduces the transactions (the customer id
-    casts run on one thread each): per channel the touches, the distinct touched customers
-    and their costs; every touch of a known customer as one Int64 key, customer code x DAY_SPAN
-    + day number, sorted; the campaigns whose touches carry a cost.
-
-    A customer's code is its id's physical value as a Categorical, which is global (one
-    mapping per process): marketing_channels gives each purchase its buyer's code the same way,
-    so no text lookup joins the two. Touches of customers who never bought sort among the
-    buyers' keys but can neither convert nor be credited: keys of two customers never meet."""
+def marketing_channels(
+    touchpoints: pl.LazyFrame, purchases: pl.LazyFrame, campaigns: pl.LazyFrame | None, as_of: dt.date,
+    window_days: int,
+) -> pl.LazyFrame:
+    """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI;
+    `purchases`: channel_parts' value bought per customer and day."""
     has_cost = "cost" in names(touchpoints)
-    costed_ids = (campaigns is not None and {"spend", "channel"} <= set(names(campaigns))
-                  and {"cost", "campaign_id"} <= set(names(touchpoints)))
+    spend = campaigns is not None and {"spend", "channel"} <= set(names(campaigns))
+    costed_ids = spend and {"cost", "campaign_id"} <= set(names(touchpoints))
+    # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
+    # `by=customer_id` on text ids. Buyers get a code (which one does not matter: keys of two
+    # customers never meet); touches of other customers keep a null code, can neither convert
+    # nor be credited, and are counted as reached by their text id. One read of the touchpoints,
+    # keyed once, serves the reach, the campaigns' costs and both joins.
+    # Collected first: the codes and the keyed purchases both read it, and in one plan each
+    # would re-run the group_by that makes it.
+    purchases = purchases.collect().lazy()
+    if purchases.collect_schema()["customer_id"] == pl.Categorical:  # reduced_tables': its codes serve
+        # Categorical codes are global (one mapping per process), so a touch's customer_id cast
+        # to Categorical has its buyer's code, found with no text lookup
+        buyers = purchases.select(pl.col("customer_id").to_physical().unique()).collect().to_series()
+        cast = pl.col("customer_id").cast(pl.Categorical).to_physical()
+        code = pl.when(cast.is_in(buyers.implode())).then(cast)
+        buys = purchases.with_columns(pl.col("customer_id").to_physical().alias("_code"))
+    else:  # sorted, so that every plan reading the codes gives a customer the same one
+        codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code").collect()
+        # a lookup keeps the file order (which the stable sort below needs) at less cost
+        # than a join that maintains it
+        code = pl.col("customer_id").replace_strict(codes["customer_id"], codes["_code"], default=None,
+                                                    return_dtype=pl.UInt32)
+        buys = purchases.join(codes.lazy(), on="customer_id")
     touches = (
         touchpoints.filter(pl.col("timestamp").dt.date() <= as_of, pl.col("channel").is_not_null())
-        .select("channel", "timestamp", *(["cost"] if has_cost else []), *(["campaign_id"] if costed_ids else []),
-                _code=_customer_code(), day=pl.col("timestamp").dt.date())
+        .select("channel", "customer_id", "timestamp", *(["cost"] if has_cost else []),
+                *(["campaign_id"] if costed_ids else []))
         # a Categorical channel: the reach group_by, the keyed touches and both joins' outputs
         # hold a small integer per row instead of text
-        .with_columns(pl.col("channel").cast(pl.Categorical))
+        .with_columns(code.alias("_code"), pl.col("timestamp").dt.date().alias("day"), pl.col("channel").cast(pl.Categorical))
     )
     # The backward join credits a day's last touch. Touches kept in time order need only a
     # stable sort on the key, half the cost of sorting on key and timestamp.
     in_time_order = touchpoints.select(
         (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all()).collect().item()
     by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
-    queries = {
-        # distinct codes are distinct ids (a null id counts once, as a null code)
-        "reach": touches.group_by("channel").agg(
-            pl.len().alias("touches"), pl.col("_code").n_unique().alias("reached"),
-            *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
-        ).with_columns(as_text("channel")),
+    reach = touches.group_by("channel").agg(
+        pl.len().alias("touches"),
+        # the distinct ids (a null id counts once) of the touched who never bought; the
+        # distinct buyers come from the conversion step's one row per channel and buyer
+        pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique().alias("_others"),
+        *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
+    ).with_columns(as_text("channel"))
+    queries = [
+        reach,
         # Sorted frames hold only the key and what it cannot give back (customer code and
         # day are read off the key): a sort gathers every column it carries.
-        "keyed": touches.filter(pl.col("_code").is_not_null())
+        touches.filter(pl.col("_code").is_not_null())
         .select("channel", *([] if in_time_order else ["timestamp"]), _key=_day_key("day")).sort(**by_key),
-    }
+        buys.select("value", _key=_day_key("order_date")).sort("_key"),
+    ]
     if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
-        queries["costed"] = touches.filter(pl.col("cost") > 0).select("campaign_id").unique()
-    return dict(zip(queries, pl.collect_all(list(queries.values()))))
-
-
-def _customer_code() -> pl.Expr:
-    return pl.col("customer_id").cast(pl.Categorical).to_physical()
-
-
-def marketing_channels(
-    touchpoints: pl.LazyFrame, purchases: pl.LazyFrame, campaigns: pl.LazyFrame | None, as_of: dt.date,
-    window_days: int, touched: dict[str, pl.DataFrame] | None = None,
-) -> pl.LazyFrame:
-    """touches, reached customers, engagement, conversion rate, cost, attributed revenue, ROI;
-    `purchases`: channel_parts' value bought per customer and day; `touched`: touch_tables'
-    (made here when not given)."""
-    touched = touched if touched is not None else touch_tables(touchpoints, campaigns, as_of)
-    has_cost = "_touch_cost" in touched["reach"].columns
-    spend = campaigns is not None and {"spend", "channel"} <= set(names(campaigns))
-    # reduced_tables' Categorical customer_id already holds the codes
-    code = (pl.col("customer_id").to_physical() if purchases.collect_schema()["customer_id"] == pl.Categorical
-            else _customer_code())
-    keyed_buys = purchases.select("value", _key=_day_key("order_date", code)).sort("_key").collect().lazy()
-    keyed_tp, reach = touched["keyed"].lazy(), touched["reach"].lazy()
+        queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
+    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
     # the next purchase key on or after each touch's: a purchase of this customer when the key's
     # customer is the same, within the window when the keys are at most window_days apart
     converted = (
@@ -461,7 +446,7 @@ def marketing_channels(
                       _converted=((_key_customer("_bought") == _key_customer("_key"))
                                   & (pl.col("_bought") - pl.col("_key") <= window_days)).fill_null(False))
         .group_by("channel", "_code").agg(pl.col("_converted").any())
-        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"))
+        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
         .with_columns(as_text("channel"))
     )
     attributed = (
@@ -475,11 +460,11 @@ def marketing_channels(
     )
     # a channel whose touched never bought converted no one: 0, not empty
     table = (reach.join(converted, on="channel", how="left").join(attributed, on="channel", how="left")
-             .with_columns(pl.col("converted").fill_null(0)))
+             .with_columns((pl.col("_buyers").fill_null(0) + pl.col("_others")).cast(pl.UInt32).alias("reached"),
+                           pl.col("converted").fill_null(0)))
     cost_parts = [pl.col("_touch_cost")] if has_cost else []
     if spend:
-        costed = touched.get("costed")
-        charged = campaigns.join(costed.lazy(), on="campaign_id", how="anti") if costed is not None else campaigns
+        charged = campaigns.join(costed[0], on="campaign_id", how="anti") if costed else campaigns
         table = table.join(charged.group_by("channel").agg(pl.col("spend").sum().alias("_campaign_spend")),
                            on="channel", how="left")
         cost_parts.append(pl.col("_campaign_spend"))
@@ -493,7 +478,7 @@ def marketing_channels(
     return table.with_columns(
         (pl.col("touches") / pl.col("reached")).alias("touches_per_customer"),
         (pl.col("converted") / pl.col("reached")).alias("conversion_rate"),
-    ).drop("_touch_cost", "_campaign_spend", strict=False)
+    ).drop("_touch_cost", "_campaign_spend", "_buyers", "_others", strict=False)
 
 
 # Days from 1970 stay far below half this for any real date, so keys of two customers never
@@ -501,8 +486,8 @@ def marketing_channels(
 DAY_SPAN = 1_000_000
 
 
-def _day_key(date_column: str, code: pl.Expr | None = None) -> pl.Expr:
-    return (pl.col("_code") if code is None else code).cast(pl.Int64) * DAY_SPAN + pl.col(date_column).cast(pl.Int32).cast(pl.Int64)
+def _day_key(date_column: str) -> pl.Expr:
+    return pl.col("_code").cast(pl.Int64) * DAY_SPAN + pl.col(date_column).cast(pl.Int32).cast(pl.Int64)
 
 
 def _key_customer(key_column: str) -> pl.Expr:
