@@ -30,6 +30,14 @@ def footer_line(app: LoyalistApp) -> str:
     return strips[app.screen.query_one(Footer).region.y].text
 
 
+async def footer_with_tables_focused(app: LoyalistApp, pilot, settle) -> Footer:
+    """The Data screen's footer once the tables list has the focus (the keys before the rows')."""
+    await settle(pilot)
+    app.screen.query_one("#tables").focus()
+    await settle(pilot)
+    return app.screen.query_one(Footer)
+
+
 @pytest.mark.parametrize("key", list(SCREENS))
 async def test_help_and_quit_stay_whole_at_100_columns(key: str, settle, sample_copy: Path) -> None:
     app = LoyalistApp(sample_copy)
@@ -66,10 +74,7 @@ async def test_the_keys_are_redrawn_only_when_they_change(settle, sample_copy: P
     # same keys keeps them; moving into the rows (the table verbs) changes them
     app = LoyalistApp(sample_copy)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        footer = app.screen.query_one(Footer)
-        app.screen.query_one("#tables").focus()
-        await settle(pilot)
+        footer = await footer_with_tables_focused(app, pilot, settle)
         keys = list(footer.query("FooterKey"))
         await footer.recompose()  # as on every change of the screen's bindings
         assert list(footer.query("FooterKey")) == keys
@@ -84,10 +89,7 @@ async def test_a_change_of_keys_keeps_the_keys_shown_again_and_reads_as_a_fresh_
     # stay mounted, and the footer reads as the library's own full redraw would make it
     app = LoyalistApp(sample_copy)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        footer = app.screen.query_one(Footer)
-        app.screen.query_one("#tables").focus()
-        await settle(pilot)
+        footer = await footer_with_tables_focused(app, pilot, settle)
         before = {k.key: k for k in footer.query("FooterKey")}
         app.screen.query_one("#browser").table.focus()
         await settle(pilot)
