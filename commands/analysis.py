@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from commands.calls import SHARED, Call, Extra, cli_value, open_workspace, pseudonymised, run_command  # noqa: F401
+from commands.calls import SHARED, Extra, run_command
 from commands.lean_parse import lean_command
 from commands.options import (FileFormatOpt, ForceOpt, FormatOpt, MinCountOpt, OutputFormat, OutputOpt,
                               PseudonymiseOpt, SkipInvalidOpt, WorkspaceOpt)

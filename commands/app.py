@@ -111,7 +111,8 @@ def command_line(only: str | None = None) -> typer.Typer:
     for name, text in group_help().items():
         if name in singles:  # a group that is one command: `loyalist alerts`, not `loyalist alerts check`
             if only in (None, name):
-                from commands.analysis import Extra, command_help, make_command
+                from commands.analysis import command_help, make_command
+                from commands.calls import Extra
 
                 one = get(singles[name])
                 root.command(name, help=command_help(one), short_help=text)(make_command(one, Extra()))

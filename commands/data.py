@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import Extra, add_analysis_commands, open_workspace, working
+from commands.analysis import add_analysis_commands, working
+from commands.calls import Extra, open_workspace
 from commands.options import ExitCode, ForceOpt, FormatOpt, OutputFormat, WorkspaceOpt
 
 app = typer.Typer(no_args_is_help=True)

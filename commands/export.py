@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import open_workspace, working
+from commands.analysis import working
+from commands.calls import open_workspace
 from commands.options import AsOfOpt, ExitCode, ForceOpt, PseudonymiseOpt, WorkspaceOpt, as_date
 
 app = typer.Typer(no_args_is_help=True)

@@ -21,7 +21,8 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import KEYWORD, Call, Extra, add_analysis_commands, cli_value
+from commands.analysis import KEYWORD, add_analysis_commands
+from commands.calls import Call, Extra, cli_value
 from core.registry import get
 
 app = typer.Typer(no_args_is_help=True, help="Evaluation reports: channels, attribution, experiments, "

@@ -20,7 +20,8 @@ from typing import Annotated
 
 import typer
 
-from commands.analysis import KEYWORD, Call, Extra, add_analysis_commands, working
+from commands.analysis import KEYWORD, add_analysis_commands, working
+from commands.calls import Call, Extra
 from commands.options import ForceOpt, WorkspaceOpt
 from core.errors import InputError
 

@@ -26,17 +26,17 @@ runner = CliRunner()
 # when the work begins and at the end.
 PROBE = """
 import gc, json, sys
-import commands.analysis as analysis  # Typer and the registry; Polars loads later, in the command
+import commands.calls as calls  # the registry; Polars loads later, in the command
 made = {"starting": 0, "working": 0}
 during = {}
 def count(phase, info):
     if phase == "start":
         made["working" if during else "starting"] += 1
-run = analysis.Call.run
+run = calls.Call.run
 def watched(self, *args, **kwargs):  # the analysis's work begins
     during.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
     return run(self, *args, **kwargs)
-analysis.Call.run = watched
+calls.Call.run = watched
 from commands.launch import main
 sys.argv = ["loyalist", *sys.argv[1:]]
 gc.callbacks.append(count)
