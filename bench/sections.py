@@ -34,6 +34,10 @@ def megabytes(value: float | None) -> str:
     return NOT_RECORDED if value is None else f"{value:,.0f}"
 
 
+def milliseconds(value: float | None) -> str:
+    return NOT_RECORDED if value is None else f"{value:,.0f} ms"
+
+
 def ratio(ours: float | None, theirs: float | None) -> str:
     """Loyalist's time over the peer's: 2.1 -> "2.1x"; 0.4 -> "0.40x (2.5x faster)"."""
     if not ours or not theirs:
@@ -284,12 +288,8 @@ def tui_peer(data: dict) -> list[str]:
                      f"| {ratio(app['seconds'], peer['seconds'])} "
                      f"| {verdict(r['ratio'] <= limit, f'within {limit:g}x')} "
                      f"| {seconds(app.get('checks_seconds'))} s | {app['max_ui_stall_ms']:,.0f} ms "
-                     f"| {cpu_ms(app.get('max_ui_cpu_ms'))} |")
+                     f"| {milliseconds(app.get('max_ui_cpu_ms'))} |")
     return lines
-
-
-def cpu_ms(value: float | None) -> str:
-    return "not recorded" if value is None else f"{value:,.0f} ms"
 
 
 RENDERERS: dict[str, Callable[[dict], list[str]]] = {
