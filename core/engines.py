@@ -232,8 +232,8 @@ class Reducer:
         return frames
 
     def retention(self, as_of: dt.date, days: int) -> pl.DataFrame:
-        """core.evaluate.value.retention_flags on the engine: per customer, bought in the
-        earlier window (in_base) and in both (retained)."""
+        """core.evaluate.value.customer_table's retention flags on the engine: per customer,
+        bought in the earlier window (in_base) and in both (retained)."""
         t = self.table()
         later, earlier = as_of - dt.timedelta(days=days), as_of - dt.timedelta(days=2 * days)
         buys = t.filter(t.amount > 0, t.order_date <= as_of, t.order_date > earlier)

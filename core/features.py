@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -155,6 +155,7 @@ def customer_features(
     channels: Sequence[str] | None = None,
     engagement_days: int = ENGAGEMENT_DAYS,
     engine: Reducer | None = None,
+    any_row: Mapping[str, pl.Expr] | None = None,
 ) -> pl.LazyFrame:
     """One row per customer with a transaction on or before `as_of`; columns in FEATURES.
 
@@ -168,6 +169,8 @@ def customer_features(
     Select only the columns you need before collecting: projection pushdown then skips the
     other aggregations (RFM needs four columns and runs several times faster than the full
     table).
+    `any_row` adds, per name, whether any of the customer's rows up to `as_of` meets the
+    condition, from the same group_by (not on an engine).
     """
     schema = _checked_schema(transactions, engine, inactivity_days, inactivity_multiple)
     if as_of is None:
@@ -178,15 +181,22 @@ def customer_features(
                     else channel_values(transactions.filter(pl.col("order_date") <= as_of)))
     channels = list(channels or []) if has_channel else []
 
+    any_row = dict(any_row or {})
     if engine is not None:  # the group_by where the data is; the same formulas after it
+        if any_row:
+            raise ValueError("any_row is not computed on an engine")
         aggregated = engine.scan_aggregates(as_of, channels, "order_id" in schema)
     else:
         # Rows without a customer id belong to nobody (data validation counts them).
         rows = transactions.filter((pl.col("order_date") <= as_of) & pl.col("customer_id").is_not_null())
-        aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions))
+        # a flag per row, then a plain max per customer (see _aggregations)
+        rows = rows.with_columns(**{name: condition.fill_null(False) for name, condition in any_row.items()})
+        aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions),
+                                   extra=[pl.col(name).max() for name in any_row])
     return features_from_aggregates(aggregated, as_of, channels, customers=customers, touchpoints=touchpoints,
                                     survey=survey, engine=engine, engagement_days=engagement_days,
-                                    inactivity_days=inactivity_days, inactivity_multiple=inactivity_multiple)
+                                    inactivity_days=inactivity_days, inactivity_multiple=inactivity_multiple,
+                                    keep=list(any_row))
 
 
 def _checked_schema(transactions: pl.LazyFrame, engine: Reducer | None, inactivity_days: int | None,
@@ -838,14 +848,15 @@ def features_from_aggregates(
     engagement_days: int = ENGAGEMENT_DAYS,
     inactivity_days: int | None = None,
     inactivity_multiple: float = INACTIVITY_MULTIPLE,
+    keep: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """customer_features from per-customer aggregates: customer_features' own last steps, and
     what a caller that reduced the transactions itself uses. The aggregates have the columns
     _per_customer makes (_rows, _non_buys, first_purchase, last_purchase, _days counting a
     non-purchase row as one null day, monetary and gross_spend in MONEY_UNITS, _last_key,
     _cg<i>, _keys counting non-purchase rows as one null key); the channels report derives
-    them from its customer x channel x day table instead of a second pass over the
-    transactions."""
+    them from its reduced tables (core.evaluate.channels) instead of a second pass over the
+    transactions. `keep`: aggregate columns carried through after the features'."""
     channels = list(channels)
     features = (
         aggregated
@@ -865,4 +876,4 @@ def features_from_aggregates(
             features = features.join(latest, on="customer_id", how="left")
     # Sorted by customer_id: row order (and so K-Means initialisation and output files)
     # must not depend on the hash order of the group_by.
-    return features.select(_column_order(features.collect_schema().names(), channels)).sort("customer_id")
+    return features.select(*_column_order(features.collect_schema().names(), channels), *keep).sort("customer_id")

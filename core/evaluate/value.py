@@ -26,18 +26,6 @@ RETENTION_DAYS = 365
 DISCOUNT_RATE = 0.10
 
 
-def retention_flags(transactions: pl.LazyFrame, as_of: dt.date, days: int = RETENTION_DAYS) -> pl.LazyFrame:
-    """customer_id, in_base (bought in the earlier window), retained (and in the later one)."""
-    later = as_of - dt.timedelta(days=days)
-    earlier = as_of - dt.timedelta(days=2 * days)
-    buys = transactions.filter(pl.col("amount") > 0, pl.col("order_date") <= as_of,
-                               pl.col("order_date") > earlier)
-    return buys.group_by("customer_id").agg(
-        (pl.col("order_date") <= later).any().alias("in_base"),
-        (pl.col("order_date") > later).any().alias("_later"),
-    ).select("customer_id", "in_base", (pl.col("in_base") & pl.col("_later")).alias("retained"))
-
-
 def customer_table(
     transactions: pl.LazyFrame,
     as_of: dt.date,
@@ -49,18 +37,30 @@ def customer_table(
     engine: Reducer | None = None,
 ) -> pl.LazyFrame:
     """customer_features plus in_base, retained and annual_value (lazy; collect once).
-    With an `engine` (core.engines) the features' group_by and the retention flags run there."""
-    features = customer_features(transactions, as_of=as_of, customers=customers,
-                                 touchpoints=touchpoints, survey=survey, engine=engine)
-    flags = (engine.retention(as_of, retention_days).lazy() if engine is not None
-             else retention_flags(transactions, as_of, retention_days))
-    return with_retention(features, flags)
+    With an `engine` (core.engines) the features' group_by and the retention flags run there;
+    otherwise in_base (a purchase in the earlier window) and retained (and one in the later
+    window) are two more reductions of the features' own group_by, not a second group_by
+    over the rows."""
+    if engine is not None:
+        features = customer_features(transactions, as_of=as_of, customers=customers,
+                                     touchpoints=touchpoints, survey=survey, engine=engine)
+        return with_retention(features, engine.retention(as_of, retention_days).lazy())
+    later, earlier = as_of - dt.timedelta(days=retention_days), as_of - dt.timedelta(days=2 * retention_days)
+    bought, day = pl.col("amount") > 0, pl.col("order_date")
+    features = customer_features(transactions, as_of=as_of, customers=customers, touchpoints=touchpoints,
+                                 survey=survey, any_row={"in_base": bought & (day > earlier) & (day <= later),
+                                                         "_later": bought & (day > later)})
+    return with_retention(features.with_columns(retained=pl.col("in_base") & pl.col("_later")).drop("_later"),
+                          None)
 
 
-def with_retention(features: pl.LazyFrame, flags: pl.LazyFrame) -> pl.LazyFrame:
-    """customer_table's last step: the features with retention_flags' columns and annual_value."""
+def with_retention(features: pl.LazyFrame, flags: pl.LazyFrame | None) -> pl.LazyFrame:
+    """customer_table's last step: the features with in_base and retained (joined from
+    `flags`, or already there when it is None) and annual_value."""
+    if flags is not None:
+        features = features.join(flags, on="customer_id", how="left")
     return (
-        features.join(flags, on="customer_id", how="left")
+        features
         .with_columns(
             pl.col("in_base").fill_null(False),
             # Retention is only defined for customers who bought in the earlier window.

@@ -125,3 +125,33 @@ def test_clear_errors():
         program(transactions, customers.select("customer_id"))
     with pytest.raises(AnalysisError, match="program members"):
         program(transactions, customers.with_columns(pl.lit(False).alias("is_member")))
+
+
+def test_retention_flags_count_only_purchases_inside_each_window():
+    """customer_table's in_base and retained, by hand: the earlier window is (as_of - 730,
+    as_of - 365], the later one (as_of - 365, as_of]; a return, a zero or a blank amount is
+    no purchase, and nothing after as_of counts."""
+    from core.evaluate.value import customer_table
+
+    as_of = dt.date(2024, 12, 31)
+    later, earlier = as_of - dt.timedelta(days=365), as_of - dt.timedelta(days=730)
+    day = dt.timedelta(days=1)
+    rows = [
+        ("both", later, 10.0), ("both", as_of, 5.0),  # the earlier window's last day, then the later one
+        ("only_earlier", earlier + day, 10.0),
+        ("edge_before", earlier, 10.0), ("edge_before", as_of, 10.0),  # before the earlier window
+        ("later_only", later + day, 10.0),
+        ("returned", later - day, -10.0), ("returned", as_of, 10.0),
+        ("zero", later - day, 0.0), ("zero", as_of, 10.0),
+        ("blank", later - day, None), ("blank", as_of, 10.0),
+        ("future", later - day, 10.0), ("future", as_of + day, 10.0),  # the later purchase is after as_of
+    ]
+    tx = pl.DataFrame(rows, schema={"customer_id": pl.String, "order_date": pl.Date, "amount": pl.Float64},
+                      orient="row")
+    table = customer_table(tx.lazy(), as_of).collect()
+    flags = {r["customer_id"]: (r["in_base"], r["retained"]) for r in table.iter_rows(named=True)}
+    assert flags == {
+        "both": (True, True), "only_earlier": (True, False), "edge_before": (False, None),
+        "later_only": (False, None), "returned": (False, None), "zero": (False, None),
+        "blank": (False, None), "future": (True, False),
+    }
