@@ -203,11 +203,12 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     exactly when every order's purchase lines are adjacent in the file and share one
     customer, channel and day. That is checked, not assumed: no line may continue an order in
     another customer, channel or day, no purchase may lack its order id, and the lines that
-    start an order must number the distinct order ids of all purchases. The last holds
-    without counting them when each start's order id is above the previous start's (ids
-    ascending in the file, as written by most systems); otherwise the distinct ids are
-    counted. When the file breaks the rule this returns None and the report takes the
-    exact, slower path.
+    start an order must number the distinct order ids of all purchases. Those are counted
+    (as 64-bit hashes: a collision can only lower the count and so send the report down the
+    exact path) from the starts of the same read, beside the two group_bys: an ascending-id
+    shortcut missed on files where ids of two systems interleave (the demo's promotion
+    orders), and then re-read the file to count them. When the file breaks the rule this
+    returns None and the report takes the exact, slower path.
 
     customer_id and channel are Categorical here (parts_from_reduced and
     customer_table_from_days give text back): the group_bys then key on small integers,
@@ -223,14 +224,11 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
         # compared on the keys' integer codes, cheaper than the text
         keys = ("customer_id", "channel", "order_date")
         moved = pl.any_horizontal(pl.col(k).to_physical().ne_missing(pl.col(k).to_physical().shift(1)) for k in keys)
-        # the order id of the start before: when each start's id is above it, no order starts twice
-        before = pl.when(start).then(pl.col("order_id")).forward_fill().shift(1)
-        checks = {"_starts": start, "_moves": (continues & moved) | (buy & pl.col("order_id").is_null()),
-                  "_unordered": start & (pl.col("order_id") <= before).fill_null(False)}
+        checks = {"_starts": start, "_moves": (continues & moved) | (buy & pl.col("order_id").is_null())}
     rows = tx.with_columns(pl.col(key).cast(pl.Categorical) for key in CODED).with_columns(**checks).with_columns(
         _units=units, _gross=units.clip(lower_bound=0), _buy=buy, _bought_on=pl.when(buy).then(pl.col("order_date")))
     by_channel = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units", "_gross").sum(),
-                  *([pl.col("_starts").sum().alias("_orders"), pl.col("_moves", "_unordered").sum()] if has_order_id else []),
+                  *([pl.col("_starts").sum().alias("_orders"), pl.col("_moves").sum()] if has_order_id else []),
                   pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last"),
                   pl.col("order_date").min().alias("_first_row")]
     n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
@@ -241,17 +239,20 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
         "purchases": _in_passes(rows.filter(pl.col("_buy")), ("customer_id", "order_date"),
                                 [(pl.col("_gross").sum() / MONEY_UNITS).alias("value")], n_passes),
     }
+    if has_order_id:  # in one pass, from the rows the group_bys read (one scan of the file)
+        tables["distinct"] = rows.filter(pl.col("_starts")).select(pl.col("order_id").hash().n_unique())
+    if n_passes > 1:  # then after the passes, not beside them: they bound the memory
+        later = tables.pop("distinct", None)
     tables = dict(zip(tables, pl.collect_all(list(tables.values()))))
     if not has_order_id:
         return tables
     checked = tables["by_channel"]
     if checked["_moves"].sum():
         return None
-    if checked["_unordered"].sum():
-        distinct = tx.filter(buy).select(pl.col("order_id").hash().n_unique()).collect().item()
-        if distinct != checked["_orders"].sum():
-            return None
-    tables["by_channel"] = checked.drop("_moves", "_unordered")
+    distinct = tables.pop("distinct") if n_passes == 1 else later.collect()
+    if distinct.item() != checked["_orders"].sum():
+        return None
+    tables["by_channel"] = checked.drop("_moves")
     return tables
 
 

@@ -410,3 +410,34 @@ def test_the_reduced_customer_table_matches_the_row_path_on_edge_cases(descendin
     assert fast.filter(pl.col("customer_id") == "a")["last_channel"].item() == "app"
     # bought in the year before the last and again in the last: a (2023-03 and 2024-06), c (2023-02 and 2023-09)
     assert sorted(fast.filter(pl.col("retained"))["customer_id"].to_list()) == ["a", "c"]
+
+
+@pytest.mark.parametrize("rows_per_pass", [None, 2])
+def test_the_fast_path_is_taken_only_when_no_order_id_starts_twice(monkeypatch, rows_per_pass):
+    """Order ids of two systems interleaved in the file (each ascending, the text of one above
+    the other's) are all distinct: the fast path is taken and counts the orders. An order id
+    whose lines are apart in the file starts twice: the fast path is refused, in one pass or
+    in several (where the distinct ids are counted after the passes)."""
+    from core import features
+    from core.evaluate.channels import reduced_tables
+
+    monkeypatch.setattr(features, "ROWS_PER_PASS", rows_per_pass)
+    interleaved = pl.LazyFrame({
+        "order_id": ["O1", "O2", "PR-9", "PR-9", "O3", "PR-1"],
+        "customer_id": ["a", "b", "a", "a", "c", "b"],
+        "order_date": [D(2024, 1, 1)] * 6,
+        "amount": [10.0, 20.0, 5.0, 6.0, 30.0, 40.0],
+        "channel": ["web", "web", "web", "web", "store", "store"],
+    })
+    reduced = reduced_tables(interleaved, D(2024, 1, 1), True)
+    assert reduced is not None
+    assert reduced["by_channel"]["_orders"].sum() == 5
+    # a's O1 again at the end: no adjacent line moves, yet an id starts twice
+    apart = interleaved.with_columns(pl.Series("order_id", ["O1", "O2", "PR-9", "PR-9", "O3", "O1"]),
+                                     pl.Series("customer_id", ["a", "b", "a", "a", "c", "a"]),
+                                     pl.Series("channel", ["web", "web", "web", "web", "store", "web"]))
+    assert reduced_tables(apart, D(2024, 1, 1), True) is None
+    result = channels(apart)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["web"]["orders"] == 3 and rows["store"]["orders"] == 1  # O1, O2, PR-9; O3
+    assert rows["web"]["aov"] == pytest.approx(81 / 3)
