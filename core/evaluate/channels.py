@@ -256,13 +256,52 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     return tables
 
 
-def _in_passes(rows: pl.LazyFrame, keys: tuple[str, ...], aggs: list[pl.Expr], n_passes: int) -> pl.LazyFrame:
+def _in_passes(rows: pl.LazyFrame, keys: tuple[str, str], aggs: list[pl.Expr], n_passes: int) -> pl.LazyFrame:
+    # Grouped on one integer packing both keys' codes, not on the two keys: at 10M rows the
+    # two-key group_by cost about half as much CPU again.
+    packed = PackedKey(rows.collect_schema(), keys)
     if n_passes == 1:
-        return rows.group_by(*keys).agg(aggs)
+        return rows.group_by(packed.key()).agg(aggs).select(*packed.unpacked(), pl.exclude("_key"))
     # disjoint customers per pass, as core.features._per_customer does
     bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
-    return pl.concat([rows.filter(bucket == i).group_by(*keys).agg(aggs) for i in range(n_passes)],
-                     parallel=False)
+    return pl.concat([rows.filter(bucket == i).group_by(packed.key()).agg(aggs)
+                      .select(*packed.unpacked(), pl.exclude("_key")) for i in range(n_passes)], parallel=False)
+
+
+class PackedKey:
+    """One UInt64 `_key` per pair of values of two columns, distinct for distinct pairs (a
+    null apart from every value), and the two columns given back from it. Each value's
+    integer code lies in 0 .. 2**32 - 1, the first column's above the second's: a
+    Categorical's code (UInt32, one per distinct text in the process) + 1, null 0; a Date's
+    day number (Int32) + 2**31."""
+
+    def __init__(self, schema: pl.Schema, columns: tuple[str, str]) -> None:
+        self.columns = columns
+        self.dtypes = [schema[c] for c in columns]
+        for column, dtype in zip(columns, self.dtypes):
+            if dtype not in (pl.Categorical, pl.Date):
+                raise TypeError(f"no packed code for {column}: {dtype}")
+
+    def key(self) -> pl.Expr:
+        high, low = (self._code(c, d) for c, d in zip(self.columns, self.dtypes))
+        return (high * 2**32 + low).alias("_key")
+
+    def unpacked(self) -> list[pl.Expr]:
+        key = pl.col("_key")
+        codes = (key // 2**32, key % 2**32)
+        return [self._value(code, d).alias(c) for code, c, d in zip(codes, self.columns, self.dtypes)]
+
+    @staticmethod
+    def _code(column: str, dtype: pl.DataType) -> pl.Expr:
+        physical = pl.col(column).to_physical().cast(pl.Int64)
+        shifted = physical + 1 if dtype == pl.Categorical else physical + 2**31
+        return shifted.cast(pl.UInt64).fill_null(0)
+
+    @staticmethod
+    def _value(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+        if dtype == pl.Categorical:
+            return pl.when(code > 0).then(code - 1).cast(pl.UInt32).cat.to(pl.Categorical)
+        return (code.cast(pl.Int64) - 2**31).cast(pl.Int32).cast(pl.Date)
 
 
 # The reduced tables' text keys, Categorical while they are reduced.

@@ -441,3 +441,25 @@ def test_the_fast_path_is_taken_only_when_no_order_id_starts_twice(monkeypatch, 
     rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
     assert rows["web"]["orders"] == 3 and rows["store"]["orders"] == 1  # O1, O2, PR-9; O3
     assert rows["web"]["aov"] == pytest.approx(81 / 3)
+
+
+def test_grouping_on_the_packed_key_gives_the_groups_of_the_two_keys():
+    """The reduction groups on one integer packing customer and channel (or customer and day):
+    nulls, a day before 1970 and texts that differ only by case must stay groups of their own,
+    and each key must come back as it was."""
+    from polars.testing import assert_frame_equal
+
+    from core.evaluate.channels import PackedKey
+
+    rows = pl.LazyFrame({
+        "customer_id": ["a", "a", None, "A", None, "b", "a", "b"],
+        "channel": ["web", None, "web", "web", None, "web", "web", None],
+        "order_date": [D(2024, 1, 1), D(1969, 12, 31), D(2024, 1, 1), D(1969, 12, 31), D(2024, 1, 1),
+                       D(1900, 1, 1), D(2024, 1, 1), D(1900, 1, 1)],
+        "amount": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
+    }).with_columns(pl.col("customer_id", "channel").cast(pl.Categorical))
+    for keys in (("customer_id", "channel"), ("customer_id", "order_date")):
+        packed = PackedKey(rows.collect_schema(), keys)
+        got = rows.group_by(packed.key()).agg(pl.sum("amount")).select(*packed.unpacked(), "amount")
+        want = rows.group_by(*keys).agg(pl.sum("amount"))
+        assert_frame_equal(got.collect().sort(keys, nulls_last=True), want.collect().sort(keys, nulls_last=True))
