@@ -425,18 +425,19 @@ def marketing_channels(
     costed_ids = spend and {"cost", "campaign_id"} <= set(names(touchpoints))
     # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
     # `by=customer_id` on text ids. Buyers get a code (which one does not matter: keys of two
-    # customers never meet); touches of other customers keep a null code, can neither convert
-    # nor be credited, and are counted as reached by their text id. One read of the touchpoints,
-    # keyed once, serves the reach, the campaigns' costs and both joins.
+    # customers never meet); touches of other customers keep a null code (or a code no purchase
+    # has), can neither convert nor be credited, and are counted as reached by their text id
+    # (or their code). One read of the touchpoints, keyed once, serves the reach, the
+    # campaigns' costs and both joins.
     # Collected first: the codes and the keyed purchases both read it, and in one plan each
     # would re-run the group_by that makes it.
     purchases = purchases.collect().lazy()
     if purchases.collect_schema()["customer_id"] == pl.Categorical:  # reduced_tables': its codes serve
         # Categorical codes are global (one mapping per process), so a touch's customer_id cast
-        # to Categorical has its buyer's code, found with no text lookup
-        buyers = purchases.select(pl.col("customer_id").to_physical().unique()).collect().to_series()
-        cast = pl.col("customer_id").cast(pl.Categorical).to_physical()
-        code = pl.when(cast.is_in(buyers.implode())).then(cast)
+        # to Categorical has its buyer's code, found with no text lookup; every touched
+        # customer keeps its code (no lookup of who bought): a never-buyer's touches then find
+        # no purchase of theirs and count among the reached once per channel by code
+        code = pl.col("customer_id").cast(pl.Categorical).to_physical()
         buys = purchases.with_columns(pl.col("customer_id").to_physical().alias("_code"))
     else:  # sorted, so that every plan reading the codes gives a customer the same one
         codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code").collect()
@@ -454,14 +455,16 @@ def marketing_channels(
         .with_columns(code.alias("_code"), pl.col("timestamp").dt.date().alias("day"), pl.col("channel").cast(pl.Categorical))
     )
     # The backward join credits a day's last touch. Touches kept in time order need only a
-    # stable sort on the key, half the cost of sorting on key and timestamp.
+    # stable sort on the key, half the cost of sorting on key and timestamp: that order is
+    # assumed, checked in the same collect (not a read of its own before it), and the touches
+    # sorted on both when the check fails.
     in_time_order = touchpoints.select(
-        (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all()).collect().item()
-    by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
+        (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all())
+    keyed = touches.filter(pl.col("_code").is_not_null())
     reach = touches.group_by("channel").agg(
         pl.len().alias("touches"),
-        # the distinct ids (a null id counts once) of the touched who never bought; the
-        # distinct buyers come from the conversion step's one row per channel and buyer
+        # the distinct ids (a null id counts once) of the touched without a code; those with
+        # one come from the conversion step's one row per channel and code
         pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique().alias("_others"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     ).with_columns(as_text("channel"))
@@ -469,13 +472,16 @@ def marketing_channels(
         reach,
         # Sorted frames hold only the key and what it cannot give back (customer code and
         # day are read off the key): a sort gathers every column it carries.
-        touches.filter(pl.col("_code").is_not_null())
-        .select("channel", *([] if in_time_order else ["timestamp"]), _key=_day_key("day")).sort(**by_key),
+        keyed.select("channel", _key=_day_key("day")).sort("_key", maintain_order=True),
         buys.select("value", _key=_day_key("order_date")).sort("_key"),
+        in_time_order,
     ]
     if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
         queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
-    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
+    reach, keyed_tp, keyed_buys, in_time_order, *costed = pl.collect_all(queries)
+    if not in_time_order.item():
+        keyed_tp = keyed.select("channel", "timestamp", _key=_day_key("day")).sort("_key", "timestamp").collect()
+    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in (reach, keyed_tp, keyed_buys, *costed))
     # the next purchase key on or after each touch's: a purchase of this customer when the key's
     # customer is the same, within the window when the keys are at most window_days apart
     converted = (
