@@ -213,6 +213,8 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     customer_id and channel are Categorical here (parts_from_reduced and
     customer_table_from_days give text back): the group_bys then key on small integers,
     which holds less memory while they run and makes them faster."""
+    if transactions.collect_schema()["order_date"] != pl.Date:  # the packed keys read day numbers
+        return None
     tx = transactions.filter(pl.col("order_date") <= as_of)
     buy = pl.col("amount") > 0
     units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
