@@ -492,12 +492,16 @@ def marketing_channels(
         keyed_tp.select("channel", "_key")
         .join_asof(keyed_buys.select("_key", pl.col("_key").alias("_bought")),
                    on="_key", strategy="forward", check_sortedness=False)
-        .with_columns(_code=_key_customer("_key"),
-                      _converted=((_key_customer("_bought") == _key_customer("_key"))
+        .with_columns(_converted=((_key_customer("_bought") == _key_customer("_key"))
                                   & (pl.col("_bought") - pl.col("_key") <= window_days)).fill_null(False))
-        .group_by("channel", "_code").agg(pl.col("_converted").any())
-        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
-        .with_columns(as_text("channel"))
+        # one row per channel and customer, grouped on one integer: the channel's code above
+        # the customer's (both below 2**32; the touches' channels are never null)
+        .group_by((pl.col("channel").to_physical().cast(pl.UInt64) * 2**32
+                   + _key_customer("_key").cast(pl.UInt64)).alias("_pair"))
+        .agg(pl.col("_converted").any())
+        .group_by((pl.col("_pair") // 2**32).alias("channel"))
+        .agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
+        .with_columns(pl.col("channel").cast(pl.UInt32).cat.to(pl.Categorical).cast(pl.String))
     )
     attributed = (
         keyed_buys.join_asof(keyed_tp.select("_key", pl.col("_key").alias("_touched"), "channel"),
