@@ -211,8 +211,9 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     returns None and the report takes the exact, slower path.
 
     customer_id and channel are Categorical here (parts_from_reduced and
-    customer_table_from_days give text back): the group_bys then key on small integers,
-    which holds less memory while they run and makes them faster."""
+    customer_table_from_days give text back), and each group_by keys on one integer packing
+    two of the codes (PackedKey): less memory while they run, and faster than text or two
+    key columns. A non-Date order_date (a caller's own frame) returns None."""
     if transactions.collect_schema()["order_date"] != pl.Date:  # the packed keys read day numbers
         return None
     tx = transactions.filter(pl.col("order_date") <= as_of)
