@@ -203,65 +203,110 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     exactly when every order's purchase lines are adjacent in the file and share one
     customer, channel and day. That is checked, not assumed: no line may continue an order in
     another customer, channel or day, no purchase may lack its order id, and the lines that
-    start an order must number the distinct order ids of all purchases. The last holds
-    without counting them when each start's order id is above the previous start's (ids
-    ascending in the file, as written by most systems); otherwise the distinct ids are
-    counted. When the file breaks the rule this returns None and the report takes the
-    exact, slower path.
+    start an order must number the distinct order ids of all purchases. Those are counted
+    (as 64-bit hashes: a collision can only lower the count and so send the report down the
+    exact path) from the starts of the same read, beside the two group_bys: an ascending-id
+    shortcut missed on files where ids of two systems interleave (the demo's promotion
+    orders), and then re-read the file to count them. When the file breaks the rule this
+    returns None and the report takes the exact, slower path.
 
     customer_id and channel are Categorical here (parts_from_reduced and
-    customer_table_from_days give text back): the group_bys then key on small integers,
-    which holds less memory while they run and makes them faster."""
+    customer_table_from_days give text back), and each group_by keys on one integer packing
+    two of the codes (PackedKey): less memory while they run, and faster than text or two
+    key columns. A non-Date order_date (a caller's own frame) returns None."""
+    if transactions.collect_schema()["order_date"] != pl.Date:  # the packed keys read day numbers
+        return None
     tx = transactions.filter(pl.col("order_date") <= as_of)
     buy = pl.col("amount") > 0
     units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
+    coded = tx.with_columns(pl.col(key).cast(pl.Categorical) for key in CODED)
+    pair, day = (PackedKey(coded.collect_schema(), keys) for keys in (CODED, ("customer_id", "order_date")))
     checks = {}
     if has_order_id:
         order = pl.when(buy).then(pl.col("order_id"))
         continues = (order == order.shift(1)).fill_null(False)  # the line before: this order
         start = buy & ~continues
-        # compared on the keys' integer codes, cheaper than the text
-        keys = ("customer_id", "channel", "order_date")
-        moved = pl.any_horizontal(pl.col(k).to_physical().ne_missing(pl.col(k).to_physical().shift(1)) for k in keys)
-        # the order id of the start before: when each start's id is above it, no order starts twice
-        before = pl.when(start).then(pl.col("order_id")).forward_fill().shift(1)
-        checks = {"_starts": start, "_moves": (continues & moved) | (buy & pl.col("order_id").is_null()),
-                  "_unordered": start & (pl.col("order_id") <= before).fill_null(False)}
-    rows = tx.with_columns(pl.col(key).cast(pl.Categorical) for key in CODED).with_columns(**checks).with_columns(
+        # on the customer x channel group key (never null) and the day's number, cheaper than the text
+        moved = (pl.col("_key") != pl.col("_key").shift(1)) | pl.col("order_date").to_physical().ne_missing(
+            pl.col("order_date").to_physical().shift(1))
+        checks = {"_starts": start, "_moves": (continues & moved) | (buy & pl.col("order_id").is_null())}
+    rows = coded.with_columns(pair.key()).with_columns(**checks).with_columns(
         _units=units, _gross=units.clip(lower_bound=0), _buy=buy, _bought_on=pl.when(buy).then(pl.col("order_date")))
     by_channel = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units", "_gross").sum(),
-                  *([pl.col("_starts").sum().alias("_orders"), pl.col("_moves", "_unordered").sum()] if has_order_id else []),
+                  *([pl.col("_starts").sum().alias("_orders"), pl.col("_moves").sum()] if has_order_id else []),
                   pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last"),
                   pl.col("order_date").min().alias("_first_row")]
     n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
     # Side by side, from one read of the file: the customer x day table's hash table is the
     # smaller one, and reading the file twice cost a fifth more CPU.
     tables = {
-        "by_channel": _in_passes(rows, CODED, by_channel, n_passes),
-        "purchases": _in_passes(rows.filter(pl.col("_buy")), ("customer_id", "order_date"),
+        "by_channel": _in_passes(rows, pair, by_channel, n_passes),
+        "purchases": _in_passes(rows.filter(pl.col("_buy")).with_columns(day.key()), day,
                                 [(pl.col("_gross").sum() / MONEY_UNITS).alias("value")], n_passes),
     }
+    if has_order_id:  # in one pass, from the rows the group_bys read (one scan of the file)
+        tables["distinct"] = rows.filter(pl.col("_starts")).select(pl.col("order_id").hash().n_unique())
+    if n_passes > 1:  # then after the passes, not beside them: they bound the memory
+        later = tables.pop("distinct", None)
     tables = dict(zip(tables, pl.collect_all(list(tables.values()))))
     if not has_order_id:
         return tables
     checked = tables["by_channel"]
     if checked["_moves"].sum():
         return None
-    if checked["_unordered"].sum():
-        distinct = tx.filter(buy).select(pl.col("order_id").hash().n_unique()).collect().item()
-        if distinct != checked["_orders"].sum():
-            return None
-    tables["by_channel"] = checked.drop("_moves", "_unordered")
+    distinct = tables.pop("distinct") if n_passes == 1 else later.collect()
+    if distinct.item() != checked["_orders"].sum():
+        return None
+    tables["by_channel"] = checked.drop("_moves")
     return tables
 
 
-def _in_passes(rows: pl.LazyFrame, keys: tuple[str, ...], aggs: list[pl.Expr], n_passes: int) -> pl.LazyFrame:
+def _in_passes(rows: pl.LazyFrame, packed: PackedKey, aggs: list[pl.Expr], n_passes: int) -> pl.LazyFrame:
+    """`rows` grouped on their `_key` column (packed.key()), the packed columns given back."""
+    # Grouped on one integer packing both keys' codes, not on the two keys: at 10M rows the
+    # two-key group_by cost about half as much CPU again.
     if n_passes == 1:
-        return rows.group_by(*keys).agg(aggs)
+        return rows.group_by("_key").agg(aggs).select(*packed.unpacked(), pl.exclude("_key"))
     # disjoint customers per pass, as core.features._per_customer does
     bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
-    return pl.concat([rows.filter(bucket == i).group_by(*keys).agg(aggs) for i in range(n_passes)],
-                     parallel=False)
+    return pl.concat([rows.filter(bucket == i).group_by("_key").agg(aggs)
+                      .select(*packed.unpacked(), pl.exclude("_key")) for i in range(n_passes)], parallel=False)
+
+
+class PackedKey:
+    """One UInt64 `_key` per pair of values of two columns, distinct for distinct pairs (a
+    null apart from every value), and the two columns given back from it. Each value's
+    integer code lies in 0 .. 2**32 - 1, the first column's above the second's: a
+    Categorical's code (UInt32, one per distinct text in the process) + 1, null 0; a Date's
+    day number (Int32) + 2**31."""
+
+    def __init__(self, schema: pl.Schema, columns: tuple[str, str]) -> None:
+        self.columns = columns
+        self.dtypes = [schema[c] for c in columns]
+        for column, dtype in zip(columns, self.dtypes):
+            if dtype not in (pl.Categorical, pl.Date):
+                raise TypeError(f"no packed code for {column}: {dtype}")
+
+    def key(self) -> pl.Expr:
+        high, low = (self._code(c, d) for c, d in zip(self.columns, self.dtypes))
+        return (high * 2**32 + low).alias("_key")
+
+    def unpacked(self) -> list[pl.Expr]:
+        key = pl.col("_key")
+        codes = (key // 2**32, key % 2**32)
+        return [self._value(code, d).alias(c) for code, c, d in zip(codes, self.columns, self.dtypes)]
+
+    @staticmethod
+    def _code(column: str, dtype: pl.DataType) -> pl.Expr:
+        physical = pl.col(column).to_physical().cast(pl.Int64)
+        shifted = physical + 1 if dtype == pl.Categorical else physical + 2**31
+        return shifted.cast(pl.UInt64).fill_null(0)
+
+    @staticmethod
+    def _value(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+        if dtype == pl.Categorical:
+            return pl.when(code > 0).then(code - 1).cast(pl.UInt32).cat.to(pl.Categorical)
+        return (code.cast(pl.Int64) - 2**31).cast(pl.Int32).cast(pl.Date)
 
 
 # The reduced tables' text keys, Categorical while they are reduced.
@@ -385,18 +430,19 @@ def marketing_channels(
     costed_ids = spend and {"cost", "campaign_id"} <= set(names(touchpoints))
     # Both as-of joins run on one Int64 key, customer code x DAY_SPAN + day number, instead of
     # `by=customer_id` on text ids. Buyers get a code (which one does not matter: keys of two
-    # customers never meet); touches of other customers keep a null code, can neither convert
-    # nor be credited, and are counted as reached by their text id. One read of the touchpoints,
-    # keyed once, serves the reach, the campaigns' costs and both joins.
+    # customers never meet); touches of other customers keep a null code (or a code no purchase
+    # has), can neither convert nor be credited, and are counted as reached by their text id
+    # (or their code). One read of the touchpoints, keyed once, serves the reach, the
+    # campaigns' costs and both joins.
     # Collected first: the codes and the keyed purchases both read it, and in one plan each
     # would re-run the group_by that makes it.
     purchases = purchases.collect().lazy()
     if purchases.collect_schema()["customer_id"] == pl.Categorical:  # reduced_tables': its codes serve
         # Categorical codes are global (one mapping per process), so a touch's customer_id cast
-        # to Categorical has its buyer's code, found with no text lookup
-        buyers = purchases.select(pl.col("customer_id").to_physical().unique()).collect().to_series()
-        cast = pl.col("customer_id").cast(pl.Categorical).to_physical()
-        code = pl.when(cast.is_in(buyers.implode())).then(cast)
+        # to Categorical has its buyer's code, found with no text lookup; every touched
+        # customer keeps its code (no lookup of who bought): a never-buyer's touches then find
+        # no purchase of theirs and count among the reached once per channel by code
+        code = pl.col("customer_id").cast(pl.Categorical).to_physical()
         buys = purchases.with_columns(pl.col("customer_id").to_physical().alias("_code"))
     else:  # sorted, so that every plan reading the codes gives a customer the same one
         codes = purchases.select("customer_id").unique().sort("customer_id").with_row_index("_code").collect()
@@ -414,14 +460,16 @@ def marketing_channels(
         .with_columns(code.alias("_code"), pl.col("timestamp").dt.date().alias("day"), pl.col("channel").cast(pl.Categorical))
     )
     # The backward join credits a day's last touch. Touches kept in time order need only a
-    # stable sort on the key, half the cost of sorting on key and timestamp.
+    # stable sort on the key, half the cost of sorting on key and timestamp: that order is
+    # assumed, checked in the same collect (not a read of its own before it), and the touches
+    # sorted on both when the check fails.
     in_time_order = touchpoints.select(
-        (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all()).collect().item()
-    by_key = (dict(by="_key", maintain_order=True) if in_time_order else dict(by=["_key", "timestamp"]))
+        (pl.col("timestamp").drop_nulls().diff().drop_nulls() >= pl.duration(microseconds=0)).all())
+    keyed = touches.filter(pl.col("_code").is_not_null())
     reach = touches.group_by("channel").agg(
         pl.len().alias("touches"),
-        # the distinct ids (a null id counts once) of the touched who never bought; the
-        # distinct buyers come from the conversion step's one row per channel and buyer
+        # the distinct ids (a null id counts once) of the touched without a code; those with
+        # one come from the conversion step's one row per channel and code
         pl.col("customer_id").filter(pl.col("_code").is_null()).n_unique().alias("_others"),
         *([pl.col("cost").sum().alias("_touch_cost")] if has_cost else []),
     ).with_columns(as_text("channel"))
@@ -429,25 +477,32 @@ def marketing_channels(
         reach,
         # Sorted frames hold only the key and what it cannot give back (customer code and
         # day are read off the key): a sort gathers every column it carries.
-        touches.filter(pl.col("_code").is_not_null())
-        .select("channel", *([] if in_time_order else ["timestamp"]), _key=_day_key("day")).sort(**by_key),
+        keyed.select("channel", _key=_day_key("day")).sort("_key", maintain_order=True),
         buys.select("value", _key=_day_key("order_date")).sort("_key"),
+        in_time_order,
     ]
     if costed_ids:  # campaigns whose touches carry a cost are not charged their spend again
         queries.append(touches.filter(pl.col("cost") > 0).select("campaign_id").unique())
-    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in pl.collect_all(queries))
+    reach, keyed_tp, keyed_buys, in_time_order, *costed = pl.collect_all(queries)
+    if not in_time_order.item():
+        keyed_tp = keyed.select("channel", "timestamp", _key=_day_key("day")).sort("_key", "timestamp").collect()
+    reach, keyed_tp, keyed_buys, *costed = (frame.lazy() for frame in (reach, keyed_tp, keyed_buys, *costed))
     # the next purchase key on or after each touch's: a purchase of this customer when the key's
     # customer is the same, within the window when the keys are at most window_days apart
     converted = (
         keyed_tp.select("channel", "_key")
         .join_asof(keyed_buys.select("_key", pl.col("_key").alias("_bought")),
                    on="_key", strategy="forward", check_sortedness=False)
-        .with_columns(_code=_key_customer("_key"),
-                      _converted=((_key_customer("_bought") == _key_customer("_key"))
+        .with_columns(_converted=((_key_customer("_bought") == _key_customer("_key"))
                                   & (pl.col("_bought") - pl.col("_key") <= window_days)).fill_null(False))
-        .group_by("channel", "_code").agg(pl.col("_converted").any())
-        .group_by("channel").agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
-        .with_columns(as_text("channel"))
+        # one row per channel and customer, grouped on one integer: the channel's code above
+        # the customer's (both below 2**32; the touches' channels are never null)
+        .group_by((pl.col("channel").to_physical().cast(pl.UInt64) * 2**32
+                   + _key_customer("_key").cast(pl.UInt64)).alias("_pair"))
+        .agg(pl.col("_converted").any())
+        .group_by((pl.col("_pair") // 2**32).alias("channel"))
+        .agg(pl.col("_converted").sum().alias("converted"), pl.len().alias("_buyers"))
+        .with_columns(pl.col("channel").cast(pl.UInt32).cat.to(pl.Categorical).cast(pl.String))
     )
     attributed = (
         keyed_buys.join_asof(keyed_tp.select("_key", pl.col("_key").alias("_touched"), "channel"),

@@ -410,3 +410,66 @@ def test_the_reduced_customer_table_matches_the_row_path_on_edge_cases(descendin
     assert fast.filter(pl.col("customer_id") == "a")["last_channel"].item() == "app"
     # bought in the year before the last and again in the last: a (2023-03 and 2024-06), c (2023-02 and 2023-09)
     assert sorted(fast.filter(pl.col("retained"))["customer_id"].to_list()) == ["a", "c"]
+
+
+@pytest.mark.parametrize("rows_per_pass", [None, 2])
+def test_the_fast_path_is_taken_only_when_no_order_id_starts_twice(monkeypatch, rows_per_pass):
+    """Order ids of two systems interleaved in the file (each ascending, the text of one above
+    the other's) are all distinct: the fast path is taken and counts the orders. An order id
+    whose lines are apart in the file starts twice: the fast path is refused, in one pass or
+    in several (where the distinct ids are counted after the passes)."""
+    from core import features
+    from core.evaluate.channels import reduced_tables
+
+    monkeypatch.setattr(features, "ROWS_PER_PASS", rows_per_pass)
+    interleaved = pl.LazyFrame({
+        "order_id": ["O1", "O2", "PR-9", "PR-9", "O3", "PR-1"],
+        "customer_id": ["a", "b", "a", "a", "c", "b"],
+        "order_date": [D(2024, 1, 1)] * 6,
+        "amount": [10.0, 20.0, 5.0, 6.0, 30.0, 40.0],
+        "channel": ["web", "web", "web", "web", "store", "store"],
+    })
+    reduced = reduced_tables(interleaved, D(2024, 1, 1), True)
+    assert reduced is not None
+    assert reduced["by_channel"]["_orders"].sum() == 5
+    # a's O1 again at the end: no adjacent line moves, yet an id starts twice
+    apart = interleaved.with_columns(pl.Series("order_id", ["O1", "O2", "PR-9", "PR-9", "O3", "O1"]),
+                                     pl.Series("customer_id", ["a", "b", "a", "a", "c", "a"]),
+                                     pl.Series("channel", ["web", "web", "web", "web", "store", "web"]))
+    assert reduced_tables(apart, D(2024, 1, 1), True) is None
+    result = channels(apart)
+    rows = {r["channel"]: r for r in result.tables["channels"].iter_rows(named=True)}
+    assert rows["web"]["orders"] == 3 and rows["store"]["orders"] == 1  # O1, O2, PR-9; O3
+    assert rows["web"]["aov"] == pytest.approx(81 / 3)
+
+
+def test_grouping_on_the_packed_key_gives_the_groups_of_the_two_keys():
+    """The reduction groups on one integer packing customer and channel (or customer and day):
+    nulls, a day before 1970 and texts that differ only by case must stay groups of their own,
+    and each key must come back as it was."""
+    from polars.testing import assert_frame_equal
+
+    from core.evaluate.channels import PackedKey
+
+    rows = pl.LazyFrame({
+        "customer_id": ["a", "a", None, "A", None, "b", "a", "b"],
+        "channel": ["web", None, "web", "web", None, "web", "web", None],
+        "order_date": [D(2024, 1, 1), D(1969, 12, 31), D(2024, 1, 1), D(1969, 12, 31), D(2024, 1, 1),
+                       D(1900, 1, 1), D(2024, 1, 1), D(1900, 1, 1)],
+        "amount": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0],
+    }).with_columns(pl.col("customer_id", "channel").cast(pl.Categorical))
+    for keys in (("customer_id", "channel"), ("customer_id", "order_date")):
+        packed = PackedKey(rows.collect_schema(), keys)
+        got = rows.group_by(packed.key()).agg(pl.sum("amount")).select(*packed.unpacked(), "amount")
+        want = rows.group_by(*keys).agg(pl.sum("amount"))
+        assert_frame_equal(got.collect().sort(keys, nulls_last=True), want.collect().sort(keys, nulls_last=True))
+
+
+def test_order_dates_as_datetimes_give_the_same_table():
+    """A caller's frame with datetimes for order_date (the workspace gives dates) cannot be
+    reduced on packed day numbers; the report takes the row-by-row path and gives the same
+    channels table."""
+    transactions, _, _ = small()
+    as_dates = channels(transactions).tables["channels"]
+    as_datetimes = channels(transactions.with_columns(pl.col("order_date").cast(pl.Datetime))).tables["channels"]
+    assert as_datetimes.equals(as_dates)
