@@ -359,8 +359,8 @@ def _order_starts() -> dict[str, pl.Expr]:
     continues = (key == key.shift(1)).fill_null(False)
     moved = (pl.col("customer_id").ne_missing(pl.col("customer_id").shift(1))
              | pl.col("order_date").ne_missing(pl.col("order_date").shift(1)))
-    return {"_starts": (key.is_not_null() & ~continues).cast(pl.UInt32),
-            "_moves": (continues & moved).cast(pl.UInt32)}
+    # Booleans (summed to UInt32 counts, as the casts did): the group_by holds its input, a bit a row
+    return {"_starts": key.is_not_null() & ~continues, "_moves": continues & moved}
 
 
 def _order_key() -> pl.Expr:
@@ -581,10 +581,14 @@ def customer_features_at(
         return index.cast(pl.Int32)
 
     buy = pl.col("amount") > 0
-    flags = {f"_bought{w}": (buy & pl.col("order_date").is_between(start, end, closed="right")).cast(pl.UInt8)
+    flags = {f"_bought{w}": buy & pl.col("order_date").is_between(start, end, closed="right")
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
-    lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
+    # customer_id as Categorical while the group_by runs (given back as text after it): the
+    # group_by holds its input, and a 4-byte code beside each row held 350 MB less than the
+    # text at 10M rows, and keys the hash table on integers (as core.evaluate.channels does)
+    lf = (rows.with_columns(pl.col("customer_id").cast(pl.Categorical))
+          .pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags))
     if summary_at is not None:
         if summary_at not in dates:
             raise ValueError(f"summary_at {summary_at} is not one of the dates")
@@ -600,12 +604,12 @@ def customer_features_at(
         check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
                                         _order_key().n_unique().alias("orders"))
         # one after the other: the check's distinct ids held beside the group_by's input raised the peak
-        per_period, check = per_period.collect(), check.collect()
+        per_period, check = _as_text(per_period.collect()), check.collect()
         if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
             per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
         per_period = per_period.drop("_moves")
     else:
-        per_period = per_period.collect()
+        per_period = _as_text(per_period.collect())
     order_counts = None
     if has_order_id and "_starts" not in per_period.columns:
         # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
@@ -638,7 +642,7 @@ def customer_features_at(
         for k, day in enumerate(dates)
     }
     purchased = {
-        window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}") > 0)
+        window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}"))
         for w, window in enumerate(windows)
     }
     summary = None
@@ -648,13 +652,18 @@ def customer_features_at(
             summary = _purchase_summary_from(cumulative, k)
         else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
             lf = lf.with_columns(**_summary_row_columns())
-            summary = _purchase_summary(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
-                                                   transactions).collect(), k)
+            summary = _purchase_summary(_as_text(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
+                                                            transactions).collect()), k)
         first_days = _first_day_spend(rows, summary_at, summary).collect()
         summary = summary.join(first_days, on="customer_id", how="left", maintain_order="left")
         summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
 
     return FeatureSnapshots(features, purchased, summary)
+
+
+def _as_text(per_period: pl.DataFrame) -> pl.DataFrame:
+    """The per-period table with customer_id text again, as every later step (and join) reads it."""
+    return per_period.with_columns(pl.col("customer_id").cast(pl.String))
 
 
 def _counted_apart() -> pl.Expr:
@@ -664,7 +673,7 @@ def _counted_apart() -> pl.Expr:
     are summary.py's (summed per customer and period beside the features' sums)."""
     amount = pl.col("amount")
     finer = (amount * EXACT_SCALE).round() != (amount * MONEY_UNITS).round() * (EXACT_SCALE // MONEY_UNITS)
-    return ((amount == 0) | ((amount > 0) & finer)).fill_null(False).cast(pl.UInt32)
+    return ((amount == 0) | ((amount > 0) & finer)).fill_null(False)  # Boolean: summed to a UInt32 count
 
 
 def _purchase_summary_from(cumulative: pl.DataFrame, k: int) -> pl.DataFrame:
