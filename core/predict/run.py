@@ -36,9 +36,10 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     at risk from a one-year CLV when it can be fitted. With an `engine` (core.engines) every reduction of the
     transactions runs there."""
     from core.features import default_as_of
-    from core.predict.churn import churn_analysis
-    from core.predict.clv import customer_clv
+    from core.predict.churn import MODEL_MODULES, churn_analysis, import_beside
 
+    # scikit-learn, scipy and the CLV models load on a thread while the features are read
+    import_beside((*MODEL_MODULES, *(("core.predict.clv",) if with_clv else ())))
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
 
@@ -48,6 +49,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     def clv_table(day: dt.date, per_customer):
         # only each customer's clv: clv_analysis's numbers without its diagnostics and tables, from
         # the features' own read of the transactions when churn_analysis made one (per_customer)
+        from core.predict.clv import customer_clv
+
         try:
             return customer_clv(tx, calibration_end=day, unit="day", engine=engine, per_customer=per_customer)
         except AnalysisError as exc:
