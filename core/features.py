@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -539,6 +539,7 @@ def customer_features_at(
     engagement_days: int = ENGAGEMENT_DAYS,
     purchase_windows: Sequence[tuple[dt.date, dt.date]] = (),
     summary_at: dt.date | None = None,
+    after_group_by: Callable[[], object] | None = None,
 ) -> FeatureSnapshots:
     """customer_features(as_of=d) for every d in `dates`, collected, from one read of the
     transactions (and of the touchpoints) instead of one per date.
@@ -558,6 +559,8 @@ def customer_features_at(
     same group_by (its purchase rule, not the features': zero amounts are purchases; money
     summed exactly as core.exact does, so the periods' sums add up to the same figure).
     Rows without a customer id are left out here, as everywhere in the features.
+    `after_group_by` is called once the per-customer-and-period group_by (the read's peak
+    memory) has run, with the rest of the read still to come (predict churn starts its imports).
     """
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     dates = sorted(set(dates))
@@ -610,6 +613,8 @@ def customer_features_at(
         per_period = per_period.drop("_moves")
     else:
         per_period = _as_text(per_period.collect())
+    if after_group_by is not None:
+        after_group_by()
     order_counts = None
     if has_order_id and "_starts" not in per_period.columns:
         # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]

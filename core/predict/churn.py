@@ -182,20 +182,22 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
 
 def one_pass_snapshots(
     transactions: pl.LazyFrame, dates: ChurnDates, max_recency_days: int | None = None, *,
-    with_summary: bool = False, **tables,
+    with_summary: bool = False, after_group_by: Callable[[], object] | None = None, **tables,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """The training, test and scoring snapshots of customer_features (with `tables`:
     customers, touchpoints, survey) and both label windows from one read of the
     transactions (core.features.customer_features_at); each equals snapshot() with
     customer_features at its date. `with_summary` adds, from the same read, the BTYD
-    per-customer reductions as of the scoring date (btyd_summary's per_customer), else None."""
+    per-customer reductions as of the scoring date (btyd_summary's per_customer), else None;
+    `after_group_by` is customer_features_at's."""
     from core.features import customer_features_at
 
     train_window = (dates.train_as_of, dates.train_label_end)
     test_window = (dates.test_as_of, dates.test_label_end)
     read = customer_features_at(transactions, [dates.train_as_of, dates.test_as_of, dates.as_of],
                                 purchase_windows=[train_window, test_window],
-                                summary_at=dates.as_of if with_summary else None, **tables)
+                                summary_at=dates.as_of if with_summary else None,
+                                after_group_by=after_group_by, **tables)
 
     def buyers(window):
         return read.purchased[window].lazy().filter("bought").select("customer_id", _bought=pl.lit(True))
@@ -490,6 +492,7 @@ def churn_analysis(
     customers: pl.LazyFrame | None = None,
     touchpoints: pl.LazyFrame | None = None,
     survey: pl.LazyFrame | None = None,
+    preload: Sequence[str] = (),
 ) -> Result:
     """Train, test and score churn models; see the module docstring for the dates.
 
@@ -499,7 +502,9 @@ def churn_analysis(
     per_customer)`` is called after the feature read with the BTYD per-customer reductions
     as of the scoring date from that same read (None when the snapshots were not made in
     one pass) and returns the table or None. With an `engine`
-    (core.engines) the last date and the labels are reduced there too.
+    (core.engines) the last date and the labels are reduced there too. MODEL_MODULES and
+    `preload` (what `clv` imports) are imported beside the feature read (import_beside): in one
+    pass, once its big group_by has run, so they do not add to that peak.
     """
     tables = {"customers": customers, "touchpoints": touchpoints, "survey": survey}
     if not 0 < threshold < 1:
@@ -524,10 +529,13 @@ def churn_analysis(
                         train_as_of=train_as_of)
     labels = engine.buyers if engine is not None else None
     summary = None
+    modules = (*MODEL_MODULES, *preload)
     if one_pass:
         train, test, scored, summary = one_pass_snapshots(transactions, dates, max_recency_days,
-                                                          with_summary=callable(clv), **tables)
+                                                          with_summary=callable(clv), **tables,
+                                                          after_group_by=lambda: import_beside(modules))
     else:
+        import_beside(modules)
         train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
         test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
         scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)

@@ -36,10 +36,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     at risk from a one-year CLV when it can be fitted. With an `engine` (core.engines) every reduction of the
     transactions runs there."""
     from core.features import default_as_of
-    from core.predict.churn import MODEL_MODULES, churn_analysis, import_beside
+    from core.predict.churn import churn_analysis
 
-    # scikit-learn, scipy and the CLV models load on a thread while the features are read
-    import_beside((*MODEL_MODULES, *(("core.predict.clv",) if with_clv else ())))
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
 
@@ -60,7 +58,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     result = churn_analysis(tx, customers=customers, touchpoints=touchpoints, survey=survey,
                             horizon_days=horizon_days, as_of=score_date,
                             test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold,
-                            clv=clv_table if with_clv else None,
+                            clv=clv_table if with_clv else None, preload=("core.predict.clv",) if with_clv else (),
                             top=top or None, max_recency_days=max_recency_days, model=model, engine=engine)
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
 
