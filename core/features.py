@@ -602,19 +602,16 @@ def customer_features_at(
         aggs += [pl.col("_starts").sum(), pl.col("_moves").sum()]
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
-    per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
+    per_period = _as_text(_in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect())
+    if after_group_by is not None:
+        after_group_by()
     if has_order_id and ORDERS_AT_FIRST_LINE:
+        # after the group_by: the check's distinct ids held beside the group_by's input raised the peak
         check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
-                                        _order_key().n_unique().alias("orders"))
-        # one after the other: the check's distinct ids held beside the group_by's input raised the peak
-        per_period, check = _as_text(per_period.collect()), check.collect()
+                                        _order_key().n_unique().alias("orders")).collect()
         if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
             per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
         per_period = per_period.drop("_moves")
-    else:
-        per_period = _as_text(per_period.collect())
-    if after_group_by is not None:
-        after_group_by()
     order_counts = None
     if has_order_id and "_starts" not in per_period.columns:
         # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
