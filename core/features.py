@@ -605,10 +605,21 @@ def customer_features_at(
     per_period = _as_text(_in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect())
     if after_group_by is not None:
         after_group_by()
+    # The second reads of the transactions, side by side after the group_by (the check's distinct
+    # ids held beside the group_by's input raised the peak): the order check, mostly on one core,
+    # and, when no row counts apart, the first day's spend of summary_at's purchase summary, whose
+    # first purchase days are then the per-period table's (_first_days_from)
+    k_summary = dates.index(summary_at) if summary_at is not None and summary_at in dates else None
+    summary_apart = k_summary is not None and per_period.filter(pl.col("_period") <= k_summary)["_apart"].sum() > 0
+    second = {}
     if has_order_id and ORDERS_AT_FIRST_LINE:
-        # after the group_by: the check's distinct ids held beside the group_by's input raised the peak
-        check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
-                                        _order_key().n_unique().alias("orders")).collect()
+        second["check"] = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
+                                                  _order_key().n_unique().alias("orders"))
+    if k_summary is not None and not summary_apart:
+        second["first_days"] = _first_day_spend(rows, summary_at, _first_days_from(per_period, k_summary))
+    second = dict(zip(second, pl.collect_all(list(second.values()))))
+    if "check" in second:
+        check = second["check"]
         if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
             per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
         per_period = per_period.drop("_moves")
@@ -650,13 +661,15 @@ def customer_features_at(
     summary = None
     if summary_at is not None:
         k = dates.index(summary_at)
-        if per_period.filter(pl.col("_period") <= k)["_apart"].sum() == 0:
+        if not summary_apart:
             summary = _purchase_summary_from(cumulative, k)
+            first_days = second["first_days"]
         else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
             lf = lf.with_columns(**_summary_row_columns())
             summary = _purchase_summary(_as_text(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
                                                             transactions).collect()), k)
-        first_days = _first_day_spend(rows, summary_at, summary).collect()
+            first_days = _first_day_spend(rows, summary_at, summary.lazy().select(
+                "customer_id", order_date="first_purchase")).collect()
         summary = summary.join(first_days, on="customer_id", how="left", maintain_order="left")
         summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
 
@@ -702,12 +715,19 @@ def _summary_aggregations() -> list[pl.Expr]:
             day.null_count().alias("_s_nulls"), pl.col("_s_units").sum().alias("_s_spend")]
 
 
-def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, summary: pl.DataFrame) -> pl.LazyFrame:
+def _first_days_from(per_period: pl.DataFrame, k: int) -> pl.LazyFrame:
+    """Each buyer's first purchase day up to dates[k] from the per-period table (customer_id,
+    order_date): _purchase_summary_from's first_purchase, which holds when no row counts apart."""
+    first = pl.col("first_purchase")
+    return (per_period.lazy().filter(pl.col("_period") <= k, first.is_not_null())
+            .group_by("customer_id").agg(order_date=first.min()))
+
+
+def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, firsts: pl.LazyFrame) -> pl.LazyFrame:
     """Each customer's spend units on their first purchase day up to summary_at (summary.py's
-    rule): the rows on the summary's first_purchase, found by a join with the summary (one row
-    per customer), then summed per customer over those few rows. A group_by of every row with a
+    rule): the rows on that day (`firsts`: customer_id, order_date, one row per customer), found by
+    a join, then summed per customer over those few rows. A group_by of every row with a
     filter per group (the day's minimum) ran on Polars' slow grouped evaluation, twice the CPU."""
-    firsts = summary.lazy().select("customer_id", order_date="first_purchase")
     return (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
             .select("customer_id", "order_date", _s_units=_summary_row_columns()["_s_units"])
             .join(firsts, on=["customer_id", "order_date"], how="inner")
