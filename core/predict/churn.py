@@ -442,9 +442,12 @@ def _raise_first(job: Future | None) -> None:
         raise error
 
 
-def _model_inputs(train, test, scored, dates, random_state):
-    """Feature names, the three matrices, labels, the typical (training median) values, notes on
-    left-out features and the training sample, and the rows the models are fitted on."""
+def _model_inputs(train, test, dates, random_state):
+    """Feature names, the training sample's matrix (the rows the models are fitted on), labels,
+    the typical (training median) values and notes on left-out features and the training
+    sample. Only the sample's rows of the training matrix are kept, and the test and scoring
+    matrices are built after the fit (_matrix(frame, names)): at 10m each is about 120 MB,
+    which held beside the fit and the CLV's set the command's peak."""
     names = feature_columns(train)
     if not names:
         raise AnalysisError("the feature snapshot has no numeric feature columns")
@@ -452,7 +455,7 @@ def _model_inputs(train, test, scored, dates, random_state):
     y_test = test["churned"].to_numpy().astype(int)
     _check_classes(y_train, "training", dates.train_as_of)
     _check_classes(y_test, "test", dates.test_as_of)
-    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
+    x_train = _matrix(train, names)
 
     notes = []
     # A feature with no value at all in training (e.g. NPS before the first survey) teaches
@@ -462,7 +465,7 @@ def _model_inputs(train, test, scored, dates, random_state):
         notes.append(f"Left out features with no value in the training snapshot as of "
                      f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
         names = [n for n, e in zip(names, empty) if not e]
-        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
+        x_train = x_train[:, ~empty]
     fit_rows = training_sample(y_train, MAX_TRAIN_ROWS, random_state)
     if len(fit_rows) < len(y_train):
         notes.append(f"Models were fitted on a random {len(fit_rows):,} of the {len(y_train):,} training "
@@ -471,7 +474,7 @@ def _model_inputs(train, test, scored, dates, random_state):
                      "samples).")
     typical = np.nanmedian(x_train, axis=0)
     typical = np.where(np.isnan(typical), 0.0, typical)
-    return names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows
+    return names, x_train[fit_rows], y_train, y_test, typical, notes, fit_rows
 
 
 def churn_analysis(
@@ -553,13 +556,14 @@ def churn_analysis(
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn") as beside:
         clv_job = beside.submit(clv, dates.as_of, summary) if callable(clv) else None
         try:
-            names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows = _model_inputs(
-                train, test, scored, dates, random_state)
-            models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
+            names, x_fit, y_train, y_test, typical, notes, fit_rows = _model_inputs(train, test, dates, random_state)
+            models, chosen, estimator = fit_model(x_fit, y_train[fit_rows], model, random_state)
         except Exception:
             _raise_first(clv_job)  # as before, when the CLV was made first, its error comes first
             raise
-        test_job = beside.submit(_on_one_thread, tested, estimator, x_test, y_test, threshold)
+        del x_fit
+        test_job = beside.submit(_on_one_thread, tested, estimator, _matrix(test, names), y_test, threshold)
+        x_scored = _matrix(scored, names)
         if clv_job is not None:
             clv = clv_job.result()
         at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(
