@@ -609,7 +609,7 @@ def customer_features_at(
     # ids held beside the group_by's input raised the peak): the order check, mostly on one core,
     # and, when no row counts apart, the first day's spend of summary_at's purchase summary, whose
     # first purchase days are then the per-period table's (_first_days_from)
-    k_summary = dates.index(summary_at) if summary_at is not None and summary_at in dates else None
+    k_summary = dates.index(summary_at) if summary_at is not None else None
     summary_apart = k_summary is not None and per_period.filter(pl.col("_period") <= k_summary)["_apart"].sum() > 0
     second = {}
     if has_order_id and ORDERS_AT_FIRST_LINE:
