@@ -18,7 +18,8 @@ _HOMES = {
     "key_drivers": "core.predict.drivers",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = ["BetaGeoModel", "GammaGammaModel", "btyd_summary", "churn_analysis", "churn_dates", "clv_analysis",
+           "discounted_clv", "frequency_spend_check", "key_drivers"]
 
 
 def __getattr__(name: str):

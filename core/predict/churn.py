@@ -247,7 +247,8 @@ def make_model(kind: str, random_state: int = 0):
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve: the chance a churner outranks a stayer (ties count half)."""
-    from scipy.stats import rankdata  # here, so importing this module does not load scipy (import_beside)
+    # imported here, so importing this module does not load scipy (import_beside)
+    from scipy.stats import rankdata
 
     positives = y == 1
     n1, n0 = int(positives.sum()), int((~positives).sum())

@@ -570,7 +570,8 @@ def test_predict_churn_loads_scipy_and_sklearn_beside_its_feature_read_not_befor
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     # and the package's names still import, on first use
-    from core.predict import BetaGeoModel, churn_analysis as named
+    from core.predict import BetaGeoModel
+    from core.predict import churn_analysis as named
 
     assert named is churn_analysis and BetaGeoModel.__module__ == "core.predict.bgnbd"
 
