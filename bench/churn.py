@@ -90,13 +90,14 @@ def _stages(folder: str) -> None:
     import resource
 
     wall, cpu = time.perf_counter(), time.process_time()
-    import sklearn.ensemble  # noqa: F401  (what predict churn imports on its way)
-
+    # scikit-learn is not imported here: predict churn imports it on a thread beside its feature
+    # read (core.predict.churn.import_beside); the CLV models are, to time their stages
+    import core.predict.clv  # noqa: F401
     from core.predict import run
     from core.workspace import Workspace
 
-    rows = [{"stage": "imports (sklearn, scipy, core)", "wall_seconds": time.perf_counter() - wall,
-             "cpu_seconds": time.process_time() - cpu}]
+    rows = [{"stage": "imports (core, scipy and the CLV models; sklearn loads beside the read)",
+             "wall_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}]
 
     def timed_stage(function, label, within=None):
         @functools.wraps(function)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -369,8 +369,8 @@ def _order_starts() -> dict[str, pl.Expr]:
     continues = (key == key.shift(1)).fill_null(False)
     moved = (pl.col("customer_id").ne_missing(pl.col("customer_id").shift(1))
              | pl.col("order_date").ne_missing(pl.col("order_date").shift(1)))
-    return {"_starts": (key.is_not_null() & ~continues).cast(pl.UInt32),
-            "_moves": (continues & moved).cast(pl.UInt32)}
+    # Booleans (summed to UInt32 counts, as the casts did): the group_by holds its input, a bit a row
+    return {"_starts": key.is_not_null() & ~continues, "_moves": continues & moved}
 
 
 def _order_key() -> pl.Expr:
@@ -549,6 +549,7 @@ def customer_features_at(
     engagement_days: int = ENGAGEMENT_DAYS,
     purchase_windows: Sequence[tuple[dt.date, dt.date]] = (),
     summary_at: dt.date | None = None,
+    after_group_by: Callable[[], object] | None = None,
 ) -> FeatureSnapshots:
     """customer_features(as_of=d) for every d in `dates`, collected, from one read of the
     transactions (and of the touchpoints) instead of one per date.
@@ -568,6 +569,8 @@ def customer_features_at(
     same group_by (its purchase rule, not the features': zero amounts are purchases; money
     summed exactly as core.exact does, so the periods' sums add up to the same figure).
     Rows without a customer id are left out here, as everywhere in the features.
+    `after_group_by` is called once the per-customer-and-period group_by (the read's peak
+    memory) has run, with the rest of the read still to come (predict churn starts its imports).
     """
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     dates = sorted(set(dates))
@@ -591,10 +594,14 @@ def customer_features_at(
         return index.cast(pl.Int32)
 
     buy = pl.col("amount") > 0
-    flags = {f"_bought{w}": (buy & pl.col("order_date").is_between(start, end, closed="right")).cast(pl.UInt8)
+    flags = {f"_bought{w}": buy & pl.col("order_date").is_between(start, end, closed="right")
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
-    lf = rows.pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags)
+    # customer_id as Categorical while the group_by runs (given back as text after it): the
+    # group_by holds its input, and a 4-byte code beside each row held 350 MB less than the
+    # text at 10M rows, and keys the hash table on integers (as core.evaluate.channels does)
+    lf = (rows.with_columns(pl.col("customer_id").cast(pl.Categorical))
+          .pipe(_row_columns, union, has_order_id).with_columns(_period=period(pl.col("order_date")), **flags))
     if summary_at is not None:
         if summary_at not in dates:
             raise ValueError(f"summary_at {summary_at} is not one of the dates")
@@ -605,17 +612,27 @@ def customer_features_at(
         aggs += [pl.col("_starts").sum(), pl.col("_moves").sum()]
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
-    per_period = _in_passes(lf, ["customer_id", "_period"], aggs, transactions)
+    per_period = _as_text(_in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect())
+    if after_group_by is not None:
+        after_group_by()
+    # The second reads of the transactions, side by side after the group_by (the check's distinct
+    # ids held beside the group_by's input raised the peak): the order check, mostly on one core,
+    # and, when no row counts apart, the first day's spend of summary_at's purchase summary, whose
+    # first purchase days are then the per-period table's (_first_days_from)
+    k_summary = dates.index(summary_at) if summary_at is not None else None
+    summary_apart = k_summary is not None and per_period.filter(pl.col("_period") <= k_summary)["_apart"].sum() > 0
+    second = {}
     if has_order_id and ORDERS_AT_FIRST_LINE:
-        check = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
-                                        _order_key().n_unique().alias("orders"))
-        # one after the other: the check's distinct ids held beside the group_by's input raised the peak
-        per_period, check = per_period.collect(), check.collect()
+        second["check"] = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
+                                                  _order_key().n_unique().alias("orders"))
+    if k_summary is not None and not summary_apart:
+        second["first_days"] = _first_day_spend(rows, summary_at, _first_days_from(per_period, k_summary))
+    second = dict(zip(second, pl.collect_all(list(second.values()))))
+    if "check" in second:
+        check = second["check"]
         if check["missing"].item() or per_period["_moves"].sum() or check["orders"].item() != per_period["_starts"].sum():
             per_period = per_period.drop("_starts")  # the lines of some order are not adjacent: the exact path
         per_period = per_period.drop("_moves")
-    else:
-        per_period = per_period.collect()
     order_counts = None
     if has_order_id and "_starts" not in per_period.columns:
         # an order counts from its first purchase row's date on: _orders<k> orders up to dates[k]
@@ -648,23 +665,30 @@ def customer_features_at(
         for k, day in enumerate(dates)
     }
     purchased = {
-        window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}") > 0)
+        window: cumulative.select("customer_id", bought=pl.col(f"_bought{w}"))
         for w, window in enumerate(windows)
     }
     summary = None
     if summary_at is not None:
         k = dates.index(summary_at)
-        if per_period.filter(pl.col("_period") <= k)["_apart"].sum() == 0:
+        if not summary_apart:
             summary = _purchase_summary_from(cumulative, k)
+            first_days = second["first_days"]
         else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
             lf = lf.with_columns(**_summary_row_columns())
-            summary = _purchase_summary(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
-                                                   transactions).collect(), k)
-        first_days = _first_day_spend(rows, summary_at, summary).collect()
+            summary = _purchase_summary(_as_text(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
+                                                            transactions).collect()), k)
+            first_days = _first_day_spend(rows, summary_at, summary.lazy().select(
+                "customer_id", order_date="first_purchase")).collect()
         summary = summary.join(first_days, on="customer_id", how="left", maintain_order="left")
         summary = summary.with_columns(first_spend=pl.col("_s_first_spend") / EXACT_SCALE).drop("_s_first_spend")
 
     return FeatureSnapshots(features, purchased, summary)
+
+
+def _as_text(per_period: pl.DataFrame) -> pl.DataFrame:
+    """The per-period table with customer_id text again, as every later step (and join) reads it."""
+    return per_period.with_columns(pl.col("customer_id").cast(pl.String))
 
 
 def _counted_apart() -> pl.Expr:
@@ -674,7 +698,7 @@ def _counted_apart() -> pl.Expr:
     are summary.py's (summed per customer and period beside the features' sums)."""
     amount = pl.col("amount")
     finer = (amount * EXACT_SCALE).round() != (amount * MONEY_UNITS).round() * (EXACT_SCALE // MONEY_UNITS)
-    return ((amount == 0) | ((amount > 0) & finer)).fill_null(False).cast(pl.UInt32)
+    return ((amount == 0) | ((amount > 0) & finer)).fill_null(False)  # Boolean: summed to a UInt32 count
 
 
 def _purchase_summary_from(cumulative: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -701,12 +725,19 @@ def _summary_aggregations() -> list[pl.Expr]:
             day.null_count().alias("_s_nulls"), pl.col("_s_units").sum().alias("_s_spend")]
 
 
-def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, summary: pl.DataFrame) -> pl.LazyFrame:
+def _first_days_from(per_period: pl.DataFrame, k: int) -> pl.LazyFrame:
+    """Each buyer's first purchase day up to dates[k] from the per-period table (customer_id,
+    order_date): _purchase_summary_from's first_purchase, which holds when no row counts apart."""
+    first = pl.col("first_purchase")
+    return (per_period.lazy().filter(pl.col("_period") <= k, first.is_not_null())
+            .group_by("customer_id").agg(order_date=first.min()))
+
+
+def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, firsts: pl.LazyFrame) -> pl.LazyFrame:
     """Each customer's spend units on their first purchase day up to summary_at (summary.py's
-    rule): the rows on the summary's first_purchase, found by a join with the summary (one row
-    per customer), then summed per customer over those few rows. A group_by of every row with a
+    rule): the rows on that day (`firsts`: customer_id, order_date, one row per customer), found by
+    a join, then summed per customer over those few rows. A group_by of every row with a
     filter per group (the day's minimum) ran on Polars' slow grouped evaluation, twice the CPU."""
-    firsts = summary.lazy().select("customer_id", order_date="first_purchase")
     return (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
             .select("customer_id", "order_date", _s_units=_summary_row_columns()["_s_units"])
             .join(firsts, on=["customer_id", "order_date"], how="inner")

@@ -25,14 +25,15 @@ churn probability most.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import importlib
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from core.errors import AnalysisError, InputError
@@ -49,6 +50,28 @@ NOT_FEATURES = ("customer_id",)
 TOP_FACTORS = 3
 MIN_EFFECT = 0.005  # a factor must move the probability by half a point to be named
 VALIDATION_SHARE = 0.25  # of training customers held out to choose the model
+# What the model work imports (make_model, training_sample, auc): with the CLV's models, about
+# 1.5 s of one thread holding the GIL, which import_beside moves beside the feature read
+MODEL_MODULES = ("scipy.stats", "sklearn.ensemble", "sklearn.impute", "sklearn.linear_model",
+                 "sklearn.model_selection", "sklearn.pipeline", "sklearn.preprocessing")
+
+
+def import_beside(modules: Sequence[str]) -> threading.Thread:
+    """Import `modules` on a thread started now, so they load while the caller's Polars collects
+    run (they release the GIL) instead of after them. Nothing else is needed before first use:
+    an `import` of a module the thread is importing waits for it (Python's per-module import
+    locks), and one that failed there is simply imported again, raising its own error. Not a
+    daemon: the interpreter never exits in the middle of an import."""
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # the caller's own import says so, where it is needed
+                return
+
+    thread = threading.Thread(target=load, name="churn-imports")
+    thread.start()
+    return thread
 
 
 @dataclass(frozen=True)
@@ -159,20 +182,22 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
 
 def one_pass_snapshots(
     transactions: pl.LazyFrame, dates: ChurnDates, max_recency_days: int | None = None, *,
-    with_summary: bool = False, **tables,
+    with_summary: bool = False, after_group_by: Callable[[], object] | None = None, **tables,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """The training, test and scoring snapshots of customer_features (with `tables`:
     customers, touchpoints, survey) and both label windows from one read of the
     transactions (core.features.customer_features_at); each equals snapshot() with
     customer_features at its date. `with_summary` adds, from the same read, the BTYD
-    per-customer reductions as of the scoring date (btyd_summary's per_customer), else None."""
+    per-customer reductions as of the scoring date (btyd_summary's per_customer), else None;
+    `after_group_by` is customer_features_at's."""
     from core.features import customer_features_at
 
     train_window = (dates.train_as_of, dates.train_label_end)
     test_window = (dates.test_as_of, dates.test_label_end)
     read = customer_features_at(transactions, [dates.train_as_of, dates.test_as_of, dates.as_of],
                                 purchase_windows=[train_window, test_window],
-                                summary_at=dates.as_of if with_summary else None, **tables)
+                                summary_at=dates.as_of if with_summary else None,
+                                after_group_by=after_group_by, **tables)
 
     def buyers(window):
         return read.purchased[window].lazy().filter("bought").select("customer_id", _bought=pl.lit(True))
@@ -222,6 +247,9 @@ def make_model(kind: str, random_state: int = 0):
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve: the chance a churner outranks a stayer (ties count half)."""
+    # imported here, so importing this module does not load scipy (import_beside)
+    from scipy.stats import rankdata
+
     positives = y == 1
     n1, n0 = int(positives.sum()), int((~positives).sum())
     ranks = rankdata(p)
@@ -415,9 +443,12 @@ def _raise_first(job: Future | None) -> None:
         raise error
 
 
-def _model_inputs(train, test, scored, dates, random_state):
-    """Feature names, the three matrices, labels, the typical (training median) values, notes on
-    left-out features and the training sample, and the rows the models are fitted on."""
+def _model_inputs(train, test, dates, random_state):
+    """Feature names, the training sample's matrix (the rows the models are fitted on), labels,
+    the typical (training median) values and notes on left-out features and the training
+    sample. Only the sample's rows of the training matrix are kept, and the test and scoring
+    matrices are built after the fit (_matrix(frame, names)): at 10m each is about 120 MB,
+    which held beside the fit and the CLV's set the command's peak."""
     names = feature_columns(train)
     if not names:
         raise AnalysisError("the feature snapshot has no numeric feature columns")
@@ -425,7 +456,7 @@ def _model_inputs(train, test, scored, dates, random_state):
     y_test = test["churned"].to_numpy().astype(int)
     _check_classes(y_train, "training", dates.train_as_of)
     _check_classes(y_test, "test", dates.test_as_of)
-    x_train, x_test, x_scored = (_matrix(f, names) for f in (train, test, scored))
+    x_train = _matrix(train, names)
 
     notes = []
     # A feature with no value at all in training (e.g. NPS before the first survey) teaches
@@ -435,7 +466,7 @@ def _model_inputs(train, test, scored, dates, random_state):
         notes.append(f"Left out features with no value in the training snapshot as of "
                      f"{dates.train_as_of}: {', '.join(n for n, e in zip(names, empty) if e)}.")
         names = [n for n, e in zip(names, empty) if not e]
-        x_train, x_test, x_scored = (x[:, ~empty] for x in (x_train, x_test, x_scored))
+        x_train = x_train[:, ~empty]
     fit_rows = training_sample(y_train, MAX_TRAIN_ROWS, random_state)
     if len(fit_rows) < len(y_train):
         notes.append(f"Models were fitted on a random {len(fit_rows):,} of the {len(y_train):,} training "
@@ -444,7 +475,7 @@ def _model_inputs(train, test, scored, dates, random_state):
                      "samples).")
     typical = np.nanmedian(x_train, axis=0)
     typical = np.where(np.isnan(typical), 0.0, typical)
-    return names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows
+    return names, x_train[fit_rows], y_train, y_test, typical, notes, fit_rows
 
 
 def churn_analysis(
@@ -465,6 +496,7 @@ def churn_analysis(
     customers: pl.LazyFrame | None = None,
     touchpoints: pl.LazyFrame | None = None,
     survey: pl.LazyFrame | None = None,
+    preload: Sequence[str] = (),
 ) -> Result:
     """Train, test and score churn models; see the module docstring for the dates.
 
@@ -474,7 +506,9 @@ def churn_analysis(
     per_customer)`` is called after the feature read with the BTYD per-customer reductions
     as of the scoring date from that same read (None when the snapshots were not made in
     one pass) and returns the table or None. With an `engine`
-    (core.engines) the last date and the labels are reduced there too.
+    (core.engines) the last date and the labels are reduced there too. MODEL_MODULES and
+    `preload` (what `clv` imports) are imported beside the feature read (import_beside): in one
+    pass, once its big group_by has run, so they do not add to that peak.
     """
     tables = {"customers": customers, "touchpoints": touchpoints, "survey": survey}
     if not 0 < threshold < 1:
@@ -499,10 +533,13 @@ def churn_analysis(
                         train_as_of=train_as_of)
     labels = engine.buyers if engine is not None else None
     summary = None
+    modules = (*MODEL_MODULES, *preload)
     if one_pass:
         train, test, scored, summary = one_pass_snapshots(transactions, dates, max_recency_days,
-                                                          with_summary=callable(clv), **tables)
+                                                          with_summary=callable(clv), **tables,
+                                                          after_group_by=lambda: import_beside(modules))
     else:
+        import_beside(modules)
         train = snapshot(transactions, features, dates.train_as_of, horizon_days, max_recency_days, labels)
         test = snapshot(transactions, features, dates.test_as_of, horizon_days, max_recency_days, labels)
         scored = snapshot(transactions, features, dates.as_of, None, max_recency_days)
@@ -520,13 +557,14 @@ def churn_analysis(
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn") as beside:
         clv_job = beside.submit(clv, dates.as_of, summary) if callable(clv) else None
         try:
-            names, x_train, x_test, x_scored, y_train, y_test, typical, notes, fit_rows = _model_inputs(
-                train, test, scored, dates, random_state)
-            models, chosen, estimator = fit_model(x_train[fit_rows], y_train[fit_rows], model, random_state)
+            names, x_fit, y_train, y_test, typical, notes, fit_rows = _model_inputs(train, test, dates, random_state)
+            models, chosen, estimator = fit_model(x_fit, y_train[fit_rows], model, random_state)
         except Exception:
             _raise_first(clv_job)  # as before, when the CLV was made first, its error comes first
             raise
-        test_job = beside.submit(_on_one_thread, tested, estimator, x_test, y_test, threshold)
+        del x_fit
+        test_job = beside.submit(_on_one_thread, tested, estimator, _matrix(test, names), y_test, threshold)
+        x_scored = _matrix(scored, names)
         if clv_job is not None:
             clv = clv_job.result()
         at_risk, p_scored, value_at_risk, list_notes = _at_risk_list(

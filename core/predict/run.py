@@ -37,7 +37,6 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     transactions runs there."""
     from core.features import default_as_of
     from core.predict.churn import churn_analysis
-    from core.predict.clv import customer_clv
 
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
@@ -48,6 +47,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     def clv_table(day: dt.date, per_customer):
         # only each customer's clv: clv_analysis's numbers without its diagnostics and tables, from
         # the features' own read of the transactions when churn_analysis made one (per_customer)
+        from core.predict.clv import customer_clv
+
         try:
             return customer_clv(tx, calibration_end=day, unit="day", engine=engine, per_customer=per_customer)
         except AnalysisError as exc:
@@ -57,7 +58,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     result = churn_analysis(tx, customers=customers, touchpoints=touchpoints, survey=survey,
                             horizon_days=horizon_days, as_of=score_date,
                             test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold,
-                            clv=clv_table if with_clv else None,
+                            clv=clv_table if with_clv else None, preload=("core.predict.clv",) if with_clv else (),
                             top=top or None, max_recency_days=max_recency_days, model=model, engine=engine)
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
 

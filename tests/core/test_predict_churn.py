@@ -558,3 +558,32 @@ def test_orders_at_the_first_line_on_the_sample_equal_the_exact_count(monkeypatc
     assert paths == ["first line", "exact"]
     for day in dates:
         assert_frame_equal(fast.features[day], exact.features[day])
+
+
+def test_predict_churn_loads_scipy_and_sklearn_beside_its_feature_read_not_before_it():
+    # The modules predict churn imports first load neither: they come on import_beside's thread
+    import subprocess
+    import sys
+
+    code = ("import sys; import core.predict.run, core.predict.churn; "
+            "print(sorted(m for m in ('scipy', 'sklearn', 'core.predict.clv') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    # and the package's names still import, on first use
+    from core.predict import BetaGeoModel
+    from core.predict import churn_analysis as named
+
+    assert named is churn_analysis and BetaGeoModel.__module__ == "core.predict.bgnbd"
+
+
+def test_import_beside_loads_the_modules_and_leaves_a_failed_import_to_the_caller(capsys):
+    import sys
+
+    from core.predict.churn import import_beside
+
+    sys.modules.pop("colorsys", None)
+    import_beside(["colorsys", "no_such_module_for_churn", "json"]).join()
+    assert "colorsys" in sys.modules
+    assert capsys.readouterr().err == ""  # quiet on its thread: the caller's own import raises
+    with pytest.raises(ModuleNotFoundError):
+        import no_such_module_for_churn  # noqa: F401
