@@ -669,15 +669,14 @@ def customer_features_at(
         for w, window in enumerate(windows)
     }
     summary = None
-    if summary_at is not None:
-        k = dates.index(summary_at)
+    if k_summary is not None:
         if not summary_apart:
-            summary = _purchase_summary_from(cumulative, k)
+            summary = _purchase_summary_from(cumulative, k_summary)
             first_days = second["first_days"]
         else:  # zero amounts or finer than MONEY_UNITS: summary.py's own reductions (a second read)
             lf = lf.with_columns(**_summary_row_columns())
             summary = _purchase_summary(_as_text(_in_passes(lf, ["customer_id", "_period"], _summary_aggregations(),
-                                                            transactions).collect()), k)
+                                                            transactions).collect()), k_summary)
             first_days = _first_day_spend(rows, summary_at, summary.lazy().select(
                 "customer_id", order_date="first_purchase")).collect()
         summary = summary.join(first_days, on="customer_id", how="left", maintain_order="left")
