@@ -381,19 +381,20 @@ def customer_table_from_days(
             *[pl.col(f"_cg{i}").sum() for i in range(len(channels))],
             *([pl.col("_orders").sum()] if has_order_id else []),
         )
-        .join(buyers.drop("in_base", "_later"), on="customer_id", how="left")
+        .join(buyers, on="customer_id", how="left")
         # core.features counts a customer's non-purchase rows as one null day and one null key.
         .with_columns(_null=(pl.col("_non_buys") > 0).cast(pl.UInt32))
         .with_columns(
             _days=(pl.col("_distinct").fill_null(0).cast(pl.UInt32) + pl.col("_null")),
             **({"_keys": pl.col("_orders").cast(pl.UInt32) + pl.col("_null")} if has_order_id else {}),
+            retained=pl.col("in_base") & pl.col("_later"),
         )
-        .drop("_distinct", "_null", "_orders", strict=False)
+        .drop("_distinct", "_null", "_orders", "_later", strict=False)
         .with_columns(as_text("customer_id"))
     )
-    flags = buyers.select(*as_text("customer_id"), "in_base", (pl.col("in_base") & pl.col("_later")).alias("retained"))
-    features = features_from_aggregates(per_customer, as_of, channels, customers=customers, survey=survey)
-    return with_retention(features, flags)
+    features = features_from_aggregates(per_customer, as_of, channels, customers=customers, survey=survey,
+                                        keep=["in_base", "retained"])
+    return with_retention(features, None)
 
 
 def overlap_counts(pairs: pl.LazyFrame) -> pl.LazyFrame:
