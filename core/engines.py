@@ -234,8 +234,10 @@ class Reducer:
     def retention(self, as_of: dt.date, days: int) -> pl.DataFrame:
         """core.evaluate.value.customer_table's retention flags on the engine: per customer,
         bought in the earlier window (in_base) and in both (retained)."""
+        from core.evaluate.value import retention_windows
+
         t = self.table()
-        later, earlier = as_of - dt.timedelta(days=days), as_of - dt.timedelta(days=2 * days)
+        later, earlier = retention_windows(as_of, days)
         buys = t.filter(t.amount > 0, t.order_date <= as_of, t.order_date > earlier)
         flags = self._run(buys.group_by("customer_id").aggregate(
             in_base=(buys.order_date <= later).ifelse(1, 0).max(),

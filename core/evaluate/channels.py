@@ -19,7 +19,7 @@ from core.errors import AnalysisError
 from core.evaluate.compare import MEAN, NPS, SHARE, Metric, compare_groups
 from core.evaluate.inputs import UNNAMED, names, require, require_columns
 from core.evaluate.value import (
-    DISCOUNT_RATE, RETENTION_DAYS, customer_table, data_span_note, with_clv, with_retention,
+    DISCOUNT_RATE, RETENTION_DAYS, customer_table, data_span_note, retention_windows, with_clv, with_retention,
 )
 from core.features import (
     MONEY_UNITS, PASS_HASH_SEED, aggregation_passes, checked_channels, default_as_of,
@@ -359,7 +359,7 @@ def customer_table_from_days(
     for i, channel in reversed(list(enumerate(channels))):
         code = pl.when(pl.col("channel") == channel).then(pl.lit(i, pl.Int64)).otherwise(code)
     bought = pl.col("_lines") > 0
-    later, earlier = as_of - dt.timedelta(days=retention_days), as_of - dt.timedelta(days=2 * retention_days)
+    later, earlier = retention_windows(as_of, retention_days)
     day = pl.col("order_date")
     buyers = purchases.filter(pl.col("customer_id").is_not_null()).group_by("customer_id").agg(
         day.min().alias("first_purchase"), day.max().alias("last_purchase"), pl.len().alias("_distinct"),

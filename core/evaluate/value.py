@@ -26,6 +26,11 @@ RETENTION_DAYS = 365
 DISCOUNT_RATE = 0.10
 
 
+def retention_windows(as_of: dt.date, days: int) -> tuple[dt.date, dt.date]:
+    """(later, earlier): retention's later window is (later, as_of], the earlier one (earlier, later]."""
+    return as_of - dt.timedelta(days=days), as_of - dt.timedelta(days=2 * days)
+
+
 def customer_table(
     transactions: pl.LazyFrame,
     as_of: dt.date,
@@ -45,7 +50,7 @@ def customer_table(
         features = customer_features(transactions, as_of=as_of, customers=customers,
                                      touchpoints=touchpoints, survey=survey, engine=engine)
         return with_retention(features, engine.retention(as_of, retention_days).lazy())
-    later, earlier = as_of - dt.timedelta(days=retention_days), as_of - dt.timedelta(days=2 * retention_days)
+    later, earlier = retention_windows(as_of, retention_days)
     bought, day = pl.col("amount") > 0, pl.col("order_date")
     features = customer_features(transactions, as_of=as_of, customers=customers, touchpoints=touchpoints,
                                  survey=survey, any_row={"in_base": bought & (day > earlier) & (day <= later),
