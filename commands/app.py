@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,7 @@ import typer
 
 from commands import demo, heap
 from commands.direct import GROUP_MODULES
-from commands.launch import flush_stdout, say_failure, silence_stdout
+from commands.launch import debugging, flush_stdout, say_failure, silence_stdout
 from commands.lean_help import LeanHelpGroup, load_typer_help
 from core.registry import get, groups
 
@@ -44,7 +43,7 @@ class LoyalistGroup(LeanHelpGroup):
 
 
 def _debug(ctx: typer.Context) -> bool:
-    return bool(ctx.params.get("debug")) or os.environ.get("LOYALIST_DEBUG") == "1"
+    return bool(ctx.params.get("debug")) or debugging()
 
 
 # One command group per registry group: its module adds what the registry cannot say (data

@@ -51,9 +51,8 @@ def run_direct(analysis: Any, values: dict[str, Any]) -> int:
     except KeyboardInterrupt:  # as Typer answers it
         return 130
     except Exception as exc:
-        stop_busy()
         if debugging():
-            raise
+            raise  # the spinner is stopped below, before the traceback is printed
         return say_failure(exc)
     finally:
         stop_busy()
