@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from core.converted import HEAD_BYTES
 
 if TYPE_CHECKING:
+    from core.order_layout import OrderLayout
     from core.validate import Finding
     from core.workspace import TableSource
 
@@ -40,8 +41,9 @@ CACHE_FILE = Path(".loyalist") / "checks.json"  # inside the workspace folder
 VERSION = 1
 MAX_ENTRIES = 200  # the oldest go first: a workspace has six tables, a few as-of dates each
 # The modules whose code decides the findings: hashed into every key.
-RULE_MODULES = ("validate", "coerce", "contract", "numbers", "readers", "workspace", "check_cache")
+RULE_MODULES = ("validate", "coerce", "contract", "numbers", "readers", "workspace", "check_cache", "order_layout")
 ERRORS = "errors"  # errors-only checks; full checks are "all:<date warnings are judged against>"
+LAYOUT = "orders"  # the transactions' order layout (core.order_layout), counted by the same read
 
 
 def cache_path(root: Path) -> Path:
@@ -119,7 +121,8 @@ class CheckCache:
     """The checks file of one workspace: read once, written once after new checks."""
 
     def __init__(self, root: Path) -> None:
-        self.file = KeyedFile(cache_path(root), valid=lambda entry: isinstance(entry.get("findings"), list))
+        self.file = KeyedFile(cache_path(root), valid=lambda entry: isinstance(entry.get("findings"), list)
+                              or isinstance(entry.get("layout"), dict))
         self.new: dict[str, dict[str, Any]] = {}
 
     def get(self, key: str | None, kind: str) -> list[Finding] | None:
@@ -138,6 +141,17 @@ class CheckCache:
         if key is None:
             return
         self.new[f"{key}:{kind}"] = {"findings": [dataclasses.asdict(f) for f in findings]}
+
+    def layout(self, key: str | None) -> OrderLayout | None:
+        """The order layout the checks counted under this key, or None (not counted, or damaged)."""
+        from core.order_layout import OrderLayout
+
+        entry = (self.new.get(f"{key}:{LAYOUT}") or self.file.entries.get(f"{key}:{LAYOUT}")) if key else None
+        return OrderLayout.from_entry(entry.get("layout")) if entry is not None else None
+
+    def put_layout(self, key: str | None, layout: OrderLayout) -> None:
+        if key is not None:
+            self.new[f"{key}:{LAYOUT}"] = {"layout": layout.as_entry()}
 
     def save(self) -> None:
         """Write the file if anything was added."""

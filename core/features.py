@@ -156,6 +156,7 @@ def customer_features(
     engagement_days: int = ENGAGEMENT_DAYS,
     engine: Reducer | None = None,
     any_row: Mapping[str, pl.Expr] | None = None,
+    orders_adjacent: bool = False,
 ) -> pl.LazyFrame:
     """One row per customer with a transaction on or before `as_of`; columns in FEATURES.
 
@@ -170,7 +171,9 @@ def customer_features(
     other aggregations (RFM needs four columns and runs several times faster than the full
     table).
     `any_row` adds, per name, whether any of the customer's rows up to `as_of` meets the
-    condition, from the same group_by (not on an engine).
+    condition, from the same group_by (not on an engine). `orders_adjacent`: the data checks
+    found the file laid out order by order (core.order_layout.orders_adjacent), so orders are
+    counted at the line that starts them instead of by a distinct count per customer.
     """
     schema = _checked_schema(transactions, engine, inactivity_days, inactivity_multiple)
     if as_of is None:
@@ -192,7 +195,7 @@ def customer_features(
         # a flag per row, then a plain max per customer (see _aggregations)
         rows = rows.with_columns(**{name: condition.fill_null(False) for name, condition in any_row.items()})
         aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions),
-                                   extra=[pl.col(name).max() for name in any_row])
+                                   extra=[pl.col(name).max() for name in any_row], orders_adjacent=orders_adjacent)
     return features_from_aggregates(aggregated, as_of, channels, customers=customers, touchpoints=touchpoints,
                                     survey=survey, engine=engine, engagement_days=engagement_days,
                                     inactivity_days=inactivity_days, inactivity_multiple=inactivity_multiple,
@@ -245,6 +248,7 @@ def read_features(
     inactivity_multiple: float = INACTIVITY_MULTIPLE,
     engine: Reducer | None = None,
     today: dt.date | None = None,
+    orders_adjacent: bool = False,
     **tables: pl.LazyFrame | None,
 ) -> FeaturesRead:
     """customer_features (only `columns`, if given) collected, with the as-of date.
@@ -262,7 +266,7 @@ def read_features(
     if as_of is not None or engine is not None or others or (has_channel and channels is None):
         as_of = as_of or default_as_of(transactions, engine=engine)
         lazy = customer_features(transactions, as_of=as_of, channels=channels, engine=engine,
-                                 **options, **others)
+                                 orders_adjacent=orders_adjacent, **options, **others)
         return FeaturesRead((lazy.select(columns) if columns is not None else lazy).collect(), as_of)
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     today = today or dt.date.today()
@@ -271,7 +275,7 @@ def read_features(
     # so their group is kept until the as-of date is taken.
     rows = transactions.filter(pl.col("order_date") <= today)
     aggregated = _per_customer(rows, channels, "order_id" in schema, aggregation_passes(transactions),
-                               extra=[pl.col("order_date").max().alias(_LAST_DATE)])
+                               extra=[pl.col("order_date").max().alias(_LAST_DATE)], orders_adjacent=orders_adjacent)
     features = (
         aggregated.with_columns(pl.col(_LAST_DATE).max().alias(_AS_OF))
         .filter(pl.col("customer_id").is_not_null())
@@ -305,24 +309,26 @@ def aggregation_passes(transactions: pl.LazyFrame) -> int:
 
 
 def _per_customer(rows: pl.LazyFrame, channels: list[str], has_order_id: bool,
-                  n_passes: int, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
+                  n_passes: int, extra: Sequence[pl.Expr] = (), orders_adjacent: bool = False) -> pl.LazyFrame:
     """The one group_by over the transactions, in `n_passes` passes over disjoint sets of
     customers (by a hash of customer_id) run one after another. Polars' streaming
     group_by holds its input until the end (pola-rs/polars#25607), so memory grows with
     the rows of one pass, not of the file; each customer is in one pass and every
-    aggregation is per customer, so the result does not depend on the number of passes."""
-    aggs = [*_aggregations(channels, has_order_id), *extra]
+    aggregation is per customer, so the result does not depend on the number of passes.
+    `orders_adjacent`: orders counted at their first lines (customer_features)."""
+    aggs = [*_aggregations(channels, has_order_id, orders_adjacent), *extra]
     if n_passes == 1:
-        return rows.pipe(_row_columns, channels, has_order_id).group_by("customer_id").agg(aggs)
+        return rows.pipe(_row_columns, channels, has_order_id, orders_adjacent).group_by("customer_id").agg(aggs)
     bucket = pl.col("customer_id").hash(PASS_HASH_SEED) % n_passes
     return pl.concat(
-        [rows.filter(bucket == i).pipe(_row_columns, channels, has_order_id)
+        [rows.filter(bucket == i).pipe(_row_columns, channels, has_order_id, orders_adjacent)
          .group_by("customer_id").agg(aggs) for i in range(n_passes)],
         parallel=False,  # one pass at a time: that is what bounds the memory
     )
 
 
-def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> pl.LazyFrame:
+def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool,
+                 orders_adjacent: bool = False) -> pl.LazyFrame:
     buy = pl.col("amount") > 0
     units = (pl.col("amount") * MONEY_UNITS).round().cast(pl.Int64)
     gross = units.clip(lower_bound=0)
@@ -334,6 +340,8 @@ def _row_columns(lf: pl.LazyFrame, channels: list[str], has_order_id: bool) -> p
     if has_order_id:
         columns["_order_key"] = pl.when(buy).then(_order_key())
     lf = lf.with_columns(**columns)
+    if has_order_id and orders_adjacent:  # a subset of the rows keeps the layout (core.order_layout)
+        lf = lf.with_columns(_starts=_order_starts()["_starts"])
     if not channels:
         return lf
     # Channel as a small code. The last purchase day and its channel are packed into one
@@ -381,7 +389,7 @@ def _order_key() -> pl.Expr:
         .otherwise(pl.col("order_date").cast(pl.UInt64))
 
 
-def _aggregations(channels: list[str], has_order_id: bool) -> list[pl.Expr]:
+def _aggregations(channels: list[str], has_order_id: bool, orders_adjacent: bool = False) -> list[pl.Expr]:
     # Plain reductions only: the streaming engine runs them in one pass (compound
     # expressions inside agg() fall back to a much slower grouped evaluation), and
     # projection pushdown drops the ones a caller does not select.
@@ -397,8 +405,9 @@ def _aggregations(channels: list[str], has_order_id: bool) -> list[pl.Expr]:
     if channels:
         aggs.append(pl.col("_last_key").max())
         aggs += [pl.col(f"_cg{i}").sum() for i in range(len(channels))]
-    if has_order_id:
-        aggs.append(pl.col("_order_key").n_unique().alias("_keys"))
+    if has_order_id:  # the starts are the orders when the lines sit order by order (_order_starts)
+        aggs.append(pl.col("_starts").sum().alias("_started") if orders_adjacent
+                    else pl.col("_order_key").n_unique().alias("_keys"))
     return aggs
 
 
@@ -406,7 +415,10 @@ def _counts(lf: pl.LazyFrame, channels: list[str]) -> pl.LazyFrame:
     # n_unique counts null as one value; a null (not a purchase) is present exactly when
     # the customer has a non-purchase row.
     has_null = (pl.col("_non_buys") > 0).cast(pl.Int64)
-    if "_keys" in lf.collect_schema():
+    schema = lf.collect_schema()
+    if "_started" in schema:  # purchase lines that start an order (_aggregations)
+        orders = pl.col("_started").cast(pl.Int64)
+    elif "_keys" in schema:
         orders = pl.col("_keys").cast(pl.Int64) - has_null
     else:
         orders = (pl.col("_rows") - pl.col("_non_buys")).cast(pl.Int64)
@@ -550,6 +562,7 @@ def customer_features_at(
     purchase_windows: Sequence[tuple[dt.date, dt.date]] = (),
     summary_at: dt.date | None = None,
     after_group_by: Callable[[], object] | None = None,
+    orders_adjacent: bool = False,
 ) -> FeatureSnapshots:
     """customer_features(as_of=d) for every d in `dates`, collected, from one read of the
     transactions (and of the touchpoints) instead of one per date.
@@ -571,6 +584,8 @@ def customer_features_at(
     Rows without a customer id are left out here, as everywhere in the features.
     `after_group_by` is called once the per-customer-and-period group_by (the read's peak
     memory) has run, with the rest of the read still to come (predict churn starts its imports).
+    `orders_adjacent`: the data checks found the file laid out order by order
+    (core.order_layout.orders_adjacent), so the starts count orders without proving it again.
     """
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     dates = sorted(set(dates))
@@ -607,9 +622,10 @@ def customer_features_at(
             raise ValueError(f"summary_at {summary_at} is not one of the dates")
         lf = lf.with_columns(_apart=_counted_apart())
         aggs.append(pl.col("_apart").sum())
+    check_orders = has_order_id and ORDERS_AT_FIRST_LINE and not orders_adjacent
     if has_order_id and ORDERS_AT_FIRST_LINE:
         lf = lf.with_columns(**_order_starts())
-        aggs += [pl.col("_starts").sum(), pl.col("_moves").sum()]
+        aggs += [pl.col("_starts").sum(), *([pl.col("_moves").sum()] if check_orders else [])]
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
     per_period = _as_text(_in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect())
@@ -622,7 +638,7 @@ def customer_features_at(
     k_summary = dates.index(summary_at) if summary_at is not None else None
     summary_apart = k_summary is not None and per_period.filter(pl.col("_period") <= k_summary)["_apart"].sum() > 0
     second = {}
-    if has_order_id and ORDERS_AT_FIRST_LINE:
+    if check_orders:
         second["check"] = rows.filter(buy).select(pl.col("order_id").null_count().alias("missing"),
                                                   _order_key().n_unique().alias("orders"))
     if k_summary is not None and not summary_apart:

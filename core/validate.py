@@ -20,6 +20,7 @@ from core import ledger
 from core.check_cache import CACHE_FILE, CheckCache, level, source_key
 from core.coerce import is_missing_token, number_value
 from core.errors import InputError
+from core.order_layout import from_summary, layout_columns
 from core.readers import explain_read_error
 from core.result import Result
 from core.workspace import TableSource, Workspace, coercions, column_parse, plain_column, plain_numbers
@@ -142,7 +143,10 @@ def check(
             orphans += known
     unchecked = [t for t in names if t in pending]
     orphan_queries = _orphan_queries(ws, unchecked) if unchecked else []
-    summaries = [_summarise(frame, rules) for _, rules, frame in queries]
+    # the transactions' order layout is counted by the same read (core.order_layout)
+    summaries = [_summarise(frame, rules, layout_columns(frame.collect_schema().names())
+                            if source.table == "transactions" and cache and engine is None else [])
+                 for source, rules, frame in queries]
     try:
         collected = pl.collect_all(summaries + [query for _, query in orphan_queries])
     except pl.exceptions.PolarsError as exc:
@@ -172,6 +176,8 @@ def check(
                                          rule.message, rule.fix, source.where))
         if cache and not on_engine:
             cache.put(keys[source.table], kind, found)
+            if (layout := from_summary(row)) is not None:
+                cache.put_layout(keys[source.table], layout)
             if not errors_only:  # a full check holds the errors-only one too
                 cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
     for (source, _), result in zip(orphan_queries, collected[len(queries):]):
@@ -452,9 +458,9 @@ def _range_rule(table: str, column: str, low: float, high: float, declared_in: s
                  f"answers in {column!r} outside {span} (declared in {declared_in})", fix)
 
 
-def _summarise(frame: pl.LazyFrame, rules: list[_Rule]) -> pl.LazyFrame:
+def _summarise(frame: pl.LazyFrame, rules: list[_Rule], extra: list[pl.Expr]) -> pl.LazyFrame:
     return frame.select(pl.len().alias("__n"),
-                        *(rule.flag.fill_null(False).sum().alias(f"n{i}") for i, rule in enumerate(rules)))
+                        *(rule.flag.fill_null(False).sum().alias(f"n{i}") for i, rule in enumerate(rules)), *extra)
 
 
 def _first_rows(frame: pl.LazyFrame, rule: _Rule) -> pl.LazyFrame:

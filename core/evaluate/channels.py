@@ -61,10 +61,12 @@ def channels(
     confidence: float = 0.95,
     workspace: str = UNNAMED,
     engine: Reducer | None = None,
+    orders_adjacent: bool = False,
 ) -> Result:
     """Per channel performance, single vs multi-channel customers, overlap and a radar table.
     With an `engine` (core.engines) the per-customer table is reduced there; the per-channel
-    tables are computed here from the columns they read."""
+    tables are computed here from the columns they read. `orders_adjacent`: the data checks
+    found the transactions laid out order by order (reduced_tables)."""
     require(transactions, "transactions", ANALYSIS, workspace)
     require_columns(transactions, "transactions", ("channel",), ANALYSIS,
                     "add the channel of each order (store, web, app...) as 'channel'")
@@ -72,7 +74,7 @@ def channels(
     threading.Thread(target=importlib.import_module, args=("core.evaluate.stats",), daemon=True).start()
     as_of = as_of or default_as_of(transactions, engine=engine)
     has_order_id = "order_id" in names(transactions)
-    reduced = (reduced_tables(transactions, as_of, has_order_id)
+    reduced = (reduced_tables(transactions, as_of, has_order_id, orders_adjacent)
                if engine is None and {"customer_id", "order_date", "amount"} <= set(names(transactions)) else None)
     if reduced is not None:  # one read of the transactions serves every table below
         parts = parts_from_reduced(reduced, has_order_id)
@@ -184,7 +186,8 @@ def channel_parts(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool
     }
 
 
-def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool) -> dict[str, pl.DataFrame] | None:
+def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: bool,
+                   orders_adjacent: bool = False) -> dict[str, pl.DataFrame] | None:
     """The transactions up to `as_of` reduced, straight from the rows, to the two tables every
     table the report reads of them is derived from (null ids and channels stay groups; keys
     Categorical, see below):
@@ -208,7 +211,8 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     exact path) from the starts of the same read, beside the two group_bys: an ascending-id
     shortcut missed on files where ids of two systems interleave (the demo's promotion
     orders), and then re-read the file to count them. When the file breaks the rule this
-    returns None and the report takes the exact, slower path.
+    returns None and the report takes the exact, slower path. `orders_adjacent`: the data
+    checks found the file laid out so (core.order_layout), and none of this is counted again.
 
     customer_id and channel are Categorical here (parts_from_reduced and
     customer_table_from_days give text back), and each group_by keys on one integer packing
@@ -222,6 +226,7 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     coded = tx.with_columns(pl.col(key).cast(pl.Categorical) for key in CODED)
     pair, day = (PackedKey(coded.collect_schema(), keys) for keys in (CODED, ("customer_id", "order_date")))
     checks = {}
+    check_orders = has_order_id and not orders_adjacent
     if has_order_id:
         order = pl.when(buy).then(pl.col("order_id"))
         continues = (order == order.shift(1)).fill_null(False)  # the line before: this order
@@ -229,11 +234,14 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
         # on the customer x channel group key (never null) and the day's number, cheaper than the text
         moved = (pl.col("_key") != pl.col("_key").shift(1)) | pl.col("order_date").to_physical().ne_missing(
             pl.col("order_date").to_physical().shift(1))
-        checks = {"_starts": start, "_moves": (continues & moved) | (buy & pl.col("order_id").is_null())}
+        checks = {"_starts": start}
+        if check_orders:
+            checks["_moves"] = (continues & moved) | (buy & pl.col("order_id").is_null())
     rows = coded.with_columns(pair.key()).with_columns(**checks).with_columns(
         _units=units, _gross=units.clip(lower_bound=0), _buy=buy, _bought_on=pl.when(buy).then(pl.col("order_date")))
     by_channel = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units", "_gross").sum(),
-                  *([pl.col("_starts").sum().alias("_orders"), pl.col("_moves").sum()] if has_order_id else []),
+                  *([pl.col("_starts").sum().alias("_orders")] if has_order_id else []),
+                  *([pl.col("_moves").sum()] if check_orders else []),
                   pl.col("_bought_on").min().alias("_first"), pl.col("_bought_on").max().alias("_last"),
                   pl.col("order_date").min().alias("_first_row")]
     n_passes = aggregation_passes(transactions)  # the memory budget core.features keeps
@@ -244,12 +252,12 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
         "purchases": _in_passes(rows.filter(pl.col("_buy")).with_columns(day.key()), day,
                                 [(pl.col("_gross").sum() / MONEY_UNITS).alias("value")], n_passes),
     }
-    if has_order_id:  # in one pass, from the rows the group_bys read (one scan of the file)
+    if check_orders:  # in one pass, from the rows the group_bys read (one scan of the file)
         tables["distinct"] = rows.filter(pl.col("_starts")).select(pl.col("order_id").hash().n_unique())
     if n_passes > 1:  # then after the passes, not beside them: they bound the memory
         later = tables.pop("distinct", None)
     tables = dict(zip(tables, pl.collect_all(list(tables.values()))))
-    if not has_order_id:
+    if not check_orders:
         return tables
     checked = tables["by_channel"]
     if checked["_moves"].sum():

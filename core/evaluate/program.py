@@ -67,8 +67,11 @@ def program(
     discount_rate: float = DISCOUNT_RATE,
     confidence: float = 0.95,
     workspace: str = UNNAMED,
+    orders_adjacent: bool = False,
 ) -> Result:
-    """Members vs non-members; matched lift after joining; ROI when the yearly cost is given."""
+    """Members vs non-members; matched lift after joining; ROI when the yearly cost is given.
+    `orders_adjacent`: the data checks found the transactions laid out order by order
+    (core.order_layout), so the customer table counts orders at their first lines."""
     require(transactions, "transactions", ANALYSIS, workspace)
     require(customers, "customers", ANALYSIS, workspace)
     cols = names(customers)
@@ -83,8 +86,8 @@ def program(
         raise InputError("the program cost must be positive", fix="pass --cost 50000 (per year)")
     as_of = as_of or default_as_of(transactions)
     membership = members_frame(customers, as_of)
-    people_lf = customer_table(transactions, as_of, customers=customers, survey=survey,
-                               retention_days=retention_days).join(membership, on="customer_id", how="left")
+    people_lf = customer_table(transactions, as_of, customers=customers, survey=survey, retention_days=retention_days,
+                               orders_adjacent=orders_adjacent).join(membership, on="customer_id", how="left")
     # The customer table is collected first and the anchors built on it: handed the lazy
     # plan, the matching query recomputed every customer's features for their first purchase.
     # Only the columns the report reads: the channel shares and other features are then

@@ -40,12 +40,13 @@ def customer_table(
     survey: pl.LazyFrame | None = None,
     retention_days: int = RETENTION_DAYS,
     engine: Reducer | None = None,
+    orders_adjacent: bool = False,
 ) -> pl.LazyFrame:
     """customer_features plus in_base, retained and annual_value (lazy; collect once).
     With an `engine` (core.engines) the features' group_by and the retention flags run there;
     otherwise in_base (a purchase in the earlier window) and retained (and one in the later
     window) are two more reductions of the features' own group_by, not a second group_by
-    over the rows."""
+    over the rows. `orders_adjacent` is customer_features'."""
     if engine is not None:
         features = customer_features(transactions, as_of=as_of, customers=customers,
                                      touchpoints=touchpoints, survey=survey, engine=engine)
@@ -54,7 +55,8 @@ def customer_table(
     bought, day = pl.col("amount") > 0, pl.col("order_date")
     features = customer_features(transactions, as_of=as_of, customers=customers, touchpoints=touchpoints,
                                  survey=survey, any_row={"in_base": bought & (day > earlier) & (day <= later),
-                                                         "_later": bought & (day > later)})
+                                                         "_later": bought & (day > later)},
+                                 orders_adjacent=orders_adjacent)
     return with_retention(features.with_columns(retained=pl.col("in_base") & pl.col("_later")).drop("_later"),
                           None)
 

@@ -36,6 +36,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     at risk from a one-year CLV when it can be fitted. With an `engine` (core.engines) every reduction of the
     transactions runs there."""
     from core.features import default_as_of
+    from core.order_layout import orders_adjacent
     from core.predict.churn import churn_analysis
 
     tx = ws.scan("transactions")
@@ -59,7 +60,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
                             horizon_days=horizon_days, as_of=score_date,
                             test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold,
                             clv=clv_table if with_clv else None, preload=("core.predict.clv",) if with_clv else (),
-                            top=top or None, max_recency_days=max_recency_days, model=model, engine=engine)
+                            top=top or None, max_recency_days=max_recency_days, model=model, engine=engine,
+                            orders_adjacent=engine is None and orders_adjacent(ws))
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
 
 

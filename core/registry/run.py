@@ -199,8 +199,13 @@ def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], val
         return function(**arguments)
     if analysis.takes == "tables":
         frames = {t: ws.scan(t) for t in tables} if ws is not None else {}
-        if ws is not None and "workspace" in inspect.signature(function).parameters:
+        parameters = inspect.signature(function).parameters
+        if ws is not None and "workspace" in parameters:
             arguments["workspace"] = str(ws.root)
+        if ws is not None and "orders_adjacent" in parameters and engine is None:
+            from core.order_layout import orders_adjacent
+
+            arguments["orders_adjacent"] = orders_adjacent(ws)  # what the checks found (core.order_layout)
         return function(**frames, **arguments)
     return function(ws, **arguments)
 

@@ -38,11 +38,14 @@ def read_customer_table(ws, as_of: dt.date | None, *, tables: Sequence[str] = FE
                         columns: Sequence[str] | None = None, engine: Reducer | None = None,
                         **options: Any) -> FeaturesRead:
     """customer_table's features and as-of date, with the count of rows dated after today
-    when the read counted them (core.features.read_features): `counted` puts it on the result."""
+    when the read counted them (core.features.read_features): `counted` puts it on the result.
+    Orders are counted at their first lines when the checks found the file laid out so."""
     from core.features import read_features
+    from core.order_layout import orders_adjacent
 
     return read_features(ws.scan("transactions"), as_of=as_of, columns=columns, engine=engine,
-                         today=dt.date.today(), **{t: ws.scan_if(t) for t in tables}, **options)
+                         today=dt.date.today(), orders_adjacent=engine is None and orders_adjacent(ws),
+                         **{t: ws.scan_if(t) for t in tables}, **options)
 
 
 def counted(result: Result, read: FeaturesRead) -> Result:
