@@ -4,8 +4,8 @@ data checks, remembered per file beside them (core.check_cache).
 Counting distinct orders per customer is cheap when every order's purchase lines (amount
 above zero) are adjacent in the file and share one customer, channel and day: a line then
 starts an order unless the line before it is a line of the same order, and the starts are
-the orders. core.features and the channels report count so, and until now proved the
-layout on every run with a distinct count of all order ids (at ten million rows about two
+the orders. core.features and the channels report count so; not told the layout, they
+prove it on every run with a distinct count of all order ids (at ten million rows about two
 seconds of one core and, beside the channels report's group_bys, 300 MB). The layout is a
 fact about the file, so the checks, which read every row anyway, count it once:
 
