@@ -76,7 +76,9 @@ def readme_block(data: dict) -> str:
     records = _usable(data["comparisons"])
     lines = [
         f"Measured side by side by `python -m bench.sidebyside`: {measured_on(data['meta'])}. "
-        "Each command is a fresh process writing its result to a file, start-up included; "
+        "Each command is a fresh process writing its result to a file, start-up included, on a workspace "
+        "checked once before (`data validate`, not timed: the checks are then remembered, as after a first "
+        "command); "
         "each peer computes the same customers, scores and segments (checked). "
         "A ratio above 1 means Loyalist takes longer.",
         "",
