@@ -191,3 +191,22 @@ def test_one_date_features_trust_the_layout_they_are_given():
     orders = {adjacent: customer_features(split, as_of=d, orders_adjacent=adjacent).collect()["orders"].item()
               for adjacent in (False, True)}
     assert orders == {False: 2, True: 3}
+
+
+def test_a_pos_export_is_counted_on_the_values_the_analyses_read(make_workspace):
+    # GB18030, semicolons, decimal commas, ids padded with spaces on continuation lines (as some
+    # POS exports write them): read as the analyses read it, o1's lines are one customer's
+    from core.features import customer_features
+
+    text = ("customer_id;order_id;order_date;amount;channel\n"
+            "C1;O1;2024-01-05;10,50;门店\n C1 ;O1;2024-01-05;2,25;门店\nC2;O2;2024-01-06;3,00;网店\n"
+            "C1;O3;2024-01-07;1,00;网店\n")
+    folder = make_workspace({"transactions.csv": text.encode("gb18030")})
+    check(Workspace.open(folder), errors_only=True)
+    assert _layout(folder) == OrderLayout(0, 0, 3, 3)
+    ws = Workspace.open(folder)
+    assert orders_adjacent(ws)
+    tx = ws.scan("transactions")
+    trusted = customer_features(tx, orders_adjacent=True).collect()
+    assert dict(zip(trusted["customer_id"], trusted["orders"])) == {"C1": 2, "C2": 1}
+    assert_frame_equal(trusted, customer_features(tx).collect())
