@@ -25,12 +25,15 @@ START, END = "<!-- sidebyside:start -->", "<!-- sidebyside:end -->"
 
 WHAT = {
     "help": "`loyalist --help`",
+    "command-help": "`loyalist report channels --help`",
     "rfm": "`segment rfm --output x.parquet` from Parquet",
     "rfm-csv": "`segment rfm --output x.parquet` from CSV",
     "heavy": "",
 }
 # issue 14's targets: Loyalist's time at most this many times the peer's
-TARGETS = {("help", "import typer"): 2.0, ("rfm", "polars"): 1.3, ("rfm-csv", "polars-csv"): 1.5}
+TARGETS = {("help", "import typer"): 2.0, ("command-help", "import typer"): 2.0, ("rfm", "polars"): 1.3,
+           ("rfm-csv", "polars-csv"): 1.5}
+NO_SIZE = ("help", "command-help")  # the same at every workspace size
 HEAVY_RATIO, HEAVY_PEAK_MB = 3.0, 2048  # every report and model at 10M: within 3x of the floor, under 2 GB
 
 PEER = {
@@ -88,7 +91,7 @@ def readme_block(data: dict) -> str:
     for r in records:
         if r["comparison"] == "heavy":
             continue
-        size = "-" if r["comparison"] == "help" else size_label(r)
+        size = "-" if r["comparison"] in NO_SIZE else size_label(r)
         lines.append(f"| {WHAT[r['comparison']]} | {size} | {r['loyalist_seconds']:.2f} s "
                      f"| {PEER.get(r['peer'], r['peer'])}: {r['peer_seconds']:.2f} s "
                      f"| {times(r['ratio'])} | {target(r)} |")
@@ -133,7 +136,7 @@ def results_block(data: dict) -> str:
         ratio = times(r["ratio"]) if r["ratio"] else f"failed: {r['error']}"
         ours = f"{r['loyalist_seconds']:.2f}" if r["loyalist_seconds"] else "-"
         theirs = f"{r['peer_seconds']:.2f}" if r["peer_seconds"] else "-"
-        size = r["size"] if r["comparison"] == "help" else f"{r['size']} ({size_label(r)})"
+        size = r["size"] if r["comparison"] in NO_SIZE else f"{r['size']} ({size_label(r)})"
         lines.append(f"| {r['comparison']} | {size} | {r['loyalist']} | {ours} "
                      f"| {r['loyalist_peak_mb']:,.0f} | {r['peer']} | {theirs} "
                      f"| {r['peer_peak_mb']:,.0f} | {ratio} | {same} |")

@@ -9,6 +9,7 @@ before its time counts.
 
 Comparisons, per workspace size:
   help        `loyalist --help` beside `python -c "import typer"`
+  command-help  `loyalist report channels --help` (one command's help) beside the same
   rfm         `segment rfm --output x.parquet` beside bare Polars (the floor), DuckDB, pandas
   rfm-csv     the same from a CSV copy beside bare Polars scanning that CSV once
   heavy       every report, `segment kmeans`, `predict clv` and `predict churn` (once each)
@@ -43,6 +44,7 @@ from bench.workspaces import default_root, ensure_csv, ensure_parquet, parse_siz
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 CLI = [sys.executable, "-m", "commands"]
+COMMAND_HELP = "loyalist report channels --help"  # a command's own help: its group and options built
 HEAVY = [("report channels", ["report", "channels"]), ("report attribution", ["report", "attribution"]),
          ("report campaign", ["report", "campaign"]), ("report program", ["report", "program"]),
          ("report experiment", ["report", "experiment"]), ("report nps", ["report", "nps"]),
@@ -143,8 +145,10 @@ def run_size(text: str, args, records: list, log) -> None:
     if args.help:
         log("  --help")
         results = alternate({"loyalist --help": [*CLI, "--help"],
+                             COMMAND_HELP: [*CLI, *COMMAND_HELP.split()[1:]],
                              "import typer": [sys.executable, "-c", "import typer"]}, args.repeat, log)
         compare(records, "help", text, info, results, "loyalist --help", "import typer")
+        compare(records, "command-help", text, info, results, COMMAND_HELP, "import typer")
         args.help = False  # once per run: it does not depend on the workspace
 
     log("  segment rfm from Parquet, --output x.parquet")

@@ -37,14 +37,27 @@ assert set(SHARED) == {name for name, _, _ in (*SHARED_BEFORE, *SHARED_AFTER)}
 # Every Extra given to a command, by kind: commands.direct leaves these commands to Typer
 # (tests/commands/test_direct.py checks its list against this one).
 EXTRAS: dict[str, Extra] = {}
+# group -> the one command of it the command line runs (commands.app.command_line sets it before
+# the group is made): only that command is made with its options, for Typer resolves every
+# option's type as it builds a command; the group's others are listed with their help and never
+# run. A group not here (tests and tools walking commands.app.app) has every command made.
+RUNS: dict[str, str] = {}
+
+
+def _listed_only() -> None:
+    """A command of the group that the command line does not run (RUNS): listed, never run."""
+    raise RuntimeError("a command made only to be listed was run")
 
 
 def add_analysis_commands(app: typer.Typer, group: str, extras: Mapping[str, Extra] | None = None) -> None:
     """One command per analysis of the group that has one (Analysis.cli_name)."""
     extras = extras or {}
     EXTRAS.update(extras)
+    runs = RUNS.get(group)
     for analysis in analyses(group):
-        if analysis.cli_name:
+        if analysis.cli_name and runs is not None and analysis.cli_name != runs:
+            app.command(analysis.cli_name, help=command_help(analysis), short_help=analysis.description)(_listed_only)
+        elif analysis.cli_name:
             command = make_command(analysis, extras.get(analysis.kind, Extra()))
             app.command(analysis.cli_name, help=command_help(analysis), short_help=analysis.description,
                         cls=lean_command())(command)

@@ -93,11 +93,16 @@ def tui(
     LoyalistApp(workspace).run()
 
 
-def command_line(only: str | None = None) -> typer.Typer:
+def command_line(only: str | None = None, command: str = "") -> typer.Typer:
     """The `loyalist` app. With `only`, every other group is mounted empty: still listed with
     its help (all that `loyalist --help` shows of it), but its module is not imported and
     Typer does not build its commands, which was most of the start-up of `--help` and of
-    every command (each option's type is resolved when the command is built)."""
+    every command (each option's type is resolved when the command is built). With `command`
+    too, that group's analysis commands but this one are only listed (commands.analysis.RUNS)."""
+    if only and command:
+        from commands.analysis import RUNS
+
+        RUNS[only] = command
     root = typer.Typer(
         cls=LoyalistGroup,
         name="loyalist",
@@ -139,14 +144,21 @@ def __getattr__(name: str):
 def first_word(args: list[str]) -> str:
     """The command or group a command line runs: its first word that is not an option (the
     top level's only options, --debug and --help, take no value); "" for none."""
-    return next((arg for arg in args if not arg.startswith("-")), "")
+    return first_words(args)[0]
+
+
+def first_words(args: list[str]) -> tuple[str, str]:
+    """The group and the command of it a command line runs: its first two words that are not
+    options (the top level and the groups take no option with a value); "" for none."""
+    words = [arg for arg in args if not arg.startswith("-")][:2]
+    return words[0] if words else "", words[1] if len(words) > 1 else ""
 
 
 def main() -> None:
     heap.start()  # no garbage collection while starting up (commands.heap)
     load_typer_help()  # help and usage errors draw without markdown_it and pygments
     try:
-        command_line(only=first_word(sys.argv[1:]))()
+        command_line(*first_words(sys.argv[1:]))()
     finally:  # output still buffered after an error exit may meet a closed pipe too
         flush_stdout()
         heap.end()

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from commands.app import app, first_word
+from commands.app import app, first_word, first_words
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -55,6 +56,23 @@ def test_first_word_skips_top_level_options():
     assert first_word(["--debug", "segment", "rfm", "-w", "x"]) == "segment"
     assert first_word(["--help"]) == ""
     assert first_word([]) == ""
+    assert first_words(["--debug", "segment", "rfm", "-w", "x"]) == ("segment", "rfm")
+    assert first_words(["report", "--help"]) == ("report", "")
+
+
+def test_the_command_line_makes_only_the_command_it_runs():
+    """The group's other commands are listed, not made with their options: only the one run has them."""
+    code = """
+import typer
+from commands.app import command_line
+report = typer.main.get_command(command_line("report", "channels")).commands["report"]
+print(sorted(name for name, command in report.commands.items() if command.params))
+print(len(report.commands))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True)
+    made, listed = out.stdout.split("\n")[:2]
+    assert made == "['channels']"
+    assert int(listed) == len(typer.main.get_command(app).commands["report"].commands)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["segment", "rfm", "--help"], ["report", "channels", "--help"]])
