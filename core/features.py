@@ -26,6 +26,7 @@ import polars as pl
 
 from core.errors import AnalysisError, InputError
 from core.exact import SCALE as EXACT_SCALE
+from core.order_layout import continues_order
 
 if TYPE_CHECKING:
     from core.engines import Reducer
@@ -374,7 +375,7 @@ def _order_starts() -> dict[str, pl.Expr]:
     not assumed (customer_features_at): no move, no purchase without an order id, and as many
     starts as distinct orders; otherwise the exact group_by runs (channels counts orders so too)."""
     key = pl.col("_order_key")  # null on a line that is not a purchase
-    continues = (key == key.shift(1)).fill_null(False)
+    continues = continues_order(key)
     moved = (pl.col("customer_id").ne_missing(pl.col("customer_id").shift(1))
              | pl.col("order_date").ne_missing(pl.col("order_date").shift(1)))
     # Booleans (summed to UInt32 counts, as the casts did): the group_by holds its input, a bit a row

@@ -56,14 +56,20 @@ class OrderLayout:
             return None
 
 
+def continues_order(order: pl.Expr) -> pl.Expr:
+    """True on a line of the same order as the line before it. `order` is null on a line that is
+    not a purchase, so such a line continues nothing and breaks a run. The one rule the checks'
+    count here and the analyses' starts (core.features, the channels report) share."""
+    return (order == order.shift(1)).fill_null(False)
+
+
 def layout_columns(columns: list[str]) -> list[pl.Expr]:
     """The counts, as one-row aggregations over a frame with the canonical columns (none when
     it has no order ids); read back with from_summary."""
     if not set(NEEDED) <= set(columns):
         return []
     buy = pl.col("amount") > 0
-    order = pl.when(buy).then(pl.col("order_id"))  # null on a line that is not a purchase
-    continues = (order == order.shift(1)).fill_null(False)
+    continues = continues_order(pl.when(buy).then(pl.col("order_id")))
     keys = ["customer_id", "order_date", *(["channel"] if "channel" in columns else [])]
     moved = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys)
     return [

@@ -25,6 +25,7 @@ from core.features import (
     MONEY_UNITS, PASS_HASH_SEED, aggregation_passes, checked_channels, default_as_of,
     features_from_aggregates,
 )
+from core.order_layout import continues_order
 from core.result import Chart, Result
 
 if TYPE_CHECKING:
@@ -228,15 +229,13 @@ def reduced_tables(transactions: pl.LazyFrame, as_of: dt.date, has_order_id: boo
     checks = {}
     check_orders = has_order_id and not orders_adjacent
     if has_order_id:
-        order = pl.when(buy).then(pl.col("order_id"))
-        continues = (order == order.shift(1)).fill_null(False)  # the line before: this order
-        start = buy & ~continues
+        continues = continues_order(pl.when(buy).then(pl.col("order_id")))
+        checks = {"_starts": buy & ~continues}
+    if check_orders:
         # on the customer x channel group key (never null) and the day's number, cheaper than the text
         moved = (pl.col("_key") != pl.col("_key").shift(1)) | pl.col("order_date").to_physical().ne_missing(
             pl.col("order_date").to_physical().shift(1))
-        checks = {"_starts": start}
-        if check_orders:
-            checks["_moves"] = (continues & moved) | (buy & pl.col("order_id").is_null())
+        checks["_moves"] = (continues & moved) | (buy & pl.col("order_id").is_null())
     rows = coded.with_columns(pair.key()).with_columns(**checks).with_columns(
         _units=units, _gross=units.clip(lower_bound=0), _buy=buy, _bought_on=pl.when(buy).then(pl.col("order_date")))
     by_channel = [pl.len().alias("_rows"), pl.col("_buy").sum().alias("_lines"), pl.col("_units", "_gross").sum(),
