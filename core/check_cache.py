@@ -127,9 +127,7 @@ class CheckCache:
 
     def get(self, key: str | None, kind: str) -> list[Finding] | None:
         """The findings kept under this key, or None (not kept, or not readable as findings)."""
-        if key is None:
-            return None
-        entry = self.new.get(f"{key}:{kind}") or self.file.entries.get(f"{key}:{kind}")
+        entry = self._entry(key, kind)
         if entry is None:
             return None
         try:
@@ -146,12 +144,18 @@ class CheckCache:
         """The order layout the checks counted under this key, or None (not counted, or damaged)."""
         from core.order_layout import OrderLayout
 
-        entry = (self.new.get(f"{key}:{LAYOUT}") or self.file.entries.get(f"{key}:{LAYOUT}")) if key else None
+        entry = self._entry(key, LAYOUT)
         return OrderLayout.from_entry(entry.get("layout")) if entry is not None else None
 
     def put_layout(self, key: str | None, layout: OrderLayout) -> None:
         if key is not None:
             self.new[f"{key}:{LAYOUT}"] = {"layout": layout.as_entry()}
+
+    def _entry(self, key: str | None, kind: str) -> dict[str, Any] | None:
+        """What is kept under this key and kind: added in this run, else read from the file."""
+        if key is None:
+            return None
+        return self.new.get(f"{key}:{kind}") or self.file.entries.get(f"{key}:{kind}")
 
     def save(self) -> None:
         """Write the file if anything was added."""
