@@ -141,12 +141,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def first_word(args: list[str]) -> str:
-    """The command or group a command line runs: its first word that is not an option (the
-    top level's only options, --debug and --help, take no value); "" for none."""
-    return first_words(args)[0]
-
-
 def first_words(args: list[str]) -> tuple[str, str]:
     """The group and the command of it a command line runs: its first two words that are not
     options (the top level and the groups take no option with a value); "" for none."""

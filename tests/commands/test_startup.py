@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from commands.app import app, first_word, first_words
+from commands.app import app, first_words
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -53,9 +53,9 @@ def test_the_listed_groups_are_every_group():
 
 
 def test_first_word_skips_top_level_options():
-    assert first_word(["--debug", "segment", "rfm", "-w", "x"]) == "segment"
-    assert first_word(["--help"]) == ""
-    assert first_word([]) == ""
+    assert first_words(["--debug", "segment", "rfm", "-w", "x"])[0] == "segment"
+    assert first_words(["--help"])[0] == ""
+    assert first_words([])[0] == ""
     assert first_words(["--debug", "segment", "rfm", "-w", "x"]) == ("segment", "rfm")
     assert first_words(["report", "--help"]) == ("report", "")
 
