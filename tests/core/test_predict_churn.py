@@ -539,6 +539,31 @@ def test_orders_counted_at_their_first_line_equal_distinct_orders_or_take_the_ex
 
 
 @pytest.mark.parametrize("passes", [None, 1000])
+@pytest.mark.parametrize("hashed", ["distinct", "two ids share one", "all share one"])
+def test_the_one_read_keys_customers_by_hash_and_gives_every_id_its_own_rows(monkeypatch, passes, hashed):
+    # The one read groups on a hash of customer_id; when two ids hash alike it must not merge
+    # them: each date's table still equals customer_features', id by id
+    from pathlib import Path
+
+    from core import features
+    from core.workspace import Workspace
+
+    monkeypatch.setattr(features, "ROWS_PER_PASS", passes)
+    shared = ["C000001", "C000002"]
+    if hashed != "distinct":
+        ids = pl.col("customer_id")
+        monkeypatch.setattr(features, "customer_id_hash", lambda: (
+            pl.when(ids.is_in(shared)).then(pl.lit(0, pl.UInt64)).otherwise(ids.hash(1))
+            if hashed == "two ids share one" else pl.lit(0, pl.UInt64) * ids.str.len_bytes()))
+    tx = Workspace.open(Path(__file__).resolve().parents[2] / "fixtures" / "sample").scan("transactions")
+    assert tx.filter(pl.col("customer_id").is_in(shared)).select(pl.len()).collect().item() > 0
+    dates = [_three_dates(tx).train_as_of, _three_dates(tx).test_as_of, _three_dates(tx).as_of]
+    read = features.customer_features_at(tx, dates)
+    for day in dates:
+        assert_frame_equal(read.features[day], customer_features(tx, as_of=day).collect())
+
+
+@pytest.mark.parametrize("passes", [None, 1000])
 def test_orders_at_the_first_line_on_the_sample_equal_the_exact_count(monkeypatch, passes):
     # the sample's order lines are adjacent: both paths, the same tables (in one pass, and in
     # many over disjoint customers, where each pass still sees the lines in file order)
