@@ -72,6 +72,9 @@ def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date, 
         daily = (daily.with_columns((pl.lit(as_of, dtype=pl.Date) - pl.duration(days=back * 7 + 6)).alias("period"))
                  .group_by("group", "period").agg(pl.col("value").sum())
                  .filter(pl.col("period") >= first))
+        if daily.is_empty():  # every sale lies in the partial first week
+            raise AnalysisError(f"the sales from {first} to {as_of} fill no whole week, so there is no weekly "
+                                "series to forecast; use --freq day, or data covering several weeks")
     step = "1d" if freq == "day" else "7d"
     last = as_of if freq == "day" else as_of - dt.timedelta(days=6)
     starts = daily.group_by("group").agg(pl.col("period").min().alias("start"))

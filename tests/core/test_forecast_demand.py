@@ -112,6 +112,18 @@ def test_too_short_a_history_says_how_much_is_needed():
     assert result.tables["forecast"].height == 4
 
 
+def test_sales_within_one_partial_week_say_there_is_no_weekly_series(make_workspace):
+    # two days of sales (a Friday and a Saturday): the week ending on the last day starts before the
+    # first sale, so it is partial and left out, and no week is left
+    tx = _daily("2024-01-05", 2, per_day=3)
+    with pytest.raises(AnalysisError, match="fill no whole week") as err:
+        demand_forecast(tx.lazy(), freq="week", yearly=False)
+    assert "--freq day" in str(err.value)
+    folder = make_workspace({"transactions.csv": tx.write_csv()})
+    result = runner.invoke(app, ["predict", "demand", "-w", str(folder)])
+    assert result.exit_code == 1 and "fill no whole week" in result.output and "internal error" not in result.output
+
+
 def test_short_groups_are_skipped_and_counted_and_gaps_are_zeros():
     long = _daily("2023-01-01", 800, category="long")
     short = _daily("2025-01-01", 69, category="short", seed=1)  # all three end on 10 March 2025
