@@ -38,6 +38,7 @@ NO_REPEAT_FALLBACK_DAYS = 365
 # A channel column with more values than this is almost surely mis-mapped (e.g. store names).
 MAX_CHANNELS = 30
 SHARE_PREFIX = "share_"
+CHANNEL_FEATURES = ("n_channels", "multi_channel", "last_channel")  # and a share_<channel> per channel
 # Money is summed exactly as integers in these units per currency unit: float sums depend
 # on the (parallel) summation order, and results must not change from run to run.
 MONEY_UNITS = 10_000
@@ -269,7 +270,7 @@ def read_features(
         as_of = as_of or default_as_of(transactions, engine=engine)
         lazy = customer_features(transactions, as_of=as_of, channels=channels, engine=engine,
                                  orders_adjacent=orders_adjacent, **options, **others)
-        return FeaturesRead((lazy.select(columns) if columns is not None else lazy).collect(), as_of)
+        return FeaturesRead((lazy.select(_selectable(columns, lazy)) if columns is not None else lazy).collect(), as_of)
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     today = today or dt.date.today()
     channels = list(channels or []) if has_channel else []
@@ -285,7 +286,7 @@ def read_features(
         .pipe(_derived, pl.col(_AS_OF), channels, None)
         .pipe(_with_activity, inactivity_days, inactivity_multiple)
     )
-    keep = _column_order(features.collect_schema().names(), channels) if columns is None else list(columns)
+    keep = _column_order(features.collect_schema().names(), channels) if columns is None else _selectable(columns, features)
     later_rows = transactions.select((pl.col("order_date") > today).sum())
     table, later = pl.collect_all([features.select(*keep, _AS_OF).sort("customer_id"), later_rows])
     if table.is_empty():  # no customer up to today: default_as_of says why (or finds rows without a customer)
@@ -300,6 +301,13 @@ def rows_per_pass() -> int:
     from core.memory import memory_budget
 
     return max(MIN_ROWS_PER_PASS, memory_budget() // BYTES_PER_ROW)
+
+
+def _selectable(columns: Sequence[str], features: pl.LazyFrame) -> list[str]:
+    """The requested columns, less the channel features when there are none: a channel column with
+    no value in it (an export's empty column) gives no channel, so no n_channels or shares."""
+    names = features.collect_schema().names()
+    return [c for c in columns if c in names or not (c in CHANNEL_FEATURES or c.startswith(SHARE_PREFIX))]
 
 
 def aggregation_passes(transactions: pl.LazyFrame) -> int:

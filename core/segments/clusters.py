@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError, InputError
+from core.features import CHANNEL_FEATURES, SHARE_PREFIX
 from core.progress import step
 from core.result import Chart, Result
 from core.segments.profile import segment_summary, summary_charts
@@ -141,6 +142,10 @@ class CustomerClusters:
             raise AnalysisError("no customers to cluster")
         specs = [parse_feature(s) for s in self.features]
         absent = [c for _, c in specs if c not in features.columns]
+        if absent and all(c in CHANNEL_FEATURES or c.startswith(SHARE_PREFIX) for c in absent):
+            raise InputError(f"{', '.join(absent)} need channels, and no transaction has one", file="transactions",
+                             column="channel", fix="fill the channel column (or map another column as channel in "
+                                                   "loyalist.toml), or leave these features out")
         if absent:
             raise InputError(f"unknown feature(s) {', '.join(absent)}",
                              fix="choose from: " + ", ".join(
@@ -297,7 +302,7 @@ def kmeans_segments(
         # The defaults adapt to the data; features the user names are used as given.
         if "n_channels" not in features.columns:
             use.remove("n_channels")
-            notes.append("no channel column, so channel count is left out of the default features")
+            notes.append("no channel in the transactions, so channel count is left out of the default features")
         elif features["n_channels"].n_unique() == 1:
             use.remove("n_channels")
             notes.append("every customer bought in the same number of channels, so channel "

@@ -132,6 +132,21 @@ def test_kmeans_is_deterministic_and_lists_scores(demo_ws):
     assert given["k"] == 4 and given["params"]["features"] == ["log:monetary", "log:frequency"]
 
 
+def test_kmeans_on_an_export_whose_channel_column_is_empty(make_workspace):
+    # a POS export with a channel column left blank: the default features leave channel count out
+    # and say so; naming it says the channel column is empty (not an internal error)
+    blank = "\n".join(line.rsplit(",", 1)[0] + "," for line in TX.strip().splitlines()[1:])
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount,channel\n" + blank + "\n"})
+    result = run("kmeans", "-w", str(folder), "--format", "json", "--k", "2")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["params"]["features"] == ["log:recency_days", "log:frequency", "log:monetary"]
+    assert any("no channel in the transactions" in note for note in data["notes"])
+    named = run("kmeans", "-w", str(folder), "--k", "2", "--features", "log:monetary,n_channels")
+    assert named.exit_code == 2 and "internal error" not in named.output
+    assert "n_channels need channels, and no transaction has one" in named.output
+
+
 def test_quadrant_needs_touchpoints(make_workspace, demo_ws):
     folder = make_workspace({"transactions.csv": TX})
     result = run("quadrant", "-w", str(folder))
