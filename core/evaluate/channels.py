@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from core.errors import AnalysisError
+from core.errors import AnalysisError, InputError
 from core.evaluate.compare import MEAN, NPS, SHARE, Metric, compare_groups
 from core.evaluate.inputs import UNNAMED, names, require, require_columns
 from core.evaluate.value import (
@@ -100,9 +100,14 @@ def channels(
     frames = dict(zip(queries, pl.collect_all(list(queries.values()))))
     # In customer order: the comparison's means then add up in the same order every run.
     people = frames["customers"].sort("customer_id")
-    if people.height < 2 or frames["purchase"].is_empty():
+    if people.height < 2:
         raise AnalysisError(f"{ANALYSIS}: fewer than two customers with a purchase on or before {as_of}. "
                             "Fix: check --as-of and the transactions")
+    if frames["purchase"].is_empty():  # customers bought, but no purchase names its channel
+        raise InputError(f"{ANALYSIS}: no purchase on or before {as_of} has a channel (the column is empty)",
+                         file="transactions", column="channel",
+                         fix="fill the channel of each order (store, web, app...), or map another column as "
+                             "channel in loyalist.toml")
     table = frames["purchase"]
     if "marketing" in frames:
         table = table.join(frames["marketing"], on="channel", how="full", coalesce=True)

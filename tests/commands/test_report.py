@@ -28,6 +28,15 @@ def as_json(result):
     return json.loads(result.stdout)
 
 
+def test_channels_on_an_export_whose_channel_column_is_empty_names_the_column(make_workspace):
+    blank = "".join(line.rsplit(",", 1)[0] + ",\n" for line in TX.splitlines()[1:])
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount,channel\n" + blank})
+    result = invoke("channels", "-w", str(folder))
+    assert result.exit_code == 2, result.output
+    assert "column 'channel'" in result.output and "has a channel (the column is empty)" in result.output
+    assert "fewer than two customers" not in result.output
+
+
 def test_attribution_json_has_the_documented_channel_list(make_workspace):
     folder = make_workspace({"transactions.csv": TX, "touchpoints.csv": TOUCH})
     data = as_json(invoke("attribution", "-w", str(folder), "--format", "json"))
