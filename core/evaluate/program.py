@@ -97,6 +97,12 @@ def program(
     has_since = "member_since" in cols
     rest = [behaviour(transactions, anchors(membership, people.lazy(), as_of, post_days, max_controls),
                       pre_days).collect()] if has_since else []
+    if not people["member"].any() and (listed := membership.select(pl.col("member").sum()).collect().item()):
+        # members in the customers table, none among the buyers: the two tables' ids do not meet
+        raise InputError(f"{ANALYSIS}: none of the {listed:,} program members in the customers table has a "
+                         f"purchase on or before {as_of}", file="customers", column="customer_id",
+                         fix="check that customers and transactions write the ids alike (prefixes, leading "
+                             "zeros); `loyalist data validate` counts the transactions' ids not in customers")
     require_rows(int(people["member"].sum()), 1, "program members", ANALYSIS)
     require_rows(int((~people["member"]).sum()), 1, "non-members", ANALYSIS)
     people = with_clv(people, "member", discount_rate)

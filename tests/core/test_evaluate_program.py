@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from statsmodels.stats.weightstats import ttest_ind
 
-from core.errors import AnalysisError, MissingTableError
+from core.errors import AnalysisError, InputError, MissingTableError
 from core.evaluate.matching import FEATURES, nearest_match
 from core.evaluate.program import program
 
@@ -125,6 +125,10 @@ def test_clear_errors():
         program(transactions, customers.select("customer_id"))
     with pytest.raises(AnalysisError, match="program members"):
         program(transactions, customers.with_columns(pl.lit(False).alias("is_member")))
+    # the customers table writes its ids otherwise ("C-c1"): its members never meet a buyer
+    with pytest.raises(InputError, match=r"none of the \d+ program members in the customers table") as err:
+        program(transactions, customers.with_columns(("C-" + pl.col("customer_id")).alias("customer_id")))
+    assert err.value.column == "customer_id" and "prefixes, leading zeros" in err.value.fix
 
 
 def test_retention_flags_count_only_purchases_inside_each_window():
