@@ -286,7 +286,8 @@ def read_features(
         .pipe(_derived, pl.col(_AS_OF), channels, None)
         .pipe(_with_activity, inactivity_days, inactivity_multiple)
     )
-    keep = _column_order(features.collect_schema().names(), channels) if columns is None else _selectable(columns, features)
+    keep = (_column_order(features.collect_schema().names(), channels) if columns is None
+            else _selectable(columns, features))
     later_rows = transactions.select((pl.col("order_date") > today).sum())
     table, later = pl.collect_all([features.select(*keep, _AS_OF).sort("customer_id"), later_rows])
     if table.is_empty():  # no customer up to today: default_as_of says why (or finds rows without a customer)
