@@ -106,13 +106,13 @@ def _rules_text(errors: list[Finding]) -> str:
 
 
 def _skipped_note(ws: Workspace, table: str, count: int, errors: list[Finding]) -> str:
-    name = ws.sources[table].shown_name
+    name = ws.sources[table].rows_name
     rows = "1 row" if count == 1 else f"{count} rows"
     return f"{rows} of {name} left out as invalid (on_invalid = \"skip\"): {_rules_text(errors)}"
 
 
 def _left_out_note(ws: Workspace, table: str, errors: list[Finding]) -> str:
-    name = ws.sources[table].shown_name
+    name = ws.sources[table].rows_name
     return (f"the {table} table ({name}) was left out of this analysis because it has errors: "
             f"{_rules_text(errors)}. {left_out_advice(table)}")
 

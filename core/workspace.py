@@ -132,6 +132,11 @@ class TableSource:
     def shown_name(self) -> str:
         return self.database.label if self.database else self.path.name
 
+    @property
+    def rows_name(self) -> str:
+        """The name of where a finding's rows are (rows_file): what notes on rows name."""
+        return self.database.label if self.database else self.rows_file.name
+
 
 class TableSources(Mapping[str, TableSource]):
     """A workspace's tables: which exist is known when it opens (their files are chosen);

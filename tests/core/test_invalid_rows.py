@@ -63,6 +63,21 @@ def test_on_invalid_skip_leaves_out_the_rows_and_counts_them(make_workspace):
     assert note.startswith("2 rows of survey.csv") and "(3, 5)" in note
 
 
+def test_notes_on_rows_of_a_converted_copy_name_the_file_the_rows_are_in(make_workspace):
+    # after `data convert` the Parquet copy is read, but its rows are numbered as the CSV's:
+    # the notes name the CSV, the file the analyst opens at those rows
+    folder = _ws(make_workspace)
+    converted = runner.invoke(app, ["data", "convert", "-w", str(folder)])
+    assert converted.exit_code == 0, converted.output
+    assert Workspace.open(folder).sources["survey"].path.suffix == ".parquet"
+    note = next(n for n in run_analysis("report.channels", Workspace.open(folder)).notes if "survey table" in n)
+    assert "(survey.csv)" in note and "(3, 5)" in note
+    skipped = runner.invoke(app, ["report", "nps", "-w", str(folder), "--skip-invalid", "-f", "json"])
+    assert skipped.exit_code == 0, skipped.output
+    note = next(n for n in json.loads(skipped.stdout)["notes"] if "left out as invalid" in n)
+    assert note.startswith("2 rows of survey.csv") and "(3, 5)" in note
+
+
 def test_skip_does_not_apply_to_tables_without_the_setting(make_workspace):
     bad_tx = TX + "C5,2024-02-08,NaN,web\n"
     folder = _ws(make_workspace, '[tables.survey]\non_invalid = "skip"\n', **{"transactions.csv": bad_tx})
