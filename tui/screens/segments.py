@@ -247,7 +247,7 @@ class SegmentsScreen(Screen):
                                         classes="section-title")
                             yield BarChart(id="profile-index", empty="No profile yet.")
                             yield Label("Top channels · share of the segment's spend", classes="section-title")
-                            yield BarChart(id="profile-channels", empty="No channel column in the transactions.")
+                            yield BarChart(id="profile-channels", empty="No channel in the transactions.")
                             yield Static("", id="profile-terms", classes="notes")
                     with TabPane("Charts", id="segment-charts-tab"):  # quadrant scatter, silhouette by k...
                         yield ChartPanel("The segments' charts appear here.", id="segment-charts")
@@ -631,7 +631,7 @@ class SegmentsScreen(Screen):
         self.query_one("#profile-terms", Static).update(Text(terms_text(profile)))
         self.query_one("#profile-channels", BarChart).show(
             channel_bars(profile, segment), scale=1.0,
-            empty="No channel column in the transactions.")
+            empty="No channel in the transactions.")
 
     def load_members(self) -> None:
         segment, segmentation = self.selected, self.segmentation
