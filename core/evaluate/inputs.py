@@ -37,10 +37,9 @@ def require_columns(frame: pl.LazyFrame, table: str, columns: tuple[str, ...], a
 def require_rows(n: int, minimum: int, what: str, analysis: str) -> None:
     """AnalysisError instead of a report full of zeros when there is too little data."""
     if n < minimum:
-        raise AnalysisError(
-            f"{analysis} needs at least {minimum} {what}; this data has {n}. "
-            "Fix: widen the date range or add data"
-        )
+        needs = (f"needs {what}; this data has none" if minimum == 1
+                 else f"needs at least {minimum} {what}; this data has {n}")
+        raise AnalysisError(f"{analysis} {needs}. Fix: widen the date range or add data")
 
 
 def on_or_before(date: pl.Expr, as_of: dt.date | None) -> pl.Expr:
