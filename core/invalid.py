@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.errors import InputError, MissingTableError
-from core.validate import ERROR, Finding, raise_for_errors, valid_rows, validate
+from core.validate import ERROR, WHOLE_TABLE_RULES, Finding, raise_for_errors, valid_rows, validate
 from core.workspace import Workspace
 
 if TYPE_CHECKING:
     from core.engines import Reducer
 
 ERROR_POLICY, SKIP_POLICY = "error", "skip"
-WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})
 
 
 class InvalidRowsError(InputError):

@@ -36,6 +36,7 @@ NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
 # in the copy). Out-of-range or duplicate values are copied as they are and still found
 # when the copy is validated, so they must not stop `data convert` (core/convert.py).
 LOSSY_RULES = frozenset({"unparsable", "missing_required_column"})
+WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})  # about the table, not rows of it
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,9 @@ def raise_for_errors(findings: list[Finding]) -> None:
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more errors: run `loyalist data validate`)" if len(errors) > 1 else ""
+        counted = "" if first.rule in WHOLE_TABLE_RULES else f": {first.count:,} row{'s' * (first.count != 1)}"
         raise InputError(
-            f"{first.message}: {first.count} rows{more}",
+            f"{first.message}{counted}{more}",
             file=first.file, column=first.column or None, rows=first.rows, fix=first.fix,
         )
 

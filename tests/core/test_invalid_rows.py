@@ -78,6 +78,17 @@ def test_notes_on_rows_of_a_converted_copy_name_the_file_the_rows_are_in(make_wo
     assert note.startswith("2 rows of survey.csv") and "(3, 5)" in note
 
 
+def test_stopping_errors_count_rows_as_written_and_whole_table_ones_count_none(make_workspace):
+    one_bad = _ws(make_workspace, **{"transactions.csv": TX + "C5,2024-02-08,NaN,web\n"})
+    with pytest.raises(InputError) as err:
+        run_analysis("segment.rfm", Workspace.open(one_bad))
+    assert ": 1 row" in str(err.value) and "1 rows" not in str(err.value)
+    header_only = _ws(make_workspace, **{"transactions.csv": TX.splitlines()[0] + "\n"})
+    with pytest.raises(InputError) as err:
+        run_analysis("segment.rfm", Workspace.open(header_only))
+    assert "header but no rows. Fix:" in str(err.value) and "0 rows" not in str(err.value)
+
+
 def test_skip_does_not_apply_to_tables_without_the_setting(make_workspace):
     bad_tx = TX + "C5,2024-02-08,NaN,web\n"
     folder = _ws(make_workspace, '[tables.survey]\non_invalid = "skip"\n', **{"transactions.csv": bad_tx})
