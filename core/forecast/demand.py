@@ -337,6 +337,9 @@ def _result(fitted: list[Fitted], series: DemandSeries, *, measure: str, freq: s
     if series.returns_left_out:
         notes.append(f"{series.returns_left_out} return lines (negative amount or quantity) were left out: the "
                      "forecast is of gross demand.")
+    if series.no_quantity:
+        notes.append(f"{series.no_quantity} sale lines without a quantity count as 0 units; fill in their quantity "
+                     "in the transactions, or forecast revenue or orders.")
     if series.zero_periods:
         notes.append(f"{series.zero_periods} {freq}s with no sales count as zero.")
     if freq == "week":

@@ -27,6 +27,7 @@ class DemandSeries:
     returns_left_out: int  # lines with a negative amount or quantity
     zero_periods: int  # periods with no sales, filled with 0
     since: dt.date | None = None
+    no_quantity: int = 0  # with --measure units: sale lines without a quantity, counted as 0 units
 
 
 def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date, since: dt.date | None = None,
@@ -59,12 +60,18 @@ def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date, 
     lines = tx.with_columns(returned.fill_null(False).alias("_returned"))
     daily = (lines.filter(~pl.col("_returned"))
              .group_by("group", pl.col("order_date").alias("period")).agg(value.cast(pl.Float64).alias("value")))
-    counts = lines.select(pl.col("_returned").sum().alias("returns"), pl.col("order_date").min().alias("first"))
+    no_quantity = (~pl.col("_returned") & pl.col("quantity").is_null()).sum() if measure == "units" else pl.lit(0)
+    counts = lines.select(pl.col("_returned").sum().alias("returns"), pl.col("order_date").min().alias("first"),
+                          no_quantity.alias("no_quantity"), (~pl.col("_returned")).sum().alias("sales"))
     daily, counts = pl.collect_all([daily, counts])
-    returns, first = counts.row(0)
+    returns, first, no_quantity, sales = counts.row(0)
+    window = f"from {since} to {as_of}" if since else f"on or before {as_of}"
     if first is None or daily.is_empty():
-        window = f"from {since} to {as_of}" if since else f"on or before {as_of}"
         raise AnalysisError(f"no sales {window}, so there is nothing to forecast")
+    if no_quantity and no_quantity == sales:  # an export's empty column: every period would be 0 units
+        raise InputError(f"no sale line {window} has a quantity (the column is empty), so there are no units "
+                         "to forecast", file="transactions", column="quantity",
+                         fix="fill in the quantity of each line, or use --measure revenue or orders")
 
     if freq == "week":
         # Week k ends on as_of - 7k; a first week starting before the first sale is partial.
@@ -85,7 +92,7 @@ def demand_series(tx: pl.LazyFrame, *, measure: str, freq: str, as_of: dt.date, 
             .sort("group", "period"))
     zero = int(full["value"].null_count())
     full = full.with_columns(pl.col("value").fill_null(0.0))
-    return DemandSeries(full, as_of, freq, int(returns or 0), zero, since)
+    return DemandSeries(full, as_of, freq, int(returns or 0), zero, since=since, no_quantity=int(no_quantity or 0))
 
 
 def _with_group(tx: pl.LazyFrame, by: str, columns: list[str], customers: pl.LazyFrame | None) -> pl.LazyFrame:

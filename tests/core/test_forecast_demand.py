@@ -124,6 +124,19 @@ def test_sales_within_one_partial_week_say_there_is_no_weekly_series(make_worksp
     assert result.exit_code == 1 and "fill no whole week" in result.output and "internal error" not in result.output
 
 
+def test_units_without_quantities_are_an_error_or_a_counted_note():
+    tx = _daily("2024-01-01", 800)
+    with pytest.raises(InputError, match="has a quantity \\(the column is empty\\)") as err:
+        demand_forecast(tx.with_columns(quantity=pl.lit(None, pl.Int64)).lazy(), measure="units", freq="week")
+    assert err.value.column == "quantity" and "--measure revenue" in err.value.fix
+    # a few lines without a quantity: counted as 0 units, and said so
+    gaps = tx.with_columns(quantity=pl.when(pl.int_range(pl.len()) % 100 == 0).then(None).otherwise("quantity"))
+    result = demand_forecast(gaps.lazy(), measure="units", freq="week", horizon=4, backtest_origins=1)
+    missing = gaps["quantity"].null_count()
+    assert missing > 0 and any(n.startswith(f"{missing} sale lines without a quantity count as 0 units")
+                               for n in result.notes)
+
+
 def test_short_groups_are_skipped_and_counted_and_gaps_are_zeros():
     long = _daily("2023-01-01", 800, category="long")
     short = _daily("2025-01-01", 69, category="short", seed=1)  # all three end on 10 March 2025
