@@ -60,6 +60,7 @@ class _Rule:
     flag: pl.Expr
     message: str
     fix: str
+    whole_column: bool = False  # a finding only when every row is flagged (its count is then the table's)
 
 
 def validate(
@@ -117,7 +118,7 @@ def check(
             # declared ranges) run here, on those columns only.
             raw = ws.scan_raw(table)
             rest = [r for r in _rules(source, raw.collect_schema(), as_of) if not checks_on_engine(r.rule, r.column)
-                    and (not errors_only or r.severity == ERROR)]
+                    and not r.whole_column and (not errors_only or r.severity == ERROR)]
             if rest:
                 queries.append((source, rest, _checked_frame(source, raw)))
             continue
@@ -156,7 +157,7 @@ def check(
     # The first rows of each rule that fired, in a second query: counting alone streams in
     # constant memory, while collecting row numbers in the same pass held the whole table.
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
-             for i in range(len(rules)) if row["__n"] and row[f"n{i}"]]
+             for i in range(len(rules)) if row["__n"] and row[f"n{i}"] and not rules[i].whole_column]
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
@@ -171,8 +172,10 @@ def check(
             offset = 2 if source.header_row else 1
             for i, rule in enumerate(rules):
                 count = row[f"n{i}"]
+                if rule.whole_column and count < row["__n"]:
+                    continue
                 if count:
-                    rows = tuple(r + offset for r in rows_of[(q, i)])
+                    rows = () if rule.whole_column else tuple(r + offset for r in rows_of[(q, i)])
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
                                          rule.message, rule.fix, source.where))
         if cache and not on_engine:
@@ -350,6 +353,14 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             continue
         required = m.canonical in table.required
         src = f"src:{m.canonical}"
+        if not required:  # an export's column left empty: said once, not as a missing value per row
+            # null or "" (a quoted empty field): cheaper than _present's strip, and enough for a whole column
+            blank = pl.col(src).is_null() | ((pl.col(src).str.len_bytes() == 0) if schema[m.source] == pl.String
+                                             else False)
+            rules.append(_Rule(WARNING, m.canonical, "empty_column", blank,
+                               f"{m.source!r} is empty in every row",
+                               f"fill in {m.source}, or leave the column out: what needs {m.canonical} cannot "
+                               "use it", whole_column=True))
         if required:
             rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))

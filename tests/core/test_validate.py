@@ -52,6 +52,19 @@ def test_rule(make_workspace, files, key, severity, count, rows):
     assert finding.fix  # every finding says how to fix it
 
 
+@pytest.mark.parametrize("quantity", ["", '""'])  # an empty field, and a quoted one (as Polars writes "")
+def test_an_optional_column_empty_in_every_row_is_one_warning(make_workspace, quantity):
+    # a POS export with its channel and quantity columns left blank: one warning per column,
+    # counting the table's rows; a column with one value somewhere is not flagged
+    tx = ("customer_id,order_date,amount,channel,quantity,category\n"
+          + "".join(f"C{i},2024-01-0{i},{i},,{quantity},{'food' if i == 3 else ''}\n" for i in range(1, 5)))
+    found = findings(make_workspace({"transactions.csv": tx}), as_of=dt.date(2024, 12, 31))
+    empty = {key[1]: f for key, f in found.items() if key[2] == "empty_column"}
+    assert sorted(empty) == ["channel", "quantity"]
+    assert all((f.severity, f.count, f.rows) == ("warning", 4, ()) for f in empty.values())
+    assert empty["channel"].message == "'channel' is empty in every row" and "channel" in empty["channel"].fix
+
+
 def test_missing_required_column(make_workspace):
     found = findings(make_workspace({"transactions.csv": "customer_id,amount\nC1,1\n"}))
     finding = found[("transactions", "order_date", "missing_required_column")]
