@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
 MAX_ROWS_SHOWN = 5
+FIRST_ROWS = 1_000  # a column with a value in these is not empty (_unless_filled_early)
+SPARSE = frozenset({"campaign_id", "promo_id"})  # tags most rows leave empty, and all may: no empty_column
 NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
 # Errors a converted copy would lose information over (a value that did not parse is null
 # in the copy). Out-of-range or duplicate values are copied as they are and still found
@@ -60,7 +62,9 @@ class _Rule:
     flag: pl.Expr
     message: str
     fix: str
-    whole_column: bool = False  # a finding only when every row is flagged (its count is then the table's)
+    # about the whole column: `flag` is then a one-value count (the table's rows, or 0), found
+    # without a value per row; a finding only when it is the table's count
+    whole_column: bool = False
 
 
 def validate(
@@ -130,7 +134,7 @@ def check(
         raw = ws.scan_raw(table)
         frame = _checked_frame(source, raw)
         rules = [r for r in _rules(source, raw.collect_schema(), as_of) if not errors_only or r.severity == ERROR]
-        queries.append((source, rules, frame))
+        queries.append((source, _unless_filled_early(rules, source, raw), frame))
     orphans: list[Finding] = []
     orphan_keys: dict[str, str | None] = {}
     pending: list[str] = []
@@ -353,11 +357,12 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             continue
         required = m.canonical in table.required
         src = f"src:{m.canonical}"
-        if not required:  # an export's column left empty: said once, not as a missing value per row
-            # null or "" (a quoted empty field): cheaper than _present's strip, and enough for a whole column
-            blank = pl.col(src).is_null() | ((pl.col(src).str.len_bytes() == 0) if schema[m.source] == pl.String
-                                             else False)
-            rules.append(_Rule(WARNING, m.canonical, "empty_column", blank,
+        if not required and m.canonical not in SPARSE:  # an export's column left empty: said once, not per row
+            # every value null or "" (a quoted empty field): the largest text is then "", or none. A flag
+            # per row (or a length per row) held hundreds of MB more at 10M rows of text read from a CSV.
+            empty = (pl.col(src).max().fill_null("") == "" if schema[m.source] == pl.String
+                     else pl.col(src).null_count() == pl.len())
+            rules.append(_Rule(WARNING, m.canonical, "empty_column", pl.when(empty).then(pl.len()).otherwise(0),
                                f"{m.source!r} is empty in every row",
                                f"fill in {m.source}, or leave the column out: what needs {m.canonical} cannot "
                                "use it", whole_column=True))
@@ -393,6 +398,19 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]
     return rules
+
+
+def _unless_filled_early(rules: list[_Rule], source: TableSource, raw: pl.LazyFrame) -> list[_Rule]:
+    """The rules less the empty-column ones of columns with a value in the first rows, which cannot
+    be empty. The others read their whole column, which the summary then holds (it is not
+    streamed): at 10M rows of a CSV, seven text columns no other rule reads took 2 s and 0.8 GB."""
+    whole = {r.column for r in rules if r.whole_column}
+    if not whole:
+        return rules
+    named = {m.canonical: m.source for m in source.columns if m.canonical in whole}
+    first = raw.select(named.values()).head(FIRST_ROWS).collect()
+    filled = {c for c, name in named.items() if (first[name].cast(pl.String).fill_null("") != "").any()}
+    return [r for r in rules if not (r.whole_column and r.column in filled)]
 
 
 def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rule]:
@@ -473,7 +491,8 @@ def _range_rule(table: str, column: str, low: float, high: float, declared_in: s
 
 def _summarise(frame: pl.LazyFrame, rules: list[_Rule], extra: list[pl.Expr]) -> pl.LazyFrame:
     return frame.select(pl.len().alias("__n"),
-                        *(rule.flag.fill_null(False).sum().alias(f"n{i}") for i, rule in enumerate(rules)), *extra)
+                        *((rule.flag if rule.whole_column else rule.flag.fill_null(False).sum()).alias(f"n{i}")
+                          for i, rule in enumerate(rules)), *extra)
 
 
 def _first_rows(frame: pl.LazyFrame, rule: _Rule) -> pl.LazyFrame:

@@ -52,10 +52,14 @@ def test_rule(make_workspace, files, key, severity, count, rows):
     assert finding.fix  # every finding says how to fix it
 
 
+@pytest.mark.parametrize("first_rows", [1000, 1])  # category's one value: in the first rows read, or after them
 @pytest.mark.parametrize("quantity", ["", '""'])  # an empty field, and a quoted one (as Polars writes "")
-def test_an_optional_column_empty_in_every_row_is_one_warning(make_workspace, quantity):
+def test_an_optional_column_empty_in_every_row_is_one_warning(make_workspace, monkeypatch, quantity, first_rows):
     # a POS export with its channel and quantity columns left blank: one warning per column,
     # counting the table's rows; a column with one value somewhere is not flagged
+    import core.validate
+
+    monkeypatch.setattr(core.validate, "FIRST_ROWS", first_rows)
     tx = ("customer_id,order_date,amount,channel,quantity,category\n"
           + "".join(f"C{i},2024-01-0{i},{i},,{quantity},{'food' if i == 3 else ''}\n" for i in range(1, 5)))
     found = findings(make_workspace({"transactions.csv": tx}), as_of=dt.date(2024, 12, 31))
