@@ -408,7 +408,10 @@ def _unless_filled_early(rules: list[_Rule], source: TableSource, raw: pl.LazyFr
     if not whole:
         return rules
     named = {m.canonical: m.source for m in source.columns if m.canonical in whole}
-    first = raw.select(named.values()).head(FIRST_ROWS).collect()
+    try:
+        first = raw.select(named.values()).head(FIRST_ROWS).collect()
+    except pl.exceptions.PolarsError:  # unreadable: the summary's read says where (_unreadable_table)
+        return rules
     filled = {c for c, name in named.items() if (first[name].cast(pl.String).fill_null("") != "").any()}
     return [r for r in rules if not (r.whole_column and r.column in filled)]
 
