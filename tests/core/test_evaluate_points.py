@@ -99,7 +99,7 @@ def test_bad_inputs_are_clear():
         points(LEDGER, point_value=0)
     with pytest.raises(AnalysisError, match="--by 'nope'"):
         points(LEDGER, TX, by="nope")
-    with pytest.raises(AnalysisError, match="at least 1 customers with points"):
+    with pytest.raises(AnalysisError, match="needs customers with points on or before 2020-01-01; this data has none"):
         points(LEDGER, as_of=D(2020, 1, 1))
 
 
