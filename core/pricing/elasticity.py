@@ -26,7 +26,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from core.errors import AnalysisError
+from core.errors import AnalysisError, InputError
 from core.evaluate.inputs import UNNAMED, names, on_or_before, require, require_columns, require_rows
 from core.pricing.fixed_effects import demean, demeaned_slope, poisson_slope, weighted_demean
 from core.result import Chart, Result
@@ -34,11 +34,12 @@ from core.result import Chart, Result
 ANALYSIS = "pricing report"
 MIN_PRICE_SPREAD = 1e-6  # sd of log price left after both fixed effects: below it, nothing to learn
 PRODUCT_SPREAD = 0.05  # a product's own remaining log-price sd needed for its own elasticity
-DISPERSION_WARNING = 0.10
-SPARSE_UNITS = 10  # median units per product-period below which log counts are coarse  # median sd of log unit price within a product-period
+DISPERSION_WARNING = 0.10  # median sd of log unit price within a product-period
+SPARSE_UNITS = 10  # median units per product-period below which log counts are coarse
 RANGE_QUANTILES = (0.05, 0.95)
 PERIODS = {"week": "1w", "month": "1mo"}
 ESTIMATORS = ("ppml", "loglog")
+EVERY_LINE = ("quantity", "product_id")  # each line's: a price is revenue over units per product
 
 
 def pricing(
@@ -80,7 +81,8 @@ def pricing(
            | (pl.col("amount") <= 0) | pl.col("product_id").is_null())
     tx = tx.with_columns(category.alias("category"), bad.alias("_bad"), promo.alias("_promo"))
     counts = tx.select(pl.len().alias("lines"), pl.col("_bad").sum().alias("bad"),
-                       (pl.col("_promo") & ~pl.col("_bad")).sum().alias("promo"))
+                       (pl.col("_promo") & ~pl.col("_bad")).sum().alias("promo"),
+                       *(pl.col(c).is_not_null().sum().alias(c) for c in EVERY_LINE))
     lines = (tx.filter(~pl.col("_bad") & ~pl.col("_promo"))
              .with_columns(pl.col("order_date").dt.truncate(PERIODS[period]).alias("period"),
                            (pl.col("amount") / pl.col("quantity")).log().alias("_log_unit")))
@@ -100,7 +102,12 @@ def pricing(
             pl.lit("all customers").alias("segment"), pl.col("quantity").sum().alias("units"),
             pl.col("amount").sum().alias("revenue")))
     counts, panel, by_segment = pl.collect_all(frames)
-    n_lines, n_bad, n_promo = counts.row(0)
+    n_lines, n_bad, n_promo, *filled = counts.row(0)
+    for column, n in zip(EVERY_LINE, filled):
+        if n_lines and not n:  # an export's empty column: not "too little data"
+            raise InputError(f"{ANALYSIS}: no transaction line{f' on or before {as_of}' if as_of else ''} has a "
+                             f"{column} (the column is empty)", file="transactions", column=column,
+                             fix=f"fill in the {column} of each line")
     require_rows(panel.height, 2, "product-periods with positive units and amounts", ANALYSIS)
 
     panel = panel.with_columns((pl.col("revenue") / pl.col("units")).alias("price"))

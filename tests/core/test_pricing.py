@@ -15,7 +15,7 @@ import pytest
 if TYPE_CHECKING:
     import pandas as pd
 
-from core.errors import AnalysisError
+from core.errors import AnalysisError, InputError
 from core.pricing.elasticity import pricing
 from core.pricing.promotions import promotions
 
@@ -244,6 +244,14 @@ def test_without_promo_id_campaigns_are_the_promotions(sample_tx):
     assert any("no promo_id" in note for note in result.notes)
     with pytest.raises(AnalysisError, match="promo_id"):
         promotions(sample_tx.drop("promo_id"))
+
+
+@pytest.mark.parametrize("column", ["quantity", "product_id"])
+def test_pricing_on_an_export_whose_quantity_or_product_column_is_empty_names_it(sample_tx, column):
+    blank = sample_tx.with_columns(pl.lit(None, sample_tx.collect_schema()[column]).alias(column))
+    with pytest.raises(InputError, match=f"no transaction line has a {column} \\(the column is empty\\)") as err:
+        pricing(blank)
+    assert (err.value.file, err.value.column) == ("transactions", column)
 
 
 def test_too_little_history_is_an_analysis_error(sample_tx):
