@@ -74,6 +74,10 @@ def nps(
         )
     n = overall["responses"][0]
     if not n:
+        if not survey.select(pl.col("nps").is_not_null().any()).collect().item():  # an export's empty column
+            raise InputError(f"{ANALYSIS}: no survey answer has an nps (the column is empty)", file="survey",
+                             column="nps", fix="fill in the 0-10 likelihood-to-recommend answers, or map the "
+                                               "column that holds them as nps in loyalist.toml")
         raise AnalysisError(f"{ANALYSIS}: no NPS answers in the chosen dates. Fix: widen the date range")
     monthly = parts.pop() if has_month else None
     segments = long_breakdown(dims, parts, min_responses)

@@ -127,8 +127,12 @@ def test_clear_errors():
         nps(survey.with_columns(pl.col("nps") * 2).lazy())
     with pytest.raises(InputError, match="cannot break NPS down by income"):
         nps(survey.lazy(), by=("income",))
-    with pytest.raises(AnalysisError, match="no NPS answers"):
+    with pytest.raises(AnalysisError, match="no NPS answers in the chosen dates"):
         nps(survey.lazy(), as_of=dt.date(2023, 1, 1))
+    # a survey export whose nps column came out empty: not a matter of dates
+    with pytest.raises(InputError, match=r"no survey answer has an nps \(the column is empty\)") as err:
+        nps(survey.with_columns(pl.lit(None, pl.Int64).alias("nps")).lazy())
+    assert (err.value.file, err.value.column) == ("survey", "nps")
 
 
 def test_a_customers_main_channel_counts_orders_not_lines():
