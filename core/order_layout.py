@@ -89,14 +89,15 @@ def from_summary(row: dict[str, Any]) -> OrderLayout | None:
     return OrderLayout(**{k[len(PREFIX):]: int(v) for k, v in row.items() if k.startswith(PREFIX)})
 
 
-def orders_adjacent(ws: Workspace) -> bool:
+def orders_adjacent(ws: Workspace, engine: object | None = None) -> bool:
     """Whether the checks found the workspace's transactions file laid out order by order (see
     the module docstring): False when that is not so, not known (a database table, a file not
-    checked since it changed) or the file has no order ids. Reads the check cache only."""
+    checked since it changed) or the file has no order ids, and with an `engine` (core.engines),
+    which reduces the rows itself. Reads the check cache only."""
     from core.check_cache import CheckCache, source_key
 
     source = ws.sources.get("transactions")
-    if source is None or source.missing_required:
+    if engine is not None or source is None or source.missing_required:
         return False
     layout = CheckCache(ws.root).layout(source_key(source))
     return layout is not None and layout.adjacent

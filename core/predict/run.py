@@ -61,7 +61,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
                             test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold,
                             clv=clv_table if with_clv else None, preload=("core.predict.clv",) if with_clv else (),
                             top=top or None, max_recency_days=max_recency_days, model=model, engine=engine,
-                            orders_adjacent=engine is None and orders_adjacent(ws))
+                            orders_adjacent=orders_adjacent(ws, engine))
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
 
 

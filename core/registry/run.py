@@ -202,10 +202,10 @@ def _call(analysis: Analysis, ws: Workspace | None, tables: tuple[str, ...], val
         parameters = inspect.signature(function).parameters
         if ws is not None and "workspace" in parameters:
             arguments["workspace"] = str(ws.root)
-        if ws is not None and "orders_adjacent" in parameters and engine is None:
+        if ws is not None and "orders_adjacent" in parameters:
             from core.order_layout import orders_adjacent
 
-            arguments["orders_adjacent"] = orders_adjacent(ws)  # what the checks found (core.order_layout)
+            arguments["orders_adjacent"] = orders_adjacent(ws, engine)  # what the checks found (core.order_layout)
         return function(**frames, **arguments)
     return function(ws, **arguments)
 

@@ -44,7 +44,7 @@ def read_customer_table(ws, as_of: dt.date | None, *, tables: Sequence[str] = FE
     from core.order_layout import orders_adjacent
 
     return read_features(ws.scan("transactions"), as_of=as_of, columns=columns, engine=engine,
-                         today=dt.date.today(), orders_adjacent=engine is None and orders_adjacent(ws),
+                         today=dt.date.today(), orders_adjacent=orders_adjacent(ws, engine),
                          **{t: ws.scan_if(t) for t in tables}, **options)
 
 
