@@ -304,11 +304,16 @@ def rows_per_pass() -> int:
     return max(MIN_ROWS_PER_PASS, memory_budget() // BYTES_PER_ROW)
 
 
+def is_channel_feature(column: str) -> bool:
+    """A feature that exists only when the transactions name channels (n_channels, a share, ...)."""
+    return column in CHANNEL_FEATURES or column.startswith(SHARE_PREFIX)
+
+
 def _selectable(columns: Sequence[str], features: pl.LazyFrame) -> list[str]:
     """The requested columns, less the channel features when there are none: a channel column with
     no value in it (an export's empty column) gives no channel, so no n_channels or shares."""
     names = features.collect_schema().names()
-    return [c for c in columns if c in names or not (c in CHANNEL_FEATURES or c.startswith(SHARE_PREFIX))]
+    return [c for c in columns if c in names or not is_channel_feature(c)]
 
 
 def aggregation_passes(transactions: pl.LazyFrame) -> int:

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from core.errors import AnalysisError, InputError
-from core.features import CHANNEL_FEATURES, SHARE_PREFIX
+from core.features import is_channel_feature
 from core.progress import step
 from core.result import Chart, Result
 from core.segments.profile import segment_summary, summary_charts
@@ -142,7 +142,7 @@ class CustomerClusters:
             raise AnalysisError("no customers to cluster")
         specs = [parse_feature(s) for s in self.features]
         absent = [c for _, c in specs if c not in features.columns]
-        if absent and all(c in CHANNEL_FEATURES or c.startswith(SHARE_PREFIX) for c in absent):
+        if absent and all(is_channel_feature(c) for c in absent):
             raise InputError(f"{', '.join(absent)} need channels, and no transaction has one", file="transactions",
                              column="channel", fix="fill the channel column (or map another column as channel in "
                                                    "loyalist.toml), or leave these features out")
