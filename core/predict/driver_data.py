@@ -63,7 +63,8 @@ def driver_frame(
                 f"the survey has no column {outcome!r}", file="survey", column=outcome,
                 fix=f"use --outcome with one of {', '.join(schema)} or {RETENTION}",
             )
-        return survey.select(outcome, *names).collect(), names, notes
+        frame = survey.select(outcome, *names).collect()
+        return _without_empty(frame, names, notes, [outcome, *names] if predictors else [outcome], as_of)
     if transactions is None:
         raise InputError("retention as the outcome needs the transactions table",
                          fix="add transactions to the workspace")
@@ -102,4 +103,24 @@ def driver_frame(
         f"retention = bought again within {retention_days} days of answering; responses "
         f"after {last - window} are left out (their window is not over yet)."
     )
-    return frame, names, notes
+    return _without_empty(frame, names, notes, names if predictors else [], as_of)
+
+
+def _without_empty(frame: pl.DataFrame, names: list[str], notes: list[str],
+                   chosen: Sequence[str], as_of: dt.date | None) -> tuple[pl.DataFrame, list[str], list[str]]:
+    """An export's empty column (no answer in any response) is named, not met later as "0 complete
+    rows": an error when the analyst chose it (or it is the outcome), else left out with a note."""
+    if frame.is_empty():
+        return frame, names, notes
+    empty = [c for c in frame.columns if frame[c].null_count() == frame.height]
+    for column in empty:
+        if column in chosen:
+            where = (f"on or before {as_of} has an answer in {column}" if as_of
+                     else f"has an answer in {column} (the column is empty)")
+            raise InputError(f"no survey response {where}", file="survey",
+                             column=column, fix=f"fill in the {column} answers, or choose another column")
+    if empty:
+        names = [c for c in names if c not in empty]
+        when = f"on or before {as_of}" if as_of else "(the column is empty)"
+        notes.append(f"left out {', '.join(empty)}: no survey response has an answer there {when}.")
+    return frame.drop(empty), names, notes

@@ -17,7 +17,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from core.errors import AnalysisError
+from core.errors import AnalysisError, InputError
 from core.evaluate.inputs import UNNAMED, require, require_columns
 from core.result import Chart, Result
 from core.text.comments import scored_comments
@@ -62,6 +62,12 @@ def comment_drivers(
     sizes = dict(ends.group_by("nps_group").agg(pl.len()).iter_rows())
     detractors, promoters = sizes.get("detractor", 0), sizes.get("promoter", 0)
     if not detractors or not promoters:
+        for column, answer in (("nps", "0-10 likelihood-to-recommend answer"), ("comment", "free-text answer")):
+            if not survey.select(pl.col(column).is_not_null().any()).collect().item():  # an export's empty column
+                raise InputError(f"{ANALYSIS}: no survey response has an answer in {column} (the column is empty)",
+                                 file="survey", column=column,
+                                 fix=f"fill in the {answer}s, or map the column that holds them as {column} "
+                                     "in loyalist.toml")
         raise AnalysisError(
             f"{ANALYSIS}: needs comments from both detractors (nps 0-6) and promoters (9-10); found "
             f"{detractors} and {promoters}. Fix: check the 'nps' and 'comment' columns")

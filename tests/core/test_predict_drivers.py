@@ -258,6 +258,24 @@ def test_predictor_patterns_must_match_something():
         driver_frame(survey, "loyalty")
 
 
+def test_an_empty_survey_column_is_named_not_met_as_zero_complete_rows():
+    from core.predict.driver_data import driver_frame
+
+    rng = np.random.default_rng(1)
+    survey = pl.DataFrame({"customer_id": [f"c{i}" for i in range(100)], "nps": rng.integers(0, 11, 100),
+                           "sat_a": rng.normal(size=100), "sat_b": pl.Series([None] * 100, dtype=pl.Float64)}).lazy()
+    # by default an empty driver is left out, and said so
+    frame, names, notes = driver_frame(survey, "nps")
+    assert names == ["sat_a"] and frame.columns == ["nps", "sat_a"]
+    assert any("left out sat_b" in n for n in notes)
+    # a driver the analyst chose, or the outcome, stops with the column named
+    with pytest.raises(InputError, match="answer in sat_b") as caught:
+        driver_frame(survey, "nps", ["sat_*"])
+    assert (caught.value.file, caught.value.column) == ("survey", "sat_b")
+    with pytest.raises(InputError, match="answer in nps"):
+        driver_frame(survey.with_columns(nps=pl.lit(None, pl.Int64)), "nps")
+
+
 def test_holdout_fit_and_permutation_importance_match_scikit_learn():
     from sklearn.inspection import permutation_importance
     from sklearn.linear_model import LinearRegression

@@ -8,7 +8,7 @@ import pytest
 from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.proportion import proportion_confint
 
-from core.errors import AnalysisError
+from core.errors import AnalysisError, InputError
 from core.registry import run_analysis
 from core.text.comments import comments
 from core.text.drivers import comment_drivers, odds_ratios
@@ -74,6 +74,14 @@ def test_comment_drivers_need_both_ends_of_the_scale():
         comment_drivers(survey(["Great", "Lovely"], [10, 9]))
     with pytest.raises(AnalysisError, match="min-mentions"):
         comment_drivers(planted_survey(), min_mentions=10_000)
+
+
+@pytest.mark.parametrize("column", ["nps", "comment"])
+def test_an_empty_nps_or_comment_column_is_named_not_counted_as_no_detractors(column):
+    empty = planted_survey().with_columns(pl.lit(None, pl.String if column == "comment" else pl.Int64).alias(column))
+    with pytest.raises(InputError, match=f"no survey response has an answer in {column}") as caught:
+        comment_drivers(empty)
+    assert (caught.value.file, caught.value.column) == ("survey", column)
 
 
 def test_comment_drivers_on_the_sample_find_the_detractors_bank():
