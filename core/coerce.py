@@ -8,7 +8,7 @@ to report such values with their rows instead of dropping them silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,7 +23,8 @@ DATE_FORMATS = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日",
     "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
 )
-TIME_SUFFIXES = ("", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", "T%H:%M:%S%.f", " %H:%M:%S%.f")
+TIME_SUFFIXES = ("", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", "T%H:%M:%S%.f", " %H:%M:%S%.f",
+                 " %I:%M %p", " %I:%M:%S %p")  # 12-hour clocks of US spreadsheets and CRMs: 3:05 PM
 DAY_FIRST_TWINS = {"%d/%m/%Y": "%m/%d/%Y", "%d-%m-%Y": "%m-%d-%Y"}
 # A time-zone offset after a time: 10:00:00Z, 10:00+08:00, 10:00:00.5 -0500, 10:00+08.
 HAS_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s?([zZ]|[+-]\d\d(:?\d\d)?)$"
@@ -66,12 +67,16 @@ FORMAT_SEPARATOR = " | "
 DATE_CELL = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$"
 
 
-def detect_date_format(values: Sequence[str], *, file: str, column: str, time_zone: str | None = None) -> str:
+def detect_date_format(values: Sequence[str], *, file: str, column: str, time_zone: str | None = None,
+                       settle: Callable[[str, str], str | None] | None = None) -> str:
     """The strptime format(s) that parse a sample of date strings, best first.
 
     A column mixing formats (say ISO and YYYYMMDD) gets the few formats that cover the
     sample, joined by FORMAT_SEPARATOR; values in none of them are left to validation.
     Times with an offset (`Z`, `+08:00`) need the workspace's time zone to be converted to.
+    When the sample cannot tell day/month from month/day (a file sorted by date starts with
+    days up to 12), `settle(day_first, month_first)` may look at the whole column: it gives
+    the one format that reads values the other cannot, or None.
     """
     sample = pl.Series([v.strip() for v in values if v and v.strip()], dtype=pl.String)
     if sample.is_empty():
@@ -94,19 +99,24 @@ def detect_date_format(values: Sequence[str], *, file: str, column: str, time_zo
         best = max(counts, key=counts.__getitem__)  # the first of the most covering, in DATE_FORMATS order
         if not counts[best]:
             break  # the rest parse in no known format: validation reports them
-        _refuse_ambiguous(best, counts, parsed, left, sample, file, column)
+        best = _day_month_order(best, counts, parsed, left, sample, file, column, settle)
         chosen.append(best)
         left = left & ~parsed[best]
     return FORMAT_SEPARATOR.join(chosen) or "%Y-%m-%d"
 
 
-def _refuse_ambiguous(best, counts, parsed, left, sample, file, column) -> None:
+def _day_month_order(best, counts, parsed, left, sample, file, column, settle) -> str:
+    """`best`, or its day/month twin when only the whole column tells them apart; refused when
+    nothing does."""
     for day_first, month_first in DAY_FIRST_TWINS.items():
         prefix = next((p for p in (day_first, month_first) if best.startswith(p)), None)
         if prefix is not None:
             suffix = best[len(prefix):]
             a, b = day_first + suffix, month_first + suffix
             if counts[a] == counts[b]:
+                settled = settle(a, b) if settle is not None else None
+                if settled is not None:
+                    return settled
                 example = sample.filter(parsed[a] & left)[0]
                 raise InputError(
                     f"dates such as {example!r} could be day/month or month/day",
@@ -114,6 +124,24 @@ def _refuse_ambiguous(best, counts, parsed, left, sample, file, column) -> None:
                     fix=f'set date_format = "{a}" (day first) or "{b}" (month first) '
                     "for this table in loyalist.toml",
                 )
+    return best
+
+
+def settled_by_whole_column(rows: pl.LazyFrame, column: str,
+                            time_zone: str | None) -> Callable[[str, str], str | None]:
+    """detect_date_format's `settle`: of two day/month twins, the one that reads values of the
+    whole column the other cannot (one scan of the column; a date-sorted file's first day after
+    the 12th tells). None when neither does, or both (the column mixes the two orders)."""
+    def settle(day_first: str, month_first: str) -> str | None:
+        text = pl.col(column).cast(pl.String).str.strip_chars()
+        reads = [_strptime(text, fmt, time_zone).is_not_null() for fmt in (day_first, month_first)]
+        only_day_first, only_month_first = rows.select(
+            (reads[0] & ~reads[1]).any().alias("day_first"),
+            (reads[1] & ~reads[0]).any().alias("month_first")).collect().row(0)
+        if only_day_first != only_month_first:
+            return day_first if only_day_first else month_first
+        return None
+    return settle
 
 
 def needs_time_zone(what: str, file: str, column: str) -> InputError:

@@ -381,7 +381,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 "correct these values, or leave them blank if they are unknown"))
         if schema[m.source] != c.DTYPES[m.kind]:
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
-                    c.DATETIME: "a date-time format", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
+                    c.DATETIME: "a date-time format (set date_format in loyalist.toml if needed)", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
             message, fix = (f"values in {m.source!r} that do not parse as {m.kind}",
                             f"correct them to {hint.get(m.kind, 'text')}")

@@ -45,7 +45,8 @@ from core import contract as c
 from core import converted, database
 from core.check_cache import JudgedFormats, file_key
 from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
-                         detect_date_format, extra_is_numeric, needs_time_zone, plain_number)
+                         detect_date_format, extra_is_numeric, needs_time_zone, plain_number,
+                         settled_by_whole_column)
 from core.config import CONFIG_NAME, read_config
 from core.database import DatabaseTable
 from core.errors import InputError, MissingTableError, UnmappedColumnError
@@ -385,7 +386,8 @@ class Workspace:
             if kind in (c.DATE, c.DATETIME) and dtype == pl.String:
                 detail = parse.date_format or detect_date_format(
                     self._date_sample(table, fmt, sample, match.source), file=where, column=match.source,
-                    time_zone=time_zone)
+                    time_zone=time_zone,
+                    settle=None if in_database else settled_by_whole_column(self._raw[table], match.source, time_zone))
             elif isinstance(dtype, pl.Datetime) and dtype.time_zone and time_zone is None:
                 raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", where,
                                       match.source)

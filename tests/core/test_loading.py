@@ -110,6 +110,7 @@ def test_explicit_mapping_in_loyalist_toml(make_workspace):
     ("2024/03/07", dt.date(2024, 3, 7)),
     ("2024-03-07 14:30:00", dt.date(2024, 3, 7)),
     ("25/03/2024", dt.date(2024, 3, 25)),  # day > 12: day first is the only reading
+    ("03/25/2024 3:05 PM", dt.date(2024, 3, 25)),  # a US spreadsheet's 12-hour clock
 ])
 def test_date_formats(make_workspace, text, expected):
     df = load(make_workspace({"transactions.csv": f"customer_id,order_date,amount\nC1,{text},1\n"}))
@@ -123,6 +124,28 @@ def test_ambiguous_day_month_order_asks_for_date_format(make_workspace):
     assert "order_date" in str(err.value) and "date_format" in str(err.value)
     folder.joinpath("loyalist.toml").write_text('[tables.transactions]\ndate_format = "%d/%m/%Y"\n')
     assert load(folder)["order_date"].to_list() == [dt.date(2024, 4, 3), dt.date(2024, 6, 5)]
+
+
+def _dated_rows(start: dt.date, days: int, per_day: int, fmt: str) -> str:
+    """A transactions file sorted by date: `per_day` rows a day, dates written with `fmt`."""
+    return "customer_id,order_date,amount\n" + "".join(
+        f"C{i},{(start + dt.timedelta(days=d)).strftime(fmt)},1\n" for d in range(days) for i in range(per_day))
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d/%m/%Y"])
+def test_day_month_order_is_settled_by_the_whole_file_when_its_first_rows_cannot(make_workspace, fmt):
+    # sorted by date, 100 rows a day: the first 1,000 rows are 1-10 January, readable either way
+    folder = make_workspace({"transactions.csv": _dated_rows(dt.date(2024, 1, 1), 40, 100, fmt)})
+    dates = load(folder)["order_date"]
+    assert (dates.min(), dates.max()) == (dt.date(2024, 1, 1), dt.date(2024, 2, 9))
+    assert dates.n_unique() == 40
+
+
+def test_a_file_mixing_day_first_and_month_first_dates_is_refused(make_workspace):
+    text = _dated_rows(dt.date(2024, 1, 1), 40, 100, "%m/%d/%Y") + "C9,25/01/2024,1\n"
+    with pytest.raises(InputError, match="day/month or month/day") as err:
+        Workspace.open(make_workspace({"transactions.csv": text}))
+    assert "date_format" in str(err.value)
 
 
 def test_amounts_with_currency_and_thousands(make_workspace):
