@@ -31,8 +31,13 @@ if TYPE_CHECKING:
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
 MAX_ROWS_SHOWN = 5
+MAX_SPELLINGS_SHOWN = 5  # labels whose spellings a spelling_variants message lists
 FIRST_ROWS = 1_000  # a column with a value in these is not empty (_unless_filled_early)
 SPARSE = frozenset({"campaign_id", "promo_id"})  # tags most rows leave empty, and all may: no empty_column
+# Labels the analyses group by as written, so 'Web' and 'web' would be two channels (spelling_variants).
+# touch_type and the points' kind are not here: their analyses compare them lower-cased.
+LABELS = frozenset({"channel", "category", "tier", "acquisition_channel", "region", "gender", "income_band",
+                    "target", "experiment", "variant"})
 NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
 # Errors a converted copy would lose information over (a value that did not parse is null
 # in the copy). Out-of-range or duplicate values are copied as they are and still found
@@ -62,8 +67,9 @@ class _Rule:
     flag: pl.Expr
     message: str
     fix: str
-    # about the whole column: `flag` is then a one-value count (the table's rows, or 0), found
-    # without a value per row; a finding only when it is the table's count
+    # about the whole column: `flag` is then one value found without a value per row: a count
+    # (empty_column: the table's rows, or 0; a finding only when it is the table's count), or the
+    # column's distinct labels (spelling_variants: _spelling_findings makes its finding)
     whole_column: bool = False
 
 
@@ -164,6 +170,7 @@ def check(
              for i in range(len(rules)) if row["__n"] and row[f"n{i}"] and not rules[i].whole_column]
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
+    spellings = _spelling_findings(queries, counts)
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
         on_engine = source.table in per_table  # checked there in part; an empty table it has said
         found = per_table.setdefault(source.table, [])
@@ -176,6 +183,9 @@ def check(
             offset = 2 if source.header_row else 1
             for i, rule in enumerate(rules):
                 count = row[f"n{i}"]
+                if rule.rule == "spelling_variants":
+                    found += spellings.get((q, i), [])
+                    continue
                 if rule.whole_column and count < row["__n"]:
                     continue
                 if count:
@@ -366,6 +376,11 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                                f"{m.source!r} is empty in every row",
                                f"fill in {m.source}, or leave the column out: what needs {m.canonical} cannot "
                                "use it", whole_column=True))
+        if m.canonical in LABELS:
+            # the column's distinct labels; those that differ only in case are counted, with their
+            # rows, by a second read only when there are some (_spelling_findings)
+            rules.append(_Rule(WARNING, m.canonical, "spelling_variants",
+                               pl.col(m.canonical).cast(pl.String).unique().implode(), "", "", whole_column=True))
         if required:
             rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
@@ -404,7 +419,7 @@ def _unless_filled_early(rules: list[_Rule], source: TableSource, raw: pl.LazyFr
     """The rules less the empty-column ones of columns with a value in the first rows, which cannot
     be empty. The others read their whole column, which the summary then holds (it is not
     streamed): at 10M rows of a CSV, seven text columns no other rule reads took 2 s and 0.8 GB."""
-    whole = {r.column for r in rules if r.whole_column}
+    whole = {r.column for r in rules if r.rule == "empty_column"}
     if not whole:
         return rules
     named = {m.canonical: m.source for m in source.columns if m.canonical in whole}
@@ -413,7 +428,7 @@ def _unless_filled_early(rules: list[_Rule], source: TableSource, raw: pl.LazyFr
     except pl.exceptions.PolarsError:  # unreadable: the summary's read says where (_unreadable_table)
         return rules
     filled = {c for c, name in named.items() if (first[name].cast(pl.String).fill_null("") != "").any()}
-    return [r for r in rules if not (r.whole_column and r.column in filled)]
+    return [r for r in rules if not (r.rule == "empty_column" and r.column in filled)]
 
 
 def _table_rules(table: str, cols: set[str], as_of: dt.date | None) -> list[_Rule]:
@@ -496,6 +511,50 @@ def _summarise(frame: pl.LazyFrame, rules: list[_Rule], extra: list[pl.Expr]) ->
     return frame.select(pl.len().alias("__n"),
                         *((rule.flag if rule.whole_column else rule.flag.fill_null(False).sum()).alias(f"n{i}")
                           for i, rule in enumerate(rules)), *extra)
+
+
+def _spelling_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
+                       counts: list[dict]) -> dict[tuple[int, int], list[Finding]]:
+    """spelling_variants' findings, keyed (query, rule): for each label column written more than one
+    way ('Web', 'web'), the rows not in each label's most common spelling (_other), and their first
+    rows. Read only for the columns whose distinct labels differ only in case (_spelt_apart)."""
+    fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
+             for i, rule in enumerate(rules) if rule.rule == "spelling_variants" and _spelt_apart(row[f"n{i}"])]
+    if not fired:
+        return {}
+    column = {key: queries[key[0]][1][key[1]].column for key in fired}
+    spelt = pl.collect_all([queries[q][2].group_by(column[q, i]).agg(n=pl.len()).drop_nulls()
+                            for q, i in fired])
+    minority: dict[tuple[int, int], pl.DataFrame] = {}
+    for key, table in zip(fired, spelt):
+        label = pl.col(column[key])
+        ranked = table.with_columns(_folded=label.str.to_lowercase()).filter(pl.len().over("_folded") > 1) \
+            .sort(["_folded", "n", column[key]], descending=[False, True, False])
+        minority[key] = ranked.with_columns(_other=pl.int_range(pl.len()).over("_folded") > 0)
+    first_rows = pl.collect_all([
+        queries[q][2].filter(pl.col(column[q, i]).is_in(minority[q, i].filter("_other")[column[q, i]].implode()))
+        .select(ROW).head(MAX_ROWS_SHOWN) for q, i in fired])
+    found = {}
+    for (q, i), rows in zip(fired, first_rows):
+        source, name, table = queries[q][0], column[q, i], minority[q, i]
+        offset = 2 if source.header_row else 1
+        groups = [", ".join(f"{value!r} ({n:,})" for value, n in zip(g[name], g["n"]))
+                  for _, g in table.group_by("_folded", maintain_order=True)]
+        if len(groups) > MAX_SPELLINGS_SHOWN:
+            groups[MAX_SPELLINGS_SHOWN:] = [f"and {len(groups) - MAX_SPELLINGS_SHOWN:,} more"]
+        found[q, i] = [Finding(
+            WARNING, source.table, name, "spelling_variants", int(table.filter("_other")["n"].sum()),
+            tuple(r + offset for r in rows[ROW].to_list()),
+            f"{name} values written more than one way, which analyses count apart: {'; '.join(groups)}",
+            f"write each {name} one way in the file (rows shown are those not in the most common spelling)",
+            source.where)]
+    return found
+
+
+def _spelt_apart(labels: list[str | None] | None) -> bool:
+    """Whether two of a column's distinct labels differ only in case."""
+    spelt = pl.Series(labels or [], dtype=pl.String).drop_nulls()
+    return spelt.str.to_lowercase().n_unique() < spelt.len()
 
 
 def _first_rows(frame: pl.LazyFrame, rule: _Rule) -> pl.LazyFrame:

@@ -69,6 +69,22 @@ def test_an_optional_column_empty_in_every_row_is_one_warning(make_workspace, mo
     assert empty["channel"].message == "'channel' is empty in every row" and "channel" in empty["channel"].fix
 
 
+def test_labels_written_more_than_one_way_are_a_counted_warning(make_workspace):
+    # 'web' 4 times, 'Web' twice, 'WEB' once; 'store' once; a touch type's case is the engagement report's
+    channels = ["web", "Web", "web", "WEB", "web", "store", "Web", "web"]
+    tx = "customer_id,order_date,amount,channel\n" + "".join(
+        f"C{i},2024-01-01,1,{channel}\n" for i, channel in enumerate(channels))
+    tp = "customer_id,timestamp,channel,touch_type\nC1,2024-01-01 10:00,email,Open\nC2,2024-01-01 11:00,email,open\n"
+    found = findings(make_workspace({"transactions.csv": tx, "touchpoints.csv": tp}), as_of=dt.date(2024, 12, 31))
+    variants = [f for key, f in found.items() if key[2] == "spelling_variants"]
+    assert len(variants) == 1
+    finding = variants[0]
+    assert (finding.severity, finding.table, finding.column) == ("warning", "transactions", "channel")
+    # the rows not in the most common spelling, numbered as a spreadsheet does (header = row 1)
+    assert finding.count == 3 and finding.rows == (3, 5, 8)
+    assert "'web' (4), 'Web' (2), 'WEB' (1)" in finding.message and "'store'" not in finding.message
+
+
 def test_missing_required_column(make_workspace):
     found = findings(make_workspace({"transactions.csv": "customer_id,amount\nC1,1\n"}))
     finding = found[("transactions", "order_date", "missing_required_column")]
