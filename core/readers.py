@@ -76,6 +76,10 @@ def scan_file(path: Path, options: ReadOptions = ReadOptions()) -> pl.LazyFrame:
             # Types judged on the whole column: a column of date cells with text dates further
             # down is read as text (both parsed later), not as dates with the text made null.
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=None, **kwargs)
+            if any(name.startswith(UNNAMED) for name in frame.columns):  # a title in the header row?
+                _refuse_title_rows(path, kwargs)
+            if frame.height == 0 and not options.sheet:
+                _refuse_empty_first_sheet(path, frame.columns)
             if _maybe_renamed(frame.columns):  # Amount, Amount_1: read the header row as written
                 _refuse_duplicate_headers(path, _xlsx_header(path, kwargs))
             return frame.lazy()
@@ -151,6 +155,37 @@ def _maybe_renamed(columns: list[str]) -> bool:
     return any(name.rpartition("_")[0] in names for name in columns if name.rpartition("_")[2].isdigit())
 
 
+UNNAMED = "__UNNAMED__"  # the spreadsheet reader's name for a column with a blank header cell
+
+
+def _refuse_title_rows(path: Path, kwargs: dict) -> None:
+    """A sheet whose table starts below a title (a report's name and date): its header is not the
+    first row. Counted without the blank rows, which the reader skips, so no row numbers."""
+    first = pl.read_excel(path, engine="calamine", has_header=False,
+                          read_options={"n_rows": PREAMBLE_LINES + PREAMBLE_ROWS}, **kwargs)
+    rows = [["" if v is None else str(v) for v in row] for row in first.iter_rows()]
+    above = _title_lines(list(enumerate(rows, start=1)))
+    if above:
+        header = [v for v in rows[len(above)] if v]
+        raise InputError(
+            f"the sheet has title rows above its header ({rows[0][0]!r} ...); the header is the row "
+            f"that starts {', '.join(header[:3])}", file=str(path),
+            fix="delete the rows above the header in the spreadsheet, so that the header is its first row")
+
+
+def _refuse_empty_first_sheet(path: Path, columns: list[str]) -> None:
+    """A workbook whose first sheet is a cover or summary: the table is on another sheet."""
+    import fastexcel  # polars' calamine reader
+
+    sheets = fastexcel.read_excel(path).sheet_names
+    if len(sheets) > 1:
+        raise InputError(
+            f"the first sheet, {sheets[0]!r}, has no rows under its first row ({', '.join(columns[:3])}); the "
+            f"workbook's sheets are {', '.join(repr(s) for s in sheets)}", file=str(path),
+            fix=f'name the sheet that holds the table in loyalist.toml: sheet = "{sheets[1]}" under '
+                "the table's [tables.<name>]")
+
+
 def _xlsx_header(path: Path, kwargs: dict) -> list[str]:
     first = pl.read_excel(path, engine="calamine", has_header=False, read_options={"n_rows": 1}, **kwargs)
     return [str(v) for v in first.row(0)] if first.height else []
@@ -183,6 +218,14 @@ def explain_read_error(exc: Exception, path: Path, options: ReadOptions = ReadOp
             "table in loyalist.toml, or export it again as UTF-8",
         )
     if file_format(path) == "csv" and "fields" in first_line:
+        above = lines_above_header(path, options)
+        if above:
+            return InputError(
+                f"the file starts with {len(above)} line{'s' if len(above) > 1 else ''} above its header (a report "
+                f"title?): line {above[-1] + 1} looks like the header, its fields as many as the rows below",
+                file=str(path), rows=above,
+                fix=f"delete the first {len(above)} line{'s' if len(above) > 1 else ''} of the file, so that the "
+                    "header is its first line")
         rows = ragged_rows(path, options)
         return InputError(
             "rows with a different number of fields than the header", file=str(path), rows=rows,
@@ -201,6 +244,48 @@ def first_non_utf8_row(path: Path) -> tuple[int, ...]:
             except UnicodeDecodeError:
                 return (number,)
     return ()
+
+
+PREAMBLE_LINES = 20  # title lines a report export may put above its header, at most
+PREAMBLE_ROWS = 50  # the rows below them that must agree on their field count
+
+
+def lines_above_header(path: Path, options: ReadOptions) -> tuple[int, ...]:
+    """The line numbers (1, 2, ...) of title lines above a CSV's header (_title_lines). Error path only."""
+    text = sniff_text(path, options.encoding, options.delimiter)
+    with path.open(encoding=text.encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=text.delimiter)
+        numbered = []
+        for row in reader:
+            numbered.append((reader.line_num, row))
+            if len(numbered) >= PREAMBLE_LINES + PREAMBLE_ROWS:
+                break
+    return _title_lines(numbered)
+
+
+def _title_lines(numbered: list[tuple[int, list[str]]]) -> tuple[int, ...]:
+    """The numbers of the lines above a table's header: lines with fewer fields than the first line
+    that could be a header (every field a name, none a number: a data row with a trailing delimiter
+    is no header) and starts up to PREAMBLE_ROWS rows of its field count (blank lines aside)."""
+    lines = []  # (number, field count: up to the last filled one, 0 when blank; could be a header)
+    for number, row in numbered:
+        filled = [bool(v.strip()) for v in row]
+        width = max((i + 1 for i, f in enumerate(filled) if f), default=0)
+        lines.append((number, width, width == len(row) and all(filled) and not any(map(_is_number, row))))
+    for start in range(1, min(PREAMBLE_LINES, len(lines) - 1) + 1):
+        _, width, named = lines[start]
+        below = [n for _, n, _ in lines[start:start + PREAMBLE_ROWS] if n]
+        if named and width > 1 and all(n == width for n in below) and all(n < width for _, n, _ in lines[:start]):
+            return tuple(number for number, _, _ in lines[:start])
+    return ()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def ragged_rows(path: Path, options: ReadOptions, limit: int = 5) -> tuple[int, ...]:

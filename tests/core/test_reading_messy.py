@@ -237,3 +237,39 @@ def test_a_json_export_in_utf16_or_cp1252_is_read(make_workspace):
     for encoding in ("utf-16", "cp1252"):
         ws = Workspace.open(make_workspace({"transactions.json": text.encode(encoding)}))
         assert ws.scan_raw("transactions").collect()["city"].to_list() == ["Zürich"], encoding
+
+
+def _workbook(path, sheets: dict[str, list[list]]):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(path)
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+
+
+CUSTOMER_ROWS = [["customer_id", "signup_date", "region"]] + [[f"C{i}", "2024-01-01", "North"] for i in range(5)]
+
+
+def test_a_workbook_whose_first_sheet_is_a_cover_names_its_sheets(make_workspace):
+    folder = make_workspace({})
+    _workbook(folder / "customers.xlsx", {"Summary": [["Customer list export"]], "Customers": CUSTOMER_ROWS})
+    result = runner.invoke(app, ["data", "validate", "-w", str(folder)])
+    assert result.exit_code == 2 and "customers.xlsx" in result.stderr
+    assert "'Summary', 'Customers'" in result.stderr and 'sheet = "Customers"' in result.stderr
+    (folder / "loyalist.toml").write_text('[tables.customers]\nsheet = "Customers"\n')
+    assert Workspace.open(folder).scan("customers").collect()["customer_id"].to_list() == [f"C{i}" for i in range(5)]
+
+
+def test_title_rows_above_a_sheets_header_are_named(make_workspace):
+    folder = make_workspace({})
+    _workbook(folder / "customers.xlsx",
+              {"Customers": [["Customer list export"], ["Generated 2025-12-01"], [], *CUSTOMER_ROWS]})
+    result = runner.invoke(app, ["data", "validate", "-w", str(folder)])
+    assert result.exit_code == 2 and "customers.xlsx" in result.stderr
+    assert "title rows above its header" in result.stderr and "starts customer_id, signup_date" in result.stderr
+    assert "internal error" not in result.output

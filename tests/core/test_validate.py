@@ -132,3 +132,17 @@ def test_ragged_rows_are_named_not_a_crash(make_workspace):
     early = make_workspace({"transactions.csv": "customer_id,order_date,amount\nC1,2024-01-05,1,2\n"})
     with pytest.raises(InputError, match="rows 2"):
         Workspace.open(early)
+    # rows one field longer than a header without the trailing delimiter: ragged rows, not a title
+    trailing = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + "C1,2024-01-05,1,\n" * 60})
+    with pytest.raises(InputError, match="different number of fields"):
+        Workspace.open(trailing)
+
+
+def test_title_lines_above_the_header_are_named(make_workspace):
+    # a POS report's title and date lines, and a blank line, above the header
+    text = "Sales report - Store 12\nGenerated:,2025-12-01 08:00\n\ncustomer_id,order_date,amount\n" \
+        + "C1,2024-01-05,1\n" * 60
+    with pytest.raises(InputError) as err:
+        Workspace.open(make_workspace({"transactions.csv": text})).require("transactions", analysis="RFM")
+    assert err.value.rows == (1, 2, 3)
+    assert "line 4 looks like the header" in str(err.value) and "delete the first 3 lines" in str(err.value)
