@@ -62,9 +62,11 @@ class AnalysisError(LoyalistError):
 class MissingTableError(AnalysisError):
     """An analysis needs a table the workspace does not have."""
 
-    def __init__(self, table: str, analysis: str, workspace: str) -> None:
-        super().__init__(
-            f"{analysis} needs the {table!r} table, which workspace {workspace} does not have. "
-            f"Fix: add a {table}.csv (or .parquet/.xlsx/...) file, or name it in loyalist.toml"
-        )
+    def __init__(self, table: str, analysis: str, workspace: str, unread: tuple[str, ...] = ()) -> None:
+        # `unread`: the folder's data files that no table reads (Workspace.unread), largest first
+        fix = (f'if one of the files here that no table reads ({", ".join(unread)}) holds it, name it in '
+               f'loyalist.toml: [tables.{table}] file = "{unread[0]}"; or add a {table}.csv file' if unread
+               else f"add a {table}.csv (or .parquet/.xlsx/...) file, or name it in loyalist.toml")
+        super().__init__(f"{analysis} needs the {table!r} table, which workspace {workspace} does not have. "
+                         f"Fix: {fix}")
         self.table = table

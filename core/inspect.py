@@ -91,7 +91,9 @@ def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Re
         headline={"workspace": str(ws.root), "tables_found": len(tables), "engine": resolve(ws, None),
                   "tables_absent": ", ".join(absent) or "none",
                   "personal_data_columns": sum(not k[1] == CUSTOMER_ID for k in personal)},
-        notes=_personal_note(personal),
+        notes=(*_personal_note(personal),
+               *([f"files no table reads: {', '.join(ws.unread)}. A table under another file name is named in "
+                  'loyalist.toml: [tables.<table>] file = "..."'] if ws.unread and absent else [])),
         params={"workspace": str(ws.root), "config": str(ws.config_path) if ws.config_path else None},
     )
 

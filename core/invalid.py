@@ -56,7 +56,7 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
     needs = tuple(needs)
     for table in needs:
         if not ws.has(table):
-            raise MissingTableError(table, analysis, str(ws.root))
+            raise MissingTableError(table, analysis, str(ws.root), ws.unread)
     read = (*needs, *(t for t in uses if ws.has(t)))
     if not read:
         return Checked(ws, (), ())

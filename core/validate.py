@@ -171,6 +171,7 @@ def check(
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
     spellings = _spelling_findings(queries, counts)
+    order_level = _on_first_lines_only(queries, counts)
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
         on_engine = source.table in per_table  # checked there in part; an empty table it has said
         found = per_table.setdefault(source.table, [])
@@ -190,8 +191,9 @@ def check(
                     continue
                 if count:
                     rows = () if rule.whole_column else tuple(r + offset for r in rows_of[(q, i)])
+                    message, fix = order_level.get((q, i), (rule.message, rule.fix))
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
-                                         rule.message, rule.fix, source.where))
+                                         message, fix, source.where))
         if cache and not on_engine:
             cache.put(keys[source.table], kind, found)
             if (layout := from_summary(row)) is not None:
@@ -549,6 +551,36 @@ def _spelling_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
             f"write each {name} one way in the file (rows shown are those not in the most common spelling)",
             source.where)]
     return found
+
+
+def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
+                         counts: list[dict]) -> dict[tuple[int, int], tuple[str, str]]:
+    """The message and fix of the transactions' missing_value findings whose empty rows are all an
+    order's later lines (the line above is of the same order; its first line has the value): an order
+    export (Shopify's) that writes the order's customer, date and total on its first line only.
+    Read on that error path only."""
+    fired = [(q, i) for q, ((source, rules, _), row) in enumerate(zip(queries, counts))
+             if source.table == "transactions" and "order_id" in {m.canonical for m in source.columns}
+             for i, rule in enumerate(rules) if rule.rule == "missing_value" and row.get(f"n{i}")]
+    if not fired:
+        return {}
+    order = pl.col("order_id")
+    later_lines = [queries[q][2].select(
+        (rule.flag & order.is_not_null() & (order == order.shift())).sum().alias("later"))
+        for q, i in fired for rule in [queries[q][1][i]]]
+    said = {}
+    for (q, i), later in zip(fired, pl.collect_all(later_lines)):
+        count, source = counts[q][f"n{i}"], queries[q][0]
+        if later["later"].item() == count:
+            rule = queries[q][1][i]
+            name = next(m.source for m in source.columns if m.canonical == rule.column)
+            said[q, i] = (
+                f"{rule.column} only on the first line of each order, none on its later lines (an order "
+                "export's layout, as Shopify's)",
+                f"keep each order's first line, which carries the order's {name}: run with --skip-invalid (or "
+                'set on_invalid = "skip" under [tables.transactions]), and the later lines are left out and '
+                "counted; analyses by product then see each order's first line only")
+    return said
 
 
 def _spelt_apart(labels: list[str | None] | None) -> bool:

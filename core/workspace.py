@@ -181,6 +181,8 @@ class Workspace:
     # Tables as one analysis sees them (core.invalid): its valid rows only
     frames: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     use_converted: bool = True
+    # the folder's data files that no table reads (an export named orders_export.csv), largest first
+    unread: tuple[str, ...] = ()
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     _judged: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)  # formats to remember
 
@@ -241,13 +243,16 @@ class Workspace:
                 pending[table] = functools.partial(ws._build_source, table, choice, cfg, recorded, in_database)
                 notices += [choice.notice] if choice.notice else []
         ws.sources = TableSources(pending, tuple(notices))
+        ws.unread = _unread_files(root, tables_cfg)
         if not lazy:  # every table read now: the first bad one stops the opening
             tuple(ws.sources.values())
         if not ws.sources:
+            named = (f' such as [tables.transactions] file = "{ws.unread[0]}" (the files here: '
+                     f'{", ".join(ws.unread)})' if ws.unread else "")
             raise InputError(
                 "no tables found", file=str(root),
                 fix="name files after the tables (transactions.csv, customers.parquet, ...) "
-                "or list them in loyalist.toml",
+                f"or list them in loyalist.toml{named}",
             )
         return ws
 
@@ -267,7 +272,7 @@ class Workspace:
     def scan(self, table: str) -> pl.LazyFrame:
         """Canonical column names and dtypes; values that do not parse are null."""
         if table not in self.sources:
-            raise MissingTableError(table, "this analysis", str(self.root))
+            raise MissingTableError(table, "this analysis", str(self.root), self.unread)
         if table in self.frames:
             return self.frames[table]
         source = self.sources[table]
@@ -299,7 +304,7 @@ class Workspace:
         """Stop before an analysis starts if a table is missing or has errors."""
         for table in tables:
             if table not in self.sources:
-                raise MissingTableError(table, analysis, str(self.root))
+                raise MissingTableError(table, analysis, str(self.root), self.unread)
         from core.validate import raise_for_errors, validate
 
         raise_for_errors(validate(self, tables=tables, errors_only=True))
@@ -573,6 +578,16 @@ def _discover(root: Path) -> dict[str, list[Path]]:
             found.setdefault(path.stem.lower(), []).append(path)
     return {table: sorted(paths, key=lambda p: FORMAT_PREFERENCE.index(file_format(p)))
             for table, paths in found.items()}
+
+
+def _unread_files(root: Path, tables_cfg: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """Top-level data files no table reads (not named after one, nor named by a `file =`), largest
+    first: where a table the workspace lacks may be, under an export's own name."""
+    named = {(root / str(cfg["file"])).resolve() for cfg in tables_cfg.values() if "file" in cfg}
+    unread = [path for path in (root.iterdir() if root.is_dir() else ())
+              if file_format(path) and path.is_file() and not path.name.startswith(".")
+              and path.stem.lower() not in c.TABLES and path.resolve() not in named]
+    return tuple(p.name for p in sorted(unread, key=lambda p: (-p.stat().st_size, p.name)))
 
 
 REFRESH = "run `loyalist data convert` to refresh the copy"

@@ -273,3 +273,44 @@ def test_title_rows_above_a_sheets_header_are_named(make_workspace):
     assert result.exit_code == 2 and "customers.xlsx" in result.stderr
     assert "title rows above its header" in result.stderr and "starts customer_id, signup_date" in result.stderr
     assert "internal error" not in result.output
+
+
+# A Shopify order export: one row per line item; the order's customer, date and total on its first line only
+SHOPIFY = ("Name,Email,Created at,Total,Lineitem quantity,Lineitem sku\n"
+           "#1001,ana@example.com,2024-01-10 09:00:00 -0500,100.00,1,SKU-1\n"
+           "#1001,,,,2,SKU-2\n"
+           "#1002,ben@example.com,2024-01-12 18:30:00 -0500,50.00,1,SKU-1\n"
+           "#1003,ben@example.com,2024-02-20 08:15:00 -0500,70.00,3,SKU-3\n"
+           "#1003,,,,1,SKU-1\n#1003,,,,1,SKU-2\n")
+SHOPIFY_TOML = ('time_zone = "America/New_York"\n[tables.transactions]\nfile = "orders_export.csv"\n'
+                'columns = { customer_id = "Email", order_id = "Name", amount = "Total" }\n')
+
+
+def test_an_order_export_with_the_order_on_its_first_line_only_says_so_and_how_to_read_it(make_workspace):
+    folder = make_workspace({"orders_export.csv": SHOPIFY})
+    # under its own name the file is no table yet: the error names it and the file = fix
+    missing = runner.invoke(app, ["segment", "rfm", "-w", str(folder)])
+    assert missing.exit_code == 2 and 'file = "orders_export.csv"' in missing.stderr
+    (folder / "loyalist.toml").write_text(SHOPIFY_TOML)
+    result = runner.invoke(app, ["segment", "rfm", "-w", str(folder)], env={"COLUMNS": "400"})
+    assert result.exit_code == 2
+    error = " ".join(result.stderr.split())
+    assert "only on the first line of each order" in error and "rows 3, 6, 7" in error
+    assert "--skip-invalid" in error
+    # as the fix says: each order's first line, with the order's total
+    kept = runner.invoke(app, ["segment", "rfm", "-w", str(folder), "--skip-invalid", "--format", "json"])
+    assert kept.exit_code == 0, kept.output
+    out = json.loads(kept.stdout)
+    assert (out["customer_count"], out["revenue"]) == (2, 220.0)
+    assert any("3 rows of orders_export.csv left out" in note for note in out["notes"])  # the later lines
+
+
+def test_a_missing_table_names_the_files_no_table_reads(make_workspace):
+    folder = make_workspace({"customers.csv": "customer_id\nC1\n", "orders_export.csv": SHOPIFY, "notes.txt": "x\n"})
+    result = runner.invoke(app, ["segment", "rfm", "-w", str(folder)], env={"COLUMNS": "400"})
+    error = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "needs the 'transactions' table" in error
+    # the largest first, as the example of the fix
+    assert "(orders_export.csv, notes.txt)" in error and 'file = "orders_export.csv"' in error
+    inspect = runner.invoke(app, ["data", "inspect", "-w", str(folder)], env={"COLUMNS": "400"})
+    assert "files no table reads: orders_export.csv, notes.txt" in " ".join(inspect.stdout.split())
