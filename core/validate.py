@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 ERROR, WARNING = "error", "warning"
 ROW = "__row"
 MAX_ROWS_SHOWN = 5
+MAX_EXAMPLES = 3  # values shown in an unparsable finding's message
+VALUE = "__value"
+# Day numbers of spreadsheets (1900 date system) from 1950 to 2099: a date column of them is a
+# date column exported without its date format
+SPREADSHEET_EPOCH = dt.date(1899, 12, 30)
+SERIAL_DAYS = (18_264, 73_050)
+UNIX_SECONDS = (946_684_800, 4_102_444_800)  # 2000 to 2100: a date column of them is Unix time
 MAX_SPELLINGS_SHOWN = 5  # labels whose spellings a spelling_variants message lists
 FIRST_ROWS = 1_000  # a column with a value in these is not empty (_unless_filled_early)
 SPARSE = frozenset({"campaign_id", "promo_id"})  # tags most rows leave empty, and all may: no empty_column
@@ -170,6 +178,8 @@ def check(
              for i in range(len(rules)) if row["__n"] and row[f"n{i}"] and not rules[i].whole_column]
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
+    examples = {key: frame[VALUE].unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
+                for key, frame in zip(fired, first_rows) if VALUE in frame.columns}
     spellings = _spelling_findings(queries, counts)
     order_level = _on_first_lines_only(queries, counts)
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
@@ -192,6 +202,8 @@ def check(
                 if count:
                     rows = () if rule.whole_column else tuple(r + offset for r in rows_of[(q, i)])
                     message, fix = order_level.get((q, i), (rule.message, rule.fix))
+                    if examples.get((q, i)):
+                        message, fix = _with_examples(rule, examples[q, i], message, fix, source)
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
                                          message, fix, source.where))
         if cache and not on_engine:
@@ -205,7 +217,7 @@ def check(
         found = []
         if summary["n"]:
             offset = 2 if source.header_row else 1
-            found = [dataclasses.replace(_orphan_finding(source.table), count=summary["n"],
+            found = [dataclasses.replace(_orphan_finding(source.table, summary["ids"]), count=summary["n"],
                                          rows=tuple(r + offset for r in summary["rows"]), file=source.where)]
         orphans += found
         if cache:
@@ -238,10 +250,16 @@ def all_remembered(ws: Workspace, tables: Iterable[str] | None = None, *, as_of:
 ORPHAN_TABLES = ("transactions", "points")  # tables whose customer ids must be in customers
 
 
-def _orphan_finding(table: str) -> Finding:
+def _orphan_finding(table: str, ids: list[str] = ()) -> Finding:
+    """orphan_customer, with the first ids as written when known: a format apart ('799.0', 'C000799'
+    against '799') is then plain to see."""
+    such_as = f", such as {', '.join(repr(i) for i in ids)}" if ids else ""
+    fix = "add these customers to the customers table, or check the id format (leading zeros, prefixes)"
+    if ids and all(re.fullmatch(r"\d+\.0+", i) for i in ids):
+        fix = (f"ids such as {ids[0]!r} were written with decimals (a spreadsheet's number format): export the "
+               f"ids as text, or as whole numbers ({ids[0].split('.')[0]})")
     return Finding(WARNING, table, "customer_id", "orphan_customer", 0, (),
-                   "customer ids not found in the customers table (kept in the analysis)",
-                   "add these customers to the customers table, or check the id format (leading zeros, prefixes)")
+                   f"customer ids not found in the customers table (kept in the analysis){such_as}", fix)
 
 
 def transaction_warnings(cols: set[str], as_of: dt.date | None) -> dict[str, Finding]:
@@ -275,7 +293,9 @@ def raise_for_errors(findings: list[Finding]) -> None:
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         first = errors[0]
-        more = f" (and {len(errors) - 1} more errors: run `loyalist data validate`)" if len(errors) > 1 else ""
+        others = len(errors) - 1
+        more = (f" (and {others} more error{'s' if others > 1 else ''}: run `loyalist data validate`)"
+                if others else "")
         counted = "" if first.rule in WHOLE_TABLE_RULES else f": {first.count:,} row{'s' * (first.count != 1)}"
         raise InputError(
             f"{first.message}{counted}{more}",
@@ -398,7 +418,8 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 "correct these values, or leave them blank if they are unknown"))
         if schema[m.source] != c.DTYPES[m.kind]:
             hint = {c.DATE: "a date format (set date_format in loyalist.toml if needed)",
-                    c.DATETIME: "a date-time format (set date_format in loyalist.toml if needed)", c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
+                    c.DATETIME: "a date-time format (set date_format in loyalist.toml if needed)",
+                    c.MONEY: "an amount (set decimal = \",\" for 1 234,50)",
                     c.NUMBER: "a number", c.INTEGER: "a whole number", c.FLAG: "yes/no, true/false or 1/0"}
             message, fix = (f"values in {m.source!r} that do not parse as {m.kind}",
                             f"correct them to {hint.get(m.kind, 'text')}")
@@ -406,11 +427,18 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5) "
                                 "or too long to be exact",
                                 "export the ids as text; a fraction cannot be dropped without merging ids")
+            # A score's answer that does not parse (a label such as "10 - Extremely likely") is an answer
+            # all the same: read as missing it would bias the score, so it stops the analyses
+            scored = next((span for name, *span in source.ranges if name == m.canonical), None)
+            if scored is not None:
+                low, high = scored[0], scored[1]
+                fix = (f"export the answers as numbers ({low:g}-{high:g}), not their labels; leave a non-answer "
+                       "blank or N/A")
             rules.append(_Rule(
-                ERROR if required else WARNING, m.canonical, "unparsable",
+                ERROR if required or scored is not None else WARNING, m.canonical, "unparsable",
                 _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null()
                 & (~absurd if absurd is not None else True),
-                message + ("" if required else " (treated as missing)"), fix))
+                message + ("" if required or scored is not None else " (treated as missing)"), fix))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]
@@ -590,7 +618,33 @@ def _spelt_apart(labels: list[str | None] | None) -> bool:
 
 
 def _first_rows(frame: pl.LazyFrame, rule: _Rule) -> pl.LazyFrame:
-    return frame.filter(rule.flag.fill_null(False)).select(ROW).head(MAX_ROWS_SHOWN)
+    """The first rows a rule flags; for values that do not parse, the values too (_with_examples)."""
+    value = [pl.col(f"src:{rule.column}").cast(pl.String).alias(VALUE)] if rule.rule == "unparsable" else []
+    return frame.filter(rule.flag.fill_null(False)).select(ROW, *value).head(MAX_ROWS_SHOWN)
+
+
+def _with_examples(rule: _Rule, values: list[str], message: str, fix: str,
+                   source: TableSource) -> tuple[str, str]:
+    """An unparsable finding's message with the values as written (what is wrong is then plain to see),
+    and for a date column of whole numbers such as 44927 the spreadsheet's day numbers they are."""
+    message = f"{message}, such as {', '.join(repr(v) for v in values)}"
+    kind, header = next(((m.kind, m.source) for m in source.columns if m.canonical == rule.column), (None, None))
+    if values == [header]:
+        return message, ("these rows repeat the header (files joined one after the other?): delete them, or "
+                         "join the files again without their headers")
+    if kind not in (c.DATE, c.DATETIME) or not all(v.strip().isdigit() for v in values):
+        return message, fix
+    number = int(values[0])
+    if all(SERIAL_DAYS[0] <= int(v) <= SERIAL_DAYS[1] for v in values):
+        day = SPREADSHEET_EPOCH + dt.timedelta(days=number)
+        fix = (f"these are a spreadsheet's day numbers ({number} is {day.isoformat()}), not dates: format the "
+               "column as dates in the spreadsheet before exporting it, or read the workbook itself (.xlsx)")
+    for unit, scale in (("seconds", 1), ("milliseconds", 1000)):
+        if all(UNIX_SECONDS[0] * scale <= int(v) <= UNIX_SECONDS[1] * scale for v in values):
+            when = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=number / scale)
+            fix = (f"these are Unix times in {unit} ({number} is {when:%Y-%m-%d %H:%M:%S} UTC), not dates: "
+                   "export the column as dates and times (such as 2024-01-05 14:30:00)")
+    return message, fix
 
 
 def _orphan_queries(ws: Workspace, names: list[str]) -> list[tuple[TableSource, pl.LazyFrame]]:
@@ -608,5 +662,6 @@ def _orphan_queries(ws: Workspace, names: list[str]) -> list[tuple[TableSource, 
             .filter(pl.col("customer_id").is_not_null())
         )
         queries.append((ws.sources[table], orphans.select(
-            pl.len().alias("n"), pl.col(ROW).head(MAX_ROWS_SHOWN).implode().alias("rows"))))
+            pl.len().alias("n"), pl.col(ROW).head(MAX_ROWS_SHOWN).implode().alias("rows"),
+            pl.col("customer_id").head(50).unique(maintain_order=True).head(MAX_EXAMPLES).implode().alias("ids"))))
     return queries

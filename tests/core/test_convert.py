@@ -150,8 +150,8 @@ def test_a_table_with_values_that_do_not_parse_is_not_converted_and_does_not_sto
     assert result.exit_code == 2, result.output
     status = {r["table"]: r["status"] for r in json.loads(result.stdout)["converted"]}
     assert status["survey"] == "converted" and (folder / "survey.parquet").is_file()
-    assert status["transactions"].startswith("not converted: values in 'Amount' that do not parse as money "
-                                             "(1 row: 5)")
+    assert status["transactions"].startswith("not converted: values in 'Amount' that do not parse as money, "
+                                             "such as 'twelve' (1 row: 5)")
     assert not (folder / "transactions.parquet").exists()
 
 

@@ -77,7 +77,8 @@ def assert_same_warnings(ws: Workspace, engine: str, reference: dict) -> None:
         got = on_engine[rule]
         assert (got.severity, got.column, got.count, got.fix) == (expected.severity, expected.column,
                                                                    expected.count, expected.fix), rule
-        assert got.message.startswith(expected.message + " (e.g. "), got.message  # with example rows
+        # with example rows, as the Polars path shows example ids its own way (", such as 'GHOST1'")
+        assert got.message.startswith(expected.message.split(", such as ")[0] + " (e.g. "), got.message
         assert got.severity == WARNING and got.file == ws.sources["transactions"].where
 
 

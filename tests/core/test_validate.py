@@ -85,6 +85,49 @@ def test_labels_written_more_than_one_way_are_a_counted_warning(make_workspace):
     assert "'web' (4), 'Web' (2), 'WEB' (1)" in finding.message and "'store'" not in finding.message
 
 
+def test_values_that_do_not_parse_are_shown_as_written(make_workspace):
+    tx = "customer_id,order_date,amount,quantity\nC1,2024-01-05,ask Bob,2\nC2,2024-01-05,ask Bob,two\nC3,2024-01-05,3,1\n"
+    found = findings(make_workspace({"transactions.csv": tx}), as_of=dt.date(2024, 12, 31))
+    assert found[("transactions", "amount", "unparsable")].message.endswith("such as 'ask Bob'")  # once, not twice
+    assert found[("transactions", "quantity", "unparsable")].message.endswith("(treated as missing), such as 'two'")
+
+
+def test_spreadsheet_day_numbers_and_a_repeated_header_are_told_for_what_they_are(make_workspace):
+    # an Excel date column exported as General (45296 is 2024-01-05); two exports joined, header and all
+    serial = "customer_id,order_date,amount\nC1,45296,1\nC2,45297,1\n"
+    found = findings(make_workspace({"transactions.csv": serial}), as_of=dt.date(2024, 12, 31))
+    fix = found[("transactions", "order_date", "unparsable")].fix
+    assert "spreadsheet's day numbers (45296 is 2024-01-05)" in fix
+    epoch = "customer_id,timestamp,channel\nC1,1704465000,email\nC2,1704465060,email\n"  # a web log's Unix seconds
+    found = findings(make_workspace({"touchpoints.csv": epoch}), as_of=dt.date(2024, 12, 31))
+    assert "Unix times in seconds (1704465000 is 2024-01-05 14:30:00 UTC)" in \
+        found[("touchpoints", "timestamp", "unparsable")].fix
+    joined = "customer_id,order_date,amount\nC1,2024-01-05,1\ncustomer_id,order_date,amount\nC2,2024-01-06,2\n"
+    found = findings(make_workspace({"transactions.csv": joined}), as_of=dt.date(2024, 12, 31))
+    finding = found[("transactions", "amount", "unparsable")]
+    assert finding.rows == (3,) and "repeat the header" in finding.fix
+
+
+def test_orphan_ids_are_shown_and_ids_written_with_decimals_are_told(make_workspace):
+    # a spreadsheet's number format wrote the transactions' ids as 799.0; the customers have 799
+    tx = "customer_id,order_date,amount\n799.0,2024-01-05,1\n12.0,2024-01-05,1\n799.0,2024-01-06,1\n"
+    found = findings(make_workspace({"transactions.csv": tx, "customers.csv": "customer_id\n799\n12\n"}),
+                     as_of=dt.date(2024, 12, 31))
+    finding = found[("transactions", "customer_id", "orphan_customer")]
+    assert finding.count == 3 and finding.message.endswith("such as '799.0', '12.0'")
+    assert "written with decimals" in finding.fix and "whole numbers (799)" in finding.fix
+
+
+def test_a_score_answer_that_does_not_parse_stops_rather_than_counting_as_missing(make_workspace):
+    # a survey tool's export with the scale's end labels: read as missing, every 10 would leave the NPS
+    survey = ("customer_id,response_date,nps,comment\nC1,2024-01-05,10 - Extremely likely,great\n"
+              "C2,2024-01-05,7,ok\nC3,2024-01-05,N/A,\nC4,2024-01-05,0 - Not at all likely,bad\n")
+    found = findings(make_workspace({"survey.csv": survey}), as_of=dt.date(2024, 12, 31))
+    finding = found[("survey", "nps", "unparsable")]
+    assert (finding.severity, finding.count, finding.rows) == ("error", 2, (2, 5))  # N/A is no answer
+    assert "treated as missing" not in finding.message and "numbers (0-10), not their labels" in finding.fix
+
+
 def test_missing_required_column(make_workspace):
     found = findings(make_workspace({"transactions.csv": "customer_id,amount\nC1,1\n"}))
     finding = found[("transactions", "order_date", "missing_required_column")]
