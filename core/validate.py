@@ -24,7 +24,8 @@ from core.errors import InputError
 from core.order_layout import from_summary, layout_columns
 from core.readers import explain_read_error
 from core.result import Result
-from core.workspace import TableSource, Workspace, coercions, column_parse, plain_column, plain_numbers
+from core.workspace import (ColumnMapping, TableSource, Workspace, coercions, column_parse, plain_column,
+                            plain_numbers)
 
 if TYPE_CHECKING:
     from core.engines import Reducer
@@ -312,8 +313,7 @@ def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
     rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
     bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
     frame = raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
-        pl.col(ROW), *[pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns if m.kind != "extra"],
-        *_plain_columns(source, schema), *coercions(source, schema, staged=True))
+        pl.col(ROW), *_as_read(source, schema), *_plain_columns(source, schema), *coercions(source, schema, staged=True))
     count = frame.select(bad.sum()).collect().item()
     return frame.filter(~bad).select([m.canonical for m in source.columns]), count
 
@@ -353,17 +353,28 @@ def validation_result(ws: Workspace, as_of: dt.date | None = None, engine: Reduc
 
 
 def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
-    """Row number, each mapped column as read (prefixed) and as coerced."""
-    mapped = [m for m in source.columns if m.kind != "extra"]
+    """Row number, each checked column as read (prefixed) and as coerced."""
     ranged = {column for column, *_ in source.ranges}  # extra columns with a declared range
     schema = raw.collect_schema()
     return raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW),
-        *[pl.col(m.source).alias(f"src:{m.canonical}") for m in mapped],
+        *_as_read(source, schema),
         *_plain_columns(source, schema),  # kept for the rules (not_finite reads them)
         *[e for e, m in zip(coercions(source, schema, staged=True), source.columns)
-          if m.kind != "extra" or m.canonical in ranged],
+          if m.kind != "extra" or m.canonical in ranged or _text_number(m, schema)],
     )
+
+
+def _as_read(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
+    """The columns the rules read as written (src:<name>): the mapped ones, and the extra columns
+    read as numbers from text, whose values may not all be numbers."""
+    return [pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns
+            if m.kind != "extra" or _text_number(m, schema)]
+
+
+def _text_number(m: ColumnMapping, schema: pl.Schema) -> bool:
+    """An extra column (a Likert item) judged numeric on its first rows, from text."""
+    return m.kind == "extra" and m.detail == "number" and schema[m.source] == pl.String
 
 
 def _plain_columns(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
@@ -386,6 +397,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
     rules: list[_Rule] = []
     for m in source.columns:
         if m.kind == "extra":
+            rules += _extra_rules(source, m, schema)
             continue
         required = m.canonical in table.required
         src = f"src:{m.canonical}"
@@ -443,6 +455,19 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]
     return rules
+
+
+def _extra_rules(source: TableSource, m: ColumnMapping, schema: pl.Schema) -> list[_Rule]:
+    """An extra column read as numbers (judged so on its first rows) with a value further on that is
+    none ('Agree' among 1-5 answers): a warning, as for an optional contract column, or an error when
+    the column has a declared range, as for a score (see _rules)."""
+    if not _text_number(m, schema):
+        return []
+    scored = any(name == m.canonical for name, *_ in source.ranges)
+    present = _present(f"src:{m.canonical}", schema[m.source], c.NUMBER)
+    return [_Rule(ERROR if scored else WARNING, m.canonical, "unparsable", present & pl.col(m.canonical).is_null(),
+                  f"values in {m.source!r} that do not parse as number" + ("" if scored else " (treated as missing)"),
+                  "export the answers as numbers, not their labels; leave a non-answer blank or N/A")]
 
 
 def _unless_filled_early(rules: list[_Rule], source: TableSource, raw: pl.LazyFrame) -> list[_Rule]:

@@ -128,6 +128,20 @@ def test_a_score_answer_that_does_not_parse_stops_rather_than_counting_as_missin
     assert "treated as missing" not in finding.message and "numbers (0-10), not their labels" in finding.fix
 
 
+def test_a_likert_item_read_as_numbers_with_a_label_further_on_is_counted(make_workspace):
+    # numbers in the first 1,000 rows (where the column is judged numeric), then a label and an N/A
+    answers = [str(1 + i % 5) for i in range(1_040)] + ["Agree", "N/A"]
+    survey = "customer_id,response_date,sat_x\n" + "".join(f"C{i},2024-01-05,{a}\n" for i, a in enumerate(answers))
+    folder = make_workspace({"survey.csv": survey})
+    finding = findings(folder, as_of=dt.date(2024, 12, 31))[("survey", "sat_x", "unparsable")]
+    assert (finding.severity, finding.count, finding.rows) == ("warning", 1, (1_042,))
+    assert finding.message.endswith("(treated as missing), such as 'Agree'")
+    # with a declared range it is a score: the label stops the analyses, as in nps
+    folder.joinpath("loyalist.toml").write_text('[tables.survey.ranges]\nsat_x = [1, 5]\n')
+    finding = findings(folder, as_of=dt.date(2024, 12, 31))[("survey", "sat_x", "unparsable")]
+    assert finding.severity == "error" and "treated as missing" not in finding.message
+
+
 def test_missing_required_column(make_workspace):
     found = findings(make_workspace({"transactions.csv": "customer_id,amount\nC1,1\n"}))
     finding = found[("transactions", "order_date", "missing_required_column")]
