@@ -41,7 +41,8 @@ CACHE_FILE = Path(".loyalist") / "checks.json"  # inside the workspace folder
 VERSION = 1
 MAX_ENTRIES = 200  # the oldest go first: a workspace has six tables, a few as-of dates each
 # The modules whose code decides the findings: hashed into every key.
-RULE_MODULES = ("validate", "coerce", "contract", "numbers", "readers", "workspace", "check_cache", "order_layout")
+RULE_MODULES = ("validate", "coerce", "contract", "numbers", "readers", "workspace", "check_cache", "order_layout",
+                "likert")
 ERRORS = "errors"  # errors-only checks; full checks are "all:<date warnings are judged against>"
 LAYOUT = "orders"  # the transactions' order layout (core.order_layout), counted by the same read
 

@@ -45,6 +45,8 @@ MISSING_TOKENS = (
     "n/a", "na", "n.a.", "#n/a", "n/d", "-", "--", "–", "—", ".", "null", "none", "missing",
     "不适用", "无", "空", "缺失", "暂无", "n.v.t.", "nvt", "k.a.", "k. a.", "keine angabe", "s.o.", "s/o",
     "s/d", "sin dato",
+    # a Likert grid's non-answers
+    "don't know", "dont know", "do not know", "not applicable", "prefer not to say", "不知道", "不清楚",
 )
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "member", "是", "会员", "真")

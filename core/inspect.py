@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from core import contract as c
+from core import likert
 from core.engines import resolve
 from core.privacy import CUSTOMER_ID, workspace_personal_data
 from core.result import Result
@@ -76,7 +77,8 @@ def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Re
         [{"table": t, "column": m.canonical, "source_header": m.source, "dtype": m.dtype,
           "mapped_by": m.how, "required": m.canonical in c.TABLES[t].required,
           "date_format": m.detail if m.kind in (c.DATE, c.DATETIME) else "",
-          "number_format": m.number.describe() if m.number else "",
+          "number_format": (m.number.describe() if m.number else
+                            f"Likert labels: {scale}" if (scale := likert.scale_in(m.detail)) else ""),
           "personal_data": personal.get((t, m.canonical), "")}
          for t in tables for m in ws.sources[t].columns],
         schema={"table": pl.String, "column": pl.String, "source_header": pl.String, "dtype": pl.String,

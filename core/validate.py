@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from core import contract as c
-from core import ledger
+from core import ledger, likert
 from core.check_cache import CACHE_FILE, CheckCache, level, source_key
+from core.config import CONFIG_NAME
 from core.coerce import is_missing_token, number_value
 from core.errors import InputError
 from core.order_layout import from_summary, layout_columns
@@ -373,8 +374,10 @@ def _as_read(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
 
 
 def _text_number(m: ColumnMapping, schema: pl.Schema) -> bool:
-    """An extra column (a Likert item) judged numeric on its first rows, from text."""
-    return m.kind == "extra" and m.detail == "number" and schema[m.source] == pl.String
+    """An extra column (a Likert item) read as numbers from text: judged numeric on its first rows, or
+    its answers the labels of a scale (core.likert)."""
+    return (m.kind == "extra" and schema[m.source] == pl.String
+            and (m.detail == "number" or likert.scale_in(m.detail) is not None))
 
 
 def _plain_columns(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
@@ -463,11 +466,14 @@ def _extra_rules(source: TableSource, m: ColumnMapping, schema: pl.Schema) -> li
     the column has a declared range, as for a score (see _rules)."""
     if not _text_number(m, schema):
         return []
-    scored = any(name == m.canonical for name, *_ in source.ranges)
+    scored = any(name == m.canonical and how.startswith(CONFIG_NAME) for name, *_, how in source.ranges)
     present = _present(f"src:{m.canonical}", schema[m.source], c.NUMBER)
+    scale = likert.scale_in(m.detail)
+    what, fix = ((f"labels of its scale ({scale})", "correct them to the scale's labels; leave a non-answer "
+                  "blank or N/A") if scale is not None else
+                 ("number", "export the answers as numbers, not their labels; leave a non-answer blank or N/A"))
     return [_Rule(ERROR if scored else WARNING, m.canonical, "unparsable", present & pl.col(m.canonical).is_null(),
-                  f"values in {m.source!r} that do not parse as number" + ("" if scored else " (treated as missing)"),
-                  "export the answers as numbers, not their labels; leave a non-answer blank or N/A")]
+                  f"values in {m.source!r} that are not {what}" + ("" if scored else " (treated as missing)"), fix)]
 
 
 def _unless_filled_early(rules: list[_Rule], source: TableSource, raw: pl.LazyFrame) -> list[_Rule]:

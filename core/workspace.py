@@ -42,7 +42,7 @@ from typing import Any
 import polars as pl
 
 from core import contract as c
-from core import converted, database
+from core import converted, database, likert
 from core.check_cache import JudgedFormats, file_key
 from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
                          detect_date_format, extra_is_numeric, needs_time_zone, plain_number,
@@ -414,8 +414,14 @@ class Workspace:
                                              table=table_format)
                 numeric = number is not None
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
-            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", "number" if numeric else "",
-                                         number))
+            kind_of_values = "number" if numeric else ""
+            if (schema[header] == pl.String and not numeric and not _looks_like_id(header)
+                    and likert.could_be_labels(sample[header].to_list() if header in sample.columns else [])):
+                # a Likert item's labels in the first rows: its scale is judged on all its answers
+                scale = likert.scale_of(self._raw[table].select(pl.col(header).unique()).collect()[header].to_list())
+                if scale is not None:
+                    dtype, kind_of_values = "Float64", likert.detail(scale)
+            columns.append(ColumnMapping(header, header, "extra", dtype, "extra", kind_of_values, number))
         columns = _share_number_format(columns)
         if key:  # written with the checks (remember_formats)
             self._judged[key] = [asdict(m) for m in columns]
@@ -463,12 +469,16 @@ class Workspace:
                 columns: list[ColumnMapping]) -> tuple[tuple[str, float, float, str], ...]:
         """Score ranges: the contract's (NPS 0-10, CSAT 1-5), then loyalist.toml's
         `[tables.<table>.ranges]` (a column or a pattern such as "loy_*"), which win."""
-        numeric = [m.canonical for m in columns if m.kind in (c.MONEY, c.NUMBER, c.INTEGER) or m.detail == "number"]
+        numeric = [m.canonical for m in columns if m.kind in (c.MONEY, c.NUMBER, c.INTEGER) or m.detail == "number"
+                   or likert.scale_in(m.detail)]
         ranges: dict[str, tuple[float, float, str]] = {}
         for name in numeric:
             column = c.TABLES[table].column(name)
             if column is not None and column.range is not None:
                 ranges[name] = (*column.range, "the data contract")
+        for m in columns:  # Likert labels: their scale's points
+            if (scale := likert.scale_in(m.detail)) is not None:
+                ranges[m.canonical] = (1.0, float(likert.points(scale)), f"its labels ({scale})")
         where = f"{CONFIG_NAME} [tables.{table}.ranges]"
         for pattern, (low, high) in declared.items():
             matched = [n for n in numeric if fnmatch.fnmatchcase(n, pattern)]
@@ -524,7 +534,9 @@ def coercions(source: TableSource, schema: pl.Schema, *, staged: bool = False) -
         parse = column_parse(source, m)
         helper = plain_column(m, schema) if staged else None
         plain = pl.col(helper) if helper else None
-        if m.kind == "extra":
+        if m.kind == "extra" and (scale := likert.scale_in(m.detail)) is not None:
+            expr = likert.read_points(m.source, scale)
+        elif m.kind == "extra":
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse, plain)
         else:
             expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None, plain)
