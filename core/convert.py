@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from core import converted
+from core import converted, likert
 from core.errors import InputError
 from core.export import safe_write
 from core.result import Result
@@ -69,6 +69,8 @@ def convert_to_parquet(ws: Workspace, out_dir: Path | None = None, *, force: boo
         status = "reconverted: the source had changed" if ours and not force else (
             "reconverted (--force)" if target.exists() else "converted")
         record = converted.metadata(source.path, source.options)  # before reading, so an edit during it shows
+        record |= converted.scales_metadata({m.canonical: scale for m in source.columns
+                                             if (scale := likert.scale_in(m.detail)) is not None})
         started = time.perf_counter()
         safe_write(target, lambda tmp, t=table: originals.scan(t).sink_parquet(tmp, metadata=record),
                    force=force or ours)

@@ -38,6 +38,25 @@ def metadata(source: Path, options: dict[str, Any]) -> dict[str, str]:
     return {METADATA_KEY: json.dumps(fingerprint(source, options), sort_keys=True)}
 
 
+SCALES_KEY = "loyalist.likert_scales"  # {column: scale}: Likert columns read from labels (core.likert)
+
+
+def scales_metadata(scales: dict[str, str]) -> dict[str, str]:
+    """The Parquet metadata that keeps, in a copy holding their points, which columns were Likert
+    labels and of which scale (their range goes with it)."""
+    return {SCALES_KEY: json.dumps(scales, sort_keys=True)} if scales else {}
+
+
+def recorded_scales(copy: Path) -> dict[str, str]:
+    import polars as pl
+
+    try:
+        scales = json.loads(pl.read_parquet_metadata(copy).get(SCALES_KEY) or "{}")
+    except Exception:  # not ours, or unreadable: no scales
+        return {}
+    return {str(k): str(v) for k, v in scales.items()} if isinstance(scales, dict) else {}
+
+
 def options_hash(options: dict[str, Any]) -> str:
     """The read options of a table (encoding, decimal, date_format, columns...), as a hash."""
     return hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()

@@ -422,6 +422,10 @@ class Workspace:
                 if scale is not None:
                     dtype, kind_of_values = "Float64", likert.detail(scale)
             columns.append(ColumnMapping(header, header, "extra", dtype, "extra", kind_of_values, number))
+        if choice.origin is not None:  # a converted copy holds a Likert column's points; its record, the scale
+            scales = converted.recorded_scales(path)
+            columns = [replace(m, detail=likert.detail(scales[m.canonical]))
+                       if m.kind == "extra" and m.canonical in scales else m for m in columns]
         columns = _share_number_format(columns)
         if key:  # written with the checks (remember_formats)
             self._judged[key] = [asdict(m) for m in columns]
@@ -534,7 +538,7 @@ def coercions(source: TableSource, schema: pl.Schema, *, staged: bool = False) -
         parse = column_parse(source, m)
         helper = plain_column(m, schema) if staged else None
         plain = pl.col(helper) if helper else None
-        if m.kind == "extra" and (scale := likert.scale_in(m.detail)) is not None:
+        if m.kind == "extra" and schema[m.source] == pl.String and (scale := likert.scale_in(m.detail)) is not None:
             expr = likert.read_points(m.source, scale)
         elif m.kind == "extra":
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse, plain)

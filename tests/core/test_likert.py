@@ -49,3 +49,17 @@ def test_labels_in_a_column_that_also_holds_other_text_stay_text(make_workspace)
     survey = "customer_id,response_date,note\nC1,2024-01-05,Agree\nC2,2024-01-05,call me back\n"
     ws = Workspace.open(make_workspace({"survey.csv": survey}))
     assert ws.scan("survey").collect_schema()["note"] == pl.String
+
+
+def test_a_converted_copy_keeps_the_points_and_the_scale(make_workspace):
+    from core.convert import convert_to_parquet
+
+    answers = AGREE7 * 20
+    survey = "customer_id,response_date,loy_trust\n" + "".join(
+        f"C{i},2024-01-05,{a}\n" for i, a in enumerate(answers))
+    folder = make_workspace({"survey.csv": survey})
+    convert_to_parquet(Workspace.open(folder))
+    ws = Workspace.open(folder)
+    assert ws.sources["survey"].path.name == "survey.parquet"
+    assert ws.scan("survey").collect()["loy_trust"].to_list() == list(range(1, 8)) * 20
+    assert ("loy_trust", 1.0, 7.0) == next(r[:3] for r in ws.sources["survey"].ranges if r[0] == "loy_trust")
