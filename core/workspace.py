@@ -183,6 +183,8 @@ class Workspace:
     use_converted: bool = True
     # the folder's data files that no table reads (an export named orders_export.csv), largest first
     unread: tuple[str, ...] = ()
+    # tables an analysis's view left out because they have errors (view(), core.invalid)
+    left_out: tuple[str, ...] = ()
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     _judged: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)  # formats to remember
 
@@ -298,7 +300,8 @@ class Workspace:
         """This workspace without some tables, and with others' valid rows only (core.invalid)."""
         kept = (self.sources.without(left_out) if isinstance(self.sources, TableSources)
                 else {t: s for t, s in self.sources.items() if t not in left_out})
-        return replace(self, sources=kept, frames={**self.frames, **frames})
+        return replace(self, sources=kept, frames={**self.frames, **frames},
+                       left_out=tuple(sorted({*self.left_out, *left_out})))
 
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""

@@ -26,6 +26,18 @@ class ScaleData:
     as_of: dt.date
     survey_columns: tuple[str, ...]
     feature_columns: tuple[str, ...]
+    left_out: tuple[str, ...] = ()  # tables the analysis left out because they have errors
+
+    def require_items(self, spec) -> None:
+        """Stop, naming why, when a spec's items would come from a survey left out for its errors:
+        "not a survey column" (check_columns) would send the analyst looking for a typo."""
+        missing = [item.column for item in spec.items if item.column not in self.table.columns]
+        if missing and "survey" in self.left_out:
+            raise InputError(
+                f"the scale's item{'s' if len(missing) > 1 else ''} {', '.join(missing)} would come from the survey "
+                "table, which was left out of this analysis because it has errors", file="survey", column=missing[0],
+                fix="correct them (loyalist data validate), or use the survey's valid rows: --skip-invalid, or "
+                    'on_invalid = "skip" under [tables.survey] in loyalist.toml')
 
 
 def latest_answers(survey: pl.LazyFrame, as_of: dt.date) -> tuple[pl.LazyFrame, list[str]]:
@@ -72,7 +84,7 @@ def scale_data(ws, as_of: dt.date | None = None) -> ScaleData:
         features = features.drop(sorted(clash)) if clash else features
         feature_cols = [c for c in feature_cols if c not in clash]
         features = features.join(answers, on="customer_id", how="left")
-    return ScaleData(features.collect(), as_of, tuple(survey_cols), tuple(feature_cols))
+    return ScaleData(features.collect(), as_of, tuple(survey_cols), tuple(feature_cols), tuple(ws.left_out))
 
 
 def outcome(ws, as_of: dt.date, days: int) -> tuple[pl.DataFrame, list[str]]:

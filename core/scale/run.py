@@ -45,6 +45,7 @@ def _calibration(ws, spec: ScaleSpec, as_of: dt.date):
 
 
 def spec_weights(ws, spec: ScaleSpec, data) -> Result:
+    data.require_items(spec)  # first: every path (check, score, validate, the app) weighs the items
     if spec.weights != "regression":
         return build.weights(spec, data.table)
     calib, later, notes = _calibration(ws, spec, data.as_of)
