@@ -26,7 +26,8 @@ def init_text(ws, *, name: str = "Loyalty index") -> str:
     survey, features = schema_columns(ws)
     chosen = [*survey, *(f for f in INIT_FEATURES if f in features)]
     others = [f for f in features if f not in chosen]
-    return init_spec(chosen, name=name, also_available=others)
+    ranges = {column: (low, high) for column, low, high, _ in ws.sources["survey"].ranges} if ws.has("survey") else {}
+    return init_spec(chosen, name=name, also_available=others, ranges=ranges)
 
 
 def _as_of(spec: ScaleSpec, as_of: dt.date | None) -> dt.date | None:

@@ -402,9 +402,12 @@ _NOT_ITEMS = ("customer_id", "response_date", "first_purchase", "last_purchase",
 
 
 def init_spec(columns: Iterable[str], *, name: str = "Loyalty index",
-              also_available: Sequence[str] = ()) -> str:
+              also_available: Sequence[str] = (), ranges: Mapping[str, tuple[float, float]] | None = None) -> str:
     """A commented starting spec (TOML text) with one item per candidate column;
-    `also_available` columns are listed in a comment for the analyst to add."""
+    `also_available` columns are listed in a comment for the analyst to add. `ranges`: the answers'
+    known ranges (the survey's: contract, loyalist.toml, Likert labels), written as each item's range;
+    by default NPS 0-10 and CSAT 1-5."""
+    ranges = {"nps": (0, 10), "csat": (1, 5)} if ranges is None else ranges
     columns = [c for c in columns if c not in _NOT_ITEMS]
     lines = [
         "# Loyalty scale spec for Loyalist.",
@@ -438,10 +441,8 @@ def init_spec(columns: Iterable[str], *, name: str = "Loyalty index",
         transform = "log" if any(w in low for w in SKEWED) else "none"
         lines += ["", "[[items]]", f"column = {_quote(column)}",
                   f'direction = "{direction}"', f'transform = "{transform}"']
-        if low == "nps":
-            lines.append("range = [0, 10]")
-        elif low == "csat":
-            lines.append("range = [1, 5]")
+        if column in ranges:
+            lines.append(f"range = [{ranges[column][0]:g}, {ranges[column][1]:g}]")
         lines.append("weight = 1.0")
     lines += [
         "",

@@ -63,3 +63,15 @@ def test_a_converted_copy_keeps_the_points_and_the_scale(make_workspace):
     assert ws.sources["survey"].path.name == "survey.parquet"
     assert ws.scan("survey").collect()["loy_trust"].to_list() == list(range(1, 8)) * 20
     assert ("loy_trust", 1.0, 7.0) == next(r[:3] for r in ws.sources["survey"].ranges if r[0] == "loy_trust")
+
+
+def test_scale_init_gives_a_likert_item_its_scales_range(make_workspace):
+    from core.scale.run import init_text
+    from core.scale.spec import parse_spec
+
+    tx = "customer_id,order_date,amount\n" + "".join(f"C{i},2024-01-05,5\n" for i in range(30))
+    survey = "customer_id,response_date,nps,loy_trust\n" + "".join(
+        f"C{i},2024-01-05,{i % 11},{AGREE7[i % 7]}\n" for i in range(30))
+    spec = parse_spec(init_text(Workspace.open(make_workspace({"transactions.csv": tx, "survey.csv": survey}))))
+    ranges = {item.column: item.range for item in spec.items}
+    assert ranges["loy_trust"] == (1, 7) and ranges["nps"] == (0, 10)
