@@ -22,6 +22,7 @@ from core.check_cache import CACHE_FILE, CheckCache, level, source_key
 from core.config import CONFIG_NAME
 from core.coerce import is_missing_token, number_value
 from core.errors import InputError
+from core.mapping import normalise_header
 from core.order_layout import from_summary, layout_columns
 from core.readers import explain_read_error
 from core.result import Result
@@ -41,7 +42,9 @@ VALUE = "__value"
 SPREADSHEET_EPOCH = dt.date(1899, 12, 30)
 SERIAL_DAYS = (18_264, 73_050)
 UNIX_SECONDS = (946_684_800, 4_102_444_800)  # 2000 to 2100: a date column of them is Unix time
-MAX_SPELLINGS_SHOWN = 5  # labels whose spellings a spelling_variants message lists
+MAX_SPELLINGS_SHOWN = 5
+# Headers (as core.mapping.normalise_header reads them) of a column saying each row's currency
+CURRENCY_HEADERS = frozenset({"currency", "currencycode", "ccy", "currencyiso", "币种", "货币", "货币代码", "币别"})  # labels whose spellings a spelling_variants message lists
 FIRST_ROWS = 1_000  # a column with a value in these is not empty (_unless_filled_early)
 SPARSE = frozenset({"campaign_id", "promo_id"})  # tags most rows leave empty, and all may: no empty_column
 # Labels the analyses group by as written, so 'Web' and 'web' would be two channels (spelling_variants).
@@ -183,6 +186,7 @@ def check(
     examples = {key: frame[VALUE].unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
                 for key, frame in zip(fired, first_rows) if VALUE in frame.columns}
     spellings = _spelling_findings(queries, counts)
+    spellings |= _currency_findings(queries, counts)
     order_level = _on_first_lines_only(queries, counts)
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
         on_engine = source.table in per_table  # checked there in part; an empty table it has said
@@ -196,7 +200,7 @@ def check(
             offset = 2 if source.header_row else 1
             for i, rule in enumerate(rules):
                 count = row[f"n{i}"]
-                if rule.rule == "spelling_variants":
+                if rule.rule in ("spelling_variants", "mixed_currencies"):
                     found += spellings.get((q, i), [])
                     continue
                 if rule.whole_column and count < row["__n"]:
@@ -367,10 +371,18 @@ def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _as_read(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
-    """The columns the rules read as written (src:<name>): the mapped ones, and the extra columns
-    read as numbers from text, whose values may not all be numbers."""
+    """The columns the rules read as written (src:<name>): the mapped ones, the extra columns read as
+    numbers from text, whose values may not all be numbers, and a currency column."""
     return [pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns
-            if m.kind != "extra" or _text_number(m, schema)]
+            if m.kind != "extra" or _text_number(m, schema) or m is _currency_column(source)]
+
+
+def _currency_column(source: TableSource) -> ColumnMapping | None:
+    """An extra column that says each row's currency (Currency, 币种), in a table with money."""
+    if not any(m.kind == c.MONEY for m in source.columns):
+        return None
+    return next((m for m in source.columns if m.kind == "extra" and normalise_header(m.source) in CURRENCY_HEADERS),
+                None)
 
 
 def _text_number(m: ColumnMapping, schema: pl.Schema) -> bool:
@@ -454,6 +466,11 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 _present(src, schema[m.source], m.kind) & pl.col(m.canonical).is_null()
                 & (~absurd if absurd is not None else True),
                 message + ("" if required or scored is not None else " (treated as missing)"), fix))
+    if (currency := _currency_column(source)) is not None:
+        # the currencies named; those past the first are counted, with their rows, by a second read
+        rules.append(_Rule(WARNING, currency.canonical, "mixed_currencies",
+                           pl.col(f"src:{currency.canonical}").cast(pl.String).str.strip_chars().str.to_uppercase()
+                           .drop_nulls().unique().implode(), "", "", whole_column=True))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]
@@ -640,6 +657,35 @@ def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFr
                 'set on_invalid = "skip" under [tables.transactions]), and the later lines are left out and '
                 "counted; analyses by product then see each order's first line only")
     return said
+
+
+def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
+                       counts: list[dict]) -> dict[tuple[int, int], list[Finding]]:
+    """mixed_currencies' findings, keyed (query, rule): a table whose rows are in several currencies,
+    which every sum adds as one; counted are the rows not in the most common currency."""
+    fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
+             for i, rule in enumerate(rules) if rule.rule == "mixed_currencies" and len(row[f"n{i}"] or []) > 1]
+    if not fired:
+        return {}
+    code = {key: pl.col(f"src:{queries[key[0]][1][key[1]].column}").cast(pl.String).str.strip_chars()
+            .str.to_uppercase() for key in fired}
+    tallies = pl.collect_all([queries[q][2].group_by(code[q, i].alias("currency")).agg(n=pl.len()).drop_nulls()
+                              .sort(["n", "currency"], descending=[True, False]) for q, i in fired])
+    first_rows = pl.collect_all([queries[q][2].filter(code[q, i].is_in(tally["currency"][1:].implode()))
+                                 .select(ROW).head(MAX_ROWS_SHOWN) for (q, i), tally in zip(fired, tallies)])
+    found = {}
+    for (q, i), tally, rows in zip(fired, tallies, first_rows):
+        source, rule = queries[q][0], queries[q][1][i]
+        offset = 2 if source.header_row else 1
+        listed = ", ".join(f"{code!r} ({n:,} row{'s' * (n != 1)})" for code, n in tally.head(MAX_SPELLINGS_SHOWN).iter_rows())
+        more = f" and {tally.height - MAX_SPELLINGS_SHOWN:,} more" if tally.height > MAX_SPELLINGS_SHOWN else ""
+        found[q, i] = [Finding(
+            WARNING, source.table, rule.column, "mixed_currencies", int(tally["n"][1:].sum()),
+            tuple(r + offset for r in rows[ROW].to_list()),
+            f"amounts in {tally.height} currencies, which every sum adds as one: {listed}{more}",
+            "convert the amounts to one currency before loading, or keep one currency's rows (rows shown are "
+            "those not in the most common currency)", source.where)]
+    return found
 
 
 def _spelt_apart(labels: list[str | None] | None) -> bool:
