@@ -42,9 +42,9 @@ VALUE = "__value"
 SPREADSHEET_EPOCH = dt.date(1899, 12, 30)
 SERIAL_DAYS = (18_264, 73_050)
 UNIX_SECONDS = (946_684_800, 4_102_444_800)  # 2000 to 2100: a date column of them is Unix time
-MAX_SPELLINGS_SHOWN = 5
+MAX_SPELLINGS_SHOWN = 5  # labels (or currencies) a spelling_variants (mixed_currencies) message lists
 # Headers (as core.mapping.normalise_header reads them) of a column saying each row's currency
-CURRENCY_HEADERS = frozenset({"currency", "currencycode", "ccy", "currencyiso", "币种", "货币", "货币代码", "币别"})  # labels whose spellings a spelling_variants message lists
+CURRENCY_HEADERS = frozenset({"currency", "currencycode", "ccy", "currencyiso", "币种", "货币", "货币代码", "币别"})
 FIRST_ROWS = 1_000  # a column with a value in these is not empty (_unless_filled_early)
 SPARSE = frozenset({"campaign_id", "promo_id"})  # tags most rows leave empty, and all may: no empty_column
 # Labels the analyses group by as written, so 'Web' and 'web' would be two channels (spelling_variants).
@@ -318,7 +318,8 @@ def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
     rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
     bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
     frame = raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
-        pl.col(ROW), *_as_read(source, schema), *_plain_columns(source, schema), *coercions(source, schema, staged=True))
+        pl.col(ROW), *_as_read(source, schema), *_plain_columns(source, schema),
+        *coercions(source, schema, staged=True))
     count = frame.select(bad.sum()).collect().item()
     return frame.filter(~bad).select([m.canonical for m in source.columns]), count
 
@@ -677,7 +678,8 @@ def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
     for (q, i), tally, rows in zip(fired, tallies, first_rows):
         source, rule = queries[q][0], queries[q][1][i]
         offset = 2 if source.header_row else 1
-        listed = ", ".join(f"{code!r} ({n:,} row{'s' * (n != 1)})" for code, n in tally.head(MAX_SPELLINGS_SHOWN).iter_rows())
+        listed = ", ".join(f"{code!r} ({n:,} row{'s' * (n != 1)})"
+                           for code, n in tally.head(MAX_SPELLINGS_SHOWN).iter_rows())
         more = f" and {tally.height - MAX_SPELLINGS_SHOWN:,} more" if tally.height > MAX_SPELLINGS_SHOWN else ""
         found[q, i] = [Finding(
             WARNING, source.table, rule.column, "mixed_currencies", int(tally["n"][1:].sum()),
