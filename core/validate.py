@@ -56,7 +56,8 @@ NUMBER_KINDS = (c.MONEY, c.NUMBER, c.INTEGER)
 # in the copy). Out-of-range or duplicate values are copied as they are and still found
 # when the copy is validated, so they must not stop `data convert` (core/convert.py).
 LOSSY_RULES = frozenset({"unparsable", "missing_required_column"})
-WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table"})  # about the table, not rows of it
+# about the table, not rows of it: no row can be left out to mend it
+WHOLE_TABLE_RULES = frozenset({"missing_required_column", "empty_table", "mixed_currencies"})
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
     source = ws.sources[table]
     raw = ws.scan_raw(table)
     schema = raw.collect_schema()
-    rules = [r for r in _rules(source, schema, None) if r.severity == ERROR]
+    rules = [r for r in _rules(source, schema, None) if r.severity == ERROR and not r.whole_column]
     bad = pl.any_horizontal([r.flag.fill_null(False) for r in rules]) if rules else pl.lit(False)
     frame = raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW), *_as_read(source, schema), *_plain_columns(source, schema),
@@ -376,6 +377,13 @@ def _as_read(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
     numbers from text, whose values may not all be numbers, and a currency column."""
     return [pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns
             if m.kind != "extra" or _text_number(m, schema) or m is _currency_column(source)]
+
+
+def _currency_code(column: ColumnMapping | _Rule) -> pl.Expr:
+    """A currency column's codes as compared: trimmed, upper case, blank as none."""
+    code = pl.col(f"src:{column.column if isinstance(column, _Rule) else column.canonical}").cast(pl.String)
+    code = code.str.strip_chars().str.to_uppercase()
+    return pl.when(code != "").then(code)
 
 
 def _currency_column(source: TableSource) -> ColumnMapping | None:
@@ -468,10 +476,10 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 & (~absurd if absurd is not None else True),
                 message + ("" if required or scored is not None else " (treated as missing)"), fix))
     if (currency := _currency_column(source)) is not None:
-        # the currencies named; those past the first are counted, with their rows, by a second read
-        rules.append(_Rule(WARNING, currency.canonical, "mixed_currencies",
-                           pl.col(f"src:{currency.canonical}").cast(pl.String).str.strip_chars().str.to_uppercase()
-                           .drop_nulls().unique().implode(), "", "", whole_column=True))
+        # An error: no sum of the amounts means anything. The currencies named; those past the first
+        # are counted, with their rows, by a second read (_currency_findings)
+        rules.append(_Rule(ERROR, currency.canonical, "mixed_currencies",
+                           _currency_code(currency).drop_nulls().unique().implode(), "", "", whole_column=True))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]
@@ -663,13 +671,12 @@ def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFr
 def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
                        counts: list[dict]) -> dict[tuple[int, int], list[Finding]]:
     """mixed_currencies' findings, keyed (query, rule): a table whose rows are in several currencies,
-    which every sum adds as one; counted are the rows not in the most common currency."""
+    which every sum would add as one; counted are the rows not in the most common currency."""
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
              for i, rule in enumerate(rules) if rule.rule == "mixed_currencies" and len(row[f"n{i}"] or []) > 1]
     if not fired:
         return {}
-    code = {key: pl.col(f"src:{queries[key[0]][1][key[1]].column}").cast(pl.String).str.strip_chars()
-            .str.to_uppercase() for key in fired}
+    code = {key: _currency_code(queries[key[0]][1][key[1]]) for key in fired}
     tallies = pl.collect_all([queries[q][2].group_by(code[q, i].alias("currency")).agg(n=pl.len()).drop_nulls()
                               .sort(["n", "currency"], descending=[True, False]) for q, i in fired])
     first_rows = pl.collect_all([queries[q][2].filter(code[q, i].is_in(tally["currency"][1:].implode()))
@@ -682,11 +689,11 @@ def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
                            for code, n in tally.head(MAX_SPELLINGS_SHOWN).iter_rows())
         more = f" and {tally.height - MAX_SPELLINGS_SHOWN:,} more" if tally.height > MAX_SPELLINGS_SHOWN else ""
         found[q, i] = [Finding(
-            WARNING, source.table, rule.column, "mixed_currencies", int(tally["n"][1:].sum()),
+            ERROR, source.table, rule.column, "mixed_currencies", int(tally["n"][1:].sum()),
             tuple(r + offset for r in rows[ROW].to_list()),
-            f"amounts in {tally.height} currencies, which every sum adds as one: {listed}{more}",
-            "convert the amounts to one currency before loading, or keep one currency's rows (rows shown are "
-            "those not in the most common currency)", source.where)]
+            f"amounts in {tally.height} currencies, which every sum would add as one: {listed}{more}",
+            "convert the amounts to one currency before loading, or keep one currency's rows in the file (rows "
+            "shown are those not in the most common currency)", source.where)]
     return found
 
 

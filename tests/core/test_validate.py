@@ -1,10 +1,12 @@
 """Every validation rule, each with its own small bad-input file."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from core.errors import InputError, MissingTableError
+from core.invalid import checked_workspace
 from core.validate import validate
 from core.workspace import Workspace
 
@@ -142,14 +144,18 @@ def test_a_likert_item_read_as_numbers_with_a_label_further_on_is_counted(make_w
     assert finding.severity == "error" and "treated as missing" not in finding.message
 
 
-def test_amounts_in_several_currencies_are_a_counted_warning(make_workspace):
+def test_amounts_in_several_currencies_stop_the_analyses(make_workspace):
     # an international shop's export: a Currency column beside the amounts, one currency or several
-    rows = [("USD", 5), ("EUR", 2), ("usd ", 1), ("GBP", 1)]
+    rows = [("USD", 5), ("EUR", 2), ("usd ", 1), ("", 1), ("GBP", 1)]
     tx = "customer_id,order_date,amount,Currency\n" + "".join(
         f"C{i},2024-01-05,10,{code}\n" for i, (code, n) in enumerate(rows) for _ in range(n))
-    found = findings(make_workspace({"transactions.csv": tx}), as_of=dt.date(2024, 12, 31))
+    folder = make_workspace({"transactions.csv": tx})
+    found = findings(folder, as_of=dt.date(2024, 12, 31))
     finding = found[("transactions", "Currency", "mixed_currencies")]
-    assert (finding.severity, finding.count, finding.rows) == ("warning", 3, (7, 8, 10))
+    assert (finding.severity, finding.count, finding.rows) == ("error", 3, (7, 8, 11))  # a blank is no currency
+    with pytest.raises(InputError, match="3 currencies"):  # no row can be left out to mend it
+        checked_workspace(dataclasses.replace(Workspace.open(folder), skip_invalid=True), ("transactions",), (),
+                          "RFM")
     assert "3 currencies" in finding.message and "'USD' (6 rows), 'EUR' (2 rows), 'GBP' (1 row)" in finding.message
     one = "customer_id,order_date,amount,currency\nC1,2024-01-05,10,EUR\nC2,2024-01-05,10,eur\n"
     assert not [k for k in findings(make_workspace({"transactions.csv": one}), as_of=dt.date(2024, 12, 31))
