@@ -46,7 +46,8 @@ MISSING_TOKENS = (
     "不适用", "无", "空", "缺失", "暂无", "n.v.t.", "nvt", "k.a.", "k. a.", "keine angabe", "s.o.", "s/o",
     "s/d", "sin dato",
     # a Likert grid's non-answers
-    "don't know", "dont know", "do not know", "not applicable", "prefer not to say", "不知道", "不清楚",
+    "don't know", "don’t know", "dont know", "do not know", "not applicable", "prefer not to say", "不知道",
+    "不清楚",
 )
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "member", "是", "会员", "真")

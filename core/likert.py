@@ -1,9 +1,10 @@
 """Likert answers written as their labels ('Strongly agree'), read as the scale's points.
 
 Survey tools export an agreement or satisfaction grid as the labels the respondent saw unless
-told to export values. An extra column (outside the contract) whose every answer is a label of
-one known scale is read as that scale's points, 1 to 5 or 1 to 7, and its range is declared
-(the scale builder normalises on it). The scale is judged on all of the column's distinct
+told to export values. An extra column (outside the contract) whose answers are labels of one
+known scale is read as that scale's points, 1 to 5 or 1 to 7, and its range is declared (the
+scale builder normalises on it); an answer that is none of them (a typo) is missing, and
+validation counts it. The scale is judged on all of the column's distinct
 answers, not its first rows: a 7-point item's first rows may hold no 'Somewhat agree', and read
 as a 5-point item its 'Agree' would be 4 instead of 6. When the answers fit a 5-point and a
 7-point scale alike (no 'Somewhat' anywhere), the 5-point one is read. A column is a candidate
@@ -85,5 +86,6 @@ def points(scale: str) -> int:
 def read_points(name: str, scale: str) -> pl.Expr:
     """The column's labels as the scale's points (Float64, as other numeric extras); anything else,
     a non-answer included, is null (validation counts what is not a non-answer)."""
-    text = pl.col(name).cast(pl.String).str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+    text = (pl.col(name).cast(pl.String).str.normalize("NFKC").str.strip_chars().str.to_lowercase()
+            .str.replace_all("’", "'", literal=True).str.replace_all(r"\s+", " "))  # as normalise() reads them
     return text.replace_strict(_points(scale), default=None, return_dtype=pl.Float64)
