@@ -387,8 +387,10 @@ def _currency_code(column: ColumnMapping | _Rule) -> pl.Expr:
 
 
 def _currency_column(source: TableSource) -> ColumnMapping | None:
-    """An extra column that says each row's currency (Currency, 币种), in a table with money."""
-    if not any(m.kind == c.MONEY for m in source.columns):
+    """An extra column that says each row's currency (Currency, 币种), in a table whose rows are
+    money (an order's amount, a campaign's spend): a customer's currency may be a preference, not
+    what the acquisition cost is in."""
+    if source.table == "customers" or not any(m.kind == c.MONEY for m in source.columns):
         return None
     return next((m for m in source.columns if m.kind == "extra" and normalise_header(m.source) in CURRENCY_HEADERS),
                 None)

@@ -157,6 +157,10 @@ def test_amounts_in_several_currencies_stop_the_analyses(make_workspace):
         checked_workspace(dataclasses.replace(Workspace.open(folder), skip_invalid=True), ("transactions",), (),
                           "RFM")
     assert "3 currencies" in finding.message and "'USD' (6 rows), 'EUR' (2 rows), 'GBP' (1 row)" in finding.message
+    # a customer's currency may be a preference, not what the acquisition cost is in
+    customers = "customer_id,acquisition_cost,currency\nC0,10,USD\nC1,10,EUR\n"
+    assert not [k for k in findings(make_workspace({"transactions.csv": tx, "customers.csv": customers}))
+                if k[0] == "customers" and k[2] == "mixed_currencies"]
     one = "customer_id,order_date,amount,currency\nC1,2024-01-05,10,EUR\nC2,2024-01-05,10,eur\n"
     assert not [k for k in findings(make_workspace({"transactions.csv": one}), as_of=dt.date(2024, 12, 31))
                 if k[2] == "mixed_currencies"]
