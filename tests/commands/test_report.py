@@ -37,6 +37,14 @@ def test_channels_on_an_export_whose_channel_column_is_empty_names_the_column(ma
     assert "fewer than two customers" not in result.output
 
 
+def test_channels_on_returns_only_says_nobody_bought_not_that_the_channel_column_is_empty(make_workspace):
+    returns = "customer_id,order_date,amount,channel\nC1,2024-03-01,-10,web\nC2,2024-03-02,-5,store\n" \
+        "C3,2024-03-03,-3,app\n"
+    result = invoke("channels", "-w", str(make_workspace({"transactions.csv": returns})))
+    assert result.exit_code == 1, result.output
+    assert "fewer than two customers with a purchase" in result.output and "column is empty" not in result.output
+
+
 def test_attribution_json_has_the_documented_channel_list(make_workspace):
     folder = make_workspace({"transactions.csv": TX, "touchpoints.csv": TOUCH})
     data = as_json(invoke("attribution", "-w", str(folder), "--format", "json"))
