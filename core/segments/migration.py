@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from core.errors import InputError
+from core.errors import AnalysisError, InputError
 from core.features import customer_features
 from core.result import Chart, Result
 from core.segments.profile import segment_order
@@ -125,6 +125,10 @@ def migration_between(
     if columns is not None:
         plans = [plan.select(columns) for plan in plans]
     frames = pl.collect_all(plans)
+    if frames[0].is_empty():  # said with the date: the segmentation's own message cannot tell which
+        first = transactions.select(pl.col("order_date").min()).collect().item()
+        raise AnalysisError(f"no customer had bought by the first date, {before} (the transactions start "
+                            f"{first}), so there is nothing to migrate from. Fix: pass a later --from")
     results = [segment(f, as_of=d, **(segment_options or {})) for f, d in zip(frames, (before, after))]
     if order is None:
         order = results[1].tables["segments"]["segment"].to_list()

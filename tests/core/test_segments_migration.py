@@ -77,3 +77,11 @@ def test_dates_must_be_in_order() -> None:
     tx = pl.LazyFrame({"customer_id": ["a"], "order_date": [dt.date(2024, 1, 1)], "amount": [1.0]})
     with pytest.raises(InputError, match="before"):
         migration_between(tx, rfm_segments, dt.date(2024, 2, 1), dt.date(2024, 1, 1))
+
+
+def test_a_first_date_before_any_purchase_names_it_and_the_data_s_start() -> None:
+    from core.errors import AnalysisError
+
+    tx = pl.LazyFrame({"customer_id": ["a", "b"], "order_date": [dt.date(2024, 3, 1)] * 2, "amount": [1.0, 2.0]})
+    with pytest.raises(AnalysisError, match="by the first date, 2024-01-01 .the transactions start 2024-03-01."):
+        migration_between(tx, rfm_segments, dt.date(2024, 1, 1), dt.date(2024, 4, 1))
