@@ -264,19 +264,22 @@ def lines_above_header(path: Path, options: ReadOptions) -> tuple[int, ...]:
 
 
 def _title_lines(numbered: list[tuple[int, list[str]]]) -> tuple[int, ...]:
-    """The numbers of the lines above a table's header: lines with fewer fields than the first line
-    that could be a header (every field a name, none a number: a data row with a trailing delimiter
-    is no header) and starts up to PREAMBLE_ROWS rows of its field count (blank lines aside)."""
-    lines = []  # (number, field count: up to the last filled one, 0 when blank; could be a header)
+    """The numbers of the lines above a table's header: lines with fewer filled fields than the first
+    line that could be a header (every field a name, none a number: a data row with a trailing
+    delimiter is no header) and starts up to PREAMBLE_ROWS rows of its field count (blank lines aside;
+    a row's trailing fields may be empty)."""
+    lines = []  # (number, fields (0 when blank), fields up to the last filled one, could be a header)
     for number, row in numbered:
         filled = [bool(v.strip()) for v in row]
         width = max((i + 1 for i, f in enumerate(filled) if f), default=0)
-        lines.append((number, width, width == len(row) and all(filled) and not any(map(_is_number, row))))
+        named = width == len(row) and all(filled) and not any(map(_is_number, row))
+        lines.append((number, len(row) if width else 0, width, named))
     for start in range(1, min(PREAMBLE_LINES, len(lines) - 1) + 1):
-        _, width, named = lines[start]
-        below = [n for _, n, _ in lines[start:start + PREAMBLE_ROWS] if n]
-        if named and width > 1 and all(n == width for n in below) and all(n < width for _, n, _ in lines[:start]):
-            return tuple(number for number, _, _ in lines[:start])
+        _, fields, width, named = lines[start]
+        below = [n for _, n, _, _ in lines[start:start + PREAMBLE_ROWS] if n]
+        if (named and width > 1 and all(n == fields for n in below)
+                and all(filled < width for _, _, filled, _ in lines[:start])):
+            return tuple(number for number, *_ in lines[:start])
     return ()
 
 
