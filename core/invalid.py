@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.errors import InputError, MissingTableError
-from core.validate import ERROR, WHOLE_TABLE_RULES, Finding, raise_for_errors, valid_rows, validate
+from core.validate import (ERROR, WHOLE_TABLE_RULES, Finding, currency_findings, raise_for_errors, valid_rows,
+                           validate)
 from core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
     here = [t for t in read if not (on_engine and t == "transactions")]
     findings = validate(ws, tables=here, errors_only=True) if here else []
     ws.remember_formats()  # beside the checks just written (core.check_cache)
-    for finding in [*findings, *(engine.findings() if on_engine else [])]:
+    for finding in [*findings, *(engine.findings() + currency_findings(ws, "transactions") if on_engine else [])]:
         if finding.severity == ERROR:
             by_table.setdefault(finding.table, []).append(finding)
     left_out: set[str] = set()

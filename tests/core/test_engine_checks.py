@@ -158,3 +158,12 @@ def test_data_validate_with_an_engine_reports_the_same_counts(planted_folder):
               for engine, text in runs.items()}
     assert counts["duckdb"] == counts["polars"] and counts["polars"][("transactions", "orphan_customer")] == 4
     assert "checked on duckdb" in runs["duckdb"] and "checked on" not in runs["polars"]
+
+
+def test_amounts_in_several_currencies_stop_on_an_engine_too(make_workspace):
+    tx = "customer_id,order_date,amount,currency\n" + "".join(
+        f"C{i},2024-01-0{1 + i % 5},10,{'EUR' if i % 4 == 0 else 'USD'}\n" for i in range(20))
+    folder = make_workspace({"transactions.csv": tx})
+    result = CliRunner().invoke(app, ["segment", "rfm", "-w", str(folder), "--engine", "duckdb"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    assert "amounts in 2 currencies" in result.output and "'USD' (15 rows), 'EUR' (5 rows)" in result.output
