@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -83,7 +83,8 @@ class _Rule:
     fix: str
     # about the whole column: `flag` is then one value found without a value per row: a count
     # (empty_column: the table's rows, or 0; a finding only when it is the table's count), or the
-    # column's distinct labels (spelling_variants: _spelling_findings makes its finding)
+    # column's distinct values (spelling_variants, mixed_currencies: _spelling_findings and
+    # _currency_findings make their findings)
     whole_column: bool = False
 
 
@@ -189,8 +190,7 @@ def check(
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)}
     examples = {key: frame[VALUE].unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
                 for key, frame in zip(fired, first_rows) if VALUE in frame.columns}
-    spellings = _spelling_findings(queries, counts)
-    spellings |= _currency_findings(queries, counts)
+    whole_columns = _spelling_findings(queries, counts) | _currency_findings(queries, counts)
     order_level = _on_first_lines_only(queries, counts)
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
         on_engine = source.table in per_table  # checked there in part; an empty table it has said
@@ -205,7 +205,7 @@ def check(
             for i, rule in enumerate(rules):
                 count = row[f"n{i}"]
                 if rule.rule in ("spelling_variants", "mixed_currencies"):
-                    found += spellings.get((q, i), [])
+                    found += whole_columns.get((q, i), [])
                     continue
                 if rule.whole_column and count < row["__n"]:
                     continue
@@ -378,15 +378,22 @@ def _checked_frame(source: TableSource, raw: pl.LazyFrame) -> pl.LazyFrame:
 def _as_read(source: TableSource, schema: pl.Schema) -> list[pl.Expr]:
     """The columns the rules read as written (src:<name>): the mapped ones, the extra columns read as
     numbers from text, whose values may not all be numbers, and a currency column."""
+    currency = _currency_column(source)
     return [pl.col(m.source).alias(f"src:{m.canonical}") for m in source.columns
-            if m.kind != "extra" or _text_number(m, schema) or m is _currency_column(source)]
+            if m.kind != "extra" or _text_number(m, schema) or m is currency]
 
 
-def _currency_code(column: ColumnMapping | _Rule) -> pl.Expr:
-    """A currency column's codes as compared: trimmed, upper case, blank as none."""
-    code = pl.col(f"src:{column.column if isinstance(column, _Rule) else column.canonical}").cast(pl.String)
-    code = code.str.strip_chars().str.to_uppercase()
+def _currency_code(column: str) -> pl.Expr:
+    """A currency column's codes (as read) as compared: trimmed, upper case, blank as none."""
+    code = pl.col(f"src:{column}").cast(pl.String).str.strip_chars().str.to_uppercase()
     return pl.when(code != "").then(code)
+
+
+def _currency_rule(currency: ColumnMapping) -> _Rule:
+    # An error: no sum of the amounts means anything. The currencies named; those past the first
+    # are counted, with their rows, by a second read (_currency_findings)
+    return _Rule(ERROR, currency.canonical, "mixed_currencies",
+                 _currency_code(currency.canonical).drop_nulls().unique().implode(), "", "", whole_column=True)
 
 
 def _currency_column(source: TableSource) -> ColumnMapping | None:
@@ -481,10 +488,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 & (~absurd if absurd is not None else True),
                 message + ("" if required or scored is not None else " (treated as missing)"), fix))
     if (currency := _currency_column(source)) is not None:
-        # An error: no sum of the amounts means anything. The currencies named; those past the first
-        # are counted, with their rows, by a second read (_currency_findings)
-        rules.append(_Rule(ERROR, currency.canonical, "mixed_currencies",
-                           _currency_code(currency).drop_nulls().unique().implode(), "", "", whole_column=True))
+        rules.append(_currency_rule(currency))
     cols = {m.canonical for m in source.columns}
     rules += _table_rules(source.table, cols, as_of)
     rules += [_range_rule(source.table, *declared) for declared in source.ranges]
@@ -608,39 +612,47 @@ def _summarise(frame: pl.LazyFrame, rules: list[_Rule], extra: list[pl.Expr]) ->
 def _spelling_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
                        counts: list[dict]) -> dict[tuple[int, int], list[Finding]]:
     """spelling_variants' findings, keyed (query, rule): for each label column written more than one
-    way ('Web', 'web'), the rows not in each label's most common spelling (_other), and their first
-    rows. Read only for the columns whose distinct labels differ only in case (_spelt_apart)."""
+    way ('Web', 'web'), the rows not in each label's most common spelling, and their first rows.
+    Read only for the columns whose distinct labels differ only in case (_spelt_apart)."""
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
              for i, rule in enumerate(rules) if rule.rule == "spelling_variants" and _spelt_apart(row[f"n{i}"])]
-    if not fired:
-        return {}
-    column = {key: queries[key[0]][1][key[1]].column for key in fired}
-    spelt = pl.collect_all([queries[q][2].group_by(column[q, i]).agg(n=pl.len()).drop_nulls()
-                            for q, i in fired])
-    minority: dict[tuple[int, int], pl.DataFrame] = {}
-    for key, table in zip(fired, spelt):
-        label = pl.col(column[key])
-        ranked = table.with_columns(_folded=label.str.to_lowercase()).filter(pl.len().over("_folded") > 1) \
-            .sort(["_folded", "n", column[key]], descending=[False, True, False])
-        minority[key] = ranked.with_columns(_other=pl.int_range(pl.len()).over("_folded") > 0)
-    first_rows = pl.collect_all([
-        queries[q][2].filter(pl.col(column[q, i]).is_in(minority[q, i].filter("_other")[column[q, i]].implode()))
-        .select(ROW).head(MAX_ROWS_SHOWN) for q, i in fired])
+    tallied = _tallied(queries, {key: pl.col(queries[key[0]][1][key[1]].column) for key in fired},
+                       lambda label: label.str.to_lowercase())
     found = {}
-    for (q, i), rows in zip(fired, first_rows):
-        source, name, table = queries[q][0], column[q, i], minority[q, i]
-        offset = 2 if source.header_row else 1
-        groups = [", ".join(f"{value!r} ({n:,})" for value, n in zip(g[name], g["n"]))
-                  for _, g in table.group_by("_folded", maintain_order=True)]
+    for (q, i), (table, rows) in tallied.items():
+        source, name = queries[q][0], queries[q][1][i].column
+        groups = [", ".join(f"{value!r} ({n:,})" for value, n in zip(g["value"], g["n"]))
+                  for _, g in table.group_by("_group", maintain_order=True)]
         if len(groups) > MAX_SPELLINGS_SHOWN:
             groups[MAX_SPELLINGS_SHOWN:] = [f"and {len(groups) - MAX_SPELLINGS_SHOWN:,} more"]
         found[q, i] = [Finding(
-            WARNING, source.table, name, "spelling_variants", int(table.filter("_other")["n"].sum()),
-            tuple(r + offset for r in rows[ROW].to_list()),
+            WARNING, source.table, name, "spelling_variants", int(table.filter("_other")["n"].sum()), rows,
             f"{name} values written more than one way, which analyses count apart: {'; '.join(groups)}",
             f"write each {name} one way in the file (rows shown are those not in the most common spelling)",
             source.where)]
     return found
+
+
+def _tallied(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]], values: dict[tuple[int, int], pl.Expr],
+             group: Callable[[pl.Expr], pl.Expr]) -> dict[tuple[int, int], tuple[pl.DataFrame, tuple[int, ...]]]:
+    """For whole-column rules that fired, keyed (query, rule): the rows of each value (value, n) among
+    the groups `group` makes of them that hold more than one, most rows first in each group (_other:
+    not its most common value), and the first rows of the _other values, numbered as validation
+    shows them. Two reads, on these rules' error or warning path only."""
+    if not values:
+        return {}
+    keys = list(values)
+    tallies = pl.collect_all([queries[q][2].group_by(values[q, i].alias("value")).agg(n=pl.len()).drop_nulls()
+                              for q, i in keys])
+    ranked = [tally.with_columns(_group=group(pl.col("value"))).filter(pl.len().over("_group") > 1)
+              .sort(["_group", "n", "value"], descending=[False, True, False])
+              .with_columns(_other=pl.int_range(pl.len()).over("_group") > 0) for tally in tallies]
+    first_rows = pl.collect_all([
+        queries[q][2].filter(values[q, i].is_in(table.filter("_other")["value"].implode()))
+        .select(ROW).head(MAX_ROWS_SHOWN) for (q, i), table in zip(keys, ranked)])
+    offsets = [2 if queries[q][0].header_row else 1 for q, _ in keys]
+    return {key: (table, tuple(r + offset for r in rows[ROW].to_list()))
+            for key, table, rows, offset in zip(keys, ranked, first_rows, offsets)}
 
 
 def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
@@ -682,7 +694,7 @@ def currency_findings(ws: Workspace, table: str) -> list[Finding]:
         return []
     frame = ws.scan_raw(table).with_row_index(ROW).select(
         pl.col(ROW), pl.col(currency.source).alias(f"src:{currency.canonical}"))
-    rule = next(r for r in _rules(source, ws.scan_raw(table).collect_schema(), None) if r.rule == "mixed_currencies")
+    rule = _currency_rule(currency)
     counts = [frame.select(pl.len().alias("__n"), rule.flag.alias("n0")).collect().row(0, named=True)]
     return _currency_findings([(source, [rule], frame)], counts).get((0, 0), [])
 
@@ -693,23 +705,16 @@ def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
     which every sum would add as one; counted are the rows not in the most common currency."""
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
              for i, rule in enumerate(rules) if rule.rule == "mixed_currencies" and len(row[f"n{i}"] or []) > 1]
-    if not fired:
-        return {}
-    code = {key: _currency_code(queries[key[0]][1][key[1]]) for key in fired}
-    tallies = pl.collect_all([queries[q][2].group_by(code[q, i].alias("currency")).agg(n=pl.len()).drop_nulls()
-                              .sort(["n", "currency"], descending=[True, False]) for q, i in fired])
-    first_rows = pl.collect_all([queries[q][2].filter(code[q, i].is_in(tally["currency"][1:].implode()))
-                                 .select(ROW).head(MAX_ROWS_SHOWN) for (q, i), tally in zip(fired, tallies)])
+    tallied = _tallied(queries, {key: _currency_code(queries[key[0]][1][key[1]].column) for key in fired},
+                       lambda _: pl.lit(0))  # one group: every currency
     found = {}
-    for (q, i), tally, rows in zip(fired, tallies, first_rows):
+    for (q, i), (tally, rows) in tallied.items():
         source, rule = queries[q][0], queries[q][1][i]
-        offset = 2 if source.header_row else 1
         listed = ", ".join(f"{code!r} ({n:,} row{'s' * (n != 1)})"
-                           for code, n in tally.head(MAX_SPELLINGS_SHOWN).iter_rows())
+                           for code, n in tally.head(MAX_SPELLINGS_SHOWN).select("value", "n").iter_rows())
         more = f" and {tally.height - MAX_SPELLINGS_SHOWN:,} more" if tally.height > MAX_SPELLINGS_SHOWN else ""
         found[q, i] = [Finding(
-            ERROR, source.table, rule.column, "mixed_currencies", int(tally["n"][1:].sum()),
-            tuple(r + offset for r in rows[ROW].to_list()),
+            ERROR, source.table, rule.column, "mixed_currencies", int(tally.filter("_other")["n"].sum()), rows,
             f"amounts in {tally.height} currencies, which every sum would add as one: {listed}{more}",
             "convert the amounts to one currency before loading, or keep one currency's rows in the file (rows "
             "shown are those not in the most common currency)", source.where)]
