@@ -39,6 +39,7 @@ SCALES: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 MIN_LABELS = 3  # distinct labels a column needs before it is read as a scale (one 'Neutral' is not)
 LABELLED = 0.9  # the share of a column's first answers that must be labels
+NON_ANSWERS = frozenset(MISSING_TOKENS)
 
 
 def normalise(label: str) -> str:
@@ -52,11 +53,15 @@ def _points(scale: str) -> dict[str, int]:
 ALL_LABELS = frozenset(label for scale in SCALES for label in _points(scale))
 
 
+def _answers(values: Iterable[str | None]) -> list[str]:
+    """The values as labels are compared, blanks and non-answers such as N/A aside."""
+    return [a for v in values if v is not None and v.strip() and (a := normalise(v)) not in NON_ANSWERS]
+
+
 def could_be_labels(values: Iterable[str | None]) -> bool:
-    """Whether a sample's answers (blanks and non-answers such as N/A aside) are scale labels: at
-    least MIN_LABELS of them, and LABELLED of the answers (a typo aside)."""
-    missing = set(MISSING_TOKENS)
-    answers = [a for v in values if v is not None and v.strip() and (a := normalise(v)) not in missing]
+    """Whether a sample's answers are scale labels: at least MIN_LABELS of them, and LABELLED of the
+    answers (a typo aside)."""
+    answers = _answers(values)
     labels = [a for a in answers if a in ALL_LABELS]
     return len(set(labels)) >= MIN_LABELS and len(labels) >= LABELLED * len(answers)
 
@@ -65,7 +70,7 @@ def scale_of(values: Iterable[str | None]) -> str | None:
     """The scale whose labels are most of a column's distinct answers (of two alike, the one with
     fewer points), or None when none has MIN_LABELS of them. Answers that are none of its labels (a
     typo) are read as missing, and validation counts them."""
-    answers = {normalise(v) for v in values if v is not None and v.strip()} - set(MISSING_TOKENS)
+    answers = set(_answers(values))
     covered = {scale: len(answers & _points(scale).keys()) for scale in SCALES}
     best = max(covered, key=covered.__getitem__)  # the first of the most covering, in SCALES order
     return best if covered[best] >= MIN_LABELS else None

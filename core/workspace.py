@@ -409,17 +409,17 @@ class Workspace:
         shown = {m.number for m in columns if m.number and m.number.how == "detected"}
         table_format = shown.pop() if len(shown) == 1 else None
         for header in extras:
-            numeric = extra_is_numeric(header, schema[header],
-                                       sample[header].to_list() if header in sample.columns else [])
+            values = sample[header].to_list() if header in sample.columns else []
+            numeric = extra_is_numeric(header, schema[header], values)
             number = None
             if schema[header] == pl.String and not _looks_like_id(header):
-                number = extra_number_format(answered(sample[header].to_list()), numbers, file=where, column=header,
+                number = extra_number_format(answered(values), numbers, file=where, column=header,
                                              table=table_format)
                 numeric = number is not None
             dtype = "Float64" if numeric and schema[header] == pl.String else str(schema[header])
             kind_of_values = "number" if numeric else ""
             if (schema[header] == pl.String and not numeric and not _looks_like_id(header)
-                    and likert.could_be_labels(sample[header].to_list() if header in sample.columns else [])):
+                    and likert.could_be_labels(values)):
                 # a Likert item's labels in the first rows: its scale is judged on all its answers
                 scale = likert.scale_of(self._raw[table].select(pl.col(header).unique()).collect()[header].to_list())
                 if scale is not None:
