@@ -62,8 +62,9 @@ def comment_drivers(
     sizes = dict(ends.group_by("nps_group").agg(pl.len()).iter_rows())
     detractors, promoters = sizes.get("detractor", 0), sizes.get("promoter", 0)
     if not detractors or not promoters:
+        answered = survey.select(pl.col("nps", "comment").is_not_null().any()).collect().row(0, named=True)
         for column, answer in (("nps", "0-10 likelihood-to-recommend answer"), ("comment", "free-text answer")):
-            if not survey.select(pl.col(column).is_not_null().any()).collect().item():  # an export's empty column
+            if not answered[column]:  # an export's empty column
                 raise InputError(f"{ANALYSIS}: no survey response has an answer in {column} (the column is empty)",
                                  file="survey", column=column,
                                  fix=f"fill in the {answer}s, or map the column that holds them as {column} "
