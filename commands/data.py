@@ -19,11 +19,33 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _exit_on_errors(result) -> None:
+    from commands.output import literal, stderr
+
+    for finding in result.tables["findings"].filter(rule="unreadable_table").iter_rows(named=True):
+        # its table's other findings could not be had: said in full, as the error it is
+        rows = f" (rows {finding['rows']})" if finding["rows"] else ""
+        stderr.print(f"[bold red]error:[/bold red] {literal(finding['message'])}{rows}. Fix: {literal(finding['fix'])}",
+                     highlight=False)
     if result.headline["errors"]:
         raise typer.Exit(ExitCode.BAD_INPUT)
 
 
-add_analysis_commands(app, "data", {"data.validate": Extra(after=_exit_on_errors)})
+def _exit_on_unreadable(result) -> None:
+    """`data inspect` lists every table it could read; one it could not is still an error
+    (exit 2), said in full on stderr as any error is."""
+    from commands.output import literal, stderr
+    from core.inspect import UNREADABLE
+
+    said = [note.removeprefix(UNREADABLE) for note in result.tables["tables"]["notes"].to_list()
+            if note and note.startswith(UNREADABLE)]
+    for error in said:
+        stderr.print(f"[bold red]error:[/bold red] {literal(error)}", highlight=False)
+    if said:
+        raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+add_analysis_commands(app, "data", {"data.validate": Extra(after=_exit_on_errors),
+                                    "data.inspect": Extra(after=_exit_on_unreadable)})
 
 
 @app.command("convert")

@@ -11,11 +11,13 @@ table depend only on the file and how it is read, so they are kept in the worksp
 - how it is read and checked: format, encoding and delimiter, the column mapping, date and
   number formats, declared ranges (the TableSource);
 - the code of the checks themselves (a change to a rule re-checks everything);
-- for warnings, the date that "after the as-of date" is judged against.
+- for warnings, the date that "after the as-of date" is judged against (none when judged
+  against today and nothing was after it: UNDATED).
 
-A changed key is a miss and the table is checked again. Errors-only checks (what every
-analysis runs) and full checks (`data validate`, with warnings) are kept apart, so a
-cached entry always holds every finding of its kind. A cache file that cannot be read or is
+A changed key is a miss and the table is checked again. Full checks (with warnings: what
+`data validate` and every analysis run) and errors-only checks (`data convert`) are kept
+apart, so a cached entry always holds every finding of its kind; a full check writes the
+errors-only entry too. A cache file that cannot be read or is
 not ours is ignored (and replaced on the next write); one that cannot be written is
 skipped. Nothing here decides what is a finding: core.validate does, once per key.
 """
@@ -23,6 +25,7 @@ skipped. Nothing here decides what is a finding: core.validate does, once per ke
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -118,6 +121,28 @@ def level(errors_only: bool, limit: str) -> str:
     return ERRORS if errors_only else f"all:{limit}"
 
 
+# A full check judged against today that found no date after today holds on every later
+# day too (no row can move into the future), so it is kept undated: a file is checked once,
+# not once a day. One that found some is kept under its day, and checked again the next.
+UNDATED = "all:undated"
+
+
+def kinds(errors_only: bool, as_of: dt.date | None) -> tuple[str, ...]:
+    """The kinds a check's findings may be kept under, looked up in this order."""
+    if errors_only:
+        return (ERRORS,)
+    if as_of is not None:
+        return (level(False, as_of.isoformat()),)
+    return (level(False, dt.date.today().isoformat()), UNDATED)
+
+
+def kind_of(findings: list[Finding], errors_only: bool, as_of: dt.date | None) -> str:
+    """The kind new findings are kept under (kinds())."""
+    if not errors_only and as_of is None and not any(f.rule == "date_after_as_of" for f in findings):
+        return UNDATED
+    return kinds(errors_only, as_of)[0]
+
+
 class CheckCache:
     """The checks file of one workspace: read once, written once after new checks."""
 
@@ -126,9 +151,10 @@ class CheckCache:
                               or isinstance(entry.get("layout"), dict))
         self.new: dict[str, dict[str, Any]] = {}
 
-    def get(self, key: str | None, kind: str) -> list[Finding] | None:
-        """The findings kept under this key, or None (not kept, or not readable as findings)."""
-        entry = self._entry(key, kind)
+    def get(self, key: str | None, kind: str | tuple[str, ...]) -> list[Finding] | None:
+        """The findings kept under this key (and the first of these kinds kept), or None (not
+        kept, or not readable as findings)."""
+        entry = next((e for k in ((kind,) if isinstance(kind, str) else kind) if (e := self._entry(key, k))), None)
         if entry is None:
             return None
         try:

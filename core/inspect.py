@@ -6,11 +6,14 @@ thousands convention of its text number columns and the date formats of its text
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from core import contract as c
 from core import likert
 from core.engines import resolve
+from core.errors import LoyalistError
 from core.privacy import CUSTOMER_ID, workspace_personal_data
 from core.result import Result
 from core.workspace import TableSource, Workspace
@@ -54,9 +57,14 @@ def table_counts(ws: Workspace, tables: list[str]) -> dict[str, dict]:
     return {t: frame.row(0, named=True) for t, frame in zip(tables, pl.collect_all(queries))}
 
 
+UNREADABLE = "cannot be read: "  # a table's note when its file could not be read (Workspace.readable)
+
+
 def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Result:
     """The workspace's tables and columns. `known`: tables whose table_counts() are already
-    known (tui.checks remembers them per unchanged file); those tables are not read."""
+    known (tui.checks remembers them per unchanged file); those tables are not read. A table
+    whose file cannot be read is listed with its error as its note."""
+    ws = ws.readable()
     tables = list(ws.sources)
     known = {t: v for t, v in (known or {}).items() if t in ws.sources}
     counts = {**table_counts(ws, [t for t in tables if t not in known]), **known}
@@ -72,7 +80,9 @@ def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Re
          "notes": "; ".join((ws.sources[t].notice, *ws.sources[t].notes) if ws.sources[t].notice
                             else ws.sources[t].notes)}
         for t in tables
-    ], schema_overrides={"first_date": pl.Date, "last_date": pl.Date})
+    ] + [{"table": t, "file": _file_name(ws, error), "notes": f"{UNREADABLE}{error}"}
+         for t, error in ws.unreadable.items()],
+        schema_overrides={"first_date": pl.Date, "last_date": pl.Date})
     columns = pl.DataFrame(
         [{"table": t, "column": m.canonical, "source_header": m.source, "dtype": m.dtype,
           "mapped_by": m.how, "required": m.canonical in c.TABLES[t].required,
@@ -85,19 +95,29 @@ def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Re
                 "mapped_by": pl.String, "required": pl.Boolean, "date_format": pl.String,
                 "number_format": pl.String, "personal_data": pl.String},
     )
-    absent = [t for t in c.TABLE_NAMES if t not in ws.sources]
+    absent = [t for t in c.TABLE_NAMES if t not in ws.sources and t not in ws.unreadable]
     return Result(
         name="data.inspect",
         title=f"Workspace {ws.name}",
         tables={"tables": overview, "columns": columns},
-        headline={"workspace": str(ws.root), "tables_found": len(tables), "engine": resolve(ws, None),
+        headline={"workspace": str(ws.root), "tables_found": len(tables) + len(ws.unreadable), "engine": resolve(ws, None),
                   "tables_absent": ", ".join(absent) or "none",
+                  **({"tables_unreadable": ", ".join(ws.unreadable)} if ws.unreadable else {}),
                   "personal_data_columns": sum(not k[1] == CUSTOMER_ID for k in personal)},
         notes=(*_personal_note(personal),
                *([f"files no table reads: {', '.join(ws.unread)}. A table under another file name is named in "
                   'loyalist.toml: [tables.<table>] file = "..."'] if ws.unread and absent else [])),
         params={"workspace": str(ws.root), "config": str(ws.config_path) if ws.config_path else None},
     )
+
+
+def _file_name(ws: Workspace, error: LoyalistError) -> str | None:
+    """The unreadable file's name as the tables list shows files: relative to the workspace."""
+    file = getattr(error, "file", None)
+    if not file:
+        return None
+    path = Path(file)
+    return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else file
 
 
 def _engine(ws: Workspace, table: str) -> str:

@@ -13,6 +13,11 @@ entry needs, and those it uses that the workspace has (core.registry.run calls
 
 Errors no row can be left out for (a missing required column, an empty table) always stop
 an analysis that needs the table.
+
+Warnings in the tables it reads do not stop an analysis, but each is counted in its result's
+notes (and so on screen, on the CLI and in every export), so a channel spelt two ways or a
+duplicated order never passes unseen because only `data validate` was run to show it. The
+checks are the full ones `data validate` runs, remembered per file (core.check_cache).
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.errors import InputError, MissingTableError
-from core.validate import (ERROR, WHOLE_TABLE_RULES, Finding, currency_findings, raise_for_errors, valid_rows,
-                           validate)
+from core.errors import InputError, LoyalistError, MissingTableError
+from core.validate import (ERROR, WARNING, WHOLE_TABLE_RULES, Finding, currency_findings, raise_for_errors,
+                           valid_rows, validate)
 from core.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -54,23 +59,31 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
                       engine: Reducer | None = None) -> Checked:
     """Check the tables an analysis reads and apply each table's on_invalid policy. With an
     `engine` (core.engines), the transactions are checked there, by queries."""
-    needs = tuple(needs)
+    needs, uses = tuple(needs), tuple(uses)
+    ws = ws.readable((*needs, *uses))  # a file that cannot be read: its error, as a table with errors
     for table in needs:
+        if table in ws.unreadable:
+            raise ws.unreadable[table]
         if not ws.has(table):
             raise MissingTableError(table, analysis, str(ws.root), ws.unread)
+    unread_notes = [_unreadable_note(table, ws.unreadable[table]) for table in uses if table in ws.unreadable]
     read = (*needs, *(t for t in uses if ws.has(t)))
     if not read:
-        return Checked(ws, (), ())
+        return Checked(ws, (), tuple(unread_notes))
     by_table: dict[str, list[Finding]] = {}
+    warned: dict[str, list[Finding]] = {}
     on_engine = engine is not None and "transactions" in read
     here = [t for t in read if not (on_engine and t == "transactions")]
-    findings = validate(ws, tables=here, errors_only=True) if here else []
+    # the full checks, warnings too (an engine's transactions: errors only, by its queries)
+    findings = validate(ws, tables=here, orphans="customers" in read) if here else []
     ws.remember_formats()  # beside the checks just written (core.check_cache)
     for finding in [*findings, *(engine.findings() + currency_findings(ws, "transactions") if on_engine else [])]:
         if finding.severity == ERROR:
             by_table.setdefault(finding.table, []).append(finding)
+        elif finding.severity == WARNING and _worth_a_note(finding):
+            warned.setdefault(finding.table, []).append(finding)
     left_out: set[str] = set()
-    frames, notes, skipped = {}, [], 0
+    frames, notes, skipped = {}, unread_notes, 0
     for table in read:
         errors = by_table.get(table)
         if not errors:
@@ -94,6 +107,7 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
                 raise_for_errors(errors)
             except InputError as exc:
                 raise InvalidRowsError(table, exc) from None
+    notes += [_warned_note(ws, table, warned[table]) for table in read if table in warned and table not in left_out]
     view = ws.view(left_out=left_out, frames=frames) if left_out or frames else ws
     return Checked(view, tuple(t for t in read if t not in left_out), tuple(notes), skipped)
 
@@ -103,6 +117,23 @@ def _rules_text(errors: list[Finding]) -> str:
                                                         f"{', ...' if f.count > len(f.rows) else ''})"
                                                         if f.rows else "")
                      for f in errors)
+
+
+def _unreadable_note(table: str, error: LoyalistError) -> str:
+    return f"the {table} table was left out of this analysis because its file cannot be read: {error}"
+
+
+def _worth_a_note(finding: Finding) -> bool:
+    """Transactions dated after today are noted by the analysis itself, against its as-of date
+    (core.registry.run), so the check's warning would say it twice."""
+    return not (finding.table == "transactions" and finding.rule == "date_after_as_of")
+
+
+def _warned_note(ws: Workspace, table: str, warnings: list[Finding]) -> str:
+    name = ws.sources[table].rows_name
+    said = "; ".join(f"{f.message}: {f.count:,} row{'' if f.count == 1 else 's'}" for f in warnings)
+    return (f"The data checks warn about {name} (kept in this analysis; loyalist data validate shows the rows "
+            f"and fixes): {said}")
 
 
 def _skipped_note(ws: Workspace, table: str, count: int, errors: list[Finding]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,10 +19,10 @@ import polars as pl
 
 from core import contract as c
 from core import ledger, likert
-from core.check_cache import CACHE_FILE, CheckCache, level, source_key
+from core.check_cache import CACHE_FILE, CheckCache, kind_of, kinds, level, source_key
 from core.config import CONFIG_NAME
 from core.coerce import is_missing_token, number_value
-from core.errors import InputError
+from core.errors import InputError, LoyalistError
 from core.mapping import normalise_header
 from core.order_layout import from_summary, layout_columns
 from core.readers import explain_read_error
@@ -94,9 +95,11 @@ def validate(
     *,
     as_of: dt.date | None = None,
     errors_only: bool = False,
+    orphans: bool = True,
 ) -> list[Finding]:
-    """Check the workspace's tables against the data contract and common data faults."""
-    return check(ws, tables, as_of=as_of, errors_only=errors_only).findings
+    """Check the workspace's tables against the data contract and common data faults.
+    `orphans`: count the ids not in the customers table (a warning, and a join of its own)."""
+    return check(ws, tables, as_of=as_of, errors_only=errors_only, orphans=orphans).findings
 
 
 @dataclass(frozen=True)
@@ -113,13 +116,14 @@ def check(
     errors_only: bool = False,
     use_cache: bool = True,
     engine: Reducer | None = None,
+    orphans: bool = True,
 ) -> Checks:
     """validate(), saying which tables' findings were remembered from an earlier check of the
     same unchanged file (core.check_cache) rather than checked again. With an `engine`
     (core.engines) the transactions are checked there by queries, never pulled here."""
     names = [t for t in (tables or ws.sources) if t in ws.sources]
     cache = CheckCache(ws.root) if use_cache else None
-    kind = level(errors_only, (as_of or dt.date.today()).isoformat())
+    kind = kinds(errors_only, as_of)
     keys = {t: source_key(ws.sources[t]) for t in names} if cache else {}
     per_table: dict[str, list[Finding]] = {}
     remembered = []
@@ -159,10 +163,10 @@ def check(
         frame = _checked_frame(source, raw)
         rules = [r for r in _rules(source, raw.collect_schema(), as_of) if not errors_only or r.severity == ERROR]
         queries.append((source, _unless_filled_early(rules, source, raw), frame))
-    orphans: list[Finding] = []
+    orphaned: list[Finding] = []
     orphan_keys: dict[str, str | None] = {}
     pending: list[str] = []
-    for table in (ORPHAN_TABLES if not errors_only else ()):
+    for table in (ORPHAN_TABLES if orphans and not errors_only else ()):
         if engine is not None and table == "transactions":  # the engine's check counts them
             continue
         orphan_keys[table] = _orphan_key(ws, keys, table) if cache else None
@@ -170,7 +174,7 @@ def check(
         if known is None:
             pending.append(table)
         else:
-            orphans += known
+            orphaned += known
     unchecked = [t for t in names if t in pending]
     orphan_queries = _orphan_queries(ws, unchecked) if unchecked else []
     # the transactions' order layout is counted by the same read (core.order_layout)
@@ -217,7 +221,7 @@ def check(
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
                                          message, fix, source.where))
         if cache and not on_engine:
-            cache.put(keys[source.table], kind, found)
+            cache.put(keys[source.table], kind_of(found, errors_only, as_of), found)
             if (layout := from_summary(row)) is not None:
                 cache.put_layout(keys[source.table], layout)
             if not errors_only:  # a full check holds the errors-only one too
@@ -229,12 +233,12 @@ def check(
             offset = 2 if source.header_row else 1
             found = [dataclasses.replace(_orphan_finding(source.table, summary["ids"]), count=summary["n"],
                                          rows=tuple(r + offset for r in summary["rows"]), file=source.where)]
-        orphans += found
+        orphaned += found
         if cache:
             cache.put(orphan_keys.get(source.table), "orphans", found)
     if cache:
         cache.save()
-    findings = [f for table in names for f in per_table[table]] + orphans
+    findings = [f for table in names for f in per_table[table]] + orphaned
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
     return Checks(sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table])), tuple(remembered))
 
@@ -246,7 +250,7 @@ def all_remembered(ws: Workspace, tables: Iterable[str] | None = None, *, as_of:
     first 64 KiB. Reads the cache, writes nothing; the keys are check()'s own."""
     names = [t for t in (tables or ws.sources) if t in ws.sources]
     cache = CheckCache(ws.root)
-    kind = level(errors_only, (as_of or dt.date.today()).isoformat())
+    kind = kinds(errors_only, as_of)
     keys = {t: source_key(ws.sources[t]) for t in names}
     for table in names:  # a table missing a required column is not read: its findings need no cache
         if not ws.sources[table].missing_required and cache.get(keys[table], kind) is None:
@@ -339,8 +343,9 @@ def findings_table(findings: list[Finding]) -> pl.DataFrame:
 
 
 def validation_result(ws: Workspace, as_of: dt.date | None = None, engine: Reducer | None = None) -> Result:
+    ws = ws.readable()  # a file that cannot be read is an error here; the other tables are still checked
     checks = check(ws, as_of=as_of, engine=engine)
-    findings = checks.findings
+    findings = [*map(unreadable_finding, ws.unreadable.items()), *checks.findings]
     errors = sum(f.severity == ERROR for f in findings)
     remembered = [ws.sources[t].shown_name for t in checks.remembered]
     notes = [f"{', '.join(remembered)}: findings remembered from an earlier check of the same unchanged "
@@ -353,10 +358,20 @@ def validation_result(ws: Workspace, as_of: dt.date | None = None, engine: Reduc
         name="data.validate",
         title=f"Validation of {ws.name}",
         tables={"findings": findings_table(findings)},
-        headline={"errors": errors, "warnings": len(findings) - errors, "tables": len(ws.sources)},
+        headline={"errors": errors, "warnings": len(findings) - errors, "tables": len(ws.sources) + len(ws.unreadable)},
         params={"workspace": str(ws.root), "as_of": as_of},
         notes=tuple(notes),
     )
+
+
+def unreadable_finding(failed: tuple[str, LoyalistError]) -> Finding:
+    """A table whose file could not be read (Workspace.unreadable), as an error finding."""
+    table, error = failed
+    if isinstance(error, InputError):
+        where = f"{Path(error.file).name}: " if error.file else ""
+        return Finding(ERROR, table, error.column or "", "unreadable_table", len(error.rows) or 1, error.rows,
+                       f"{where}{error.message}", error.fix or "", error.file or "")
+    return Finding(ERROR, table, "", "unreadable_table", 1, (), str(error), "", "")
 
 
 # -- rules ---------------------------------------------------------------------

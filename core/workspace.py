@@ -20,8 +20,10 @@ Opening reads only headers and a small sample (to infer the mapping and date for
 `Workspace.open(..., lazy=True)` (the CLI's analysis commands, and the app) chooses every
 table's file but reads a table's headers and sample only when it is first used: a report on
 the transactions neither pays for nor fails on a broken survey file. The app reads every
-table in a worker once its first rows are shown, and stops on the first bad one, as eager
-opening (the default: `data` commands) does.
+table in a worker once its first rows are shown. A table whose file cannot be read (title
+lines above the header, a cover sheet) does not hide the others: `readable()` leaves it out
+and keeps its error in `unreadable`, which an analysis that needs the table raises, one that
+only uses it notes (core.invalid), and `data validate`, `data inspect` and the app show.
 
 Which file a table is read from (`choose_source`): the file loyalist.toml names, else the
 file named after the table. A Parquet made by `data convert` stands in for its source only
@@ -49,7 +51,7 @@ from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_
                          settled_by_whole_column)
 from core.config import CONFIG_NAME, read_config
 from core.database import DatabaseTable
-from core.errors import InputError, MissingTableError, UnmappedColumnError
+from core.errors import InputError, LoyalistError, MissingTableError, UnmappedColumnError
 from core.mapping import infer_mapping
 from core.numbers import NumberFormat, configured, detect_number_format, extra_number_format
 from core.readers import ReadOptions, csv_head, explain_read_error, file_format, scan_file, text_format
@@ -185,6 +187,8 @@ class Workspace:
     unread: tuple[str, ...] = ()
     # tables an analysis's view left out because they have errors (view(), core.invalid)
     left_out: tuple[str, ...] = ()
+    # tables whose file could not be read, with the error that says why (readable())
+    unreadable: dict[str, LoyalistError] = field(default_factory=dict)
     _raw: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     _judged: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)  # formats to remember
 
@@ -271,8 +275,25 @@ class Workspace:
                                 if source.database else scan_file(source.path, source.read))
         return self._raw[table]
 
+    def readable(self, tables: Collection[str] | None = None) -> Workspace:
+        """This workspace without the tables (of `tables`, default all) whose file cannot be
+        read, each read now; their errors are kept in `unreadable`. Itself when all can be."""
+        failed: dict[str, LoyalistError] = {}
+        for table in (list(self.sources) if tables is None else [t for t in tables if t in self.sources]):
+            try:
+                self.sources[table]  # its headers and sample read now
+            except LoyalistError as exc:
+                failed[table] = exc
+        if not failed:
+            return self
+        kept = (self.sources.without(failed) if isinstance(self.sources, TableSources)
+                else {t: s for t, s in self.sources.items() if t not in failed})
+        return replace(self, sources=kept, unreadable={**self.unreadable, **failed})
+
     def scan(self, table: str) -> pl.LazyFrame:
         """Canonical column names and dtypes; values that do not parse are null."""
+        if table in self.unreadable:
+            raise self.unreadable[table]
         if table not in self.sources:
             raise MissingTableError(table, "this analysis", str(self.root), self.unread)
         if table in self.frames:
@@ -306,6 +327,8 @@ class Workspace:
     def require(self, *tables: str, analysis: str) -> None:
         """Stop before an analysis starts if a table is missing or has errors."""
         for table in tables:
+            if table in self.unreadable:
+                raise self.unreadable[table]
             if table not in self.sources:
                 raise MissingTableError(table, analysis, str(self.root), self.unread)
         from core.validate import raise_for_errors, validate

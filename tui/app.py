@@ -49,7 +49,8 @@ class WorkspaceOpened(Message):
 @dataclass(eq=False)
 class WorkspaceRead(Message):
     state: WorkspaceState  # the state whose workspace was read
-    error: str | None = None  # why one of its tables could not be read
+    error: str | None = None  # why none of its tables could be read
+    readable: Workspace | None = None  # the workspace without the tables that could not be (Workspace.readable)
 
 
 @dataclass(frozen=True)
@@ -179,13 +180,15 @@ class LoyalistApp(App):
         from tui.priority import yield_to_ui
 
         yield_to_ui()  # it runs while the first rows are drawn
-        error = None
+        error, readable = None, None
         try:
-            tuple(state.workspace.sources.values())  # as an eager open: the first bad table stops it
+            readable = state.workspace.readable()  # a table that cannot be read does not hide the others
+            if readable.unreadable and not readable.sources:
+                error = describe_error(next(iter(readable.unreadable.values())))
         except Exception as exc:
             error = describe_error(exc)
         if not get_current_worker().is_cancelled:
-            self.post_message(WorkspaceRead(state, error))
+            self.post_message(WorkspaceRead(state, error, readable))
 
     @on(WorkspaceRead)
     def workspace_was_read(self, message: WorkspaceRead) -> None:
@@ -196,10 +199,21 @@ class LoyalistApp(App):
             self.notify(message.error, title="Could not open the workspace", severity="error", timeout=10,
                         markup=False)
             return
-        self.workspace_read = message.state.workspace
+        readable = message.readable
+        if readable is not None and readable is not message.state.workspace:  # some tables could not be read
+            for table, error in readable.unreadable.items():
+                self.notify(f"{describe_error(error)}\nThe other tables are open; press r to reload once it is "
+                            "mended.", title=f"Could not read the {table} table", severity="error", timeout=20,
+                            markup=False)
+            # every screen now shows the workspace without them (the Data screen lists each with its error)
+            self.workspace_read = readable
+            self.reading = WorkspaceState(message.state.path, workspace=readable)
+            self.workspace_state = self.reading
+        else:
+            self.workspace_read = message.state.workspace
         # tui.state, not the editor's module: importing that here cost the UI thread 9 ms
         # (more when compiled) in the go that follows the first rows
-        hint = mapping_hint(message.state)
+        hint = mapping_hint(self.workspace_state)
         if hint:
             self.notify(hint.strip(), title="Columns missing", severity="warning", timeout=10, markup=False)
 

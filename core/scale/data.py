@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from core.errors import InputError
+from core.errors import InputError, LoyalistError
 from core.features import customer_features, default_as_of
 from core.features import latest_answers as features_latest_answers
 from core.scale.validity import later_activity
@@ -27,11 +27,15 @@ class ScaleData:
     survey_columns: tuple[str, ...]
     feature_columns: tuple[str, ...]
     left_out: tuple[str, ...] = ()  # tables the analysis left out because they have errors
+    survey_error: LoyalistError | None = None  # why the survey's file could not be read (Workspace.unreadable)
 
     def require_items(self, spec) -> None:
-        """Stop, naming why, when a spec's items would come from a survey left out for its errors:
-        "not a survey column" (check_columns) would send the analyst looking for a typo."""
+        """Stop, naming why, when a spec's items would come from a survey left out for its errors
+        or its unreadable file: "not a survey column" (check_columns) would send the analyst
+        looking for a typo."""
         missing = [item.column for item in spec.items if item.column not in self.table.columns]
+        if missing and self.survey_error is not None:
+            raise self.survey_error
         if missing and "survey" in self.left_out:
             raise InputError(
                 f"the scale's item{'s' if len(missing) > 1 else ''} {', '.join(missing)} would come from the survey "
@@ -84,7 +88,8 @@ def scale_data(ws, as_of: dt.date | None = None) -> ScaleData:
         features = features.drop(sorted(clash)) if clash else features
         feature_cols = [c for c in feature_cols if c not in clash]
         features = features.join(answers, on="customer_id", how="left")
-    return ScaleData(features.collect(), as_of, tuple(survey_cols), tuple(feature_cols), tuple(ws.left_out))
+    return ScaleData(features.collect(), as_of, tuple(survey_cols), tuple(feature_cols), tuple(ws.left_out),
+                     ws.unreadable.get("survey"))
 
 
 def outcome(ws, as_of: dt.date, days: int) -> tuple[pl.DataFrame, list[str]]:

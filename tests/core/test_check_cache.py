@@ -69,8 +69,8 @@ def test_warnings_still_show_on_the_second_run_from_the_cache(make_workspace):
     assert one["notes"] == [] and "remembered from an earlier check" in two["notes"][0]
 
 
-def test_an_analysis_check_does_not_stand_in_for_the_full_one(make_workspace):
-    """Analyses check errors only; `data validate` must still find the warnings."""
+def test_an_errors_only_check_does_not_stand_in_for_the_full_one(make_workspace):
+    """`data convert` checks errors only; `data validate` must still find the warnings."""
     folder = make_workspace({"transactions.csv": TX})
     assert validate(Workspace.open(folder), errors_only=True) == []
     full = check(Workspace.open(folder), as_of=AS_OF)
@@ -85,6 +85,43 @@ def test_each_as_of_date_is_judged_on_its_own(make_workspace):
     late = {f.rule: f.count for f in validate(Workspace.open(folder), as_of=early)}
     assert late["date_after_as_of"] == 3
     assert validate(Workspace.open(folder), as_of=early) == fresh(folder, as_of=early)
+
+
+def _tomorrow(monkeypatch):
+    """Run the rest of the test a day later, as far as the checks can tell."""
+    import types
+
+    import core.check_cache as cache_module
+
+    class Tomorrow(dt.date):
+        @classmethod
+        def today(cls):
+            return dt.date.today() + dt.timedelta(days=1)
+
+    later = types.SimpleNamespace(**{name: getattr(dt, name) for name in dir(dt) if not name.startswith("__")})
+    later.date = Tomorrow
+    for module in (cache_module, validate_module):
+        monkeypatch.setattr(module, "dt", later)
+
+
+def test_a_check_that_found_no_future_date_holds_the_next_day(make_workspace, monkeypatch, no_data_pass):
+    folder = make_workspace(FILES)  # every date before today: none can be after a later day
+    first = check(Workspace.open(folder))
+    _tomorrow(monkeypatch)
+    no_data_pass()
+    again = check(Workspace.open(folder))
+    assert set(again.remembered) == {"transactions", "customers", "survey"}
+    assert again.findings == first.findings
+
+
+def test_a_check_that_found_a_future_date_is_made_again_the_next_day(make_workspace, monkeypatch):
+    folder = make_workspace({"transactions.csv": TX + "C1,2999-01-01,3,O9\n"})
+    first = check(Workspace.open(folder))
+    assert {f.rule: f.count for f in first.findings}["date_after_as_of"] == 1
+    _tomorrow(monkeypatch)
+    again = check(Workspace.open(folder))
+    assert again.remembered == ()  # rows dated after today may not be after tomorrow
+    assert again.findings == first.findings
 
 
 def test_a_file_whose_size_changed_is_checked_again(make_workspace):

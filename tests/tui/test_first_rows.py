@@ -11,7 +11,7 @@ from textual.widgets import Static, TabbedContent
 from textual.worker import WorkerCancelled
 
 from tests.tui.conftest import ACTIVE
-from tests.tui.test_data_screen import column_values, findings_text, status_text
+from tests.tui.test_data_screen import column_values, findings_text, status_text, toasts
 from tui.app import LoyalistApp
 from tui.widgets.browser import FrameBackend, TableBrowser
 from tui.widgets.frame_table import FrameTable
@@ -194,6 +194,34 @@ async def test_a_table_that_cannot_be_read_still_stops_the_opening(workspace: Pa
         await pilot.press("r")
         await settle(pilot)
         assert app.workspace_state.error is None
+        assert column_values(app.screen.query_one("#tables", FrameTable), "table") == ["transactions", "customers"]
+
+
+async def test_a_file_that_cannot_be_read_leaves_the_other_tables_open(workspace: Path, settle) -> None:
+    # a POS report's title lines above the customers' header: that table cannot be read,
+    # and says why; the transactions are still there to browse and analyse
+    customers = workspace / "customers.csv"
+    customers.write_text("Customer list\nPrinted 2024-03-01\n\n" + customers.read_text(encoding="utf-8"),
+                         encoding="utf-8")
+    app = LoyalistApp(workspace)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.workspace_state.error is None
+        assert "above its header" in str(app.workspace_state.workspace.unreadable["customers"])
+        tables = app.screen.query_one("#tables", FrameTable)
+        assert column_values(tables, "table") == ["transactions", "customers"]  # listed with its error
+        assert column_values(tables, "issues") == ["1 warning", "1 error"]
+        assert any("Could not read the customers table" in t and "above its header" in t for t in toasts(app))
+        assert "above its header" in findings_text(app)  # among the checks' findings, as an error
+        assert "2 tables · 1 error" in status_text(app)
+        await pilot.press("t")  # to the customers: its error where its rows would be
+        await settle(pilot)
+        browser_text = "\n".join(s.render().plain for s in app.screen.query(".placeholder"))
+        assert "Could not read rows of customers" in browser_text and "above its header" in browser_text
+        customers.write_text(customers.read_text(encoding="utf-8").split("\n\n", 1)[1], encoding="utf-8")
+        await pilot.press("r")  # mended and reloaded: every table opens
+        await settle(pilot)
+        assert app.workspace_state.error is None and not app.workspace_state.workspace.unreadable
         assert column_values(app.screen.query_one("#tables", FrameTable), "table") == ["transactions", "customers"]
 
 

@@ -117,6 +117,8 @@ class TaskFailed(Message):
 
 def source_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, str, list[str]]:
     """The table's rows (lazy), a note when they are the file as read, and its money columns."""
+    if table in ws.unreadable:  # listed with its error (Workspace.readable)
+        raise ws.unreadable[table]
     source = ws.sources[table]
     if source.missing_required:  # still worth seeing: it shows what to map
         return (ws.scan_raw(table),
@@ -287,7 +289,7 @@ class DataScreen(Screen):
         # the list's height as it will be filled (a row per table, header, frame): the
         # rows below keep their size when it fills, instead of being drawn again cell by
         # cell at the new size (~100-200 ms of the UI thread at 160 columns)
-        tables.styles.height = len(self.workspace.sources) + 3
+        tables.styles.height = len(self.workspace.sources) + len(self.workspace.unreadable) + 3
         self.query_one("#findings-list", FindingsList).loading = True
         # The first table's rows come first; the tables list (row counts and date ranges:
         # a pass over every table) and the data checks start once they are on screen
