@@ -330,6 +330,17 @@ def coerce(
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+# A survey tool's export of a score as its choice's text: "10 - Extremely likely", "0 – Not at
+# all likely" at the ends of the scale, plain numbers between. The number before the label is
+# the answer; "5 - 7" or "7-8" (a range, not a label) is not read.
+LABELLED_ANSWER = r"^\s*(\d{1,3})\s*[-–—:]\s*[^\d\s]"
+
+
+def labelled_answer(col: pl.Expr) -> pl.Expr:
+    """The answer before a score's label ("10 - Extremely likely" is 10); null for any other value."""
+    return col.cast(pl.String).str.extract(LABELLED_ANSWER, 1).cast(pl.Int64)
+
+
 def extra_is_numeric(name: str, source_dtype: pl.DataType, sample: Sequence[str | None]) -> bool:
     """Columns outside the contract are numeric when a sample of them is all numbers
     (MISSING_TOKENS such as N/A and blanks aside)."""

@@ -490,7 +490,7 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                 message, fix = (f"ids in {m.source!r} stored as numbers that are not whole (such as 1.5) "
                                 "or too long to be exact",
                                 "export the ids as text; a fraction cannot be dropped without merging ids")
-            # A score's answer that does not parse (a label such as "10 - Extremely likely") is an answer
+            # A score's answer that does not parse (a label alone, "Extremely likely") is an answer
             # all the same: read as missing it would bias the score, so it stops the analyses
             scored = next((span for name, *span in source.ranges if name == m.canonical), None)
             if scored is not None:

@@ -47,7 +47,7 @@ from core import contract as c
 from core import converted, database, likert
 from core.check_cache import JudgedFormats, file_key
 from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
-                         detect_date_format, extra_is_numeric, needs_time_zone, plain_number,
+                         detect_date_format, extra_is_numeric, labelled_answer, needs_time_zone, plain_number,
                          settled_by_whole_column)
 from core.config import CONFIG_NAME, read_config
 from core.database import DatabaseTable
@@ -560,6 +560,7 @@ def coercions(source: TableSource, schema: pl.Schema, *, staged: bool = False) -
     """Each column as its kind, named canonically. `staged`: the frame holds plain_numbers'
     columns (much faster for text numbers; see core.coerce.number_value)."""
     exprs = []
+    scored = {name for name, *_ in source.ranges}  # scores: NPS, CSAT, declared ranges
     for m in source.columns:
         parse = column_parse(source, m)
         helper = plain_column(m, schema) if staged else None
@@ -570,6 +571,8 @@ def coercions(source: TableSource, schema: pl.Schema, *, staged: bool = False) -
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse, plain)
         else:
             expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None, plain)
+            if m.canonical in scored and schema[m.source] == pl.String:  # "10 - Extremely likely" is 10
+                expr = pl.coalesce(expr, labelled_answer(pl.col(m.source)).cast(c.DTYPES[m.kind]))
         exprs.append(expr.alias(m.canonical))
     return exprs
 

@@ -179,7 +179,7 @@ def test_items_from_a_survey_left_out_for_its_errors_say_so(make_workspace):
     # a survey tool's label in the nps column: the survey has an error, and a scale's checks leave it out
     tx = "customer_id,order_date,amount\n" + "".join(f"C{i},2024-01-0{1 + i % 5},{10 + i}\n" for i in range(20))
     survey = "customer_id,response_date,nps,sat_x\n" + "".join(
-        f"C{i},2024-01-05,{'10 - Extremely likely' if i == 3 else i % 10},{1 + i % 5}\n" for i in range(20))
+        f"C{i},2024-01-05,{'Extremely likely' if i == 3 else i % 10},{1 + i % 5}\n" for i in range(20))
     folder = make_workspace({"transactions.csv": tx, "survey.csv": survey})
     (folder / "scale.toml").write_text(
         '[scale]\nweights = "equal"\n[[items]]\ncolumn = "sat_x"\n[[items]]\ncolumn = "frequency"\n')

@@ -121,9 +121,10 @@ def test_orphan_ids_are_shown_and_ids_written_with_decimals_are_told(make_worksp
 
 
 def test_a_score_answer_that_does_not_parse_stops_rather_than_counting_as_missing(make_workspace):
-    # a survey tool's export with the scale's end labels: read as missing, every 10 would leave the NPS
-    survey = ("customer_id,response_date,nps,comment\nC1,2024-01-05,10 - Extremely likely,great\n"
-              "C2,2024-01-05,7,ok\nC3,2024-01-05,N/A,\nC4,2024-01-05,0 - Not at all likely,bad\n")
+    # a survey tool's export with the scale's end labels alone: read as missing, every 10 would leave
+    # the NPS ("10 - Extremely likely" is read as 10: test_labelled_scores)
+    survey = ("customer_id,response_date,nps,comment\nC1,2024-01-05,Extremely likely,great\n"
+              "C2,2024-01-05,7,ok\nC3,2024-01-05,N/A,\nC4,2024-01-05,Not at all likely,bad\n")
     found = findings(make_workspace({"survey.csv": survey}), as_of=dt.date(2024, 12, 31))
     finding = found[("survey", "nps", "unparsable")]
     assert (finding.severity, finding.count, finding.rows) == ("error", 2, (2, 5))  # N/A is no answer
