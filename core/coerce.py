@@ -330,6 +330,25 @@ def coerce(
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+# Exports meant for Excel write an id as a formula, ="00123", so that its leading zeros survive
+# being opened there. The text inside is the value: read as written, no id would meet the
+# customers table's 00123.
+EXCEL_TEXT = "excel-text"  # a ColumnMapping.detail: the column's values are written ="..."
+_EXCEL_TEXT = r'^\s*="(.*)"\s*$'
+
+
+def written_for_excel(values: Sequence[str | None]) -> bool:
+    """Whether a sample of a text column is written ="..." (every value that is not blank)."""
+    present = [v for v in values if v is not None and str(v).strip()]
+    return bool(present) and all(re.match(_EXCEL_TEXT, str(v)) for v in present)
+
+
+def excel_text(text: pl.Expr) -> pl.Expr:
+    """The value inside ="..." (the rest as it is); ="" is no value."""
+    inner = pl.coalesce(text.str.extract(_EXCEL_TEXT, 1), text)
+    return pl.when(inner.str.strip_chars() == "").then(None).otherwise(inner)
+
+
 # A survey tool's export of a score as its choice's text: "10 - Extremely likely", "0 – Not at
 # all likely" at the ends of the scale, plain numbers between. The number before the label is
 # the answer; "5 - 7" or "7-8" (a range, not a label) is not read.

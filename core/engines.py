@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from core import contract as c
+from core.coerce import EXCEL_TEXT
 from core.errors import AnalysisError, InputError
 
 if TYPE_CHECKING:
@@ -734,6 +735,10 @@ def _text(column: Any, dtype: Any, m: Any, source: TableSource) -> Any:
         raise _refuse(m, source, f"holds {dtype} numbers, not ids the engine can read as text", QUERY_FIX)
     if not (dtype.is_string() or dtype.is_integer()):
         raise _refuse(m, source, f"holds {dtype} values, not text", QUERY_FIX)
+    if m.detail == EXCEL_TEXT:  # ="00123": read as written there, no id would meet the customers' 00123
+        raise _refuse(m, source, 'is written ="..." for Excel, which the engine would read as written',
+                      "run `loyalist data convert` (its Parquet copy holds the text inside) and try again, "
+                      "or use --engine polars")
     text = column.cast("string")
     if dtype.is_string() and not source.parse.clean_text:
         return text

@@ -12,6 +12,7 @@ import polars as pl
 
 from core import contract as c
 from core import likert
+from core.coerce import EXCEL_TEXT
 from core.engines import resolve
 from core.errors import LoyalistError
 from core.privacy import CUSTOMER_ID, workspace_personal_data
@@ -88,7 +89,8 @@ def inspect_workspace(ws: Workspace, known: dict[str, dict] | None = None) -> Re
           "mapped_by": m.how, "required": m.canonical in c.TABLES[t].required,
           "date_format": m.detail if m.kind in (c.DATE, c.DATETIME) else "",
           "number_format": (m.number.describe() if m.number else
-                            f"Likert labels: {scale}" if (scale := likert.scale_in(m.detail)) else ""),
+                            f"Likert labels: {scale}" if (scale := likert.scale_in(m.detail)) else
+                            'written ="..." for Excel: the text inside' if m.detail == EXCEL_TEXT else ""),
           "personal_data": personal.get((t, m.canonical), "")}
          for t in tables for m in ws.sources[t].columns],
         schema={"table": pl.String, "column": pl.String, "source_header": pl.String, "dtype": pl.String,

@@ -59,9 +59,12 @@ def number_pattern(fmt: NumberFormat) -> str:
 
 
 def parse_number(expr: pl.Expr, fmt: NumberFormat) -> pl.Expr:
-    """`¥1,234.50`, `$1,234`, `1 234,50` (decimal ","), `(12.00)` as numbers; others null."""
+    """`¥1,234.50`, `$1,234`, `1 234,50` (decimal ","), `(12.00)` and `12.00-` as numbers; others null."""
     text = expr.cast(pl.String).str.strip_chars()
-    negative = text.str.starts_with("(") & text.str.ends_with(")")
+    # an ERP's trailing minus (SAP writes a return as 12.50-): the sign, never a stray character
+    trailing = text.str.contains(r"\d\s*-$")
+    text = pl.when(trailing).then(text.str.replace(r"\s*-$", "")).otherwise(text)
+    negative = (text.str.starts_with("(") & text.str.ends_with(")")) | trailing
     digits = text.str.replace_all(NOT_NUMBER_CHARS, "")
     # Markup is not a currency sign: "<h1>12,50</h1>" would keep the tag's 1s (112,501), so a
     # value with a tag does not fit and is reported with its row, never read as some number.

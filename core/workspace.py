@@ -46,9 +46,9 @@ import polars as pl
 from core import contract as c
 from core import converted, database, likert
 from core.check_cache import JudgedFormats, file_key
-from core.coerce import (DATE_CELL, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce, coerce_extra,
-                         detect_date_format, extra_is_numeric, labelled_answer, needs_time_zone, plain_number,
-                         settled_by_whole_column)
+from core.coerce import (DATE_CELL, EXCEL_TEXT, PLAIN_PREFIX, ParseOptions, answered, check_date_format, coerce,
+                         coerce_extra, detect_date_format, excel_text, extra_is_numeric, labelled_answer,
+                         needs_time_zone, plain_number, settled_by_whole_column, written_for_excel)
 from core.config import CONFIG_NAME, read_config
 from core.database import DatabaseTable
 from core.errors import InputError, LoyalistError, MissingTableError, UnmappedColumnError
@@ -422,6 +422,9 @@ class Workspace:
             elif isinstance(dtype, pl.Datetime) and dtype.time_zone and time_zone is None:
                 raise needs_time_zone(f"times are stored with the time zone {dtype.time_zone}", where,
                                       match.source)
+            elif (kind in (c.ID, c.TEXT) and dtype == pl.String and match.source in sample.columns
+                  and written_for_excel(sample[match.source].to_list())):  # a text file's (not a Parquet's)
+                detail = EXCEL_TEXT  # ="00123": the id is 00123
             number = None
             if kind in (c.MONEY, c.NUMBER, c.INTEGER) and schema[match.source] == pl.String:
                 number = numbers or detect_number_format(
@@ -571,6 +574,8 @@ def coercions(source: TableSource, schema: pl.Schema, *, staged: bool = False) -
             expr = coerce_extra(m.source, schema[m.source], m.detail == "number", parse, plain)
         else:
             expr = coerce(m.source, m.kind, schema[m.source], parse, m.detail or None, plain)
+            if m.detail == EXCEL_TEXT:
+                expr = excel_text(expr)
             if m.canonical in scored and schema[m.source] == pl.String:  # "10 - Extremely likely" is 10
                 expr = pl.coalesce(expr, labelled_answer(pl.col(m.source)).cast(c.DTYPES[m.kind]))
         exprs.append(expr.alias(m.canonical))
