@@ -98,7 +98,9 @@ def resolve(ws: Workspace, requested: str | None) -> str:
 def checks_on_engine(rule: str, column: str) -> bool:
     """Whether Reducer.check runs this core.validate rule (a value of a column the engine
     reads that does not parse or is not finite stops the engine's query instead)."""
-    return rule in ENGINE_RULES or (column in CHECKED and rule in ("not_finite", "unparsable"))
+    # (implausible_date is not run for them: a date the engine casts was typed by a database or
+    # parsed with the workspace's format, which never reads a two-digit year as four digits)
+    return rule in ENGINE_RULES or (column in CHECKED and rule in ("not_finite", "unparsable", "implausible_date"))
 
 
 def reducer(ws: Workspace, engine: str) -> Reducer | None:

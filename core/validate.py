@@ -21,7 +21,7 @@ from core import contract as c
 from core import ledger, likert
 from core.check_cache import CACHE_FILE, CheckCache, kind_of, kinds, level, source_key
 from core.config import CONFIG_NAME
-from core.coerce import is_missing_token, number_value
+from core.coerce import MIN_YEAR, is_missing_token, number_value
 from core.errors import InputError, LoyalistError
 from core.mapping import normalise_header
 from core.order_layout import from_summary, layout_columns
@@ -469,6 +469,10 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
         if required:
             rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
+        if m.kind in (c.DATE, c.DATETIME):
+            rules.append(_Rule(ERROR, m.canonical, "implausible_date", pl.col(m.canonical).dt.year() < MIN_YEAR,
+                               f"dates in {m.source!r} before {MIN_YEAR} (a two-digit year read as four digits?)",
+                               f'correct them, or set date_format in loyalist.toml ("%y" reads a two-digit year)'))
         absurd = None
         if m.kind in NUMBER_KINDS:
             helper = plain_column(m, schema)
