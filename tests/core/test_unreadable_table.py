@@ -57,3 +57,10 @@ def test_inspect_lists_it_with_its_error(folder):
     assert "survey" not in shown["tables_absent"]
     survey = next(t for t in shown["tables"] if t["table"] == "survey")
     assert survey["file"] == "survey.csv" and "cannot be read" in survey["notes"]
+
+
+def test_a_scale_whose_items_come_from_the_unreadable_survey_says_why(folder):
+    (folder / "scale.toml").write_text('[scale]\nweights = "equal"\n[[items]]\ncolumn = "nps"\n'
+                                       '[[items]]\ncolumn = "frequency"\n')
+    with pytest.raises(InputError, match="3 lines above its header"):  # not "nps is not a survey column"
+        run_analysis("scale.check", Workspace.open(folder, lazy=True), {"spec": str(folder / "scale.toml")})
