@@ -18,28 +18,30 @@ from commands.options import ExitCode, ForceOpt, FormatOpt, OutputFormat, Worksp
 app = typer.Typer(no_args_is_help=True)
 
 
-def _exit_on_errors(result) -> None:
+def _say_errors(texts: list[str]) -> None:
+    """Unreadable tables' errors in full on stderr, as any error that ends a command is said."""
     from commands.output import literal, stderr
 
-    for finding in result.tables["findings"].filter(rule="unreadable_table").iter_rows(named=True):
-        # its table's other findings could not be had: said in full, as the error it is
-        rows = f" (rows {finding['rows']})" if finding["rows"] else ""
-        stderr.print(f"[bold red]error:[/bold red] {literal(finding['message'])}{rows}. Fix: {literal(finding['fix'])}",
-                     highlight=False)
+    for text in texts:
+        stderr.print(f"[bold red]error:[/bold red] {literal(text)}", highlight=False)
+
+
+def _exit_on_errors(result) -> None:
+    # an unreadable table's other findings could not be had: its error is said in full
+    _say_errors([f"{f['message']}{f' (rows {rows})' if (rows := f['rows']) else ''}. Fix: {f['fix']}"
+                 for f in result.tables["findings"].filter(rule="unreadable_table").iter_rows(named=True)])
     if result.headline["errors"]:
         raise typer.Exit(ExitCode.BAD_INPUT)
 
 
 def _exit_on_unreadable(result) -> None:
     """`data inspect` lists every table it could read; one it could not is still an error
-    (exit 2), said in full on stderr as any error is."""
-    from commands.output import literal, stderr
+    (exit 2)."""
     from core.inspect import UNREADABLE
 
     said = [note.removeprefix(UNREADABLE) for note in result.tables["tables"]["notes"].to_list()
             if note and note.startswith(UNREADABLE)]
-    for error in said:
-        stderr.print(f"[bold red]error:[/bold red] {literal(error)}", highlight=False)
+    _say_errors(said)
     if said:
         raise typer.Exit(ExitCode.BAD_INPUT)
 
