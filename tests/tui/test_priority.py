@@ -22,7 +22,8 @@ from tui.priority import BACKGROUND_NICE, yield_to_ui
 pl.DataFrame({"a": range(100_000)}).lazy().select(pl.col("a").sum()).collect()  # starts Polars' pool
 seen = {}
 release = threading.Event()
-writer = threading.Thread(target=release.wait, name="textual-output")  # as Textual names its frame writer
+# as Textual names its frame writer; a daemon, so an error below ends the script instead of hanging it
+writer = threading.Thread(target=release.wait, name="textual-output", daemon=True)
 writer.start()
 def worker():
     yield_to_ui()
@@ -31,7 +32,12 @@ thread = threading.Thread(target=worker)
 thread.start(); thread.join()
 main = threading.main_thread().native_id
 kept = (main, writer.native_id)
-others = [os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task") if int(t) not in kept]
+def nice(task):
+    try:
+        return os.getpriority(os.PRIO_PROCESS, task)
+    except ProcessLookupError:  # the joined worker's task can still be listed, then end
+        return None
+others = [n for t in os.listdir("/proc/self/task") if int(t) not in kept and (n := nice(int(t))) is not None]
 print(json.dumps({"main": os.getpriority(os.PRIO_PROCESS, main), "worker": seen["worker"],
                   "writer": os.getpriority(os.PRIO_PROCESS, writer.native_id),
                   "others": others, "background": BACKGROUND_NICE}))
