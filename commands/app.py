@@ -90,7 +90,10 @@ def tui(
     """Open the interactive app."""
     from tui.app import LoyalistApp  # imported here so the rest of the CLI starts fast
 
-    LoyalistApp(workspace).run()
+    app = LoyalistApp(workspace)
+    app.run()
+    if app.return_code:  # e.g. its terminal went away (tui.hangup)
+        raise typer.Exit(app.return_code)
 
 
 def command_line(only: str | None = None, command: str = "") -> typer.Typer:

@@ -50,3 +50,27 @@ def save_state(root: Path, sections: dict[str, Any]) -> str | None:
     except (OSError, LoyalistError) as exc:
         return f"The app could not remember its state in {path}: {exc}"
     return None
+
+
+KEPT_DIR = Path(".loyalist") / "kept"  # unsaved work the app kept when its terminal went away
+
+
+def keep_unsaved(root: Path, stem: str, suffix: str, text: str, when: str) -> Path:
+    """Write unsaved work (e.g. a scale spec's TOML) to a new file in the workspace's kept
+    folder, named after it and `when` (a timestamp): never over an earlier one."""
+    folder = Path(root) / KEPT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = folder / f"{stem}-{when}{'' if n == 1 else f'-{n}'}{suffix}"
+        if not path.exists():
+            return safe_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    raise LoyalistError(f"{folder} already holds 999 files named {stem}-{when}")
+
+
+def kept_files(root: Path) -> list[Path]:
+    """The files keep_unsaved wrote and the user has not moved or deleted, by name."""
+    folder = Path(root) / KEPT_DIR
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    except OSError:
+        return []

@@ -12,7 +12,11 @@ palette all come from the registry in tui/screens/__init__.py and each screen's 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,11 +32,13 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from core.export.display import printable
-from core.session import load_state, save_state
+from core.errors import LoyalistError
+from core.session import KEPT_DIR, keep_unsaved, kept_files, load_state, save_state
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.palette import KeyedCommands
 from tui.export import Pack, add_to_pack, start_export, start_pack_export
+from tui.hangup import CHECK_SECONDS, HANGUP_EXIT, hung_up, watched_terminal
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
 from tui.state import WorkspaceState, describe_error, mapping_hint
@@ -44,6 +50,7 @@ class WorkspaceOpened(Message):
     state: WorkspaceState
     remembered: dict[str, Any]  # what the app saved about this workspace last time (core.session)
     notice: str | None = None  # why a saved state was set aside
+    kept: list[Path] = field(default_factory=list)  # unsaved work kept when the terminal went away
 
 
 @dataclass(eq=False)
@@ -106,10 +113,37 @@ class LoyalistApp(App):
         self.screen_restored = False  # the remembered screen is shown once, on the first open
         self.state_write_failed = False  # said once, not on every change
         self.reading: WorkspaceState | None = None  # the state finish_opening was asked for
+        self.terminal_lost = False
 
     def on_load(self) -> None:
         # before the first screen is mounted: opening the workspace overlaps with mounting it
         self.open_workspace()
+
+    def on_mount(self) -> None:
+        if self.is_headless or (terminal := watched_terminal()) is None:
+            return
+        self.set_interval(CHECK_SECONDS, partial(self.check_terminal, terminal))
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # no SIGHUP here
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.lose_terminal)
+
+    def check_terminal(self, terminal: int) -> None:
+        if hung_up(terminal):
+            self.lose_terminal()
+
+    def lose_terminal(self) -> None:
+        """The terminal went away (tui.hangup): keep every screen's unsaved work in the workspace's
+        kept folder, where the next opening names it, and end; no one is there to answer a question."""
+        if self.terminal_lost:
+            return
+        self.terminal_lost = True
+        ws = self.workspace_state.workspace if self.workspace_state else None
+        if ws is not None:
+            folder, when = Path(ws.root) / KEPT_DIR, dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            for screen in self.screens_with_unsaved_work():
+                stem, suffix, text = screen.kept_copy(folder)
+                with contextlib.suppress(OSError, LoyalistError):  # nowhere left to say so
+                    keep_unsaved(ws.root, stem, suffix, text, when)
+        self.exit(return_code=HANGUP_EXIT)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -127,19 +161,20 @@ class LoyalistApp(App):
 
     @work(thread=True, exclusive=True, group="workspace", exit_on_error=False)
     def _open(self, path: Path | None) -> None:
-        remembered, notice = {}, None
+        remembered, notice, kept = {}, None, []
         try:
             # lazily: which tables exist is known now, their files are read when first used
             ws = Workspace.open(path, lazy=True)
             if self.remember_state:
                 remembered, notice = load_state(ws.root)
+            kept = kept_files(ws.root)
             # the first screen's first rows, read here while that screen is being mounted
             first = next(s for s in SCREENS if s.name == self.first_mode(remembered))
             state = WorkspaceState(path, workspace=ws, first_page=first.prefetch(ws, remembered))
         except Exception as exc:  # a bad workspace is shown on screen, never a crash
             state = WorkspaceState(path, error=describe_error(exc))
         if not get_current_worker().is_cancelled:
-            self.post_message(WorkspaceOpened(state, remembered, notice))
+            self.post_message(WorkspaceOpened(state, remembered, notice, kept))
 
     def first_mode(self, remembered: dict[str, Any]) -> str:
         """The screen the workspace will first be shown on (publish)."""
@@ -162,10 +197,23 @@ class LoyalistApp(App):
                         severity="error", timeout=10, markup=False)
             return
         self.sub_title = printable(message.state.label)  # the folder name is the user's
+        self.name_kept_work(message.kept)
         for notice in message.state.workspace.notices:  # e.g. a stale converted copy set aside
             self.notify(printable(notice), title="Reading the source", severity="warning", timeout=10, markup=False)
         if not getattr(self.screen, "finishes_opening", False):  # else after its first rows
             self.finish_opening()
+
+    def name_kept_work(self, kept: list[Path]) -> None:
+        """Say once which unsaved work the app kept when its terminal last went away (lose_terminal)."""
+        seen = self.remembered.get("app", {}).get("kept_named", [])
+        new = [path for path in kept if path.name not in seen]
+        if not new:
+            return
+        self.notify("When its terminal went away, the app kept unsaved work in "
+                    + ", ".join(str(path) for path in new)
+                    + ". Open a scale spec with ctrl+o on the Scale screen; delete the file once it is saved.",
+                    title="Unsaved work kept", severity="warning", timeout=20, markup=False)
+        self.remember("app", kept_named=[path.name for path in kept])  # the files still there
 
     def finish_opening(self) -> None:
         """Read every table's headers and sample, in a worker (once per opened workspace):

@@ -1,5 +1,6 @@
 """Work is never lost: quitting with unsaved scale edits asks save / discard / cancel,
-from whichever screen the analyst is on; saving never replaces a different file silently."""
+from whichever screen the analyst is on; saving never replaces a different file silently;
+when the terminal goes away, the edits are kept in a file the next opening names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from core.scale.spec import load_spec
+from core.session import kept_files
 from tui.app import LoyalistApp
 from tui.screens.scale import ScaleScreen
 from tui.widgets.dialogs import AskDialog, ConfirmDialog, TextDialog
@@ -106,3 +108,40 @@ async def test_save_of_a_new_scale_suggests_a_name(sample: Path, settle) -> None
         await pilot.pause()
         assert not pilot.app.is_running
     assert load_spec(sample / "scale.toml").items
+
+
+def kept_notes(app: LoyalistApp) -> list[str]:
+    return [n.message for n in app._notifications if n.title == "Unsaved work kept"]
+
+
+async def test_a_lost_terminal_keeps_the_edits_and_the_next_opening_names_them_once(
+        sample: Path, settle, remembering) -> None:
+    async with ScaleApp(sample).run_test(size=SIZE) as pilot:
+        await reverse_switch(pilot, settle)
+        pilot.app.lose_terminal()  # what the terminal's hang-up calls (tui.hangup)
+        await pilot.pause()
+        assert not pilot.app.is_running
+        assert pilot.app.return_code == 129
+    assert (sample / "scale.toml").read_text(encoding="utf-8") == SPEC  # nothing replaced unasked
+    [kept] = kept_files(sample)
+    assert kept.parent == sample / ".loyalist" / "kept"
+    spec = load_spec(kept)
+    assert [i.column for i in spec.items] == LIKERT
+    assert {i.column: i.direction for i in spec.items}["loy_switch"] == "lower"  # the unsaved edit
+
+    async with ScaleApp(sample).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        [note] = kept_notes(pilot.app)
+        assert str(kept) in note and "ctrl+o" in note
+    async with ScaleApp(sample).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert kept_notes(pilot.app) == []  # said once, while the file stays for the analyst
+
+
+async def test_a_lost_terminal_without_edits_keeps_nothing(sample: Path, settle) -> None:
+    async with ScaleApp(sample).run_test(size=SIZE) as pilot:
+        await open_scale(pilot, settle)
+        pilot.app.lose_terminal()
+        await pilot.pause()
+        assert not pilot.app.is_running
+    assert kept_files(sample) == []
