@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from core import contract as c
-from core.coerce import EXCEL_TEXT
+from core.coerce import EXCEL_TEXT, MIN_YEAR
 from core.errors import AnalysisError, InputError
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ CHECKED = (*COLUMNS, "product_id")  # and what the data checks read (core.valida
 # core.validate's rules Reducer.check runs on the engine; the rest (on columns it does not
 # read) stay in Polars, reading those columns only.
 ENGINE_RULES = frozenset({"missing_value", "date_after_as_of", "negative_amount", "duplicate_order",
-                          "orphan_customer", "empty_table"})
+                          "orphan_customer", "empty_table", "implausible_date"})
 ISO_DATE, ISO_TIME = "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"
 DAY_KEY = "day:"  # order key of a purchase without an order_id: one order per day
 # Spark in local mode: one JVM, few shuffle partitions (a laptop's cores, not a cluster's)
@@ -98,9 +98,8 @@ def resolve(ws: Workspace, requested: str | None) -> str:
 def checks_on_engine(rule: str, column: str) -> bool:
     """Whether Reducer.check runs this core.validate rule (a value of a column the engine
     reads that does not parse or is not finite stops the engine's query instead)."""
-    # (implausible_date is not run for them: a date the engine casts was typed by a database or
-    # parsed with the workspace's format, which never reads a two-digit year as four digits)
-    return rule in ENGINE_RULES or (column in CHECKED and rule in ("not_finite", "unparsable", "implausible_date"))
+    return (rule in ENGINE_RULES or (column in CHECKED and rule in ("not_finite", "unparsable"))
+            or (column == "channel" and rule == "spelling_variants"))
 
 
 def reducer(ws: Workspace, engine: str) -> Reducer | None:
@@ -365,17 +364,13 @@ class Reducer:
             self._other_tables[table] = self._guarded(lambda: _canonical(self._read(source), source, names), source)
         return self._other_tables[table]
 
-    def findings(self) -> list[Finding]:
-        """core.validate's error rules for the transactions (what every analysis checks)."""
-        return self.check(errors_only=True)
-
     def check(self, as_of: dt.date | None = None, errors_only: bool = False,
               customers: pl.LazyFrame | None = None) -> list[Finding]:
         """core.validate's rules for the transactions as queries on the engine, with a few
         offending rows pulled back as examples: the errors (empty required values, non-finite
-        amounts, an empty table) and, unless `errors_only`, the warnings (dates after `as_of`
-        or today, negative amounts, duplicate orders, and customer ids not in `customers`,
-        the customers table's ids). Counts are the Polars path's; a row number means nothing
+        amounts, dates before 1900, an empty table) and, unless `errors_only`, the warnings
+        (dates after `as_of` or today, negative amounts, duplicate orders, channels written more
+        than one way, and customer ids not in `customers`, the customers table's ids). Counts are the Polars path's; a row number means nothing
         in a database table, so examples name the rows by their values instead. A value
         that does not parse stops the run with the engine's error."""
         from core.validate import ERROR, MAX_ROWS_SHOWN, Finding, transaction_warnings
@@ -396,6 +391,11 @@ class Reducer:
             t.amount.isnan() | t.amount.isinf() | (t.amount.abs() >= c.MAX_MAGNITUDE),
             f"values in {header['amount']!r} that are NaN, infinite or beyond ±{c.MAX_MAGNITUDE:,.0f}",
             "correct these values, or leave them blank if they are unknown")
+        # a database's own dates, or a date_format that read '13/01/24' as the year 24
+        rules["implausible date"] = (
+            ERROR, "order_date", "implausible_date", t.order_date < dt.date(MIN_YEAR, 1, 1),
+            f"dates in {header['order_date']!r} before {MIN_YEAR} (a two-digit year read as four digits?)",
+            'correct them, or set date_format in loyalist.toml ("%y" reads a two-digit year)')
         said = {} if errors_only else transaction_warnings(set(t.columns), as_of)
         flags = {"date_after_as_of": t.order_date > (as_of or dt.date.today()), "negative_amount": t.amount < 0}
         for rule, flag in flags.items():
@@ -421,7 +421,20 @@ class Reducer:
             findings += self._duplicates(t, said["duplicate_order"])
         if "orphan_customer" in said and customers is not None:
             findings += self._orphans(t, said["orphan_customer"], customers)
+        if not errors_only and "channel" in t.columns:
+            findings += self._spellings(t)
         return findings
+
+    def _spellings(self, t: Any) -> list[Finding]:
+        """Channel labels that differ only in case ('Web', 'web'): the engine counts each label's rows,
+        the labels are compared here (core.validate's words; examples are the labels, not rows)."""
+        import ibis
+
+        from core.validate import ranked_values, spelling_finding
+
+        tally = self._run(t.group_by(value=t.channel).aggregate(n=ibis._.count()))
+        ranked = ranked_values(tally.with_columns(pl.col("n").cast(pl.UInt32)), lambda label: label.str.to_lowercase())
+        return [spelling_finding("transactions", "channel", ranked, (), self.source.where)] if ranked.height else []
 
     def _duplicates(self, t: Any, said: Any) -> list[Finding]:
         """Rows whose order id (and product, when there is one) appears more than once: each

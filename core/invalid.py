@@ -74,10 +74,14 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
     warned: dict[str, list[Finding]] = {}
     on_engine = engine is not None and "transactions" in read
     here = [t for t in read if not (on_engine and t == "transactions")]
-    # the full checks, warnings too (an engine's transactions: errors only, by its queries)
-    findings = validate(ws, tables=here, orphans="customers" in read) if here else []
+    # the full checks, warnings too (an engine's transactions by its queries, core.engines)
+    orphans = "customers" in read
+    findings = validate(ws, tables=here, orphans=orphans) if here else []
     ws.remember_formats()  # beside the checks just written (core.check_cache)
-    for finding in [*findings, *(engine.findings() + currency_findings(ws, "transactions") if on_engine else [])]:
+    if on_engine:
+        customers = ws.scan("customers") if orphans else None
+        findings += engine.check(customers=customers) + currency_findings(ws, "transactions")
+    for finding in findings:
         if finding.severity == ERROR:
             by_table.setdefault(finding.table, []).append(finding)
         elif finding.severity == WARNING and _worth_a_note(finding):

@@ -637,19 +637,30 @@ def _spelling_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
              for i, rule in enumerate(rules) if rule.rule == "spelling_variants" and _spelt_apart(row[f"n{i}"])]
     tallied = _tallied(queries, {key: pl.col(queries[key[0]][1][key[1]].column) for key in fired},
                        lambda label: label.str.to_lowercase())
-    found = {}
-    for (q, i), (table, rows) in tallied.items():
-        source, name = queries[q][0], queries[q][1][i].column
-        groups = [", ".join(f"{value!r} ({n:,})" for value, n in zip(g["value"], g["n"]))
-                  for _, g in table.group_by("_group", maintain_order=True)]
-        if len(groups) > MAX_SPELLINGS_SHOWN:
-            groups[MAX_SPELLINGS_SHOWN:] = [f"and {len(groups) - MAX_SPELLINGS_SHOWN:,} more"]
-        found[q, i] = [Finding(
-            WARNING, source.table, name, "spelling_variants", int(table.filter("_other")["n"].sum()), rows,
-            f"{name} values written more than one way, which analyses count apart: {'; '.join(groups)}",
-            f"write each {name} one way in the file (rows shown are those not in the most common spelling)",
-            source.where)]
-    return found
+    return {(q, i): [spelling_finding(queries[q][0].table, queries[q][1][i].column, table, rows, queries[q][0].where)]
+            for (q, i), (table, rows) in tallied.items()}
+
+
+def spelling_finding(table: str, column: str, ranked: pl.DataFrame, rows: tuple[int, ...], where: str) -> Finding:
+    """The spelling_variants warning from ranked_values(tally, lower case): `rows` are the first
+    rows not in their label's most common spelling (none from an engine, core.engines)."""
+    groups = [", ".join(f"{value!r} ({n:,})" for value, n in zip(g["value"], g["n"]))
+              for _, g in ranked.group_by("_group", maintain_order=True)]
+    if len(groups) > MAX_SPELLINGS_SHOWN:
+        groups[MAX_SPELLINGS_SHOWN:] = [f"and {len(groups) - MAX_SPELLINGS_SHOWN:,} more"]
+    return Finding(
+        WARNING, table, column, "spelling_variants", int(ranked.filter("_other")["n"].sum()), rows,
+        f"{column} values written more than one way, which analyses count apart: {'; '.join(groups)}",
+        f"write each {column} one way in the file (rows shown are those not in the most common spelling)",
+        where)
+
+
+def ranked_values(tally: pl.DataFrame, group: Callable[[pl.Expr], pl.Expr]) -> pl.DataFrame:
+    """A column's values and their rows (value, n), kept to the groups `group` makes of them that
+    hold more than one, most rows first in each group; _other: not its group's most common value."""
+    return (tally.drop_nulls().with_columns(_group=group(pl.col("value"))).filter(pl.len().over("_group") > 1)
+            .sort(["_group", "n", "value"], descending=[False, True, False])
+            .with_columns(_other=pl.int_range(pl.len()).over("_group") > 0))
 
 
 def _tallied(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]], values: dict[tuple[int, int], pl.Expr],
@@ -661,11 +672,9 @@ def _tallied(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]], value
     if not values:
         return {}
     keys = list(values)
-    tallies = pl.collect_all([queries[q][2].group_by(values[q, i].alias("value")).agg(n=pl.len()).drop_nulls()
+    tallies = pl.collect_all([queries[q][2].group_by(values[q, i].alias("value")).agg(n=pl.len())
                               for q, i in keys])
-    ranked = [tally.with_columns(_group=group(pl.col("value"))).filter(pl.len().over("_group") > 1)
-              .sort(["_group", "n", "value"], descending=[False, True, False])
-              .with_columns(_other=pl.int_range(pl.len()).over("_group") > 0) for tally in tallies]
+    ranked = [ranked_values(tally, group) for tally in tallies]
     first_rows = pl.collect_all([
         queries[q][2].filter(values[q, i].is_in(table.filter("_other")["value"].implode()))
         .select(ROW).head(MAX_ROWS_SHOWN) for (q, i), table in zip(keys, ranked)])

@@ -1,11 +1,13 @@
 """The data checks' warnings on an engine (core.engines Reducer.check): DuckDB, PostgreSQL
 and Spark say what the Polars path says about the transactions (future dates, negative
-amounts, duplicate orders, customer ids not in customers), with the same counts, without
-pulling the table back.
+amounts, duplicate orders, channels written more than one way, customer ids not in
+customers), with the same counts, without pulling the table back; and an analysis run on an
+engine counts them in its notes, as on Polars.
 
 The reference is core.validate's Polars path on the same planted rows, and the planted
 rows are counted by hand too: 3 rows dated 2031, 4 rows of a customer GHOST1 who is not in
-customers, 10 rows repeating an (order_id, product_id) pair.
+customers, 10 rows repeating an (order_id, product_id) pair, 2 rows whose channel is 'Web'
+where the sample writes 'web'.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from tests.core.test_database import PASSWORD, PG_TYPES, loaded_postgres, postgr
 
 AS_OF = dt.date(2030, 1, 1)  # after every sample date: only the planted 2031 rows are later
 TABLES = ("transactions", "customers")
-WARNED = {"date_after_as_of", "negative_amount", "duplicate_order", "orphan_customer"}  # found on the engine
+WARNED = {"date_after_as_of", "negative_amount", "duplicate_order", "orphan_customer",
+          "spelling_variants"}  # found on the engine
 IN_POLARS = {"unparsable"}  # the quantity column the engine does not read: checked here, that column only
 
 
@@ -35,7 +38,7 @@ def planted(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([
         frame,
         frame.slice(0, 3).with_columns(order_date=pl.lit("2031-05-01")),  # future, and 3 repeated pairs
-        frame.slice(10, 2),  # two repeated pairs
+        frame.slice(10, 2).with_columns(channel=pl.lit("Web")),  # two repeated pairs, channel spelt apart
         frame.slice(100, 4).with_columns(customer_id=pl.lit("GHOST1")),  # orphans (and 4 repeated pairs)
         frame.slice(200, 1).with_columns(quantity=pl.lit("lots"), order_id=pl.lit("O-LOTS")),  # not a number
     ])
@@ -77,6 +80,9 @@ def assert_same_warnings(ws: Workspace, engine: str, reference: dict) -> None:
         got = on_engine[rule]
         assert (got.severity, got.column, got.count, got.fix) == (expected.severity, expected.column,
                                                                    expected.count, expected.fix), rule
+        if rule == "spelling_variants":  # the labels and their rows are the examples, on both
+            assert got.message == expected.message and got.rows == () and expected.rows
+            continue
         # with example rows, as the Polars path shows example ids its own way (", such as 'GHOST1'")
         assert got.message.startswith(expected.message.split(", such as ")[0] + " (e.g. "), got.message
         assert got.severity == WARNING and got.file == ws.sources["transactions"].where
@@ -89,6 +95,8 @@ def test_the_planted_rows_are_what_the_polars_path_counts(reference):
     assert reference["orphan_customer"].count == 4
     assert reference["duplicate_order"].count == 2 * (3 + 2 + 4)  # each repeated pair: both rows
     sample = pl.read_csv(SAMPLE / "transactions.csv", infer_schema=False)
+    web = planted(sample).filter(pl.col("channel") == "web").height
+    assert reference["spelling_variants"].count == 2 and f"'web' ({web:,}), 'Web' (2)" in reference["spelling_variants"].message
     negative = sample.filter(pl.col("amount").cast(pl.Float64) < 0).height
     # the quantity "lots": after the header line and the sample's rows, the 10th planted row
     assert reference["unparsable"].count == 1 and reference["unparsable"].rows == (1 + sample.height + 10,)
@@ -167,3 +175,39 @@ def test_amounts_in_several_currencies_stop_on_an_engine_too(make_workspace):
     result = CliRunner().invoke(app, ["segment", "rfm", "-w", str(folder), "--engine", "duckdb"], env={"COLUMNS": "300"})
     assert result.exit_code == 2, result.output
     assert "amounts in 2 currencies" in result.output and "'USD' (15 rows), 'EUR' (5 rows)" in result.output
+
+
+def warnings_note(notes: list[str]) -> str:
+    [note] = [n for n in notes if n.startswith("The data checks warn about transactions")]
+    return note
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_an_analysis_on_an_engine_counts_the_transactions_warnings_in_its_notes(planted_folder, engine):
+    """`segment rfm --engine duckdb` says what `--engine polars` says: a CLI user who never ran
+    `data validate --engine` hears of the channel spelt two ways and the repeated orders."""
+    if engine != "polars":
+        pytest.importorskip("ibis")
+    import json
+
+    result = CliRunner().invoke(app, ["segment", "rfm", "-w", str(planted_folder), "--as-of", AS_OF.isoformat(),
+                                      "--engine", engine, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    note = warnings_note(json.loads(result.stdout)["notes"])
+    assert "channel values written more than one way, which analyses count apart: 'web' (" in note
+    assert "'Web' (2): 2 rows" in note
+    assert "18 rows" in note  # the repeated (order_id, product_id) pairs
+    assert "dates after" not in note  # the analysis says those itself, against its as-of date
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_date_before_1900_stops_an_analysis_on_an_engine_too(make_workspace, engine):
+    """'0024-01-13' read as the year 24 (an export's two-digit year padded, or a database's own
+    date): every recency would be about two thousand years long."""
+    if engine != "polars":
+        pytest.importorskip("ibis")
+    tx = "customer_id,order_date,amount\n" + "".join(f"C{i},2024-01-{1 + i % 9:02d},10\n" for i in range(20))
+    folder = make_workspace({"transactions.csv": tx + "C3,0024-01-13,12\n"})
+    result = CliRunner().invoke(app, ["segment", "rfm", "-w", str(folder), "--engine", engine], env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    assert "before 1900" in result.output and "%y" in result.output
