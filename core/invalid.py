@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from core.engines import Reducer
 
 ERROR_POLICY, SKIP_POLICY = "error", "skip"
+WARNINGS_ADVICE = "loyalist data validate shows the rows and fixes"  # the app names its own screen (tui.skip)
 
 
 class InvalidRowsError(InputError):
@@ -136,8 +137,7 @@ def _worth_a_note(finding: Finding) -> bool:
 def _warned_note(ws: Workspace, table: str, warnings: list[Finding]) -> str:
     name = ws.sources[table].rows_name
     said = "; ".join(f"{f.message}: {f.count:,} row{'' if f.count == 1 else 's'}" for f in warnings)
-    return (f"The data checks warn about {name} (kept in this analysis; loyalist data validate shows the rows "
-            f"and fixes): {said}")
+    return f"The data checks warn about {name} (kept in this analysis; {WARNINGS_ADVICE}): {said}"
 
 
 def _skipped_note(ws: Workspace, table: str, count: int, errors: list[Finding]) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from core.contract import TABLE_NAMES
 from core.errors import InputError, LoyalistError
-from core.invalid import InvalidRowsError, left_out_advice
+from core.invalid import WARNINGS_ADVICE, InvalidRowsError, left_out_advice
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -46,7 +46,10 @@ def left_out(notes: tuple[str, ...]) -> str | None:
 
 
 def app_note(note: str) -> str:
-    """A result's note as the app says it: a left-out table's fix names S, not the CLI."""
+    """A result's note as the app says it: a left-out table's fix names S, and the checks' warnings
+    the Data screen, not the CLI."""
+    if WARNINGS_ADVICE in note:
+        return note.replace(WARNINGS_ADVICE, "the Data screen's Findings (d, then f) show the rows and fixes")
     for table in TABLE_NAMES:
         advice = left_out_advice(table)
         if advice in note:

@@ -100,6 +100,10 @@ async def test_channels_report_figures(settle) -> None:
         assert app.screen.query_one(TabbedContent).active == "charts"
         charts = [c.border_title for c in view(app).query(PlotView)]
         assert "Revenue by channel" in charts
+        # the sample's negative amounts are counted in a note that names the app's screen, not the CLI
+        [warned] = [p for p in view(app).prepared.paragraphs if p.startswith("The data checks warn")]
+        assert "negative amounts (kept as returns)" in warned
+        assert "the Data screen's Findings (d, then f)" in warned and "loyalist data validate" not in warned
 
 
 async def test_rerun_with_changed_options(settle) -> None:
