@@ -5,7 +5,9 @@ The editor works from the files, not from an opened Workspace: a mapping that is
 ambiguous (two headers that could both be customer_id) stops the workspace from opening,
 and that is exactly when the analyst needs it. `draft_mapping` reads the table's file
 (the source, never a converted copy) and its first rows; `preview` says how many of those
-rows' values a header would not parse as the column's kind; `proposed_config` edits the
+rows' values a header would not parse as the column's kind, read as the workspace reads them
+(a date order the first rows leave open settled by the whole column, labelled scores such as
+"10 - Extremely likely"); `proposed_config` edits the
 file's text with tomlkit, so comments, key order and every other key stay as written;
 `write_config` replaces the file atomically, and only if nobody changed it meanwhile.
 """
@@ -13,6 +15,7 @@ file's text with tomlkit, so comments, key order and every other key stay as wri
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import os
 import tempfile
 import tomllib
@@ -23,7 +26,8 @@ from typing import Any
 import polars as pl
 
 from core import contract as c
-from core.coerce import ParseOptions, coerce, detect_date_format, is_missing_token
+from core.coerce import (ParseOptions, coerce, detect_date_format, is_missing_token, labelled_answer,
+                         settled_by_whole_column)
 from core.config import CONFIG_NAME, check_config, read_config
 from core.errors import InputError
 from core.mapping import normalise_header, synonym_headers
@@ -66,6 +70,8 @@ class MappingDraft:
     choices: tuple[ColumnChoice, ...]
     options: dict[str, Any] = field(compare=False)  # [tables.<table>] as written
     sample: pl.DataFrame = field(compare=False, repr=False)
+    read: ReadOptions = field(default_factory=ReadOptions, compare=False)  # how the file is read
+    time_zone: str | None = None  # loyalist.toml's
 
     @property
     def needs_attention(self) -> bool:
@@ -114,7 +120,8 @@ def draft_mapping(root: Path, table: str) -> MappingDraft:
         raise explain_read_error(exc, choice.path, read) from None
     headers = list(sample.columns)
     return MappingDraft(table, choice.path, config_path, tuple(headers),
-                        _choices(table, headers, dict(cfg.get("columns", {}))), dict(cfg), sample)
+                        _choices(table, headers, dict(cfg.get("columns", {}))), dict(cfg), sample, read,
+                        config.get("time_zone"))
 
 
 def _choices(table: str, headers: list[str], explicit: dict[str, str]) -> tuple[ColumnChoice, ...]:
@@ -143,7 +150,9 @@ def _choices(table: str, headers: list[str], explicit: dict[str, str]) -> tuple[
 
 
 def preview(draft: MappingDraft, column: str, header: str | None) -> Preview:
-    """How the first rows' values of `header` would read as `column`: how many would not parse."""
+    """How the first rows' values of `header` would read as `column`: how many would not parse,
+    as the workspace would read them (core.workspace: table_source, coercions). A date order the
+    first rows leave open is settled by one scan of the whole column, as the workspace does."""
     if header is None:
         return Preview(None, 0, 0)
     kind = c.TABLES[draft.table].column(column).kind
@@ -158,18 +167,30 @@ def preview(draft: MappingDraft, column: str, header: str | None) -> Preview:
     date_format, problem = None, ""
     try:
         if kind in (c.DATE, c.DATETIME) and values.dtype == pl.String and not options.date_format:
+            whole = scan_file(draft.file, draft.read)
             date_format = detect_date_format([t for t, g in zip(texts, given) if g], file=str(draft.file),
-                                             column=header)
+                                             column=header, time_zone=draft.time_zone,
+                                             settle=settled_by_whole_column(whole, header, draft.time_zone))
         elif kind in (c.MONEY, c.NUMBER, c.INTEGER) and values.dtype == pl.String and "decimal" not in draft.options:
             number = detect_number_format([t if g else None for t, g in zip(texts, given)], file=str(draft.file),
                                           column=header)
             options = ParseOptions(decimal=number.decimal, thousands=number.thousands)
     except InputError as exc:
         problem = exc.message
-    parsed = draft.sample.select(coerce(header, kind, values.dtype, options, date_format).alias("p")).to_series()
+    read = coerce(header, kind, values.dtype, options, date_format)
+    if values.dtype == pl.String and _scored(draft, column):  # "10 - Extremely likely" is 10
+        read = pl.coalesce(read, labelled_answer(pl.col(header)).cast(c.DTYPES[kind]))
+    parsed = draft.sample.select(read.alias("p")).to_series()
     bad = given & parsed.is_null()
     examples = values.filter(bad).cast(pl.String).unique(maintain_order=True).head(SHOWN_VALUES).to_list()
     return Preview(header, int(given.sum()), int(bad.sum()), tuple(examples), problem)
+
+
+def _scored(draft: MappingDraft, column: str) -> bool:
+    """A score column (the contract's NPS and CSAT, or a declared range's): its labelled answers are read."""
+    declared = draft.options.get("ranges", {})
+    return (c.TABLES[draft.table].column(column).range is not None
+            or any(fnmatch.fnmatchcase(column, pattern) for pattern in declared))
 
 
 def columns_to_write(draft: MappingDraft, chosen: dict[str, str | None]) -> dict[str, str]:

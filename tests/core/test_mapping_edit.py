@@ -128,3 +128,24 @@ def test_skipping_invalid_rows_is_written_beside_the_rest(make_workspace):
     assert ws.on_invalid("transactions") == "skip" and ws.on_invalid("survey") == "error"
     with pytest.raises(InputError, match="changed since the Skip invalid rows dialog read it"):
         write_config(path, old, new, reader="the Skip invalid rows dialog")
+
+
+def test_preview_settles_the_day_order_on_the_whole_column_as_the_workspace_does(make_workspace):
+    """A UK export whose first 200 rows fall on days 1-12 ('05/03/2024'): only a later row
+    ('13/03/2024') says the day comes first. The preview reads the whole column for it, as
+    the workspace does, instead of calling the first rows' order ambiguous."""
+    rows = [f"C{i},{1 + i % 12:02d}/03/2024,10\n" for i in range(300)] + ["C9,13/03/2024,10\n"]
+    root = make_workspace({"transactions.csv": "Customer ID,Order Date,Amount\n" + "".join(rows)})
+    dates = preview(draft_mapping(root, "transactions"), "order_date", "Order Date")
+    assert (dates.values, dates.failed, dates.problem) == (200, 0, "")
+    read = Workspace.open(root).scan("transactions").select("order_date").head(2).collect()
+    assert [d.isoformat() for d in read["order_date"]] == ["2024-03-01", "2024-03-02"]  # the workspace agrees
+
+
+def test_preview_reads_a_survey_tools_labelled_scores(make_workspace):
+    """'10 - Extremely likely' (a survey tool's export at the scale's ends) is the answer 10 for
+    the workspace; the preview counted it as a value that would not parse."""
+    answers = ["10 - Extremely likely", "9", "0 - Not at all likely", "7", "Extremely likely"]
+    survey = "customer_id,nps\n" + "".join(f"C{i},{a}\n" for i, a in enumerate(answers))
+    nps = preview(draft_mapping(make_workspace({"survey.csv": survey}), "survey"), "nps", "nps")
+    assert (nps.values, nps.failed, nps.examples) == (5, 1, ("Extremely likely",))  # a label alone is no answer

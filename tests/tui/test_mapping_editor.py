@@ -134,3 +134,19 @@ async def test_a_table_without_a_required_column_points_to_the_editor(make_works
         assert tomllib.loads((root / "loyalist.toml").read_text()) == {
             "tables": {"transactions": {"columns": {"amount": "Paid Sum"}}}}
         assert pilot.app.workspace_state.workspace.scan("transactions").collect()["amount"].to_list() == [12.5, 3.0]
+
+
+async def test_a_picked_date_column_is_judged_as_the_workspace_reads_it(make_workspace, settle) -> None:
+    """A UK export whose first rows fall on days 1-12: the preview settles the day order on the
+    whole column (in a worker), so the editor does not call every date unreadable."""
+    rows = "".join(f"A{i},Ann,{1 + i % 12:02d}/03/2024,10\n" for i in range(300)) + "A9,Bob,13/03/2024,10\n"
+    root = make_workspace({"transactions.csv": "CustID,Customer,Order Date,Total\n" + rows})
+    async with LoyalistApp(root).run_test(size=SIZE) as pilot:
+        await open_editor(pilot, settle)
+        assert row(pilot.app, "order_date")[2] == "Order Date" and row(pilot.app, "order_date")[4] == "none"
+        grid = pilot.app.screen.query_one("#mapping-columns", DataTable)
+        grid.move_cursor(row=grid.get_row_index("order_date"))
+        await choose(pilot, settle, "Customer")  # a wrong pick: names are no dates
+        assert row(pilot.app, "order_date")[4] == "200 of 200"
+        await choose(pilot, settle, "Order Date")
+        assert row(pilot.app, "order_date")[2:5] == ["Order Date", "its name", "none"]

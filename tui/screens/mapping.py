@@ -45,6 +45,13 @@ class DraftReady(Message):
     error: str = ""
 
 
+@dataclass(eq=False)
+class PreviewReady(Message):
+    draft: MappingDraft  # the draft it was read for
+    column: str
+    preview: Preview
+
+
 def open_mapping_editor(app: App) -> None:
     """Push the editor for the workspace the app has (or failed to open), on the table the
     screen shows when it has one (the Data screen's current_table)."""
@@ -140,7 +147,7 @@ class MappingScreen(ModalScreen[bool]):
                 Text(header if header is not None else "—", "bold" if changed else ""),
                 Text("your choice", "italic") if changed else
                 Text(HOW[choice.how], "bold red" if choice.how == AMBIGUOUS else ""),
-                _failures(shown),
+                _failures(shown, header),
                 Text(", ".join(self.draft.values(header)) if header is not None else ""),
                 key=choice.column,
             )
@@ -218,7 +225,25 @@ class MappingScreen(ModalScreen[bool]):
 
     def pick(self, column: str, header: str | None) -> None:
         self.chosen[column] = header
-        self.previews[column] = preview(self.draft, column, header)  # the first rows only: quick
+        self.previews.pop(column, None)  # shown as being read until read_preview's answer
+        self.fill()
+        self.read_preview(self.draft, column, header)
+
+    @work(thread=True, group="mapping-preview", exit_on_error=False)
+    def read_preview(self, draft: MappingDraft, column: str, header: str | None) -> None:
+        """The first rows' preview, in a worker: a date order they leave open is settled by a scan
+        of the whole column (core.mapping_edit.preview)."""
+        try:
+            shown = preview(draft, column, header)
+        except Exception as exc:  # shown on screen, never a crash
+            shown = Preview(header, 0, 0, problem=describe_error(exc))
+        self.post_message(PreviewReady(draft, column, shown))
+
+    @on(PreviewReady)
+    def preview_ready(self, message: PreviewReady) -> None:
+        if message.draft is not self.draft or self.chosen.get(message.column) != message.preview.header:
+            return  # another table, or another pick since
+        self.previews[message.column] = message.preview
         self.fill()
 
     def unwritten(self) -> bool:
@@ -283,9 +308,11 @@ class MappingScreen(ModalScreen[bool]):
                                        (("discard", "Discard", "d"), ("cancel", "Cancel", "escape"))), answered)
 
 
-def _failures(shown: Preview | None) -> Text:
-    if shown is None or shown.header is None:
+def _failures(shown: Preview | None, header: str | None) -> Text:
+    if header is None:
         return Text("")
+    if shown is None:
+        return Text("reading…", "dim")
     if not shown.values:
         return Text("no values", "dim")
     if not shown.failed:
