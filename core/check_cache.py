@@ -17,7 +17,8 @@ table depend only on the file and how it is read, so they are kept in the worksp
 A changed key is a miss and the table is checked again. Full checks (with warnings: what
 `data validate` and every analysis run) and errors-only checks (`data convert`) are kept
 apart, so a cached entry always holds every finding of its kind; a full check writes the
-errors-only entry too. A cache file that cannot be read or is
+errors-only entry too. An engine's findings (core.engines: examples by value, not row) are
+kept apart again, under the engine's name. A cache file that cannot be read or is
 not ours is ignored (and replaced on the next write); one that cannot be written is
 skipped. Nothing here decides what is a finding: core.validate does, once per key.
 """
@@ -45,7 +46,7 @@ VERSION = 1
 MAX_ENTRIES = 200  # the oldest go first: a workspace has six tables, a few as-of dates each
 # The modules whose code decides the findings: hashed into every key.
 RULE_MODULES = ("validate", "coerce", "contract", "numbers", "readers", "workspace", "check_cache", "order_layout",
-                "likert")
+                "likert", "engines")
 ERRORS = "errors"  # errors-only checks; full checks are "all:<date warnings are judged against>"
 LAYOUT = "orders"  # the transactions' order layout (core.order_layout), counted by the same read
 

@@ -364,13 +364,12 @@ class Reducer:
             self._other_tables[table] = self._guarded(lambda: _canonical(self._read(source), source, names), source)
         return self._other_tables[table]
 
-    def check(self, as_of: dt.date | None = None, errors_only: bool = False,
-              customers: pl.LazyFrame | None = None) -> list[Finding]:
+    def check(self, as_of: dt.date | None = None, errors_only: bool = False) -> list[Finding]:
         """core.validate's rules for the transactions as queries on the engine, with a few
         offending rows pulled back as examples: the errors (empty required values, non-finite
         amounts, dates before 1900, an empty table) and, unless `errors_only`, the warnings
         (dates after `as_of` or today, negative amounts, duplicate orders, channels written more
-        than one way, and customer ids not in `customers`, the customers table's ids). Counts are the Polars path's; a row number means nothing
+        than one way); the customer ids not in the customers table are orphans()'. Counts are the Polars path's; a row number means nothing
         in a database table, so examples name the rows by their values instead. A value
         that does not parse stops the run with the engine's error."""
         from core.validate import ERROR, MAX_ROWS_SHOWN, Finding, transaction_warnings
@@ -419,8 +418,6 @@ class Reducer:
                                         f"{message} (e.g. {_examples(examples)})", fix, where))
         if "duplicate_order" in said:
             findings += self._duplicates(t, said["duplicate_order"])
-        if "orphan_customer" in said and customers is not None:
-            findings += self._orphans(t, said["orphan_customer"], customers)
         if not errors_only and "channel" in t.columns:
             findings += self._spellings(t)
         return findings
@@ -453,13 +450,16 @@ class Reducer:
         return [dataclasses.replace(said, count=count, rows=(), file=self.source.where,
                                     message=f"{said.message} (e.g. {_examples(examples)})")]
 
-    def _orphans(self, t: Any, said: Any, customers: pl.LazyFrame) -> list[Finding]:
-        """Rows whose customer is not in the customers table: the engine gives one row per
-        customer and its row count (the per-customer table, not the rows); the customers
-        table may be anywhere, so the ids are compared here."""
+    def orphans(self, customers: pl.LazyFrame) -> list[Finding]:
+        """Rows whose customer is not in the customers table (`customers`, its ids): the engine
+        gives one row per customer and its row count (the per-customer table, not the rows); the
+        customers table may be anywhere, so the ids are compared here."""
         import ibis
 
-        from core.validate import MAX_ROWS_SHOWN
+        from core.validate import MAX_ROWS_SHOWN, transaction_warnings
+
+        t = self.checked_table()
+        said = transaction_warnings(set(t.columns), None)["orphan_customer"]
 
         per_customer = self._run(t.filter(t.customer_id.notnull()).group_by("customer_id")
                                  .aggregate(rows=ibis._.count()))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.errors import InputError, LoyalistError, MissingTableError
-from core.validate import (ERROR, WARNING, WHOLE_TABLE_RULES, Finding, currency_findings, raise_for_errors,
+from core.validate import (ERROR, WARNING, WHOLE_TABLE_RULES, Finding, raise_for_errors,
                            valid_rows, validate)
 from core.workspace import Workspace
 
@@ -74,14 +74,9 @@ def checked_workspace(ws: Workspace, needs: Iterable[str], uses: Iterable[str], 
     by_table: dict[str, list[Finding]] = {}
     warned: dict[str, list[Finding]] = {}
     on_engine = engine is not None and "transactions" in read
-    here = [t for t in read if not (on_engine and t == "transactions")]
-    # the full checks, warnings too (an engine's transactions by its queries, core.engines)
-    orphans = "customers" in read
-    findings = validate(ws, tables=here, orphans=orphans) if here else []
+    # the full checks, warnings too (an engine's transactions by its queries there, core.engines)
+    findings = validate(ws, tables=read, orphans="customers" in read, engine=engine if on_engine else None)
     ws.remember_formats()  # beside the checks just written (core.check_cache)
-    if on_engine:
-        customers = ws.scan("customers") if orphans else None
-        findings += engine.check(customers=customers) + currency_findings(ws, "transactions")
     for finding in findings:
         if finding.severity == ERROR:
             by_table.setdefault(finding.table, []).append(finding)

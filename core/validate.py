@@ -96,10 +96,11 @@ def validate(
     as_of: dt.date | None = None,
     errors_only: bool = False,
     orphans: bool = True,
+    engine: Reducer | None = None,
 ) -> list[Finding]:
     """Check the workspace's tables against the data contract and common data faults.
     `orphans`: count the ids not in the customers table (a warning, and a join of its own)."""
-    return check(ws, tables, as_of=as_of, errors_only=errors_only, orphans=orphans).findings
+    return check(ws, tables, as_of=as_of, errors_only=errors_only, orphans=orphans, engine=engine).findings
 
 
 @dataclass(frozen=True)
@@ -120,13 +121,16 @@ def check(
 ) -> Checks:
     """validate(), saying which tables' findings were remembered from an earlier check of the
     same unchanged file (core.check_cache) rather than checked again. With an `engine`
-    (core.engines) the transactions are checked there by queries, never pulled here."""
+    (core.engines) the transactions are checked there by queries, never pulled here; for a
+    file (not a database table) those findings are remembered too, under the engine's name."""
     names = [t for t in (tables or ws.sources) if t in ws.sources]
     cache = CheckCache(ws.root) if use_cache else None
     kind = kinds(errors_only, as_of)
     keys = {t: source_key(ws.sources[t]) for t in names} if cache else {}
     per_table: dict[str, list[Finding]] = {}
     remembered = []
+    engine_key = None  # the engine's findings for the transactions are kept under it (a file's only)
+    has_customers = "customers" in ws.sources and not ws.sources["customers"].missing_required
     queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]] = []
     for table in names:
         source = ws.sources[table]
@@ -140,9 +144,13 @@ def check(
         if engine is not None and table == "transactions":
             from core.engines import checks_on_engine
 
-            customers = ws.scan("customers") if "customers" in ws.sources \
-                and not ws.sources["customers"].missing_required else None
-            per_table[table] = engine.check(as_of, errors_only, customers)
+            engine_key = keys.get(table)
+            known = cache.get(engine_key, _on_engine(engine, kind)) if cache else None
+            if known is not None:
+                per_table[table] = known
+                remembered.append(table)
+                continue
+            per_table[table] = engine.check(as_of, errors_only)
             # The rules on columns the engine does not read (a quantity that does not parse,
             # declared ranges) run here, on those columns only.
             raw = ws.scan_raw(table)
@@ -167,7 +175,15 @@ def check(
     orphan_keys: dict[str, str | None] = {}
     pending: list[str] = []
     for table in (ORPHAN_TABLES if orphans and not errors_only else ()):
-        if engine is not None and table == "transactions":  # the engine's check counts them
+        if engine is not None and table == "transactions":  # counted on the engine
+            if has_customers and table in names:
+                orphan_keys[table] = _orphan_key(ws, keys, table) if cache else None
+                known = cache.get(orphan_keys[table], _on_engine(engine, ("orphans",))) if cache else None
+                if known is None:
+                    known = engine.orphans(ws.scan("customers"))
+                    if cache:
+                        cache.put(orphan_keys[table], _on_engine(engine, ("orphans",))[0], known)
+                orphaned += known
             continue
         orphan_keys[table] = _orphan_key(ws, keys, table) if cache else None
         known = cache.get(orphan_keys[table], "orphans") if cache else None
@@ -226,6 +242,11 @@ def check(
                 cache.put_layout(keys[source.table], layout)
             if not errors_only:  # a full check holds the errors-only one too
                 cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
+    if engine_key is not None and "transactions" not in remembered:  # with the rules run here
+        found = per_table["transactions"]
+        cache.put(engine_key, _on_engine(engine, (kind_of(found, errors_only, as_of),))[0], found)
+        if not errors_only:
+            cache.put(engine_key, _on_engine(engine, (level(True, ""),))[0], [f for f in found if f.severity == ERROR])
     for (source, _), result in zip(orphan_queries, collected[len(queries):]):
         summary = result.row(0, named=True)
         found = []
@@ -241,6 +262,11 @@ def check(
     findings = [f for table in names for f in per_table[table]] + orphaned
     order = {t: i for i, t in enumerate(c.TABLE_NAMES)}
     return Checks(sorted(findings, key=lambda f: (f.severity != ERROR, order[f.table])), tuple(remembered))
+
+
+def _on_engine(engine: Reducer, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The check cache's kinds for findings an engine made (its examples are values, not rows)."""
+    return tuple(f"{engine.engine}:{kind}" for kind in kinds)
 
 
 def all_remembered(ws: Workspace, tables: Iterable[str] | None = None, *, as_of: dt.date | None = None,
@@ -711,20 +737,6 @@ def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFr
                 'set on_invalid = "skip" under [tables.transactions]), and the later lines are left out and '
                 "counted; analyses by product then see each order's first line only")
     return said
-
-
-def currency_findings(ws: Workspace, table: str) -> list[Finding]:
-    """mixed_currencies alone, from one read of the table's currency column (none without one): the
-    check an analysis on an engine (core.engines) adds to the engine's own, which do not know it."""
-    source = ws.sources[table]
-    currency = _currency_column(source)
-    if currency is None:
-        return []
-    frame = ws.scan_raw(table).with_row_index(ROW).select(
-        pl.col(ROW), pl.col(currency.source).alias(f"src:{currency.canonical}"))
-    rule = _currency_rule(currency)
-    counts = [frame.select(pl.len().alias("__n"), rule.flag.alias("n0")).collect().row(0, named=True)]
-    return _currency_findings([(source, [rule], frame)], counts).get((0, 0), [])
 
 
 def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],

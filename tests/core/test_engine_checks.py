@@ -211,3 +211,40 @@ def test_a_date_before_1900_stops_an_analysis_on_an_engine_too(make_workspace, e
     result = CliRunner().invoke(app, ["segment", "rfm", "-w", str(folder), "--engine", engine], env={"COLUMNS": "300"})
     assert result.exit_code == 2, result.output
     assert "before 1900" in result.output and "%y" in result.output
+
+
+def test_an_engines_checks_of_a_file_are_remembered_until_it_changes(planted_folder, tmp_path, monkeypatch):
+    """As on Polars (core.check_cache): `data validate --engine duckdb` checks the file once; the
+    analyses after it take the findings, the orphans too, from the check cache, with the same
+    notes, and a change to the file checks it again."""
+    pytest.importorskip("ibis")
+    import json
+    import shutil
+
+    folder = tmp_path / "ws"
+    shutil.copytree(planted_folder, folder, ignore=shutil.ignore_patterns(".loyalist"))
+    runs = []
+    for method in ("check", "orphans"):
+        original = getattr(engines.Reducer, method)
+
+        def counted(self, *args, _original=original, _method=method, **kwargs):
+            runs.append(_method)
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(engines.Reducer, method, counted)
+
+    def rfm_notes() -> list[str]:
+        result = CliRunner().invoke(app, ["segment", "rfm", "-w", str(folder), "--engine", "duckdb", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["notes"]
+
+    validated = CliRunner().invoke(app, ["data", "validate", "-w", str(folder), "--engine", "duckdb"])
+    assert validated.exit_code == 0, validated.output
+    assert runs == ["check", "orphans"]
+    first = rfm_notes()
+    assert runs == ["check", "orphans"]  # remembered: the engine was not asked again
+    assert "'Web' (2): 2 rows" in warnings_note(first)
+    assert rfm_notes() == first
+    with (folder / "transactions.csv").open("a", encoding="utf-8") as file:
+        file.write("O-NEW,C000001,2025-06-01,9.99,web,home,HOM-001,1,,\n")
+    rfm_notes()
+    assert runs == ["check", "orphans", "check"]  # the changed file is checked again
