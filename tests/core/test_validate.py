@@ -229,3 +229,39 @@ def test_title_lines_above_the_header_are_named(make_workspace):
         Workspace.open(make_workspace({"transactions.csv": text})).require("transactions", analysis="RFM")
     assert err.value.rows == (1, 2, 3)
     assert "line 4 looks like the header" in str(err.value) and "delete the first 3 lines" in str(err.value)
+
+
+REPEATS = ("order_id,product_id,customer_id,order_date,amount\n"
+           + "".join(f"O{i % 23},P{i % 3},C{i % 11},2024-01-{1 + i % 28:02d},{5 + i}\n" for i in range(80))
+           + ",P1,C1,2024-02-01,3\n,P1,C1,2024-02-01,3\n")  # an empty order id repeats nothing
+
+
+def repeated_by_pandas(text: str) -> tuple[int, tuple[int, ...]]:
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(text), dtype=str)
+    keyed = frame[frame["order_id"].notna()]
+    flagged = keyed[keyed.duplicated(["order_id", "product_id"], keep=False)]
+    return len(flagged), tuple(int(i) + 2 for i in flagged.index[:5])  # file rows after the header
+
+
+@pytest.mark.parametrize("budget", [None, "2k"])  # one pass, or a pass per 50 rows' hashes
+def test_repeated_order_lines_are_counted_exactly_within_the_memory_budget(make_workspace, monkeypatch, budget):
+    """duplicate_order holds a hash per row (in passes when the budget asks), not the text; the
+    count and the first rows are those pandas finds."""
+    if budget:
+        monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", budget)
+    [found] = [f for f in findings(make_workspace({"transactions.csv": REPEATS})).values() if f.rule == "duplicate_order"]
+    assert (found.count, found.rows) == repeated_by_pandas(REPEATS)
+
+
+def test_keys_that_share_a_hash_are_compared_exactly(make_workspace, monkeypatch):
+    import polars as pl
+
+    import core.validate
+
+    monkeypatch.setattr(core.validate, "_key_hash", lambda key: pl.lit(7, pl.UInt64))  # every key collides
+    [found] = [f for f in findings(make_workspace({"transactions.csv": REPEATS})).values() if f.rule == "duplicate_order"]
+    assert (found.count, found.rows) == repeated_by_pandas(REPEATS)
