@@ -10,6 +10,7 @@ notice and the app starts afresh, never a crash; a write that fails is only a no
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +56,16 @@ def save_state(root: Path, sections: dict[str, Any]) -> str | None:
 KEPT_DIR = Path(".loyalist") / "kept"  # unsaved work the app kept when its terminal went away
 
 
-def keep_unsaved(root: Path, stem: str, suffix: str, text: str, when: str) -> Path:
-    """Write unsaved work (e.g. a scale spec's TOML) to a new file in the workspace's kept
-    folder, named after it and `when` (a timestamp): never over an earlier one."""
+def keep_unsaved(root: Path, stem: str, suffix: str, write: Callable[[Path], object], when: str) -> Path:
+    """Write unsaved work (a scale spec's TOML, the report being collected) through `write(path)`
+    to a new file in the workspace's kept folder, named after it and `when` (a timestamp): never
+    over an earlier one."""
     folder = Path(root) / KEPT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(1, 1000):
         path = folder / f"{stem}-{when}{'' if n == 1 else f'-{n}'}{suffix}"
         if not path.exists():
-            return safe_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            return safe_write(path, write)
     raise LoyalistError(f"{folder} already holds 999 files named {stem}-{when}")
 
 

@@ -32,12 +32,11 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from core.export.display import printable
-from core.errors import LoyalistError
 from core.session import KEPT_DIR, keep_unsaved, kept_files, load_state, save_state
 from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.palette import KeyedCommands
-from tui.export import Pack, add_to_pack, start_export, start_pack_export
+from tui.export import Pack, PackKeeper, add_to_pack, start_export, start_pack_export
 from tui.hangup import CHECK_SECONDS, HANGUP_EXIT, hung_up, watched_terminal
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
@@ -139,10 +138,9 @@ class LoyalistApp(App):
         ws = self.workspace_state.workspace if self.workspace_state else None
         if ws is not None:
             folder, when = Path(ws.root) / KEPT_DIR, dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            for screen in self.screens_with_unsaved_work():
-                stem, suffix, text = screen.kept_copy(folder)
-                with contextlib.suppress(OSError, LoyalistError):  # nowhere left to say so
-                    keep_unsaved(ws.root, stem, suffix, text, when)
+            for keeper in self.unsaved_keepers():
+                with contextlib.suppress(Exception):  # nowhere left to say so; the next keeper is tried
+                    keep_unsaved(ws.root, *keeper.kept_copy(folder), when)
         self.exit(return_code=HANGUP_EXIT)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
@@ -211,7 +209,8 @@ class LoyalistApp(App):
             return
         self.notify("When its terminal went away, the app kept unsaved work in "
                     + ", ".join(str(path) for path in new)
-                    + ". Open a scale spec with ctrl+o on the Scale screen; delete the file once it is saved.",
+                    + ". A scale spec (.toml) opens with ctrl+o on the Scale screen, a report (.html) in a "
+                    "browser; delete the file once you have what you need.",
                     title="Unsaved work kept", severity="warning", timeout=20, markup=False)
         self.remember("app", kept_named=[path.name for path in kept])  # the files still there
 
@@ -341,9 +340,10 @@ class LoyalistApp(App):
         self.push_screen(CustomerScreen(ws, message.customer_id, scores=message.scores,
                                         segmentation=message.segmentation, as_of=message.as_of))
 
-    def screens_with_unsaved_work(self) -> list[Screen]:
-        """Screens of every opened mode that hold work not yet saved (they answer
-        `unsaved_work()` with what it is and save it with `save_work(done)`)."""
+    def unsaved_keepers(self) -> list[Any]:
+        """What holds work not yet saved: screens of every opened mode, then the report being
+        collected (tui.export.PackKeeper). Each answers `unsaved_work()` with what it is, saves it
+        with `save_work(done)` and gives `kept_copy(folder)` for when the terminal goes away."""
         found = []
         for mode in self.MODES:
             try:
@@ -351,11 +351,13 @@ class LoyalistApp(App):
             except KeyError:  # a mode never shown has nothing to lose
                 continue
             found += [s for s in stack if getattr(s, "unsaved_work", lambda: None)()]
-        return found
+        ws = self.workspace_state.workspace if self.workspace_state else None
+        pack = PackKeeper(self, self.pack, workspace=ws)
+        return found + ([pack] if pack.unsaved_work() else [])
 
     async def action_quit(self) -> None:
-        """Quit at once, unless some screen holds unsaved work: then ask save, discard or cancel."""
-        unsaved = self.screens_with_unsaved_work()
+        """Quit at once, unless something holds unsaved work: then ask save, discard or cancel."""
+        unsaved = self.unsaved_keepers()
         if not unsaved:
             self.exit()
             return

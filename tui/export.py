@@ -116,6 +116,7 @@ class Pack:
 
     title: str = "Loyalist report"
     items: list[PackItem] = field(default_factory=list)
+    unwritten: bool = False  # sections added or removed since the report (or its recipe) was last written
 
     def add(self, item: Exportable) -> PackItem | None:
         """Add what a screen offers; None if that very result is already in."""
@@ -125,7 +126,37 @@ class Pack:
 
         added = PackItem(item.result, item.step if item.step is not None else step_of(item.result))
         self.items.append(added)
+        self.unwritten = True
         return added
+
+
+class PackKeeper:
+    """The report being collected, as the app's unsaved work (LoyalistApp.unsaved_keepers): what
+    quitting asks about, and what is kept when the terminal goes away, as the screens' work is."""
+
+    def __init__(self, app: App, pack: Pack, workspace: Any = None) -> None:
+        self.app, self.pack, self.workspace = app, pack, workspace
+
+    def unsaved_work(self) -> str | None:
+        if not (self.pack.items and self.pack.unwritten):
+            return None
+        n = len(self.pack.items)
+        return f"The report being collected ({n} section{'s' if n != 1 else ''}) has not been written."
+
+    def save_work(self, done) -> None:
+        """The Report dialog; done(True) once the report is written, done(False) if it is left."""
+        from tui.screens.pack import PackDialog
+
+        self.app.push_screen(PackDialog(self.pack, folder=Path.cwd(), workspace=self.workspace),
+                             lambda written: done(written is not None))
+
+    def kept_copy(self, folder: Path):
+        """(stem, suffix, writer): the collected results as one HTML report."""
+        from core.export import write_bundle
+
+        results, title = [i.result for i in self.pack.items], self.pack.title
+        return file_stem(title), ".html", lambda path: write_bundle(results, path, title=title,
+                                                                             fmt="html", force=True)
 
 
 def _offered(app: App) -> Exportable | None:

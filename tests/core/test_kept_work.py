@@ -8,9 +8,13 @@ from pathlib import Path
 from core.session import keep_unsaved, kept_files
 
 
+def text(value: str):
+    return lambda path: path.write_text(value, encoding="utf-8")
+
+
 def test_two_keeps_in_the_same_second_write_two_files(tmp_path: Path) -> None:
-    first = keep_unsaved(tmp_path, "loyalty-index", ".toml", "a = 1\n", "20261207-120000")
-    second = keep_unsaved(tmp_path, "loyalty-index", ".toml", "a = 2\n", "20261207-120000")
+    first = keep_unsaved(tmp_path, "loyalty-index", ".toml", text("a = 1\n"), "20261207-120000")
+    second = keep_unsaved(tmp_path, "loyalty-index", ".toml", text("a = 2\n"), "20261207-120000")
     assert first != second
     assert first.read_text(encoding="utf-8") == "a = 1\n"
     assert second.read_text(encoding="utf-8") == "a = 2\n"

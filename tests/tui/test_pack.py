@@ -138,3 +138,70 @@ async def test_a_shareable_report_and_its_recipe(sample_copy: Path, settle, tmp_
     assert not [n for n in names if n in html]
     assert [i.result.name for i in pilot.app.pack.items][0] == "segment.rfm" and len(pilot.app.pack.items) == 2
     assert load_recipe(tmp_path / "shared.toml").pseudonymise is True
+
+
+async def collect_channels(pilot, settle):
+    app = await open_reports(pilot, settle)
+    await pilot.press("g")  # Channels, the first report, with its defaults
+    await settle(pilot)
+    await pilot.press("plus")
+    assert [i.result.name for i in app.pack.items] == ["report.channels"]
+    return app
+
+
+async def test_quitting_with_a_report_not_written_asks_first(settle, tmp_path: Path, monkeypatch) -> None:
+    """The collected report is work too: q asks Save / Discard / Cancel, as for scale edits;
+    Save opens the Report dialog and quits once the report is written."""
+    from tui.widgets.dialogs import AskDialog
+
+    monkeypatch.chdir(tmp_path)
+    async with ReportsApp(SAMPLE).run_test(size=(120, 40)) as pilot:
+        app = await collect_channels(pilot, settle)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, AskDialog)
+        assert "The report being collected (1 section) has not been written" in app.screen.message
+        await pilot.press("escape")  # Cancel: the app and the report stay
+        await pilot.pause()
+        assert app.is_running and len(app.pack.items) == 1
+        await pilot.press("q", "s")  # Save: the Report dialog
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PackDialog)
+        dialog.query_one("#pack-path", Input).value = str(tmp_path / "kept.html")
+        dialog.query_one("#pack-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not app.is_running  # written, then the quit went on
+    assert sections(tmp_path / "kept.html").kinds == ["report.channels"]
+
+
+async def test_a_written_report_quits_at_once(settle, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with ReportsApp(SAMPLE).run_test(size=(120, 40)) as pilot:
+        app = await collect_channels(pilot, settle)
+        await pilot.press("E")
+        await settle(pilot)
+        app.screen.query_one("#pack-path", Input).value = str(tmp_path / "done.html")
+        app.screen.query_one("#pack-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_a_lost_terminal_keeps_the_collected_report(settle, tmp_path: Path) -> None:
+    import shutil
+
+    from core.session import kept_files
+
+    folder = tmp_path / "ws"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns(".loyalist"))
+    async with ReportsApp(folder).run_test(size=(120, 40)) as pilot:
+        app = await collect_channels(pilot, settle)
+        app.lose_terminal()
+        await pilot.pause()
+        assert not app.is_running
+    [kept] = kept_files(folder)
+    assert kept.suffix == ".html" and sections(kept).kinds == ["report.channels"]

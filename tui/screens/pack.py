@@ -162,6 +162,7 @@ class PackDialog(ModalScreen[Path | None]):
         if sections.highlighted is None or not self.pack.items:
             return
         removed = self.pack.items.pop(sections.highlighted)
+        self.pack.unwritten = True
         sections.clear_options()
         sections.add_options(self.section_options())
         self.update_subtitle()
@@ -269,6 +270,7 @@ class PackDialog(ModalScreen[Path | None]):
     @on(_Written)
     def written(self, message: _Written) -> None:
         self.writing = False
+        self.pack.unwritten = False  # the report, or a recipe that reruns it
         path = message.path.resolve()
         if message.what == "recipe":
             skipped = [i.result.title for i in self.pack.items if i.step is None]

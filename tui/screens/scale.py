@@ -748,10 +748,11 @@ usually means the item needs reversing.
             return None
         return f"The scale {self.spec.name!r} has changes that are not saved."
 
-    def kept_copy(self, folder: Path) -> tuple[str, str, str]:
-        """(file stem, suffix, text) of the unsaved spec for a file in `folder`: the app keeps it
+    def kept_copy(self, folder: Path) -> tuple[str, str, Callable[[Path], object]]:
+        """(file stem, suffix, writer) of the unsaved spec for a file in `folder`: the app keeps it
         there when its terminal goes away (LoyalistApp.lose_terminal)."""
-        return file_stem(self.spec.name), ".toml", edit.spec_text(self.spec, folder / "kept.toml")
+        text = edit.spec_text(self.spec, folder / "kept.toml")
+        return file_stem(self.spec.name), ".toml", lambda path: path.write_text(text, encoding="utf-8")
 
     def save_work(self, done: Callable[[bool], None]) -> None:
         """Save to the spec's own file when it is as it was read or written; otherwise (a new
