@@ -221,7 +221,7 @@ def check(
     examples = {key: frame[VALUE].unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
                 for key, frame in zip(fired, first_rows) if VALUE in frame.columns}
     whole_columns = _spelling_findings(queries, counts) | _currency_findings(queries, counts)
-    order_level = _on_first_lines_only(queries, counts)
+    order_level = {**_totals_at_end(queries, counts), **_on_first_lines_only(queries, counts)}
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
         on_engine = source.table in per_table  # checked there in part; an empty table it has said
         found = per_table.setdefault(source.table, [])
@@ -666,8 +666,9 @@ def _summarise(frame: pl.LazyFrame, rules: list[_Rule], extra: list[pl.Expr]) ->
 
 
 # Held per row while looking for repeated keys: the key's 64-bit hash and the row number, with
-# is_duplicated's table (the text keys held 225 bytes a row: 5.3 GB at 20M order lines)
-REPEATED_BYTES_PER_ROW = 40
+# is_duplicated's table: about 38 bytes at 20M order lines, 55 at 200M, so 64 to plan with (the
+# text keys held 225 bytes a row: 5.3 GB at 20M order lines)
+REPEATED_BYTES_PER_ROW = 64
 KEY_HASH_SEED = 20_261_207
 
 
@@ -775,6 +776,45 @@ def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFr
                 f"keep each order's first line, which carries the order's {name}: run with --skip-invalid (or "
                 'set on_invalid = "skip" under [tables.transactions]), and the later lines are left out and '
                 "counted; analyses by product then see each order's first line only")
+    return said
+
+
+MAX_TOTALS_ROWS = 3  # a report's summary lines at its end: a total, perhaps tax and a grand total
+
+
+def _totals_at_end(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
+                   counts: list[dict]) -> dict[tuple[int, int], tuple[str, str]]:
+    """The message and fix of the transactions' missing customer_id or order_date when the rows
+    are only the file's last few: a POS or spreadsheet report's totals row under the purchases
+    (only the amount filled, often the sum of the rows above, which is said when it is).
+    Read on that error path only."""
+    fired = [(q, i) for q, ((source, rules, _), row) in enumerate(zip(queries, counts))
+             if source.table == "transactions" and row["__n"] > 1
+             for i, rule in enumerate(rules) if rule.rule == "missing_value"
+             and rule.column in ("customer_id", "order_date") and 0 < (row.get(f"n{i}") or 0) <= MAX_TOTALS_ROWS]
+    if not fired:
+        return {}
+    reads = []
+    for q, i in fired:
+        flagged, rows = queries[q][1][i].flag.fill_null(False), counts[q]["__n"]
+        amount = pl.col("amount")
+        reads.append(queries[q][2].select(
+            (flagged & (pl.col(ROW) >= rows - counts[q][f"n{i}"])).sum().alias("at_end"),
+            amount.filter(flagged).max().alias("largest"), amount.filter(~flagged).sum().alias("above")))
+    said = {}
+    for (q, i), read in zip(fired, pl.collect_all(reads)):
+        at_end, largest, above = read.row(0)
+        count, column = counts[q][f"n{i}"], queries[q][1][i].column
+        if at_end != count:
+            continue
+        where = "the last row" if count == 1 else f"the last {count} rows"
+        total = largest is not None and above and abs(largest - above) < 0.005 + 1e-9 * abs(above)
+        said[q, i] = (
+            f"{column} is empty on {where} of the file only"
+            + (f", whose amount ({largest:,.2f}) is the sum of every row above it" if total else "")
+            + ": a report's totals row, not a purchase",
+            "delete the totals row from the file, or run with --skip-invalid (or set on_invalid = \"skip\" "
+            "under [tables.transactions]) to leave it out and count it")
     return said
 
 
