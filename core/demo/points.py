@@ -56,7 +56,8 @@ def points_ledger(rng: np.random.Generator, cal: Calendar, cust_id: pl.Series, m
                .with_columns(tier.alias("tier"))
                .with_columns(pl.when(pl.col("order").is_null()).then(float(POINTS.welcome_bonus))
                              .otherwise((pl.col("amount") * POINTS.earn_per_unit
-                                         * pl.lit(pl.Series(POINTS.tier_multipliers)).get(pl.col("tier"))).floor())
+                                         * pl.col("tier").replace_strict(dict(enumerate(POINTS.tier_multipliers)),
+                                                                         return_dtype=pl.Float64)).floor())
                              .alias("points"))
                .filter(pl.col("points") > 0)
                .drop("_epoch", "_date", "trailing"))
