@@ -369,9 +369,10 @@ class Reducer:
         offending rows pulled back as examples: the errors (empty required values, non-finite
         amounts, dates before 1900, an empty table) and, unless `errors_only`, the warnings
         (dates after `as_of` or today, negative amounts, duplicate orders, channels written more
-        than one way); the customer ids not in the customers table are orphans()'. Counts are the Polars path's; a row number means nothing
-        in a database table, so examples name the rows by their values instead. A value
-        that does not parse stops the run with the engine's error."""
+        than one way); orphans() counts the customer ids not in the customers table. Counts are
+        the Polars path's; a row number means nothing in a database table, so examples name the
+        rows by their values instead. A value that does not parse stops the run with the
+        engine's error."""
         from core.validate import ERROR, MAX_ROWS_SHOWN, Finding, transaction_warnings
 
         where = self.source.where

@@ -155,8 +155,10 @@ class PackKeeper:
         from core.export import write_bundle
 
         results, title = [i.result for i in self.pack.items], self.pack.title
-        return file_stem(title), ".html", lambda path: write_bundle(results, path, title=title,
-                                                                             fmt="html", force=True)
+
+        def write(path: Path) -> None:
+            write_bundle(results, path, title=title, fmt="html", force=True)
+        return file_stem(title), ".html", write
 
 
 def _offered(app: App) -> Exportable | None:
