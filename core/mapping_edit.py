@@ -167,10 +167,12 @@ def preview(draft: MappingDraft, column: str, header: str | None) -> Preview:
     date_format, problem = None, ""
     try:
         if kind in (c.DATE, c.DATETIME) and values.dtype == pl.String and not options.date_format:
-            whole = scan_file(draft.file, draft.read)
+            def settle(day_first: str, month_first: str) -> str | None:  # the file is opened only if asked
+                whole = scan_file(draft.file, draft.read)
+                return settled_by_whole_column(whole, header, draft.time_zone)(day_first, month_first)
+
             date_format = detect_date_format([t for t, g in zip(texts, given) if g], file=str(draft.file),
-                                             column=header, time_zone=draft.time_zone,
-                                             settle=settled_by_whole_column(whole, header, draft.time_zone))
+                                             column=header, time_zone=draft.time_zone, settle=settle)
         elif kind in (c.MONEY, c.NUMBER, c.INTEGER) and values.dtype == pl.String and "decimal" not in draft.options:
             number = detect_number_format([t if g else None for t, g in zip(texts, given)], file=str(draft.file),
                                           column=header)
