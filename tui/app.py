@@ -37,7 +37,7 @@ from core.workspace import Workspace
 from tui.actions import Action, bindings
 from tui.palette import KeyedCommands
 from tui.export import Pack, PackKeeper, add_to_pack, start_export, start_pack_export
-from tui.hangup import CHECK_SECONDS, HANGUP_EXIT, hung_up, watched_terminal
+from tui.hangup import CHECK_SECONDS, HANGUP_EXIT, hung_up, surviving_driver, watched_terminal
 from tui.messages import OpenCustomer
 from tui.screens import SCREENS
 from tui.state import WorkspaceState, describe_error, mapping_hint
@@ -113,6 +113,9 @@ class LoyalistApp(App):
         self.state_write_failed = False  # said once, not on every change
         self.reading: WorkspaceState | None = None  # the state finish_opening was asked for
         self.terminal_lost = False
+
+    def get_driver_class(self) -> type:
+        return surviving_driver(super().get_driver_class())  # its writes survive a hung-up terminal
 
     def on_load(self) -> None:
         # before the first screen is mounted: opening the workspace overlaps with mounting it
