@@ -24,7 +24,7 @@ from core.config import CONFIG_NAME
 from core.coerce import MIN_YEAR, is_missing_token, number_value
 from core.errors import InputError, LoyalistError
 from core.mapping import normalise_header
-from core.order_layout import from_summary, layout_columns
+from core.order_layout import from_summary, layout_flags
 from core.readers import explain_read_error
 from core.result import Result
 from core.workspace import (ColumnMapping, TableSource, Workspace, coercions, column_parse, plain_column,
@@ -83,10 +83,14 @@ class _Rule:
     message: str
     fix: str
     # about the whole column: `flag` is then one value found without a value per row: a count
-    # (empty_column: the table's rows, or 0; a finding only when it is the table's count), or the
-    # column's distinct values (spelling_variants, mixed_currencies: _spelling_findings and
-    # _currency_findings make their findings)
+    # (empty_column: the table's rows, or 0; a finding only when it is the table's count), or, with
+    # `tally`, unused
     whole_column: bool = False
+    # the column's values as compared, counted per value by a group_by of their own, beside the
+    # summary (spelling_variants, mixed_currencies: _spelling_findings and _currency_findings make
+    # their findings from the counts). A group_by holds the distinct values alone; unique() in the
+    # summary's select held about 350 MB at 20M rows, and more with every row.
+    tally: pl.Expr | None = None
     # a rule about keys repeated across rows (duplicates): its rows are found by _repeated_rows,
     # which holds a hash per row instead of the text; `flag` stays the exact rule (valid_rows)
     key: tuple[str, ...] = ()
@@ -197,14 +201,22 @@ def check(
     unchecked = [t for t in names if t in pending]
     orphan_queries = _orphan_queries(ws, unchecked) if unchecked else []
     # the transactions' order layout is counted by the same read (core.order_layout)
-    summaries = [_summarise(frame, rules, layout_columns(frame.collect_schema().names())
-                            if source.table == "transactions" and cache and engine is None else [])
+    summaries = [_summarise(frame, rules, layout_flags(frame.collect_schema().names())
+                            if source.table == "transactions" and cache and engine is None else {})
                  for source, rules, frame in queries]
+    tallies = {q: _tallies(frame, rules) for q, (_, rules, frame) in enumerate(queries) if any(r.tally is not None for r in rules)}
     try:
-        collected = pl.collect_all(summaries + [query for _, query in orphan_queries])
+        # Without common subplans: shared with a tally, the checked frame was held whole (1.1 GB
+        # at 204M rows against 0.1 GB); apart, a CSV is parsed once more by each table's tally.
+        collected = pl.collect_all([*summaries, *tallies.values(), *(query for _, query in orphan_queries)],
+                                   optimizations=pl.QueryOptFlags(comm_subplan_elim=False))
     except pl.exceptions.PolarsError as exc:
         raise _unreadable_table(exc, queries, summaries) from None
     counts = [summary.row(0, named=True) for summary in collected[:len(queries)]]
+    for q, combinations in zip(tallies, collected[len(queries):len(queries) + len(tallies)]):
+        for i, rule in enumerate(queries[q][1]):
+            if rule.tally is not None:  # each value as compared (null too) and its rows: value, n
+                counts[q][f"n{i}"] = combinations.group_by(value=f"v{i}").agg(n=pl.col("n").sum())
     repeated = {}  # the rules about repeated keys, one after another: each holds a hash per row
     for q, ((_, rules, frame), row) in enumerate(zip(queries, counts)):
         for i, rule in enumerate(rules):
@@ -214,8 +226,8 @@ def check(
     # The first rows of each rule that fired, in a second query: counting alone streams in
     # constant memory, while collecting row numbers in the same pass held the whole table.
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
-             for i in range(len(rules)) if row["__n"] and row[f"n{i}"] and not rules[i].whole_column
-             and not rules[i].key]
+             for i in range(len(rules)) if row["__n"] and not rules[i].whole_column and not rules[i].key
+             and row[f"n{i}"]]
     first_rows = pl.collect_all([_first_rows(queries[q][2], queries[q][1][i]) for q, i in fired])
     rows_of = {key: frame[ROW].to_list() for key, frame in zip(fired, first_rows)} | repeated
     examples = {key: frame[VALUE].unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
@@ -248,7 +260,7 @@ def check(
                                          message, fix, source.where))
         if cache and not on_engine:
             cache.put(keys[source.table], kind_of(found, errors_only, as_of), found)
-            if (layout := from_summary(row)) is not None:
+            if (layout := from_summary(row, queries[q][2])) is not None:
                 cache.put_layout(keys[source.table], layout)
             if not errors_only:  # a full check holds the errors-only one too
                 cache.put(keys[source.table], level(True, ""), [f for f in found if f.severity == ERROR])
@@ -257,7 +269,7 @@ def check(
         cache.put(engine_key, _on_engine(engine, (kind_of(found, errors_only, as_of),))[0], found)
         if not errors_only:
             cache.put(engine_key, _on_engine(engine, (level(True, ""),))[0], [f for f in found if f.severity == ERROR])
-    for (source, _), result in zip(orphan_queries, collected[len(queries):]):
+    for (source, _), result in zip(orphan_queries, collected[len(queries) + len(tallies):]):
         summary = result.row(0, named=True)
         found = []
         if summary["n"]:
@@ -443,8 +455,8 @@ def _currency_code(column: str) -> pl.Expr:
 def _currency_rule(currency: ColumnMapping) -> _Rule:
     # An error: no sum of the amounts means anything. The currencies named; those past the first
     # are counted, with their rows, by a second read (_currency_findings)
-    return _Rule(ERROR, currency.canonical, "mixed_currencies",
-                 _currency_code(currency.canonical).drop_nulls().unique().implode(), "", "", whole_column=True)
+    return _Rule(ERROR, currency.canonical, "mixed_currencies", pl.lit(0), "", "", whole_column=True,
+                 tally=_currency_code(currency.canonical))
 
 
 def _currency_column(source: TableSource) -> ColumnMapping | None:
@@ -498,10 +510,10 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
                                f"fill in {m.source}, or leave the column out: what needs {m.canonical} cannot "
                                "use it", whole_column=True))
         if m.canonical in LABELS:
-            # the column's distinct labels; those that differ only in case are counted, with their
-            # rows, by a second read only when there are some (_spelling_findings)
-            rules.append(_Rule(WARNING, m.canonical, "spelling_variants",
-                               pl.col(m.canonical).cast(pl.String).unique().implode(), "", "", whole_column=True))
+            # the rows of each distinct label; the first rows of those that differ only in case are
+            # read only when there are some (_spelling_findings)
+            rules.append(_Rule(WARNING, m.canonical, "spelling_variants", pl.lit(0), "", "", whole_column=True,
+                               tally=pl.col(m.canonical).cast(pl.String)))
         if required:
             rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))
@@ -658,11 +670,21 @@ def _range_rule(table: str, column: str, low: float, high: float, declared_in: s
                  f"answers in {column!r} outside {span} (declared in {declared_in})", fix)
 
 
-def _summarise(frame: pl.LazyFrame, rules: list[_Rule], extra: list[pl.Expr]) -> pl.LazyFrame:
-    return frame.select(pl.len().alias("__n"),
-                        *((rule.flag if rule.whole_column else pl.lit(0, pl.UInt32) if rule.key
+def _tallies(frame: pl.LazyFrame, rules: list[_Rule]) -> pl.LazyFrame:
+    """The rows of each combination of the tallied rules' values (v<i>, n): one read for a table's
+    label columns, which hold few distinct values each."""
+    return frame.group_by(**{f"v{i}": rule.tally for i, rule in enumerate(rules) if rule.tally is not None}).agg(
+        n=pl.len())
+
+
+def _summarise(frame: pl.LazyFrame, rules: list[_Rule], flags: dict[str, pl.Expr]) -> pl.LazyFrame:
+    """One row: the rows (__n), each rule's count (n<i>), and the sum of each of `flags`, row flags
+    set before the sums (core.order_layout.layout_flags)."""
+    return frame.with_columns(**flags).select(pl.len().alias("__n"),
+                        *((rule.flag if rule.whole_column and rule.tally is None else pl.lit(0, pl.UInt32)
+                           if rule.key or rule.tally is not None
                            else rule.flag.fill_null(False).sum()).alias(f"n{i}")
-                          for i, rule in enumerate(rules)), *extra)
+                          for i, rule in enumerate(rules)), *(pl.col(name).sum() for name in flags))
 
 
 # Held per row while looking for repeated keys: the key's 64-bit hash and the row number, with
@@ -701,8 +723,7 @@ def _spelling_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
     Read only for the columns whose distinct labels differ only in case (_spelt_apart)."""
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
              for i, rule in enumerate(rules) if rule.rule == "spelling_variants" and _spelt_apart(row[f"n{i}"])]
-    tallied = _tallied(queries, {key: pl.col(queries[key[0]][1][key[1]].column) for key in fired},
-                       lambda label: label.str.to_lowercase())
+    tallied = _tallied(queries, counts, fired, lambda label: label.str.to_lowercase())
     return {(q, i): [spelling_finding(queries[q][0].table, queries[q][1][i].column, table, rows, queries[q][0].where)]
             for (q, i), (table, rows) in tallied.items()}
 
@@ -729,20 +750,18 @@ def ranked_values(tally: pl.DataFrame, group: Callable[[pl.Expr], pl.Expr]) -> p
             .with_columns(_other=pl.int_range(pl.len()).over("_group") > 0))
 
 
-def _tallied(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]], values: dict[tuple[int, int], pl.Expr],
-             group: Callable[[pl.Expr], pl.Expr]) -> dict[tuple[int, int], tuple[pl.DataFrame, tuple[int, ...]]]:
-    """For whole-column rules that fired, keyed (query, rule): the rows of each value (value, n) among
-    the groups `group` makes of them that hold more than one, most rows first in each group (_other:
-    not its most common value), and the first rows of the _other values, numbered as validation
-    shows them. Two reads, on these rules' error or warning path only."""
-    if not values:
+def _tallied(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]], counts: list[dict],
+             keys: list[tuple[int, int]], group: Callable[[pl.Expr], pl.Expr],
+             ) -> dict[tuple[int, int], tuple[pl.DataFrame, tuple[int, ...]]]:
+    """For the tallied rules (_Rule.tally) that fired, keyed (query, rule): the rows of each value
+    (value, n) among the groups `group` makes of them that hold more than one, most rows first in
+    each group (_other: not its most common value), and the first rows of the _other values,
+    numbered as validation shows them: a second read, on these rules' error or warning path only."""
+    if not keys:
         return {}
-    keys = list(values)
-    tallies = pl.collect_all([queries[q][2].group_by(values[q, i].alias("value")).agg(n=pl.len())
-                              for q, i in keys])
-    ranked = [ranked_values(tally, group) for tally in tallies]
+    ranked = [ranked_values(counts[q][f"n{i}"], group) for q, i in keys]
     first_rows = pl.collect_all([
-        queries[q][2].filter(values[q, i].is_in(table.filter("_other")["value"].implode()))
+        queries[q][2].filter(queries[q][1][i].tally.is_in(table.filter("_other")["value"].implode()))
         .select(ROW).head(MAX_ROWS_SHOWN) for (q, i), table in zip(keys, ranked)])
     offsets = [2 if queries[q][0].header_row else 1 for q, _ in keys]
     return {key: (table, tuple(r + offset for r in rows[ROW].to_list()))
@@ -823,9 +842,9 @@ def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
     """mixed_currencies' findings, keyed (query, rule): a table whose rows are in several currencies,
     which every sum would add as one; counted are the rows not in the most common currency."""
     fired = [(q, i) for q, ((_, rules, _), row) in enumerate(zip(queries, counts))
-             for i, rule in enumerate(rules) if rule.rule == "mixed_currencies" and len(row[f"n{i}"] or []) > 1]
-    tallied = _tallied(queries, {key: _currency_code(queries[key[0]][1][key[1]].column) for key in fired},
-                       lambda _: pl.lit(0))  # one group: every currency
+             for i, rule in enumerate(rules) if rule.rule == "mixed_currencies"
+             and row[f"n{i}"]["value"].drop_nulls().len() > 1]
+    tallied = _tallied(queries, counts, fired, lambda _: pl.lit(0))  # one group: every currency
     found = {}
     for (q, i), (tally, rows) in tallied.items():
         source, rule = queries[q][0], queries[q][1][i]
@@ -840,9 +859,9 @@ def _currency_findings(queries: list[tuple[TableSource, list[_Rule], pl.LazyFram
     return found
 
 
-def _spelt_apart(labels: list[str | None] | None) -> bool:
-    """Whether two of a column's distinct labels differ only in case."""
-    spelt = pl.Series(labels or [], dtype=pl.String).drop_nulls()
+def _spelt_apart(tally: pl.DataFrame) -> bool:
+    """Whether two of a column's distinct labels (a tally's values) differ only in case."""
+    spelt = tally["value"].drop_nulls()
     return spelt.str.to_lowercase().n_unique() < spelt.len()
 
 
