@@ -42,6 +42,16 @@ def _rows(n: int | None, unit: str, **detail) -> dict:
     return {"rows": None if n is None else int(n), "rows_unit": unit, "detail": detail}
 
 
+def first_use(folder: Path, args: dict) -> None:
+    """With args["first_use"], forget what the checks found in the workspace (core.check_cache),
+    so the stage pays for them as the first command on a new or changed file does; otherwise a
+    later run reads them, as every later command does."""
+    from core.check_cache import CACHE_FILE
+
+    if args.get("first_use"):
+        (folder / CACHE_FILE).unlink(missing_ok=True)
+
+
 @stage("scan")
 def scan(folder: Path, args: dict) -> Work:
     """Open the workspace and load the canonical transactions table (every column)."""
@@ -59,11 +69,13 @@ def features(folder: Path, args: dict) -> Work:
     """Every per-customer feature, with the customers, touchpoints and survey tables (as
     `segment kmeans` and `segment profile` compute them)."""
     from core.features import customer_features
+    from core.registry import checked_for
     from core.workspace import Workspace
 
+    first_use(folder, args)
+
     def work() -> dict:
-        ws = Workspace.open(folder)
-        ws.require("transactions", analysis="segmentation")  # the data checks, as the command
+        ws = checked_for("segment.kmeans", Workspace.open(folder)).ws  # the data checks, as the command
         table = customer_features(ws.scan("transactions"), customers=ws.scan_if("customers"),
                                   touchpoints=ws.scan_if("touchpoints"),
                                   survey=ws.scan_if("survey")).collect()
@@ -76,13 +88,15 @@ def features(folder: Path, args: dict) -> Work:
 def rfm(folder: Path, args: dict) -> Work:
     """`loyalist segment rfm`: data checks, R, F and M per customer, scores and segments."""
     from core.features import customer_features
+    from core.registry import checked_for
     from core.segments.rfm import RFM_FEATURES, rfm_segments
     from core.workspace import Workspace
 
+    first_use(folder, args)
+
     def work() -> dict:
         start = time.perf_counter()
-        ws = Workspace.open(folder)
-        ws.require("transactions", analysis="segmentation")
+        ws = checked_for("segment.rfm", Workspace.open(folder)).ws  # the full checks, as the command
         checked = time.perf_counter()
         table = customer_features(ws.scan("transactions"), channels=()).select(RFM_FEATURES).collect()
         mid = time.perf_counter()
