@@ -200,11 +200,15 @@ def check(
             orphaned += known
     unchecked = [t for t in names if t in pending]
     orphan_queries = _orphan_queries(ws, unchecked) if unchecked else []
-    # the transactions' order layout is counted by the same read (core.order_layout)
+    # the transactions' order layout is counted by the same read (core.order_layout), and what
+    # tells a totals row under the purchases (_totals_row)
     summaries = [_summarise(frame, rules, layout_flags(frame.collect_schema().names())
-                            if source.table == "transactions" and cache and engine is None else {})
+                            if source.table == "transactions" and cache and engine is None else {},
+                            _last_amount(frame) if source.table == "transactions" and source.database is None
+                            else [])
                  for source, rules, frame in queries]
-    tallies = {q: _tallies(frame, rules) for q, (_, rules, frame) in enumerate(queries) if any(r.tally is not None for r in rules)}
+    tallies = {q: _tallies(frame, rules) for q, (_, rules, frame) in enumerate(queries)
+               if any(r.tally is not None for r in rules)}
     try:
         # Without common subplans: shared with a tally, the checked frame was held whole (1.1 GB
         # at 204M rows against 0.1 GB); apart, a CSV is parsed once more by each table's tally.
@@ -233,7 +237,8 @@ def check(
     examples = {key: frame[VALUE].unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
                 for key, frame in zip(fired, first_rows) if VALUE in frame.columns}
     whole_columns = _spelling_findings(queries, counts) | _currency_findings(queries, counts)
-    order_level = {**_totals_at_end(queries, counts), **_on_first_lines_only(queries, counts)}
+    totals_at_end = _totals_at_end(queries, counts)
+    order_level = {**totals_at_end, **_on_first_lines_only(queries, counts)}
     for q, ((source, rules, _), row) in enumerate(zip(queries, counts)):
         on_engine = source.table in per_table  # checked there in part; an empty table it has said
         found = per_table.setdefault(source.table, [])
@@ -258,6 +263,8 @@ def check(
                         message, fix = _with_examples(rule, examples[q, i], message, fix, source)
                     found.append(Finding(rule.severity, source.table, rule.column, rule.rule, count, rows,
                                          message, fix, source.where))
+            if source.table == "transactions" and not any(key[0] == q for key in totals_at_end):
+                found += _totals_row(source, row)
         if cache and not on_engine:
             cache.put(keys[source.table], kind_of(found, errors_only, as_of), found)
             if (layout := from_summary(row, queries[q][2])) is not None:
@@ -376,7 +383,13 @@ def valid_rows(ws: Workspace, table: str) -> tuple[pl.LazyFrame, int]:
     frame = raw.with_row_index(ROW).with_columns(**plain_numbers(source, schema)).select(
         pl.col(ROW), *_as_read(source, schema), *_plain_columns(source, schema),
         *coercions(source, schema, staged=True))
-    count = frame.select(bad.sum()).collect().item()
+    totals = _last_amount(frame) if table == "transactions" and source.database is None else []
+    counted = frame.select(bad.sum().alias("bad"), bad.last().alias("last_bad"), pl.len().alias("__n"),
+                           *totals).collect().row(0, named=True)
+    count = counted["bad"]
+    if totals and sums_the_rows_above(counted["__n"], counted["__amount_last"], counted["__amount_sum"]):
+        bad = bad | (pl.col(ROW) == counted["__n"] - 1)  # the totals row (_totals_row)
+        count += not counted["last_bad"]
     return frame.filter(~bad).select([m.canonical for m in source.columns]), count
 
 
@@ -677,14 +690,15 @@ def _tallies(frame: pl.LazyFrame, rules: list[_Rule]) -> pl.LazyFrame:
         n=pl.len())
 
 
-def _summarise(frame: pl.LazyFrame, rules: list[_Rule], flags: dict[str, pl.Expr]) -> pl.LazyFrame:
-    """One row: the rows (__n), each rule's count (n<i>), and the sum of each of `flags`, row flags
-    set before the sums (core.order_layout.layout_flags)."""
+def _summarise(frame: pl.LazyFrame, rules: list[_Rule], flags: dict[str, pl.Expr],
+               extra: list[pl.Expr]) -> pl.LazyFrame:
+    """One row: the rows (__n), each rule's count (n<i>), the sum of each of `flags`, row flags
+    set before the sums (core.order_layout.layout_flags), and `extra`'s one-row aggregations."""
     return frame.with_columns(**flags).select(pl.len().alias("__n"),
                         *((rule.flag if rule.whole_column and rule.tally is None else pl.lit(0, pl.UInt32)
                            if rule.key or rule.tally is not None
                            else rule.flag.fill_null(False).sum()).alias(f"n{i}")
-                          for i, rule in enumerate(rules)), *(pl.col(name).sum() for name in flags))
+                          for i, rule in enumerate(rules)), *(pl.col(name).sum() for name in flags), *extra)
 
 
 # Held per row while looking for repeated keys: the key's 64-bit hash and the row number, with
@@ -799,6 +813,38 @@ def _on_first_lines_only(queries: list[tuple[TableSource, list[_Rule], pl.LazyFr
 
 
 MAX_TOTALS_ROWS = 3  # a report's summary lines at its end: a total, perhaps tax and a grand total
+# A last row whose amount is the sum of the rows above it is a totals row when there are at least
+# these rows above: in a handful of rows, one purchase may equal the others' sum by chance.
+MIN_ROWS_UNDER_TOTALS = 10
+TOTALS_FIX = ("delete the totals row from the file, or run with --skip-invalid (or set on_invalid = \"skip\" "
+              "under [tables.transactions]) to leave it out and count it")
+
+
+def _last_amount(frame: pl.LazyFrame) -> list[pl.Expr]:
+    """The last row's amount and the sum of all (one-row aggregations that stream), for _totals_row;
+    a file's only: a database table's rows have no order to have a last one."""
+    if not frame.collect_schema().get("amount", pl.Null).is_numeric():
+        return []
+    return [pl.col("amount").last().alias("__amount_last"), pl.col("amount").sum().alias("__amount_sum")]
+
+
+def sums_the_rows_above(rows: int, last: float | None, total: float | None) -> bool:
+    """Whether the last of `rows` rows, with amount `last` (the amounts summing to `total`), holds
+    the sum of every row above it: a report's totals row under its purchases."""
+    return (rows > MIN_ROWS_UNDER_TOTALS and last is not None and total is not None and last != 0
+            and abs(2 * last - total) < 0.005 + 1e-9 * abs(total))
+
+
+def _totals_row(source: TableSource, row: dict) -> list[Finding]:
+    """The transactions' totals_row error: the last row's amount is the sum of every row above it,
+    its customer and date filled (a totals row missing either is said by _totals_at_end)."""
+    last, total = row.get("__amount_last"), row.get("__amount_sum")
+    if not sums_the_rows_above(row["__n"], last, total):
+        return []
+    line = row["__n"] - 1 + (2 if source.header_row else 1)
+    return [Finding(ERROR, "transactions", "amount", "totals_row", 1, (line,),
+                    f"the last row's amount ({last:,.2f}) is the sum of every row above it: a report's "
+                    "totals row, not a purchase", TOTALS_FIX, source.where)]
 
 
 def _totals_at_end(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
@@ -831,9 +877,7 @@ def _totals_at_end(queries: list[tuple[TableSource, list[_Rule], pl.LazyFrame]],
         said[q, i] = (
             f"{column} is empty on {where} of the file only"
             + (f", whose amount ({largest:,.2f}) is the sum of every row above it" if total else "")
-            + ": a report's totals row, not a purchase",
-            "delete the totals row from the file, or run with --skip-invalid (or set on_invalid = \"skip\" "
-            "under [tables.transactions]) to leave it out and count it")
+            + ": a report's totals row, not a purchase", TOTALS_FIX)
     return said
 
 
