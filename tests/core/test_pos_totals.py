@@ -7,6 +7,7 @@ revenue without a word: it is an error too, found by its amount."""
 from typer.testing import CliRunner
 
 from commands.app import app
+from core import engines
 from core.registry import run_analysis
 from core.validate import validate
 from core.workspace import Workspace
@@ -65,6 +66,17 @@ def test_a_filled_in_totals_row_is_found_by_its_amount(make_workspace):
     assert "delete the totals row" in finding.fix
     result = runner.invoke(app, ["segment", "rfm", "-w", str(folder)], env={"COLUMNS": "300"})
     assert result.exit_code == 2 and "a report's totals row" in result.output
+
+
+def test_a_filled_in_totals_row_is_found_with_an_engine_too(make_workspace):
+    folder = make_workspace({"transactions.csv": report(f"TOTAL,2024-03-31,{TOTAL:.2f},\n")})
+    ws = Workspace.open(folder)
+    reducer = engines.reducer(ws, "duckdb")  # its queries do not see the file's order: read here
+    try:
+        found = [f for f in validate(ws, engine=reducer) if f.severity == "error"]
+    finally:
+        reducer.close()
+    assert [(f.rule, f.rows) for f in found] == [("totals_row", (len(PURCHASES) + 2,))]
 
 
 def test_left_out_a_filled_in_totals_row_is_not_revenue_or_a_customer(make_workspace):
