@@ -21,7 +21,7 @@ from core import contract as c
 from core import ledger, likert
 from core.check_cache import CACHE_FILE, CheckCache, kind_of, kinds, level, source_key
 from core.config import CONFIG_NAME
-from core.coerce import MIN_YEAR, is_missing_token, number_value
+from core.coerce import EXCEL_TEXT, MIN_YEAR, is_missing_token, number_value
 from core.errors import InputError, LoyalistError
 from core.mapping import normalise_header
 from core.order_layout import from_summary, layout_flags
@@ -527,6 +527,14 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             # read only when there are some (_spelling_findings)
             rules.append(_Rule(WARNING, m.canonical, "spelling_variants", pl.lit(0), "", "", whole_column=True,
                                tally=pl.col(m.canonical).cast(pl.String)))
+        if m.kind in (c.ID, c.TEXT) and schema[m.source] == pl.String and m.detail != EXCEL_TEXT:
+            # the first rows judged the column plain (core.workspace): ="00123" further down, or now and
+            # then, is read as written, and as an id it meets no 00123 in another table
+            rules.append(_Rule(WARNING, m.canonical, "excel_text_mixed", pl.col(src).str.starts_with('="'),
+                               f'{m.source!r} values written ="..." (text for Excel) among plain ones, read as '
+                               'written: ="00123" is not 00123 here',
+                               f"write {m.source} one way through the file: export it again, or remove the = "
+                               "and quotes around these values"))
         if required:
             rules.append(_Rule(ERROR, m.canonical, "missing_value", ~_present(src, schema[m.source], m.kind),
                                f"{m.canonical} is empty", f"fill in {m.source} on these rows or remove them"))

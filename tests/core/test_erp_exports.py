@@ -53,6 +53,18 @@ def test_an_id_column_that_only_looks_like_a_formula_now_and_then_is_read_as_wri
     assert ids.to_list() == ["C1", '="C2"']  # not every value: no reading is guessed from one
 
 
+
+def test_ids_written_for_excel_below_the_first_rows_are_a_counted_warning(make_workspace):
+    # the first rows judge the column plain; a second export appended below wrote ="..."
+    lines = [f"C{i:05d},2024-01-{1 + i % 28:02d},10" for i in range(1200)]
+    lines[1100:1103] = [f'="C{i:05d}",2024-02-01,10' for i in range(3)]
+    folder = make_workspace({"transactions.csv": "customer_id,order_date,amount\n" + "\n".join(lines) + "\n"})
+    [finding] = [f for f in validate(Workspace.open(folder)) if f.column == "customer_id"]
+    assert (finding.rule, finding.severity, finding.count, finding.rows) == (
+        "excel_text_mixed", "warning", 3, (1102, 1103, 1104))
+    assert 'written ="..."' in finding.message and "export it again" in finding.fix
+
+
 def test_a_converted_copy_holds_the_ids_inside(make_workspace):
     tx = 'customer_id,order_date,amount\n="00123",2024-01-05,10\n="00124",2024-01-06,12.50-\n'
     folder = make_workspace({"transactions.csv": tx})
