@@ -527,9 +527,11 @@ def _rules(source: TableSource, schema: pl.Schema, as_of: dt.date | None) -> lis
             # read only when there are some (_spelling_findings)
             rules.append(_Rule(WARNING, m.canonical, "spelling_variants", pl.lit(0), "", "", whole_column=True,
                                tally=pl.col(m.canonical).cast(pl.String)))
-        if m.kind in (c.ID, c.TEXT) and schema[m.source] == pl.String and m.detail != EXCEL_TEXT:
+        if (m.kind in (c.ID, c.TEXT) and schema[m.source] == pl.String and m.detail != EXCEL_TEXT
+                and source.database is None):
             # the first rows judged the column plain (core.workspace): ="00123" further down, or now and
-            # then, is read as written, and as an id it meets no 00123 in another table
+            # then, is read as written, and as an id it meets no 00123 in another table. A file's quirk:
+            # not looked for in a database table, which an engine checks without reading it here
             rules.append(_Rule(WARNING, m.canonical, "excel_text_mixed", pl.col(src).str.starts_with('="'),
                                f'{m.source!r} values written ="..." (text for Excel) among plain ones, read as '
                                'written: ="00123" is not 00123 here',
