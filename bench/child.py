@@ -42,7 +42,7 @@ def _rows(n: int | None, unit: str, **detail) -> dict:
     return {"rows": None if n is None else int(n), "rows_unit": unit, "detail": detail}
 
 
-def first_use(folder: Path, args: dict, kind: str) -> None:
+def settle_checks(folder: Path, args: dict, kind: str) -> None:
     """Untimed, before a stage that checks as analysis `kind` does: with args["first_use"], forget
     what the checks found in the workspace (core.check_cache), so the stage pays for them as the
     first command on a new or changed file does; otherwise check now, so the stage reads the
@@ -77,7 +77,7 @@ def features(folder: Path, args: dict) -> Work:
     from core.registry import checked_for
     from core.workspace import Workspace
 
-    first_use(folder, args, "segment.kmeans")
+    settle_checks(folder, args, "segment.kmeans")
 
     def work() -> dict:
         ws = checked_for("segment.kmeans", Workspace.open(folder)).ws  # the data checks, as the command
@@ -97,7 +97,7 @@ def rfm(folder: Path, args: dict) -> Work:
     from core.segments.rfm import RFM_FEATURES, rfm_segments
     from core.workspace import Workspace
 
-    first_use(folder, args, "segment.rfm")
+    settle_checks(folder, args, "segment.rfm")
 
     def work() -> dict:
         start = time.perf_counter()
