@@ -580,6 +580,7 @@ def customer_features_at(
     summary_at: dt.date | None = None,
     after_group_by: Callable[[], object] | None = None,
     orders_adjacent: bool = False,
+    known_ids: pl.LazyFrame | None = None,
 ) -> FeatureSnapshots:
     """customer_features(as_of=d) for every d in `dates`, collected, from one read of the
     transactions (and of the touchpoints) instead of one per date.
@@ -603,6 +604,9 @@ def customer_features_at(
     memory) has run, with the rest of the read still to come (predict churn starts its imports).
     `orders_adjacent`: the data checks found the file laid out order by order
     (core.order_layout.orders_adjacent), so the starts count orders without proving it again.
+    `known_ids`: a table whose customer_id holds every customer id of the transactions (the
+    customers table, when the data checks found no transactions id missing from it:
+    core.validate.every_customer_known), read for the distinct ids instead of the transactions.
     """
     schema = _checked_schema(transactions, None, inactivity_days, inactivity_multiple)
     dates = sorted(set(dates))
@@ -629,20 +633,31 @@ def customer_features_at(
     flags = {f"_bought{w}": buy & pl.col("order_date").is_between(start, end, closed="right")
              for w, (start, end) in enumerate(windows)}
     aggs = [*_aggregations(union, False), *(pl.col(f).max() for f in flags)]
-    keyed = _KeyedByHash(rows, len(dates) + 1)
-    lf = keyed.rows(rows, period(pl.col("order_date"))).pipe(_row_columns, union, has_order_id).with_columns(**flags)
     if summary_at is not None:
         if summary_at not in dates:
             raise ValueError(f"summary_at {summary_at} is not one of the dates")
-        lf = lf.with_columns(_apart=_counted_apart())
         aggs.append(pl.col("_apart").sum())
     check_orders = has_order_id and ORDERS_AT_FIRST_LINE and not orders_adjacent
     if has_order_id and ORDERS_AT_FIRST_LINE:
-        lf = lf.with_columns(**_order_starts(keyed.customer))
         aggs += [pl.col("_starts").sum(), *([pl.col("_moves").sum()] if check_orders else [])]
+
+    def keyed_rows(keyed: _KeyedByHash) -> pl.LazyFrame:
+        lf = keyed.rows(rows, period(pl.col("order_date"))).pipe(_row_columns, union, has_order_id).with_columns(**flags)
+        if summary_at is not None:
+            lf = lf.with_columns(_apart=_counted_apart())
+        if has_order_id and ORDERS_AT_FIRST_LINE:
+            lf = lf.with_columns(**_order_starts(keyed.customer))
+        return lf
+
     # The two group_bys over the transactions run one after the other: each holds its
     # input (see _per_customer), and side by side they would hold both at once.
+    keyed = _KeyedByHash(rows, len(dates) + 1, known_ids)
+    lf = keyed_rows(keyed)
     per_period = keyed.group_by(lf, aggs, transactions)
+    if per_period is None:  # some customer of the transactions was not among known_ids: their own ids
+        keyed = _KeyedByHash(rows, len(dates) + 1)
+        lf = keyed_rows(keyed)
+        per_period = keyed.group_by(lf, aggs, transactions)
     if after_group_by is not None:
         after_group_by()
     # The second reads of the transactions, side by side after the group_by (the check's distinct
@@ -721,13 +736,17 @@ class _KeyedByHash:
     and the period as keys (with 390 MB more held) and 3.8 s after a Categorical cast (its global
     dictionary cost 3 s of CPU). The rows carry _key instead of the text (rows()): the group_by holds
     its input (see _per_customer), and so does the order starts' shift, which is not streamed. The
-    distinct ids are a read of their own (0.7 s at 10M rows); when two of them share an _id (about 1
-    in 10^8 at a million customers) nothing is hashed: the text and the period are the keys."""
+    distinct ids are a read of their own: 2.0 s at 20M rows from the transactions, 0.1 s from
+    `known_ids` (customer_features_at), whose ids must then hold every id of the rows; when two of
+    them share an _id (about 1 in 10^8 at a million customers) nothing is hashed: the text and the
+    period are the keys."""
 
-    def __init__(self, rows: pl.LazyFrame, slots: int):
+    def __init__(self, rows: pl.LazyFrame, slots: int, known_ids: pl.LazyFrame | None = None):
         self.slots = slots  # periods: _period is 0 .. slots - 1
-        ids = rows.select(pl.col("customer_id").unique()).with_columns(_id=customer_id_hash() // slots).collect()
+        source = rows if known_ids is None else known_ids.filter(pl.col("customer_id").is_not_null())
+        ids = source.select(pl.col("customer_id").unique()).with_columns(_id=customer_id_hash() // slots).collect()
         self.ids = ids if ids["_id"].n_unique() == ids.height else None
+        self.known = known_ids is not None
         # the column that tells customers apart on a row: a change of _key is a change of customer
         # or of period, and a period changes only with the date (_order_starts' moves)
         self.customer = "customer_id" if self.ids is None else "_key"
@@ -738,16 +757,21 @@ class _KeyedByHash:
         key = customer_id_hash() // self.slots * self.slots + period.cast(pl.UInt64)
         return rows.with_columns(_key=key).drop("customer_id")
 
-    def group_by(self, lf: pl.LazyFrame, aggs: list[pl.Expr], transactions: pl.LazyFrame) -> pl.DataFrame:
-        """rows(...)'s group_by(customer_id, _period).agg(aggs), collected, with customer_id as text."""
+    def group_by(self, lf: pl.LazyFrame, aggs: list[pl.Expr], transactions: pl.LazyFrame) -> pl.DataFrame | None:
+        """rows(...)'s group_by(customer_id, _period).agg(aggs), collected, with customer_id as text;
+        None when some row's customer is not among the known ids (known_ids broke its promise: the
+        caller keys the rows again from their own ids)."""
         if self.ids is None:
             return _in_passes(lf, ["customer_id", "_period"], aggs, transactions).collect()
         grouped = _in_passes(lf, ["_key"], aggs, transactions, customer=pl.col("_key") // self.slots).collect()
-        return (grouped.lazy()
-                .select(_id=pl.col("_key") // self.slots, _period=(pl.col("_key") % self.slots).cast(pl.Int32),
-                        *(c for c in grouped.columns if c != "_key"))
-                .join(self.ids.lazy(), on="_id", how="inner").drop("_id")
-                .select("customer_id", pl.exclude("customer_id")).collect())
+        named = (grouped.lazy()
+                 .select(_id=pl.col("_key") // self.slots, _period=(pl.col("_key") % self.slots).cast(pl.Int32),
+                         *(c for c in grouped.columns if c != "_key"))
+                 .join(self.ids.lazy(), on="_id", how="inner").drop("_id")
+                 .select("customer_id", pl.exclude("customer_id")).collect())
+        if self.known and named.height < grouped.height:
+            return None
+        return named
 
 
 def customer_id_hash() -> pl.Expr:
@@ -860,12 +884,13 @@ def _cumulative(per_period: pl.DataFrame, order_counts: pl.DataFrame | None, n_d
     aggs += [(pl.col(f"_bought{w}").max()).alias(f"_bought{w}") for w in range(n_windows)]
     cumulative = per_period.lazy().group_by("customer_id").agg(aggs).sort("customer_id").collect()
     # the other tables joined to the ids alone, then set beside: a join onto the wide table
-    # gathered every one of its columns again, once per table
-    keys = cumulative.select("customer_id").lazy()
+    # gathered every one of its columns again, once per table; the joins' order is set back by one
+    # integer sort (keeping the left order in every join took twice as long)
+    keys = cumulative.select("customer_id").with_row_index("_row").lazy()
     for table in (order_counts, engagement, signups, answers):
         if table is not None:
-            keys = keys.join(table.lazy(), on="customer_id", how="left", maintain_order="left")
-    return cumulative.hstack(keys.collect().drop("customer_id")).with_row_index("_row")
+            keys = keys.join(table.lazy(), on="customer_id", how="left")
+    return cumulative.hstack(keys.sort("_row").collect().drop("customer_id", "_row")).with_row_index("_row")
 
 
 def _snapshot_from(cumulative: pl.DataFrame, has_orders: bool, k: int, day: dt.date, union: list[str],

@@ -319,6 +319,17 @@ def all_remembered(ws: Workspace, tables: Iterable[str] | None = None, *, as_of:
 ORPHAN_TABLES = ("transactions", "points")  # tables whose customer ids must be in customers
 
 
+def every_customer_known(ws: Workspace) -> bool:
+    """Whether the checks found every customer id of the transactions file in the customers table:
+    no orphan_customer finding is remembered for the two files as they are now, and the workspace
+    reads customers whole (a view's valid rows may have lost an id). False when not known (a
+    database table, files not checked since they changed). Reads the check cache only."""
+    if not {"transactions", "customers"} <= set(ws.sources) or "customers" in ws.frames:
+        return False
+    keys = {t: source_key(ws.sources[t]) for t in ("transactions", "customers")}
+    return CheckCache(ws.root).get(_orphan_key(ws, keys, "transactions"), "orphans") == []
+
+
 def _orphan_finding(table: str, ids: list[str] = ()) -> Finding:
     """orphan_customer, with the first ids as written when known: a format apart ('799.0', 'C000799'
     against '799') is then plain to see."""

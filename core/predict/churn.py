@@ -183,14 +183,14 @@ def _labelled(frame: pl.LazyFrame | pl.DataFrame, bought: pl.LazyFrame | None,
 def one_pass_snapshots(
     transactions: pl.LazyFrame, dates: ChurnDates, max_recency_days: int | None = None, *,
     with_summary: bool = False, after_group_by: Callable[[], object] | None = None, orders_adjacent: bool = False,
-    **tables,
+    known_ids: pl.LazyFrame | None = None, **tables,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """The training, test and scoring snapshots of customer_features (with `tables`:
     customers, touchpoints, survey) and both label windows from one read of the
     transactions (core.features.customer_features_at); each equals snapshot() with
     customer_features at its date. `with_summary` adds, from the same read, the BTYD
     per-customer reductions as of the scoring date (btyd_summary's per_customer), else None;
-    `after_group_by` and `orders_adjacent` are customer_features_at's."""
+    `after_group_by`, `orders_adjacent` and `known_ids` are customer_features_at's."""
     from core.features import customer_features_at
 
     train_window = (dates.train_as_of, dates.train_label_end)
@@ -198,7 +198,8 @@ def one_pass_snapshots(
     read = customer_features_at(transactions, [dates.train_as_of, dates.test_as_of, dates.as_of],
                                 purchase_windows=[train_window, test_window],
                                 summary_at=dates.as_of if with_summary else None,
-                                after_group_by=after_group_by, orders_adjacent=orders_adjacent, **tables)
+                                after_group_by=after_group_by, orders_adjacent=orders_adjacent,
+                                known_ids=known_ids, **tables)
 
     def buyers(window):
         return read.purchased[window].lazy().filter("bought").select("customer_id", _bought=pl.lit(True))
@@ -499,6 +500,7 @@ def churn_analysis(
     survey: pl.LazyFrame | None = None,
     preload: Sequence[str] = (),
     orders_adjacent: bool = False,
+    every_customer_known: bool = False,
 ) -> Result:
     """Train, test and score churn models; see the module docstring for the dates.
 
@@ -512,7 +514,9 @@ def churn_analysis(
     `preload` (what `clv` imports) are imported beside the feature read (import_beside): in one
     pass, once its big group_by has run, so they do not add to that peak. `orders_adjacent`: the
     data checks found the transactions laid out order by order (core.order_layout), so the one
-    read need not prove it.
+    read need not prove it. `every_customer_known`: they found every customer id of the
+    transactions in `customers` (core.validate.every_customer_known), so the one read takes the
+    distinct ids from there.
     """
     tables = {"customers": customers, "touchpoints": touchpoints, "survey": survey}
     if not 0 < threshold < 1:
@@ -542,6 +546,7 @@ def churn_analysis(
         train, test, scored, summary = one_pass_snapshots(transactions, dates, max_recency_days,
                                                           with_summary=callable(clv), **tables,
                                                           orders_adjacent=orders_adjacent,
+                                                          known_ids=customers if every_customer_known else None,
                                                           after_group_by=lambda: import_beside(modules))
     else:
         import_beside(modules)

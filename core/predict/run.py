@@ -38,6 +38,7 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
     from core.features import default_as_of
     from core.order_layout import orders_adjacent
     from core.predict.churn import churn_analysis
+    from core.validate import every_customer_known
 
     tx = ws.scan("transactions")
     customers, touchpoints, survey = (ws.scan_if(t) for t in FEATURE_TABLES)
@@ -61,7 +62,8 @@ def churn(ws, *, as_of: dt.date | None = None, horizon_days: int = 90, test_as_o
                             test_as_of=test_as_of, train_as_of=train_as_of, threshold=threshold,
                             clv=clv_table if with_clv else None, preload=("core.predict.clv",) if with_clv else (),
                             top=top or None, max_recency_days=max_recency_days, model=model, engine=engine,
-                            orders_adjacent=orders_adjacent(ws, engine))
+                            orders_adjacent=orders_adjacent(ws, engine),
+                            every_customer_known=engine is None and every_customer_known(ws))
     return dataclasses.replace(result, notes=(*result.notes, *notes)) if notes else result
 
 

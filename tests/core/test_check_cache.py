@@ -231,3 +231,26 @@ def test_all_remembered_says_whether_check_would_read_any_rows(make_workspace, n
     assert all_remembered(ws, ["transactions", "survey"], errors_only=True)
     no_data_pass()  # what it says is remembered is read from the cache, no rows
     assert set(check(ws, ["transactions", "survey"], errors_only=True).remembered) == {"transactions", "survey"}
+
+
+def test_every_customer_known_only_when_the_checks_found_no_orphan_for_the_files_as_they_are(make_workspace):
+    # predict churn then takes the distinct ids from customers (core.features' known_ids)
+    import polars as pl
+
+    from core.validate import every_customer_known
+
+    known = {**FILES, "transactions.csv": TX.replace("C3,", "C1,"), "customers.csv": "customer_id\nC1\nC2\nC9\n"}
+    folder = make_workspace(known)
+    assert not every_customer_known(Workspace.open(folder))  # not checked yet: not known
+    check(Workspace.open(folder), as_of=AS_OF)
+    ws = Workspace.open(folder)
+    assert every_customer_known(ws)
+    view = ws.view(left_out=set(), frames={"customers": ws.scan("customers").filter(pl.col("customer_id") != "C1")})
+    assert not every_customer_known(view)  # the valid rows of customers may have lost an id
+    customers = folder / "customers.csv"
+    customers.write_text("customer_id\nC2\nC9\n")  # C1's row gone: the remembered check no longer holds
+    assert not every_customer_known(Workspace.open(folder))
+
+    orphaned = make_workspace(FILES)  # C3 is no customer
+    check(Workspace.open(orphaned), as_of=AS_OF)
+    assert not every_customer_known(Workspace.open(orphaned))

@@ -563,6 +563,42 @@ def test_the_one_read_keys_customers_by_hash_and_gives_every_id_its_own_rows(mon
         assert_frame_equal(read.features[day], customer_features(tx, as_of=day).collect())
 
 
+@pytest.mark.parametrize("hashed", ["distinct", "two ids share one"])
+@pytest.mark.parametrize("known", ["customers", "customers less a buyer"])
+def test_the_one_read_takes_its_ids_from_known_ids_and_reads_its_own_when_one_is_missing(monkeypatch, hashed, known):
+    # known_ids (the customers table when the checks found no orphan) stand in for the transactions'
+    # own distinct ids; should they miss a buyer, that buyer's rows must still be counted, id by id
+    from pathlib import Path
+
+    from core import features
+    from core.workspace import Workspace
+
+    shared = ["C000001", "C000002"]
+    if hashed != "distinct":
+        ids = pl.col("customer_id")
+        monkeypatch.setattr(features, "customer_id_hash", lambda: (
+            pl.when(ids.is_in(shared)).then(pl.lit(0, pl.UInt64)).otherwise(ids.hash(1))))
+    read_ids = []
+    original = features._KeyedByHash.__init__
+
+    def spy(self, rows, slots, known_ids=None):
+        original(self, rows, slots, known_ids)
+        read_ids.append("known" if known_ids is not None else "transactions")
+    monkeypatch.setattr(features._KeyedByHash, "__init__", spy)
+    ws = Workspace.open(Path(__file__).resolve().parents[2] / "fixtures" / "sample")
+    tx, customers = ws.scan("transactions"), ws.scan("customers")
+    if known != "customers":
+        customers = customers.filter(pl.col("customer_id") != "C000003")
+    assert tx.filter(pl.col("customer_id") == "C000003").select(pl.len()).collect().item() > 0
+    dates = [_three_dates(tx).train_as_of, _three_dates(tx).test_as_of, _three_dates(tx).as_of]
+    read = features.customer_features_at(tx, dates, known_ids=customers)
+    for day in dates:
+        assert_frame_equal(read.features[day], customer_features(tx, as_of=day).collect())
+    # two known ids hashed alike: the text is the key, and no id can go missing
+    missed = known != "customers" and hashed == "distinct"
+    assert read_ids == (["known", "transactions"] if missed else ["known"])
+
+
 @pytest.mark.parametrize("passes", [None, 1000])
 def test_orders_at_the_first_line_on_the_sample_equal_the_exact_count(monkeypatch, passes):
     # the sample's order lines are adjacent: both paths, the same tables (in one pass, and in
@@ -612,3 +648,24 @@ def test_import_beside_loads_the_modules_and_leaves_a_failed_import_to_the_calle
     assert capsys.readouterr().err == ""  # quiet on its thread: the caller's own import raises
     with pytest.raises(ModuleNotFoundError):
         import no_such_module_for_churn  # noqa: F401
+
+
+def test_predict_churn_reads_the_ids_from_customers_once_the_checks_found_every_buyer_there(sample_copy, monkeypatch):
+    # the command's own checks count the orphans first (core.validate.every_customer_known)
+    from core.predict import churn
+    from core.registry.run import run_analysis
+    from core.workspace import Workspace
+
+    given = []
+    original = churn.one_pass_snapshots
+
+    def spy(*args, **kwargs):
+        given.append(kwargs.get("known_ids") is not None)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(churn, "one_pass_snapshots", spy)
+    run_analysis("predict.churn", Workspace.open(sample_copy), {"with_clv": False})
+    customers = sample_copy / "customers.csv"
+    lines = customers.read_text().splitlines(keepends=True)
+    customers.write_text("".join(line for line in lines if not line.startswith("C000003,")))  # bought, no customer now
+    run_analysis("predict.churn", Workspace.open(sample_copy), {"with_clv": False})
+    assert given == [True, False]
