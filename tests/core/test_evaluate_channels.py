@@ -412,16 +412,18 @@ def test_the_reduced_customer_table_matches_the_row_path_on_edge_cases(descendin
     assert sorted(fast.filter(pl.col("retained"))["customer_id"].to_list()) == ["a", "c"]
 
 
-@pytest.mark.parametrize("rows_per_pass", [None, 2])
-def test_the_fast_path_is_taken_only_when_no_order_id_starts_twice(monkeypatch, rows_per_pass):
+@pytest.mark.parametrize(("rows_per_pass", "budget"), [(None, ""), (2, ""), (2, "16")])
+def test_the_fast_path_is_taken_only_when_no_order_id_starts_twice(monkeypatch, rows_per_pass, budget):
     """Order ids of two systems interleaved in the file (each ascending, the text of one above
     the other's) are all distinct: the fast path is taken and counts the orders. An order id
     whose lines are apart in the file starts twice: the fast path is refused, in one pass or
-    in several (where the distinct ids are counted after the passes)."""
+    in several (where the distinct ids are counted after the passes, themselves in passes when
+    the memory budget is small: 16 bytes, four passes for each start)."""
     from core import features
     from core.evaluate.channels import reduced_tables
 
     monkeypatch.setattr(features, "ROWS_PER_PASS", rows_per_pass)
+    monkeypatch.setenv("LOYALIST_MEMORY_LIMIT", budget)
     interleaved = pl.LazyFrame({
         "order_id": ["O1", "O2", "PR-9", "PR-9", "O3", "PR-1"],
         "customer_id": ["a", "b", "a", "a", "c", "b"],
