@@ -119,8 +119,11 @@ TERMS: dict[str, str] = {
     "recency": "Recency: days since the last purchase.",
     "novelty": "Novelty: how unpopular the recommended products are (higher: less obvious).",
     "coverage": "Coverage: the share of products or customers a method reaches.",
-    "precision": "Precision: the share of recommended items the customer bought.",
-    "recall": "Recall: the share of bought items that were recommended.",
+    # churn's test figures and the recommenders' evaluation share these two words
+    "precision": "Precision: of the customers a model flagged (churn), or the items recommended, the share "
+                 "that proved right (churned; bought).",
+    "recall": "Recall: of the customers who churned, or the items bought, the share the model flagged or "
+              "recommended.",
     "hit": "Hit: at least one recommended item was bought.", "hits": "Hits: recommended items bought.",
     "permutation": "Permutation: importance measured by shuffling a driver and seeing the fit fall.",
     "boosting": "Boosting: gradient-boosted trees.", "logistic": "Logistic: logistic regression.",

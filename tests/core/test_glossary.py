@@ -65,3 +65,12 @@ def test_a_list_of_names_shows_each_entry_once():
     assert texts.count("MAPE: mean absolute percentage error") == 1
     assert texts.count("Naive: the seasonal-naive forecast") == 1
     assert [name for name, _ in shown] == ["model_mape", "naive_mape", "naive_mase", "forecast"]
+
+
+def test_precision_and_recall_read_right_for_churn_as_well_as_for_recommendations():
+    # the churn report's terms once defined its test precision as "recommended items bought"
+    from core.glossary import explain
+
+    for name in ("test_precision", "test_recall", "precision_at_k", "recall_at_k"):
+        meaning = explain(name)
+        assert "churn" in meaning and "recommended" in meaning, name
