@@ -203,13 +203,16 @@ def _report_stage(name: str) -> None:
         from core.registry import run_analysis
         from core.workspace import Workspace
 
+        settle_checks(folder, args, f"report.{name}")
+
         def work() -> dict:
             ws = Workspace.open(folder)
             result = run_analysis(f"report.{name}", ws)
             return _rows(None, "transactions",
                          tables={k: v.height for k, v in result.tables.items()})
         return work
-    report.__doc__ = f"`loyalist report {name}` with its defaults (data checks included)."
+    report.__doc__ = (f"`loyalist report {name}` with its defaults, its data checks read from the cache "
+                      "(settle_checks), as every command after the first.")
 
 
 for _name in REPORT_NAMES:
@@ -249,9 +252,12 @@ def clv(folder: Path, args: dict) -> Work:
 @stage("churn")
 def churn(folder: Path, args: dict) -> Work:
     """`loyalist predict churn` with its defaults: features at three dates, the logistic and
-    boosting models trained, the chosen one tested, every customer scored, value at risk."""
+    boosting models trained, the chosen one tested, every customer scored, value at risk; its data
+    checks read from the cache (settle_checks), as every command after the first."""
     from core.registry import run_analysis
     from core.workspace import Workspace
+
+    settle_checks(folder, args, "predict.churn")
 
     def work() -> dict:
         result = run_analysis("predict.churn", Workspace.open(folder))
