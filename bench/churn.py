@@ -72,7 +72,7 @@ def _stage(mode: str, folder: str) -> None:
 # predict churn's stages, each a function timed where it is looked up (module, name)
 STAGES = (("core.predict.clv", "customer_clv", "CLV for value at risk (BG/NBD, Gamma-Gamma; summary from the feature read)"),
           ("core.predict.churn", "one_pass_snapshots", "feature read: three snapshots, both label windows, the CLV summary"),
-          ("core.predict.churn", "fit_model", "model choice on the validation quarter and refit"),
+          ("core.predict.churn", "fit_model", "model choice on held-out training customers (and the refit after a validation quarter)"),
           ("core.predict.churn", "tested", "test predictions and metrics"),
           ("core.predict.churn", "_at_risk_list", "scoring every customer and the listed ones' risk factors"))
 # parts of the CLV stage, timed inside it (rows with "within", left out of the sums)
@@ -185,9 +185,11 @@ def learning_curve(folder: Path, caps=LEARNING_CAPS, seeds=LEARNING_SEEDS, log=p
     for cap in [c for c in caps if c < len(y_train)] + [len(y_train)]:
         for seed in (seeds if cap < len(y_train) else seeds[:1]):
             rows = ch.training_sample(y_train, cap, seed)
+            held_out = ch.validation_rows(y_train, rows, seed)  # as predict churn judges the choice
+            validation = None if held_out is None else (x_train[held_out], y_train[held_out])
             started = time.process_time()
             with threadpool_limits(limits=1):
-                models, chosen, estimator = ch.fit_model(x_train[rows], y_train[rows], "best", seed)
+                models, chosen, estimator = ch.fit_model(x_train[rows], y_train[rows], "best", seed, validation)
                 p_test = estimator.predict_proba(x_test)[:, 1]
             metrics = ch.classification_metrics(y_test, p_test, 0.5)
             record = {"fit_rows": len(rows), "train_customers": len(y_train),

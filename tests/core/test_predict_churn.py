@@ -477,6 +477,58 @@ def test_a_model_fitted_on_a_sample_meets_the_same_whole_test_set(sim, monkeypat
     assert abs(sampled.headline["test_auc"] - full.headline["test_auc"]) < 0.05
 
 
+def test_validation_customers_are_left_out_of_the_sample_and_keep_the_churn_rate():
+    from core.predict import churn
+
+    y = np.r_[np.ones(300, int), np.zeros(700, int)]
+    fit = churn.training_sample(y, 500, random_state=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(churn, "VALIDATION_ROWS", 200)
+        rows = churn.validation_rows(y, fit, random_state=3)
+        assert len(rows) == 200 and not np.intersect1d(rows, fit).size  # none of them fitted on
+        assert np.all(np.diff(rows) > 0)
+        assert y[rows].sum() == 60  # 30% churners, as in all the training customers
+        assert np.array_equal(rows, churn.validation_rows(y, fit, random_state=3))
+        # too few left out of the sample, or too few of a class among them: no held-out draw
+        assert churn.validation_rows(y, churn.training_sample(y, 900), random_state=3) is None
+        assert churn.validation_rows(np.r_[np.ones(12, int), np.zeros(988, int)], fit) is None
+
+
+def test_with_a_training_sample_the_models_are_judged_on_customers_left_out_of_it(sim, monkeypatch):
+    # Above MAX_TRAIN_ROWS both models are fitted on the sample and judged on training customers
+    # left out of it; the chosen fit is the model, with no refit. The reference: scikit-learn's
+    # roc_auc_score of each model fitted on the sample, over the customers left out.
+    from sklearn.metrics import roc_auc_score
+
+    from core.predict import churn
+
+    tx, complaints = sim
+    features = with_complaints(tx, complaints)
+    n_train = churn_analysis(tx, features=features, top=None).headline["n_train"]
+    monkeypatch.setattr(churn, "MAX_TRAIN_ROWS", n_train // 2)
+    monkeypatch.setattr(churn, "VALIDATION_ROWS", n_train // 4)
+    out = churn_analysis(tx, features=features, top=None)
+    dates = churn.churn_dates(tx.select(pl.col("order_date").max()).collect().item(), 90)
+    train = churn.snapshot(tx, features, dates.train_as_of, 90, None)
+    test = churn.snapshot(tx, features, dates.test_as_of, 90, None)
+    names = out.params["features"]
+    x, y = churn._matrix(train, names), train["churned"].to_numpy().astype(int)
+    fit = churn.training_sample(y, n_train // 2)
+    left_out = np.setdiff1d(np.arange(len(y)), fit)
+    held = churn.validation_rows(y, fit)
+    assert len(held) == n_train // 4 and np.isin(held, left_out).all()
+    fitted = {kind: churn.make_model(kind).fit(x[fit], y[fit]) for kind in churn.MODELS}
+    validation = dict(out.tables["models"].select("model", "validation_auc").iter_rows())
+    for kind, model in fitted.items():
+        assert validation[kind] == pytest.approx(roc_auc_score(y[held], model.predict_proba(x[held])[:, 1]),
+                                                 abs=1e-12)
+    # the test predictions are those of the chosen model fitted on the sample
+    p = fitted[out.headline["model"]].predict_proba(churn._matrix(test, names))[:, 1]
+    assert np.array_equal(out.tables["test_predictions"]["churn_probability"].to_numpy(), p)
+    assert any(f"{n_train // 4:,} training customers left out of the models' fit" in n for n in out.notes)
+    assert not any("validation quarter" in n for n in out.notes)
+
+
 def _orders_path(monkeypatch) -> list[str]:
     """Which way customer_features_at counted orders, recorded per call: "first line" or "exact"."""
     from core import features
