@@ -36,6 +36,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -144,19 +145,25 @@ class TableSource:
 class TableSources(Mapping[str, TableSource]):
     """A workspace's tables: which exist is known when it opens (their files are chosen);
     each TableSource (headers, sample, mapping) is built when first asked for. Iterating
-    the values builds them all, so whatever looks at every table still meets every problem."""
+    the values builds them all, so whatever looks at every table still meets every problem.
+    A table is built once even when the app's workers ask for it together (a lock per table:
+    one table's slow read, a database's say, does not hold up another's)."""
 
     def __init__(self, pending: dict[str, Callable[[], TableSource]], notices: tuple[str, ...] = (),
-                 built: dict[str, TableSource] | None = None) -> None:
+                 built: dict[str, TableSource] | None = None,
+                 locks: dict[str, threading.Lock] | None = None) -> None:
         self._pending = pending  # table -> builds its TableSource, in the contract's order
         self._built = {} if built is None else built  # shared with views of the same workspace
+        self._locks = {t: threading.Lock() for t in pending} if locks is None else locks  # shared too
         self.notices = notices  # from choosing the files, so said without reading any
 
     def __getitem__(self, table: str) -> TableSource:
         if table not in self._pending:
             raise KeyError(table)
         if table not in self._built:
-            self._built[table] = self._pending[table]()
+            with self._locks[table]:
+                if table not in self._built:  # not built by another thread while this one waited
+                    self._built[table] = self._pending[table]()
         return self._built[table]
 
     def __iter__(self) -> Iterator[str]:
@@ -170,7 +177,7 @@ class TableSources(Mapping[str, TableSource]):
 
     def without(self, tables: Collection[str]) -> TableSources:
         return TableSources({t: build for t, build in self._pending.items() if t not in tables},
-                            self.notices, self._built)
+                            self.notices, self._built, self._locks)
 
 
 @dataclass

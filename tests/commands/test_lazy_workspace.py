@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from typer.testing import CliRunner
@@ -76,6 +77,36 @@ def test_a_lazy_workspace_reads_only_what_was_asked_for(broken_survey):
     assert set(ws.sources._built) == {"transactions"}
     view = ws.view(left_out={"survey"}, frames={})
     assert "survey" not in view.sources and list(view.sources) == ["transactions"]
+
+
+def test_a_table_asked_for_by_two_threads_at_once_is_built_once():
+    """The app's workers (first rows, checks) may ask for the same table together: the second
+    waits for the first's build instead of reading the file again, and a view shares it."""
+    from core.workspace import TableSources
+
+    entered, release, builds = threading.Event(), threading.Event(), []
+
+    def build():
+        builds.append(threading.current_thread().name)
+        entered.set()
+        release.wait(timeout=10)
+        return f"source {len(builds)}"
+
+    sources = TableSources({"transactions": build, "survey": lambda: "survey source"})
+    got = {}
+    first = threading.Thread(target=lambda: got.update(first=sources["transactions"]), name="first")
+    first.start()
+    assert entered.wait(timeout=10)
+    view = sources.without({"survey"})
+    second = threading.Thread(target=lambda: got.update(second=view["transactions"]), name="second")
+    second.start()
+    assert sources["survey"] == "survey source"  # another table is not held up by the slow one
+    second.join(timeout=0.5)  # long enough for a second build to start, were there no lock
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    assert builds == ["first"]
+    assert got == {"first": "source 1", "second": "source 1"}
 
 
 def test_the_count_of_rows_after_today_reaches_the_note_not_the_params(make_workspace):
