@@ -825,10 +825,13 @@ def _first_day_spend(lf: pl.LazyFrame, summary_at: dt.date, firsts: pl.LazyFrame
     """Each customer's spend units on their first purchase day up to summary_at (summary.py's
     rule): the rows on that day (`firsts`: customer_id, order_date, one row per customer), found by
     a join, then summed per customer over those few rows. A group_by of every row with a
-    filter per group (the day's minimum) ran on Polars' slow grouped evaluation, twice the CPU."""
+    filter per group (the day's minimum) ran on Polars' slow grouped evaluation, twice the CPU.
+    The units are rounded after the join, on the first days' rows only: at 20M rows the rounding
+    of every row took about a quarter of the query's 1.3 s."""
     return (lf.filter(pl.col("amount") >= 0, pl.col("order_date") <= summary_at)
-            .select("customer_id", "order_date", _s_units=_summary_row_columns()["_s_units"])
+            .select("customer_id", "order_date", "amount")
             .join(firsts, on=["customer_id", "order_date"], how="inner")
+            .with_columns(_s_units=_summary_row_columns()["_s_units"])
             .group_by("customer_id").agg(pl.col("_s_units").sum().alias("_s_first_spend")))
 
 
