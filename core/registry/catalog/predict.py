@@ -43,7 +43,7 @@ register(Analysis(
                "is flagged"),
         Option("model", CHOICE, "best", choices=("best", "logistic", "boosting"),
                help="Model for the at-risk list (best: the higher AUC on training customers held out of "
-               "the fit; the test set only tests the one chosen)"),
+               "the fit; only it is tested)"),
         Option("top", INT, 100, low=0, title="At-risk list", help="Customers in the at-risk list (0 = all)"),
         Option("max_recency_days", INT, low=0, flags=("--max-recency",),
                help="Only customers who bought within this many days; empty: all"),
