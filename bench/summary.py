@@ -254,18 +254,27 @@ def machine() -> dict:
     return info
 
 
-def commit() -> str | None:
-    """The checked-out commit, read from .git (no git process)."""
-    head = ROOT / ".git" / "HEAD"
+def commit(root: Path = ROOT) -> str | None:
+    """The checked-out commit, read from .git (no git process). In a worktree (`git worktree
+    add`, as a bench of another commit runs), .git is a file naming the worktree's own git
+    directory, whose refs live in the repository's common one."""
+    git = root / ".git"
     try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            path = ROOT / ".git" / ref[5:]
-            if path.is_file():
-                return path.read_text().strip()
-            packed = (ROOT / ".git" / "packed-refs").read_text().splitlines()
-            return next((line.split()[0] for line in packed if line.endswith(ref[5:])), None)
-        return ref
+        if git.is_file():
+            text = git.read_text().strip()
+            if not text.startswith("gitdir: "):
+                return None
+            git = (root / text[len("gitdir: "):]).resolve()
+        common = (git / (git / "commondir").read_text().strip()).resolve() if (git / "commondir").is_file() else git
+        ref = (git / "HEAD").read_text().strip()
+        if not ref.startswith("ref: "):
+            return ref  # a detached HEAD holds the commit itself
+        name = ref[len("ref: "):]
+        for base in (git, common):
+            if (base / name).is_file():
+                return (base / name).read_text().strip()
+        packed = (common / "packed-refs").read_text().splitlines()
+        return next((line.split()[0] for line in packed if line.endswith(" " + name)), None)
     except OSError:
         return None
 
