@@ -643,7 +643,7 @@ def churn_analysis(
         f"Churn = no purchase in the {horizon_days} days after the as-of date. The {chosen} "
         f"model (test AUC {metrics['auc']:.3f}) scores customers as of {dates.as_of}.",
         (f"The {chosen} model was chosen by its AUC on "
-         + ("a validation quarter held out of the training customers, then refitted with it (AUC "
+         + ("a quarter of the training customers held out of its fit, then refitted with that quarter back in (AUC "
             if validated_on is None else
             f"{validated_on:,} training customers left out of the models' fit (AUC ")
          + ", ".join(f"{k} {v:.3f}" for k, v in zip(models["model"], models["validation_auc"]))

@@ -333,7 +333,7 @@ def test_the_model_is_chosen_without_looking_at_the_test_set(sim):
         assert r.headline["test_brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
         assert r.tables["models"].filter("chosen")["model"].item() == r.headline["model"]
         assert "auc_logistic" not in r.headline and "auc_boosting" not in r.headline
-    assert any("validation quarter" in n for n in a.notes)
+    assert any("a quarter of the training customers held out of its fit" in n for n in a.notes)
 
 
 def test_a_named_model_is_used_without_a_choice(sim):
@@ -526,7 +526,7 @@ def test_with_a_training_sample_the_models_are_judged_on_customers_left_out_of_i
     p = fitted[out.headline["model"]].predict_proba(churn._matrix(test, names))[:, 1]
     assert np.array_equal(out.tables["test_predictions"]["churn_probability"].to_numpy(), p)
     assert any(f"{n_train // 4:,} training customers left out of the models' fit" in n for n in out.notes)
-    assert not any("validation quarter" in n for n in out.notes)
+    assert not any("quarter of the training customers held out" in n for n in out.notes)
 
 
 def _orders_path(monkeypatch) -> list[str]:
