@@ -185,8 +185,7 @@ def learning_curve(folder: Path, caps=LEARNING_CAPS, seeds=LEARNING_SEEDS, log=p
     for cap in [c for c in caps if c < len(y_train)] + [len(y_train)]:
         for seed in (seeds if cap < len(y_train) else seeds[:1]):
             rows = ch.training_sample(y_train, cap, seed)
-            held_out = ch.validation_rows(y_train, rows, seed)  # as predict churn judges the choice
-            validation = None if held_out is None else (x_train[held_out], y_train[held_out])
+            validation = ch.validation_set(x_train, y_train, rows, seed)  # as predict churn judges the choice
             started = time.process_time()
             with threadpool_limits(limits=1):
                 models, chosen, estimator = ch.fit_model(x_train[rows], y_train[rows], "best", seed, validation)

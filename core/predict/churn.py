@@ -403,6 +403,13 @@ def validation_rows(y: np.ndarray, fit_rows: np.ndarray, random_state: int = 0) 
     return rows if min(churners, len(rows) - churners) >= MIN_CLASS else None
 
 
+def validation_set(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, random_state: int = 0):
+    """(x, y) of validation_rows, the customers the models fitted on `fit_rows` are judged on
+    (fit_model's `validation`); None when there are none."""
+    rows = validation_rows(y, fit_rows, random_state)
+    return None if rows is None else (x[rows], y[rows])
+
+
 def training_sample(y: np.ndarray, size: int, random_state: int = 0) -> np.ndarray:
     """Sorted row indices of a random `size` of the training customers, drawn within churners
     and stayers (stratified, seeded) so the sample keeps the churn rate; all rows when
@@ -505,8 +512,7 @@ def _model_inputs(train, test, dates, random_state):
                      "samples).")
     typical = np.nanmedian(x_train, axis=0)
     typical = np.where(np.isnan(typical), 0.0, typical)
-    held_out = validation_rows(y_train, fit_rows, random_state)
-    validation = None if held_out is None else (x_train[held_out], y_train[held_out])
+    validation = validation_set(x_train, y_train, fit_rows, random_state)
     return names, x_train[fit_rows], y_train[fit_rows], validation, y_train, y_test, typical, notes
 
 
